@@ -1,0 +1,546 @@
+r"""Activation functions: one registry, every view of each function in one place.
+
+Each :class:`Activation` knows
+
+* its SymPy expression in the variable :data:`S` (``s``), used by the
+  symbolic and exact paths;
+* a NumPy implementation and its first and second derivatives, used by the
+  batched numeric paths (the backward pass, T1);
+* its Lipschitz constant ``K`` (``sympy.oo`` when it has none, e.g. ``step``);
+* whether it is smooth (C\ :sup:`∞`), which the Taylor-based results need;
+* its linear pieces when it is piecewise linear, for the SMT/SAT back ends;
+* its range ``(lo, hi)``, from which ``sup |φ|`` (the constant C of Forward
+  Error Propagation) follows.
+
+The built-ins are ``linear``, ``relu``, ``sigmoid``, ``tanh``, ``softplus``,
+``hardtanh``, ``ramp`` (``clip(s + 1, 0, 1)``, the corrected P1 activation of
+THEORY E1) and ``step`` (Heaviside, 1 for ``s > 0``).  A custom activation is
+made from a SymPy ``Lambda`` with :func:`custom_activation`.  A name of the
+form ``"c*name"`` with a rational ``c`` (e.g. ``"4*sigmoid"``) denotes the
+scaled function ``c·φ``; the K-Lipschitz rescaling of THEORY §1 produces such
+names, so rescaled networks save and load like any other.
+
+Conventions at kinks (piecewise-linear functions): derivatives are taken from
+the left piece under the half-open convention ``lo < s <= hi``, so
+``relu'(0) = 0`` and ``step(0) = 0``.
+
+Examples
+--------
+>>> from symft.activations import get_activation
+>>> relu = get_activation("relu")
+>>> relu(np.array([-1.0, 2.0]))
+array([0., 2.])
+>>> relu.lipschitz, relu.smooth, len(relu.pieces)
+(1, False, 2)
+>>> get_activation("sigmoid").lipschitz
+1/4
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import sympy as sp
+
+from .errors import InvalidArgument
+
+__all__ = [
+    "S",
+    "Piece",
+    "Activation",
+    "get_activation",
+    "register_activation",
+    "custom_activation",
+    "activation_names",
+]
+
+#: The SymPy variable every activation expression is written in.
+S = sp.Symbol("s", real=True)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One linear piece ``φ(s) = slope·s + intercept`` for ``lo < s <= hi``.
+
+    The first piece of an activation has ``lo = -oo`` and the last
+    ``hi = +oo`` (where ``s <= oo`` is read as "every real s").  Endpoints
+    are SymPy numbers, so solvers get exact breakpoints.
+
+    Examples
+    --------
+    >>> p = Piece(sp.Integer(0), sp.oo, sp.Integer(1), sp.Integer(0))
+    >>> p.contains(3), p.contains(0)
+    (True, False)
+    """
+
+    lo: sp.Expr
+    hi: sp.Expr
+    slope: sp.Expr
+    intercept: sp.Expr
+
+    def contains(self, s) -> bool:
+        """Whether ``s`` lies in ``(lo, hi]``.
+
+        Examples
+        --------
+        >>> Piece(-sp.oo, sp.Integer(0), sp.Integer(0), sp.Integer(0)).contains(0)
+        True
+        """
+        return bool(self.lo < s) and (self.hi == sp.oo or bool(s <= self.hi))
+
+
+def _pieces_to_expr(pieces):
+    args = []
+    for pc in pieces:
+        value = pc.slope * S + pc.intercept
+        if pc.hi == sp.oo:
+            args.append((value, True))
+        else:
+            args.append((value, S <= pc.hi))
+    return sp.Piecewise(*args)
+
+
+def _pieces_numpy(pieces):
+    """NumPy value and derivative of a piecewise-linear function."""
+    his = [float(pc.hi) for pc in pieces[:-1]]
+    slopes = np.array([float(pc.slope) for pc in pieces])
+    intercepts = np.array([float(pc.intercept) for pc in pieces])
+
+    def index(z):
+        # lo < s <= hi  <=>  number of breakpoints strictly below s
+        return np.searchsorted(his, z, side="left")
+
+    def value(z):
+        k = index(z)
+        return slopes[k] * z + intercepts[k]
+
+    def d1(z):
+        return slopes[index(z)]
+
+    def d2(z):
+        return np.zeros(np.shape(z))
+
+    return value, d1, d2
+
+
+def _sigmoid(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _sigmoid_d1(z):
+    s = _sigmoid(z)
+    return s * (1.0 - s)
+
+
+def _sigmoid_d2(z):
+    s = _sigmoid(z)
+    return s * (1.0 - s) * (1.0 - 2.0 * s)
+
+
+def _tanh_d1(z):
+    t = np.tanh(z)
+    return 1.0 - t * t
+
+
+def _tanh_d2(z):
+    t = np.tanh(z)
+    return -2.0 * t * (1.0 - t * t)
+
+
+@dataclass(frozen=True, eq=False)
+class Activation:
+    """An activation function with all the views symft needs.
+
+    Use :func:`get_activation` for the built-ins and
+    :func:`custom_activation` to make a new one; the constructor is low level.
+
+    Parameters
+    ----------
+    name : str
+        Registry name, written into network files.
+    expr : sympy.Expr
+        The function as an expression in :data:`S`.
+    numpy_fn, numpy_d1, numpy_d2 : callable
+        Vectorized value, first and second derivative (float64 arrays in,
+        float64 arrays out).
+    lipschitz : sympy.Expr or None
+        Lipschitz constant ``K`` (``sympy.oo`` if none exists, ``None`` if
+        unknown).
+    smooth : bool
+        Whether the function is C-infinity on the reals.
+    pieces : tuple of Piece or None
+        The linear pieces when the function is piecewise linear.
+    range : tuple
+        ``(inf φ, sup φ)`` over the reals, SymPy numbers (may be infinite).
+    monotone : bool
+        Whether the function is non-decreasing (interval bounds use it).
+
+    Examples
+    --------
+    >>> t = get_activation("tanh")
+    >>> t.expr
+    tanh(s)
+    >>> float(t.sympy(sp.Integer(0)))
+    0.0
+    >>> t.sup_abs
+    1
+    """
+
+    name: str
+    expr: sp.Expr
+    numpy_fn: Callable = field(repr=False)
+    numpy_d1: Callable = field(repr=False)
+    numpy_d2: Callable = field(repr=False)
+    lipschitz: sp.Expr | None = None
+    smooth: bool = False
+    pieces: tuple | None = None
+    range: tuple = (-sp.oo, sp.oo)
+    monotone: bool = True
+
+    def __call__(self, z):
+        """Apply the NumPy implementation to a float array.
+
+        Examples
+        --------
+        >>> get_activation("ramp")(np.array([-2.0, -0.5, 3.0]))
+        array([0. , 0.5, 1. ])
+        """
+        return self.numpy_fn(np.asarray(z, dtype=float))
+
+    def derivative(self, z, order: int = 1):
+        """First or second derivative at the points ``z`` (NumPy).
+
+        Examples
+        --------
+        >>> get_activation("sigmoid").derivative(np.array([0.0]))
+        array([0.25])
+        """
+        z = np.asarray(z, dtype=float)
+        if order == 1:
+            return self.numpy_d1(z)
+        if order == 2:
+            return self.numpy_d2(z)
+        raise InvalidArgument(f"order: expected 1 or 2, got {order!r}")
+
+    @property
+    def is_piecewise_linear(self) -> bool:
+        """Whether :attr:`pieces` is known.
+
+        Examples
+        --------
+        >>> get_activation("hardtanh").is_piecewise_linear
+        True
+        """
+        return self.pieces is not None
+
+    @property
+    def is_linear(self) -> bool:
+        """Whether φ(s) = s.
+
+        Examples
+        --------
+        >>> get_activation("linear").is_linear, get_activation("relu").is_linear
+        (True, False)
+        """
+        return sp.simplify(self.expr - S) == 0
+
+    @property
+    def sup_abs(self):
+        """``sup |φ|`` over the reals (a SymPy number, possibly ``oo``).
+
+        Examples
+        --------
+        >>> get_activation("relu").sup_abs
+        oo
+        """
+        lo, hi = self.range
+        return sp.Max(sp.Abs(lo), sp.Abs(hi))
+
+    def sympy(self, value):
+        """Apply the SymPy expression to ``value`` (a number or expression).
+
+        Rationals in give rationals out for piecewise-linear activations.
+
+        Examples
+        --------
+        >>> get_activation("relu").sympy(sp.Rational(-1, 3))
+        0
+        >>> get_activation("ramp").sympy(sp.Rational(-1, 3))
+        2/3
+        """
+        return self.expr.xreplace({S: sp.sympify(value)})
+
+    def scaled(self, c) -> "Activation":
+        """The activation ``c·φ`` (used by the K-Lipschitz rescaling).
+
+        Parameters
+        ----------
+        c : number
+            A positive rational (or anything SymPy turns into one exactly).
+
+        Examples
+        --------
+        >>> a = get_activation("sigmoid").scaled(4)
+        >>> a.name, a.lipschitz
+        ('4*sigmoid', 1)
+        """
+        c = sp.nsimplify(c) if isinstance(c, float) else sp.sympify(c)
+        if not (c.is_Rational and c > 0):
+            raise InvalidArgument(f"scale: expected a positive rational, got {c}")
+        if c == 1:
+            return self
+        base, c0 = _split_scaled_name(self.name)
+        c_total = c * c0
+        name = base if c_total == 1 else f"{c_total}*{base}"
+        cf = float(c)
+        pieces = None
+        if self.pieces is not None:
+            pieces = tuple(Piece(p.lo, p.hi, c * p.slope, c * p.intercept) for p in self.pieces)
+        f, d1, d2 = self.numpy_fn, self.numpy_d1, self.numpy_d2
+        return Activation(
+            name=name,
+            expr=c * self.expr,
+            numpy_fn=lambda z: cf * f(z),
+            numpy_d1=lambda z: cf * d1(z),
+            numpy_d2=lambda z: cf * d2(z),
+            lipschitz=None if self.lipschitz is None else c * self.lipschitz,
+            smooth=self.smooth,
+            pieces=pieces,
+            range=(c * self.range[0], c * self.range[1]),
+            monotone=self.monotone,
+        )
+
+    def __eq__(self, other):
+        if not isinstance(other, Activation):
+            return NotImplemented
+        return self.name == other.name and self.expr == other.expr
+
+    def __hash__(self):
+        return hash((self.name, self.expr))
+
+    def __repr__(self):
+        return f"Activation({self.name!r})"
+
+
+def _pwl(name, pieces, lipschitz, rng):
+    pieces = tuple(Piece(*(sp.sympify(v) for v in pc)) for pc in pieces)
+    f, d1, d2 = _pieces_numpy(pieces)
+    return Activation(
+        name=name,
+        expr=_pieces_to_expr(pieces),
+        numpy_fn=f,
+        numpy_d1=d1,
+        numpy_d2=d2,
+        lipschitz=sp.sympify(lipschitz),
+        smooth=len(pieces) == 1,
+        pieces=pieces,
+        range=tuple(sp.sympify(v) for v in rng),
+    )
+
+
+_oo = sp.oo
+_BUILTINS = {
+    "linear": _pwl("linear", [(-_oo, _oo, 1, 0)], 1, (-_oo, _oo)),
+    "relu": _pwl("relu", [(-_oo, 0, 0, 0), (0, _oo, 1, 0)], 1, (0, _oo)),
+    "hardtanh": _pwl("hardtanh", [(-_oo, -1, 0, -1), (-1, 1, 1, 0), (1, _oo, 0, 1)], 1, (-1, 1)),
+    "ramp": _pwl("ramp", [(-_oo, -1, 0, 0), (-1, 0, 1, 1), (0, _oo, 0, 1)], 1, (0, 1)),
+    "step": _pwl("step", [(-_oo, 0, 0, 0), (0, _oo, 0, 1)], _oo, (0, 1)),
+    "sigmoid": Activation(
+        "sigmoid", 1 / (1 + sp.exp(-S)), _sigmoid, _sigmoid_d1, _sigmoid_d2,
+        lipschitz=sp.Rational(1, 4), smooth=True, range=(sp.Integer(0), sp.Integer(1)),
+    ),
+    "tanh": Activation(
+        "tanh", sp.tanh(S), np.tanh, _tanh_d1, _tanh_d2,
+        lipschitz=sp.Integer(1), smooth=True, range=(sp.Integer(-1), sp.Integer(1)),
+    ),
+    "softplus": Activation(
+        "softplus", sp.log(1 + sp.exp(S)), lambda z: np.logaddexp(0.0, z), _sigmoid, _sigmoid_d1,
+        lipschitz=sp.Integer(1), smooth=True, range=(sp.Integer(0), sp.oo),
+    ),
+}
+# step is flat almost everywhere: its a.e. derivative is 0, but it has no Lipschitz constant.
+_REGISTRY: dict[str, Activation] = dict(_BUILTINS)
+
+_SCALED = re.compile(r"^\s*([0-9]+(?:/[0-9]+)?)\s*\*\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*$")
+
+
+def _split_scaled_name(name):
+    m = _SCALED.match(name)
+    if m:
+        return m.group(2), sp.Rational(m.group(1))
+    return name, sp.Integer(1)
+
+
+def activation_names() -> list[str]:
+    """The names currently registered, built-ins first.
+
+    Examples
+    --------
+    >>> activation_names()[:4]
+    ['linear', 'relu', 'hardtanh', 'ramp']
+    """
+    return list(_REGISTRY)
+
+
+def get_activation(name) -> Activation:
+    """Look up an activation by name (or pass an :class:`Activation` through).
+
+    Parameters
+    ----------
+    name : str or Activation
+        A registered name, or ``"c*name"`` for the scaled function ``c·φ``
+        with a positive rational ``c``.
+
+    Raises
+    ------
+    InvalidArgument
+        For an unknown name; the message lists the known ones.
+
+    Examples
+    --------
+    >>> get_activation("1/2*tanh").lipschitz
+    1/2
+    >>> get_activation("swish")
+    Traceback (most recent call last):
+    ...
+    symft.errors.InvalidArgument: unknown activation 'swish'; expected one of: linear, relu, hardtanh, ramp, step, sigmoid, tanh, softplus
+    """
+    if isinstance(name, Activation):
+        return name
+    if not isinstance(name, str):
+        raise InvalidArgument(f"activation: expected a name (string), got {type(name).__name__}")
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    base, c = _split_scaled_name(name)
+    if c != 1 and base in _REGISTRY and c > 0:
+        return _REGISTRY[base].scaled(c)
+    raise InvalidArgument(
+        f"unknown activation {name!r}; expected one of: {', '.join(_REGISTRY)}"
+    )
+
+
+def register_activation(act: Activation, *, replace: bool = False) -> Activation:
+    """Add ``act`` to the registry under ``act.name`` so network files can use it.
+
+    Built-ins cannot be replaced; another registered name only with
+    ``replace=True``.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x")
+    >>> cube = custom_activation(sp.Lambda(x, x**3 / 3), name="cube3")
+    >>> register_activation(cube).name
+    'cube3'
+    >>> get_activation("cube3") == cube
+    True
+    """
+    if not isinstance(act, Activation):
+        raise InvalidArgument(f"act: expected an Activation, got {type(act).__name__}")
+    if act.name in _BUILTINS:
+        raise InvalidArgument(f"activation {act.name!r} is built in and cannot be replaced")
+    if act.name in _REGISTRY and not replace and _REGISTRY[act.name] != act:
+        raise InvalidArgument(
+            f"activation {act.name!r} is already registered; pass replace=True to replace it"
+        )
+    if _SCALED.match(act.name):
+        raise InvalidArgument(f"activation name {act.name!r} is reserved for scaled activations")
+    _REGISTRY[act.name] = act
+    return act
+
+
+_NONSMOOTH = (sp.Piecewise, sp.Heaviside, sp.Abs, sp.Max, sp.Min, sp.sign, sp.floor, sp.ceiling)
+
+
+def _vectorize(fn):
+    def wrapped(z):
+        z = np.asarray(z, dtype=float)
+        return np.broadcast_to(np.asarray(fn(z), dtype=float), z.shape).copy()
+
+    return wrapped
+
+
+def custom_activation(lam, *, name: str | None = None, lipschitz=None, smooth: bool | None = None,
+                      range=None, monotone: bool | None = None) -> Activation:
+    """Make an :class:`Activation` from a SymPy ``Lambda`` of one variable.
+
+    Parameters
+    ----------
+    lam : sympy.Lambda
+        The function, e.g. ``Lambda(x, x / (1 + Abs(x)))``.
+    name : str, optional
+        Registry name; defaults to the string of the expression.
+    lipschitz : number, optional
+        The Lipschitz constant.  When omitted symft tries to compute
+        ``sup |φ'|`` with SymPy and leaves it ``None`` (unknown) if it
+        cannot; functions that need ``K`` then refuse the network.
+    smooth : bool, optional
+        Defaults to ``True`` unless the expression contains a non-smooth
+        function (Piecewise, Abs, Max, Min, Heaviside, sign, floor, ceiling).
+    range : tuple, optional
+        ``(inf φ, sup φ)``; computed with SymPy when possible, else infinite.
+    monotone : bool, optional
+        Defaults to ``True`` only when SymPy proves φ non-decreasing.
+
+    Examples
+    --------
+    >>> x = sp.Symbol("x")
+    >>> a = custom_activation(sp.Lambda(x, x / (1 + x**2)), name="rational_bump")
+    >>> a.lipschitz, a.smooth
+    (1, True)
+    >>> round(float(a(np.array([1.0]))[0]), 6)
+    0.5
+    """
+    if not isinstance(lam, sp.Lambda) or len(lam.variables) != 1:
+        raise InvalidArgument("lam: expected a sympy.Lambda of exactly one variable")
+    expr = sp.sympify(lam(S))
+    extra = expr.free_symbols - {S}
+    if extra:
+        raise InvalidArgument(
+            f"lam: the expression has free symbols {sorted(map(str, extra))}; substitute them first"
+        )
+    name = name or str(lam.expr)
+    d1 = sp.diff(expr, S)
+    d2 = sp.diff(d1, S)
+    if smooth is None:
+        smooth = not any(expr.has(f) for f in _NONSMOOTH)
+    if lipschitz is None:
+        try:
+            from sympy.calculus.util import maximum
+
+            lipschitz = sp.nsimplify(maximum(sp.Abs(d1), S, sp.S.Reals))
+            if lipschitz.has(sp.nan) or not lipschitz.is_number:
+                lipschitz = None
+        except Exception:  # SymPy cannot always decide; unknown is honest
+            lipschitz = None
+    else:
+        lipschitz = sp.sympify(lipschitz)
+    if range is None:
+        try:
+            from sympy.calculus.util import function_range
+
+            r = function_range(expr, S, sp.S.Reals)
+            range = (r.inf, r.sup)
+        except Exception:
+            range = (-sp.oo, sp.oo)
+    if monotone is None:
+        try:
+            monotone = bool(sp.is_increasing(expr, sp.S.Reals, S))
+        except Exception:
+            monotone = False
+    return Activation(
+        name=name,
+        expr=expr,
+        numpy_fn=_vectorize(sp.lambdify(S, expr, "numpy")),
+        numpy_d1=_vectorize(sp.lambdify(S, d1, "numpy")),
+        numpy_d2=_vectorize(sp.lambdify(S, d2, "numpy")),
+        lipschitz=lipschitz,
+        smooth=bool(smooth),
+        pieces=None,
+        range=tuple(sp.sympify(v) for v in range),
+        monotone=monotone,
+    )
