@@ -885,7 +885,7 @@ def layer_norms(net: Network) -> list[dict]:
     r"""Per-layer norms of ``W_l`` (float64) for reports and bounds.
 
     For each layer ``l = 1 … L``: ``spectral`` (‖W‖₂, used by P2),
-    ``inf`` (max row sum of |W|, the ‖·‖∞ operator norm of AP1/AC1),
+    ``inf`` (max row sum of ``abs(W)``, the ‖·‖∞ operator norm of AP1/AC1),
     ``one`` (max column sum), ``frobenius``, ``max_abs`` (the ``w_m`` of
     Fep), and the per-neuron totals ``W_l^i = Σ_j |W_l^{ij}|`` of D3 through
     their min, max and ``q = min/max`` (the balance of AA1).
