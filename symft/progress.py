@@ -42,7 +42,7 @@ class Progress:
     >>> s = io.StringIO()
     >>> with Progress(2, "work", enabled=True, stream=s) as p:
     ...     p.update(2)
-    >>> "work" in s.getvalue() and "100%" in s.getvalue()
+    >>> "work" in s.getvalue() and "100.0%" in s.getvalue()
     True
     """
 
