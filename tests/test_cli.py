@@ -1,0 +1,316 @@
+"""The command line: conventions, bad input (exit 2, one line), and agreement with an
+independent NumPy forward pass on networks written by hand (tests/data/)."""
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from symft.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+FOREIGN = DATA / "foreign_tanh.json"
+FOREIGN_EXACT = DATA / "foreign_relu_exact.json"
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys, *argv):
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == 0, err
+    assert out.count("\n") == 1, "--json must print exactly one JSON object (one line)"
+    return json.loads(out)
+
+
+# ------------------------------------------------------------------ independent forward pass
+
+def _act(name, z):
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-z))
+    if name == "relu":
+        return np.maximum(z, 0.0)
+    if name == "hardtanh":
+        return np.minimum(1.0, np.maximum(-1.0, z))
+    if name == "linear":
+        return z
+    raise AssertionError(name)
+
+
+def _parse(v):
+    return float(Fraction(v)) if isinstance(v, str) else float(v)
+
+
+def independent_forward(path, x, crashed=()):
+    """Plain re-implementation from the JSON text: y_l = φ(W y + b); crashed neurons output 0."""
+    spec = json.loads(Path(path).read_text())
+    y = np.array(x, dtype=float)
+    for l, i in crashed:
+        if l == 0:
+            y[i] = 0.0
+    for l, layer in enumerate(spec["layers"], start=1):
+        W = np.array([[_parse(v) for v in row] for row in layer["weights"]])
+        b = np.array([_parse(v) for v in layer.get("bias", [0] * len(W))])
+        y = _act(layer["activation"], W @ y + b)
+        for ll, i in crashed:
+            if ll == l:
+                y[i] = 0.0
+    return y
+
+
+CRASH_SETS = [
+    (),                                  # fault-free
+    ((0, 1),),                           # input
+    ((1, 0), (1, 3)),                    # first hidden layer
+    ((2, 2),),                           # second hidden layer
+    ((3, 1),),                           # output layer
+    ((0, 0), (1, 4), (2, 0), (3, 0)),    # every layer at once
+]
+
+
+@pytest.mark.parametrize("crashed", CRASH_SETS)
+def test_eval_json_matches_independent_forward(capsys, crashed):
+    x = [0.3, -1.1, 2.0]
+    by_layer = {}
+    for l, i in crashed:
+        by_layer.setdefault(l, []).append(str(i))
+    crash_args = [a for l, idx in sorted(by_layer.items()) for a in ("--crash", f"{l}:{','.join(idx)}")]
+    res = run_json(capsys, "eval", FOREIGN, "--input", ",".join(map(str, x)), *crash_args)
+    clean = independent_forward(FOREIGN, x)
+    faulty = independent_forward(FOREIGN, x, crashed)
+    np.testing.assert_allclose(res["output"], clean, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(res["crashed_output"], faulty, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(res["delta"], faulty - clean, rtol=1e-12, atol=1e-14)
+    assert sorted(map(tuple, res["crash"])) == sorted(crashed)
+
+
+def test_eval_batch_from_files(capsys, tmp_path):
+    X = np.array([[0.1, 0.2, 0.3], [-1.0, 0.5, 2.5], [3.0, -2.0, 0.0]])
+    np.save(tmp_path / "x.npy", X)
+    (tmp_path / "x.csv").write_text("\n".join(",".join(repr(float(v)) for v in r) for r in X) + "\n")
+    (tmp_path / "x.json").write_text(json.dumps({"inputs": X.tolist(), "labels": [0, 1, 2]}))
+    expected = np.array([independent_forward(FOREIGN, r, ((1, 2),)) for r in X])
+    for f in ("x.npy", "x.csv", "x.json"):
+        res = run_json(capsys, "eval", FOREIGN, "--input", f"@{tmp_path / f}", "--crash", "1:2")
+        np.testing.assert_allclose(res["crashed_output"], expected, rtol=1e-12, atol=1e-15)
+        assert np.shape(res["output"]) == (3, 2)
+
+
+def test_eval_exact_on_rational_net(capsys):
+    # Exact mode keeps rationals: compare with Fraction arithmetic done here by hand-coded loops.
+    spec = json.loads(FOREIGN_EXACT.read_text())
+    x = [Fraction(1, 2), Fraction(-1), Fraction(2)]
+    y = list(x)
+    y[0] = Fraction(0)  # crash input 0
+    for layer in spec["layers"]:
+        W = [[Fraction(v) for v in row] for row in layer["weights"]]
+        b = [Fraction(v) for v in layer["bias"]]
+        z = [sum(w * v for w, v in zip(row, y)) + bb for row, bb in zip(W, b)]
+        if layer["activation"] == "relu":
+            y = [max(v, Fraction(0)) for v in z]
+        elif layer["activation"] == "hardtanh":
+            y = [min(Fraction(1), max(Fraction(-1), v)) for v in z]
+        else:
+            y = z
+    res = run_json(capsys, "eval", FOREIGN_EXACT, "--input", "1/2,-1,2", "--crash", "0:0", "--exact")
+    got = Fraction(res["crashed_output"][0]) if isinstance(res["crashed_output"][0], str) \
+        else Fraction(res["crashed_output"][0])
+    assert got == y[0]
+    assert res["exact"] is True
+
+
+def test_eval_text_output(capsys):
+    code, out, err = run(capsys, "eval", FOREIGN, "--input", "0,0,0", "--crash", "1:0")
+    assert code == 0 and err == ""
+    assert "crashed neurons: (1,0)" in out and "u" in out and "v" in out
+
+
+def test_info_json(capsys):
+    res = run_json(capsys, "info", FOREIGN)
+    assert res["widths"] == [3, 5, 4, 2] and res["depth"] == 3 and res["kind"] == "float"
+    assert res["n_params"] == 5 * 4 + 4 * 6 + 2 * 5
+    W1 = np.array(json.loads(FOREIGN.read_text())["layers"][0]["weights"])
+    row = res["layers"][0]
+    assert row["activation"] == "tanh" and row["lipschitz"] == 1
+    assert row["spectral"] == pytest.approx(np.linalg.svd(W1, compute_uv=False)[0], rel=1e-12)
+    assert row["inf"] == pytest.approx(np.abs(W1).sum(axis=1).max(), rel=1e-12)
+    assert row["one"] == pytest.approx(np.abs(W1).sum(axis=0).max(), rel=1e-12)
+    assert res["layers"][1]["lipschitz"] == "1/4"
+    # Π K_l ‖W_l‖₂ over the three layers
+    spec = json.loads(FOREIGN.read_text())
+    K = [1.0, 0.25, 1.0]
+    prod = np.prod([k * np.linalg.norm(np.array(l["weights"]), 2) for k, l in zip(K, spec["layers"])])
+    assert res["lipschitz_bound_l2"] == pytest.approx(prod, rel=1e-12)
+
+
+def test_info_text(capsys):
+    code, out, _ = run(capsys, "info", FOREIGN)
+    assert code == 0 and "3 → 5 → 4 → 2" in out and "sigmoid" in out
+
+
+def test_info_symbolic_network(capsys, tmp_path):
+    p = tmp_path / "sym.json"
+    p.write_text(json.dumps({"format": "symft.network", "version": 1,
+                             "layers": [{"weights": [["1/n", "1/n"]], "activation": "linear"}]}))
+    res = run_json(capsys, "info", p)
+    assert res["kind"] == "symbolic" and res["free_symbols"] == ["n"]
+    assert res["lipschitz_bound_l2"] is None
+
+
+# ------------------------------------------------------------------ bad input: exit 2, one line
+
+def _net(tmp_path, layers, **top):
+    p = tmp_path / "net.json"
+    p.write_text(json.dumps({"format": "symft.network", "version": 1, "layers": layers, **top}))
+    return p
+
+
+GOOD = [{"weights": [[1, 2], [3, 4]], "bias": [0, 0], "activation": "relu"},
+        {"weights": [[1, -1]], "bias": [0], "activation": "linear"}]
+
+
+BAD_FILES = [
+    ("missing weights", [{"bias": [0], "activation": "relu"}], "layers[0].weights: missing"),
+    ("missing activation", [{"weights": [[1]]}], "layers[0].activation: missing"),
+    ("ragged rows", [{"weights": [[1, 2], [3]], "activation": "relu"}], "layers[0].weights[1]: ragged rows"),
+    ("shapes do not chain", [GOOD[0], {"weights": [[1, 2, 3]], "activation": "linear"}],
+     "layers[1].weights: expected 2 columns"),
+    ("unknown activation", [{"weights": [[1]], "activation": "swish"}],
+     "layers[0].activation: unknown activation 'swish'"),
+    ("bias length", [{"weights": [[1, 2]], "bias": [0, 0], "activation": "linear"}],
+     "layers[0].bias: expected a list of 1 numbers"),
+    ("string not a number", [{"weights": [["0.5.1"]], "activation": "linear"}], "layers[0].weights[0][0]"),
+    ("bool weight", [{"weights": [[True]], "activation": "linear"}], "layers[0].weights[0][0]"),
+    ("unknown layer key", [{"weights": [[1]], "activation": "linear", "bais": [0]}], "layers[0].bais: unknown key"),
+]
+
+
+def assert_one_line_error(code, out, err, *fragments):
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("symft: error: ")
+    for f in fragments:
+        assert f in lines[0], (f, lines[0])
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("name,layers,fragment", BAD_FILES, ids=[b[0] for b in BAD_FILES])
+def test_bad_network_file(capsys, tmp_path, name, layers, fragment):
+    p = _net(tmp_path, layers)
+    for cmd in (["info", p], ["eval", p, "--input", "1"]):
+        code, out, err = run(capsys, *cmd)
+        assert_one_line_error(code, out, err, str(p), fragment)
+
+
+def test_bad_json_nan_and_format(capsys, tmp_path):
+    p = tmp_path / "nan.json"
+    p.write_text('{"format": "symft.network", "version": 1, "layers": [{"weights": [[NaN]], "activation": "linear"}]}')
+    assert_one_line_error(*run(capsys, "info", p), "NaN is not a number")
+    p.write_text('{"format": "symft.network", "version": 1, "layers": [{"weights": [[Infinity]], "activation": "linear"}]}')
+    assert_one_line_error(*run(capsys, "info", p), "Infinity is not a number")
+    p.write_text("{not json")
+    assert_one_line_error(*run(capsys, "info", p), "not valid JSON", "line 1")
+    p.write_text('{"format": "other", "version": 1, "layers": []}')
+    assert_one_line_error(*run(capsys, "info", p), "format: expected \"symft.network\"")
+    p.write_text('{"format": "symft.network", "version": 2, "layers": []}')
+    assert_one_line_error(*run(capsys, "info", p), "version: expected 1")
+    p.write_text('[1, 2]')
+    assert_one_line_error(*run(capsys, "info", p), "expected a JSON object")
+    assert_one_line_error(*run(capsys, "info", tmp_path / "missing.json"), "missing.json: no such file")
+    assert_one_line_error(*run(capsys, "info", tmp_path), "is a directory")
+
+
+BAD_ARGS = [
+    (["--input", "1,2,3"], "--input: expected 2 numbers per input (n_0 = 2), got 3"),
+    (["--input", "1,nan"], "--input[1]: expected a finite number"),
+    (["--input", "1,inf"], "--input[1]: expected a finite number"),
+    (["--input", "1,x"], "--input[1]: expected a number"),
+    (["--input", "@/no/such/file.json"], "--input @/no/such/file.json: no such file"),
+    (["--input", "@inputs.txt"], "unknown file type '.txt'"),
+    (["--input", "1,2", "--crash", "1:5"], "--crash: neuron index 5 out of range for layer 1 (n_1 = 2"),
+    (["--input", "1,2", "--crash", "7:0"], "--crash: layer 7 does not exist"),
+    (["--input", "1,2", "--crash", "1:a"], "--crash: expected LAYER:I,J"),
+    (["--input", "1,2", "--semantics", "zero"], "argument --semantics: invalid choice"),
+    ([], "the following arguments are required: --input"),
+]
+
+
+@pytest.mark.parametrize("args,fragment", BAD_ARGS, ids=[a[1][:40] for a in BAD_ARGS])
+def test_bad_arguments(capsys, tmp_path, monkeypatch, args, fragment):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "inputs.txt").write_text("1,2")
+    p = _net(tmp_path, GOOD)
+    assert_one_line_error(*run(capsys, "eval", p, *args), fragment)
+
+
+def test_bad_input_files(capsys, tmp_path):
+    p = _net(tmp_path, GOOD)
+    (tmp_path / "ragged.csv").write_text("1,2\n3\n")
+    assert_one_line_error(*run(capsys, "eval", p, "--input", f"@{tmp_path / 'ragged.csv'}"),
+                          "input 1 has 1 numbers, expected 2")
+    (tmp_path / "bad.json").write_text('{"x": [1, 2]}')
+    assert_one_line_error(*run(capsys, "eval", p, "--input", f"@{tmp_path / 'bad.json'}"), "\"inputs\" list")
+    np.save(tmp_path / "c.npy", np.ones((2, 2, 2)))
+    assert_one_line_error(*run(capsys, "eval", p, "--input", f"@{tmp_path / 'c.npy'}"), "expected a 1-D or 2-D")
+
+
+def test_unknown_command_and_help(capsys):
+    assert_one_line_error(*run(capsys, "frobnicate"), "invalid choice")
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "info" in out and "eval" in out
+
+
+def test_console_entry_point_runs():
+    """`python -m symft` (the console script's twin) gives exit 2 and one line on bad input."""
+    r = subprocess.run([sys.executable, "-m", "symft", "info", "no_such.json"], capture_output=True, text=True,
+                       cwd=ROOT)
+    assert r.returncode == 2 and r.stderr.strip() == "symft: error: no_such.json: no such file"
+    r = subprocess.run([sys.executable, "-m", "symft", "info", "--json", "examples/mean_of_inputs.json"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and json.loads(r.stdout)["widths"] == [4, 1]
+
+
+# ------------------------------------------------------------------ the README stays true
+
+def _readme_commands():
+    text = (ROOT / "README.md").read_text()
+    block = text.split("```bash", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_readme_main_command_runs(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    main_cmd, test_cmd = _readme_commands()
+    symft_calls = [c.strip() for c in main_cmd.split("&&") if c.strip().startswith("symft ")]
+    assert symft_calls, "the README's first command must run symft on the example"
+    for call in symft_calls:
+        argv = shlex.split(call)[1:]
+        code, out, err = run(capsys, *argv)
+        assert code == 0, (call, err)
+        assert out.strip()
+
+
+def test_readme_test_command_is_the_ci_command():
+    _, test_cmd = _readme_commands()
+    ci = (ROOT / ".ci" / "run").read_text()
+    ci_cmd = ci.split("TEST_CMD='", 1)[1].split("'", 1)[0]
+    assert test_cmd.rstrip().endswith(ci_cmd), (test_cmd, ci_cmd)
+
+
+def test_symbolic_weights_refused_for_numeric_eval(capsys, tmp_path):
+    p = _net(tmp_path, [{"weights": [["1/n", "w"]], "activation": "linear"}])
+    assert_one_line_error(*run(capsys, "eval", p, "--input", "1,2"), "symbolic weights ['n', 'w']", "net.subs")

@@ -1,0 +1,121 @@
+"""The network file: exact round trips, kinds per layer, the shipped examples."""
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings, strategies as st
+
+from symft.errors import NetworkFormatError
+from symft.forward import forward
+from symft.netfile import (dumps_network, load_network, loads_network, network_from_dict,
+                           network_to_dict, save_network)
+from symft.network import Network, random_network
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
+NETWORK_EXAMPLES = [p for p in EXAMPLES if json.loads(p.read_text()).get("format") == "symft.network"]
+
+
+def test_examples_are_found():
+    names = {p.name for p in NETWORK_EXAMPLES}
+    assert {"digits_sigmoid.json", "mean_of_inputs.json", "first_input.json"} <= names
+
+
+@pytest.mark.parametrize("path", NETWORK_EXAMPLES, ids=lambda p: p.name)
+def test_examples_round_trip_exactly(path, tmp_path):
+    net = load_network(path)
+    save_network(net, tmp_path / "copy.json")
+    again = load_network(tmp_path / "copy.json")
+    assert again == net
+    # and the JSON values are the same numbers as in the original file
+    assert network_to_dict(again)["layers"] == network_to_dict(net)["layers"]
+    orig = json.loads(path.read_text())
+    for k, layer in enumerate(orig["layers"]):
+        W = network_to_dict(net)["layers"][k]["weights"]
+        for row_a, row_b in zip(layer["weights"], W):
+            for a, b in zip(row_a, row_b):
+                fa = Fraction(a) if isinstance(a, str) else Fraction(a)
+                fb = Fraction(b) if isinstance(b, str) else Fraction(b)
+                assert fa == fb
+
+
+def test_digits_example_is_a_trained_classifier():
+    net = load_network(ROOT / "examples" / "digits_sigmoid.json")
+    data = json.loads((ROOT / "examples" / "digits_inputs.json").read_text())
+    X, labels = np.array(data["inputs"]), np.array(data["labels"])
+    assert net.widths == (64, 32, 16, 10) and [a.name for a in net.activations] == ["sigmoid", "sigmoid", "linear"]
+    acc = (forward(net, X).argmax(axis=1) == labels).mean()
+    assert acc >= 0.85  # 20 held-out images; the script reports the full test accuracy in metadata
+    assert net.metadata["test_accuracy"] >= 0.93
+
+
+def test_layer_kinds_follow_the_file():
+    d = {"format": "symft.network", "version": 1, "layers": [
+        {"weights": [[0.5, 1]], "bias": [0], "activation": "linear"},      # float layer (has a JSON float)
+        {"weights": [["1/3"]], "bias": [1], "activation": "linear"},       # exact layer
+        {"weights": [[2]], "activation": "linear"},                        # exact: only integers
+    ]}
+    net = network_from_dict(d)
+    assert [lay.is_float for lay in net.layers] == [True, False, False]
+    assert net.weights_exact(2)[0] == sp.Rational(1, 3)
+    assert isinstance(net.weights_exact(2)[0], sp.Rational)
+    assert net.bias(3)[0] == 0.0
+    assert loads_network(dumps_network(net)) == net
+
+
+def test_decimal_strings_are_exact_and_floats_are_binary():
+    net = network_from_dict({"format": "symft.network", "version": 1,
+                             "layers": [{"weights": [["0.1", 0.1]], "activation": "linear"}]})
+    a, b = net.weights_exact(1)
+    assert a == sp.Rational(1, 10)
+    assert b == sp.Rational(0.1) and b != sp.Rational(1, 10)
+    assert loads_network(dumps_network(net)) == net
+
+
+def test_symbolic_round_trip():
+    net = network_from_dict({"format": "symft.network", "version": 1,
+                             "layers": [{"weights": [["1/n", "2*w + 1/3"]], "activation": "tanh"},
+                                        {"weights": [[1]], "activation": "linear"}]})
+    assert net.kind == "symbolic"
+    assert loads_network(dumps_network(net)) == net
+    n = sp.Symbol("n", real=True)
+    assert net.subs({"n": 4, "w": sp.Rational(1, 2)}).weights_exact(1)[0] == sp.Rational(1, 4)
+    assert net.subs({n: 4, "w": 0}).kind == "exact"
+
+
+def test_names_and_metadata_round_trip(tmp_path):
+    net = random_network([2, 3, 2], seed=3, name="nm")
+    net = Network(net.layers, name="nm", input_names=["a", "b"], output_names=["p", "q"],
+                  metadata={"note": "hello", "n": [1, 2]})
+    save_network(net, tmp_path / "n.json", indent=2)
+    back = load_network(tmp_path / "n.json")
+    assert back == net and back.input_names == ("a", "b") and back.metadata["n"] == [1, 2]
+    with pytest.raises(NetworkFormatError, match="output_names: expected 2 names, got 1"):
+        network_from_dict({**network_to_dict(net), "output_names": ["p"]})
+    with pytest.raises(NetworkFormatError, match="extra: unknown key"):
+        network_from_dict({**network_to_dict(net), "extra": 1})
+
+
+@settings(max_examples=40, deadline=None)
+@given(widths=st.lists(st.integers(1, 5), min_size=2, max_size=5), seed=st.integers(0, 2 ** 31),
+       act=st.sampled_from(["relu", "tanh", "sigmoid", "hardtanh", "ramp", "softplus", "step"]),
+       exact=st.booleans())
+def test_random_networks_round_trip(widths, seed, act, exact):
+    net = random_network(widths, seed=seed, activation=act, rational_denominator=16 if exact else None)
+    back = loads_network(dumps_network(net))
+    assert back == net
+    for l in range(1, net.depth + 1):
+        assert np.array_equal(back.weights(l), net.weights(l))  # bit-for-bit
+        assert back.weights_exact(l) == net.weights_exact(l)
+
+
+def test_big_integers_stay_exact():
+    big = 2 ** 60 + 1
+    net = network_from_dict({"format": "symft.network", "version": 1,
+                             "layers": [{"weights": [[big, 0.5]], "activation": "linear"}]})
+    assert net.weights_exact(1)[0] == big
+    assert loads_network(dumps_network(net)).weights_exact(1)[0] == big

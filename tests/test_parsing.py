@@ -1,0 +1,102 @@
+"""The shared CLI conventions: --input, --p, --crash."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symft.errors import FaultModelError, InvalidArgument
+from symft.network import mean_network, random_network
+from symft.parsing import parse_crashes, parse_inputs, parse_number, parse_p
+
+
+def test_numbers():
+    assert parse_number(" 7 ", "x") == 7 and isinstance(parse_number("7", "x"), int)
+    assert parse_number("-3/9", "x") == Fraction(-1, 3)
+    assert parse_number("1e-3", "x") == 1e-3
+    for bad in ("", "1/0", "1/2/3", "x", "nan", "inf", "-inf"):
+        with pytest.raises(InvalidArgument, match="^x: expected a"):
+            parse_number(bad, "x")
+
+
+def test_inputs_inline_and_files(tmp_path):
+    inp = parse_inputs("1, -2, 1/4")
+    assert inp.single and inp.values.tolist() == [[1.0, -2.0, 0.25]] and inp.rows == [[1, -2, Fraction(1, 4)]]
+    (tmp_path / "one.json").write_text("[1, 2, \"1/3\"]")
+    inp = parse_inputs(f"@{tmp_path / 'one.json'}")
+    assert inp.single and inp.rows == [[1, 2, Fraction(1, 3)]]
+    (tmp_path / "many.json").write_text('{"inputs": [[1, 2], [3, 4]], "labels": [0, 1]}')
+    inp = parse_inputs(f"@{tmp_path / 'many.json'}")
+    assert not inp.single and inp.values.shape == (2, 2)
+    np.save(tmp_path / "v.npy", np.arange(3.0))
+    assert parse_inputs(f"@{tmp_path / 'v.npy'}").single
+    np.save(tmp_path / "m.npy", np.ones((4, 3)))
+    assert parse_inputs(f"@{tmp_path / 'm.npy'}").values.shape == (4, 3)
+    (tmp_path / "m.csv").write_text("1,2\n\n3,4\n")
+    assert parse_inputs(f"@{tmp_path / 'm.csv'}").values.tolist() == [[1, 2], [3, 4]]
+
+
+@pytest.mark.parametrize("text,msg", [
+    ("", "--input: expected comma-separated numbers or @FILE"),
+    ("1,,2", r"--input\[1\]: expected a number"),
+    ("1,NaN", r"--input\[1\]: expected a finite number"),
+])
+def test_inputs_errors(text, msg):
+    with pytest.raises(InvalidArgument, match=msg):
+        parse_inputs(text)
+
+
+def test_inputs_json_errors(tmp_path):
+    (tmp_path / "a.json").write_text("[[1, 2], [3]]")
+    with pytest.raises(InvalidArgument, match="input 1 has 1 numbers, expected 2"):
+        parse_inputs(f"@{tmp_path / 'a.json'}")
+    (tmp_path / "b.json").write_text("[[1, true]]")
+    with pytest.raises(InvalidArgument, match=r"inputs\[0\]\[1\]: expected a number, got true"):
+        parse_inputs(f"@{tmp_path / 'b.json'}")
+    (tmp_path / "c.json").write_text("[]")
+    with pytest.raises(InvalidArgument, match="non-empty list"):
+        parse_inputs(f"@{tmp_path / 'c.json'}")
+    (tmp_path / "d.json").write_text("[1, NaN]")
+    with pytest.raises(InvalidArgument, match="finite"):
+        parse_inputs(f"@{tmp_path / 'd.json'}")
+
+
+def test_p_spec():
+    net = random_network([3, 4, 4, 1], seed=0)
+    assert parse_p("0.01", net) == {1: 0.01, 2: 0.01}
+    assert parse_p("0:1/100, 3:0.5", net) == {0: sp.Rational(1, 100), 3: 0.5}
+    assert isinstance(parse_p("1:1/3")[1], sp.Rational)
+    p = parse_p("0:p", allow_symbols=True)[0]
+    assert isinstance(p, sp.Symbol) and p.is_nonnegative
+
+
+@pytest.mark.parametrize("text,exc,msg", [
+    ("1:1.5", FaultModelError, r"--p 1: expected a probability in \[0, 1\], got 1.5"),
+    ("1:-0.1", FaultModelError, r"--p 1: expected a probability in \[0, 1\]"),
+    ("2", FaultModelError, r"--p: expected a probability in \[0, 1\], got 2"),
+    ("1:p", InvalidArgument, "symbols are not accepted"),
+    ("9:0.1", InvalidArgument, "layer 9 does not exist; the network has layers 0 … 3"),
+    ("1:0.1,1:0.2", InvalidArgument, "layer 1 is given twice"),
+    ("a:0.1", InvalidArgument, "layer 'a': expected a non-negative integer"),
+    ("1:0.1:2", InvalidArgument, "expected LAYER:P"),
+])
+def test_p_spec_errors(text, exc, msg):
+    with pytest.raises(exc, match=msg):
+        parse_p(text, random_network([3, 4, 4, 1], seed=0))
+
+
+def test_bare_p_needs_hidden_layers():
+    with pytest.raises(InvalidArgument, match="has none"):
+        parse_p("0.1", mean_network(3))
+
+
+def test_crashes():
+    net = random_network([3, 4, 2], seed=0)
+    pat = parse_crashes(["1:0, 3", "0:2", "1:3"], net)
+    assert pat.neurons == {(1, 0), (1, 3), (0, 2)}
+    assert parse_crashes([], net).neurons == frozenset()
+    with pytest.raises(FaultModelError, match="neuron index 4 out of range for layer 1"):
+        parse_crashes(["1:4"], net)
+    with pytest.raises(InvalidArgument, match="expected LAYER:I,J"):
+        parse_crashes(["1:"], net)
