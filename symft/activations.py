@@ -407,7 +407,7 @@ def get_activation(name) -> Activation:
     >>> get_activation("swish")
     Traceback (most recent call last):
     ...
-    symft.errors.InvalidArgument: unknown activation 'swish'; expected one of: linear, relu, hardtanh, ramp, step, sigmoid, tanh, softplus
+    symft.errors.InvalidArgument: unknown activation 'swish'; expected one of: linear, relu, hardtanh, ramp, step, sigmoid, tanh, softplus...
     """
     if isinstance(name, Activation):
         return name

@@ -143,7 +143,7 @@ def network_from_dict(data, source: str = "<dict>") -> Network:
     >>> network_from_dict(d, "n.json")
     Traceback (most recent call last):
     ...
-    symft.errors.NetworkFormatError: n.json: layers[0].activation: unknown activation 'swish'; expected one of: linear, relu, hardtanh, ramp, step, sigmoid, tanh, softplus
+    symft.errors.NetworkFormatError: n.json: layers[0].activation: unknown activation 'swish'; expected one of: linear, relu, hardtanh, ramp, step, sigmoid, tanh, softplus...
     """
     def err(field, msg):
         return NetworkFormatError(f"{source}: {field}: {msg}")
