@@ -126,29 +126,42 @@ def _pieces_numpy(pieces):
     return value, d1, d2
 
 
+def _exp_neg_abs(z, c=1.0):
+    # exp(-c|z|) may underflow to 0 (or a subnormal) for large |z|: that *is* the correctly
+    # rounded value, so the underflow is not an error.
+    with np.errstate(under="ignore"):
+        return np.exp(-c * np.abs(z))
+
+
 def _sigmoid(z):
-    e = np.exp(-np.abs(z))
+    e = _exp_neg_abs(z)
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _sigmoid_d1(z):
-    s = _sigmoid(z)
-    return s * (1.0 - s)
+    # σ' = e / (1 + e)² with e = exp(-|z|): no cancellation, accurate in relative terms.
+    e = _exp_neg_abs(z)
+    with np.errstate(under="ignore"):
+        return e / (1.0 + e) ** 2
 
 
 def _sigmoid_d2(z):
-    s = _sigmoid(z)
-    return s * (1.0 - s) * (1.0 - 2.0 * s)
+    # σ'' = σ(1-σ)(1-2σ) = sign(z) · e (e - 1) / (1 + e)³ with e = exp(-|z|).
+    e = _exp_neg_abs(z)
+    with np.errstate(under="ignore"):
+        return np.sign(z) * e * (e - 1.0) / (1.0 + e) ** 3
 
 
 def _tanh_d1(z):
-    t = np.tanh(z)
-    return 1.0 - t * t
+    # tanh' = sech² = 4 e₂ / (1 + e₂)² with e₂ = exp(-2|z|): accurate for large |z|.
+    e2 = _exp_neg_abs(z, 2.0)
+    with np.errstate(under="ignore"):
+        return 4.0 * e2 / (1.0 + e2) ** 2
 
 
 def _tanh_d2(z):
-    t = np.tanh(z)
-    return -2.0 * t * (1.0 - t * t)
+    with np.errstate(under="ignore"):
+        return -2.0 * np.tanh(z) * _tanh_d1(z)
 
 
 @dataclass(frozen=True, eq=False)

@@ -73,7 +73,9 @@ def check_probability(p, where: str = "p"):
     if isinstance(p, sp.Basic):
         if not isinstance(p, sp.Expr) or p.has(sp.nan, sp.zoo):
             raise FaultModelError(f"{where}: expected a probability in [0, 1], got {p}")
-        if (p < 0) == sp.true or (p > 1) == sp.true or p.is_real is False:
+        if p.is_extended_real is False or (p.is_number and not p.is_extended_real):
+            raise FaultModelError(f"{where}: expected a probability in [0, 1] (a real number), got {p}")
+        if (p < 0) == sp.true or (p > 1) == sp.true:
             raise FaultModelError(f"{where}: expected a probability in [0, 1], got {p}")
         return p
     if isinstance(p, Real):
