@@ -1,0 +1,1600 @@
+r"""The exact engine: every crash configuration, exact moments and distributions.
+
+Under Bernoulli neuron crashes (THEORY D3) at a set of layers, with ``N``
+neurons that may crash, the output error ``Δ = y_L^{faulty} − y_L`` (D4) takes
+one value per crash configuration ``s ⊆ {crashable neurons}``, with
+probability ``P(s) = Π_l p_l^{k_l} (1 − p_l)^{n_l − k_l}`` where ``k_l`` is
+the number of crashed neurons of layer ``l``.  This module evaluates all
+``2^N`` configurations — the ground truth every approximate method of symft
+is checked against:
+
+* :func:`enumerate_crashes` — ``E Δ``, ``E Δ²``, ``Var Δ``, the standard
+  deviation, the covariance across outputs and higher raw moments, for one
+  input or a batch, in float64 (a vectorized pass with a fast path for one
+  crashed layer) or exactly (rational arithmetic, on piecewise-linear
+  networks with rational weights);
+* :func:`error_distribution` — the law of Δ: its atoms and their
+  probabilities (exact rationals when the network and ``p`` are rational);
+* :func:`mean_polynomial` — ``E Δ`` (or ``E Δ²``) as a polynomial in ``p``,
+  ``E Δ(p) = Σ_k p^k (1 − p)^{N−k} S_k`` with ``S_k`` the sum of the errors
+  of the configurations with ``k`` crashes;
+* :func:`single_crash_term` — bound b4 (THEORY §5): the exact contribution
+  of the single-neuron crashes, ``Σ_i p (1 − p)^{n−1} Δ(e_i)``, from
+  ``n_l`` forward passes;
+* :func:`symft.enclosure.enclosure` (re-exported here) — certified
+  intervals for networks too wide to enumerate.
+
+Work that would explode is refused up front with
+:class:`~symft.errors.TooLargeError` (an estimate of the configurations and
+the time, and the options that would work), unless ``force=True``.
+
+The loss change ``Δ_{L+1} = ω(ŷ_L, y*) − ω(y_L, y*)`` is handled by passing
+``loss`` (``"squared"``, ``"zero_one"``, ``"cross_entropy"`` or a callable)
+and ``target``.
+
+Results are frozen value objects (:class:`ExactMoments`,
+:class:`ErrorDistribution`, :class:`ErrorPolynomial`,
+:class:`SingleCrashTerm`, :class:`~symft.enclosure.Enclosure`), each with a
+``to_dict()`` for JSON where it applies.  Shapes: one input gives arrays of
+one entry per output; a batch ``(B, n_0)`` gives ``(B, n_out)`` (the CLI
+prints a list per input).  Float results are computed in float64 over every
+configuration (no sampling, no truncation); ``exact=True`` results are
+rational (or polynomials in a symbolic p).
+
+Examples
+--------
+>>> import sympy as sp
+>>> from symft.network import mean_network
+>>> from symft.faults import NeuronCrash
+>>> r = enumerate_crashes(mean_network(3), [1, 1, 1], NeuronCrash({0: sp.Rational(1, 10)}))
+>>> r.mean, r.var          # E Δ = -p, Var Δ = p(1-p)/n (THEORY §4)
+(array([-1/10], dtype=object), array([3/100], dtype=object))
+>>> mean_polynomial(mean_network(3), [1, 1, 1], 0).expr()
+-p
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from fractions import Fraction
+from numbers import Integral
+from typing import Callable, Mapping
+
+import numpy as np
+import sympy as sp
+
+from .errors import FaultModelError, InvalidArgument, SymbolicValueError, TooLargeError
+from .faults import NeuronCrash
+from .forward import as_inputs, forward_masked, forward_trace
+from .progress import progress as _progress
+from .utils import to_exact
+
+__all__ = [
+    "ExactMoments",
+    "ErrorDistribution",
+    "ErrorPolynomial",
+    "SingleCrashTerm",
+    "LOSSES",
+    "MAX_CONFIGURATIONS",
+    "EXACT_AUTO_LIMIT",
+    "count_configurations",
+    "estimate_seconds",
+    "enumerate_crashes",
+    "error_distribution",
+    "mean_polynomial",
+    "single_crash_term",
+    "enclosure",
+    "Enclosure",
+]
+
+#: Default refusal limit (configurations × inputs) of the enumeration functions.
+MAX_CONFIGURATIONS = 2 ** 22
+#: With ``exact=None`` the rational engine is used only up to this many configurations × inputs.
+EXACT_AUTO_LIMIT = 2 ** 14
+#: Rough float64 throughput (multiply-adds per second) used by :func:`estimate_seconds`.
+_THROUGHPUT = 1.5e9
+#: Rough throughput of the rational (``Fraction``) engine, operations per second.
+_EXACT_THROUGHPUT = 1.5e6
+#: Losses known by name (``Δ_{L+1}``).
+LOSSES = ("squared", "zero_one", "cross_entropy")
+#: Memory budget of one chunk of configurations (bytes).
+_CHUNK_BYTES = 4 * 2 ** 20
+
+
+# =====================================================================================
+# result objects
+# =====================================================================================
+
+@dataclass(frozen=True, eq=False)
+class ExactMoments:
+    r"""Moments of the output error over every crash configuration.
+
+    Arrays have one entry per output (``(n_out,)``), or, for a batch of
+    ``B`` inputs, one row per input (``(B, n_out)``); covariances are
+    ``(n_out, n_out)`` or ``(B, n_out, n_out)``.  With ``exact=True`` the
+    arrays hold SymPy numbers (``dtype=object``); otherwise float64.
+
+    Attributes
+    ----------
+    mean, second, var, std : ndarray
+        ``E Δ``, ``E Δ²``, ``Var Δ = E Δ² − (E Δ)²`` and its square root.
+    cov : ndarray
+        ``Cov(Δ_j, Δ_k)`` across outputs.
+    raw : dict {k: ndarray}
+        Raw moments ``E Δ^k`` for ``k = 1 … moments``.
+    configurations : int
+        Crash configurations evaluated per input (``2^N``).
+    seconds : float
+        Wall time.
+    method : str
+        ``"enumeration"``.
+    exact : bool
+        Whether the values are exact (rational arithmetic).
+    quantity : str
+        ``"output"`` (``Δ_L``) or ``"loss"`` (``Δ_{L+1}``).
+    layers : tuple of int
+        The crashed layers.
+
+    Examples
+    --------
+    >>> from symft.network import first_input_network
+    >>> r = enumerate_crashes(first_input_network(2), [3, 1], NeuronCrash({0: 0.5}))
+    >>> r.mean, r.var, r.configurations, r.method
+    (array([-1.5]), array([2.25]), 4, 'enumeration')
+    >>> sorted(r.to_dict())[:4]
+    ['configurations', 'cov', 'exact', 'layers']
+    """
+
+    mean: np.ndarray
+    second: np.ndarray
+    var: np.ndarray
+    std: np.ndarray
+    cov: np.ndarray
+    raw: Mapping = field(repr=False)
+    configurations: int = 0
+    seconds: float = 0.0
+    method: str = "enumeration"
+    exact: bool = False
+    quantity: str = "output"
+    layers: tuple = ()
+
+    def moment(self, k: int) -> np.ndarray:
+        """The raw moment ``E Δ^k`` (computed when ``moments ≥ k`` was asked).
+
+        Examples
+        --------
+        >>> from symft.network import first_input_network
+        >>> r = enumerate_crashes(first_input_network(1), [2], NeuronCrash({0: 0.5}), moments=3)
+        >>> r.moment(3)
+        array([-4.])
+        """
+        if k not in self.raw:
+            raise InvalidArgument(f"k: moment {k} was not computed; pass moments={k} (have {sorted(self.raw)})")
+        return self.raw[k]
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict: ``mean``, ``var``, ``std``, ``second``, ``cov`` (lists; exact values as strings),
+        ``method``, ``configurations``, ``seconds``, ``exact``, ``quantity``, ``layers``.
+
+        Examples
+        --------
+        >>> from symft.network import first_input_network
+        >>> d = enumerate_crashes(first_input_network(1), [2], NeuronCrash({0: 0.5})).to_dict()
+        >>> d["mean"], d["var"], d["method"]
+        ([-1.0], [1.0], 'enumeration')
+        """
+        out = {"mean": _jsonable(self.mean), "var": _jsonable(self.var), "std": _jsonable(self.std),
+               "second": _jsonable(self.second), "cov": _jsonable(self.cov),
+               "method": self.method, "configurations": int(self.configurations),
+               "seconds": float(self.seconds), "exact": bool(self.exact), "quantity": self.quantity,
+               "layers": list(self.layers)}
+        for k, v in sorted(self.raw.items()):
+            if k > 2:
+                out[f"moment{k}"] = _jsonable(v)
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class ErrorDistribution:
+    r"""The law of the output error: atoms ``Δ`` (vectors over outputs) and their probabilities.
+
+    Attributes
+    ----------
+    atoms : tuple of tuple
+        Distinct values of ``Δ`` (one tuple of ``n_out`` numbers each),
+        sorted; exact SymPy rationals when :attr:`exact`.
+    probabilities : tuple
+        ``P(Δ = atom)``; they sum to 1 (exactly, when exact).
+    exact : bool
+    configurations : int
+        Crash configurations merged into these atoms.
+
+    Examples
+    --------
+    >>> from symft.network import mean_network
+    >>> d = error_distribution(mean_network(2), [1, 1], NeuronCrash({0: sp.Rational(1, 2)}))
+    >>> d.atoms, d.probabilities
+    (((-1,), (-1/2,), (0,)), (1/4, 1/2, 1/4))
+    >>> d.mean()
+    (-1/2,)
+    """
+
+    atoms: tuple
+    probabilities: tuple
+    exact: bool = False
+    configurations: int = 0
+
+    def __len__(self):
+        return len(self.atoms)
+
+    def moment(self, k: int) -> tuple:
+        """``E Δ^k`` per output, from the atoms.
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> error_distribution(mean_network(2), [1, 1], NeuronCrash({0: sp.Rational(1, 2)})).moment(2)
+        (3/8,)
+        """
+        n = len(self.atoms[0]) if self.atoms else 0
+        zero = sp.Integer(0) if self.exact else 0.0
+        return tuple(sum((w * a[j] ** k for a, w in zip(self.atoms, self.probabilities)), zero) for j in range(n))
+
+    def mean(self) -> tuple:
+        """``E Δ`` per output.
+
+        Examples
+        --------
+        >>> from symft.network import first_input_network
+        >>> error_distribution(first_input_network(1), [4], NeuronCrash({0: 0.25})).mean()
+        (-1.0,)
+        """
+        return self.moment(1)
+
+    def marginal(self, output: int = 0) -> "ErrorDistribution":
+        """The law of one output's error (atoms merged).
+
+        Examples
+        --------
+        >>> from symft.network import random_network
+        >>> d = error_distribution(random_network([2, 2], seed=0, activation="relu"), [1, 1],
+        ...                        NeuronCrash({0: 0.5}))
+        >>> len(d.marginal(0).atoms[0])
+        1
+        """
+        acc: dict = {}
+        for a, w in zip(self.atoms, self.probabilities):
+            acc[a[output]] = acc.get(a[output], 0) + w
+        keys = sorted(acc, key=float)
+        return ErrorDistribution(tuple((k,) for k in keys), tuple(acc[k] for k in keys), self.exact,
+                                 self.configurations)
+
+    def cdf(self, t, output: int = 0):
+        """``P(Δ_output ≤ t)``.
+
+        Examples
+        --------
+        >>> from symft.network import first_input_network
+        >>> error_distribution(first_input_network(1), [4], NeuronCrash({0: 0.25})).cdf(-1)
+        0.25
+        """
+        zero = sp.Integer(0) if self.exact else 0.0
+        return sum((w for a, w in zip(self.atoms, self.probabilities) if a[output] <= t), zero)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: ``atoms`` (list of lists), ``probabilities``, ``exact``, ``configurations``.
+
+        Examples
+        --------
+        >>> from symft.network import first_input_network
+        >>> error_distribution(first_input_network(1), [4], NeuronCrash({0: sp.Rational(1, 4)})).to_dict()["probabilities"]
+        ['1/4', '3/4']
+        """
+        return {"atoms": [[_fmt(v) for v in a] for a in self.atoms],
+                "probabilities": [_fmt(w) for w in self.probabilities],
+                "exact": bool(self.exact), "configurations": int(self.configurations)}
+
+
+@dataclass(frozen=True, eq=False)
+class ErrorPolynomial:
+    r"""``E Δ^m`` as a polynomial in the crash probabilities (one per output).
+
+    ``E Δ^m = Σ_κ Π_l p_l^{k_l} (1 − p_l)^{n_l − k_l} S_κ`` where ``κ = (k_l)``
+    runs over the crash counts per layer and ``S_κ`` is the sum of ``Δ^m``
+    over the configurations with those counts (:attr:`sums`).
+
+    Attributes
+    ----------
+    exprs : tuple of sympy.Expr
+        The expanded polynomial of each output.
+    symbols : tuple of sympy.Symbol
+        The probability symbols that appear (one shared ``p``, or one per layer).
+    moment : int
+        ``m`` (1 for the mean, 2 for the second moment).
+    exact : bool
+        Exact rational coefficients; ``False`` means float coefficients
+        (smooth activations), accurate to about ``1e-12`` relative only.
+    layers, widths : tuple
+        The crashed layers and their widths.
+    sums : dict {κ: tuple}
+        The Bernstein-form coefficients ``S_κ``.
+    probabilities : tuple
+        The probability (symbol or number) of each crashed layer.
+
+    Examples
+    --------
+    >>> from symft.network import first_input_network
+    >>> ep = mean_polynomial(first_input_network(2), [3, 5], 0)
+    >>> ep.expr(), ep.coefficients(), ep.linear_term()
+    (-3*p, [0, -3], -3)
+    """
+
+    exprs: tuple
+    symbols: tuple
+    moment: int
+    exact: bool
+    layers: tuple
+    widths: tuple
+    sums: Mapping = field(repr=False)
+    probabilities: tuple = ()
+
+    def expr(self, output: int = 0) -> sp.Expr:
+        """The polynomial of one output as an expression.
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> mean_polynomial(mean_network(2), [1, 1], 0, moment=2).expr()
+        p**2/2 + p/2
+        """
+        return self.exprs[self._out(output)]
+
+    def poly(self, output: int = 0) -> sp.Poly:
+        """The polynomial as a :class:`sympy.Poly` in :attr:`symbols`.
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> mean_polynomial(mean_network(2), [1, 1], 0).poly().degree()
+        1
+        """
+        return sp.Poly(self.expr(output), *self.symbols) if self.symbols else sp.Poly(self.expr(output),
+                                                                                         sp.Symbol("p"))
+
+    def coefficients(self, output: int = 0) -> list:
+        """Coefficients in increasing powers of the (single) symbol: ``[c_0, c_1, …]``.
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> mean_polynomial(mean_network(2), [1, 1], 0, moment=2).coefficients()
+        [0, 1/2, 1/2]
+        """
+        if len(self.symbols) != 1:
+            raise InvalidArgument(f"coefficients: expected a polynomial in one symbol, this one has "
+                                  f"{len(self.symbols)} ({', '.join(map(str, self.symbols))}); use poly()")
+        return list(reversed(self.poly(output).all_coeffs()))
+
+    def linear_term(self, output: int = 0):
+        """The coefficient of ``p`` (the single-crash sum of b4 for the mean).
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> mean_polynomial(mean_network(4), [1, 1, 1, 1], 0).linear_term()
+        -1
+        """
+        c = self.coefficients(output)
+        return c[1] if len(c) > 1 else sp.Integer(0)
+
+    def __call__(self, values=None):
+        """Evaluate at numbers, in the stable Bernstein form; returns a tuple (one per output).
+
+        ``values``: a number (for one symbol) or a mapping ``{symbol: number}``.
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> mean_polynomial(mean_network(2), [1, 1], 0)(sp.Rational(1, 3))
+        (-1/3,)
+        """
+        probs = self._probs(values)
+        tot = [sp.Integer(0)] * len(self.exprs)
+        for kappa, s in self.sums.items():
+            w = sp.Integer(1)
+            for q, n, k in zip(probs, self.widths, kappa):
+                w = w * q ** k * (1 - q) ** (n - k)
+            tot = [t + w * v for t, v in zip(tot, s)]
+        return tuple(sp.expand(t) if isinstance(t, sp.Basic) and t.free_symbols else t for t in tot)
+
+    def _probs(self, values):
+        if values is None:
+            values = {}
+        if not isinstance(values, Mapping):
+            if len(self.symbols) != 1:
+                raise InvalidArgument(f"values: expected a mapping {{symbol: value}} for {self.symbols}")
+            values = {self.symbols[0]: values}
+        vals = {}
+        for k, v in values.items():
+            key = sp.Symbol(k) if isinstance(k, str) else k
+            match = [s for s in self.symbols if s == key or s.name == getattr(key, "name", None)]
+            if not match:
+                raise InvalidArgument(f"values: unknown symbol {k!r}; expected one of {self.symbols}")
+            vals[match[0]] = to_exact(v, f"values[{k}]") if self.exact else v
+        return [sp.sympify(q).xreplace(vals) if isinstance(q, sp.Basic) else q for q in self.probabilities]
+
+    def _out(self, output):
+        if not isinstance(output, Integral) or not 0 <= output < len(self.exprs):
+            raise InvalidArgument(f"output: expected an index 0 … {len(self.exprs) - 1}, got {output!r}")
+        return int(output)
+
+    def __str__(self):
+        label = "" if self.exact else "  [float coefficients]"
+        return "\n".join(f"E Δ{'' if self.moment == 1 else '^' + str(self.moment)}[{k}] = {e}{label}"
+                         for k, e in enumerate(self.exprs))
+
+
+@dataclass(frozen=True, eq=False)
+class SingleCrashTerm:
+    r"""Bound b4: the exact contribution of single-neuron crashes (THEORY §5).
+
+    Attributes
+    ----------
+    deltas : dict {layer: ndarray}
+        ``Δ(e_i)`` for each neuron ``i`` of each crashed layer, shape
+        ``(n_l, n_out)`` (``(B, n_l, n_out)`` for a batch).
+    sum_deltas : ndarray
+        ``Σ_l Σ_i Δ(e_i)`` — with one shared ``p``, the coefficient of ``p``
+        in ``E Δ(p)`` (the linear term of :func:`mean_polynomial`).
+    mean : ndarray
+        ``Σ_{(l,i)} P(only (l,i) crashes) Δ(e_i)``, i.e.
+        ``Σ_i p(1−p)^{n−1} Δ(e_i)`` for one layer — the single-crash part
+        of ``E Δ`` (exact, not an approximation of it).
+    second : ndarray
+        The same with ``Δ(e_i)²`` (single-crash part of ``E Δ²``).
+    first_order : ndarray
+        ``Σ_l p_l Σ_i Δ(e_i)``: the exact first-order term of ``E Δ`` in p.
+    forward_passes : int
+        Number of crashed forward passes (``Σ n_l`` per input).
+    exact : bool
+
+    Examples
+    --------
+    >>> from symft.network import mean_network
+    >>> t = single_crash_term(mean_network(4), [1, 1, 1, 1], NeuronCrash({0: sp.Rational(1, 10)}))
+    >>> t.sum_deltas, t.first_order, t.mean
+    (array([-1], dtype=object), array([-1/10], dtype=object), array([-729/10000], dtype=object))
+    """
+
+    layers: tuple
+    deltas: Mapping = field(repr=False)
+    sum_deltas: np.ndarray = None
+    mean: np.ndarray = None
+    second: np.ndarray = None
+    first_order: np.ndarray = None
+    forward_passes: int = 0
+    exact: bool = False
+
+
+# =====================================================================================
+# small helpers
+# =====================================================================================
+
+def _fmt(v):
+    if isinstance(v, sp.Basic):
+        if v.is_Integer:
+            return int(v)
+        if v.is_Rational:
+            return str(v)
+        if v.is_number:
+            return float(v)
+        return str(v)
+    if isinstance(v, Fraction):
+        return int(v) if v.denominator == 1 else str(v)
+    return float(v)
+
+
+def _jsonable(a):
+    a = np.asarray(a, dtype=object) if not isinstance(a, np.ndarray) else a
+    if a.ndim == 0:
+        return _fmt(a.item())
+    return [_jsonable(x) for x in a]
+
+
+def _is_rational(q):
+    if isinstance(q, (Fraction, Integral)) and not isinstance(q, bool):
+        return True
+    return isinstance(q, sp.Rational)
+
+
+def _frac(v) -> Fraction:
+    """Exact Fraction of an int / Fraction / SymPy rational / float (binary rational)."""
+    if isinstance(v, Fraction):
+        return v
+    if isinstance(v, Integral):
+        return Fraction(int(v))
+    if isinstance(v, sp.Rational):
+        return Fraction(int(v.p), int(v.q))
+    if isinstance(v, (float, np.floating)):
+        return Fraction(float(v))
+    raise SymbolicValueError(f"expected a rational number, got {v}")
+
+
+def _to_sympy(v):
+    if isinstance(v, Fraction):
+        return sp.Rational(v.numerator, v.denominator)
+    return v
+
+
+def _check_model(net, model, where="model") -> NeuronCrash:
+    if isinstance(model, Integral) and not isinstance(model, bool):
+        raise InvalidArgument(f"{where}: expected a NeuronCrash (e.g. NeuronCrash({{{model}: 0.01}})), "
+                              f"got the integer {model}")
+    if not isinstance(model, NeuronCrash):
+        raise InvalidArgument(f"{where}: expected a NeuronCrash failure model, got {type(model).__name__}")
+    model.check(net)
+    return model
+
+
+def _symbolic_probs(model):
+    return [l for l in model.layers if isinstance(model.probability(l), sp.Basic)
+            and model.probability(l).free_symbols]
+
+
+def count_configurations(net, model: NeuronCrash, order: int | None = None) -> int:
+    r"""Number of crash configurations: ``2^N``, or those with at most ``order`` crashes.
+
+    Examples
+    --------
+    >>> from symft.network import random_network
+    >>> net = random_network([3, 4, 1], seed=0)
+    >>> count_configurations(net, NeuronCrash({0: 0.1, 1: 0.1}))
+    128
+    >>> count_configurations(net, NeuronCrash({0: 0.1, 1: 0.1}), order=1)
+    8
+    """
+    model = _check_model(net, model)
+    N = model.n_neurons(net)
+    if order is None:
+        return 2 ** N
+    return sum(math.comb(N, j) for j in range(0, min(int(order), N) + 1))
+
+
+def _cost_per_configuration(net, first_layer):
+    """Multiply-adds of one forward pass from ``first_layer`` onwards."""
+    w = net.widths
+    return sum(w[m] * w[m - 1] + 4 * w[m] for m in range(first_layer + 1, net.depth + 1)) + w[first_layer] + 1
+
+
+def estimate_seconds(net, model: NeuronCrash, n_inputs: int = 1, *, exact: bool = False,
+                     configurations: int | None = None) -> float:
+    r"""A rough estimate of the wall time of an enumeration (for the guard rails).
+
+    Based on ``configurations × n_inputs ×`` the cost of a forward pass from
+    the first crashed layer, at an assumed throughput of 1.5e9 float
+    multiply-adds per second (1.5e6 for the rational engine).  An order of
+    magnitude, not a promise.
+
+    Examples
+    --------
+    >>> from symft.network import random_network
+    >>> t = estimate_seconds(random_network([16, 20, 16, 1], seed=0), NeuronCrash({1: 0.1}))
+    >>> 0.01 < t < 10
+    True
+    """
+    model = _check_model(net, model)
+    layers = model.layers
+    if not layers:
+        return 0.0
+    if configurations is None:
+        configurations = count_configurations(net, model)
+    cost = _cost_per_configuration(net, min(layers))
+    rate = _EXACT_THROUGHPUT if exact else _THROUGHPUT
+    return configurations * n_inputs * cost / rate
+
+
+def _fmt_seconds(t):
+    if t < 1:
+        return f"{t:.2g} s"
+    if t < 3600:
+        return f"{t:.0f} s"
+    if t < 86400 * 365:
+        return f"{t / 3600:.3g} h"
+    return f"{t / (86400 * 365):.2g} years"
+
+
+def _guard(net, model, n_inputs, max_configurations, force, exact, what="enumeration"):
+    N = model.n_neurons(net)
+    configs = 2 ** N
+    if force:
+        return configs
+    if max_configurations is not None and configs * n_inputs > max_configurations:
+        est = estimate_seconds(net, model, n_inputs, exact=exact, configurations=configs)
+        k_ok = 0
+        while k_ok < N and count_configurations(net, model, k_ok + 1) * n_inputs <= max_configurations:
+            k_ok += 1
+        raise TooLargeError(
+            f"{what}: {N} neurons may crash, 2^{N} = {configs:.4g} configurations"
+            f"{f' × {n_inputs} inputs' if n_inputs > 1 else ''} exceed the limit of {max_configurations:.4g} "
+            f"(estimated time ~{_fmt_seconds(est)}). Options: a certified enclosure "
+            f"(symft.exact.enclosure(..., order={max(k_ok, 1)}) / symft exact --order {max(k_ok, 1)}, "
+            f"{count_configurations(net, model, max(k_ok, 1)):.4g} configurations), "
+            f"sampling (symft sample), or force=True / --force to enumerate anyway"
+        )
+    return configs
+
+
+# =====================================================================================
+# losses (Δ_{L+1})
+# =====================================================================================
+
+def _loss_functions(loss, target, n_out):
+    """(float fn (P, n_L) -> (P,), exact fn list[Fraction] -> Fraction or None)."""
+    if callable(loss):
+        def f(Y):
+            v = np.asarray(loss(Y, target), dtype=float)
+            if v.shape != (Y.shape[0],):
+                raise InvalidArgument(f"loss: the callable must return one number per row, got shape {v.shape}")
+            return v
+        return f, None
+    if loss not in LOSSES:
+        raise InvalidArgument(f"loss: expected one of {', '.join(LOSSES)} or a callable, got {loss!r}")
+    if target is None:
+        raise InvalidArgument(f"target: loss {loss!r} needs a target")
+    if loss == "squared":
+        t = np.asarray(target, dtype=float).ravel()
+        if t.shape != (n_out,):
+            raise InvalidArgument(f"target: expected {n_out} numbers for the squared loss, got {t.size}")
+        tex = [_frac(to_exact(v, "target")) if not isinstance(v, (float, np.floating)) else Fraction(float(v))
+               for v in np.asarray(target, dtype=object).ravel()]
+        return (lambda Y: ((Y - t) ** 2).sum(axis=1)), (lambda y: sum((a - b) ** 2 for a, b in zip(y, tex)))
+    if not isinstance(target, Integral) or isinstance(target, bool) or not 0 <= target < n_out:
+        raise InvalidArgument(f"target: expected a class index 0 … {n_out - 1} for loss {loss!r}, got {target!r}")
+    c = int(target)
+    if loss == "zero_one":
+        def exact01(y):
+            m = max(y)
+            return Fraction(0) if y.index(m) == c else Fraction(1)
+        return (lambda Y: (np.argmax(Y, axis=1) != c).astype(float)), exact01
+
+    def ce(Y):
+        m = Y.max(axis=1, keepdims=True)
+        return (np.log(np.exp(Y - m).sum(axis=1)) + m[:, 0]) - Y[:, c]
+    return ce, None
+
+
+def _targets(loss, target, B, single):
+    if loss is None:
+        if target is not None:
+            raise InvalidArgument("target: given without a loss; pass loss='squared' (or another) too")
+        return [None] * B
+    if single:
+        return [target]
+    if target is None or isinstance(target, (Integral, str)) or len(target) != B:
+        raise InvalidArgument(f"target: expected one target per input ({B}) for a batch")
+    return list(target)
+
+
+# =====================================================================================
+# float engine
+# =====================================================================================
+
+def _crash_value_float(net, l, semantics):
+    if semantics == "output_zero" or l == 0:
+        return np.zeros(net.widths[l])
+    return np.asarray(net.activation(l)(net.bias(l)), dtype=float)
+
+
+def _weight_tables(net, model, layers):
+    """pw[l][k] = p^k (1-p)^(n-k) in float64."""
+    tabs = []
+    for l in layers:
+        q = float(model.probability(l))
+        n = net.widths[l]
+        k = np.arange(n + 1)
+        with np.errstate(under="ignore"):
+            tabs.append((q ** k) * ((1.0 - q) ** (n - k)))
+    return tabs
+
+
+def _act(net, m):
+    """The NumPy activation of layer m; None for the identity (skipped)."""
+    a = net.activation(m)
+    if a.name == "linear":
+        return None
+    return a
+
+
+def _propagate(net, Y, start):
+    """Apply layers start+1 … L to Y (P, n_start)."""
+    for m in range(start + 1, net.depth + 1):
+        W = net.weights(m)
+        Y = Y @ W.T if W.shape[0] == 1 else (W @ Y.T).T   # OpenBLAS: faster for tall-skinny Y
+        Y += net.bias(m)
+        a = _act(net, m)
+        if a is not None:
+            Y = a(Y)
+    return Y
+
+
+@dataclass(frozen=True, eq=False)
+class _Chunk:
+    """Outputs of a chunk of configurations, with their crash counts and probabilities.
+
+    Y (P, n_L).  Either ``w`` (P,) or the factorized ``(wa, wb)`` with
+    ``P = len(wa) * len(wb)`` and row ``a * len(wb) + b`` of weight ``wa[a] wb[b]``.
+    """
+
+    Y: np.ndarray
+    counts: np.ndarray
+    w: np.ndarray | None = None
+    wa: np.ndarray | None = None
+    wb: np.ndarray | None = None
+
+    def wsum(self, V):
+        """Σ_rows weight · V  (V: (P, k)) -> (k,)."""
+        if self.w is not None:
+            return self.w @ V
+        V3 = V.reshape(len(self.wa), len(self.wb) * V.shape[1])
+        t = (self.wa @ V3).reshape(len(self.wb), V.shape[1])
+        return self.wb @ t
+
+    def weights(self):
+        if self.w is not None:
+            return self.w
+        return (self.wa[:, None] * self.wb[None, :]).ravel()
+
+
+def _float_chunks(net, x, model, layers, *, chunk_bytes=None):
+    """Yield _Chunk objects over all configurations of one input (x 1-D float).
+
+    One crashed layer below the output uses the split-half fast path;
+    otherwise chunks of masks go through forward_masked.
+    """
+    if chunk_bytes is None:
+        chunk_bytes = _CHUNK_BYTES
+    L = net.depth
+    sem = model.semantics
+    trace = forward_trace(net, x[None, :])
+    tabs = _weight_tables(net, model, layers)
+    if len(layers) == 1 and layers[0] < L:
+        l = layers[0]
+        n = net.widths[l]
+        q = float(model.probability(l))
+        y = trace.ys[l][0]
+        cval = _crash_value_float(net, l, sem)
+        d = y - cval
+        W = net.weights(l + 1)
+        base = W @ cval + net.bias(l + 1)
+        hA = n // 2
+        hB = n - hA
+        idxA = np.arange(2 ** hA, dtype=np.int64)
+        idxB = np.arange(2 ** hB, dtype=np.int64)
+        bitsA = ((idxA[:, None] >> np.arange(hA)) & 1).astype(bool)
+        bitsB = ((idxB[:, None] >> np.arange(hB)) & 1).astype(bool)
+        # survivors contribute W[:, i] d_i (relative to every neuron crashed = base)
+        PA = (~bitsA).astype(float) @ (W[:, :hA] * d[:hA]).T          # (2^hA, n_{l+1})
+        PB = (~bitsB).astype(float) @ (W[:, hA:] * d[hA:]).T + base   # (2^hB, n_{l+1})
+        kA = bitsA.sum(axis=1)
+        kB = bitsB.sum(axis=1)
+        with np.errstate(under="ignore"):
+            wA = q ** kA * (1.0 - q) ** (hA - kA)
+            wB = q ** kB * (1.0 - q) ** (hB - kB)
+        width = max(net.widths[l + 1:])
+        per_a = 2 ** hB * width * 8 * 2
+        ca = max(1, int(chunk_bytes // per_a))
+        act = _act(net, l + 1)
+        for a0 in range(0, 2 ** hA, ca):
+            a1 = min(2 ** hA, a0 + ca)
+            Z = (PA[a0:a1, None, :] + PB[None, :, :]).reshape(-1, W.shape[0])
+            if act is not None:
+                Z = act(Z)
+            Y = _propagate(net, Z, l + 1)
+            counts = (kA[a0:a1, None] + kB[None, :]).reshape(-1, 1)
+            yield _Chunk(Y, counts, wa=wA[a0:a1], wb=wB)
+        return
+    # general path: bits of the configuration index -> masks per layer
+    sizes = [net.widths[l] for l in layers]
+    N = sum(sizes)
+    offs = np.cumsum([0] + sizes)
+    total = 2 ** N
+    width = max(net.widths[min(layers):])
+    chunk = max(1, int(chunk_bytes // (width * 8 * 4 + N)))
+    shifts = np.arange(N, dtype=np.int64)
+    for a0 in range(0, total, chunk):
+        idx = np.arange(a0, min(total, a0 + chunk), dtype=np.int64)
+        bits = ((idx[:, None] >> shifts) & 1).astype(bool)
+        masks = {l: bits[:, offs[j]:offs[j + 1]] for j, l in enumerate(layers)}
+        Y = forward_masked(net, x, masks, semantics=sem, trace=trace)
+        counts = np.stack([masks[l].sum(axis=1) for l in layers], axis=1)
+        yield _Chunk(Y, counts, w=_chunk_weights(tabs, counts))
+
+
+def _chunk_weights(tabs, counts):
+    w = tabs[0][counts[:, 0]]
+    for j in range(1, len(tabs)):
+        w = w * tabs[j][counts[:, j]]
+    return w
+
+
+def _float_moments_one(net, x, model, layers, moments, lossf, bar):
+    clean = forward_trace(net, x[None, :]).output[0]
+    clean_q = lossf(clean[None, :])[0] if lossf else None
+    n_out = 1 if lossf else net.n_outputs
+    S = {k: np.zeros(n_out) for k in range(1, moments + 1)}
+    C = np.zeros((n_out, n_out))
+    for ch in _float_chunks(net, x, model, layers):
+        Y = ch.Y
+        if lossf:
+            D = (lossf(Y) - clean_q)[:, None]
+        else:
+            D = Y
+            D -= clean
+        S[1] += ch.wsum(D)
+        if n_out > 1:
+            C += (D * ch.weights()[:, None]).T @ D
+        D2 = D * D
+        S[2] += ch.wsum(D2)
+        Dk = D2
+        for k in range(3, moments + 1):
+            Dk = Dk * D
+            S[k] += ch.wsum(Dk)
+        if bar is not None:
+            bar.update(Y.shape[0])
+    if n_out == 1:
+        C = S[2][:, None].copy()
+    mean, second = S[1], S[2]
+    Ccov = C - np.outer(mean, mean)
+    var = np.maximum(second - mean ** 2, 0.0)
+    return mean, second, var, Ccov, {k: S[k] for k in range(1, moments + 1)}
+
+
+# =====================================================================================
+# exact (rational) engine
+# =====================================================================================
+
+def _exact_activation(act):
+    """A Fraction -> Fraction function for a piecewise-linear activation with rational pieces, else None."""
+    if not act.is_piecewise_linear:
+        return None
+    pieces = []
+    for pc in act.pieces:
+        if not (pc.slope.is_Rational and pc.intercept.is_Rational and (pc.hi == sp.oo or pc.hi.is_Rational)):
+            return None
+        pieces.append((None if pc.hi == sp.oo else _frac(pc.hi), _frac(pc.slope), _frac(pc.intercept)))
+    if len(pieces) == 1 and pieces[0][1] == 1 and pieces[0][2] == 0:
+        return lambda s: s
+
+    def f(s):
+        for hi, a, b in pieces:
+            if hi is None or s <= hi:
+                return a * s + b
+        raise AssertionError("unreachable: last piece is unbounded")  # pragma: no cover
+    return f
+
+
+def _exact_capable(net, start: int = 0):
+    """Reason string why the rational engine cannot run, or None (every layer is evaluated exactly)."""
+    for l in range(1, net.depth + 1):
+        if _exact_activation(net.activation(l)) is None:
+            return f"layer {l}'s activation {net.activation(l).name!r} is not piecewise linear with rational pieces"
+    if net.free_symbols:
+        return f"the network has symbolic weights {sorted(map(str, net.free_symbols))} (use net.subs)"
+    return None
+
+
+class _ExactNet:
+    """The network in Python Fractions (weights as binary/decimal rationals, exactly)."""
+
+    def __init__(self, net):
+        self.net = net
+        self.L = net.depth
+        self.W = [None]
+        self.b = [None]
+        self.act = [None]
+        for l in range(1, self.L + 1):
+            W = net.weights_exact(l)
+            b = net.bias_exact(l)
+            self.W.append([[_frac(W[i, j]) for j in range(W.shape[1])] for i in range(W.shape[0])])
+            self.b.append([_frac(v) for v in b])
+            self.act.append(_exact_activation(net.activation(l)))
+
+    def layer(self, l, y):
+        f = self.act[l]
+        return [f(sum((w * v for w, v in zip(row, y) if v), bi)) for row, bi in zip(self.W[l], self.b[l])]
+
+    def propagate(self, y, start, stop):
+        for m in range(start + 1, stop + 1):
+            y = self.layer(m, y)
+        return y
+
+    def crash_values(self, l, semantics):
+        n = self.net.widths[l]
+        if semantics == "output_zero" or l == 0:
+            return [Fraction(0)] * n
+        return [self.act[l](bi) for bi in self.b[l]]
+
+
+def _exact_rows(net, x):
+    """Exact inputs: rows of Fractions and whether x was a single input."""
+    if isinstance(x, np.ndarray) and x.dtype != object:
+        x = x.tolist()
+    if isinstance(x, (str, bytes)) or not hasattr(x, "__iter__"):
+        raise InvalidArgument(f"x: expected a vector of {net.n_inputs} numbers or a batch of such rows")
+    rows = list(x)
+    single = not rows or not (hasattr(rows[0], "__iter__") and not isinstance(rows[0], str))
+    if single:
+        rows = [rows]
+    out = []
+    for r, row in enumerate(rows):
+        row = list(row)
+        if len(row) != net.n_inputs:
+            raise InvalidArgument(f"x: expected {net.n_inputs} numbers (n_0 = {net.n_inputs}), got {len(row)}")
+        vals = []
+        for c, v in enumerate(row):
+            e = to_exact(v, f"x[{c}]" if single else f"x[{r}][{c}]")
+            if not e.is_Rational:
+                raise InvalidArgument(f"x[{c}]: expected a rational number for exact evaluation, got {e}")
+            vals.append(_frac(e))
+        out.append(vals)
+    return out, single
+
+
+def _exact_walk(enet, x, layers, semantics, lossx, visit):
+    """Call visit(kappa, delta_tuple) for every configuration (depth-first over the crashed layers)."""
+    L = enet.L
+    clean = enet.propagate(list(x), 0, L)
+    clean_q = (lossx(clean),) if lossx else tuple(clean)
+    cvals = {l: enet.crash_values(l, semantics) for l in layers}
+
+    def rec(j, y_pre, kappa):
+        l = layers[j]
+        cv = cvals[l]
+        n = len(y_pre)
+        for mask in itertools.product((False, True), repeat=n):
+            yc = [c if m else v for v, c, m in zip(y_pre, cv, mask)]
+            kk = kappa + (sum(mask),)
+            if j + 1 < len(layers):
+                rec(j + 1, enet.propagate(yc, l, layers[j + 1]), kk)
+            else:
+                out = enet.propagate(yc, l, L)
+                q = (lossx(out),) if lossx else out
+                visit(kk, tuple(a - b for a, b in zip(q, clean_q)))
+
+    rec(0, enet.propagate(list(x), 0, layers[0]), ())
+
+
+def _exact_grouped(net, x, model, layers, *, moments=2, cross=True, atoms=False, lossx=None, bar=None):
+    """Per crash-count vector κ: number of configs, Σ Δ^k (k ≤ moments), Σ Δ Δᵀ, atom counts."""
+    enet = _ExactNet(net)
+    groups: dict = {}
+
+    def visit(kappa, delta):
+        g = groups.get(kappa)
+        if g is None:
+            n = len(delta)
+            g = groups[kappa] = {"count": 0, "S": {k: [Fraction(0)] * n for k in range(1, moments + 1)},
+                                 "C": [[Fraction(0)] * n for _ in range(n)] if cross else None,
+                                 "atoms": Counter() if atoms else None}
+        g["count"] += 1
+        for k in range(1, moments + 1):
+            Sk = g["S"][k]
+            for j, v in enumerate(delta):
+                if v:
+                    Sk[j] += v ** k
+        if cross and len(delta) > 1:
+            C = g["C"]
+            for a, va in enumerate(delta):
+                if va:
+                    for b, vb in enumerate(delta):
+                        if vb:
+                            C[a][b] += va * vb
+        if atoms:
+            g["atoms"][delta] += 1
+        if bar is not None:
+            bar.update(1)
+
+    _exact_walk(enet, x, layers, model.semantics, lossx, visit)
+    return groups
+
+
+def _kappa_weight(probs, widths, kappa, exact_numbers):
+    if exact_numbers:
+        w = Fraction(1)
+        for q, n, k in zip(probs, widths, kappa):
+            w *= q ** k * (1 - q) ** (n - k)
+        return w
+    w = sp.Integer(1)
+    for q, n, k in zip(probs, widths, kappa):
+        w = w * q ** k * (1 - q) ** (n - k)
+    return w
+
+
+def _exact_probs(model, layers):
+    """Fractions when every p is a number (floats read exactly), else SymPy values."""
+    ps = [model.probability(l) for l in layers]
+    if all(not (isinstance(q, sp.Basic) and q.free_symbols) for q in ps):
+        return [_frac(q) for q in ps], True
+    return [sp.sympify(q) if not isinstance(q, float) else sp.Rational(q) for q in ps], False
+
+
+def _exact_moments_one(net, x, model, layers, moments, lossx, bar):
+    groups = _exact_grouped(net, x, model, layers, moments=max(moments, 2), cross=True, lossx=lossx, bar=bar)
+    probs, numeric = _exact_probs(model, layers)
+    widths = [net.widths[l] for l in layers]
+    n_out = len(next(iter(groups.values()))["S"][1])
+    zero = Fraction(0) if numeric else sp.Integer(0)
+    S = {k: [zero] * n_out for k in range(1, max(moments, 2) + 1)}
+    C = [[zero] * n_out for _ in range(n_out)]
+    for kappa, g in groups.items():
+        w = _kappa_weight(probs, widths, kappa, numeric)
+        for k in S:
+            S[k] = [a + w * _sp_or_frac(b, numeric) for a, b in zip(S[k], g["S"][k])]
+        if n_out > 1:
+            for a in range(n_out):
+                for b in range(n_out):
+                    C[a][b] += w * _sp_or_frac(g["C"][a][b], numeric)
+    conv = (lambda v: _to_sympy(v)) if numeric else (lambda v: sp.expand(v))
+    mean = [conv(v) for v in S[1]]
+    second = [conv(v) for v in S[2]]
+    if n_out == 1:
+        C = [[S[2][0]]]
+    cov = [[conv(C[a][b]) - mean[a] * mean[b] for b in range(n_out)] for a in range(n_out)]
+    if not numeric:
+        cov = [[sp.expand(v) for v in row] for row in cov]
+    var = [sp.expand(s - m ** 2) if not numeric else s - m ** 2 for s, m in zip(second, mean)]
+    raw = {k: [conv(v) for v in S[k]] for k in range(1, moments + 1)}
+    return mean, second, var, cov, raw
+
+
+def _sp_or_frac(v, numeric):
+    return v if numeric else _to_sympy(v)
+
+
+def _obj(rows):
+    a = np.empty(np.shape(rows) if not isinstance(rows, np.ndarray) else rows.shape, dtype=object)
+    flat = a.reshape(-1)
+    for i, v in enumerate(np.asarray(rows, dtype=object).reshape(-1)):
+        flat[i] = v
+    return a
+
+
+def _sqrt_exact(v):
+    return sp.sqrt(v) if isinstance(v, sp.Basic) else sp.sqrt(sp.sympify(v))
+
+
+# =====================================================================================
+# public API
+# =====================================================================================
+
+def _decide_exact(net, model, layers, exact, n_inputs, lossx_ok=True):
+    configs = 2 ** model.n_neurons(net)
+    reason = _exact_capable(net, min(layers) if layers else 0) if layers else None
+    if not lossx_ok:
+        reason = reason or "the loss has no exact form (use 'squared' or 'zero_one')"
+    symbolic = bool(_symbolic_probs(model))
+    if exact is None:
+        if symbolic:
+            exact = True
+        else:
+            exact = (reason is None and net.kind == "exact"
+                     and all(_is_rational(model.probability(l)) for l in layers)
+                     and configs * n_inputs <= EXACT_AUTO_LIMIT)
+    if exact and reason is not None:
+        raise InvalidArgument(f"exact: rational enumeration impossible: {reason}; use exact=False (float64)")
+    if symbolic and not exact:
+        raise FaultModelError(f"p of layer {_symbolic_probs(model)[0]} is symbolic; use exact=True "
+                              "(or mean_polynomial) for a result in p")
+    return bool(exact)
+
+
+def enumerate_crashes(net, x, model: NeuronCrash, *, loss=None, target=None, moments: int = 2,
+                      exact: bool | None = None, force: bool = False, progress: bool | None = None,
+                      max_configurations: int | None = MAX_CONFIGURATIONS) -> ExactMoments:
+    r"""Exact moments of the error over all ``2^N`` crash configurations.
+
+    Parameters
+    ----------
+    net : Network
+    x : array_like
+        One input ``(n_0,)`` or a batch ``(B, n_0)``.  For exact evaluation
+        entries may be ints, ``Fraction``, strings ``"1/3"`` or SymPy
+        rationals; floats are read as the binary rationals they hold.
+    model : NeuronCrash
+        Crash probabilities per layer (input, hidden, output, several at
+        once) and the crash semantics.  Probabilities may be floats, exact
+        rationals, or SymPy symbols (then ``exact`` is implied and the
+        moments are polynomials in them).
+    loss : {"squared", "zero_one", "cross_entropy"} or callable, optional
+        Report the loss change ``Δ_{L+1} = ω(ŷ_L, y*) − ω(y_L, y*)`` instead
+        of ``Δ_L``.  ``squared``: ``Σ_k (y_k − t_k)²``; ``zero_one``:
+        ``[argmax y ≠ t]``; ``cross_entropy``: ``−log softmax(y)_t``; a
+        callable gets ``(outputs (P, n_L), target)`` and returns ``(P,)``.
+    target : array_like or int, optional
+        ``y*`` (a vector for ``squared``, a class index otherwise); one per
+        input for a batch.
+    moments : int
+        Highest raw moment ``E Δ^k`` to compute (≥ 2).
+    exact : bool or None
+        ``True``: rational arithmetic (piecewise-linear activations with
+        rational pieces, rational weights).  ``False``: float64.  ``None``
+        (default): exact when the network is rational and piecewise linear,
+        every p is rational (or symbolic) and there are at most
+        :data:`EXACT_AUTO_LIMIT` configurations × inputs; float64 otherwise.
+        The result's ``exact`` says which.
+    force : bool
+        Enumerate even above ``max_configurations``.
+    progress : bool or None
+        Show a progress bar on stderr (``None``: when stderr is a terminal).
+    max_configurations : int or None
+        Refuse (``TooLargeError``) when ``2^N × B`` exceeds it (the rational
+        engine refuses above ``min(max_configurations, 2^16)``).
+
+    Returns
+    -------
+    ExactMoments
+
+    Raises
+    ------
+    TooLargeError
+        Too many configurations; the message gives the count, a time estimate,
+        and the alternatives (an enclosure order, sampling, ``force``).
+
+    Notes
+    -----
+    Float path: the configurations are processed in chunks (bounded
+    memory).  With one crashed layer ``l < L`` the layer is split into two
+    halves A, B: the next pre-activation is
+    ``W_A (ŷ_A) + W_B (ŷ_B) + b``, so the ``2^{|A|}`` and ``2^{|B|}``
+    partial sums are computed once and combined by broadcasting — the cost
+    per configuration is one addition per neuron of layer ``l + 1`` plus
+    the rest of the network, close to the floor of evaluating the
+    activations.  Otherwise chunks of masks go through
+    :func:`symft.forward.forward_masked`.  Probabilities are grouped by
+    crash counts, ``P(s) = Π_l p_l^{k_l}(1 − p_l)^{n_l − k_l}``.
+
+    Examples
+    --------
+    >>> from symft.network import mean_network, random_network
+    >>> import sympy as sp
+    >>> p = sp.Symbol("p")
+    >>> enumerate_crashes(mean_network(2), [1, 1], NeuronCrash({0: p})).var
+    array([-p**2/2 + p/2], dtype=object)
+    >>> net = random_network([3, 4, 2], seed=0)
+    >>> r = enumerate_crashes(net, [[0.1, 0.2, 0.3], [1, 0, -1]], NeuronCrash({1: 0.1}))
+    >>> r.mean.shape, r.cov.shape, r.configurations
+    ((2, 2), (2, 2, 2), 16)
+    """
+    t0 = time.perf_counter()
+    model = _check_model(net, model)
+    if not isinstance(moments, Integral) or moments < 2:
+        raise InvalidArgument(f"moments: expected an integer ≥ 2, got {moments!r}")
+    layers = model.layers
+    Xf, single = as_inputs(net, _float_view(x), "x")
+    B = Xf.shape[0]
+    targets = _targets(loss, target, B, single)
+    n_out = 1 if loss is not None else net.n_outputs
+    lossfs = [_loss_functions(loss, t, net.n_outputs) if loss is not None else (None, None) for t in targets]
+    exact = _decide_exact(net, model, layers, exact, B, lossx_ok=loss is None or lossfs[0][1] is not None)
+    configs = _guard(net, model, B, max_configurations if not exact else _exact_limit(max_configurations),
+                     force, exact)
+    rows = None
+    if exact:
+        rows, _ = _exact_rows(net, x)
+    results = []
+    with _progress(configs * B, "enumerating crash configurations", enabled=progress) as bar:
+        for b in range(B):
+            if not layers:
+                z = np.zeros(n_out)
+                results.append((z, z, z, np.zeros((n_out, n_out)), {k: z for k in range(1, moments + 1)}))
+                bar.update(1)
+                continue
+            if exact:
+                results.append(_exact_moments_one(net, rows[b], model, layers, moments, lossfs[b][1], bar))
+            else:
+                results.append(_float_moments_one(net, Xf[b], model, layers, moments, lossfs[b][0], bar))
+    if exact:
+        if not layers:
+            results = [tuple(_obj(np.vectorize(sp.Integer, otypes=[object])(np.asarray(r, dtype=int)))
+                             if not isinstance(r, dict) else {k: _obj([sp.Integer(0)] * n_out) for k in r}
+                             for r in res) for res in results]
+        mean = _obj([r[0] for r in results])
+        second = _obj([r[1] for r in results])
+        var = _obj([r[2] for r in results])
+        cov = _obj([r[3] for r in results])
+        std = np.vectorize(_sqrt_exact, otypes=[object])(var) if var.size else var
+        raw = {k: _obj([r[4][k] for r in results]) for k in range(1, moments + 1)}
+    else:
+        mean = np.array([r[0] for r in results])
+        second = np.array([r[1] for r in results])
+        var = np.array([r[2] for r in results])
+        cov = np.array([r[3] for r in results])
+        std = np.sqrt(var)
+        raw = {k: np.array([r[4][k] for r in results]) for k in range(1, moments + 1)}
+    if single:
+        mean, second, var, std, cov = mean[0], second[0], var[0], std[0], cov[0]
+        raw = {k: v[0] for k, v in raw.items()}
+    return ExactMoments(mean=mean, second=second, var=var, std=std, cov=cov, raw=raw,
+                        configurations=configs if layers else 1, seconds=time.perf_counter() - t0,
+                        method="enumeration", exact=exact, quantity="loss" if loss is not None else "output",
+                        layers=tuple(layers))
+
+
+def _exact_limit(max_configurations):
+    if max_configurations is None:
+        return None
+    return min(max_configurations, 2 ** 16)
+
+
+def _float_view(x):
+    """A float view of x for validation (exact strings/Fractions converted)."""
+    if isinstance(x, np.ndarray) and x.dtype != object:
+        return x
+    try:
+        return np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        pass
+    try:
+        a = np.asarray(x, dtype=object)
+        return np.vectorize(lambda v: float(to_exact(v, "x")), otypes=[float])(a)
+    except (TypeError, ValueError):
+        raise InvalidArgument("x: expected numbers (a vector or a batch of rows)") from None
+
+
+def error_distribution(net, x, model: NeuronCrash, *, loss=None, target=None, exact: bool | None = None,
+                       decimals: int | None = None, force: bool = False, progress: bool | None = None,
+                       max_configurations: int | None = 2 ** 20):
+    r"""The full distribution of the error: atoms (values of Δ) and their probabilities.
+
+    Parameters
+    ----------
+    net, x, model, loss, target, force, progress, max_configurations
+        As in :func:`enumerate_crashes`.  ``x`` may be a batch: then a tuple
+        of distributions, one per input, is returned.
+    exact : bool or None
+        Rational atoms and probabilities (``None``: when the network is
+        rational and piecewise linear and every p is rational).
+    decimals : int, optional
+        Float mode only: round atoms to this many decimals before merging
+        (merges values that differ by rounding noise).  By default only
+        bit-identical atoms are merged.
+
+    Returns
+    -------
+    ErrorDistribution or tuple of ErrorDistribution
+
+    Examples
+    --------
+    >>> from symft.network import first_input_network
+    >>> d = error_distribution(first_input_network(3), [2, 5, 7], NeuronCrash({0: sp.Rational(1, 10)}))
+    >>> d.atoms, d.probabilities      # Δ = -x_1 when x_1 crashes, else 0 (erratum E3)
+    (((-2,), (0,)), (1/10, 9/10))
+    """
+    model = _check_model(net, model)
+    layers = model.layers
+    if _symbolic_probs(model):
+        raise FaultModelError("p: the distribution needs numeric probabilities; use mean_polynomial for p symbolic")
+    Xf, single = as_inputs(net, _float_view(x), "x")
+    B = Xf.shape[0]
+    targets = _targets(loss, target, B, single)
+    lossfs = [_loss_functions(loss, t, net.n_outputs) if loss is not None else (None, None) for t in targets]
+    exact = _decide_exact(net, model, layers, exact, B, lossx_ok=loss is None or lossfs[0][1] is not None)
+    configs = _guard(net, model, B, max_configurations if not exact else _exact_limit(max_configurations),
+                     force, exact, "distribution")
+    n_out = 1 if loss is not None else net.n_outputs
+    out = []
+    with _progress(configs * B, "enumerating crash configurations", enabled=progress) as bar:
+        for b in range(B):
+            if not layers:
+                z = (sp.Integer(0),) * n_out if exact else (0.0,) * n_out
+                out.append(ErrorDistribution((z,), (sp.Integer(1) if exact else 1.0,), exact, 1))
+                continue
+            if exact:
+                rows, _ = _exact_rows(net, x)
+                groups = _exact_grouped(net, rows[b], model, layers, moments=1, cross=False, atoms=True,
+                                        lossx=lossfs[b][1], bar=bar)
+                probs, _ = _exact_probs(model, layers)
+                widths = [net.widths[l] for l in layers]
+                acc: dict = {}
+                for kappa, g in groups.items():
+                    w = _kappa_weight(probs, widths, kappa, True)
+                    for a, c in g["atoms"].items():
+                        acc[a] = acc.get(a, 0) + c * w
+                keys = sorted(acc)
+                out.append(ErrorDistribution(tuple(tuple(_to_sympy(v) for v in a) for a in keys),
+                                             tuple(_to_sympy(acc[a]) for a in keys), True, configs))
+            else:
+                lossf = lossfs[b][0]
+                clean = forward_trace(net, Xf[b][None, :]).output[0]
+                clean_q = lossf(clean[None, :])[0] if lossf else None
+                acc = {}
+                for ch in _float_chunks(net, Xf[b], model, layers):
+                    Y = ch.Y
+                    D = (lossf(Y) - clean_q)[:, None] if lossf else Y - clean
+                    if decimals is not None:
+                        D = np.round(D, decimals) + 0.0
+                    w = ch.weights()
+                    uniq, inv = np.unique(D, axis=0, return_inverse=True)
+                    ws = np.bincount(inv.ravel(), weights=w, minlength=len(uniq))
+                    for row, wv in zip(map(tuple, uniq.tolist()), ws.tolist()):
+                        acc[row] = acc.get(row, 0.0) + wv
+                    bar.update(Y.shape[0])
+                keys = sorted(acc)
+                out.append(ErrorDistribution(tuple(keys), tuple(acc[a] for a in keys), False, configs))
+    return out[0] if single else tuple(out)
+
+
+def _polynomial_layers(net, crash, p):
+    """-> (layers, probabilities per layer (symbols or numbers), symbols)."""
+    if isinstance(crash, NeuronCrash):
+        crash.check(net)
+        layers = crash.layers
+        probs = [crash.probability(l) for l in layers]
+        if p is not None:
+            raise InvalidArgument("p: give the symbols inside the NeuronCrash, or pass layers and p")
+    else:
+        if isinstance(crash, Integral) and not isinstance(crash, bool):
+            crash = [crash]
+        if isinstance(crash, Mapping):
+            layers = sorted(crash)
+            probs = [crash[l] for l in layers]
+        else:
+            try:
+                layers = sorted(set(int(l) for l in crash))
+            except (TypeError, ValueError):
+                raise InvalidArgument("crash: expected a NeuronCrash, a layer, a list of layers or a mapping "
+                                      "{layer: symbol}") from None
+            sym = sp.Symbol("p") if p is None else (sp.Symbol(p) if isinstance(p, str) else p)
+            probs = [sym] * len(layers)
+        for l in layers:
+            if not isinstance(l, Integral) or not 0 <= l <= net.depth:
+                raise InvalidArgument(f"crash: layer {l!r} does not exist; the network has layers 0 … {net.depth}")
+    syms = []
+    for q in probs:
+        if isinstance(q, sp.Basic):
+            for s in sorted(q.free_symbols, key=str):
+                if s not in syms:
+                    syms.append(s)
+    return tuple(layers), tuple(probs), tuple(syms)
+
+
+def mean_polynomial(net, x, crash, *, p=None, moment: int = 1, exact: bool | None = None, loss=None,
+                    target=None, semantics: str = "output_zero", force: bool = False,
+                    progress: bool | None = None,
+                    max_configurations: int | None = 2 ** 16) -> ErrorPolynomial:
+    r"""``E Δ`` (or ``E Δ^moment``) as a polynomial in the crash probability.
+
+    Grouping the configurations by the number of crashes,
+    ``E Δ(p) = Σ_k p^k (1 − p)^{N − k} S_k`` with ``S_k`` the sum of ``Δ``
+    over the configurations with ``k`` crashes; with several crashed layers
+    the counts are per layer.  The linear coefficient is ``Σ_i Δ(e_i)``,
+    the single-crash sum of b4 (:func:`single_crash_term`).
+
+    Parameters
+    ----------
+    net : Network
+    x : array_like
+        One input.
+    crash : NeuronCrash, int, sequence of int, or mapping {layer: symbol}
+        Which layers crash.  With layers only, every one gets the symbol
+        ``p`` (a shared probability); a mapping or a ``NeuronCrash`` may give
+        one symbol per layer (or numbers).
+    p : str or sympy.Symbol, optional
+        The shared symbol (default ``p``).
+    moment : int
+        1 for ``E Δ``, 2 for ``E Δ²``, …
+    exact : bool or None
+        Rational coefficients via rational arithmetic (default when the
+        network is rational and piecewise linear).  ``False`` (forced for
+        smooth activations): float coefficients, labelled ``exact=False``.
+    loss, target
+        Polynomial of the loss change ``Δ_{L+1}`` (see :func:`enumerate_crashes`).
+    semantics : {"output_zero", "incoming_zeroed"}
+    force, progress, max_configurations
+        Guard rails, as in :func:`enumerate_crashes` (default limit ``2^16``).
+
+    Returns
+    -------
+    ErrorPolynomial
+
+    Examples
+    --------
+    >>> from symft.network import mean_network, random_network
+    >>> mean_polynomial(mean_network(3), [1, 1, 1], 0, moment=2).expr()   # Var = p(1-p)/3: E Δ² = p/3 + 2p²/3
+    2*p**2/3 + p/3
+    >>> net = random_network([2, 3, 1], seed=0, rational_denominator=4, activation="relu")
+    >>> ep = mean_polynomial(net, [1, -1], {0: "q", 1: "p"})
+    >>> ep.symbols
+    (q, p)
+    >>> mean_polynomial(random_network([2, 2, 1], seed=0), [1, 1], 1).exact    # tanh: float coefficients
+    False
+    """
+    if not isinstance(moment, Integral) or moment < 1:
+        raise InvalidArgument(f"moment: expected a positive integer, got {moment!r}")
+    if isinstance(crash, Mapping):
+        crash = {l: (sp.Symbol(v, nonnegative=True) if isinstance(v, str) else v) for l, v in crash.items()}
+    layers, probs, syms = _polynomial_layers(net, crash, p)
+    if isinstance(crash, NeuronCrash):
+        semantics = crash.semantics
+    # a model with harmless numeric placeholders to drive the enumeration and the guard rails
+    model = NeuronCrash({l: sp.Rational(1, 2) for l in layers}, semantics)
+    model.check(net)
+    Xf, single = as_inputs(net, _float_view(x), "x")
+    if not single:
+        raise InvalidArgument("x: mean_polynomial takes one input; call it once per input")
+    lossf, lossx = _loss_functions(loss, target, net.n_outputs) if loss is not None else (None, None)
+    reason = _exact_capable(net, min(layers)) if layers else None
+    if loss is not None and lossx is None:
+        reason = reason or f"the loss {loss!r} has no exact form"
+    if exact is None:
+        exact = reason is None
+    if exact and reason is not None:
+        raise InvalidArgument(f"exact: rational coefficients impossible: {reason}; use exact=False")
+    configs = _guard(net, model, 1, max_configurations, force, exact, "polynomial")
+    widths = tuple(net.widths[l] for l in layers)
+    n_out = 1 if loss is not None else net.n_outputs
+    sums: dict = {}
+    if not layers:
+        sums[()] = (sp.Integer(0),) * n_out
+    elif exact:
+        rows, _ = _exact_rows(net, x)
+        with _progress(configs, "enumerating crash configurations", enabled=progress) as bar:
+            groups = _exact_grouped(net, rows[0], model, layers, moments=moment, cross=False, lossx=lossx, bar=bar)
+        for kappa, g in groups.items():
+            sums[kappa] = tuple(_to_sympy(v) for v in g["S"][moment])
+    else:
+        clean = forward_trace(net, Xf).output[0]
+        clean_q = lossf(clean[None, :])[0] if lossf else None
+        radix = [w + 1 for w in widths]
+        n_groups = int(np.prod(radix))
+        acc = np.zeros((n_groups, n_out))
+        with _progress(configs, "enumerating crash configurations", enabled=progress) as bar:
+            for ch in _float_chunks(net, Xf[0], model, layers):
+                Y, counts = ch.Y, ch.counts
+                D = (lossf(Y) - clean_q)[:, None] if lossf else Y - clean
+                kidx = np.zeros(len(D), dtype=np.int64)
+                for j, r in enumerate(radix):
+                    kidx = kidx * r + counts[:, j]
+                Dm = D ** moment
+                for o in range(n_out):
+                    acc[:, o] += np.bincount(kidx, weights=Dm[:, o], minlength=n_groups)
+                bar.update(len(D))
+        for g_idx in range(n_groups):
+            kappa = []
+            rem = g_idx
+            for r in reversed(radix):
+                kappa.append(rem % r)
+                rem //= r
+            sums[tuple(reversed(kappa))] = tuple(sp.Float(v) for v in acc[g_idx])
+    exprs = []
+    for o in range(n_out):
+        e = sp.Integer(0)
+        for kappa, s in sums.items():
+            if s[o] == 0:
+                continue
+            w = sp.Integer(1)
+            for q, n, k in zip(probs, widths, kappa):
+                q = sp.sympify(q)
+                w = w * q ** k * (1 - q) ** (n - k)
+            e += w * s[o]
+        exprs.append(sp.expand(e))
+    return ErrorPolynomial(tuple(exprs), syms, int(moment), bool(exact), layers, widths, sums,
+                           tuple(sp.sympify(q) for q in probs))
+
+
+def single_crash_term(net, x, crash, *, exact: bool | None = None, loss=None, target=None) -> SingleCrashTerm:
+    r"""Bound b4 (THEORY §5): the exact contribution of the single-neuron crashes.
+
+    For each crashable neuron ``i`` one crashed forward pass gives ``Δ(e_i)``
+    (``n_l`` passes per layer, vectorized).  For one crashed layer,
+    ``E Δ = Σ_i p(1 − p)^{n − 1} Δ(e_i) + (configurations with ≥ 2 crashes)``;
+    the first term is :attr:`SingleCrashTerm.mean` and its first order in p,
+    ``p Σ_i Δ(e_i)``, is :attr:`SingleCrashTerm.first_order` — exact to
+    first order with no derivative (compare T1's ``p Σ_i ∂y/∂ξ_i``).  With
+    several layers the probability of "only neuron (l, i) crashes" is
+    ``p_l (1 − p_l)^{n_l − 1} Π_{l' ≠ l} (1 − p_{l'})^{n_{l'}}``.
+
+    Parameters
+    ----------
+    net : Network
+    x : array_like
+        One input or a batch.
+    crash : NeuronCrash or int
+        The crash model, or a layer (then p stays the symbol ``p``).
+    exact : bool or None
+        Rational arithmetic (default: when possible and the network is rational).
+    loss, target
+        Use the loss change ``Δ_{L+1}`` (see :func:`enumerate_crashes`).
+
+    Examples
+    --------
+    >>> from symft.network import first_input_network
+    >>> t = single_crash_term(first_input_network(3), [2, 5, 7], 0)
+    >>> t.deltas[0].ravel(), t.mean
+    (array([-2, 0, 0], dtype=object), array([-2*p*(1 - p)**2], dtype=object))
+    """
+    if isinstance(crash, Integral) and not isinstance(crash, bool):
+        crash = NeuronCrash({int(crash): sp.Symbol("p", nonnegative=True)})
+    model = _check_model(net, crash, "crash")
+    layers = model.layers
+    Xf, single = as_inputs(net, _float_view(x), "x")
+    B = Xf.shape[0]
+    targets = _targets(loss, target, B, single)
+    lossfs = [_loss_functions(loss, t, net.n_outputs) if loss is not None else (None, None) for t in targets]
+    reason = _exact_capable(net, min(layers)) if layers else None
+    if loss is not None and lossfs[0][1] is None:
+        reason = reason or "the loss has no exact form"
+    symbolic = bool(_symbolic_probs(model))
+    if exact is None:
+        exact = reason is None and net.kind == "exact"
+    if exact and reason is not None:
+        raise InvalidArgument(f"exact: {reason}; use exact=False")
+    n_out = 1 if loss is not None else net.n_outputs
+    deltas = {}
+    if exact:
+        rows, _ = _exact_rows(net, x)
+        enet = _ExactNet(net)
+        for l in layers:
+            per = []
+            cv = enet.crash_values(l, model.semantics)
+            for b in range(B):
+                lossx = lossfs[b][1]
+                clean_pre = enet.propagate(list(rows[b]), 0, l)
+                clean = enet.propagate(clean_pre, l, net.depth)
+                cq = (lossx(clean),) if lossx else tuple(clean)
+                rows_l = []
+                for i in range(net.widths[l]):
+                    yc = list(clean_pre)
+                    yc[i] = cv[i]
+                    out = enet.propagate(yc, l, net.depth)
+                    q = (lossx(out),) if lossx else out
+                    rows_l.append([_to_sympy(a - c) for a, c in zip(q, cq)])
+                per.append(rows_l)
+            deltas[l] = _obj(per)
+    else:
+        for l in layers:
+            n = net.widths[l]
+            masks = {l: np.eye(n, dtype=bool)}
+            Y = forward_masked(net, Xf, masks, semantics=model.semantics)  # (n, B, n_L)
+            clean = forward_trace(net, Xf).output
+            per = []
+            for b in range(B):
+                lossf = lossfs[b][0]
+                if lossf:
+                    per.append((lossf(Y[:, b, :]) - lossf(clean[b][None, :])[0])[:, None])
+                else:
+                    per.append(Y[:, b, :] - clean[b])
+            deltas[l] = np.array(per)
+    probs = [model.probability(l) for l in layers]
+    if exact or symbolic:
+        probs = [sp.sympify(q) if not isinstance(q, float) else sp.Rational(q) for q in probs]
+    widths = [net.widths[l] for l in layers]
+    none_w = [(1 - q) ** n for q, n in zip(probs, widths)]
+    zero = sp.Integer(0) if (exact or symbolic) else 0.0
+    sum_d = np.full((B, n_out), zero, dtype=object if (exact or symbolic) else float)
+    mean = np.full((B, n_out), zero, dtype=sum_d.dtype)
+    second = np.full((B, n_out), zero, dtype=sum_d.dtype)
+    first = np.full((B, n_out), zero, dtype=sum_d.dtype)
+    for j, l in enumerate(layers):
+        D = deltas[l]  # (B, n_l, n_out)
+        w = probs[j] * (1 - probs[j]) ** (widths[j] - 1)
+        for jj in range(len(layers)):
+            if jj != j:
+                w = w * none_w[jj]
+        s = D.sum(axis=1)
+        sum_d = sum_d + s
+        mean = mean + w * s
+        second = second + w * (D * D).sum(axis=1)
+        first = first + probs[j] * s
+    if single:
+        deltas = {l: d[0] for l, d in deltas.items()}
+        sum_d, mean, second, first = sum_d[0], mean[0], second[0], first[0]
+    return SingleCrashTerm(tuple(layers), deltas, sum_d, mean, second, first,
+                           forward_passes=sum(widths) * B, exact=bool(exact))
+
+
+from .enclosure import Enclosure, enclosure  # noqa: E402  (re-export; enclosure imports helpers from here)
