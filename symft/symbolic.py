@@ -1,0 +1,338 @@
+r"""Symbolic network evaluation: ``y_L`` as a SymPy expression (THEORY D1, D3).
+
+The output of a network is written as a SymPy expression of
+
+* the inputs (numbers, or the symbols ``x_0 … x_{n_0-1}`` when no input is
+  given),
+* the crash indicators ``ξ_l^i`` (:func:`xi_symbol`), one per neuron of every
+  layer that may crash: a crashed neuron's output is multiplied by
+  ``1 − ξ_l^i`` (THEORY D3, "output is 0"), or, under the
+  ``"incoming_zeroed"`` semantics, replaced by ``φ(b)`` when ``ξ = 1``;
+* the weights and biases as the network stores them (exact rationals,
+  symbols, or floats read as the binary rationals they hold).
+
+The expression is produced by :func:`layer_walk`, the same layer-by-layer
+walk as the numeric forward pass; only the per-operation handlers differ
+(STYLE lesson 3).  :mod:`symft.intervals` uses the same walker with interval
+handlers.
+
+Examples
+--------
+>>> from symft.network import mean_network
+>>> ev = symbolic_forward(mean_network(2), crash_layers=[0])
+>>> ev.outputs[0]
+x_0*(1 - xi_0^0)/2 + x_1*(1 - xi_0^1)/2
+>>> ev.xi_symbols
+(xi_0^0, xi_0^1)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import sympy as sp
+
+from .errors import FaultModelError, InvalidArgument, TooLargeError
+from .faults import SEMANTICS, NeuronCrash
+from .utils import to_exact
+
+__all__ = [
+    "xi_symbol",
+    "input_symbols",
+    "layer_walk",
+    "crash_layers_of",
+    "SymbolicEvaluation",
+    "symbolic_forward",
+    "MAX_SYMBOLIC_OPS",
+]
+
+#: Default limit on the number of scalar operations of a symbolic forward pass.
+MAX_SYMBOLIC_OPS = 200_000
+
+
+def xi_symbol(layer: int, index: int) -> sp.Symbol:
+    r"""The crash indicator ``ξ_l^i`` of neuron ``index`` of ``layer`` (0-based).
+
+    It prints as ``xi_l^i`` and renders in LaTeX as :math:`\xi^{i}_{l}`.
+
+    Examples
+    --------
+    >>> xi_symbol(1, 2)
+    xi_1^2
+    >>> sp.latex(xi_symbol(1, 2))
+    '\\xi^{2}_{1}'
+    """
+    return sp.Symbol(f"xi_{int(layer)}^{int(index)}", real=True)
+
+
+def input_symbols(n: int) -> tuple:
+    """The input symbols ``x_0 … x_{n-1}`` (real).
+
+    Examples
+    --------
+    >>> input_symbols(3)
+    (x_0, x_1, x_2)
+    """
+    return tuple(sp.Symbol(f"x_{j}", real=True) for j in range(int(n)))
+
+
+def layer_walk(net, y0, *, affine: Callable, activate: Callable, crash: Callable | None = None,
+               start: int = 0):
+    r"""The one layer-by-layer walk every interpretation of a network shares.
+
+    Starting from ``y = y0`` at layer ``start``, it applies
+    ``y = crash(start, y)`` and then, for ``l = start+1 … L``,
+    ``z = affine(l, y)``, ``y = activate(l, z)``, ``y = crash(l, y)``.
+    The handlers decide what a value is: SymPy expressions
+    (:func:`symbolic_forward`), interval jets (:mod:`symft.intervals`), …
+
+    Parameters
+    ----------
+    net : Network
+    y0 : object
+        The value at layer ``start`` (before its crashes).
+    affine : callable ``(l, y) -> z``
+    activate : callable ``(l, z) -> y``
+    crash : callable ``(l, y) -> y``, optional
+        Called for every layer ``start … L``; ``None`` means no crashes.
+    start : int
+        The layer ``y0`` belongs to.
+
+    Examples
+    --------
+    >>> from symft.network import mean_network
+    >>> layer_walk(mean_network(2), [1, 3], affine=lambda l, y: sum(y) / 2,
+    ...            activate=lambda l, z: z)
+    2.0
+    """
+    y = crash(start, y0) if crash is not None else y0
+    for l in range(start + 1, net.depth + 1):
+        z = affine(l, y)
+        y = activate(l, z)
+        if crash is not None:
+            y = crash(l, y)
+    return y
+
+
+def crash_layers_of(net, crashes) -> tuple:
+    """Normalise "which layers may crash": a NeuronCrash, a mapping {layer: p} or an iterable of layers.
+
+    Layers with probability exactly 0 are dropped.
+
+    Examples
+    --------
+    >>> from symft.network import random_network
+    >>> net = random_network([2, 3, 1], seed=0)
+    >>> crash_layers_of(net, {1: 0.1, 0: 0}), crash_layers_of(net, [1, 0])
+    ((1,), (0, 1))
+    >>> crash_layers_of(net, [3])
+    Traceback (most recent call last):
+    ...
+    symft.errors.FaultModelError: crash layers: layer 3 does not exist; expected 0 … 2
+    """
+    if isinstance(crashes, NeuronCrash):
+        layers = crashes.layers
+    elif isinstance(crashes, dict):
+        layers = tuple(l for l, q in crashes.items() if not (q == 0 and not isinstance(q, sp.Symbol)))
+    elif isinstance(crashes, Iterable) and not isinstance(crashes, (str, bytes)):
+        layers = tuple(crashes)
+    else:
+        raise FaultModelError(f"crash layers: expected a NeuronCrash, a mapping {{layer: p}} or a list of "
+                              f"layers, got {type(crashes).__name__}")
+    out = set()
+    for l in layers:
+        if isinstance(l, bool) or not isinstance(l, int) or not 0 <= l <= net.depth:
+            raise FaultModelError(f"crash layers: layer {l!r} does not exist; expected 0 … {net.depth}")
+        out.add(int(l))
+    return tuple(sorted(out))
+
+
+def _latex_block(rows: Sequence[tuple[str, str]]) -> str:
+    """``\\begin{aligned} a &= b \\\\ … \\end{aligned}`` from (lhs, rhs) LaTeX pairs."""
+    body = r" \\ ".join(f"{a} &= {b}" for a, b in rows)
+    return r"\begin{aligned}" + body + r"\end{aligned}"
+
+
+@dataclass(frozen=True)
+class SymbolicEvaluation:
+    r"""The network output as SymPy expressions.
+
+    Attributes
+    ----------
+    outputs : tuple of sympy.Expr
+        ``y_L^k`` for ``k = 0 … n_L - 1``.
+    inputs : tuple
+        The input values or symbols used.
+    xi : tuple of (layer, index, Symbol)
+        The crash indicators, in the order used everywhere (layer, then index).
+    semantics : str
+        The crash semantics.
+
+    Examples
+    --------
+    >>> from symft.network import first_input_network
+    >>> ev = symbolic_forward(first_input_network(2), [3, 4], crash_layers=[0])
+    >>> ev.outputs, ev.at_no_crash()
+    ((3 - 3*xi_0^0,), (3,))
+    >>> print(ev)
+    y_0 = 3 - 3*xi_0^0
+    """
+
+    outputs: tuple
+    inputs: tuple
+    xi: tuple
+    semantics: str = "output_zero"
+
+    @property
+    def xi_symbols(self) -> tuple:
+        """The ``ξ`` symbols in order.
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> symbolic_forward(mean_network(1), crash_layers=[0]).xi_symbols
+        (xi_0^0,)
+        """
+        return tuple(s for _, _, s in self.xi)
+
+    def at_no_crash(self) -> tuple:
+        """The fault-free outputs (every ``ξ = 0``).
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> symbolic_forward(mean_network(2), [1, 1], crash_layers=[0]).at_no_crash()
+        (1,)
+        """
+        zero = {s: 0 for s in self.xi_symbols}
+        return tuple(sp.expand(e.xreplace(zero)) if e.is_polynomial() else e.xreplace(zero) for e in self.outputs)
+
+    def latex(self) -> str:
+        r"""LaTeX of the outputs (an ``aligned`` block).
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> symbolic_forward(mean_network(1), crash_layers=[0]).latex()
+        '\\begin{aligned}y_{0} &= x_{0} \\left(1 - \\xi^{0}_{0}\\right)\\end{aligned}'
+        """
+        return _latex_block([(f"y_{{{k}}}", sp.latex(e)) for k, e in enumerate(self.outputs)])
+
+    def _repr_latex_(self) -> str:
+        return f"$\\displaystyle {self.latex()}$"
+
+    def __str__(self) -> str:
+        return "\n".join(f"y_{k} = {e}" for k, e in enumerate(self.outputs))
+
+
+def _estimate_ops(net, start: int) -> int:
+    return sum(net.widths[l] * (net.widths[l - 1] + 2) for l in range(start + 1, net.depth + 1))
+
+
+def symbolic_forward(net, x=None, crash_layers=(), *, semantics: str = "output_zero",
+                     start: int = 0, exact: bool | None = None, force: bool = False) -> SymbolicEvaluation:
+    r"""Evaluate the network symbolically, with crash indicators at some layers.
+
+    Parameters
+    ----------
+    net : Network
+        Float, exact or symbolic weights (floats are read exactly as the
+        binary rationals they hold).
+    x : sequence, optional
+        The input at layer ``start`` (numbers, strings like ``"1/3"``, SymPy
+        expressions).  Default: the symbols ``x_0, x_1, …``.
+    crash_layers : NeuronCrash, mapping or iterable of int
+        Layers whose neurons get a crash indicator ``ξ_l^i``.
+    semantics : {"output_zero", "incoming_zeroed"}
+        A crashed neuron outputs 0 (``ŷ = (1 − ξ) y``) or ``φ(b)``
+        (``ŷ = (1 − ξ) y + ξ φ(b)``; 0 at the input layer).
+    start : int
+        Start the walk at this layer (``x`` is then ``y_start``).
+    exact : bool or None
+        Read float weights and float inputs as the binary rationals they hold
+        (``True``) or as SymPy ``Float`` (``False``: readable, smooth
+        activations evaluate to numbers, ~16 significant digits).  Default:
+        exact unless the network is a float network.
+    force : bool
+        Skip the size guard.
+
+    Raises
+    ------
+    TooLargeError
+        When the walk needs more than :data:`MAX_SYMBOLIC_OPS` scalar
+        operations (use the numeric path, :func:`symft.forward.forward`).
+
+    Examples
+    --------
+    >>> from symft.network import Network
+    >>> w = sp.Symbol("w", real=True)
+    >>> net = Network.from_sympy([[[w, 1]], [[2]]], activations=["tanh", "linear"])
+    >>> symbolic_forward(net, [1, 0], crash_layers=[1]).outputs
+    (2*(1 - xi_1^0)*tanh(w),)
+    >>> f = Network.from_numpy([[[0.5]], [[2.0]]], activations=["tanh", "linear"])
+    >>> symbolic_forward(f, [1.0], crash_layers=[1]).outputs
+    (0.924234314520019 - 0.924234314520019*xi_1^0,)
+    """
+    if semantics not in SEMANTICS:
+        raise FaultModelError(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
+    if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < net.depth:
+        raise InvalidArgument(f"start: expected a layer in 0 … {net.depth - 1}, got {start!r}")
+    layers = crash_layers_of(net, crash_layers)
+    layers = tuple(l for l in layers if l >= start)
+    ops = _estimate_ops(net, start)
+    if ops > MAX_SYMBOLIC_OPS and not force:
+        raise TooLargeError(f"symbolic forward pass: about {ops} scalar operations (limit {MAX_SYMBOLIC_OPS}); "
+                            "use the numeric forward pass (symft.forward.forward / `symft eval`) or force=True")
+    n0 = net.widths[start]
+    if exact is None:
+        exact = net.kind != "float"
+
+    def num(v, where):
+        if not exact and isinstance(v, (float, np.floating)):
+            return sp.Float(float(v))
+        return to_exact(v, where)
+
+    if x is None:
+        y0 = list(input_symbols(n0))
+    else:
+        if isinstance(x, sp.MatrixBase):
+            x = list(x)
+        if isinstance(x, (str, bytes)) or not hasattr(x, "__iter__"):
+            raise InvalidArgument(f"x: expected a vector of {n0} values")
+        y0 = [num(v, f"x[{j}]") for j, v in enumerate(list(x))]
+        if len(y0) != n0:
+            raise InvalidArgument(f"x: expected {n0} values (width of layer {start}), got {len(y0)}")
+    xi = tuple((l, i, xi_symbol(l, i)) for l in layers for i in range(net.widths[l]))
+    by_layer = {}
+    for l, i, s in xi:
+        by_layer.setdefault(l, []).append(s)
+
+    def weights(l):
+        if not exact and net.layers[l - 1].is_float:
+            W = net.weights(l)
+            return (sp.ImmutableMatrix(W.shape[0], W.shape[1], [sp.Float(float(v)) for v in W.ravel()]),
+                    sp.ImmutableMatrix([sp.Float(float(v)) for v in net.bias(l)]))
+        return net.weights_exact(l), net.bias_exact(l)
+
+    def affine(l, y):
+        W, b = weights(l)
+        return [sp.Add(*[W[i, j] * y[j] for j in range(len(y)) if W[i, j] != 0]) + b[i] for i in range(W.shape[0])]
+
+    def activate(l, z):
+        act = net.activation(l)
+        if act.is_linear:
+            return z
+        return [act.sympy(v) for v in z]
+
+    def crash(l, y):
+        if l not in by_layer:
+            return y
+        if semantics == "output_zero" or l == 0:
+            return [(1 - s) * v for s, v in zip(by_layer[l], y)]
+        act, b = net.activation(l), weights(l)[1]
+        return [(1 - s) * v + s * act.sympy(b[i]) for i, (s, v) in enumerate(zip(by_layer[l], y))]
+
+    out = layer_walk(net, y0, affine=affine, activate=activate, crash=crash, start=start)
+    return SymbolicEvaluation(tuple(out), tuple(y0), xi, semantics)

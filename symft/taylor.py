@@ -1,0 +1,1177 @@
+r"""Taylor expansion of the output error, Theorem 1 (T1), and its remainder (THEORY §5).
+
+With crash indicators ``ξ`` (one per neuron of the crashing layers, see
+:mod:`symft.symbolic`), the output error is ``Δ(ξ) = y_L(ξ) − y_L(0)``.
+
+* :func:`taylor_expand` — the Taylor polynomial of ``Δ`` to any order ``k``
+  in all ξ at once, symbolically, with the Lagrange remainder
+  (:meth:`TaylorExpansion.lagrange_remainder`);
+* :func:`bernoulli_moments` — ``E`` and ``Var`` of the truncated expansion
+  when the ξ are independent Bernoulli with ``E ξ^m = p_l`` for ``m ≥ 1``;
+* :func:`t1_symbolic` — T1's first-order moments in both forms,
+  ``var_paper = p Σ g_i²`` *as printed* and ``var = p(1 − p) Σ g_i²``, the
+  exact first-order variance (erratum E4), with ``g_i = ∂y/∂ξ_i`` at 0, plus
+  the second-order moments;
+* :func:`t1` — the same numbers through the backward pass for a batch of
+  inputs and crashes at any set of layers (AP7 superposition), with the
+  rigorous remainder bounds of :func:`remainder_bound` when the network is
+  smooth on the crash box;
+* :func:`derive` — everything at once for the ``symft derive`` command.
+
+Remainder (the T1 proof, made rigorous).  For ``ξ ∈ {0, 1}^n`` Taylor's
+theorem with the Lagrange remainder gives
+``Δ(ξ) = Σ_a g_a ξ_a + ½ ξᵀ H(θξ) ξ`` for some ``θ ∈ (0, 1)``, so with
+``M[a, b] ≥ sup_{[0,1]^n} |∂²y/∂ξ_a∂ξ_b|`` (:mod:`symft.intervals`) the
+second-order part ``V_2`` obeys ``|V_2| ≤ ½ ξᵀ M ξ`` pointwise.  Hence
+
+* ``|E Δ − mean| ≤ ½ (Σ_a p_a M_aa + Σ_{a≠b} p_a p_b M_ab)``  (``remainder_mean``);
+* ``|Var Δ − var| ≤ 2 sqrt(Var V_1 · E V_2²) + E V_2²``  (``remainder_var``),
+  with ``Var V_1 ≤ Σ p_a(1 − p_a) M1_a²`` and
+  ``E V_2² ≤ ¼ (sqrt(E A²) + sqrt(E B²))²`` for the diagonal and off-diagonal
+  parts ``A``, ``B`` of ``ξᵀ M ξ`` (Minkowski), each computed in closed form.
+
+In the units of P4 (``D_1 = max n_l M1``, ``D_2 = max n_l² M``, ``q = 1/n_l``)
+the mean bound is at most ``½ D_2 (p q + p²) ≤ ½ D_2 r²``: the paper's
+``|E_1| ≤ 2 p D_2 / n`` and ``|E_2| ≤ p² D_2`` (also reported, as
+``paper_mean_bound``) hold with room to spare.
+
+Examples
+--------
+>>> from symft.network import mean_network
+>>> r = t1_symbolic(mean_network(4), [1, 1, 1, 1], {0: sp.Symbol("p")})
+>>> r.mean, r.var, r.var_paper
+((-p,), (p*(1 - p)/4,), (p/4,))
+>>> import numpy as np
+>>> t = t1(mean_network(4), np.ones(4), {0: 0.1})
+>>> t.mean, t.var
+(array([-0.1]), array([0.0225]))
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from itertools import combinations_with_replacement
+from typing import Mapping
+
+import numpy as np
+import sympy as sp
+
+from .errors import FaultModelError, InvalidArgument, TooLargeError
+from .faults import SEMANTICS, NeuronCrash, check_probability
+from .intervals import NotSmooth, derivative_bounds, DerivativeBounds
+from .symbolic import _latex_block, crash_layers_of, symbolic_forward, _estimate_ops
+
+__all__ = [
+    "TaylorExpansion",
+    "taylor_expand",
+    "Moments",
+    "bernoulli_moments",
+    "SymbolicT1",
+    "t1_symbolic",
+    "T1Result",
+    "t1",
+    "RemainderBound",
+    "remainder_bound",
+    "remainder_from_bounds",
+    "remainder_formulas",
+    "Derivation",
+    "derive",
+    "expansion_size",
+    "MAX_EXPANSION_WORK",
+]
+
+#: Refuse symbolic expansions whose estimated work (terms × operations) exceeds this, unless forced.
+MAX_EXPANSION_WORK = 3_000_000
+_U = 2.0 ** -53
+
+
+# ---------------------------------------------------------------------- probabilities
+
+def _probabilities(net, p) -> dict:
+    """{layer: probability} from a NeuronCrash or a mapping; validated, zero layers dropped."""
+    if isinstance(p, NeuronCrash):
+        p.check(net)
+        probs = {l: p.probability(l) for l in p.layers}
+    elif isinstance(p, Mapping):
+        probs = {}
+        for l, q in p.items():
+            if isinstance(l, bool) or not isinstance(l, (int, np.integer)) or not 0 <= l <= net.depth:
+                raise FaultModelError(f"p: layer {l!r} does not exist; expected 0 … {net.depth}")
+            q = check_probability(q, f"p[{l}]")
+            if isinstance(q, sp.Basic) or q != 0:
+                probs[int(l)] = q
+    else:
+        raise FaultModelError(f"p: expected a mapping {{layer: probability}} or a NeuronCrash, "
+                              f"got {type(p).__name__}")
+    if not probs:
+        raise FaultModelError("p: expected at least one layer with a non-zero crash probability")
+    return dict(sorted(probs.items()))
+
+
+def _sym_p(q):
+    if isinstance(q, sp.Basic):
+        return q
+    if isinstance(q, float):
+        return sp.Float(q)
+    return sp.sympify(q)
+
+
+# ---------------------------------------------------------------------- expansion
+
+def expansion_size(net, crash_layers, order: int) -> dict:
+    """Estimate of a symbolic expansion: ξ count, Taylor terms ``C(n+k, k)``, operations, work.
+
+    Examples
+    --------
+    >>> from symft.network import mean_network
+    >>> expansion_size(mean_network(10), [0], 2)
+    {'n_xi': 10, 'terms': 66, 'ops': 12, 'work': 792}
+    """
+    layers = crash_layers_of(net, crash_layers)
+    n = sum(net.widths[l] for l in layers)
+    terms = math.comb(n + order, order)
+    ops = _estimate_ops(net, min(layers) if layers else 0)
+    return {"n_xi": n, "terms": terms, "ops": ops, "work": terms * ops}
+
+
+def _check_order(order):
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
+        raise InvalidArgument(f"order: expected a positive integer, got {order!r}")
+    return int(order)
+
+
+def _tidy(e):
+    if e.is_Rational or e.is_Float:
+        return e
+    try:
+        if sp.count_ops(e) < 400:
+            return sp.expand(e)
+    except Exception:  # pragma: no cover - SymPy edge cases; the unexpanded value is still exact
+        pass
+    return e
+
+
+def _multi_index(idx: tuple) -> dict:
+    out = {}
+    for a in idx:
+        out[a] = out.get(a, 0) + 1
+    return out
+
+
+@dataclass(frozen=True)
+class TaylorExpansion:
+    r"""The Taylor polynomial of ``Δ(ξ) = y_L(ξ) − y_L(0)`` to total order ``k``.
+
+    Attributes
+    ----------
+    order : int
+    xi : tuple of (layer, index, Symbol)
+    coefficients : tuple
+        Per output, a tuple of ``(multi_index, coefficient)`` where
+        ``multi_index`` is a sorted tuple of ξ positions (``(a, a, b)`` means
+        ``ξ_a² ξ_b``) and the coefficient is ``∂^α y(0) / α!``.
+    value : tuple
+        ``y_L(0)`` per output.
+    exact : bool
+        Whether the polynomial *is* ``Δ`` (``y_L`` has degree ≤ k in ξ).
+    evaluation : SymbolicEvaluation
+        ``y_L(ξ)`` itself (for the Lagrange remainder).
+
+    Examples
+    --------
+    >>> from symft.network import first_input_network
+    >>> e = taylor_expand(first_input_network(2), [3, 5], [0], order=2)
+    >>> e.polynomials(), e.exact
+    ((-3*xi_0^0,), True)
+    """
+
+    order: int
+    xi: tuple
+    coefficients: tuple
+    value: tuple
+    exact: bool
+    evaluation: object = field(repr=False, compare=False)
+
+    @property
+    def xi_symbols(self) -> tuple:
+        """The ξ symbols.
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> taylor_expand(mean_network(2), None, [0], order=1).xi_symbols
+        (xi_0^0, xi_0^1)
+        """
+        return tuple(s for _, _, s in self.xi)
+
+    def polynomials(self) -> tuple:
+        """The truncated expansion of ``Δ`` per output, as SymPy expressions.
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> taylor_expand(mean_network(2), [1, 1], [0], order=1).polynomials()
+        (-xi_0^0/2 - xi_0^1/2,)
+        """
+        xs = self.xi_symbols
+        out = []
+        for terms in self.coefficients:
+            out.append(sp.Add(*[c * sp.Mul(*[xs[a] for a in idx]) for idx, c in terms]))
+        return tuple(out)
+
+    def gradient(self) -> tuple:
+        """``g_a = ∂y/∂ξ_a`` at ``ξ = 0`` per output (the T1 sensitivities).
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> taylor_expand(mean_network(2), [1, 3], [0], order=1).gradient()
+        ((-1/2, -3/2),)
+        """
+        n = len(self.xi)
+        out = []
+        for terms in self.coefficients:
+            g = [sp.Integer(0)] * n
+            for idx, c in terms:
+                if len(idx) == 1:
+                    g[idx[0]] = c
+            out.append(tuple(g))
+        return tuple(out)
+
+    def lagrange_remainder(self, *, max_terms: int = 200) -> tuple:
+        r"""The Lagrange remainder ``R_k(ξ) = Σ_{|α|=k+1} ∂^α y(θξ) ξ^α / α!``, ``θ ∈ (0, 1)``.
+
+        ``Δ(ξ) = T_k(ξ) + R_k(ξ)`` for some θ (depending on ξ); returned per
+        output as an expression in the ξ and the symbol ``theta``.
+
+        Raises
+        ------
+        TooLargeError
+            When there are more than ``max_terms`` terms of order ``k + 1``.
+
+        Examples
+        --------
+        >>> from symft.network import Network
+        >>> net = Network.from_sympy([[[1]], [[1]]], activations=["tanh", "linear"])
+        >>> taylor_expand(net, [1], [0], order=1).lagrange_remainder()
+        (xi_0^0**2*(2 - 2*tanh(theta*xi_0^0 - 1)**2)*tanh(theta*xi_0^0 - 1)/2,)
+        """
+        k = self.order + 1
+        xs = self.xi_symbols
+        n_terms = math.comb(len(xs) + k - 1, k)
+        if n_terms > max_terms:
+            raise TooLargeError(f"Lagrange remainder: {n_terms} terms of order {k} (limit {max_terms}); "
+                                "use remainder_bound() for a numeric bound")
+        theta = sp.Symbol("theta", positive=True)
+        sub = {s: theta * s for s in xs}
+        out = []
+        for y in self.evaluation.outputs:
+            total = sp.Integer(0)
+            for idx in combinations_with_replacement(range(len(xs)), k):
+                d = y
+                for a in idx:
+                    d = sp.diff(d, xs[a])
+                if d == 0:
+                    continue
+                alpha = _multi_index(idx)
+                fact = sp.Mul(*[sp.factorial(m) for m in alpha.values()])
+                total += d.xreplace(sub) * sp.Mul(*[xs[a] ** m for a, m in alpha.items()]) / fact
+            out.append(total)
+        return tuple(out)
+
+    def latex(self) -> str:
+        r"""LaTeX of ``Δ_k ≈ T_k(ξ)`` per output.
+
+        Examples
+        --------
+        >>> from symft.network import first_input_network
+        >>> taylor_expand(first_input_network(1), [2], [0], order=1).latex()
+        '\\begin{aligned}\\Delta_{0} &= - 2 \\xi^{0}_{0}\\end{aligned}'
+        """
+        rows = [(rf"\Delta_{{{k}}}", sp.latex(e)) for k, e in enumerate(self.polynomials())]
+        if self.exact:
+            return _latex_block(rows)
+        body = r" \\ ".join(rf"{a} &\approx {b} + R_{{{self.order}}}" for a, b in rows)
+        return r"\begin{aligned}" + body + r"\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return f"$\\displaystyle {self.latex()}$"
+
+    def __str__(self) -> str:
+        tail = "" if self.exact else f" + R_{self.order}"
+        rel = "=" if self.exact else "≈"
+        return "\n".join(f"Δ_{k} {rel} {e}{tail}" for k, e in enumerate(self.polynomials()))
+
+
+def taylor_expand(net, x=None, crashes=(0,), order: int = 2, *, semantics: str = "output_zero",
+                  exact: bool | None = None, force: bool = False) -> TaylorExpansion:
+    r"""Taylor-expand ``Δ(ξ)`` to total order ``order`` in every crash indicator.
+
+    Parameters
+    ----------
+    net : Network
+        Weights may be symbolic.
+    x : sequence, optional
+        The input (default: symbols ``x_0 …``).
+    crashes : NeuronCrash, mapping {layer: p} or iterable of layers
+    order : int
+    semantics : {"output_zero", "incoming_zeroed"}
+    exact : bool or None
+        Float weights exactly (binary rationals) or as SymPy Floats; default
+        exact unless the network is a float network
+        (:func:`symft.symbolic.symbolic_forward`).
+    force : bool
+        Skip the size guard.
+
+    Raises
+    ------
+    TooLargeError
+        When ``C(n + k, k) × (operations of one symbolic pass)`` exceeds
+        :data:`MAX_EXPANSION_WORK`; the message gives the estimate and the
+        numeric alternative (:func:`t1`, ``symft taylor``).
+
+    Examples
+    --------
+    >>> from symft.network import Network
+    >>> net = Network.from_sympy([[[1, 1]], [[1]]], activations=["tanh", "linear"])
+    >>> e = taylor_expand(net, [0, 0], [0], order=2)
+    >>> e.polynomials()
+    (0,)
+    >>> sq = Network.from_sympy([[[1]], [[1]]], activations=["softplus", "linear"])
+    >>> taylor_expand(sq, [0], [0], order=1).polynomials()  # softplus'(0) = 1/2 … at x = 0 no effect
+    (0,)
+    """
+    order = _check_order(order)
+    layers = crash_layers_of(net, crashes)
+    if not layers:
+        raise FaultModelError("crashes: expected at least one layer that may crash")
+    size = expansion_size(net, layers, order)
+    if size["work"] > MAX_EXPANSION_WORK and not force:
+        raise TooLargeError(
+            f"symbolic Taylor expansion of order {order} in {size['n_xi']} crash indicators: "
+            f"{size['terms']} terms × ~{size['ops']} operations ≈ {size['work']:.3g} (limit {MAX_EXPANSION_WORK:.3g}); "
+            "use the numeric T1 (symft.taylor.t1, `symft taylor NET --input X --p SPEC`), a lower order, "
+            "or force=True")
+    ev = symbolic_forward(net, x, layers, semantics=semantics, exact=exact, force=force)
+    xs = ev.xi_symbols
+    zero = {s: 0 for s in xs}
+    coeffs, values, exact = [], [], True
+    for y in ev.outputs:
+        cache = {(): y}
+        terms = []
+        for m in range(1, order + 1):
+            for idx in combinations_with_replacement(range(len(xs)), m):
+                d = cache.get(idx)
+                if d is None:
+                    prev = cache[idx[:-1]]
+                    d = sp.diff(prev, xs[idx[-1]]) if prev != 0 else sp.Integer(0)
+                    cache[idx] = d
+                if d == 0:
+                    continue
+                c = d.xreplace(zero)
+                alpha = _multi_index(idx)
+                fact = math.prod(math.factorial(v) for v in alpha.values())
+                c = _tidy(c / fact)
+                if c != 0:
+                    terms.append((idx, c))
+        coeffs.append(tuple(terms))
+        values.append(_tidy(y.xreplace(zero)))
+        if exact:
+            exact = _is_polynomial_of_degree(y, xs, order)
+    return TaylorExpansion(order, ev.xi, tuple(coeffs), tuple(values), exact, ev)
+
+
+def _is_polynomial_of_degree(y, xs, k) -> bool:
+    try:
+        if not y.is_polynomial(*xs):
+            return False
+        return sp.Poly(y, *xs).total_degree() <= k
+    except (sp.PolynomialError, sp.GeneratorsNeeded):
+        return False
+
+
+# ---------------------------------------------------------------------- moments
+
+@dataclass(frozen=True)
+class Moments:
+    """``E`` and ``Var`` of a truncated expansion under independent Bernoulli crashes.
+
+    Examples
+    --------
+    >>> from symft.network import mean_network
+    >>> m = bernoulli_moments(taylor_expand(mean_network(2), [1, 1], [0], 1), {0: sp.Symbol("p")})
+    >>> m.mean, m.var
+    ((-p,), (p*(1 - p)/2,))
+    """
+
+    mean: tuple
+    var: tuple
+    order: int
+
+    def latex(self) -> str:
+        r"""LaTeX of the moments.
+
+        Examples
+        --------
+        >>> Moments((sp.Integer(1),), (sp.Integer(0),), 1).latex()
+        '\\begin{aligned}\\mathbb{E}\\,T_{1,0} &= 1 \\\\ \\operatorname{Var} T_{1,0} &= 0\\end{aligned}'
+        """
+        rows = []
+        for k, (m, v) in enumerate(zip(self.mean, self.var)):
+            rows.append((rf"\mathbb{{E}}\,T_{{{self.order},{k}}}", sp.latex(m)))
+            rows.append((rf"\operatorname{{Var}} T_{{{self.order},{k}}}", sp.latex(v)))
+        return _latex_block(rows)
+
+    def _repr_latex_(self) -> str:
+        return f"$\\displaystyle {self.latex()}$"
+
+    def __str__(self) -> str:
+        return "\n".join(f"E T_{self.order}[{k}] = {m}\nVar T_{self.order}[{k}] = {v}"
+                         for k, (m, v) in enumerate(zip(self.mean, self.var)))
+
+
+def _one_minus(e, syms):
+    """Rewrite ``-c (p - 1)`` as ``c (1 - p)`` for readability (same value)."""
+    if not isinstance(e, sp.Mul):
+        return e
+    args = list(e.args)
+    for k, a in enumerate(args):
+        for q in syms:
+            if a == q - 1:
+                coeff, rest = e.as_coeff_Mul()
+                if coeff.is_negative:
+                    rest = [b for j, b in enumerate(args) if j != k and not b.is_Number]
+                    return sp.Mul(-coeff, 1 - q, *rest)
+    return e
+
+
+def _collect_p(e, ps):
+    e = sp.expand(e)
+    syms = sorted({s for q in ps if isinstance(q, sp.Basic) for s in q.free_symbols}, key=str)
+    if syms:
+        try:
+            if len(sp.Add.make_args(e)) < 60:
+                return _one_minus(sp.factor(e), syms)
+            return sp.collect(e, syms)
+        except Exception:  # pragma: no cover
+            return e
+    return e
+
+
+def bernoulli_moments(expansion: TaylorExpansion, p, *, net=None) -> Moments:
+    r"""Mean and variance of the truncated expansion with independent ``ξ_a ~ Be(p_{l(a)})``.
+
+    ``ξ^m = ξ`` for a Bernoulli variable, so each monomial reduces to the
+    product of its distinct ξ, and
+    ``E ξ_S = Π_{a∈S} p_a``, ``Cov(ξ_S, ξ_T) = π(S ∪ T) − π(S) π(T)``.
+
+    Parameters
+    ----------
+    expansion : TaylorExpansion
+    p : mapping {layer: probability} or NeuronCrash
+        Numbers or SymPy symbols; layers of the expansion missing from ``p``
+        have probability 0.
+
+    Examples
+    --------
+    >>> from symft.network import Network
+    >>> p = sp.Symbol("p")
+    >>> net = Network.from_sympy([[[1, 1]], [[1]]], activations=["linear", "linear"])
+    >>> e = taylor_expand(net, [2, 3], [0, 1], order=2)
+    >>> bernoulli_moments(e, {0: p, 1: p}).mean   # E (1−ξ_c)(5 − 2ξ_a − 3ξ_b) − 5 = 5(1−p)² − 5
+    (5*p*(p - 2),)
+    >>> bernoulli_moments(e, {0: p}).mean
+    (-5*p,)
+    """
+    if isinstance(p, NeuronCrash):
+        probs = {l: p.probability(l) for l in p.layers}
+    elif isinstance(p, Mapping):
+        probs = {int(l): check_probability(q, f"p[{l}]") for l, q in p.items()}
+    else:
+        raise FaultModelError(f"p: expected a mapping {{layer: probability}}, got {type(p).__name__}")
+    pa = [_sym_p(probs.get(l, 0)) for l, _, _ in expansion.xi]
+
+    def pi(S):
+        return sp.Mul(*[pa[a] for a in S])
+
+    means, variances = [], []
+    for terms in expansion.coefficients:
+        by_support: dict = {}
+        for idx, c in terms:
+            S = frozenset(idx)
+            by_support[S] = by_support.get(S, 0) + c
+        items = [(S, c) for S, c in by_support.items() if c != 0]
+        mean = sp.Add(*[c * pi(S) for S, c in items])
+        var = sp.Integer(0)
+        for i, (S, cs) in enumerate(items):
+            for j in range(i, len(items)):
+                T, ct = items[j]
+                if S & T:
+                    cov = pi(S | T) - pi(S) * pi(T)
+                    var += (1 if i == j else 2) * cs * ct * cov
+        means.append(_collect_p(mean, pa))
+        variances.append(_collect_p(var, pa))
+    return Moments(tuple(means), tuple(variances), expansion.order)
+
+
+# ---------------------------------------------------------------------- symbolic T1
+
+@dataclass(frozen=True)
+class SymbolicT1:
+    r"""T1 symbolically: first-order moments in both forms and the second-order moments.
+
+    Attributes
+    ----------
+    mean : tuple
+        ``Σ_a p_a g_a`` per output (first order, T1).
+    var : tuple
+        ``Σ_a p_a (1 − p_a) g_a²`` — the exact first-order variance (E4).
+    var_paper : tuple
+        ``Σ_a p_a g_a²`` — T1 as printed.
+    gradient : tuple
+        ``g_a = ∂y/∂ξ_a |_0 = −(∂y/∂y_l^i) y_l^i`` per output.
+    mean2, var2 : tuple or None
+        Moments of the second-order expansion (``None`` if not asked).
+    exact : bool
+        The first-order expansion is ``Δ`` itself (then ``mean`` and ``var``
+        are the exact moments).
+    p : tuple of (layer, probability)
+    xi : tuple of (layer, index, Symbol)
+
+    Examples
+    --------
+    >>> from symft.network import first_input_network
+    >>> r = t1_symbolic(first_input_network(3), None, {0: sp.Symbol("p")})
+    >>> r.mean, r.var   # erratum E3: E Δ = −p x_1 (here x_0), not p
+    ((-p*x_0,), (p*x_0**2*(1 - p),))
+    """
+
+    mean: tuple
+    var: tuple
+    var_paper: tuple
+    gradient: tuple
+    mean2: tuple | None
+    var2: tuple | None
+    exact: bool
+    p: tuple
+    xi: tuple
+
+    def evalf(self, subs: Mapping | None = None) -> dict:
+        """Numeric values (floats) after substituting ``subs``; keys like the attributes.
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> r = t1_symbolic(mean_network(2), [1, 1], {0: sp.Symbol("p")})
+        >>> r.evalf({sp.Symbol("p"): 0.5})["var"]
+        [0.125]
+        """
+        subs = dict(subs or {})
+        out = {}
+        for name in ("mean", "var", "var_paper", "mean2", "var2"):
+            v = getattr(self, name)
+            out[name] = None if v is None else [float(sp.sympify(e).subs(subs).evalf(30)) for e in v]
+        return out
+
+    def latex(self) -> str:
+        r"""LaTeX: T1's mean, both variances (labelled), and the second-order moments.
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> print(t1_symbolic(mean_network(2), [1, 1], {0: sp.Symbol("p")}, second_order=False).latex())
+        \begin{aligned}\mathbb{E}\,\Delta_{0} &= - p \\ \operatorname{Var}\Delta_{0} &= \frac{p \left(1 - p\right)}{2} \quad\text{(exact first order, E4)} \\ \operatorname{Var}\Delta_{0} &\approx \frac{p}{2} \quad\text{(T1 as printed)}\end{aligned}
+        """
+        rows = []
+        rel = "=" if self.exact else r"\approx"
+        for k in range(len(self.mean)):
+            rows.append(rf"\mathbb{{E}}\,\Delta_{{{k}}} &{rel} {sp.latex(self.mean[k])}")
+            rows.append(rf"\operatorname{{Var}}\Delta_{{{k}}} &{rel} {sp.latex(self.var[k])}"
+                        r" \quad\text{(exact first order, E4)}")
+            rows.append(rf"\operatorname{{Var}}\Delta_{{{k}}} &\approx {sp.latex(self.var_paper[k])}"
+                        r" \quad\text{(T1 as printed)}")
+            if self.mean2 is not None:
+                rows.append(rf"\mathbb{{E}}\,T_{{2}} &= {sp.latex(self.mean2[k])}")
+                rows.append(rf"\operatorname{{Var}} T_{{2}} &= {sp.latex(self.var2[k])}")
+        return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return f"$\\displaystyle {self.latex()}$"
+
+    def __str__(self) -> str:
+        rel = "=" if self.exact else "≈"
+        lines = []
+        for k in range(len(self.mean)):
+            lines.append(f"E Δ_{k} {rel} {self.mean[k]}")
+            lines.append(f"Var Δ_{k} {rel} {self.var[k]}    (exact first order, E4)")
+            lines.append(f"Var Δ_{k} ≈ {self.var_paper[k]}    (T1 as printed)")
+            if self.mean2 is not None:
+                lines.append(f"E T2_{k} = {self.mean2[k]}")
+                lines.append(f"Var T2_{k} = {self.var2[k]}")
+        return "\n".join(lines)
+
+
+def _t1_from_gradient(grad, xi, probs):
+    pa = [_sym_p(probs.get(l, 0)) for l, _, _ in xi]
+    means, vs, vps = [], [], []
+    for g in grad:
+        # group per layer so that the p_l factor stays visible
+        per_layer: dict = {}
+        for (l, _, _), ga in zip(xi, g):
+            per_layer.setdefault(l, [sp.Integer(0), sp.Integer(0)])
+            per_layer[l][0] += ga
+            per_layer[l][1] += ga ** 2
+        m = sp.Integer(0)
+        v = sp.Integer(0)
+        vp = sp.Integer(0)
+        for l, (s1, s2) in per_layer.items():
+            q = _sym_p(probs.get(l, 0))
+            s1, s2 = _tidy(s1), _tidy(s2)
+            m += q * s1
+            v += q * (1 - q) * s2
+            vp += q * s2
+        means.append(m)
+        vs.append(v)
+        vps.append(vp)
+    return tuple(means), tuple(vs), tuple(vps)
+
+
+def t1_symbolic(net, x=None, p=None, *, second_order: bool = True, semantics: str = "output_zero",
+                exact: bool | None = None, force: bool = False) -> SymbolicT1:
+    r"""Theorem 1 symbolically (both variance forms), optionally with the second-order moments.
+
+    Parameters
+    ----------
+    net : Network
+        Weights may be symbolic.
+    x : sequence, optional
+        The input (default: symbols).
+    p : mapping {layer: probability} or NeuronCrash
+        Probabilities may be SymPy symbols.
+    second_order : bool
+        Also compute ``E`` and ``Var`` of the order-2 expansion.
+    exact : bool or None
+        See :func:`taylor_expand`.
+
+    Examples
+    --------
+    >>> from symft.network import Network
+    >>> p = sp.Symbol("p")
+    >>> net = Network.from_sympy([[[1]], [[1]]], activations=["tanh", "linear"])
+    >>> r = t1_symbolic(net, ["1/2"], {0: p})
+    >>> r.mean[0]
+    p*(-1/2 + tanh(1/2)**2/2)
+    >>> r.mean2[0]   # + p × ½ ∂²y/∂ξ² at 0 (ξ² = ξ: the diagonal is first order in p)
+    p*(-1 + tanh(1/2))*(tanh(1/2) + 1)*(tanh(1/2) + 2)/4
+    """
+    if p is None:
+        raise FaultModelError("p: expected a mapping {layer: probability}")
+    probs = _probabilities(net, p)
+    exp = taylor_expand(net, x, list(probs), order=2 if second_order else 1, semantics=semantics, exact=exact,
+                        force=force)
+    grad = exp.gradient()
+    mean, var, var_paper = _t1_from_gradient(grad, exp.xi, probs)
+    mean2 = var2 = None
+    if second_order:
+        mo = bernoulli_moments(exp, probs)
+        mean2, var2 = mo.mean, mo.var
+        exact = all(_is_polynomial_of_degree(y, exp.xi_symbols, 1) for y in exp.evaluation.outputs)
+    else:
+        exact = exp.exact
+    return SymbolicT1(mean, var, var_paper, grad, mean2, var2, exact, tuple(probs.items()), exp.xi)
+
+
+# ---------------------------------------------------------------------- remainder bounds
+
+@dataclass(frozen=True)
+class RemainderBound:
+    r"""Rigorous bounds of the T1 remainders for one input (THEORY §5).
+
+    Attributes
+    ----------
+    mean_bound : ndarray (n_L,)
+        ``|E Δ − mean| ≤ mean_bound`` (``mean`` = T1's first-order mean).
+    var_bound : ndarray (n_L,)
+        ``|Var Δ − var| ≤ var_bound`` (``var`` = exact first-order variance).
+    D1, D2 : ndarray (n_L,)
+        ``sup |∂y/∂ξ_a|`` and ``sup |∂²y/∂ξ_a∂ξ_b|`` over the crash box (upper bounds).
+    D1_scaled, D2_scaled : ndarray (n_L,)
+        The same in the units of P4 (``n_l`` and ``n_l²`` times).
+    paper_mean_bound : ndarray or None
+        ``2 p D_2 / n + p² D_2`` (the proof's ``|E_1| + |E_2|``, scaled D_2), single-layer crashes only.
+    bounds : DerivativeBounds
+
+    Examples
+    --------
+    >>> from symft.network import mean_network
+    >>> rb = remainder_bound(mean_network(4), np.ones(4), {0: 0.1})
+    >>> rb.mean_bound, rb.var_bound
+    (array([0.]), array([0.]))
+    """
+
+    mean_bound: np.ndarray
+    var_bound: np.ndarray
+    D1: np.ndarray
+    D2: np.ndarray
+    D1_scaled: np.ndarray
+    D2_scaled: np.ndarray
+    paper_mean_bound: np.ndarray | None
+    bounds: DerivativeBounds = field(repr=False, compare=False)
+
+    def latex(self) -> str:
+        r"""LaTeX of the bounds per output.
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> "D_1" in remainder_bound(mean_network(2), np.ones(2), {0: 0.1}).latex()
+        True
+        """
+        rows = []
+        for k in range(self.mean_bound.size):
+            rows.append(rf"|\mathbb{{E}}\,\Delta_{{{k}}} - \text{{T1}}| &\le {self.mean_bound[k]:.3g}")
+            rows.append(rf"|\operatorname{{Var}}\Delta_{{{k}}} - \text{{T1}}| &\le {self.var_bound[k]:.3g}")
+            rows.append(rf"D_1,\ D_2 &= {self.D1[k]:.3g},\ {self.D2[k]:.3g}")
+        return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+    def _repr_latex_(self) -> str:
+        return f"$\\displaystyle {self.latex()}$"
+
+    def __str__(self) -> str:
+        return "\n".join(f"output {k}: |E Δ − T1 mean| ≤ {self.mean_bound[k]:.4g}, |Var Δ − T1 var| ≤ "
+                         f"{self.var_bound[k]:.4g}  (D_1 = {self.D1[k]:.4g}, D_2 = {self.D2[k]:.4g}; "
+                         f"P4 units: {self.D1_scaled[k]:.4g}, {self.D2_scaled[k]:.4g})"
+                         for k in range(self.mean_bound.size))
+
+
+def _up(a):
+    return np.nextafter(a, np.inf)
+
+
+def remainder_from_bounds(bd: DerivativeBounds, pvec) -> RemainderBound:
+    r"""Turn derivative bounds into remainder bounds for crash probabilities ``pvec`` (one per ξ).
+
+    All quantities are sums and products of non-negative floats; each has
+    at most ``n²`` terms, so multiplying the computed value by
+    ``1 + 8 (n² + 20) u`` (``u = 2^-53``) and rounding up bounds the exact
+    real value (each term carries a relative error ``≤ (n² + 20) u`` for any
+    summation order, Higham §3.1; the factor 8 covers the few sequential
+    operations).
+
+    Examples
+    --------
+    >>> from symft.network import random_network
+    >>> from symft.intervals import derivative_bounds
+    >>> net = random_network([2, 3, 1], seed=0)
+    >>> bd = derivative_bounds(net, np.array([0.5, -1.0]), [1])
+    >>> rb = remainder_from_bounds(bd, np.full(3, 0.01))
+    >>> bool(rb.mean_bound[0] > 0 and rb.var_bound[0] > 0)
+    True
+    """
+    p = np.asarray(pvec, dtype=float)
+    n = p.size
+    safety = 1.0 + 8.0 * (n * n + 20) * _U
+    M1, M2 = bd.M1, bd.M2
+    K = M1.shape[0]
+    diag = np.einsum("kaa->ka", M2) if n else np.zeros((K, 0))
+    off = M2.copy()
+    if n:
+        off[:, np.arange(n), np.arange(n)] = 0.0
+    EA1 = diag @ p                                   # E A = Σ p_a M_aa
+    EB1 = np.einsum("kab,a,b->k", off, p, p)         # E B = Σ_{a≠b} p_a p_b M_ab
+    mean_b = 0.5 * (EA1 + EB1)
+    EA2 = EA1 ** 2 + (diag ** 2) @ (p * (1 - p))
+    s = off @ p                                      # s[k, a] = Σ_b M_ab p_b
+    EB2 = EB1 ** 2 + 2.0 * np.einsum("kab,a,b->k", off ** 2, p, p) + 4.0 * (s ** 2) @ p
+    v2 = 0.25 * (np.sqrt(EA2) + np.sqrt(EB2)) ** 2
+    var1 = (M1 ** 2) @ (p * (1 - p))
+    var_b = 2.0 * np.sqrt(var1 * v2) + v2
+    mean_b = _up(mean_b * safety)
+    var_b = _up(var_b * safety)
+    w = np.asarray(bd.widths, dtype=float)
+    D1 = M1.max(axis=1) if n else np.zeros(K)
+    D2 = M2.reshape(K, -1).max(axis=1) if n else np.zeros(K)
+    D1s = (M1 * w).max(axis=1) if n else np.zeros(K)
+    D2s = (M2 * np.outer(w, w)).reshape(K, -1).max(axis=1) if n else np.zeros(K)
+    paper = None
+    layers = {l for l, _ in bd.xi}
+    if len(layers) == 1 and n and np.all(p == p[0]):
+        q, nl = p[0], w[0]
+        paper = 2.0 * q * D2s / nl + q * q * D2s
+    return RemainderBound(mean_b, var_b, D1, D2, _up(D1s), _up(D2s), paper, bd)
+
+
+def remainder_bound(net, x, p, *, semantics: str = "output_zero", force: bool = False) -> RemainderBound:
+    r"""Rigorous bounds of ``|E Δ − T1 mean|`` and ``|Var Δ − T1 var|`` at one input.
+
+    Parameters
+    ----------
+    net : Network
+        Numeric weights; smooth on the crash box (see :mod:`symft.intervals`).
+    x : array_like (n_0,)
+    p : mapping {layer: float} or NeuronCrash
+
+    Raises
+    ------
+    NotSmooth, TooLargeError
+        From :func:`symft.intervals.derivative_bounds`.
+
+    Examples
+    --------
+    >>> from symft.network import random_network
+    >>> net = random_network([3, 5, 1], seed=2)
+    >>> rb = remainder_bound(net, np.array([0.2, -0.4, 1.0]), {1: 0.01})
+    >>> bool(0 < rb.mean_bound[0] < 1e-2), bool(rb.paper_mean_bound[0] >= rb.mean_bound[0])
+    (True, True)
+    """
+    probs = _numeric_probs(net, p)
+    bd = derivative_bounds(net, x, list(probs), semantics=semantics, force=force)
+    pvec = np.array([probs[l] for l, _ in bd.xi])
+    return remainder_from_bounds(bd, pvec)
+
+
+def remainder_formulas(p=None, n=None, D1=None, D2=None) -> dict:
+    r"""The T1 remainder bounds as SymPy formulas in ``p``, ``n = n_l``, ``D_1``, ``D_2`` (P4 units).
+
+    For crashes at one layer of width ``n`` with probability ``p`` and
+    ``sup |∂y/∂ξ_a| ≤ D_1/n``, ``sup |∂²y/∂ξ_a∂ξ_b| ≤ D_2/n²`` over the
+    crash box (P4's scaling), the bounds of :func:`remainder_from_bounds`
+    become closed forms:
+
+    * ``mean``: ``½ D_2 (p/n + p² (1 − 1/n))`` — rigorous;
+    * ``var``: ``2 sqrt(V_1 v_2) + v_2`` with ``V_1 = p(1 − p) D_1²/n`` and
+      ``v_2 = ¼ (sqrt(E A²) + sqrt(E B²))²`` — rigorous;
+    * ``mean_paper``: ``2 p D_2 / n + p² D_2`` (the proof's ``|E_1| + |E_2|``),
+      which dominates ``mean``.
+
+    With ``q = 1/n`` and ``r = p + q``: ``mean = O(D_2 r²)`` and
+    ``var = O(D_1 D_2 r³)``, the orders of T1.
+
+    Examples
+    --------
+    >>> f = remainder_formulas()
+    >>> f["mean"]
+    D_2*(p**2*(1 - 1/n) + p/n)/2
+    >>> sp.simplify(f["mean_paper"] - f["mean"])     # ≥ 0: the paper's form is looser
+    D_2*p*(n*p + p + 3)/(2*n)
+    """
+    p = sp.Symbol("p", positive=True) if p is None else sp.sympify(p)
+    n = sp.Symbol("n", positive=True) if n is None else sp.sympify(n)
+    D1 = sp.Symbol("D_1", nonnegative=True) if D1 is None else sp.sympify(D1)
+    D2 = sp.Symbol("D_2", nonnegative=True) if D2 is None else sp.sympify(D2)
+    m = D2 / n ** 2
+    mean = D2 * (p / n + p ** 2 * (1 - 1 / n)) / 2
+    EA2 = (p * n * m) ** 2 + p * (1 - p) * n * m ** 2
+    EB1 = p ** 2 * n * (n - 1) * m
+    EB2 = EB1 ** 2 + 2 * n * (n - 1) * p ** 2 * m ** 2 + 4 * n * p * ((n - 1) * p * m) ** 2
+    v2 = (sp.sqrt(EA2) + sp.sqrt(EB2)) ** 2 / 4
+    V1 = p * (1 - p) * D1 ** 2 / n
+    return {"mean": mean, "var": 2 * sp.sqrt(V1 * v2) + v2, "mean_paper": 2 * p * D2 / n + p ** 2 * D2,
+            "v2": v2, "V1": V1}
+
+
+# ---------------------------------------------------------------------- numeric T1
+
+def _numeric_probs(net, p) -> dict:
+    probs = _probabilities(net, p)
+    out = {}
+    for l, q in probs.items():
+        if isinstance(q, sp.Basic):
+            if q.free_symbols:
+                raise FaultModelError(f"p[{l}] = {q} is symbolic; the numeric T1 needs numbers "
+                                      "(use t1_symbolic / `symft derive`)")
+            q = float(q)
+        out[l] = float(q)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class T1Result:
+    r"""Numeric T1 for a batch of inputs (THEORY §5, AP7 for several layers).
+
+    Arrays have shape ``(n_L,)`` for one input and ``(B, n_L)`` for a batch.
+
+    Attributes
+    ----------
+    mean : ndarray
+        ``Σ_l p_l Σ_i g_l^i``.
+    var : ndarray
+        ``Σ_l p_l (1 − p_l) Σ_i (g_l^i)²`` (exact first order, E4).
+    var_paper : ndarray
+        ``Σ_l p_l Σ_i (g_l^i)²`` (T1 as printed).
+    std : ndarray
+        ``sqrt(var)``.
+    gradients : dict {layer: ndarray}
+        ``g_l[b, k, i] = ∂y^k/∂ξ_l^i`` at 0 (shape ``(B, n_L, n_l)``).
+    remainder_mean, remainder_var : ndarray or None
+        Rigorous bounds of ``|E Δ − mean|`` and ``|Var Δ − var|``
+        (:func:`remainder_bound`), ``None`` when not available.
+    remainder_note : str or None
+        Why the remainder is missing.
+    p : tuple of (layer, p)
+    D1, D2 : ndarray or None
+        Derivative bounds per input and output (when the remainder is available).
+
+    Examples
+    --------
+    >>> from symft.network import mean_network
+    >>> r = t1(mean_network(2), np.ones(2), {0: 0.5})
+    >>> r.to_dict()["var_paper"]
+    [0.25]
+    """
+
+    mean: np.ndarray
+    var: np.ndarray
+    var_paper: np.ndarray
+    std: np.ndarray
+    gradients: dict
+    remainder_mean: np.ndarray | None
+    remainder_var: np.ndarray | None
+    remainder_note: str | None
+    p: tuple
+    D1: np.ndarray | None = None
+    D2: np.ndarray | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (lists per output; a batch gives lists of lists).
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> sorted(t1(mean_network(2), np.ones(2), {0: 0.1}).to_dict())
+        ['D1', 'D2', 'mean', 'p', 'remainder_mean', 'remainder_note', 'remainder_var', 'std', 'var', 'var_paper']
+        """
+        def lst(a):
+            return None if a is None else np.asarray(a, dtype=float).tolist()
+
+        return {
+            "mean": lst(self.mean), "var": lst(self.var), "var_paper": lst(self.var_paper),
+            "std": lst(self.std), "remainder_mean": lst(self.remainder_mean),
+            "remainder_var": lst(self.remainder_var), "remainder_note": self.remainder_note,
+            "D1": lst(self.D1), "D2": lst(self.D2),
+            "p": {str(l): q for l, q in self.p},
+        }
+
+    def latex(self) -> str:
+        r"""LaTeX table-like block of the moments (first input of a batch).
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> "Var" in t1(mean_network(2), np.ones(2), {0: 0.1}).latex()
+        True
+        """
+        m = np.atleast_2d(self.mean)[0]
+        v = np.atleast_2d(self.var)[0]
+        vp = np.atleast_2d(self.var_paper)[0]
+        rows = []
+        for k in range(m.size):
+            rm = "" if self.remainder_mean is None else rf" \pm {np.atleast_2d(self.remainder_mean)[0][k]:.3g}"
+            rv = "" if self.remainder_var is None else rf" \pm {np.atleast_2d(self.remainder_var)[0][k]:.3g}"
+            rows.append((rf"\mathbb{{E}}\,\Delta_{{{k}}}", f"{m[k]:.6g}{rm}"))
+            rows.append((rf"\operatorname{{Var}}\Delta_{{{k}}}", rf"{v[k]:.6g}{rv}\ \text{{(exact 1st order)}}"))
+            rows.append((rf"\operatorname{{Var}}_{{\text{{paper}}}}\Delta_{{{k}}}", f"{vp[k]:.6g}"))
+        return _latex_block(rows)
+
+    def _repr_latex_(self) -> str:
+        return f"$\\displaystyle {self.latex()}$"
+
+    def __str__(self) -> str:
+        batch = np.ndim(self.mean) == 2
+        M = np.atleast_2d(self.mean)
+        lines = [f"T1 (first order), crash probabilities {dict(self.p)}"]
+        for b in range(M.shape[0]):
+            if batch:
+                lines.append(f"input {b}")
+            for k in range(M.shape[1]):
+                def at(a):
+                    return None if a is None else np.atleast_2d(a)[b][k]
+                rm, rv = at(self.remainder_mean), at(self.remainder_var)
+                lines.append(f"  output {k}: E Δ = {at(self.mean):.8g}" + ("" if rm is None else f" ± {rm:.3g}")
+                             + f"   Var Δ = {at(self.var):.8g}" + ("" if rv is None else f" ± {rv:.3g}")
+                             + f"   (paper form p Σ g² = {at(self.var_paper):.8g})   std = {at(self.std):.6g}")
+        if self.remainder_note:
+            lines.append(f"remainder: {self.remainder_note}")
+        return "\n".join(lines)
+
+
+def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bool = False) -> T1Result:
+    r"""Numeric T1 through one backward pass, for a batch and crashes at any set of layers.
+
+    ``g_l[b, k, i] = ∂y^k/∂ξ_l^i = (c_l^i − y_l^i) · ∂y^k/∂y_l^i`` with
+    ``c = 0`` (or ``φ(b)`` under ``"incoming_zeroed"``), from
+    :func:`symft.forward.backward`; the moments are summed over layers (AP7).
+    Cost: one clean forward pass and one reverse sweep (the recursion of
+    :func:`symft.forward.backward`, stopped at the lowest crashed layer and
+    run as 2-D matrix products over ``B·n_L`` rows) — for a scalar output
+    about two to three forward passes, whatever the number of neurons (the
+    exact single-crash sum b4 needs ``n_l`` passes); see
+    ``benchmarks/bench_taylor.py``.
+
+    Parameters
+    ----------
+    net : Network
+        Numeric weights.
+    X : array_like (n_0,) or (B, n_0)
+    p : mapping {layer: float} or NeuronCrash
+    semantics : {"output_zero", "incoming_zeroed"}
+    remainder : {"auto", True, False}
+        Compute the rigorous remainder bounds (:func:`remainder_bound`):
+        ``"auto"`` when possible (smooth on the crash box, small enough),
+        ``True`` always (errors propagate), ``False`` never.
+    force : bool
+        Passed to the remainder's size guard.
+
+    Examples
+    --------
+    >>> from symft.network import random_network
+    >>> net = random_network([3, 4, 2], seed=0)
+    >>> r = t1(net, np.zeros((5, 3)) + 0.5, {0: 0.01, 1: 0.02})
+    >>> r.mean.shape, r.remainder_mean.shape
+    ((5, 2), (5, 2))
+    """
+    from .forward import as_inputs, forward_trace
+
+    if semantics not in SEMANTICS:
+        raise FaultModelError(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
+    if remainder not in ("auto", True, False):
+        raise InvalidArgument(f"remainder: expected 'auto', True or False, got {remainder!r}")
+    probs = _numeric_probs(net, p)
+    Xa, single = as_inputs(net, X)
+    trace = forward_trace(net, Xa)
+    J = _reverse_sweep(net, trace, min(probs))
+    B, K = Xa.shape[0], net.n_outputs
+    mean = np.zeros((B, K))
+    var = np.zeros((B, K))
+    var_paper = np.zeros((B, K))
+    grads = {}
+    for l, q in probs.items():
+        y = trace.ys[l]
+        if semantics == "incoming_zeroed" and l > 0:
+            d = net.activation(l)(net.bias(l))[None, :] - y
+        else:
+            d = -y
+        g = J[l] * d[:, None, :]
+        grads[l] = g
+        s1 = g.sum(axis=2)
+        s2 = (g * g).sum(axis=2)
+        mean += q * s1
+        var += q * (1.0 - q) * s2
+        var_paper += q * s2
+    rm = rv = D1 = D2 = None
+    note = None
+    if remainder:
+        try:
+            rbs = [remainder_bound(net, Xa[b], probs, semantics=semantics, force=force) for b in range(B)]
+            rm = np.array([r.mean_bound for r in rbs])
+            rv = np.array([r.var_bound for r in rbs])
+            D1 = np.array([r.D1 for r in rbs])
+            D2 = np.array([r.D2 for r in rbs])
+        except (NotSmooth, TooLargeError) as e:
+            if remainder is True:
+                raise
+            note = str(e)
+    if single:
+        mean, var, var_paper = mean[0], var[0], var_paper[0]
+        grads = {l: g[0] for l, g in grads.items()}
+        rm, rv, D1, D2 = (None if a is None else a[0] for a in (rm, rv, D1, D2))
+    return T1Result(mean, var, var_paper, np.sqrt(var), grads, rm, rv, note, tuple(probs.items()), D1, D2)
+
+
+def _reverse_sweep(net, trace, stop: int) -> dict:
+    """``J_l = ∂y_L/∂y_l`` (B, n_L, n_l) for ``l = stop … L``: the recursion of
+    :func:`symft.forward.backward` on an existing trace, as 2-D products."""
+    B, K = trace.ys[0].shape[0], net.n_outputs
+    J = np.broadcast_to(np.eye(K), (B, K, K)).reshape(B * K, K).copy()
+    out = {net.depth: J.reshape(B, K, K)}
+    for l in range(net.depth, stop, -1):
+        d = net.activation(l).derivative(trace.zs[l])                      # (B, n_l)
+        J = (J.reshape(B, K, -1) * d[:, None, :]).reshape(B * K, -1) @ net.weights(l)
+        out[l - 1] = J.reshape(B, K, -1)
+    return out
+
+
+# ---------------------------------------------------------------------- derive (CLI)
+
+@dataclass(frozen=True)
+class Derivation:
+    r"""Everything ``symft derive`` prints: expansion, moments, T1, remainder.
+
+    Examples
+    --------
+    >>> from symft.network import mean_network
+    >>> d = derive(mean_network(3), {0: sp.Symbol("p")}, x=[1, 1, 1], order=1)
+    >>> d.t1.mean, d.expansion.exact
+    ((-p,), True)
+    """
+
+    expansion: TaylorExpansion
+    moments: Moments
+    t1: SymbolicT1
+    remainder: tuple | None
+    remainder_note: str | None
+
+    def latex(self) -> str:
+        r"""LaTeX of the whole derivation.
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> "xi" in derive(mean_network(2), {0: sp.Symbol("p")}, order=1).latex()
+        True
+        """
+        parts = [self.expansion.latex(), self.moments.latex(), self.t1.latex()]
+        if self.remainder is not None:
+            parts.append(_latex_block([(rf"R_{{{self.expansion.order},{k}}}", sp.latex(r))
+                                       for k, r in enumerate(self.remainder)]))
+        return "\n".join(parts)
+
+    def _repr_latex_(self) -> str:
+        return "$\\displaystyle " + r" \\ ".join(self.latex().split("\n")) + "$"
+
+    def __str__(self) -> str:
+        e = self.expansion
+        lines = [f"Taylor expansion of Δ(ξ) to order {e.order} in {len(e.xi)} crash indicators "
+                 f"({'exact: Δ is a polynomial of this degree' if e.exact else 'plus the Lagrange remainder'}):",
+                 str(e), "", f"moments of the order-{e.order} expansion (ξ ~ Bernoulli, E ξ^m = p):",
+                 str(self.moments), "", "Theorem 1 (first order):", str(self.t1)]
+        if self.remainder is not None:
+            lines += ["", f"Lagrange remainder R_{e.order} (some θ in (0, 1)):"]
+            lines += [f"R_{e.order}[{k}] = {r}" for k, r in enumerate(self.remainder)]
+        elif self.remainder_note:
+            lines += ["", f"remainder: {self.remainder_note}"]
+        return "\n".join(lines)
+
+
+def derive(net, p, *, x=None, order: int = 2, semantics: str = "output_zero", exact: bool | None = None,
+           force: bool = False) -> Derivation:
+    r"""Symbolic expansion, its moments, T1 and the Lagrange remainder, for ``symft derive``.
+
+    Examples
+    --------
+    >>> from symft.network import Network
+    >>> w = sp.Symbol("w", real=True)
+    >>> net = Network.from_sympy([[[w, w]]], activations=["linear"])
+    >>> print(derive(net, {0: sp.Symbol("p")}, x=[1, 1], order=1).t1)
+    E Δ_0 = -2*p*w
+    Var Δ_0 = 2*p*w**2*(1 - p)    (exact first order, E4)
+    Var Δ_0 ≈ 2*p*w**2    (T1 as printed)
+    """
+    order = _check_order(order)
+    probs = _probabilities(net, p)
+    exp = taylor_expand(net, x, list(probs), order=order, semantics=semantics, exact=exact, force=force)
+    mo = bernoulli_moments(exp, probs)
+    grad = exp.gradient()
+    mean, var, var_paper = _t1_from_gradient(grad, exp.xi, probs)
+    exact1 = all(_is_polynomial_of_degree(y, exp.xi_symbols, 1) for y in exp.evaluation.outputs)
+    t = SymbolicT1(mean, var, var_paper, grad, None, None, exact1, tuple(probs.items()), exp.xi)
+    rem = note = None
+    if exp.exact:
+        rem = tuple(sp.Integer(0) for _ in exp.coefficients)
+    else:
+        try:
+            rem = exp.lagrange_remainder(max_terms=30)
+        except TooLargeError as e:
+            note = str(e)
+    return Derivation(exp, mo, t, rem, note)

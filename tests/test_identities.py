@@ -1,0 +1,194 @@
+"""Tests of symft.identities: each statement on concrete networks, symbolic and numeric, plus
+negative controls (a perturbed side must *not* agree), so the checks can fail."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from symft.errors import InvalidArgument
+from symft.identities import (IdentityResult, ac2, ap6, ap7, ap8, ap9, least_squares_network, p4_example, p6,
+                              toy_first_input, toy_mean)
+from symft.network import Network, random_network
+from symft.taylor import t1, t1_symbolic
+
+p = sp.Symbol("p", nonnegative=True)
+
+
+# ---------------------------------------------------------------------- AC2 = T1 (three ways)
+
+@settings(deadline=None, max_examples=12, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.sampled_from(["tanh", "sigmoid", "softplus", "relu"]), st.integers(0, 1),
+       st.sampled_from([0.01, 0.1, 0.3]))
+def test_symbolic_t1_numeric_t1_and_ac2_weight_form_agree(seed, act, layer, q):
+    net = random_network([2, 3, 2], seed=seed, activation=act)
+    x = np.random.default_rng(seed).normal(size=2)
+    r = ac2(net, x, layer, q)
+    assert r.agree, r
+    num = t1(net, x, {layer: q}, remainder=False)
+    sym = t1_symbolic(net, list(x), {layer: q}, second_order=False).evalf()
+    K = net.n_outputs
+    weight_mean, weight_var_paper, weight_var = (np.array(r.lhs[:K]), np.array(r.lhs[K:2 * K]),
+                                                 np.array(r.lhs[2 * K:]))
+    for a, b in [(weight_mean, num.mean), (weight_mean, sym["mean"]), (num.mean, sym["mean"]),
+                 (weight_var, num.var), (weight_var, sym["var"]), (weight_var_paper, sym["var_paper"])]:
+        assert np.allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_ac2_symbolic_and_negative_control():
+    net = random_network([2, 2, 1], seed=1, rational_denominator=8)
+    r = ac2(net, ["1/2", "-1"], 0, p, symbolic=True)
+    assert r.agree and all(d == 0 for d in r.difference)
+    bad = IdentityResult("AC2", "", r.lhs, (r.rhs[0] * 2,) + r.rhs[1:], False, None, "")
+    assert not bad.agree
+    with pytest.raises(InvalidArgument, match="layer"):
+        ac2(net, [1, 1], 2, 0.1)
+
+
+# ---------------------------------------------------------------------- AP8
+
+@pytest.mark.parametrize("layer", [1, 2, 3])
+def test_ap8_symbolic_for_all_weights(layer):
+    net = random_network([2, 2, 2, 1], seed=2, rational_denominator=4, activation="sigmoid")
+    r = ap8(net, ["1/2", 1], layer=layer)
+    assert r.agree and r.method == "symbolic"
+    assert len(r.lhs) == net.widths[layer - 1]
+
+
+@pytest.mark.parametrize("act", ["tanh", "relu"])
+def test_ap8_numeric(act):
+    net = random_network([3, 4, 2], seed=5, activation=act)
+    x = np.array([0.7, -0.2, 0.4])
+    for layer in (1, 2):
+        r = ap8(net, x, layer=layer, output=1)
+        assert r.agree, r
+
+
+# ---------------------------------------------------------------------- AP7
+
+def test_ap7_symbolic_and_second_order_gap():
+    net = random_network([2, 2, 2, 1], seed=3)
+    small = ap7(net, [0.5, 1.0], {0: 0.001, 2: 0.001})
+    big = ap7(net, [0.5, 1.0], {0: 0.01, 2: 0.01})
+    assert small.agree and big.agree
+    gap_small = abs(dict(small.details)[next(iter(dict(small.details)))][0])
+    gap_big = abs(dict(big.details)[next(iter(dict(big.details)))][0])
+    # the exact joint − Σ single gap is second order: ×10 in p gives ≈ ×100 in the gap
+    assert 50 < gap_big / gap_small < 150
+    q0, q1 = sp.symbols("q0 q1", nonnegative=True)
+    assert ap7(random_network([2, 2, 1], seed=0, rational_denominator=8), [1, 2], {0: q0, 1: q1}).agree
+    with pytest.raises(InvalidArgument, match="two or more"):
+        ap7(net, [1, 1], {0: 0.1})
+
+
+# ---------------------------------------------------------------------- AP9
+
+def test_ap9_symbolic_all_weights_and_numeric():
+    net = random_network([2, 2, 1], seed=0, rational_denominator=4)
+    assert ap9(net, [1, "1/2"], [1]).agree
+    fnet = random_network([3, 4, 3, 2], seed=7)
+    r = ap9(fnet, [0.5, -1.0, 0.2], [0.0, 1.0], 0.01)
+    assert r.agree
+    # independent left side: p Σ ∂L/∂ξ by central finite differences of an own forward pass with (1 − ξ)
+    x = np.array([0.5, -1.0, 0.2])
+    t = np.array([0.0, 1.0])
+
+    def loss(xis):
+        y = x * (1 - xis[0])
+        for l in range(1, fnet.depth + 1):
+            z = fnet.weights(l) @ y + fnet.bias(l)
+            y = np.tanh(z) if l < fnet.depth else z
+            if l < fnet.depth:
+                y = y * (1 - xis[l])
+        return 0.5 * ((y - t) ** 2).sum()
+
+    zero = [np.zeros(w) for w in fnet.widths[:-1]]
+    h, total = 1e-6, 0.0
+    for l, w in enumerate(fnet.widths[:-1]):
+        for i in range(w):
+            up = [z.copy() for z in zero]
+            dn = [z.copy() for z in zero]
+            up[l][i], dn[l][i] = h, -h
+            total += (loss(up) - loss(dn)) / (2 * h)
+    assert r.lhs[0] == pytest.approx(0.01 * total, rel=1e-7)
+    assert r.rhs[0] == pytest.approx(0.01 * total, rel=1e-7)
+
+
+# ---------------------------------------------------------------------- P6
+
+def test_p6_default_and_custom_data():
+    r = p6()
+    assert r.agree and r.lhs == (0,)
+    grad = dict(r.details)["E_x ∇_W L"]
+    assert all(v == 0 for v in grad)
+    exact = dict(r.details)["exact E_x E_ξ Δ_{L+1}(p)"]
+    assert exact.subs(p, 0) == 0 and sp.diff(exact, p).subs(p, 0) != 0   # O(p q), not zero
+    X = [[1, 0], [0, 1], [1, 1], [2, 0], [0, 3]]
+    Y = [[1, 2], [0, 1], [2, 2], [1, 0], [3, 3]]
+    assert p6(least_squares_network(X, Y), X, Y).agree
+    # negative control: a model that is not at a stationary point has a non-zero first-order mean
+    net = Network.from_sympy([[[1, 1], [2, -1]]], [[0, 0]], ["linear"])
+    assert not p6(net, X, Y).agree
+    with pytest.raises(InvalidArgument, match="rank"):
+        least_squares_network([[1, 1], [1, 1]], [[0], [1]])
+
+
+# ---------------------------------------------------------------------- AP6, P4, toys
+
+@pytest.mark.parametrize("n", [1, 2, 4])
+def test_ap6_concrete_and_symbolic(n):
+    r = ap6(n)
+    assert r.agree and dict(r.details)["Var Δ / Var y"] == p
+    assert ap6().agree
+
+
+def test_ap6_against_sampling():
+    # independent: Monte Carlo over w ~ N(0, 1) and ξ ~ Be(p)
+    rng = np.random.default_rng(0)
+    n, q, N = 5, 0.2, 400_000
+    x = rng.normal(size=n)
+    w = rng.normal(size=(N, n))
+    xi = rng.random((N, n)) < q
+    delta = -(w * xi * x).sum(axis=1)
+    y = (w * x).sum(axis=1)
+    assert delta.var() / y.var() == pytest.approx(q, rel=0.02)
+
+
+@pytest.mark.parametrize("n0", [1, 3, 6])
+def test_p4_example(n0):
+    r = p4_example(n0)
+    assert r.agree
+    assert p4_example(n0, activation="sigmoid").agree
+    assert p4_example().agree
+
+
+def test_toy_examples_closed_form():
+    for n in (None, 1, 3, 7):
+        r = toy_mean(n)
+        assert r.agree, r
+    n = sp.Symbol("n", positive=True, integer=True)
+    assert toy_mean().lhs == (-p, p * (1 - p) / n)
+    r = toy_first_input(4)
+    x1 = sp.Symbol("x_1", real=True)
+    assert r.agree and r.lhs[0] == -p * x1
+    assert "E3" in str(r) and r"\text{agree}" in r.latex() and r._repr_latex_().startswith("$")
+
+
+@pytest.mark.slow
+@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 100_000), st.sampled_from(["tanh", "sigmoid", "softplus", "relu", "hardtanh"]),
+       st.lists(st.integers(1, 5), min_size=1, max_size=3), st.integers(1, 3))
+def test_identities_on_random_nets_many(seed, act, hidden, n_out):
+    widths = [3] + hidden + [n_out]
+    net = random_network(widths, seed=seed, activation=act, weight_scale=1.5)
+    x = np.random.default_rng(seed).normal(size=3)
+    for l in range(1, net.depth + 1):
+        assert ap8(net, x, layer=l, output=n_out - 1).agree
+    for l in range(net.depth):
+        assert ac2(net, x, l, 0.05).agree
+    assert ap9(net, x, list(np.linspace(-1, 1, n_out)), 0.01).agree
+    if net.depth <= 3 and sum(net.widths[:2]) <= 6 and act in ("tanh", "sigmoid", "softplus"):
+        assert ap7(net, list(x), {0: 0.01, 1: 0.02}).agree
