@@ -1,0 +1,1028 @@
+r"""(ε, δ) fault-tolerance certificates, tail inequalities and the median trick (THEORY §4, §6).
+
+The question (D5): is ``P{Δ ≥ ε} ≤ δ`` for the output error ``Δ`` of a network
+under random crashes?  This module answers it from the mean and variance of
+``Δ`` and says *how much the answer can be trusted*:
+
+* **Tail inequalities** for ``t = ε − E Δ > 0``: Chebyshev ``Var / t²`` (P5 as
+  printed, two-sided) and Cantelli ``Var / (Var + t²)`` (one-sided, valid and
+  never worse — erratum E6): :func:`chebyshev_tail`, :func:`cantelli_tail`.
+* **P3**: ``δ_0 = exp(−n_l q d_KL(α ‖ p_l))``, the Chernoff bound on the
+  fraction of a layer's weight mass that crashes: :func:`kl_divergence`,
+  :func:`delta0_kl_chernoff`.
+* **P5 as printed**: ``δ = δ_0 + Var Δ / t²`` with the first-order (T1) moments
+  — an *approximation* (T1 drops a remainder): :func:`p5_delta`.
+* **Median trick**, done right: ``R`` copies aggregated by the median fail only
+  if at least ``⌈R/2⌉`` fail, with probability ``P{Bin(R, δ_1) ≥ ⌈R/2⌉}``,
+  computed exactly with rationals (:func:`median_failure_probability`,
+  :func:`median_copies`); the Chernoff count ``exp(−R d_KL(1/2 ‖ δ_1)) ≤ δ``
+  (:func:`chernoff_copies`); and the paper's printed ``(1/3)^{R/2}``, which is
+  *not* a bound (erratum E5: :func:`paper_median_bound`,
+  :func:`median_trick_comparison`).
+* **Layer balance** (§5): ``Var Δ ≈ Σ_l C_l p_l / n_l`` is smallest, for a
+  budget ``Σ n_l = N``, at ``n_l ∝ sqrt(p_l C_l)``: :func:`balanced_widths`.
+* :class:`Certificate`, a frozen record of the claim, the inequality, whether
+  it is **rigorous** (every term bounded, under the stated assumptions) or
+  **approximate**, the inputs, p, seed, versions and the network's hash; it
+  round-trips through JSON.  :func:`certify` builds one from exact moments
+  (:mod:`symft.exact`), rigorous enclosures, or T1 (:mod:`symft.taylor`);
+  :func:`certificate_from_moments` from moments you supply.
+
+Exactness: every inequality is evaluated in exact rational arithmetic
+(:class:`fractions.Fraction`) from the exact binary values of the float
+inputs, and the resulting δ is rounded *up* to a float; ε and δ given as
+decimals are read as the decimals they print as (``0.1`` is ``1/10``).
+
+Examples
+--------
+>>> from fractions import Fraction
+>>> median_failure_probability(3, Fraction(1, 3))       # E5: 3·(1/3)²·(2/3) + (1/3)³
+Fraction(7, 27)
+>>> cantelli_tail(0, 1, 2), chebyshev_tail(0, 1, 2)
+(Fraction(1, 5), Fraction(1, 4))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import platform
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from numbers import Integral, Real
+
+import numpy as np
+import sympy as sp
+
+from .errors import InvalidArgument, SymftError, TooLargeError
+
+__all__ = [
+    "to_fraction",
+    "float_up",
+    "chebyshev_tail",
+    "cantelli_tail",
+    "tail_bound",
+    "kl_divergence",
+    "delta0_kl_chernoff",
+    "p5_delta",
+    "median_failure_probability",
+    "median_copies",
+    "chernoff_copies",
+    "paper_median_bound",
+    "median_trick_comparison",
+    "balanced_widths",
+    "balance_variance",
+    "Moments",
+    "Certificate",
+    "certificate_from_moments",
+    "certify",
+    "network_hash",
+    "package_versions",
+    "RIGOROUS_SOURCES",
+]
+
+#: Sources of moments that may back a rigorous certificate: exact moments, rigorous
+#: enclosures, T1 plus a proved remainder bound, or user moments declared as bounds.
+RIGOROUS_SOURCES = ("exact", "enclosure", "taylor+remainder", "bounds")
+#: Sources that can only back an approximate certificate.
+APPROXIMATE_SOURCES = ("taylor", "monte-carlo", "estimate")
+INEQUALITIES = ("cantelli", "chebyshev")
+
+
+# ---------------------------------------------------------------------- exact numbers
+
+def to_fraction(v, where: str = "value", *, decimal: bool = False) -> Fraction:
+    r"""An exact :class:`~fractions.Fraction` of a number.
+
+    Floats become the binary rational they hold, or with ``decimal=True`` the
+    shortest decimal that prints as them (how a user typed ``0.1``).  Strings
+    such as ``"1/3"`` or ``"1e-5"`` are parsed exactly; SymPy rationals and
+    ``Fraction`` values pass through.
+
+    Examples
+    --------
+    >>> to_fraction(0.5), to_fraction("1/3"), to_fraction(0.1, decimal=True)
+    (Fraction(1, 2), Fraction(1, 3), Fraction(1, 10))
+    >>> to_fraction(float("inf"), "eps")
+    Traceback (most recent call last):
+    ...
+    symft.errors.InvalidArgument: eps: expected a finite number, got inf
+    """
+    if isinstance(v, bool) or v is None:
+        raise InvalidArgument(f"{where}: expected a number, got {v!r}")
+    if isinstance(v, Fraction):
+        return v
+    if isinstance(v, Integral):
+        return Fraction(int(v))
+    if isinstance(v, sp.Basic):
+        if isinstance(v, sp.Rational):
+            return Fraction(int(v.p), int(v.q))
+        if isinstance(v, sp.Float) or (v.is_number and v.is_real):
+            return to_fraction(float(v), where, decimal=decimal)
+        raise InvalidArgument(f"{where}: expected a number, got {v}")
+    if isinstance(v, str):
+        try:
+            return Fraction(v.strip())
+        except (ValueError, ZeroDivisionError):
+            raise InvalidArgument(f"{where}: expected a number like 0.1 or 1/3, got {v!r}") from None
+    if isinstance(v, Real):
+        f = float(v)
+        if not math.isfinite(f):
+            raise InvalidArgument(f"{where}: expected a finite number, got {f}")
+        return Fraction(repr(f)) if decimal else Fraction(f)
+    raise InvalidArgument(f"{where}: expected a number, got {type(v).__name__}")
+
+
+def float_up(q: Fraction) -> float:
+    """The smallest float ``≥ q`` (outward rounding of an upper bound).
+
+    Examples
+    --------
+    >>> float_up(Fraction(1, 3)) >= Fraction(1, 3), float_up(Fraction(1, 2))
+    (True, 0.5)
+    """
+    f = float(q)
+    if Fraction(f) < q:
+        f = math.nextafter(f, math.inf)
+    return f
+
+
+def float_down(q: Fraction) -> float:
+    """The largest float ``≤ q``.
+
+    Examples
+    --------
+    >>> float_down(Fraction(1, 3)) <= Fraction(1, 3)
+    True
+    """
+    f = float(q)
+    if Fraction(f) > q:
+        f = math.nextafter(f, -math.inf)
+    return f
+
+
+# ---------------------------------------------------------------------- tail inequalities
+
+def _tail_args(mean, var, eps):
+    m = to_fraction(mean, "mean")
+    v = to_fraction(var, "var")
+    e = to_fraction(eps, "eps")
+    if v < 0:
+        raise InvalidArgument(f"var: expected a non-negative variance, got {var!r}")
+    return m, v, e
+
+
+def chebyshev_tail(mean, var, eps) -> Fraction:
+    r"""Chebyshev (P5 as printed): ``P{Δ ≥ ε} ≤ Var / t²`` for ``t = ε − E Δ > 0``, capped at 1.
+
+    Returns 1 when ``t ≤ 0`` (no information).  Exact rational.
+
+    Examples
+    --------
+    >>> chebyshev_tail(0, 1, 3)
+    Fraction(1, 9)
+    >>> chebyshev_tail(1, 1, 1)
+    Fraction(1, 1)
+    """
+    m, v, e = _tail_args(mean, var, eps)
+    t = e - m
+    if t <= 0:
+        return Fraction(1)
+    return min(Fraction(1), v / (t * t))
+
+
+def cantelli_tail(mean, var, eps) -> Fraction:
+    r"""Cantelli (one-sided, erratum E6): ``P{Δ ≥ ε} ≤ Var / (Var + t²)`` for ``t = ε − E Δ > 0``.
+
+    Always ``≤`` :func:`chebyshev_tail` (and ``< 1``); 1 when ``t ≤ 0``.
+
+    Examples
+    --------
+    >>> cantelli_tail(0, 1, 3)
+    Fraction(1, 10)
+    """
+    m, v, e = _tail_args(mean, var, eps)
+    t = e - m
+    if t <= 0:
+        return Fraction(1)
+    if v == 0:
+        return Fraction(0)
+    return v / (v + t * t)
+
+
+def tail_bound(mean_lo, mean_hi, var_hi, eps, *, inequality: str = "cantelli",
+               sided: str = "upper") -> Fraction:
+    r"""Rigorous tail bound from *bounds* on the moments.
+
+    ``mean ∈ [mean_lo, mean_hi]`` and ``Var ≤ var_hi``.  Both inequalities
+    decrease in ``t`` and increase in ``Var``, so the worst case is
+    ``t = ε − mean_hi`` and ``var_hi``.  With ``sided="abs"`` the event is
+    ``|Δ| ≥ ε``: Chebyshev with ``t = ε − max(|mean_lo|, |mean_hi|)``, or
+    Cantelli on both tails (``ε − mean_hi`` and ``ε + mean_lo``), summed.
+
+    Examples
+    --------
+    >>> tail_bound(-1, 1, 4, 5)                     # 4 / (4 + 16)
+    Fraction(1, 5)
+    >>> tail_bound(-1, 1, 4, 5, inequality="chebyshev", sided="abs")
+    Fraction(1, 4)
+    """
+    if inequality not in INEQUALITIES:
+        raise InvalidArgument(f"inequality: expected one of {INEQUALITIES}, got {inequality!r}")
+    if sided not in ("upper", "abs"):
+        raise InvalidArgument(f"sided: expected 'upper' or 'abs', got {sided!r}")
+    lo, hi = to_fraction(mean_lo, "mean_lo"), to_fraction(mean_hi, "mean_hi")
+    if lo > hi:
+        raise InvalidArgument(f"mean_lo, mean_hi: expected mean_lo ≤ mean_hi, got {mean_lo} > {mean_hi}")
+    f = cantelli_tail if inequality == "cantelli" else chebyshev_tail
+    if sided == "upper":
+        return f(hi, var_hi, eps)
+    if inequality == "chebyshev":
+        return chebyshev_tail(max(abs(lo), abs(hi)), var_hi, eps)
+    return min(Fraction(1), cantelli_tail(hi, var_hi, eps) + cantelli_tail(-lo, var_hi, eps))
+
+
+# ---------------------------------------------------------------------- P3, P5
+
+def kl_divergence(a: float, b: float) -> float:
+    r"""``d_KL(a ‖ b) = a log(a/b) + (1−a) log((1−a)/(1−b))`` for Bernoulli laws (float).
+
+    Examples
+    --------
+    >>> kl_divergence(0.5, 0.5)
+    0.0
+    >>> round(kl_divergence(0.5, 1/3), 6)        # log(3/(2·sqrt 2))
+    0.058892
+    """
+    a, b = float(a), float(b)
+    if not (0 <= a <= 1 and 0 < b < 1):
+        raise InvalidArgument(f"a, b: expected 0 ≤ a ≤ 1 and 0 < b < 1, got a = {a}, b = {b}")
+    out = 0.0
+    if a > 0:
+        out += a * math.log(a / b)
+    if a < 1:
+        out += (1 - a) * math.log((1 - a) / (1 - b))
+    return out
+
+
+def delta0_kl_chernoff(n_l: int, q: float, alpha: float, p_l: float) -> float:
+    r"""P3: ``δ_0 = P{‖U_l‖_1 ≥ α ‖W_l‖_1} ≤ exp(−n_l q d_KL(α ‖ p_l))`` for ``α > p_l``.
+
+    ``q`` is the balance of the per-neuron totals (AA1, ``min/max``; see
+    :func:`symft.network.layer_norms`, key ``q_balance``).
+
+    Examples
+    --------
+    >>> round(delta0_kl_chernoff(100, 1.0, 0.1, 0.01), 10) == round(math.exp(-100 * kl_divergence(0.1, 0.01)), 10)
+    True
+    >>> delta0_kl_chernoff(10, 1.0, 0.01, 0.1)
+    Traceback (most recent call last):
+    ...
+    symft.errors.InvalidArgument: alpha: P3 needs alpha > p_l, got alpha = 0.01, p_l = 0.1
+    """
+    if not isinstance(n_l, Integral) or n_l < 1:
+        raise InvalidArgument(f"n_l: expected a positive integer, got {n_l!r}")
+    q, alpha, p_l = float(q), float(alpha), float(p_l)
+    if not 0 < q <= 1:
+        raise InvalidArgument(f"q: expected a balance in (0, 1], got {q}")
+    if not alpha > p_l:
+        raise InvalidArgument(f"alpha: P3 needs alpha > p_l, got alpha = {alpha}, p_l = {p_l}")
+    if p_l <= 0:
+        return 0.0
+    if alpha >= 1:
+        return 0.0
+    return math.exp(-n_l * q * kl_divergence(alpha, p_l))
+
+
+def p5_delta(mean, var, eps, delta0: float = 0.0, *, inequality: str = "chebyshev") -> float:
+    r"""P5 as printed: ``δ = δ_0 + Var Δ / t²``, ``t = ε − E Δ`` (or Cantelli with ``inequality``).
+
+    With T1's moments this is an approximation (the Taylor remainder is
+    dropped), so it is returned as a float, capped at 1.
+
+    Examples
+    --------
+    >>> p5_delta(0.0, 1e-4, 0.1, 0.01)
+    0.02
+    """
+    f = chebyshev_tail if inequality == "chebyshev" else cantelli_tail
+    return min(1.0, float(delta0) + float(f(mean, var, eps)))
+
+
+# ---------------------------------------------------------------------- median trick
+
+def _prob(v, where):
+    q = to_fraction(v, where, decimal=True)
+    if not 0 <= q <= 1:
+        raise InvalidArgument(f"{where}: expected a probability in [0, 1], got {v!r}")
+    return q
+
+
+def median_failure_probability(R: int, delta1) -> Fraction:
+    r"""Exact ``P{Bin(R, δ_1) ≥ ⌈R/2⌉}``: the median of R independent copies fails only
+    if at least half of them fail.
+
+    ``δ_1`` is read exactly (floats as the decimal they print as).
+
+    Examples
+    --------
+    >>> median_failure_probability(1, "1/3"), median_failure_probability(3, "1/3")
+    (Fraction(1, 3), Fraction(7, 27))
+    """
+    if isinstance(R, bool) or not isinstance(R, Integral) or R < 1:
+        raise InvalidArgument(f"R: expected a positive integer, got {R!r}")
+    d = _prob(delta1, "delta1")
+    R = int(R)
+    k0 = (R + 1) // 2
+    a, b = d.numerator, d.denominator
+    # integer arithmetic: Σ C(R,k) a^k (b−a)^{R−k} / b^R
+    num, term = 0, None
+    c = b - a
+    for k in range(k0, R + 1):
+        term = math.comb(R, k) * a ** k * c ** (R - k)
+        num += term
+    return Fraction(num, b ** R)
+
+
+def median_copies(delta, delta1, *, max_copies: int = 100001) -> int:
+    r"""Smallest ``R`` with ``P{Bin(R, δ_1) ≥ ⌈R/2⌉} ≤ δ`` (exact rationals).
+
+    The minimum is always odd (an even ``R`` is never better than ``R − 1``),
+    and over odd ``R`` the tail decreases, so the search doubles then bisects
+    over odd ``R``.  A ``δ_1`` with a denominator above ``2^32`` is first
+    rounded up to a multiple of ``2^-32`` (and a ``δ`` with a denominator
+    above ``2^64`` down to a multiple of ``2^-64``): the count stays valid
+    and the exact sums stay small.
+
+    Raises
+    ------
+    InvalidArgument
+        ``δ_1 ≥ 1/2`` (the median does not help) or ``R`` above ``max_copies``.
+
+    Examples
+    --------
+    >>> median_copies("1e-5", "1/3")
+    155
+    >>> median_copies(0.3, 0.3)
+    1
+    """
+    d = _prob(delta, "delta")
+    d1 = _prob(delta1, "delta1")
+    if d1 >= Fraction(1, 2):
+        raise InvalidArgument(f"delta1: the median trick needs δ_1 < 1/2, got {delta1}")
+    if d <= 0:
+        raise InvalidArgument("delta: expected δ > 0")
+    if d1 <= d:
+        return 1
+    # Huge denominators (δ_1 from exact moments) would make the exact sums explode: round δ_1 up
+    # and δ down to dyadic rationals, which only makes the answer more conservative.
+    if d1.denominator > 2 ** 32:
+        d1 = Fraction(math.ceil(d1 * 2 ** 32), 2 ** 32)
+    if d.denominator > 2 ** 64:
+        d = Fraction(math.floor(d * 2 ** 64), 2 ** 64)
+        if d == 0:
+            raise InvalidArgument("delta: below 2^-64; too small for the exact median count")
+    if d1 >= Fraction(1, 2):
+        raise InvalidArgument(f"delta1: the median trick needs δ_1 < 1/2, got {delta1}")
+    if d1 > 0 and chernoff_copies(d, d1) > 4 * max_copies:
+        raise InvalidArgument(f"delta: about {chernoff_copies(d, d1)} copies would be needed (Chernoff), "
+                              f"above max_copies = {max_copies}")
+    ok = lambda m: median_failure_probability(2 * m + 1, d1) <= d  # noqa: E731  (R = 2m + 1)
+    hi = 1
+    while not ok(hi):
+        hi *= 2
+        if 2 * hi + 1 > max_copies * 2:
+            raise InvalidArgument(f"delta: more than {max_copies} copies needed; raise max_copies")
+    lo = hi // 2  # ok(lo) false (or lo = 0 with R = 1 false since d1 > d)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return 2 * hi + 1
+
+
+def chernoff_copies(delta, delta1) -> int:
+    r"""``R = ⌈ln(1/δ) / d_KL(1/2 ‖ δ_1)⌉``, so that ``exp(−R d_KL(1/2 ‖ δ_1)) ≤ δ`` (valid, looser).
+
+    Examples
+    --------
+    >>> chernoff_copies(1e-5, 1/3)
+    196
+    """
+    d = float(_prob(delta, "delta"))
+    d1 = float(_prob(delta1, "delta1"))
+    if not 0 < d1 < 0.5:
+        raise InvalidArgument(f"delta1: the median trick needs 0 < δ_1 < 1/2, got {delta1}")
+    if d <= 0:
+        raise InvalidArgument("delta: expected δ > 0")
+    R = max(1, math.ceil(math.log(1 / d) / kl_divergence(0.5, d1)))
+    # guard the float rounding of the ceiling
+    while math.exp(-R * kl_divergence(0.5, d1)) > d:
+        R += 1
+    return R
+
+
+def paper_median_bound(R: int) -> float:
+    r"""The paper's printed ``P{median ≥ ε} < (1/3)^{R/2}`` — **not a bound** (E5).
+
+    Examples
+    --------
+    >>> round(paper_median_bound(3), 4)
+    0.1925
+    """
+    return (1 / 3) ** (R / 2)
+
+
+def median_trick_comparison(delta, delta1="1/3") -> dict:
+    r"""The three copy counts for target ``δ`` and per-copy ``δ_1``, and E5's failure.
+
+    Returns ``exact_R`` (:func:`median_copies`), ``chernoff_R``,
+    ``paper_R`` (smallest R with ``(1/3)^{R/2} ≤ δ``), the exact failure
+    probability at ``paper_R``, and whether the printed formula holds there.
+
+    Examples
+    --------
+    >>> c = median_trick_comparison("1e-5")
+    >>> c["exact_R"], c["chernoff_R"], c["paper_R"]
+    (155, 196, 21)
+    >>> c["paper_formula_valid"]
+    False
+    """
+    d1 = _prob(delta1, "delta1")
+    d = _prob(delta, "delta")
+    exact_R = median_copies(d, d1)
+    paper_R = max(1, math.ceil(2 * math.log(1 / float(d)) / math.log(3)))
+    while paper_median_bound(paper_R) > float(d):
+        paper_R += 1
+    at_paper = median_failure_probability(paper_R, d1)
+    return {
+        "delta": float(d), "delta1": float(d1),
+        "exact_R": exact_R, "chernoff_R": chernoff_copies(d, d1), "paper_R": paper_R,
+        "exact_failure_at_paper_R": float_up(at_paper),
+        "paper_formula_valid": at_paper <= d,
+    }
+
+
+# ---------------------------------------------------------------------- layer balance
+
+def balanced_widths(p, C, total: int) -> tuple[int, ...]:
+    r"""Widths ``n_l ∝ sqrt(p_l C_l)`` with ``Σ n_l = total`` (THEORY §6, layer balance).
+
+    Minimizes ``Σ_l C_l p_l / n_l`` under the budget (Lagrange: ``C_l p_l / n_l² = λ``).
+    Rounded by largest remainders; every width is at least 1.
+
+    Examples
+    --------
+    >>> balanced_widths([1e-3, 4e-3], [1.0, 1.0], 300)
+    (100, 200)
+    """
+    p = [float(v) for v in p]
+    C = [float(v) for v in C]
+    if len(p) != len(C) or not p:
+        raise InvalidArgument(f"p, C: expected two non-empty sequences of the same length, got {len(p)} and {len(C)}")
+    if any(v < 0 for v in p + C):
+        raise InvalidArgument("p, C: expected non-negative numbers")
+    if not isinstance(total, Integral) or total < len(p):
+        raise InvalidArgument(f"total: expected an integer ≥ {len(p)} (one neuron per layer), got {total!r}")
+    w = [math.sqrt(a * b) for a, b in zip(p, C)]
+    s = sum(w)
+    if s == 0:
+        w, s = [1.0] * len(p), float(len(p))
+    extra = total - len(p)
+    raw = [extra * v / s for v in w]
+    n = [1 + int(math.floor(r)) for r in raw]
+    rest = total - sum(n)
+    order = sorted(range(len(p)), key=lambda i: -(raw[i] - math.floor(raw[i])))
+    for i in order[:rest]:
+        n[i] += 1
+    return tuple(n)
+
+
+def balance_variance(p, C, widths) -> float:
+    r"""``Σ_l C_l p_l / n_l`` — the layer-balance proxy of ``Var Δ``.
+
+    Examples
+    --------
+    >>> balance_variance([1e-3, 4e-3], [1, 1], (100, 200)) < balance_variance([1e-3, 4e-3], [1, 1], (150, 150))
+    True
+    """
+    return sum(float(c) * float(q) / int(n) for q, c, n in zip(p, C, widths))
+
+
+# ---------------------------------------------------------------------- certificates
+
+def network_hash(net) -> str:
+    """sha256 of the canonical JSON of the network (:func:`symft.netfile.dumps_network`).
+
+    Examples
+    --------
+    >>> from symft.network import mean_network
+    >>> len(network_hash(mean_network(2))), network_hash(mean_network(2)) == network_hash(mean_network(2))
+    (64, True)
+    """
+    from .netfile import dumps_network
+
+    return hashlib.sha256(dumps_network(net).encode("utf-8")).hexdigest()
+
+
+def package_versions() -> tuple:
+    """``((name, version), …)`` for symft, Python, NumPy and SymPy.
+
+    Examples
+    --------
+    >>> dict(package_versions())["symft"]
+    '0.1.0'
+    """
+    from . import __version__
+
+    return (("symft", __version__), ("python", platform.python_version()),
+            ("numpy", np.__version__), ("sympy", sp.__version__))
+
+
+@dataclass(frozen=True)
+class Moments:
+    r"""Bounds on the mean and variance of ``Δ`` for each output ``k``.
+
+    ``mean_lo[k] ≤ E Δ_k ≤ mean_hi[k]`` and ``Var Δ_k ≤ var_hi[k]``; for
+    point values ``mean_lo == mean_hi``.  ``source`` says where they come
+    from (see :data:`RIGOROUS_SOURCES`); only a rigorous source can back a
+    rigorous certificate.
+
+    Examples
+    --------
+    >>> m = Moments.point([0.0], [1e-4], "estimate")
+    >>> m.mean_hi, m.rigorous
+    ((0.0,), False)
+    """
+
+    mean_lo: tuple
+    mean_hi: tuple
+    var_hi: tuple
+    source: str
+    note: str = ""
+
+    def __post_init__(self):
+        for name in ("mean_lo", "mean_hi", "var_hi"):
+            v = getattr(self, name)
+            v = tuple(v) if not isinstance(v, (int, float, Fraction, sp.Basic)) else (v,)
+            object.__setattr__(self, name, v)
+        if not (len(self.mean_lo) == len(self.mean_hi) == len(self.var_hi)) or not self.mean_lo:
+            raise InvalidArgument("moments: mean_lo, mean_hi and var_hi must have the same non-zero length")
+        if self.source not in RIGOROUS_SOURCES + APPROXIMATE_SOURCES:
+            raise InvalidArgument(f"source: expected one of {RIGOROUS_SOURCES + APPROXIMATE_SOURCES}, "
+                                  f"got {self.source!r}")
+
+    @classmethod
+    def point(cls, mean, var, source: str, note: str = "") -> "Moments":
+        """Point values (``mean_lo = mean_hi``).
+
+        Examples
+        --------
+        >>> Moments.point([1.0, 2.0], [0.1, 0.2], "exact").var_hi
+        (0.1, 0.2)
+        """
+        mean = tuple(mean) if not isinstance(mean, (int, float, Fraction, sp.Basic)) else (mean,)
+        return cls(mean, mean, var, source, note)
+
+    @property
+    def rigorous(self) -> bool:
+        """Whether the source can back a rigorous certificate.
+
+        Examples
+        --------
+        >>> Moments.point([0], [0], "taylor").rigorous
+        False
+        """
+        return self.source in RIGOROUS_SOURCES
+
+
+def _jsonable(v):
+    if isinstance(v, tuple):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (Fraction, sp.Basic)):
+        return str(v)
+    return v
+
+
+@dataclass(frozen=True)
+class Certificate:
+    r"""An (ε, δ) fault-tolerance claim and how far it can be trusted (D5, P5).
+
+    Attributes
+    ----------
+    eps, delta : str
+        The claim ``P{Δ_k ≥ ε} ≤ δ`` for every output ``k`` (``sided="upper"``,
+        D5) or ``P{|Δ_k| ≥ ε} ≤ δ`` (``sided="abs"``), as exact decimals.
+    certified : bool
+        Whether the bound establishes the claim.
+    delta_bound : float
+        The bound on the failure probability (largest over outputs), rounded up.
+    method : str
+        The inequality and the moments used, e.g. ``"cantelli(exact)"`` or
+        ``"p5-chebyshev+kl-chernoff(taylor)"``.
+    rigorous : bool
+        True only when every term is bounded (exact moments, rigorous
+        enclosures, or T1 with a proved remainder bound) under the stated
+        ``assumptions``; a certificate from an approximation can never be
+        rigorous (enforced on construction).
+    source : str
+        Where the moments came from.
+    copies_needed : int or None
+        1 if certified; else the median-trick copies (exact binomial tail)
+        reaching δ with per-copy failure ``delta_bound`` when it is < 1/2
+        and at most 2001 copies are needed; None otherwise.
+    per_output : tuple
+        ``(k, mean_lo, mean_hi, var_hi, delta_bound_k)`` per output.
+
+    Examples
+    --------
+    >>> c = certificate_from_moments(Moments.point([0.0], [1e-4], "exact"), 0.1, 0.05)
+    >>> c.certified, c.rigorous, c.method, c.delta_bound
+    (True, True, 'cantelli(exact)', 0.00990099009900990...)
+    >>> Certificate.from_json(c.to_json()) == c
+    True
+    """
+
+    eps: str
+    delta: str
+    sided: str
+    certified: bool
+    delta_bound: float
+    method: str
+    rigorous: bool
+    source: str
+    copies_needed: int | None
+    per_output: tuple
+    delta0: float = 0.0
+    assumptions: tuple = ()
+    inputs: tuple = ()
+    p: tuple = ()
+    semantics: str = "output_zero"
+    seed: int | None = None
+    versions: tuple = ()
+    network_sha256: str = ""
+    notes: tuple = ()
+
+    def __post_init__(self):
+        if self.rigorous and self.source not in RIGOROUS_SOURCES:
+            raise InvalidArgument(f"rigorous: a certificate from {self.source!r} moments is an approximation "
+                                  "and cannot be rigorous")
+        if self.rigorous and ("taylor)" in self.method and "remainder" not in self.method):
+            raise InvalidArgument("rigorous: T1 alone drops a remainder; cannot be rigorous")
+        if self.sided not in ("upper", "abs"):
+            raise InvalidArgument(f"sided: expected 'upper' or 'abs', got {self.sided!r}")
+
+    def as_dict(self) -> dict:
+        """JSON-ready dictionary (keys include ``certified``, ``delta_bound``, ``method``,
+        ``rigorous``, ``copies_needed``).
+
+        Examples
+        --------
+        >>> c = certificate_from_moments(Moments.point([0.0], [1e-4], "taylor"), 0.1, 0.05)
+        >>> d = c.as_dict(); d["rigorous"], d["certified"]
+        (False, True)
+        """
+        d = {k: _jsonable(v) for k, v in asdict(self).items()}
+        d["claim"] = (f"P(Δ_k ≥ {self.eps}) ≤ {self.delta}" if self.sided == "upper"
+                      else f"P(|Δ_k| ≥ {self.eps}) ≤ {self.delta}") + " for every output k"
+        return d
+
+    def to_json(self) -> str:
+        """JSON text (see :meth:`from_json`).
+
+        Examples
+        --------
+        >>> c = certificate_from_moments(Moments.point([0.0], [1e-4], "exact"), 0.1, 0.05)
+        >>> '"rigorous": true' in c.to_json()
+        True
+        """
+        return json.dumps(self.as_dict(), allow_nan=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Certificate":
+        """Rebuild a certificate written by :meth:`to_json`.
+
+        Examples
+        --------
+        >>> c = certificate_from_moments(Moments.point([0.0], [1e-4], "estimate"), 0.1, 1e-3)
+        >>> Certificate.from_json(c.to_json()).delta_bound == c.delta_bound
+        True
+        """
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise InvalidArgument(f"certificate: not valid JSON ({e.msg})") from None
+        d.pop("claim", None)
+
+        def tup(v):
+            return tuple(tup(x) for x in v) if isinstance(v, list) else v
+
+        names = {f for f in cls.__dataclass_fields__}
+        unknown = set(d) - names
+        if unknown:
+            raise InvalidArgument(f"certificate: unknown fields {sorted(unknown)}")
+        return cls(**{k: tup(v) for k, v in d.items()})
+
+
+def _copies(delta_bound: Fraction, delta: Fraction, certified: bool):
+    if certified:
+        return 1
+    if delta_bound >= Fraction(1, 2):
+        return None
+    try:
+        return median_copies(delta, delta_bound, max_copies=2001)
+    except InvalidArgument:
+        return None
+
+
+def certificate_from_moments(moments: Moments, eps, delta, *, inequality: str = "cantelli",
+                             sided: str = "upper", delta0: float = 0.0, assumptions=(), inputs=(),
+                             p=(), semantics: str = "output_zero", seed=None, net=None,
+                             notes=()) -> Certificate:
+    r"""Build a :class:`Certificate` from bounds on the moments of ``Δ``.
+
+    The bound for output ``k`` is :func:`tail_bound` at the worst-case end of
+    the moment intervals (``t = ε − mean_hi``, ``var_hi``), plus ``delta0``
+    (P3's δ_0, when the moments only hold on a high-probability event).
+    It is rigorous exactly when the moments' source is
+    (:data:`RIGOROUS_SOURCES`) and ``delta0`` is itself a bound.
+
+    Examples
+    --------
+    >>> m = Moments((-0.01,), (0.01,), (1e-4,), "enclosure")
+    >>> c = certificate_from_moments(m, 0.1, 0.02)
+    >>> c.certified, c.rigorous, round(c.delta_bound, 6)   # 1e-4 / (1e-4 + 0.09²)
+    (True, True, 0.012195)
+    >>> certificate_from_moments(m, 0.1, 0.02, inequality="chebyshev").delta_bound > c.delta_bound
+    True
+    """
+    if inequality not in INEQUALITIES:
+        raise InvalidArgument(f"inequality: expected one of {INEQUALITIES}, got {inequality!r}")
+    e = to_fraction(eps, "eps", decimal=True)
+    d = to_fraction(delta, "delta", decimal=True)
+    if not 0 < d < 1:
+        raise InvalidArgument(f"delta: expected a probability in (0, 1), got {delta!r}")
+    d0 = to_fraction(delta0, "delta0")
+    per, worst = [], Fraction(0)
+    for k, (lo, hi, v) in enumerate(zip(moments.mean_lo, moments.mean_hi, moments.var_hi)):
+        b = min(Fraction(1), tail_bound(lo, hi, v, e, inequality=inequality, sided=sided) + d0)
+        per.append((k, float_down(to_fraction(lo)), float_up(to_fraction(hi)), float_up(to_fraction(v)),
+                    float_up(b)))
+        worst = max(worst, b)
+    certified = worst <= d
+    eps_text = eps.strip() if isinstance(eps, str) else (repr(float(eps)) if isinstance(eps, float) else str(e))
+    delta_text = delta.strip() if isinstance(delta, str) else (repr(float(delta)) if isinstance(delta, float)
+                                                               else str(d))
+    method = f"{inequality}({moments.source})"
+    if d0 > 0:
+        method = f"p5-{inequality}+kl-chernoff({moments.source})"
+    base = ("independent Bernoulli crashes with the stated probabilities",
+            "weights and inputs are the binary rationals their floats hold")
+    return Certificate(
+        eps=eps_text, delta=delta_text, sided=sided, certified=bool(certified),
+        delta_bound=float_up(worst), method=method, rigorous=moments.rigorous, source=moments.source,
+        copies_needed=_copies(worst, d, certified), per_output=tuple(per), delta0=float_up(d0),
+        assumptions=base + tuple(assumptions), inputs=tuple(inputs), p=tuple(p), semantics=semantics,
+        seed=seed, versions=package_versions(), network_sha256=network_hash(net) if net is not None else "",
+        notes=tuple(notes) + ((moments.note,) if moments.note else ()),
+    )
+
+
+# ---------------------------------------------------------------------- moments from the other modules
+
+def _outputs(v, n):
+    a = np.asarray(v, dtype=object).ravel()
+    if a.size != n:
+        raise SymftError(f"internal: expected {n} values, got {a.size}")
+    return tuple(a.tolist())
+
+
+def _exact_model(model):
+    """The model with float probabilities read as the decimals they print as (1e-3 → 1/1000)."""
+    from .faults import NeuronCrash
+
+    p = {l: (sp.Rational(repr(float(q))) if isinstance(q, float) else q) for l, q in model.p}
+    return NeuronCrash(p, model.semantics)
+
+
+def exact_moments(net, x, model) -> Moments:
+    """Exact ``E Δ`` and ``Var Δ`` by enumeration (:func:`symft.exact.enumerate_crashes`).
+
+    Raises :class:`~symft.errors.TooLargeError` when enumeration would explode
+    and ``NotImplementedError`` when :mod:`symft.exact` is not available.
+
+    Examples
+    --------
+    >>> from symft.network import mean_network
+    >>> from symft.faults import NeuronCrash
+    >>> m = exact_moments(mean_network(2), [1, 1], NeuronCrash({0: 0.5}))
+    >>> m.mean_hi, m.var_hi, m.source
+    ((-1/2,), (1/8,), 'exact')
+    """
+    try:
+        from . import exact as _exact
+    except ImportError:  # pragma: no cover - depends on issue 3
+        raise NotImplementedError("symft.exact is not available") from None
+    r = _exact.enumerate_crashes(net, x, _exact_model(model))
+    n = net.n_outputs
+    mean, var = _outputs(r.mean, n), _outputs(r.var, n)
+    exactish = bool(getattr(r, "exact", False)) and all(
+        isinstance(v, (Integral, Fraction, sp.Rational)) for v in mean + var)
+    if not exactish:
+        # float enumeration: not exact; an enclosure should be used for rigour
+        return Moments.point(mean, var, "estimate", "float enumeration (no outward rounding)")
+    return Moments.point(mean, var, "exact")
+
+
+def enclosure_moments(net, x, model, order: int = 2) -> Moments:
+    """Rigorous intervals for ``E Δ`` and ``Var Δ`` (:func:`symft.exact.enclosure`).
+
+    Examples
+    --------
+    >>> enclosure_moments  # doctest: +ELLIPSIS
+    <function enclosure_moments at ...>
+    """
+    try:
+        from . import exact as _exact
+    except ImportError:  # pragma: no cover - depends on issue 3
+        raise NotImplementedError("symft.exact is not available") from None
+    r = _exact.enclosure(net, _float_view(x), _exact_model(model), order=order)
+    n = net.n_outputs
+    return Moments(_outputs(r.mean_lo, n), _outputs(r.mean_hi, n), _outputs(r.var_hi, n), "enclosure")
+
+
+#: Relative margin added to T1's float64 moments before the remainder bound is applied.
+T1_FLOAT_MARGIN = 1e-9
+
+
+def taylor_moments(net, x, model, *, remainder: bool = True) -> Moments:
+    r"""T1's first-order moments (:func:`symft.taylor.t1`), with its rigorous remainder when available.
+
+    With the remainder bounds ``|E Δ − m| ≤ r_m`` and ``|Var Δ − v| ≤ r_v``
+    (:func:`symft.taylor.remainder_bound`) the result is the interval
+    ``[m − r_m, m + r_m]`` and ``var_hi = v + r_v`` (source
+    ``"taylor+remainder"``, rigorous); the float64 evaluation of ``m`` and
+    ``v`` (one forward and one backward pass) is covered by widening by the
+    relative margin :data:`T1_FLOAT_MARGIN` of ``|m| + r_m + sqrt(v)`` — far
+    above the ``~L·n·2^-53`` rounding of those passes.  Without a remainder
+    (non-smooth activation, too large), the point values are returned with
+    source ``"taylor"`` (approximate: the remainder is dropped).
+
+    Examples
+    --------
+    >>> from symft.network import random_network
+    >>> from symft.faults import NeuronCrash
+    >>> m = taylor_moments(random_network([3, 5, 1], seed=2), [0.2, -0.4, 1.0], NeuronCrash({1: 0.01}))
+    >>> m.source, m.mean_lo[0] < m.mean_hi[0]
+    ('taylor+remainder', True)
+    >>> taylor_moments(random_network([2, 3, 1], seed=0), [0.1, 0.2], NeuronCrash({1: 0.01}), remainder=False).source
+    'taylor'
+    """
+    try:
+        from . import taylor as _taylor
+    except ImportError:  # pragma: no cover - depends on issue 4
+        raise NotImplementedError("symft.taylor is not available") from None
+    r = _taylor.t1(net, np.asarray(_float_view(x), dtype=float), {l: float(q) for l, q in model.p},
+                   semantics=model.semantics, remainder="auto" if remainder else False)
+    n = net.n_outputs
+    mean = [float(v) for v in _outputs(r.mean, n)]
+    var = [float(v) for v in _outputs(r.var, n)]
+    if r.remainder_mean is None or r.remainder_var is None:
+        why = r.remainder_note or "P5 as printed"
+        return Moments.point(mean, var, "taylor", f"T1 first order: the Taylor remainder is dropped ({why})")
+    rm = [float(v) for v in _outputs(r.remainder_mean, n)]
+    rv = [float(v) for v in _outputs(r.remainder_var, n)]
+    lo, hi, vh = [], [], []
+    for m, a, v, b in zip(mean, rm, var, rv):
+        marg = T1_FLOAT_MARGIN * (abs(m) + a + math.sqrt(max(v, 0.0))) + 1e-300
+        lo.append(float_down(Fraction(m) - Fraction(a) - Fraction(marg)))
+        hi.append(float_up(Fraction(m) + Fraction(a) + Fraction(marg)))
+        vh.append(float_up(Fraction(max(v, 0.0)) + Fraction(b) + Fraction(marg) * Fraction(marg + 2 * math.sqrt(max(v, 0.0)))))
+    return Moments(tuple(lo), tuple(hi), tuple(vh), "taylor+remainder",
+                   "T1 first order plus its rigorous Lagrange-remainder bound (symft.taylor.remainder_bound)")
+
+
+def _float_view(x):
+    a = np.asarray(x, dtype=object).ravel()
+    return [float(to_fraction(v, "x")) if not isinstance(v, float) else v for v in a]
+
+
+def _float_x(x):
+    a = np.asarray(x, dtype=object).ravel()
+    return tuple(str(v) if isinstance(v, (Fraction, sp.Basic)) else float(v) for v in a)
+
+
+def certify(net, x, model, eps, delta, *, source: str = "auto", inequality: str = "cantelli",
+            sided: str = "upper", order: int = 2, alpha: float = 0.1, seed=None) -> Certificate:
+    r"""Certify ``P{Δ_k ≥ ε} ≤ δ`` for every output ``k`` at input ``x`` (D5, P5).
+
+    Parameters
+    ----------
+    net : Network
+    x : array_like, shape (n_0,)
+    model : NeuronCrash
+    eps, delta : number or str
+    source : {"auto", "exact", "enclosure", "taylor", "t1"}
+        Where the moments come from.  ``"exact"`` enumerates every crash
+        configuration (rigorous when the arithmetic is exact: rational
+        piecewise-linear networks); ``"enclosure"`` uses rigorous interval
+        bounds of order ``order`` (:func:`symft.exact.enclosure`);
+        ``"taylor"`` uses T1 plus its rigorous remainder bound when one is
+        available (smooth activations), else falls back to ``"t1"``;
+        ``"t1"`` is P5 as printed — T1's first-order moments with the
+        remainder dropped, plus δ_0 from P3 with ``alpha`` — and is
+        **approximate**.  ``"auto"``: exact if exact arithmetic is possible,
+        else the enclosure, else T1 + remainder, else the float enumeration,
+        else P5 as printed (labelled approximate).
+    inequality : {"cantelli", "chebyshev"}
+        Cantelli (one-sided, never worse: E6) or Chebyshev (P5 as printed).
+    sided : {"upper", "abs"}
+        The event ``Δ_k ≥ ε`` (D5) or ``|Δ_k| ≥ ε``.
+    order : int
+        Order of the enclosure.
+    alpha : float
+        α of P3's δ_0 on the ``"t1"`` path.
+    seed : int, optional
+        Recorded in the certificate (for certificates that accompany sampled evidence).
+
+    Returns
+    -------
+    Certificate
+        ``rigorous`` is True only for exact moments, an enclosure, or T1 with
+        its remainder bound; ``copies_needed`` gives the median-trick copies
+        when the single network is not certified.
+
+    Examples
+    --------
+    >>> from symft.network import mean_network
+    >>> from symft.faults import NeuronCrash
+    >>> c = certify(mean_network(4), [1, 1, 1, 1], NeuronCrash({0: 0.01}), 0.5, 0.01)
+    >>> c.certified, c.rigorous, c.method
+    (True, True, 'cantelli(exact)')
+    """
+    from .faults import NeuronCrash
+
+    if not isinstance(model, NeuronCrash):
+        raise InvalidArgument(f"model: certify needs a NeuronCrash, got {type(model).__name__}")
+    model.check(net)
+    if source not in ("auto", "exact", "enclosure", "taylor", "t1"):
+        raise InvalidArgument(f"source: expected 'auto', 'exact', 'enclosure', 'taylor' or 't1', got {source!r}")
+    notes = []
+    moments = None
+    tried = ("exact", "enclosure", "taylor") if source == "auto" else (source,)
+    fallback = None
+    for s in tried:
+        try:
+            if s == "exact":
+                moments = exact_moments(net, x, model)
+                if moments.source != "exact" and source == "auto":
+                    notes.append("exact enumeration ran in floats (not rigorous); trying the enclosure")
+                    fallback, moments = moments, None
+                    continue
+            elif s == "enclosure":
+                moments = enclosure_moments(net, x, model, order=order)
+            else:
+                moments = taylor_moments(net, x, model, remainder=(s != "t1"))
+                if moments.source == "taylor" and fallback is not None:
+                    moments = fallback  # float enumeration beats a first-order approximation
+            break
+        except (TooLargeError, NotImplementedError, ImportError, AttributeError) as e:
+            if source != "auto":
+                if isinstance(e, TooLargeError):
+                    raise
+                raise InvalidArgument(f"source={s!r}: not available ({e})") from None
+            notes.append(f"{s}: not used ({type(e).__name__}: {e})")
+    if moments is None:
+        if fallback is not None:
+            moments = fallback
+        else:
+            raise InvalidArgument("certify: no source of moments is available (exact, enclosure, taylor)")
+    delta0, assumptions = 0.0, []
+    if moments.source == "taylor":
+        from .network import layer_norms
+
+        norms = layer_norms(net)
+        d0 = 0.0
+        for l in model.layers:
+            pl = float(model.probability(l))
+            if l == 0 or l > net.depth:
+                q = 1.0 if l == 0 else None
+            else:
+                q = norms[l - 1]["q_balance"]
+            if q is None or q <= 0 or pl >= alpha:
+                d0 = 1.0
+                break
+            d0 += delta0_kl_chernoff(net.widths[l], q, alpha, pl)
+        delta0 = min(1.0, d0)
+        assumptions += ["A1–A3 and AA1 (P3, P5): small p, wide layers, q-balanced weights, continuous limit",
+                        f"T1 first-order moments (remainder dropped); P3 with alpha = {alpha}"]
+        inequality_used = inequality
+    else:
+        inequality_used = inequality
+    p = tuple((l, str(q)) for l, q in model.p)
+    return certificate_from_moments(moments, eps, delta, inequality=inequality_used, sided=sided, delta0=delta0,
+                                    assumptions=assumptions, inputs=_float_x(x), p=p,
+                                    semantics=model.semantics, seed=seed, net=net, notes=notes)
