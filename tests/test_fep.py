@@ -1,0 +1,224 @@
+"""Forward Error Propagation: closed form = recursion, soundness vs the exact worst case, tightness."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from symft.cli import main
+from symft.errors import InvalidArgument
+from symft.faults import CrashPattern
+from symft.fep import (
+    FepParams, boosting, fep, fep_expected, fep_max, fep_params, fep_recursive, fep_report, fep_synapse,
+    growth_factors, precision, witness_network,
+)
+from symft.forward import forward_masked, forward_trace, output_error
+from symft.network import Network, random_network
+from symft.netfile import save_network
+from symft.worstcase import worst_case
+
+R = sp.Rational
+
+# Hand-derived example (tests/cases-style): widths [2, 3, 2, 1], tanh hidden (K = 1, C = sup|tanh| = 1),
+# w_m^(1) = 2, w_m^(2) = 1/2, w_m^(3) = 3.
+#   Fep(1, 0) = 3 · [1·1 · 1·(2 − 0)·1/2]           = 3
+#   Fep(0, 1) = 3 · [1·1]                           = 3
+#   Fep(1, 1) = 3 · [1·(2 − 1)·1/2 + 1]             = 9/2
+#   Fep(2, 0) = 3 · [2 · 2 · 1/2]                   = 6;   Fep(0, 2) = 3·2 = 6;  Fep(3, 0) = 9
+#   max over allocations of 2 failures: 6;  Byzantine capacity 1: C = 1 + 1 = 2, Fep(1, 0) = 6
+HAND = {"format": "symft.network", "version": 1, "name": "hand-fep", "layers": [
+    {"weights": [[2, -1], [1, 0], [0, -2]], "bias": [0, 0, 0], "activation": "tanh"},
+    {"weights": [["1/2", 0, "-1/2"], ["1/4", "1/2", 0]], "bias": [0, 0], "activation": "tanh"},
+    {"weights": [[3, -1]], "bias": [0], "activation": "linear"}]}
+HAND_VALUES = {(1, 0): R(3), (0, 1): R(3), (1, 1): R(9, 2), (2, 0): R(6), (0, 2): R(6), (3, 0): R(9)}
+
+
+@pytest.fixture
+def hand_file(tmp_path):
+    p = tmp_path / "hand.json"
+    p.write_text(json.dumps(HAND))
+    return str(p)
+
+
+def test_hand_example_library_and_cli(hand_file, capsys):
+    from symft.netfile import load_network
+
+    net = load_network(hand_file)
+    for f, v in HAND_VALUES.items():
+        assert fep(net, f) == v == fep_recursive(net, f)
+        assert main(["fep", hand_file, "--failures", ",".join(map(str, f)), "--json"]) == 0
+        d = json.loads(capsys.readouterr().out)
+        assert sp.Rational(d["fep_exact"]) == v and d["fep"] == float(v)
+    assert fep_max(net, 2)[0] == 6
+    assert fep(net, (1, 0), byzantine=1) == 6
+    assert main(["fep", hand_file, "--failures", "1,0", "--byzantine", "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["fep"] == 6.0
+    assert main(["fep", hand_file, "--max", "2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["fep_max"] == 6.0
+    assert main(["fep", hand_file, "--failures", "1"]) == 2
+    assert "expected 2 numbers" in capsys.readouterr().err
+
+
+params = st.builds(
+    lambda N, w, K, C: FepParams(tuple(N), tuple(R(a, 4) for a in w[:len(N) + 1]),
+                                 tuple(R(k, 4) for k in K[:len(N)]), tuple(R(c, 2) for c in C[:len(N)]), None,
+                                 "given"),
+    st.lists(st.integers(1, 5), min_size=1, max_size=4),
+    st.lists(st.integers(1, 12), min_size=5, max_size=5),
+    st.lists(st.integers(1, 8), min_size=4, max_size=4),
+    st.lists(st.integers(0, 6), min_size=4, max_size=4))
+
+
+@settings(deadline=None, max_examples=60)
+@given(params, st.data())
+def test_closed_form_equals_recursion(P, data):
+    f = [data.draw(st.integers(0, n)) for n in P.N]
+    assert fep(P, f) == fep_recursive(P, f)
+    assert fep_synapse(P, [0] * (P.L + 1), f) == fep(P, f)
+
+
+def test_not_monotone_and_max_searches_all_allocations():
+    P = FepParams((3, 2), (1, 2, 5), (1, 1), (1, 1), None, "given")
+    # downstream failures stop the upstream error: (1, 2) < (1, 0)
+    assert fep(P, [1, 2]) < fep(P, [1, 0])
+    brute = max(fep(P, a) for a in itertools.product(range(4), range(3)) if sum(a) == 2)
+    assert fep_max(P, 2)[0] == brute
+    brute_le = max(fep(P, a) for a in itertools.product(range(4), range(3)) if sum(a) <= 4)
+    assert fep_max(P, 4, at_most=True)[0] == brute_le
+
+
+# ---------------------------------------------------------------- tightness: the witness network
+@settings(deadline=None, max_examples=15)
+@given(st.lists(st.integers(1, 3), min_size=2, max_size=4), st.data())
+def test_witness_attains_fep_exactly(widths, data):
+    L = len(widths) - 1
+    w = [R(data.draw(st.integers(1, 6)), data.draw(st.integers(1, 3))) for _ in range(L + 1)]
+    K = R(data.draw(st.integers(1, 4)), 2)
+    C = R(data.draw(st.integers(1, 5)), 3)
+    net, x = witness_network(widths, w, K=K, C=C)
+    f = [data.draw(st.integers(0, widths[l])) for l in range(1, L + 1)]
+    pat = CrashPattern([(l, i) for l in range(1, L + 1) for i in range(f[l - 1])])
+    delta = output_error(net, x, pat, exact=True)[0]
+    assert abs(delta) == fep(net, f, C=C) == fep_recursive(net, f, C=C)
+
+
+def test_witness_worst_case_equals_fep_max():
+    net, x = witness_network([2, 3, 3], [1, R(1, 2), 2], C=1)
+    for f in (1, 2, 3):
+        w = worst_case(net, x, max_crashes=f, method="brute-force")
+        s = worst_case(net, x, max_crashes=f, method="smt")
+        v, _ = fep_max(net, f, at_most=True, C=1)
+        assert w.status == s.status == "proved"
+        assert w.worst_delta == s.worst_delta == v
+
+
+def test_witness_byzantine_and_synapses():
+    # Byzantine: failed neurons send −C instead of C: deviation 2C, Fep with C_l = 2C
+    net, x = witness_network([1, 2, 2], [1, 1, 1], C=1)
+    pat = CrashPattern([(1, 0)], values={(1, 0): -1})
+    assert abs(output_error(net, x, pat, exact=True)[0]) == fep(net, [1, 0], C=2) == 4
+    assert worst_case(net, x, max_crashes=1, byzantine=1).worst_delta == 4
+    # synapses into layer 2 (all in one layer: tight): each removes w·C = 1 from one neuron
+    pat = CrashPattern(synapses=[(2, 0, 0), (2, 1, 1)])
+    P = fep_params(net, C=1)
+    assert abs(output_error(net, x, pat, exact=True)[0]) == fep_synapse(P, [0, 2, 0]) == 2
+    pat = CrashPattern(synapses=[(3, 0, 0)])
+    assert abs(output_error(net, x, pat, exact=True)[0]) == fep_synapse(P, [0, 0, 1]) == 1
+
+
+# ---------------------------------------------------------------- soundness on random nets
+@settings(deadline=None, max_examples=12)
+@given(st.integers(0, 10 ** 6), st.sampled_from(["tanh", "relu", "hardtanh", "sigmoid"]), st.integers(1, 3))
+def test_fep_bounds_exact_worst_case(seed, act, f):
+    net = random_network([3, 4, 3, 2], seed=seed, activation=act)
+    x = np.random.default_rng(seed).normal(size=3)
+    # crash: C_l = largest fault-free |y_l^i(x)| (a failed neuron loses exactly its clean output)
+    w = worst_case(net, x, max_crashes=f, method="brute-force")
+    bound, _ = fep_max(net, f, at_most=True, x=x[None, :])
+    assert w.status == "proved"
+    assert float(w.worst_delta) <= float(bound) * (1 + 1e-12)
+    # activation-range constant (bounded activations only) is weaker but also sound
+    if act in ("tanh", "hardtanh", "sigmoid"):
+        assert float(w.worst_delta) <= float(fep_max(net, f, at_most=True)[0])
+
+
+@settings(deadline=None, max_examples=8)
+@given(st.integers(0, 10 ** 6))
+def test_fep_byzantine_bounds_smt_worst_case(seed):
+    net = random_network([2, 3, 2, 1], seed=seed, activation="relu", rational_denominator=8)
+    x = [1, -1]
+    w = worst_case(net, x, max_crashes=2, byzantine=1, method="smt")
+    bound, _ = fep_max(net, 2, at_most=True, byzantine=1, x=np.array([[1.0, -1.0]]))
+    assert w.status == "proved" and w.worst_delta <= bound
+
+
+def test_report(hand_file):
+    net = random_network([3, 5, 4, 1], seed=0, activation="relu", rational_denominator=8)
+    r = fep_report(net, [1, -1, 1], 2)
+    assert r.worst.status == "proved" and r.ratio >= 1 and r.fep == fep_max(net, 2, at_most=True,
+                                                                          x=np.array([[1.0, -1, 1]]))[0]
+
+
+# ---------------------------------------------------------------- SRDS expectation and applications
+def test_srds_expected_bound_vs_exact_expectation():
+    net = random_network([2, 3, 3, 1], seed=4, activation="tanh")
+    x = np.array([0.7, -0.2])
+    p = 0.2
+    n = 6
+    bits = np.array(list(itertools.product([False, True], repeat=n)))
+    masks = {1: bits[:, :3], 2: bits[:, 3:]}
+    out = forward_masked(net, x, masks)[:, 0]
+    clean = forward_trace(net, x[None, :]).output[0, 0]
+    probs = np.prod(np.where(bits, p, 1 - p), axis=1)
+    exact_mean_abs = float(np.sum(probs * np.abs(out - clean)))
+    bound = float(fep_expected(net, p, x=x[None, :]))
+    assert exact_mean_abs <= bound
+    # Fep is multilinear in independent f_l: the bound equals E Fep(f) exactly
+    P = fep_params(net, x=x[None, :])
+    mean_fep = sum(R(1, 5) ** (a + b) * R(4, 5) ** (6 - a - b) * sp.binomial(3, a) * sp.binomial(3, b)
+                   * fep(P, [a, b]) for a in range(4) for b in range(4))
+    assert sp.simplify(mean_fep - fep_expected(P, R(1, 5))) == 0
+
+
+def test_precision_rounding_is_sound():
+    net = random_network([3, 6, 5, 2], seed=7, activation="tanh")
+    eps = 1e-3
+    d = precision(net, eps)
+    eta = float(d["eta"])
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=3)
+    clean = forward_trace(net, x[None, :]).output[0]
+    for _ in range(200):
+        y = x
+        for l in range(1, net.depth + 1):
+            y = net.activation(l)(net.weights(l) @ y + net.bias(l))
+            if l < net.depth:
+                y = y + rng.uniform(-eta, eta, size=y.shape)
+        assert np.max(np.abs(y - clean)) <= eps
+    assert d["bits"] >= 1
+
+
+def test_boosting_and_growth():
+    P = FepParams((3, 2), (1, 2, 5), (1, 1), (1, 1), None, "given")
+    b = boosting(P, 25)
+    assert b["f"] == 1 and b["exceeded_by"][0] == 40
+    assert growth_factors(P) == (6,)
+
+
+def test_bad_arguments():
+    net = random_network([2, 3, 1], seed=0, activation="relu")
+    with pytest.raises(InvalidArgument, match="unbounded"):
+        fep(net, [1])
+    with pytest.raises(InvalidArgument):
+        fep(net, [4], C=1)
+    with pytest.raises(InvalidArgument):
+        fep(net, [1, 1], C=1)
+    step = Network.from_sympy([[[1]], [[1]]], activations=["step", "linear"])
+    with pytest.raises(InvalidArgument, match="Lipschitz"):
+        fep(step, [1])
+    with pytest.raises(InvalidArgument):
+        fep_synapse(net, [1, 0], C=1)   # synapses into layer 1 need an input bound
