@@ -37,6 +37,7 @@ from .faults import SEMANTICS
 from .forward import forward
 from .netfile import load_network
 from .network import layer_norms
+from .utils import json_number, jsonable
 from .parsing import parse_crashes, parse_inputs
 
 __all__ = ["main", "build_parser"]
@@ -50,20 +51,12 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _fmt(v):
-    """A number for JSON: float, or a string for exact non-float values."""
-    if isinstance(v, sp.Basic):
-        if v.is_Integer:
-            return int(v)
-        return str(v)
-    return float(v)
+_fmt = json_number
 
 
 def _jsonable(a):
-    a = np.asarray(a, dtype=object) if not isinstance(a, np.ndarray) else a
-    if a.ndim == 0:
-        return _fmt(a.item())
-    return [_jsonable(x) for x in a]
+    """JSON lists of numbers; exact outputs keep irrational values as expressions."""
+    return jsonable(a, irrational="str")
 
 
 def _emit(obj):

@@ -71,7 +71,7 @@ from .errors import FaultModelError, InvalidArgument, SymbolicValueError, TooLar
 from .faults import NeuronCrash
 from .forward import as_inputs, forward_masked, forward_trace
 from .progress import progress as _progress
-from .utils import to_exact
+from .utils import json_number, jsonable, to_exact
 
 __all__ = [
     "ExactMoments",
@@ -484,25 +484,8 @@ class SingleCrashTerm:
 # small helpers
 # =====================================================================================
 
-def _fmt(v):
-    if isinstance(v, sp.Basic):
-        if v.is_Integer:
-            return int(v)
-        if v.is_Rational:
-            return str(v)
-        if v.is_number:
-            return float(v)
-        return str(v)
-    if isinstance(v, Fraction):
-        return int(v) if v.denominator == 1 else str(v)
-    return float(v)
-
-
-def _jsonable(a):
-    a = np.asarray(a, dtype=object) if not isinstance(a, np.ndarray) else a
-    if a.ndim == 0:
-        return _fmt(a.item())
-    return [_jsonable(x) for x in a]
+_fmt = json_number
+_jsonable = jsonable
 
 
 def _is_rational(q):

@@ -23,7 +23,7 @@ import sympy as sp
 
 from .errors import InvalidArgument
 
-__all__ = ["as_rng", "to_exact", "parse_number_string", "is_exact_number"]
+__all__ = ["as_rng", "to_exact", "parse_number_string", "is_exact_number", "json_number", "jsonable"]
 
 _NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?(\s*/\s*\d+)?\s*$")
 _EXPR_CHARS = re.compile(r"^[0-9A-Za-z_+\-*/(). ]+$")
@@ -161,3 +161,47 @@ def is_exact_number(value) -> bool:
     if isinstance(value, (Integral, Fraction)):
         return True
     return isinstance(value, sp.Rational)
+
+
+def json_number(v, irrational: str = "float"):
+    """A number for JSON output, never losing exactness silently.
+
+    Integers (Python, SymPy or ``Fraction``) become JSON integers, other
+    exact rationals the string ``"p/q"``, floats a JSON float, and symbolic
+    expressions their string.  Other SymPy numbers (``tanh(1/2)``) become a
+    float, or with ``irrational="str"`` their exact expression.
+
+    Examples
+    --------
+    >>> json_number(sp.Rational(1, 3)), json_number(Fraction(4, 2)), json_number(0.5), json_number(sp.Symbol("p"))
+    ('1/3', 2, 0.5, 'p')
+    """
+    if isinstance(v, sp.Basic):
+        if v.is_Integer:
+            return int(v)
+        if v.is_Rational:
+            return str(v)
+        if v.is_number and irrational == "float":
+            return float(v)
+        return str(v)
+    if isinstance(v, Fraction):
+        return int(v) if v.denominator == 1 else str(v)
+    if isinstance(v, Integral) and not isinstance(v, bool):
+        return int(v)
+    return float(v)
+
+
+def jsonable(a, irrational: str = "float"):
+    """Nested lists of :func:`json_number` values from an array (or scalar).
+
+    Examples
+    --------
+    >>> jsonable(np.array([[1.0, 2.5]]))
+    [[1.0, 2.5]]
+    >>> jsonable(np.array([sp.Rational(-1, 4)], dtype=object))
+    ['-1/4']
+    """
+    a = np.asarray(a, dtype=object) if not isinstance(a, np.ndarray) else a
+    if a.ndim == 0:
+        return json_number(a.item(), irrational)
+    return [jsonable(x, irrational) for x in a]
