@@ -69,7 +69,7 @@ import sympy as sp
 
 from .errors import FaultModelError, InvalidArgument, SymbolicValueError, TooLargeError
 from .faults import NeuronCrash
-from .forward import as_inputs, forward_masked, forward_trace
+from .forward import _exact_inputs, as_inputs, forward_masked, forward_trace
 from .progress import progress as _progress
 from .utils import json_number, jsonable, to_exact
 
@@ -904,26 +904,14 @@ class _ExactNet:
 
 def _exact_rows(net, x):
     """Exact inputs: rows of Fractions and whether x was a single input."""
-    if isinstance(x, np.ndarray) and x.dtype != object:
-        x = x.tolist()
-    if isinstance(x, (str, bytes)) or not hasattr(x, "__iter__"):
-        raise InvalidArgument(f"x: expected a vector of {net.n_inputs} numbers or a batch of such rows")
-    rows = list(x)
-    single = not rows or not (hasattr(rows[0], "__iter__") and not isinstance(rows[0], str))
-    if single:
-        rows = [rows]
+    rows, single = _exact_inputs(net, x, "x")
     out = []
     for r, row in enumerate(rows):
-        row = list(row)
-        if len(row) != net.n_inputs:
-            raise InvalidArgument(f"x: expected {net.n_inputs} numbers (n_0 = {net.n_inputs}), got {len(row)}")
-        vals = []
-        for c, v in enumerate(row):
-            e = to_exact(v, f"x[{c}]" if single else f"x[{r}][{c}]")
+        for c, e in enumerate(row):
             if not e.is_Rational:
-                raise InvalidArgument(f"x[{c}]: expected a rational number for exact evaluation, got {e}")
-            vals.append(_frac(e))
-        out.append(vals)
+                where = f"x[{c}]" if single else f"x[{r}][{c}]"
+                raise InvalidArgument(f"{where}: expected a rational number for exact evaluation, got {e}")
+        out.append([_frac(e) for e in row])
     return out, single
 
 

@@ -363,13 +363,14 @@ def forward(net, x, pattern: CrashPattern | None = None, *, semantics: str = "ou
     return out[0] if single else out
 
 
-def _exact_inputs(net, x):
+def _exact_inputs(net, x, where: str = "input"):
+    """Exact inputs: rows of SymPy values (see :func:`symft.utils.to_exact`) and whether x was 1-D."""
     if isinstance(x, np.ndarray) and x.dtype != object:
         x = x.tolist()
     if isinstance(x, sp.MatrixBase):
         x = list(x)
     if isinstance(x, (str, bytes)) or not hasattr(x, "__iter__"):
-        raise InvalidArgument(f"input: expected a vector of {net.n_inputs} numbers or a batch of such rows")
+        raise InvalidArgument(f"{where}: expected a vector of {net.n_inputs} numbers or a batch of such rows")
     rows = list(x)
     single = not rows or not (hasattr(rows[0], "__iter__") and not isinstance(rows[0], str))
     if single:
@@ -378,8 +379,8 @@ def _exact_inputs(net, x):
     for r, row in enumerate(rows):
         row = list(row)
         if len(row) != net.n_inputs:
-            raise InvalidArgument(f"input: expected {net.n_inputs} numbers (n_0 = {net.n_inputs}), got {len(row)}")
-        out.append([to_exact(v, f"input[{c}]" if single else f"input[{r}][{c}]") for c, v in enumerate(row)])
+            raise InvalidArgument(f"{where}: expected {net.n_inputs} numbers (n_0 = {net.n_inputs}), got {len(row)}")
+        out.append([to_exact(v, f"{where}[{c}]" if single else f"{where}[{r}][{c}]") for c, v in enumerate(row)])
     return out, single
 
 
