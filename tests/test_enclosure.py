@@ -52,7 +52,9 @@ def test_hypothesis_enclosure_contains_enumeration_and_shrinks(seed, act, hidden
         e = enclosure(net, x, model, order=k)
         assert _contains(e, ex), (k, e.mean_lo, ex.mean, e.mean_hi)
         if prev is not None:
-            assert np.all(e.width <= prev.width * (1 + 1e-9) + 1e-15)
+            # the enumerated part only narrows the interval; the floating-point margin grows a
+            # little with the number of configurations evaluated, so it is allowed on top
+            assert np.all(e.width <= prev.width * (1 + 1e-9) + 2 * e.margin_mean + 1e-15)
         prev = e
     # all configurations evaluated: only the floating-point margin remains
     assert np.all(prev.width <= 1e-9 * (1 + np.abs(ex.mean)))
