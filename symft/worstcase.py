@@ -505,6 +505,22 @@ def choose_method(net, space: CrashSpace, *, byzantine=None) -> tuple[str, str]:
     return "smt", f"{space.size} crash sets × {_flops(net, space)} flops > {BRUTE_FORCE_BUDGET:.0e}: SMT"
 
 
+def _resolve_method(net, space, method, byz):
+    """``(method, why, tag)``: the back end to use, the reason, and " (auto)" when it was chosen.
+
+    Brute force enumerates crash sets, not real values, so it is refused for
+    Byzantine faults (it would silently answer for crashes instead).
+    """
+    if method == "auto":
+        chosen, why = choose_method(net, space, byzantine=byz)
+        method, tag = chosen, " (auto)"
+    else:
+        why, tag = "requested", ""
+    if method == "brute-force" and byz is not None:
+        raise InvalidArgument("byzantine: brute force cannot enumerate real values; use method='smt'")
+    return method, why, tag
+
+
 def _check_method(method):
     if method not in METHODS:
         raise InvalidArgument(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
@@ -1020,15 +1036,8 @@ def exists_crash(net, x, *, max_crashes: int, epsilon, layers=None, per_layer=No
     timeout = _check_timeout(timeout)
     what = f"|Δ_out{'' if output is None else f'[{output}]'}| ≥ {eps}" + (f", Byzantine C = {byz}" if byz is not None else "")
     q = _question(space, what)
-    auto = method == "auto"
-    if auto:
-        method, why = choose_method(net, space, byzantine=byz)
-    else:
-        why = "requested"
-    tag = " (auto)" if auto else ""
+    method, why, tag = _resolve_method(net, space, method, byz)
     if method == "brute-force":
-        if byz is not None:
-            raise InvalidArgument("byzantine: brute force cannot enumerate real values; use method='smt'")
         hit = _brute_exists(net, x, space, outs, eps, "eps", force)
         if hit:
             cs, delta = hit
@@ -1103,14 +1112,9 @@ def class_change(net, x, *, max_crashes: int, layers=None, per_layer=None, metho
     byz = _check_byz(byzantine)
     timeout = _check_timeout(timeout)
     q = _question(space, "predicted class changes" + (f", Byzantine C = {byz}" if byz is not None else ""))
-    auto = method == "auto"
-    if auto:
-        method, why = choose_method(net, space, byzantine=byz)
-        if method == "sat":
-            method, why = "smt", why + " (class change: SMT)"
-    else:
-        why = "requested"
-    tag = " (auto)" if auto else ""
+    method, why, tag = _resolve_method(net, space, method, byz)
+    if method == "sat" and tag:
+        method, why = "smt", why + " (class change: SMT)"
     if net.n_outputs < 2:
         raise InvalidArgument("net: class change needs at least two outputs")
     if method == "brute-force":
@@ -1187,15 +1191,8 @@ def worst_case(net, x, *, max_crashes: int, layers=None, per_layer=None, output=
     timeout = _check_timeout(timeout)
     q = _question(space, f"max |Δ_out{'' if output is None else f'[{output}]'}|"
                   + (f", Byzantine C = {byz}" if byz is not None else ""))
-    auto = method == "auto"
-    if auto:
-        method, why = choose_method(net, space, byzantine=byz)
-    else:
-        why = "requested"
-    tag = " (auto)" if auto else ""
+    method, why, tag = _resolve_method(net, space, method, byz)
     if method == "brute-force":
-        if byz is not None:
-            raise InvalidArgument("byzantine: brute force cannot enumerate real values; use method='smt'")
         clean = forward(net, _float_input(net, x))
         tol = _margin(net, x, float(np.max(np.abs(clean))))
         cands, fmax = [], -np.inf

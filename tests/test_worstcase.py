@@ -220,3 +220,15 @@ def test_cli_worst(tmp_path, capsys):
     assert d["worst_delta"] == 4
     assert main(["worst", str(path), "--input", "1,0", "--max-crashes", "1", "--layers", "7"]) == 2
     assert "layers" in capsys.readouterr().err
+
+
+def test_brute_force_refuses_byzantine_in_every_query():
+    # brute force enumerates crash sets, not real values: asked for Byzantine faults it must
+    # refuse, not answer the crash question instead (class_change used to do that silently)
+    from symft.worstcase import class_change, exists_crash, worst_case
+    net = random_network([3, 3, 2], seed=0, activation="relu")
+    for call in (lambda: class_change(net, [1, 0, 1], max_crashes=1, method="brute-force", byzantine=1),
+                 lambda: exists_crash(net, [1, 0, 1], max_crashes=1, epsilon=1, method="brute-force", byzantine=1),
+                 lambda: worst_case(net, [1, 0, 1], max_crashes=1, method="brute-force", byzantine=1)):
+        with pytest.raises(InvalidArgument, match="byzantine: brute force cannot enumerate real values"):
+            call()
