@@ -139,15 +139,21 @@ def cmd_info(args) -> int:
     return 0
 
 
-# ---------------------------------------------------------------------- eval
-
-def cmd_eval(args) -> int:
-    """``symft eval NET --input X [--crash L:I,J]…``: outputs with and without crashes."""
+def _load_net_and_inputs(args):
+    """The network of ``NET`` and the ``--input`` rows, checked to have n_0 numbers each."""
     net = load_network(args.net)
     inputs = parse_inputs(args.input)
     if inputs.values.shape[1] != net.n_inputs:
         raise InvalidArgument(f"--input: expected {net.n_inputs} numbers per input (n_0 = {net.n_inputs}), "
                               f"got {inputs.values.shape[1]}")
+    return net, inputs
+
+
+# ---------------------------------------------------------------------- eval
+
+def cmd_eval(args) -> int:
+    """``symft eval NET --input X [--crash L:I,J]…``: outputs with and without crashes."""
+    net, inputs = _load_net_and_inputs(args)
     pattern = parse_crashes(args.crash, net)
     if args.exact:
         x = inputs.rows[0] if inputs.single else inputs.rows
@@ -193,11 +199,7 @@ def _load_net_input_model(args, allow_batch=True):
     from .faults import NeuronCrash, SynapseCrash
     from .parsing import parse_p
 
-    net = load_network(args.net)
-    inputs = parse_inputs(args.input)
-    if inputs.values.shape[1] != net.n_inputs:
-        raise InvalidArgument(f"--input: expected {net.n_inputs} numbers per input (n_0 = {net.n_inputs}), "
-                              f"got {inputs.values.shape[1]}")
+    net, inputs = _load_net_and_inputs(args)
     if not allow_batch and not inputs.single:
         raise InvalidArgument(f"--input: expected one input, got {inputs.values.shape[0]} "
                               "(pick one row, e.g. a .csv with one line)")
@@ -355,11 +357,7 @@ def cmd_exact(args) -> int:
     from .faults import NeuronCrash
     from .parsing import parse_p
 
-    net = load_network(args.net)
-    inputs = parse_inputs(args.input)
-    if inputs.values.shape[1] != net.n_inputs:
-        raise InvalidArgument(f"--input: expected {net.n_inputs} numbers per input (n_0 = {net.n_inputs}), "
-                              f"got {inputs.values.shape[1]}")
+    net, inputs = _load_net_and_inputs(args)
     probs = parse_p(args.p, net, allow_symbols=bool(args.polynomial))
     symbolic = any(isinstance(q, sp.Basic) and q.free_symbols for q in probs.values())
     x = inputs.rows[0] if inputs.single else inputs.rows
@@ -477,11 +475,7 @@ def cmd_taylor(args) -> int:
     from .parsing import parse_p
     from .taylor import t1
 
-    net = load_network(args.net)
-    inputs = parse_inputs(args.input)
-    if inputs.values.shape[1] != net.n_inputs:
-        raise InvalidArgument(f"--input: expected {net.n_inputs} numbers per input (n_0 = {net.n_inputs}), "
-                              f"got {inputs.values.shape[1]}")
+    net, inputs = _load_net_and_inputs(args)
     probs = parse_p(args.p, net)
     x = inputs.values[0] if inputs.single else inputs.values
     r = t1(net, x, probs, semantics=args.semantics, remainder=not args.no_remainder and "auto",
@@ -593,8 +587,7 @@ def cmd_worst(args) -> int:
     """``symft worst NET --input X --max-crashes F [--layers …] [--json]``: exact worst case over crash sets."""
     from .worstcase import class_change, exists_crash, worst_case
 
-    net = load_network(args.net)
-    inputs = parse_inputs(args.input)
+    net, inputs = _load_net_and_inputs(args)
     if not inputs.single:
         raise InvalidArgument("--input: expected one input (the worst case is per input)")
     x = inputs.rows[0]

@@ -314,3 +314,8 @@ def test_readme_test_command_is_the_ci_command():
 def test_symbolic_weights_refused_for_numeric_eval(capsys, tmp_path):
     p = _net(tmp_path, [{"weights": [["1/n", "w"]], "activation": "linear"}])
     assert_one_line_error(*run(capsys, "eval", p, "--input", "1,2"), "symbolic weights ['n', 'w']", "net.subs")
+
+
+def test_worst_names_the_input_argument(capsys):
+    assert_one_line_error(*run(capsys, "worst", ROOT / "examples" / "relu_small.json", "--input", "1,2",
+                               "--max-crashes", "1"), "--input: expected 3 numbers per input (n_0 = 3), got 2")
