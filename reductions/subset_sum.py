@@ -26,11 +26,16 @@ returned), ``False`` (with the reason it is a proof of absence) or ``None``
 * :func:`solve_z3` — Z3 with a pseudo-boolean equality ``PbEq`` (or linear
   integer arithmetic) and ``Or(s)``;
 * :func:`solve_sat` — python-sat: ``Σ a_i s_i = 0`` through
-  :class:`pysat.pb.PBEnc` (pblib normalizes negative coefficients by
+  :class:`pysat.pb.PBEnc` (its back end normalizes negative coefficients by
   negating literals; the default is the *adder* encoding, whose size is
   ``O(M log max|a_i|)`` — the BDD-based ``best`` encoding explodes for
   9-digit coefficients) plus the clause ``s_1 ∨ … ∨ s_M``, solved by any
   of several SAT solvers (Glucose 4, CaDiCaL 1.5.3, MiniSat 2.2, …).
+  Integers of any size are handled exactly: the entries are divided by
+  their gcd and, when the sum of their magnitudes is more than one
+  pseudo-boolean constraint can hold (:data:`PB_SUM_LIMIT`), the equation is
+  split into base-``2^b`` digit columns linked by carries (see
+  :func:`sat_encoding`).
 
 Examples
 --------
@@ -43,6 +48,7 @@ False
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -65,6 +71,8 @@ __all__ = [
     "solve_meet_in_the_middle",
     "solve_z3",
     "sat_encoding",
+    "pb_fits",
+    "PB_SUM_LIMIT",
     "solve_sat",
     "solve",
     "SAT_SOLVERS",
@@ -76,6 +84,18 @@ SAT_SOLVERS = ("glucose4", "cadical153", "minisat22", "minisat-gh")
 
 #: Sums beyond this do not fit int64 safely; larger instances use Python integers.
 _INT64_SAFE = 2 ** 62
+
+#: The largest ``Σ|w_i| + |k|`` of one constraint ``Σ w_i l_i = k`` handed to
+#: :mod:`pysat.pb`.  Its encoders run in pindakaas (Rust), which holds every
+#: coefficient and the bound in a 64-bit integer and sums them with
+#: wrap-around: a weight ``≥ 2^63`` is a ``TypeError`` in python-sat, ``−2^63``
+#: a ``PanicException``, and ``Σ|w_i| ≥ 2^63`` a wrong CNF without any error
+#: (``2^62·s_1 − 2^62·s_2 = 0`` encodes as unsatisfiable under adder,
+#: binmerge, watchdog and mixedradix).  binmerge and watchdog are wrong
+#: already for ``Σ|w_i| + k`` just below ``2^63`` when one coefficient has
+#: 63 bits; at or below ``2^62 − 1`` no encoder was found wrong (the test
+#: ``test_pb_sum_limit_holds_at_the_boundary`` checks it).
+PB_SUM_LIMIT = 2 ** 62 - 1
 
 
 @dataclass(frozen=True)
@@ -450,33 +470,159 @@ def solve_z3(a, *, timeout: float | None = None, encoding: str = "pb") -> Subset
                            time.perf_counter() - t0)
 
 
-def sat_encoding(a, encoding: str = "adder"):
+def pb_fits(weights, bound=0, *, limit: int = PB_SUM_LIMIT) -> bool:
+    """Whether ``Σ w_i l_i = bound`` is small enough for :mod:`pysat.pb` to encode exactly.
+
+    True when ``Σ|w_i| + |bound| ≤ limit`` (default :data:`PB_SUM_LIMIT`,
+    which says why a larger constraint is encoded wrongly, or not at all).
+
+    Examples
+    --------
+    >>> pb_fits([2 ** 60, -2 ** 60]), pb_fits([2 ** 61, -2 ** 61])
+    (True, False)
+    """
+    return sum(abs(int(w)) for w in weights) + abs(int(bound)) <= limit
+
+
+def _subset_sum_equalities(a, limit):
+    """Pseudo-boolean equalities over ``s_i`` (variable ``i + 1``) and fresh carry bits.
+
+    Returns ``(equalities, nv, columns)``: each equality is
+    ``(lits, weights, bound)`` with ``bound ≥ 0`` and ``pb_fits`` true;
+    their conjunction is satisfiable by an assignment of ``s`` iff
+    ``Σ a_i s_i = 0``; ``columns`` is ``None`` for the single equation or
+    ``(J, b)`` for ``J`` digit columns in base ``2^b``.
+    """
+    M = len(a)
+    nz = [i for i in range(M) if a[i] != 0]
+    if not nz:
+        return [], M, None
+    g = 0
+    for i in nz:
+        g = math.gcd(g, a[i])
+    c = {i: a[i] // g for i in nz}  # exact: Σ a_i s_i = 0 ⇔ Σ (a_i / g) s_i = 0
+    if pb_fits(c.values(), 0, limit=limit):
+        return [([i + 1 for i in nz], [c[i] for i in nz], 0)], M, None
+    # Columns: |c_i| = Σ_j e_ij B^j with digits 0 ≤ e_ij < B = 2^b, and
+    # d_ij = sign(c_i)·e_ij.  Column j states Σ_i d_ij s_i + κ_{j−1} = B·κ_j
+    # with κ_{−1} = κ_{J−1} = 0.  Summing B^j·(column j) telescopes to
+    # Σ c_i s_i = B^J κ_{J−1} − κ_{−1} = 0, so any solution of the columns
+    # solves the equation.  Conversely, if Σ c_i s_i = 0 then the partial sum
+    # P_j = Σ_{j' ≤ j} B^{j'} Σ_i d_ij' s_i is ≡ 0 mod B^{j+1} and
+    # |P_j| ≤ n (B^{j+1} − 1) for the n non-zero entries, so the carry
+    # κ_j = P_j / B^{j+1} is an integer with |κ_j| ≤ n − 1 =: R.  Each carry
+    # is κ_j = −R + Σ_t 2^t β_jt over T = bit_length(2R) bits, which covers
+    # −R … R, so no solution is lost.
+    n = len(nz)
+    R = n - 1
+    T = (2 * R).bit_length()
+
+    def worst(B):  # the largest Σ|w| + |bound| of a column in base B
+        return n * (B - 1) + (2 ** T - 1) * (B + 1) + B * R
+
+    b = limit.bit_length()
+    while b >= 1 and worst(2 ** b) > limit:
+        b -= 1
+    if b < 1:
+        raise TooLargeError(f"a: {n} non-zero entries are too many to split the equation into "
+                            f"pseudo-boolean constraints of at most {limit} in total")
+    B = 2 ** b
+    J = -(-max(abs(v) for v in c.values()).bit_length() // b)
+    nv = M
+    carry = []
+    for _ in range(J - 1):
+        carry.append(list(range(nv + 1, nv + T + 1)))
+        nv += T
+    eqs = []
+    for j in range(J):
+        lits, ws = [], []
+        for i in nz:
+            e = (abs(c[i]) >> (b * j)) & (B - 1)
+            if e:
+                lits.append(i + 1)
+                ws.append(e if c[i] > 0 else -e)
+        bound = 0
+        if j >= 1:  # + κ_{j−1} = −R + Σ 2^t β
+            lits += carry[j - 1]
+            ws += [2 ** t for t in range(T)]
+            bound += R
+        if j <= J - 2:  # − B κ_j = B R − Σ B 2^t β
+            lits += carry[j]
+            ws += [-B * 2 ** t for t in range(T)]
+            bound -= B * R
+        if bound < 0:
+            ws, bound = [-w for w in ws], -bound
+        if not pb_fits(ws, bound, limit=limit) or (bound and not ws):  # pragma: no cover - excluded above
+            raise RuntimeError(f"column {j}: {ws} = {bound} exceeds {limit} or has no terms")
+        eqs.append((lits, ws, bound))
+    return eqs, nv, (J, b)
+
+
+def sat_encoding(a, encoding: str = "adder", *, limit: int = PB_SUM_LIMIT):
     """The CNF of ``Σ a_i s_i = 0 ∧ (s_1 ∨ … ∨ s_M)``; variable ``i + 1`` is ``s_i``.
 
     Returns ``(clauses, n_vars)``.  ``encoding`` names a
-    :class:`pysat.pb.EncType` (``adder``, ``binmerge``, ``seqcounter``, …).
+    :class:`pysat.pb.EncType` (``adder``, ``binmerge``, ``seqcounter``, …)
+    that produces clauses (``native`` does not and is refused).
+
+    The encoding is exact for integers of any size.  The entries are first
+    divided by their greatest common divisor.  If the sum of their
+    magnitudes still exceeds ``limit`` (default :data:`PB_SUM_LIMIT`, the
+    most one :mod:`pysat.pb` constraint holds exactly), the equation is split
+    into base-``2^b`` digit columns, column ``j`` stating
+    ``Σ_i d_ij s_i + κ_{j−1} = 2^b κ_j`` with integer carries
+    ``|κ_j| ≤ M − 1`` kept in fresh binary variables, ``κ_{−1} = κ_{J−1} = 0``
+    (the columns telescope back to the equation, and the carries of a
+    solution always lie in that range); ``b`` is the largest for which every
+    column fits ``limit``.
+
+    Raises
+    ------
+    TooLargeError
+        When no base fits ``limit`` (only for absurdly many entries, or a
+        tiny ``limit``).
 
     Examples
     --------
     >>> clauses, nv = sat_encoding([3, -3])
     >>> [1, 2] in clauses, nv >= 2
     (True, True)
+    >>> clauses, nv = sat_encoding([2 ** 100, -2 ** 100])  # the gcd leaves 1, -1: one small constraint
+    >>> nv
+    2
+    >>> clauses, nv = sat_encoding([2 ** 100 + 1, -2 ** 100 - 1, 5])  # coprime: digit columns, carry bits
+    >>> nv > 3
+    True
     """
+    a = as_instance(a).a
+    _check_encoding(encoding)
+    if isinstance(limit, bool) or not isinstance(limit, Integral) or not 1 <= limit <= PB_SUM_LIMIT:
+        raise InvalidArgument(f"limit: expected an integer in 1 … {PB_SUM_LIMIT}, got {limit!r}")
+    clauses, nv, _ = _sat_cnf(a, encoding, int(limit))
+    return clauses, nv
+
+
+def _check_encoding(encoding):
+    from pysat.pb import EncType
+
+    if not isinstance(encoding, str) or not hasattr(EncType, encoding) or encoding.startswith("_"):
+        raise InvalidArgument(f"encoding: expected a pysat.pb.EncType name such as 'adder', got {encoding!r}")
+    if encoding == "native":
+        raise InvalidArgument("encoding: 'native' keeps the constraint outside the clauses; "
+                              "expected one that produces clauses, such as 'adder'")
+
+
+def _sat_cnf(a, encoding, limit):
+    """``sat_encoding`` on validated arguments; also returns the columns ``(J, b)`` or ``None``."""
     from pysat.pb import EncType, PBEnc
 
-    a = as_instance(a).a
-    if not hasattr(EncType, encoding) or encoding.startswith("_"):
-        raise InvalidArgument(f"encoding: expected a pysat.pb.EncType name such as 'adder', got {encoding!r}")
-    M = len(a)
-    lits = list(range(1, M + 1))
-    nz = [(l, v) for l, v in zip(lits, a) if v != 0]
-    if nz:
-        cnf = PBEnc.equals(lits=[l for l, _ in nz], weights=[v for _, v in nz], bound=0, top_id=M,
-                           encoding=getattr(EncType, encoding))
-        clauses, nv = [list(c) for c in cnf.clauses], max(cnf.nv, M)
-    else:
-        clauses, nv = [], M
-    return clauses + [lits], nv
+    eqs, nv, columns = _subset_sum_equalities(a, limit)
+    clauses = []
+    for lits, ws, bound in eqs:
+        cnf = PBEnc.equals(lits=lits, weights=ws, bound=bound, top_id=nv, encoding=getattr(EncType, encoding))
+        clauses += [list(cl) for cl in cnf.clauses]
+        nv = max(nv, cnf.nv)
+    return clauses + [list(range(1, len(a) + 1))], nv, columns
 
 
 def _interruptible(solver):
@@ -558,6 +704,12 @@ def solve_sat(a, *, solver: str = "glucose4", encoding: str = "adder",
     (0, 1, 2)
     >>> solve_sat([1, 2, 4], solver="minisat22").reason
     'sat:minisat22 (adder encoding): unsat'
+
+    Integers of any size (here beyond 64 bits, with no common divisor):
+
+    >>> r = solve_sat([2 ** 70 + 1, 3, -2 ** 70 - 4])
+    >>> r.witness, r.reason
+    ((0, 1, 2), 'sat:glucose4 (adder encoding in 2 base-2^58 digit columns with carries): sat')
     """
     from pysat.solvers import SolverNames
 
@@ -566,17 +718,25 @@ def solve_sat(a, *, solver: str = "glucose4", encoding: str = "adder",
     if not any(solver in names for names in vars(SolverNames).values() if isinstance(names, tuple)):
         raise InvalidArgument(f"solver: unknown python-sat solver {solver!r}; try one of {', '.join(SAT_SOLVERS)}")
     t0 = time.perf_counter()
-    clauses, _ = sat_encoding(a, encoding)
     method = f"sat:{solver}"
+    _check_encoding(encoding)
+    try:
+        clauses, _, columns = _sat_cnf(a, encoding, PB_SUM_LIMIT)
+    except TooLargeError as e:
+        return SubsetSumResult(None, None, method, f"{method}: not encoded ({e})", time.perf_counter() - t0)
+    if columns is not None:
+        encoding = f"{encoding} encoding in {columns[0]} base-2^{columns[1]} digit columns with carries"
+    else:
+        encoding = f"{encoding} encoding"
     if timeout is None or _interruptible(solver):
         r, model = _run_sat(solver, clauses, timeout)
     else:
         r, model = _run_sat_in_child(solver, clauses, timeout)
     if r is True:
         w = [i for i in range(len(a)) if model[i] > 0]
-        return _yes(a, w, method, f"{method} ({encoding} encoding): sat", t0)
+        return _yes(a, w, method, f"{method} ({encoding}): sat", t0)
     if r is False:
-        return SubsetSumResult(False, None, method, f"{method} ({encoding} encoding): unsat",
+        return SubsetSumResult(False, None, method, f"{method} ({encoding}): unsat",
                                time.perf_counter() - t0)
     return SubsetSumResult(None, None, method, f"{method}: interrupted after the {timeout} s timeout",
                            time.perf_counter() - t0)
