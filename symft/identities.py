@@ -526,39 +526,16 @@ def _bernoulli_expectation(expr, xis, q):
 
 # ---------------------------------------------------------------------- AP6
 
-def ap6(n=None, p=P) -> IdentityResult:
-    r"""AP6: for ``y = wᵀx`` with independent ``w_i``, ``E w_i = 0``, ``E w_i² = σ²``:
-    ``Var Δ = p Var y`` — the ratio is ``p`` whatever ``n`` (no decay).
+def _ap6_variances(n: int, q, sigma):
+    """``(Var Δ, Var y, ws, xs)`` for ``y = Σ_{j<n} w_j x_j`` with input crashes, from symft's symbolic forward pass.
 
-    Variances are over both the crashes ``ξ_i ~ Be(p)`` and the random
-    weights.  For an integer ``n`` the moments are computed by expanding the
-    polynomials and replacing each monomial by its expectation (independent
-    symbols: ``E w = 0``, ``E w² = σ²``, ``E ξ^m = p``); for ``n = None`` a
-    symbolic width ``n`` is used with ``Sum`` and the independence rule
-    ``Var Σ_i a_i = Σ_i Var a_i``.
-
-    Examples
-    --------
-    >>> ap6(3).agree, ap6(3).rhs
-    (True, (p*sigma**2*(x_0**2 + x_1**2 + x_2**2),))
-    >>> ap6().lhs
-    (p*sigma**2*Sum(x[i]**2, (i, 1, n)),)
+    The width-``n`` linear network with symbolic weights ``w_j`` is walked by
+    :func:`symft.symbolic.symbolic_forward` (crashes ``ξ_j`` of the inputs);
+    the moments over the crashes *and* the weights replace each monomial of
+    the expanded polynomial by its expectation (independent symbols:
+    ``E w = 0``, ``E w² = σ²``, higher moments ``μ_m`` kept symbolic, and
+    ``E ξ^m = p``).
     """
-    sigma = sp.Symbol("sigma", positive=True)
-    q = sp.sympify(p)
-    if n is None:
-        nn = sp.Symbol("n", positive=True, integer=True)
-        i = sp.Symbol("i", integer=True)
-        x, w = sp.IndexedBase("x"), sp.IndexedBase("w")
-        # Δ = −Σ ξ_i w_i x_i: summands independent with mean E ξ E w x = 0 and E(ξ w x)² = p σ² x²
-        var_delta = q * sigma ** 2 * sp.Sum(x[i] ** 2, (i, 1, nn))
-        var_y = sigma ** 2 * sp.Sum(x[i] ** 2, (i, 1, nn))
-        agree = _zero(var_delta - q * var_y)
-        return IdentityResult("AP6", "Var Δ = p Var y for y = wᵀx, E w = 0 (symbolic width n)",
-                              (var_delta,), (q * var_y,), agree, sp.simplify(var_delta - q * var_y),
-                              "symbolic (Sum, independence)", (("Var Δ / Var y", sp.simplify(var_delta / var_y)),))
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise InvalidArgument(f"n: expected a positive integer or None (symbolic), got {n!r}")
     ws = [sp.Symbol(f"w_{j}", real=True) for j in range(n)]
     xs = list(input_symbols(n))
     net = Network.from_sympy([[ws]], activations=["linear"])
@@ -572,14 +549,55 @@ def ap6(n=None, p=P) -> IdentityResult:
         tot = sp.Integer(0)
         for monom, c in poly.terms():
             val = c
-            for k, m in enumerate(monom[:n]):
+            for m in monom[:n]:
                 val *= 1 if m == 0 else (0 if m == 1 else (sigma ** 2 if m == 2 else sp.Symbol(f"mu{m}")))
             val *= q ** sum(1 for m in monom[n:] if m > 0)
             tot += val
         return sp.expand(tot)
 
-    var_delta = sp.factor(E(delta ** 2) - E(delta) ** 2)
-    var_y = sp.factor(E(y ** 2) - E(y) ** 2)
+    return sp.factor(E(delta ** 2) - E(delta) ** 2), sp.factor(E(y ** 2) - E(y) ** 2), ws, xs
+
+
+def ap6(n=None, p=P) -> IdentityResult:
+    r"""AP6: for ``y = wᵀx`` with independent ``w_i``, ``E w_i = 0``, ``E w_i² = σ²``:
+    ``Var Δ = p Var y`` — the ratio is ``p`` whatever ``n`` (no decay).
+
+    Variances are over both the crashes ``ξ_i ~ Be(p)`` and the random
+    weights.  For an integer ``n`` the width-``n`` network is built, walked
+    symbolically, and the moments are computed by expanding the polynomials
+    and replacing each monomial by its expectation (independent symbols:
+    ``E w = 0``, ``E w² = σ²``, ``E ξ^m = p``).  For ``n = None`` (a
+    symbolic width ``n``) the same computation on the width-1 network gives
+    the variance of one summand ``ξ_i w_i x_i`` (resp. ``w_i x_i``); the
+    summands are independent, so ``Var Σ_i a_i = Σ_i Var a_i`` lifts it to a
+    ``Sum`` over ``i = 1 … n``.
+
+    Examples
+    --------
+    >>> ap6(3).agree, ap6(3).rhs
+    (True, (p*sigma**2*(x_0**2 + x_1**2 + x_2**2),))
+    >>> ap6().lhs
+    (p*sigma**2*Sum(x[i]**2, (i, 1, n)),)
+    """
+    sigma = sp.Symbol("sigma", positive=True)
+    q = sp.sympify(p)
+    if n is None:
+        nn = sp.Symbol("n", positive=True, integer=True)
+        i = sp.Symbol("i", integer=True)
+        x = sp.IndexedBase("x")
+        v_delta, v_y, _, (x0,) = _ap6_variances(1, q, sigma)   # one summand, in x_0
+        var_delta = sp.Sum(sp.factor(v_delta).xreplace({x0: x[i]}), (i, 1, nn))
+        var_y = sp.Sum(sp.factor(v_y).xreplace({x0: x[i]}), (i, 1, nn))
+        var_delta, var_y = (sp.factor_terms(v, radical=False) for v in (var_delta, var_y))
+        ratio = sp.simplify(var_delta / var_y)
+        agree = _zero(var_delta - q * var_y)
+        return IdentityResult("AP6", "Var Δ = p Var y for y = wᵀx, E w = 0 (symbolic width n)",
+                              (var_delta,), (q * var_y,), agree, sp.simplify(var_delta - q * var_y),
+                              "symbolic (one summand through the network, Σ of independent variances)",
+                              (("Var Δ / Var y", ratio),))
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise InvalidArgument(f"n: expected a positive integer or None (symbolic), got {n!r}")
+    var_delta, var_y, _, _ = _ap6_variances(n, q, sigma)
     agree = _zero(var_delta - q * var_y)
     return IdentityResult("AP6", f"Var Δ = p Var y for y = wᵀx with E w = 0 (n = {n})", (var_delta,),
                           (sp.factor(q * var_y),), agree, sp.simplify(var_delta - q * var_y),

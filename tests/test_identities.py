@@ -139,22 +139,57 @@ def test_p6_default_and_custom_data():
 # ---------------------------------------------------------------------- AP6, P4, toys
 
 @pytest.mark.parametrize("n", [1, 2, 4])
-def test_ap6_concrete_and_symbolic(n):
+def test_ap6_concrete_width(n):
+    # by hand: Δ = −Σ ξ_j w_j x_j, E Δ = 0 (E w = 0), E Δ² = Σ_j E ξ_j E w_j² x_j² = p σ² Σ x_j²
+    # (cross terms carry E w_j = 0), Var y = σ² Σ x_j²
+    sigma = sp.Symbol("sigma", positive=True)
+    xs = sp.symbols(f"x_0:{n}", real=True)
     r = ap6(n)
     assert r.agree and dict(r.details)["Var Δ / Var y"] == p
-    assert ap6().agree
+    assert sp.expand(r.lhs[0] - p * sigma ** 2 * sum(v ** 2 for v in xs)) == 0
+    assert sp.expand(r.rhs[0] - p * sigma ** 2 * sum(v ** 2 for v in xs)) == 0
+
+
+def test_ap6_symbolic_width_is_derived_not_written():
+    # The symbolic-width result must come out of symft's own computation: (1) the hand derivation
+    # above with a Sum, (2) the same as the concrete-width computation (which expands every cross
+    # term of the width-k network) for k = 1 … 4, (3) the probability is threaded through.
+    sigma = sp.Symbol("sigma", positive=True)
+    n = sp.Symbol("n", positive=True, integer=True)
+    i = sp.Symbol("i", integer=True)
+    x = sp.IndexedBase("x")
+    r = ap6()
+    assert r.agree and dict(r.details)["Var Δ / Var y"] == p
+    assert sp.simplify(r.lhs[0] - p * sigma ** 2 * sp.Sum(x[i] ** 2, (i, 1, n))) == 0
+    assert sp.simplify(r.rhs[0] - p * sigma ** 2 * sp.Sum(x[i] ** 2, (i, 1, n))) == 0
+    for k in range(1, 5):
+        to_concrete = {x[j]: sp.Symbol(f"x_{j - 1}", real=True) for j in range(1, k + 1)}
+        for side, conc in [(r.lhs[0], ap6(k).lhs[0]), (r.rhs[0], ap6(k).rhs[0])]:
+            assert sp.expand(side.subs(n, k).doit().xreplace(to_concrete) - conc) == 0, (k, side, conc)
+    q = sp.Rational(1, 3)
+    rq = ap6(p=q)
+    assert rq.agree and dict(rq.details)["Var Δ / Var y"] == q
 
 
 def test_ap6_against_sampling():
-    # independent: Monte Carlo over w ~ N(0, 1) and ξ ~ Be(p)
+    # symft's Var Δ and Var y (ap6 at a concrete width, evaluated at the sampled x, σ, p) against an
+    # independent Monte Carlo over w ~ N(0, σ²) and ξ ~ Be(p): the two variances separately, so that
+    # e.g. p(1−p) in place of p (a 20 % change at p = 0.2) is caught at the 2 % tolerance
     rng = np.random.default_rng(0)
-    n, q, N = 5, 0.2, 400_000
+    n, q, s, N = 5, 0.2, 1.5, 400_000
     x = rng.normal(size=n)
-    w = rng.normal(size=(N, n))
+    w = s * rng.normal(size=(N, n))
     xi = rng.random((N, n)) < q
     delta = -(w * xi * x).sum(axis=1)
     y = (w * x).sum(axis=1)
-    assert delta.var() / y.var() == pytest.approx(q, rel=0.02)
+    r = ap6(n)
+    sub = {sp.Symbol("sigma", positive=True): s, p: q}
+    sub.update({sp.Symbol(f"x_{j}", real=True): float(x[j]) for j in range(n)})
+    var_delta_symft = float(r.lhs[0].subs(sub))
+    var_y_symft = float(r.rhs[0].subs(sub)) / q
+    assert delta.var() == pytest.approx(var_delta_symft, rel=0.02)
+    assert y.var() == pytest.approx(var_y_symft, rel=0.02)
+    assert delta.var() / y.var() == pytest.approx(float(dict(r.details)["Var Δ / Var y"].subs(p, q)), rel=0.02)
 
 
 @pytest.mark.parametrize("n0", [1, 3, 6])
