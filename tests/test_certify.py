@@ -26,7 +26,7 @@ from symft.errors import InvalidArgument
 from symft.faults import CrashPattern, NeuronCrash
 from symft.forward import forward
 from symft.netfile import dumps_network, load_network
-from symft.network import mean_network, random_network
+from symft.network import Network, layer_norms, mean_network, random_network
 
 from .test_sampling import DATA, brute_moments
 
@@ -140,6 +140,71 @@ def test_kl_chernoff_dominates_binomial_tail(n, p, alpha):
     assert float(exact) <= delta0_kl_chernoff(n, 1.0, alpha, p) * (1 + 1e-12)
 
 
+def _crashed_weight_tail(totals, p, alpha):
+    """P{Σ_i ξ_i W^i ≥ α Σ_i W^i}, ξ_i ~ Be(p) i.i.d., exactly (distribution of the crashed sum in Fractions)."""
+    dist = {Fraction(0): Fraction(1)}
+    for w in totals:
+        nxt = {}
+        for s, pr in dist.items():
+            nxt[s] = nxt.get(s, 0) + pr * (1 - p)
+            nxt[s + w] = nxt.get(s + w, 0) + pr * p
+        dist = nxt
+    return sum(pr for s, pr in dist.items() if s >= alpha * sum(totals))
+
+
+def _kl(a, b):
+    # d_KL(a ‖ b) of two Bernoulli laws, written here (not symft's kl_divergence)
+    return sum(u * math.log(u / v) for u, v in ((a, b), (1 - a, 1 - b)) if u > 0)
+
+
+# q-balanced two-level totals: k neurons at the maximum 1, the other n − k at the minimum q.
+# HEAVY: a few heavy neurons; there the exact tail is far above the q = 1 bound exp(−n d_KL(α ‖ p))
+# (e.g. n = 10, q = 1/10, p = 1/100, α = 1/2, k = 1: one crash of the heavy neuron suffices,
+# tail ≈ 0.01 against 1e-7), so a δ_0 that ignored q, or weakened its effect, fails.
+# TIGHT: balances near 1 where the bound is within a factor ≈ 2.3 of the exact tail.
+P3_HEAVY = [(10, "1/10", "1/100", "1/2", 1), (12, "1/10", "1/100", "1/3", 2), (16, "1/4", "1/100", "1/2", 2),
+            (16, "1/10", "1/100", "1/3", 1), (12, "1/10", "1/20", "1/2", 1), (10, "1/4", "1/100", "1/2", 2)]
+P3_TIGHT = [(4, "9/10", "1/3", "1/2", 2), (10, "9/10", "1/20", "1/10", 9), (4, "1/2", "1/5", "1/3", 2)]
+
+
+def _p3_case(n, q, p, a, k):
+    return n, Fraction(q), Fraction(p), Fraction(a), [Fraction(1)] * k + [Fraction(q)] * (n - k)
+
+
+@pytest.mark.parametrize("case", P3_HEAVY + P3_TIGHT)
+def test_p3_kl_chernoff_bound_at_balance_below_one(case):
+    # P3 for q < 1 (proof: with λ = t*/max W, each factor of the Chernoff bound is
+    # exp(g(λ W^i)) with g convex, g(0) = 0, g(t*) = −d_KL, and λ W^i ∈ [q t*, t*]: g ≤ −q d_KL)
+    n, q, p, alpha, totals = _p3_case(*case)
+    # the balance as symft reads it off a layer whose rows have these totals (signs mixed)
+    W = np.array([[float(t) / 2, -float(t) / 2] for t in totals])
+    net_q = layer_norms(Network.from_numpy([W, np.ones((1, n))], [np.zeros(n), np.zeros(1)],
+                                           ["tanh", "linear"]))[0]["q_balance"]
+    assert net_q == pytest.approx(float(q), rel=1e-15)
+    exact = _crashed_weight_tail(totals, p, alpha)
+    bound = delta0_kl_chernoff(n, net_q, float(alpha), float(p))
+    assert bound == pytest.approx(math.exp(-n * float(q) * _kl(float(alpha), float(p))), rel=1e-12)
+    assert float(exact) <= bound * (1 + 1e-12), (float(exact), bound)
+    if case in P3_HEAVY:  # the q = 1 bound would be wrong here: the test above depends on q
+        assert float(exact) > 100 * math.exp(-n * _kl(float(alpha), float(p)))
+    else:                 # and the bound is not loose by more than a small factor
+        assert float(exact) > bound / 2.5
+
+
+@settings(deadline=None, max_examples=30)
+@given(st.integers(1, 10), st.integers(1, 20), st.fractions(Fraction(1, 100), Fraction(1, 3), max_denominator=100),
+       st.fractions(Fraction(1, 50), Fraction(9, 10), max_denominator=50), st.data())
+def test_p3_random_balanced_layers(n, lo, p, alpha, data):
+    # integer totals in [lo, 20] with both extremes present: balance exactly lo / 20
+    if not alpha > p:
+        alpha = (p + 1) / 2
+    inner = data.draw(st.lists(st.integers(lo, 20), min_size=max(0, n - 2), max_size=max(0, n - 2)))
+    totals = [Fraction(v) for v in ([20, lo] + inner)[:n]] if n >= 2 else [Fraction(20)]
+    q = min(totals) / max(totals)
+    exact = _crashed_weight_tail(totals, p, alpha)
+    assert float(exact) <= delta0_kl_chernoff(n, float(q), float(alpha), float(p)) * (1 + 1e-12)
+
+
 def test_kl_divergence_hand():
     # d_KL(1/2 ‖ 1/3) = ½ log(3/2) + ½ log(3/4) = ½ log(9/8)
     assert kl_divergence(0.5, 1 / 3) == pytest.approx(0.5 * math.log(9 / 8), rel=1e-14)
@@ -191,6 +256,37 @@ def test_certify_t1_alone_is_approximate_and_with_remainder_rigorous():
     mean, var = brute_moments(net, x, NeuronCrash({1: 1e-3}))
     k, lo, hi, vh, _ = r.per_output[0]
     assert lo <= mean[0] <= hi and var[0] <= vh
+
+
+@pytest.mark.parametrize("layers, eps, alpha", [({1: 0.01}, 0.05, 0.4), ({0: 0.01, 1: 0.02}, 0.06, 0.4)])
+@pytest.mark.parametrize("inequality", ["chebyshev", "cantelli"])
+def test_p5_as_printed_value(layers, eps, alpha, inequality):
+    # P5 as printed (source "t1"): δ = δ_0 + tail(E Δ, Var Δ, ε) with T1's first-order moments and
+    # δ_0 = Σ_l exp(−n_l q_l d_KL(α ‖ p_l)) (P3; inputs count as q = 1).  Recomputed here from the
+    # weights: 3 → 5 (tanh) → 1 (linear), so with h = tanh(W1 x + b1)
+    #   ∂y/∂ξ_1^i = −W2_i h_i  (hidden crash),  ∂y/∂ξ_0^j = −x_j Σ_i W2_i (1 − h_i²) W1_ij  (input crash),
+    #   E Δ ≈ Σ p_l Σ g,  Var Δ ≈ Σ p_l (1 − p_l) Σ g²  (the exact first-order variance, E4),
+    #   Chebyshev Var / t², Cantelli Var / (Var + t²), t = ε − E Δ.
+    net = random_network([3, 5, 1], seed=0, activation="tanh")
+    x = np.array([0.1, 0.2, 0.3])
+    W1, b1, W2 = net.weights(1), net.bias(1), net.weights(2)[0]
+    h = np.tanh(W1 @ x + b1)
+    grads = {1: -W2 * h, 0: -x * ((W2 * (1 - h ** 2)) @ W1)}
+    mean = sum(q * grads[l].sum() for l, q in layers.items())
+    var = sum(q * (1 - q) * (grads[l] ** 2).sum() for l, q in layers.items())
+    totals = np.abs(W1).sum(axis=1)
+    balance = {0: 1.0, 1: totals.min() / totals.max()}
+    delta0 = sum(math.exp(-net.widths[l] * balance[l] * _kl(alpha, q)) for l, q in layers.items())
+    t = eps - mean
+    tail = var / t ** 2 if inequality == "chebyshev" else var / (var + t ** 2)
+    expected = delta0 + tail
+    assert 0.05 < delta0 < 0.9 and 0.02 < tail < 0.9 and expected < 1   # both terms matter here
+    c = certify(net, x, NeuronCrash(layers), eps, 0.3, source="t1", alpha=alpha, inequality=inequality)
+    assert not c.rigorous and c.method == f"p5-{inequality}+kl-chernoff(taylor)"
+    assert c.delta0 == pytest.approx(delta0, rel=1e-9)
+    assert c.delta_bound == pytest.approx(expected, rel=1e-9)
+    assert c.per_output[0][4] == pytest.approx(expected, rel=1e-9)
+    assert c.certified is bool(expected <= 0.3)
 
 
 def test_certify_auto_prefers_rigorous_sources():
