@@ -319,13 +319,13 @@ def _check_exact_labels(data, kind):
         assert ep.exact is True and [_frac(e) for e in ep.exprs] == mean
 
 
-@settings(deadline=None, max_examples=10, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(deadline=None, max_examples=8, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_exact_results_are_exact_rational_nets(data):
     _check_exact_labels(data, "rational")
 
 
-@settings(deadline=None, max_examples=10, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(deadline=None, max_examples=8, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_exact_results_are_exact_float_nets(data):
     # float weights, inputs and probabilities: exact means exact for the binary rationals they hold

@@ -225,7 +225,7 @@ def test_pb_sum_limit_holds_at_the_boundary():
     from pysat.pb import EncType, PBEnc
 
     rng = random.Random(7)
-    for trial in range(150):
+    for trial in range(60):
         M = rng.randint(2, 5)
         total = rng.randint(PB_SUM_LIMIT - 2 ** 40, PB_SUM_LIMIT)
         k = rng.randint(0, 2 ** 20) if rng.random() < 0.5 else 0
