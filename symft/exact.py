@@ -415,6 +415,9 @@ class ErrorPolynomial:
         if values is None:
             values = {}
         if not isinstance(values, Mapping):
+            if not self.symbols:
+                raise InvalidArgument("values: this polynomial has no symbols (its probabilities are numbers); "
+                                      "call it without arguments")
             if len(self.symbols) != 1:
                 raise InvalidArgument(f"values: expected a mapping {{symbol: value}} for {self.symbols}")
             values = {self.symbols[0]: values}
@@ -1324,6 +1327,8 @@ def _polynomial_layers(net, crash, p):
         for l in layers:
             if not isinstance(l, Integral) or not 0 <= l <= net.depth:
                 raise InvalidArgument(f"crash: layer {l!r} does not exist; the network has layers 0 … {net.depth}")
+    # the one float→rational rule: a float probability is the binary rational it holds
+    probs = [sp.Rational(q) if isinstance(q, float) else q for q in probs]
     syms = []
     for q in probs:
         if isinstance(q, sp.Basic):

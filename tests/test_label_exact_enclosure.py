@@ -377,15 +377,13 @@ def test_brute_force_reproduces_the_hand_example():
     assert law == {(0,): 1 - p, (Fraction(-3),): p}   # clean 5, crashed relu(2) = 2
 
 
-@pytest.mark.xfail(strict=True, reason="mean_polynomial with a float p labels a rounded sympy Float exact: "
-                                       "sp.sympify(0.1) is Float('0.1'), not the binary rational 0.1 holds "
-                                       "(symft/exact.py, mean_polynomial, the loop that builds exprs)")
 def test_mean_polynomial_float_probability_is_exact():
     # E Δ = −p for the mean of two inputs at x = (1, 1) (THEORY §4); p = 0.1 is the binary rational
     # 3602879701896397/36028797018963968, so the exact E Δ is its negative
     ep = mean_polynomial(mean_network(2), [1, 1], NeuronCrash({0: 0.1}))
     assert ep.exact is True
     assert _frac(ep.expr()) == -Fraction(0.1)
+    assert _frac(ep()[0]) == -Fraction(0.1)
 
 
 # ---------------------------------------------------------------------- (b) enclosures contain the truth
