@@ -873,7 +873,7 @@ class MonteCarloResult:
         Examples
         --------
         >>> from symft.network import mean_network
-        >>> r = monte_carlo(mean_network(2), [1.0, 1.0], NeuronCrash({0: 0.5}), 10, seed=0)
+        >>> r = monte_carlo(mean_network(2), [1.0, 1.0], NeuronCrash({0: 0.5}), 1000, seed=0)
         >>> sorted(r.as_dict())[:4]
         ['ci_high', 'ci_low', 'confidence', 'crashed_samples']
         """
