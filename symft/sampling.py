@@ -492,33 +492,34 @@ def _subsets(rng, k, n):
     sparse = (kk > 0) & (kk * kk <= 4 * n)
     rows = np.flatnonzero(sparse)
     if rows.size:
-        c = kk[rows]
-        w = int(c.max())
-        valid = np.arange(w)[None, :] < c[:, None]
-        idx = rng.integers(0, n, size=(rows.size, w))
-        if w <= 16:
-            for j in range(1, w):
-                todo = np.flatnonzero(valid[:, j])
+        rows = rows[np.argsort(kk[rows], kind="stable")]
+        ks = kk[rows]
+        bounds = np.flatnonzero(np.diff(ks)) + 1
+        for grp in np.split(rows, bounds):
+            w = int(kk[grp[0]])
+            idx = rng.integers(0, n, size=(grp.size, w))
+            if w <= 16:
+                for j in range(1, w):
+                    todo = np.arange(grp.size)
+                    while todo.size:
+                        rep = (idx[todo, :j] == idx[todo, j][:, None]).any(axis=1)
+                        todo = todo[rep]
+                        idx[todo, j] = rng.integers(0, n, size=todo.size)
+            else:
+                todo = np.arange(grp.size)
                 while todo.size:
-                    rep = (idx[todo, :j] == idx[todo, j][:, None]).any(axis=1)
-                    todo = todo[rep]
-                    idx[todo, j] = rng.integers(0, n, size=todo.size)
-        else:
-            idx[~valid] = np.broadcast_to(-1 - np.arange(w), idx.shape)[~valid]   # distinct sentinels
-            todo = np.arange(rows.size)
-            while todo.size:
-                sub = idx[todo]
-                order = np.argsort(sub, axis=1, kind="stable")
-                srt = np.take_along_axis(sub, order, axis=1)
-                rep = np.zeros(srt.shape, dtype=bool)
-                rep[:, 1:] = srt[:, 1:] == srt[:, :-1]
-                again = np.zeros_like(rep)
-                np.put_along_axis(again, order, rep, axis=1)
-                keep = again.any(axis=1)
-                todo, again = todo[keep], again[keep]
-                r_, c_ = np.nonzero(again)
-                idx[todo[r_], c_] = rng.integers(0, n, size=r_.size)
-        out[np.repeat(rows, w).reshape(rows.size, w)[valid], idx[valid]] = True
+                    sub = idx[todo]
+                    order = np.argsort(sub, axis=1, kind="stable")
+                    srt = np.take_along_axis(sub, order, axis=1)
+                    rep = np.zeros(srt.shape, dtype=bool)
+                    rep[:, 1:] = srt[:, 1:] == srt[:, :-1]
+                    again = np.zeros_like(rep)
+                    np.put_along_axis(again, order, rep, axis=1)
+                    keep = again.any(axis=1)
+                    todo, again = todo[keep], again[keep]
+                    r_, c_ = np.nonzero(again)
+                    idx[todo[r_], c_] = rng.integers(0, n, size=r_.size)
+            out[np.repeat(grp, w), idx.ravel()] = True
     dense = np.flatnonzero((kk > 0) & ~sparse)
     if dense.size:
         order = np.argsort(rng.random((dense.size, n)), axis=1)
@@ -531,14 +532,17 @@ def _subsets(rng, k, n):
 def _crashed_masks(net, groups, logq, m, rng):
     r"""``m`` independent failure configurations drawn from the law *given at least one failure*.
 
-    Exact, with a number of random draws proportional to the failures (not to
-    the units): the first group (in a fixed order) that holds a failure is
-    ``g`` with probability ``Π_{h<g} q_h (1 − q_g) / (1 − Π_h q_h)``
+    Exact.  The first group (in a fixed order) that holds a failure is ``g``
+    with probability ``Π_{h<g} q_h (1 − q_g) / (1 − Π_h q_h)``
     (``q_h = (1 − p_h)^{n_h}``); in it, the index ``i`` of the first failure
-    is a geometric variable truncated to ``0 … n_g − 1`` (inverse CDF) and the
-    count is ``1 + Bin(n_g − 1 − i, p_g)``; later groups get ``Bin(n_h, p_h)``
-    failures, earlier ones none; given the counts, the positions are uniform
-    (:func:`_subsets`).
+    is a geometric variable truncated to ``0 … n_g − 1`` (inverse CDF); the
+    units after it, and every unit of the later groups, fail independently
+    with their ``p``; earlier groups have none.  Where failures are rare
+    (``n p < 1`` in a group) the draws are proportional to the failures, not
+    to the units: the count is ``1 + Bin(n_g − 1 − i, p_g)`` (resp.
+    ``Bin(n_h, p_h)``) and, given the count, the positions are uniform
+    (:func:`_subsets`); where they are frequent, one uniform per unit is as
+    cheap and is used.
     """
     G = len(groups)
     before = np.concatenate(([0.0], np.cumsum(logq)[:-1]))
@@ -547,20 +551,30 @@ def _crashed_masks(net, groups, logq, m, rng):
     first = np.minimum(np.searchsorted(cw / cw[-1], rng.random(m), side="right"), G - 1)
     nm, sm = {}, {}
     for g, (kind, l, n, p) in enumerate(groups):
-        k = np.zeros(m, dtype=np.int64)
         later = np.flatnonzero(first < g)
-        if later.size:
-            k[later] = rng.binomial(n, p, size=later.size)
         here = np.flatnonzero(first == g)
-        if here.size:
-            if p >= 1:
-                k[here] = n
-            else:
-                u = rng.random(here.size)
-                i = np.floor(np.log1p(u * np.expm1(logq[g])) / math.log1p(-p))
-                i = np.clip(np.nan_to_num(i, nan=0.0), 0, n - 1).astype(np.int64)
-                k[here] = 1 + rng.binomial(n - 1 - i, p)
-        mask = _subsets(rng, k, n)
+        i = None
+        if here.size and p < 1:
+            u = rng.random(here.size)
+            i = np.floor(np.log1p(u * np.expm1(logq[g])) / math.log1p(-p))
+            i = np.clip(np.nan_to_num(i, nan=0.0), 0, n - 1).astype(np.int64)
+        if n * p >= 1:
+            mask = np.zeros((m, n), dtype=bool)
+            if later.size:
+                mask[later] = rng.random((later.size, n)) < p
+            if here.size:
+                if i is None:
+                    mask[here] = True
+                else:
+                    cols = np.arange(n)[None, :]
+                    mask[here] = ((cols > i[:, None]) & (rng.random((here.size, n)) < p)) | (cols == i[:, None])
+        else:
+            k = np.zeros(m, dtype=np.int64)
+            if later.size:
+                k[later] = rng.binomial(n, p, size=later.size)
+            if here.size:
+                k[here] = n if i is None else 1 + rng.binomial(n - 1 - i, p)
+            mask = _subsets(rng, k, n)
         if kind == "neuron":
             nm[l] = mask
         else:

@@ -56,7 +56,10 @@ def chi2(observed, expected):
     NeuronCrash({1: 0.002, 2: 0.4}),
     (NeuronCrash({1: 0.01}), SynapseCrash({2: 0.02})),
     NeuronCrash({0: 1.0, 2: 0.1}),
-], ids=["two-layers", "rare-and-frequent", "neurons-and-synapses", "certain-failure"])
+    NeuronCrash({0: 0.6, 1: 0.4}),
+    NeuronCrash({0: 0.05, 1: 0.5}),
+], ids=["two-layers", "rare-and-frequent", "neurons-and-synapses", "certain-failure", "frequent-per-unit",
+        "rare-then-frequent"])
 def test_draws_follow_the_conditional_law(model):
     from symft.sampling import _crashed_masks, _groups, _log_none, _models
     net = random_network([2, 3, 2], seed=0)
