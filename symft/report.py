@@ -51,8 +51,8 @@ import sympy as sp
 
 from .errors import InvalidArgument, SymftError, TooLargeError
 from .faults import NeuronCrash
-from .sampling import (SamplingWarning, _warnings, crash_probability, crashed_errors, crashed_sample_size,
-                       monte_carlo, normal_quantile)
+from .sampling import (SamplingWarning, _range_bound, _warnings, crash_probability, crashed_errors,
+                       crashed_sample_size, monte_carlo, normal_quantile)
 
 __all__ = ["ComparisonReport", "compare", "rank_loss", "CheckResult", "check", "NORM_FUNCTIONS"]
 
@@ -572,7 +572,11 @@ class CheckResult:
         Each: ``output``, ``quantity``, ``a``/``b`` (the two methods; the
         reference is named by its kind), ``value_a``, ``value_b`` (or
         intervals), ``z`` (when statistical), ``status`` (``"agree"``,
-        ``"disagree"``, ``"approximation error"``).
+        ``"disagree"``, ``"approximation error"``, or ``"untested"`` when
+        every Monte Carlo draw gave the same error and no bound on ``|Δ|``
+        is available to test with; with a proved bound, such a comparison
+        uses the distribution-free interval of
+        :class:`~symft.sampling.MonteCarloResult` instead of a z-score).
     exact_source : str
         The reference that ran (a kind of :data:`REFERENCE_KINDS`):
         ``"rational enumeration"`` (exact), ``"enclosure"`` (rigorous
@@ -744,7 +748,8 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
     statistical comparisons made.  Verdict: ``"disagree"`` if any comparison
     disagrees; ``"agree"`` if all agree and Monte Carlo was compared with
     an exact value or a rigorous enclosure (an independent method);
-    ``"inconclusive"`` otherwise.
+    ``"inconclusive"`` otherwise — also when a comparison is untested
+    because every draw gave the same error.
 
     Examples
     --------
@@ -793,31 +798,36 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
         mc_var = pc * s2 * (1 - (1 - pc) / n) + pc * (1 - pc) * mean_c ** 2
         g = pc * d * d - 2 * pc * pc * mean_c * d         # the linearised variance estimate, per draw
         se_var = g.std(axis=0, ddof=1) / math.sqrt(n)
+        same = np.all(d == d[:1], axis=0)                 # no variation at all: no standard error
+        se_mean, se_var = np.where(same, 0.0, se_mean), np.where(same, 0.0, se_var)
+        D = _range_bound(net, xf[None, :], model)[0] if np.any(same) else np.full(K, np.inf)
         c3 = d - mean_c
         notes += [f"Monte Carlo: {w}" for w in _warnings(n, model.n_neurons(net), (c3 ** 2).sum(axis=0),
-                                                         (c3 ** 3).sum(axis=0), confidence)]
+                                                         (c3 ** 3).sum(axis=0), confidence, same,
+                                                         bool(np.all(np.isfinite(D[same]))))]
     else:   # nothing can fail: Δ = 0 exactly
-        mc_mean = mc_var = se_mean = se_var = np.zeros(K)
+        mc_mean = mc_var = se_mean = se_var = mean_c = np.zeros(K)
+        same, D = np.zeros(K, dtype=bool), np.zeros(K)
 
     stat = []   # (comparison dict) to be judged with z
     comps = []
     for k in range(K):
         if kind in ("rational enumeration", "float enumeration"):
             for q, mcv, se, ev in (("mean", mc_mean[k], se_mean[k], r_m[k]), ("var", mc_var[k], se_var[k], r_v[k])):
-                z = 0.0 if se == 0 and mcv == ev else ((mcv - ev) / se if se > 0 else math.inf)
+                z = 0.0 if mcv == ev else ((mcv - ev) / se if se > 0 else None)
                 c = {"output": k, "quantity": q, "a": "monte-carlo", "b": kind, "value_a": float(mcv),
-                     "value_b": float(ev), "z": float(z), "detail": f"{mcv:.6g} vs {ev:.6g}"}
-                if se == 0 and mcv != ev:
-                    c["detail"] += " (no sample variation)"
+                     "value_b": float(ev), "z": z if z is None else float(z), "detail": f"{mcv:.6g} vs {ev:.6g}",
+                     "_ref": (ev, ev)}
                 stat.append(c)
         elif kind == "enclosure":
             for q, mcv, se, lo, hi in (("mean", mc_mean[k], se_mean[k], r_mlo[k], r_mhi[k]),
                                        ("var", mc_var[k], se_var[k], r_vlo[k], r_vhi[k])):
                 dist = _dist_to_interval(mcv, lo, hi)
-                z = 0.0 if dist == 0 else (dist / se if se > 0 else math.inf)
+                z = 0.0 if dist == 0 else (dist / se if se > 0 else None)
                 stat.append({"output": k, "quantity": q, "a": "monte-carlo", "b": "enclosure",
-                             "value_a": float(mcv), "value_b": [float(lo), float(hi)], "z": float(z),
-                             "detail": f"{mcv:.6g} vs [{lo:.6g}, {hi:.6g}]"})
+                             "value_a": float(mcv), "value_b": [float(lo), float(hi)],
+                             "z": z if z is None else float(z),
+                             "detail": f"{mcv:.6g} vs [{lo:.6g}, {hi:.6g}]", "_ref": (lo, hi)})
         if t1m is not None:
             for q, tv, tr, in (("mean", t1m[k], None if t1rm is None else t1rm[k]),
                                ("var", t1v[k], None if t1rv is None else t1rv[k])):
@@ -845,10 +855,11 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
                     mcv, se = (mc_mean[k], se_mean[k]) if q == "mean" else (mc_var[k], se_var[k])
                     if tr is not None:
                         dist = _dist_to_interval(mcv, tv - tr, tv + tr)
-                        z = 0.0 if dist == 0 else (dist / se if se > 0 else math.inf)
+                        z = 0.0 if dist == 0 else (dist / se if se > 0 else None)
                         stat.append({"output": k, "quantity": q, "a": "monte-carlo", "b": "T1 ± remainder",
                                      "value_a": float(mcv), "value_b": [float(tv - tr), float(tv + tr)],
-                                     "z": float(z), "detail": f"{mcv:.6g} vs {tv:.6g} ± {tr:.3g}"})
+                                     "z": z if z is None else float(z),
+                                     "detail": f"{mcv:.6g} vs {tv:.6g} ± {tr:.3g}", "_ref": (tv - tr, tv + tr)})
                     else:
                         comps.append({"output": k, "quantity": q, "a": "T1 (first order)", "b": "monte-carlo",
                                       "value_a": float(tv), "value_b": float(mcv), "z": float((mcv - tv) / se)
@@ -858,12 +869,41 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
     alpha = 1 - confidence
     thr = normal_quantile(1 - alpha / (2 * m))
     for c in stat:
-        c["status"] = "agree" if abs(c["z"]) <= thr else "disagree"
+        ref_lo, ref_hi = c.pop("_ref")
+        if c["z"] is not None:
+            c["status"] = "agree" if abs(c["z"]) <= thr else "disagree"
+            continue
+        # Every draw gave the same error v: no standard error, and the draws may have missed rare
+        # configurations with another error (a z of ±inf would be a false disagreement).  With a proved
+        # bound |Δ| ≤ D, the distribution-free interval of the rule of three at the same level decides.
+        k = c["output"]
+        v, Dk = float(mean_c[k]), float(D[k])
+        if not math.isfinite(Dk):
+            c["status"] = "untested"
+            c["detail"] += " (every draw gave the same error; no bound on |Δ| to test with)"
+            continue
+        u = -math.expm1(math.log(alpha / m) / n)
+        a = u * (Dk + abs(v))                                # |E[Δ | failure] − v| ≤ a
+        if c["quantity"] == "mean":
+            lo, hi = pc * (v - a), pc * (v + a)
+        else:
+            b = u * (Dk * Dk + v * v)                        # |E[Δ² | failure] − v²| ≤ b
+            mu_max = max(abs(v - a), abs(v + a))
+            mu_min = 0.0 if v - a <= 0 <= v + a else min(abs(v - a), abs(v + a))
+            lo = pc * max(0.0, v * v - b) - (pc * mu_max) ** 2
+            hi = pc * (v * v + b) - (pc * mu_min) ** 2
+        lo, hi = lo - 1e-12 * abs(lo), hi + 1e-12 * abs(hi)
+        c["status"] = "agree" if lo <= ref_hi and ref_lo <= hi else "disagree"
+        c["detail"] += f" (every draw the same: distribution-free interval [{lo:.6g}, {hi:.6g}])"
     allc = tuple(stat + comps)
     statuses = [c["status"] for c in allc]
     independent = any(c["a"] == "monte-carlo" and c["b"] in RIGOROUS_REFERENCES for c in stat)
     if "disagree" in statuses:
         verdict = "disagree"
+    elif "untested" in statuses:
+        verdict = "inconclusive"
+        notes.append("a Monte Carlo comparison could not be tested: every draw gave the same error and "
+                     "|Δ| has no proved bound")
     elif independent:
         verdict = "agree"
     else:

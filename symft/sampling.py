@@ -804,7 +804,14 @@ class MonteCarloResult:
     *among the draws with a failure*; :meth:`tail_interval` turns them into
     Clopper–Pearson intervals for the unconditional probabilities.
     ``warnings`` says when the interval may cover less than its level (few
-    draws, very skewed errors).
+    draws, very skewed errors).  When every draw gave the same error ``v``
+    (for an output), the spread of the draws says nothing about the
+    configurations not drawn: the interval is then ``p_crash · (v ± u (D + |v|))``
+    with ``u = 1 − (1 − confidence)^{1/crashed_samples}`` (rule of three: with
+    that confidence, errors other than ``v`` have probability at most ``u``
+    given a failure) and ``D`` a proved bound on ``|Δ|`` over all configurations
+    (:func:`symft.enclosure.per_neuron_bounds`; unbounded for synapse failures),
+    and ``standard_error`` is 0.
 
     Examples
     --------
@@ -921,24 +928,40 @@ def _describe(model):
     return tuple(out)
 
 
-def _warnings(n_c, n_units, M2, M3, confidence):
-    """Reasons why a t interval from ``n_c`` draws given a failure may cover less than ``confidence``."""
+def _warnings(n_c, n_units, M2, M3, confidence, same=None, bounded=True):
+    """Reasons why an interval from ``n_c`` draws given a failure may be unreliable, or how it was made."""
     out = []
     if 0 < n_c < FEW_CRASHED:
         out.append(f"only {n_c} draws with a failure: the {100 * confidence:g}% interval is unreliable "
                    f"below {FEW_CRASHED}; use more samples")
     if n_c >= 2:
+        varied = M2 > 0 if same is None else (M2 > 0) & ~same
         with np.errstate(divide="ignore", invalid="ignore"):
-            g1 = np.where(M2 > 0, np.sqrt(n_c) * M3 / np.where(M2 > 0, M2, 1.0) ** 1.5, 0.0)
+            g1 = np.where(varied, np.sqrt(n_c) * M3 / np.where(varied, M2, 1.0) ** 1.5, 0.0)
         need = 25 * float(np.max(g1 * g1)) if g1.size else 0.0
         if need > n_c:
             out.append(f"the errors given a failure are very skewed (skewness {float(np.max(np.abs(g1))):.3g}): "
                        f"a {100 * confidence:g}% interval needs about {math.ceil(need)} draws with a failure "
                        f"(Cochran's rule 25·skewness²), this run had {n_c}; it may cover less than its level")
-        if n_units > 1 and np.any(M2 == 0):
-            out.append(f"every one of the {n_c} draws with a failure gave the same error for some output: "
-                       "its interval has zero width and says nothing about failures not drawn")
+        if n_units > 1 and same is not None and np.any(same):
+            if bounded:
+                out.append(f"every one of the {n_c} draws with a failure gave the same error for some output: "
+                           "there the interval comes from a proved bound on |Δ| and the rule of three "
+                           "(distribution-free), not from the spread of the draws")
+            else:
+                out.append(f"every one of the {n_c} draws with a failure gave the same error for some output, "
+                           "and this failure model has no proved bound on |Δ|: there the interval is unbounded")
     return tuple(out)
+
+
+def _range_bound(net, X, model):
+    """A proved bound on ``|Δ|`` over every failure configuration, shape ``(B, n_L)`` (inf when unknown)."""
+    neuron, syn = _models(model)
+    if syn is not None and syn.layers:
+        return np.full((X.shape[0], net.n_outputs), np.inf)
+    from .enclosure import per_neuron_bounds
+
+    return np.array([per_neuron_bounds(net, X[b], neuron)[1] for b in range(X.shape[0])], dtype=float)
 
 
 def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float = 0.95,
@@ -1010,6 +1033,7 @@ def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float =
     _guard(net, groups, n_samples, n_c, X.shape[0], force, pc)
     shape = (X.shape[0], net.n_outputs)
     n_tot, mean, M2, M3 = 0, np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    dmin, dmax = np.full(shape, np.inf), np.full(shape, -np.inf)
     cu = np.zeros(shape, dtype=np.int64)
     ca = np.zeros(shape, dtype=np.int64)
     for delta in _draws(net, X, groups, semantics, n_c, seed, show_progress, "monte carlo"):
@@ -1029,6 +1053,7 @@ def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float =
             M2 = M2 + bM2 + d * d * (n_tot * m / tot)
             mean = mean + d * (m / tot)
         n_tot += m
+        dmin, dmax = np.minimum(dmin, delta.min(axis=0)), np.maximum(dmax, delta.max(axis=0))
         if eps is not None:
             cu += (delta >= eps).sum(axis=0)
             ca += (np.abs(delta) >= eps).sum(axis=0)
@@ -1043,7 +1068,20 @@ def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float =
         c = 0.0
     est = pc * mean
     h = c * se
-    notes = _warnings(n_tot, sum(n for _, _, n, _ in groups), M2, M3, confidence)
+    n_units = sum(n for _, _, n, _ in groups)
+    same = (dmin == dmax) & (n_tot > 0)
+    bounded = True
+    if n_units > 1 and np.any(same):
+        # Every draw gave the same error v: the spread says nothing about configurations not drawn.  With
+        # probability ≥ confidence, P(Δ ≠ v | failure) ≤ u = 1 − (1 − confidence)^(1/n) (no such draw in n),
+        # so |E[Δ | failure] − v| ≤ u (D + |v|) with D a proved bound on |Δ|.
+        D = _range_bound(net, X, model)
+        bounded = bool(np.all(np.isfinite(D[same])))
+        u = -math.expm1(math.log1p(-confidence) / n_tot)
+        with np.errstate(invalid="ignore", over="ignore"):
+            hd = pc * u * (D + np.abs(mean)) * (1 + 1e-12)
+        h = np.where(same, hd, h)
+    notes = _warnings(n_tot, n_units, M2, M3, confidence, same, bounded)
     for w in notes:
         _warn(w, SamplingWarning, stacklevel=2)
     return MonteCarloResult(

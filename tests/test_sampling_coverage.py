@@ -211,11 +211,12 @@ def test_few_draws_and_zero_variance_warn():
     with pytest.warns(UserWarning, match="only 20 draws"):
         r = monte_carlo(net, [1.0, -0.5, 2.0], NeuronCrash({1: 1e-4}), 20, seed=0)
     assert r.crashed_samples == 20 and any("only 20" in w for w in r.warnings)
-    # a net whose output ignores hidden neuron 2 unless ... : every draw the same error → zero width, warned
+    # at x = 0 an input failure changes nothing: every draw is Δ = 0, and the interval is the distribution-free
+    # one around 0 (the proved bound on |Δ| is the floating-point margin only)
     with pytest.warns(UserWarning, match="same error"):
         r = monte_carlo(random_network([2, 40, 1], seed=1, activation="relu"), [0.0, 0.0],
                         NeuronCrash({0: 1e-3}), 2000, seed=0)
-    assert r.ci_low == r.ci_high == (0.0,)
+    assert r.mean == (0.0,) and r.ci_low[0] <= 0.0 <= r.ci_high[0] and r.ci_high[0] < 1e-15
 
 
 def test_absurd_sample_counts_are_refused_up_front():
@@ -232,3 +233,27 @@ def test_absurd_sample_counts_are_refused_up_front():
     # nothing can fail: Δ = 0 exactly whatever the sample size, no work
     r = monte_carlo(net, [1.0, -0.5, 2.0], NeuronCrash({1: 0.0}), 10 ** 20, seed=0)
     assert r.mean == r.ci_low == r.ci_high == (0.0, 0.0) and r.crashed_samples == 0
+
+
+def test_draws_without_spread_get_a_distribution_free_interval():
+    # y = (x1 + x2 + x3 + x4)/4 at x = 1, input failures p = 1e-4: E Δ = −p exactly (−K/4, E K = 4p).
+    # Nearly every draw given a failure has one failure (Δ = −1/4): 1000 identical draws, so the t
+    # interval would be the single point −P(C)/4 = −9.9985e-5 and miss −1e-4 (the unseen multi-failure
+    # mass).  The interval comes instead from the proved bound |Δ| ≤ 1 and the rule of three.
+    from symft.network import mean_network
+    from symft.report import check
+    net, x = mean_network(4), [1, 1, 1, 1]
+    with pytest.warns(UserWarning, match="rule of three"):
+        r = monte_carlo(net, x, NeuronCrash({0: 1e-4}), 100000, seed=0)
+    assert r.crashed_samples == 1000
+    pc = 1 - (1 - 1e-4) ** 4
+    u = 1 - 0.05 ** (1 / 1000)
+    assert r.ci_low[0] <= -1e-4 <= r.ci_high[0]
+    assert r.ci_high[0] - r.ci_low[0] == pytest.approx(2 * pc * u * (1 + 0.25), rel=1e-6)
+    # check tests the same way (a z-score would be ±inf: a false disagreement)
+    c = check(net, x, NeuronCrash({0: 1e-4}), samples=100000, seed=0)
+    assert c.verdict == "agree" and all(k["status"] == "agree" for k in c.comparisons), c.text()
+    # synapse failures have no proved bound on |Δ| here: the interval is unbounded, and says so
+    with pytest.warns(UserWarning, match="unbounded"):
+        r = monte_carlo(net, x, SynapseCrash({1: 1e-4}), 100000, seed=0)
+    assert r.ci_low[0] == -math.inf and r.ci_high[0] == math.inf
