@@ -14,9 +14,11 @@ Design points:
   failure ``Δ = 0`` exactly, and that happens with the known probability
   ``Π_l (1 − p_l)^{n_l}``; so ``E Δ = P(at least one failure) · E[Δ | at least
   one failure]`` (:func:`crash_probability`), and the sampler draws directly
-  from the law given at least one failure: the failure counts first, then
-  their positions, with random draws proportional to the failures rather
-  than to the units (:func:`crashed_errors`).  The interval is the t interval
+  from the law given at least one failure (:func:`crashed_errors`): where
+  failures are rare, the failure counts first, then their positions, with
+  random draws proportional to the failures rather than to the units; where
+  the units are few and failures common, one uniform per unit, redrawing
+  the rows without a failure.  The interval is the t interval
   of those draws scaled by the exact probability.  When failures are rare the
   plain average of ``n`` configurations holds only a handful of non-zero
   terms (often none: a degenerate interval ``[0, 0]``) and its nominal 95%
@@ -91,6 +93,8 @@ __all__ = [
 BLOCK_BYTES = 32 * 2 ** 20
 #: Largest block of samples.
 MAX_BLOCK = 1 << 14
+#: Units per expected draw below which configurations are drawn one uniform per unit (see :func:`_crashed_masks`).
+PER_UNIT_LIMIT = 64
 #: Fewest draws with a failure :func:`monte_carlo` makes (when ``n_samples`` is at least this).
 MIN_CRASHED = 1000
 #: Below this many draws with a failure the result carries a warning.
@@ -532,18 +536,25 @@ def _subsets(rng, k, n):
 def _crashed_masks(net, groups, logq, m, rng):
     r"""``m`` independent failure configurations drawn from the law *given at least one failure*.
 
-    Exact.  The first group (in a fixed order) that holds a failure is ``g``
-    with probability ``Π_{h<g} q_h (1 − q_g) / (1 − Π_h q_h)``
-    (``q_h = (1 − p_h)^{n_h}``); in it, the index ``i`` of the first failure
-    is a geometric variable truncated to ``0 … n_g − 1`` (inverse CDF); the
-    units after it, and every unit of the later groups, fail independently
-    with their ``p``; earlier groups have none.  Where failures are rare
-    (``n p < 1`` in a group) the draws are proportional to the failures, not
-    to the units: the count is ``1 + Bin(n_g − 1 − i, p_g)`` (resp.
-    ``Bin(n_h, p_h)``) and, given the count, the positions are uniform
-    (:func:`_subsets`); where they are frequent, one uniform per unit is as
-    cheap and is used.
+    Exact, in one of two ways (the same law):
+
+    * **Failures rare** (``N / P(C) > PER_UNIT_LIMIT``, ``N`` units): random
+      draws proportional to the failures, not to the units.  The first group
+      (in a fixed order) that holds a failure is ``g`` with probability
+      ``Π_{h<g} q_h (1 − q_g) / (1 − Π_h q_h)`` (``q_h = (1 − p_h)^{n_h}``); in
+      it, the index ``i`` of the first failure is a geometric variable
+      truncated to ``0 … n_g − 1`` (inverse CDF) and the count is
+      ``1 + Bin(n_g − 1 − i, p_g)``; later groups get ``Bin(n_h, p_h)``
+      failures, earlier ones none; given the counts, the positions are
+      uniform (:func:`_subsets`).
+    * **Few units, failures common**: one uniform per unit, and the rows
+      without any failure are dropped and redrawn (rejection: at most
+      ``PER_UNIT_LIMIT`` uniforms per kept row).
     """
+    N = sum(n for _, _, n, _ in groups)
+    pc = -math.expm1(float(logq.sum()))
+    if N <= PER_UNIT_LIMIT * pc:
+        return _masks_by_rejection(net, groups, m, pc, rng)
     G = len(groups)
     before = np.concatenate(([0.0], np.cumsum(logq)[:-1]))
     w = np.exp(before) * -np.expm1(logq)
@@ -551,30 +562,43 @@ def _crashed_masks(net, groups, logq, m, rng):
     first = np.minimum(np.searchsorted(cw / cw[-1], rng.random(m), side="right"), G - 1)
     nm, sm = {}, {}
     for g, (kind, l, n, p) in enumerate(groups):
+        k = np.zeros(m, dtype=np.int64)
         later = np.flatnonzero(first < g)
+        if later.size:
+            k[later] = rng.binomial(n, p, size=later.size)
         here = np.flatnonzero(first == g)
-        i = None
-        if here.size and p < 1:
-            u = rng.random(here.size)
-            i = np.floor(np.log1p(u * np.expm1(logq[g])) / math.log1p(-p))
-            i = np.clip(np.nan_to_num(i, nan=0.0), 0, n - 1).astype(np.int64)
-        if n * p >= 1:
-            mask = np.zeros((m, n), dtype=bool)
-            if later.size:
-                mask[later] = rng.random((later.size, n)) < p
-            if here.size:
-                if i is None:
-                    mask[here] = True
-                else:
-                    cols = np.arange(n)[None, :]
-                    mask[here] = ((cols > i[:, None]) & (rng.random((here.size, n)) < p)) | (cols == i[:, None])
+        if here.size:
+            if p >= 1:
+                k[here] = n
+            else:
+                u = rng.random(here.size)
+                i = np.floor(np.log1p(u * np.expm1(logq[g])) / math.log1p(-p))
+                i = np.clip(np.nan_to_num(i, nan=0.0), 0, n - 1).astype(np.int64)
+                k[here] = 1 + rng.binomial(n - 1 - i, p)
+        mask = _subsets(rng, k, n)
+        if kind == "neuron":
+            nm[l] = mask
         else:
-            k = np.zeros(m, dtype=np.int64)
-            if later.size:
-                k[later] = rng.binomial(n, p, size=later.size)
-            if here.size:
-                k[here] = n if i is None else 1 + rng.binomial(n - 1 - i, p)
-            mask = _subsets(rng, k, n)
+            sm[l] = mask.reshape(m, net.widths[l], net.widths[l - 1])
+    return nm, sm
+
+
+def _masks_by_rejection(net, groups, m, pc, rng):
+    """Independent Bernoulli masks, keeping only the rows with at least one failure, until there are ``m``."""
+    parts = []
+    need = m
+    while need > 0:
+        draw = int(math.ceil(need / pc * 1.02)) + 8
+        masks = [rng.random((draw, n)) < p for _, _, n, p in groups]
+        some = np.zeros(draw, dtype=bool)
+        for mk in masks:
+            some |= mk.any(axis=1)
+        keep = np.flatnonzero(some)[:need]
+        parts.append([mk[keep] for mk in masks])
+        need -= keep.size
+    nm, sm = {}, {}
+    for g, (kind, l, n, p) in enumerate(groups):
+        mask = parts[0][g] if len(parts) == 1 else np.concatenate([pt[g] for pt in parts])
         if kind == "neuron":
             nm[l] = mask
         else:

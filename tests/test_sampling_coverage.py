@@ -51,6 +51,7 @@ def chi2(observed, expected):
 
 # ---------------------------------------------------------------------- the law of the draws
 
+@pytest.mark.parametrize("per_unit_limit", [0, 64], ids=["by-counts", "by-rejection"])
 @pytest.mark.parametrize("model", [
     NeuronCrash({0: 0.3, 1: 0.05}),
     NeuronCrash({1: 0.002, 2: 0.4}),
@@ -58,10 +59,13 @@ def chi2(observed, expected):
     NeuronCrash({0: 1.0, 2: 0.1}),
     NeuronCrash({0: 0.6, 1: 0.4}),
     NeuronCrash({0: 0.05, 1: 0.5}),
-], ids=["two-layers", "rare-and-frequent", "neurons-and-synapses", "certain-failure", "frequent-per-unit",
+], ids=["two-layers", "rare-and-frequent", "neurons-and-synapses", "certain-failure", "frequent",
         "rare-then-frequent"])
-def test_draws_follow_the_conditional_law(model):
+def test_draws_follow_the_conditional_law(model, per_unit_limit, monkeypatch):
+    # both ways of drawing (failure counts then positions; one uniform per unit with rejection)
+    import symft.sampling
     from symft.sampling import _crashed_masks, _groups, _log_none, _models
+    monkeypatch.setattr(symft.sampling, "PER_UNIT_LIMIT", per_unit_limit)
     net = random_network([2, 3, 2], seed=0)
     neuron, syn = _models(model)
     groups = _groups(net, neuron, syn)
