@@ -808,49 +808,88 @@ def _exact_model(model):
     return NeuronCrash(p, model.semantics)
 
 
-def exact_moments(net, x, model) -> Moments:
-    """Exact ``E Δ`` and ``Var Δ`` by enumeration (:func:`symft.exact.enumerate_crashes`).
+def exact_moments(net, x, model, *, rational_seconds: float = 1.0) -> Moments:
+    """``E Δ`` and ``Var Δ`` by enumeration (:func:`symft.exact.enumerate_crashes`), labelled by the arithmetic.
+
+    Rational arithmetic whenever it can run — activations piecewise linear
+    with rational pieces, numeric weights (a float is read as the binary
+    rational it holds), at most ``2^16`` configurations — and its estimated
+    time is at most ``rational_seconds`` (or :mod:`symft.exact` picks it by
+    itself, for an exact network): source ``"exact"``.  Otherwise float64
+    enumeration runs, and its result is labelled ``"estimate"`` with the
+    note ``"float enumeration …"``: its rounding errors are not bounded
+    (under cancellation they can change every digit), so it cannot back a
+    rigorous certificate — an enclosure should be used.
 
     Raises :class:`~symft.errors.TooLargeError` when enumeration would explode
     and ``NotImplementedError`` when :mod:`symft.exact` is not available.
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.network import mean_network, Network
     >>> from symft.faults import NeuronCrash
     >>> m = exact_moments(mean_network(2), [1, 1], NeuronCrash({0: 0.5}))
     >>> m.mean_hi, m.var_hi, m.source
     ((-1/2,), (1/8,), 'exact')
+    >>> # float weights that cancel: 1e16·x + x − 1e16·x = x (float64 evaluates 0); rational arithmetic is exact
+    >>> net = Network.from_numpy([[[1.0], [1.0], [1.0]], [[1e16, 1.0, -1e16]]], activations=["linear", "linear"])
+    >>> exact_moments(net, [1.0], NeuronCrash({1: 0.5})).mean_hi     # E Δ = −x/2
+    (-1/2,)
     """
     try:
         from . import exact as _exact
     except ImportError:  # pragma: no cover - depends on issue 3
         raise NotImplementedError("symft.exact is not available") from None
-    r = _exact.enumerate_crashes(net, x, _exact_model(model))
+    em = _exact_model(model)
+    em.check(net)
+    rational = None   # let symft.exact decide (rational for exact networks)
+    if (_exact._exact_capable(net) is None and em.n_neurons(net) <= 16
+            and _exact.estimate_seconds(net, em, exact=True) <= rational_seconds):
+        rational = True
+    r = _exact.enumerate_crashes(net, x, em, exact=rational)
     n = net.n_outputs
     mean, var = _outputs(r.mean, n), _outputs(r.var, n)
     exactish = bool(getattr(r, "exact", False)) and all(
         isinstance(v, (Integral, Fraction, sp.Rational)) for v in mean + var)
     if not exactish:
-        # float enumeration: not exact; an enclosure should be used for rigour
-        return Moments.point(mean, var, "estimate", "float enumeration (no outward rounding)")
+        return Moments.point(mean, var, "estimate",
+                             "float enumeration: float64 rounding errors not bounded (not exact, not rigorous)")
     return Moments.point(mean, var, "exact")
 
 
 def enclosure_moments(net, x, model, order: int = 2) -> Moments:
     """Rigorous intervals for ``E Δ`` and ``Var Δ`` (:func:`symft.exact.enclosure`).
 
+    The enclosure evaluates the float64 network at the float64 input, with
+    rigorous margins for the rounding of that evaluation.  It is rigorous for
+    the network as given when every weight, bias and input *is* a float64
+    value; otherwise (a weight ``1/10``, an input ``"1/3"``) it encloses the
+    moments of a slightly different network, and the result is labelled
+    ``"estimate"`` with a note saying which value was rounded.
+
     Examples
     --------
-    >>> enclosure_moments  # doctest: +ELLIPSIS
-    <function enclosure_moments at ...>
+    >>> from symft.network import mean_network, random_network
+    >>> from symft.faults import NeuronCrash
+    >>> m = enclosure_moments(random_network([2, 3, 1], seed=0), [0.5, -1.0], NeuronCrash({1: 0.1}), order=3)
+    >>> m.source, bool(m.mean_lo[0] <= m.mean_hi[0])
+    ('enclosure', True)
+    >>> m = enclosure_moments(mean_network(3), [1, 1, 1], NeuronCrash({0: 0.1}))
+    >>> m.source, m.note
+    ('estimate', 'enclosure of the float64 rounding of the network: weight 1/3 of layer 1 is not a float64 value')
     """
     try:
         from . import exact as _exact
     except ImportError:  # pragma: no cover - depends on issue 3
         raise NotImplementedError("symft.exact is not available") from None
+    from .report import _float_rounding
+
     r = _exact.enclosure(net, _float_view(x), _exact_model(model), order=order)
     n = net.n_outputs
+    rounding = _float_rounding(net, x)
+    if rounding is not None:
+        return Moments(_outputs(r.mean_lo, n), _outputs(r.mean_hi, n), _outputs(r.var_hi, n), "estimate",
+                       f"enclosure of the float64 rounding of the network: {rounding}")
     return Moments(_outputs(r.mean_lo, n), _outputs(r.mean_hi, n), _outputs(r.var_hi, n), "enclosure")
 
 

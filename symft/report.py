@@ -1,22 +1,31 @@
-r"""Side-by-side comparison of every bound with the exact value and Monte Carlo, and the three-way check.
+r"""Side-by-side comparison of every bound with a reference value and Monte Carlo, and the three-way check.
+
+Every reference value is labelled by what produced it (:data:`REFERENCE_KINDS`):
+**rational enumeration** (exact), **enclosure** (rigorous: an interval that
+contains the value, floating-point error included), **float enumeration**
+(approximate: float64 rounding is not bounded, and under cancellation it can
+be wrong in every digit) or **monte-carlo** (statistical).  Only the first two
+can confirm an agreement.
 
 * :func:`compare` — for one network and a set of inputs, or a set of
-  networks and one input: every bound of :mod:`symft.bounds`, the exact value
-  of the quantity it bounds or estimates (enumeration; the enclosure's
-  midpoint, or Monte Carlo, when the network is too wide — the source is
-  recorded), Monte Carlo with an interval, the relative errors, and the
-  **rank loss** of each bound: the fraction of pairs of cases that the bound
-  orders differently from the exact values (as in [PFT] Figures 5–6 and
-  Table 2b).  The result :class:`ComparisonReport` renders as text, JSON
+  networks and one input: every bound of :mod:`symft.bounds`, the reference
+  value of the quantity it bounds or estimates (rational enumeration when
+  it can run; else the enclosure's midpoint for the moments and a float
+  enumeration, or Monte Carlo when the network is too wide, for the other
+  functionals — the kind is recorded per quantity and case), Monte Carlo
+  with an interval, the relative errors, and the **rank loss** of each
+  bound: the fraction of pairs of cases that the bound orders differently
+  from the reference values (as in [PFT] Figures 5–6 and Table 2b).  The
+  result :class:`ComparisonReport` renders as text, JSON
   (:meth:`ComparisonReport.as_dict`) and a matplotlib figure
   (:meth:`ComparisonReport.figure`, needs the ``plot`` extra).
-* :func:`check` — runs T1 (:mod:`symft.taylor`), the exact moments or a
-  rigorous enclosure (:mod:`symft.exact`) and Monte Carlo, and says with
-  z-scores whether they agree: ``"agree"``, ``"disagree"`` or
-  ``"inconclusive"`` (:class:`CheckResult`).  T1 is only first order: it is
-  compared within its rigorous remainder bound when one is available;
-  otherwise its gap to the exact value is reported as approximation error,
-  not as disagreement.
+* :func:`check` — runs T1 (:mod:`symft.taylor`), the best reference for the
+  moments (rational enumeration, else a rigorous enclosure, else a float
+  enumeration — :mod:`symft.exact`) and Monte Carlo, and says with z-scores
+  whether they agree: ``"agree"``, ``"disagree"`` or ``"inconclusive"``
+  (:class:`CheckResult`).  T1 is only first order: it is compared within
+  its rigorous remainder bound when one is available; otherwise its gap to
+  the reference is reported as approximation error, not as disagreement.
 
 Examples
 --------
@@ -33,13 +42,17 @@ True
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
+import sympy as sp
 
 from .errors import InvalidArgument, SymftError, TooLargeError
 from .faults import NeuronCrash
-from .sampling import monte_carlo, normal_quantile, sample_errors
+from .sampling import (SamplingWarning, _range_bound, _warnings, crash_probability, crashed_errors,
+                       crashed_sample_size, monte_carlo, normal_quantile)
 
 __all__ = ["ComparisonReport", "compare", "rank_loss", "CheckResult", "check", "NORM_FUNCTIONS"]
 
@@ -84,57 +97,205 @@ def rank_loss(values, reference) -> float | None:
 
 # ---------------------------------------------------------------------- reference values
 
-def _reference(net, x, model, quantities, output, samples, seed):
-    """Exact (enumeration) values of the quantities, else Monte Carlo estimates; plus the source."""
+#: What each kind of reference value is (the label every comparison carries).
+REFERENCE_KINDS = {
+    "rational enumeration": "exact: every crash configuration evaluated in rational arithmetic",
+    "enclosure": "rigorous: an interval proved to contain the value, floating-point error included",
+    "float enumeration": "approximate: every crash configuration evaluated in float64, rounding errors not bounded",
+    "monte-carlo": "statistical: a Monte Carlo estimate",
+}
+#: The references a verdict of agreement can rest on.
+RIGOROUS_REFERENCES = ("rational enumeration", "enclosure")
+#: The rational engine gives the reference when its estimated time is at most this many seconds.
+RATIONAL_SECONDS = 1.0
+#: The enclosure used as a reference evaluates at most this many configurations (all of them — the full
+#: order, where the only width left is the floating-point margin — when they fit).
+ENCLOSURE_CONFIGURATIONS = 2 ** 18
+
+
+def _rational_ok(net, model) -> bool:
+    """Whether the rational engine can and should run (:func:`_rational_obstacle` is None)."""
+    return _rational_obstacle(net, model) is None
+
+
+def _rational_obstacle(net, model):
+    """Why the rational engine does not give the reference here, or None: it needs activations piecewise
+    linear with rational pieces, numeric weights and p, at most 2^16 configurations, and an estimated time
+    of at most :data:`RATIONAL_SECONDS`."""
     from . import exact
 
-    vals = {}
-    try:
-        dist = exact.error_distribution(net, x, model, exact=False)
-        atoms = np.array(dist.atoms, dtype=float)
-        probs = np.array([float(q) for q in dist.probabilities])
-        for q in quantities:
-            if q == "Var Δ_k":
-                m = float((probs * atoms[:, output]).sum())
-                vals[q] = float((probs * (atoms[:, output] - m) ** 2).sum())
-            else:
-                vals[q] = float((probs * NORM_FUNCTIONS[q](atoms, output)).sum())
-        return vals, "exact"
-    except TooLargeError:
-        pass
-    # moments: midpoint of the rigorous enclosure (its width is reported as a note);
-    # other functionals: Monte Carlo with an independent seed (seed + 1).
-    src = "monte-carlo"
-    enc = None
-    moment_q = {"E Δ_k", "Var Δ_k", "E Δ_k²"} & set(quantities)
-    if moment_q:
-        try:
-            from .certify import _exact_model
+    reason = exact._exact_capable(net)
+    if reason is not None:
+        return reason
+    if any(isinstance(q, sp.Basic) and q.free_symbols for _, q in model.p):
+        return "p is symbolic"
+    N = model.n_neurons(net)
+    if N > 16:
+        return f"2^{N} configurations exceed its limit of 2^16"
+    t = exact.estimate_seconds(net, model, exact=True)
+    if t > RATIONAL_SECONDS:
+        return f"estimated {t:.2g} s, above {RATIONAL_SECONDS:g} s"
+    return None
 
-            e = exact.enclosure(net, x, _exact_model(model), order=2)
+
+def _float_rounding(net, x):
+    """Why the float64 network differs from the network as given (a weight or input that is not a float), or None.
+
+    Every float engine (enclosure, float enumeration, T1, Monte Carlo) evaluates
+    the float64 rounding of the weights and of ``x``; an enclosure is rigorous
+    for the network as given only when that rounding changes nothing.
+
+    Examples
+    --------
+    >>> from symft.network import mean_network
+    >>> _float_rounding(mean_network(2), [1, 1]) is None, _float_rounding(mean_network(3), [1, 1, 1])
+    (True, 'weight 1/3 of layer 1 is not a float64 value')
+    """
+    if net.free_symbols:
+        return "the network has symbolic weights"
+    for l in range(1, net.depth + 1):
+        if net.layers[l - 1].is_float:
+            continue
+        for name, M in (("weight", net.weights_exact(l)), ("bias", net.bias_exact(l))):
+            for v in M:
+                q = _frac(v)
+                if Fraction(float(q)) != q:
+                    return f"{name} {v} of layer {l} is not a float64 value"
+    from .certify import to_fraction
+
+    for i, v in enumerate(np.asarray(x, dtype=object).ravel()):
+        if isinstance(v, (float, np.floating)):
+            continue
+        q = to_fraction(v, "x")
+        if Fraction(float(q)) != q:
+            return f"input {i} = {v} is not a float64 value"
+    return None
+
+
+def _frac(v) -> Fraction:
+    if isinstance(v, Fraction):
+        return v
+    if isinstance(v, sp.Rational):
+        return Fraction(int(v.p), int(v.q))
+    if isinstance(v, (int, np.integer)):
+        return Fraction(int(v))
+    return Fraction(float(v))
+
+
+def _enclosure_order(net, model, order):
+    from .enclosure import choose_order
+
+    return max(int(order), choose_order(net, model, max_configurations=ENCLOSURE_CONFIGURATIONS))
+
+
+def _reference(net, x, model, quantities, output, samples, seed):
+    r"""Reference values of the quantities, and what each one is (a kind of :data:`REFERENCE_KINDS`).
+
+    Rational enumeration of the error distribution when it can run (every
+    functional exact; ``E‖Δ‖_2`` to 30 digits); otherwise the moments from an
+    enclosure (its midpoint; rigorous interval) and the other functionals from
+    a float enumeration, or from Monte Carlo (draws given a failure, seed
+    ``seed + 1``) when the network is too wide to enumerate.
+    """
+    from . import exact
+    from .certify import _exact_model
+
+    em = _exact_model(model)
+    vals, kinds = {}, {}
+    if _rational_ok(net, em):
+        try:
+            dist = exact.error_distribution(net, x, em, exact=True)
+        except (TooLargeError, InvalidArgument):
+            dist = None
+        if dist is not None:
+            import mpmath
+
+            atoms = [[_frac(v) for v in a] for a in dist.atoms]
+            probs = [_frac(q) for q in dist.probabilities]
+            k = output
+            exact_f = {
+                "E‖Δ‖_1": lambda a: sum(abs(v) for v in a),
+                "E‖Δ‖_inf": lambda a: max(abs(v) for v in a),
+                "E|Δ_k|": lambda a: abs(a[k]),
+                "E Δ_k": lambda a: a[k],
+                "E Δ_k²": lambda a: a[k] * a[k],
+            }
+            mean_k = sum((p * a[k] for p, a in zip(probs, atoms)), Fraction(0))
+            for q in quantities:
+                if q == "Var Δ_k":
+                    v = sum((p * (a[k] - mean_k) ** 2 for p, a in zip(probs, atoms)), Fraction(0))
+                elif q == "E‖Δ‖_2":
+                    with mpmath.workdps(30):
+                        v = sum(mpmath.mpf(p.numerator) / p.denominator
+                                * mpmath.sqrt(mpmath.mpf(sum(t * t for t in a).numerator) / sum(t * t for t in a).denominator)
+                                for p, a in zip(probs, atoms))
+                else:
+                    v = sum((p * exact_f[q](a) for p, a in zip(probs, atoms)), Fraction(0))
+                vals[q] = float(v)
+                kinds[q] = "rational enumeration"
+            return vals, kinds
+    moment_q = [q for q in quantities if q in ("E Δ_k", "Var Δ_k", "E Δ_k²")]
+    if moment_q and _float_rounding(net, x) is None:
+        try:
+            e = exact.enclosure(net, _float_view_x(x), em, order=_enclosure_order(net, em, 2))
             enc = {"E Δ_k": (e.mean_lo, e.mean_hi), "Var Δ_k": (e.var_lo, e.var_hi),
                    "E Δ_k²": (e.second_lo, e.second_hi)}
-            src = "enclosure+monte-carlo" if set(quantities) - moment_q else "enclosure"
-        except (TooLargeError, NotImplementedError, AttributeError):
-            enc = None
-    d = None
-    for q in quantities:
-        if enc is not None and q in enc:
-            lo, hi = (float(np.ravel(a)[output]) for a in enc[q])
-            vals[q] = 0.5 * (lo + hi)
-            continue
-        if d is None:
-            d = sample_errors(net, x, model, samples, seed + 1, show_progress=False)
-        if q == "Var Δ_k":
-            vals[q] = float(d[:, output].var(ddof=1))
-        else:
-            vals[q] = float(NORM_FUNCTIONS[q](d, output).mean())
-    return vals, src
+            for q in moment_q:
+                lo, hi = (float(np.ravel(a)[output]) for a in enc[q])
+                vals[q] = 0.5 * (lo + hi)
+                kinds[q] = "enclosure"
+        except (TooLargeError, NotImplementedError, InvalidArgument):
+            pass
+    rest = [q for q in quantities if q not in vals]
+    if rest:
+        try:
+            dist = exact.error_distribution(net, _float_view_x(x), model, exact=False)
+            atoms = np.array(dist.atoms, dtype=float)
+            probs = np.array([float(q) for q in dist.probabilities])
+            for q in rest:
+                if q == "Var Δ_k":
+                    m = float((probs * atoms[:, output]).sum())
+                    vals[q] = float((probs * (atoms[:, output] - m) ** 2).sum())
+                else:
+                    vals[q] = float((probs * NORM_FUNCTIONS[q](atoms, output)).sum())
+                kinds[q] = "float enumeration"
+        except TooLargeError:
+            pass
+    rest = [q for q in quantities if q not in vals]
+    if rest:
+        # every functional here vanishes at Δ = 0: E f(Δ) = P(failure) · E[f(Δ) | failure]
+        pc = crash_probability(net, model)
+        d, pc = crashed_errors(net, _float_view_x(x), model, crashed_sample_size(samples, pc), seed + 1)
+        n = d.shape[0]
+        for q in rest:
+            if n == 0:
+                vals[q] = 0.0
+            elif q == "Var Δ_k":
+                m, s2 = d[:, output].mean(), d[:, output].var(ddof=1) if n > 1 else 0.0
+                vals[q] = float(pc * s2 * (1 - (1 - pc) / n) + pc * (1 - pc) * m * m)
+            else:
+                vals[q] = float(pc * NORM_FUNCTIONS[q](d, output).mean())
+            kinds[q] = "monte-carlo"
+    return vals, kinds
+
+
+def _float_view_x(x):
+    from .certify import _float_view
+
+    return np.asarray(_float_view(x), dtype=float)
+
+
+def _source_label(kinds: dict) -> str:
+    order = list(REFERENCE_KINDS)
+    return "+".join(sorted(set(kinds.values()), key=order.index)) or "none"
 
 
 @dataclass(frozen=True)
 class ComparisonReport:
-    r"""Bounds vs exact values vs Monte Carlo over a set of cases (inputs or networks).
+    r"""Bounds vs reference values vs Monte Carlo over a set of cases (inputs or networks).
+
+    Each reference value is labelled with what produced it (a kind of
+    :data:`REFERENCE_KINDS`): only ``"rational enumeration"`` is exact.
 
     Attributes
     ----------
@@ -146,15 +307,22 @@ class ComparisonReport:
     values : tuple of tuple
         ``values[j][c]``: bound ``j`` at case ``c`` (NaN when it does not apply).
     reference : tuple of tuple
-        ``reference[j][c]``: the exact (or sampled) value of bound ``j``'s quantity.
+        ``reference[j][c]``: the reference value of bound ``j``'s quantity at case ``c``.
     reference_source : tuple of str
-        Per case: ``"exact"`` (enumeration), or ``"enclosure+monte-carlo"``
-        (midpoint of the rigorous enclosure for moments, Monte Carlo with seed
-        ``seed + 1`` for the other functionals), or ``"monte-carlo"``.
+        Per case, the kinds of reference used, joined by ``+``:
+        ``"rational enumeration"`` (every quantity exact), or
+        ``"enclosure+float enumeration"`` (the moments: midpoint of a rigorous
+        enclosure; the norms: float64 enumeration), ``"float enumeration"``,
+        ``"…+monte-carlo"`` (Monte Carlo with seed ``seed + 1`` for what
+        cannot be enumerated).
     mc_mean, mc_low, mc_high : tuple of float
         Monte Carlo ``E Δ_output`` and its interval, per case.
     rank_loss : dict {bound name: float or None}
     samples, seed : int
+    quantity_sources : tuple of dict
+        Per case, ``{quantity: kind of its reference}``.
+    notes : tuple of str
+        Warnings of the Monte Carlo runs (few draws with a failure, skewed errors).
 
     Examples
     --------
@@ -176,6 +344,13 @@ class ComparisonReport:
     rank_loss: dict = field(compare=False)
     samples: int = 0
     seed: int = 0
+    quantity_sources: tuple = field(default=(), compare=False)
+    notes: tuple = ()
+
+    def _kind(self, j, c):
+        if not self.quantity_sources:
+            return self.reference_source[c]
+        return self.quantity_sources[c].get(self.bounds[j][2], "none")
 
     def relative_errors(self) -> tuple:
         r"""``(value − reference) / |reference|`` per bound and case (NaN when the reference is 0).
@@ -207,15 +382,21 @@ class ComparisonReport:
             return None if v is None or not math.isfinite(v) else float(v)
 
         rel = self.relative_errors()
+        C = range(len(self.cases))
         return {
             "cases": list(self.cases), "output": self.output, "samples": self.samples, "seed": self.seed,
-            "reference_source": list(self.reference_source),
+            "reference_source": list(self.reference_source), "notes": list(self.notes),
             "monte_carlo": {"mean": [f(v) for v in self.mc_mean], "ci_low": [f(v) for v in self.mc_low],
                             "ci_high": [f(v) for v in self.mc_high]},
             "bounds": [{"name": n, "statement": s, "quantity": q, "rigorous": r,
-                        "value": [f(v) for v in vals], "exact": [f(v) for v in refs],
+                        "value": [f(v) for v in vals], "reference": [f(v) for v in refs],
+                        "reference_source": [self._kind(j, c) for c in C],
+                        # the exact value only where the reference is exact
+                        "exact": [f(v) if self._kind(j, c) == "rational enumeration" else None
+                                  for c, v in zip(C, refs)],
                         "relative_error": [f(v) for v in re], "rank_loss": f(self.rank_loss.get(n))}
-                       for (n, s, q, r), vals, refs, re in zip(self.bounds, self.values, self.reference, rel)],
+                       for j, ((n, s, q, r), vals, refs, re) in enumerate(zip(self.bounds, self.values,
+                                                                              self.reference, rel))],
         }
 
     def text(self) -> str:
@@ -238,11 +419,17 @@ class ComparisonReport:
                              if math.isfinite(v) else f"{'—':>24}")
             lines.append(f"{n:<13} {s[:20]:<20} {q:<10} {'bound' if r else 'estimate':<9} "
                          f"{'—' if rl is None else f'{rl:.2f}':>9}  " + "  ".join(f"{c:>24}" for c in cells))
-        lines.append("cells: value / exact (relative error); exact from "
-                     + ", ".join(sorted(set(self.reference_source))))
+        lines.append("cells: value / reference (relative error); reference: "
+                     + "; ".join(f"{c}: {src}" for c, src in zip(self.cases, self.reference_source)))
+        kinds = {k for src in self.reference_source for k in src.split("+")}
+        for k in REFERENCE_KINDS:
+            if k in kinds:
+                lines.append(f"  {k} = {REFERENCE_KINDS[k]}")
         lines.append("Monte Carlo E Δ_%d: " % self.output + "; ".join(
             f"{c}: {m:.4g} [{lo:.4g}, {hi:.4g}]" for c, m, lo, hi in
             zip(self.cases, self.mc_mean, self.mc_low, self.mc_high)))
+        for n in self.notes:
+            lines.append(f"note: {n}")
         return "\n".join(lines)
 
     def figure(self, path=None):
@@ -275,7 +462,7 @@ class ComparisonReport:
             ax1.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="y = x")
         ax1.set_xscale("log")
         ax1.set_yscale("log")
-        ax1.set_xlabel("exact value of the quantity")
+        ax1.set_xlabel("reference value of the quantity (" + ", ".join(sorted(set(self.reference_source))) + ")")
         ax1.set_ylabel("bound / estimate")
         ax1.legend(fontsize=7)
         names = [b[0] for b in self.bounds if self.rank_loss.get(b[0]) is not None]
@@ -304,6 +491,8 @@ def compare(net_or_nets, x, model, *, samples: int = 20000, seed: int = 0, outpu
         (A callable lets each network of a set get its own layers.)
     samples, seed : int
         Monte Carlo (also the fallback reference when enumeration is too large).
+        The Monte Carlo column draws only configurations with a failure and
+        scales by their exact probability (:func:`symft.sampling.monte_carlo`).
     output : int
         The output component for per-output quantities.
 
@@ -334,14 +523,14 @@ def compare(net_or_nets, x, model, *, samples: int = 20000, seed: int = 0, outpu
         raise InvalidArgument("x: expected at least one case")
     names, stmts = [], {}
     per_case = []
-    srcs, mcm, mcl, mch = [], [], [], []
+    srcs, qsrcs, mcm, mcl, mch, notes = [], [], [], [], [], []
     for label, net, xc in cases:
         m = model(net) if callable(model) and not isinstance(model, NeuronCrash) else model
         if not 0 <= output < net.n_outputs:
             raise InvalidArgument(f"output: expected 0 … {net.n_outputs - 1}, got {output}")
         bs = all_bounds(net, xc, m)
         quantities = sorted({b.quantity for b in bs})
-        ref, src = _reference(net, xc, m, quantities, output, samples, seed)
+        ref, kinds = _reference(net, xc, m, quantities, output, samples, seed)
         row = {}
         for b in bs:
             v = b.value[output] if b.per_output else b.value[0]
@@ -350,8 +539,12 @@ def compare(net_or_nets, x, model, *, samples: int = 20000, seed: int = 0, outpu
                 names.append(b.name)
                 stmts[b.name] = (b.name, b.statement, b.quantity, b.rigorous)
         per_case.append(row)
-        srcs.append(src)
-        mc = monte_carlo(net, xc, m, samples, seed, confidence=confidence, show_progress=False)
+        srcs.append(_source_label(kinds))
+        qsrcs.append(dict(kinds))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SamplingWarning)
+            mc = monte_carlo(net, xc, m, samples, seed, confidence=confidence, show_progress=False)
+        notes += [f"{label}: Monte Carlo: {w}" for w in mc.warnings]
         mcm.append(mc.mean[output])
         mcl.append(mc.ci_low[output])
         mch.append(mc.ci_high[output])
@@ -362,7 +555,8 @@ def compare(net_or_nets, x, model, *, samples: int = 20000, seed: int = 0, outpu
         ok = [(v, r) for v, r in zip(vals, refs) if math.isfinite(v) and math.isfinite(r)]
         rl[n] = rank_loss(*zip(*ok)) if len(ok) >= 2 else None
     return ComparisonReport(tuple(c[0] for c in cases), output, tuple(stmts[n] for n in names), values, reference,
-                            tuple(srcs), tuple(mcm), tuple(mcl), tuple(mch), rl, samples, seed)
+                            tuple(srcs), tuple(mcm), tuple(mcl), tuple(mch), rl, samples, seed,
+                            tuple(qsrcs), tuple(notes))
 
 
 # ---------------------------------------------------------------------- three-way check
@@ -375,24 +569,36 @@ class CheckResult:
     ----------
     verdict : {"agree", "disagree", "inconclusive"}
     comparisons : tuple of dict
-        Each: ``output``, ``quantity``, ``a``/``b`` (the two methods),
-        ``value_a``, ``value_b`` (or intervals), ``z`` (when statistical),
-        ``status`` (``"agree"``, ``"disagree"``, ``"approximation error"``).
+        Each: ``output``, ``quantity``, ``a``/``b`` (the two methods; the
+        reference is named by its kind), ``value_a``, ``value_b`` (or
+        intervals), ``z`` (when statistical), ``status`` (``"agree"``,
+        ``"disagree"``, ``"approximation error"``, or ``"untested"`` when
+        every Monte Carlo draw gave the same error and no bound on ``|Δ|``
+        is available to test with; with a proved bound, such a comparison
+        uses the distribution-free interval of
+        :class:`~symft.sampling.MonteCarloResult` instead of a z-score).
     exact_source : str
-        ``"exact"``, ``"enclosure"`` or ``"none"``.
+        The reference that ran (a kind of :data:`REFERENCE_KINDS`):
+        ``"rational enumeration"`` (exact), ``"enclosure"`` (rigorous
+        interval), ``"float enumeration"`` (approximate: it cannot confirm
+        agreement), or ``"none"``.
     t1_remainder : bool
         Whether T1 came with a rigorous remainder bound.
     threshold : float
         The ``|z|`` above which a statistical comparison disagrees.
     samples, seed : int
     notes : tuple of str
+    crashed_samples : int
+        Monte Carlo draws given at least one failure (see :func:`symft.sampling.monte_carlo`).
+    p_crash : float
+        The probability of at least one failure.
 
     Examples
     --------
     >>> from symft.network import mean_network
     >>> r = check(mean_network(4), [1, 1, 1, 1], NeuronCrash({0: 0.1}), samples=20000, seed=0)
     >>> r.verdict, r.exact_source
-    ('agree', 'exact')
+    ('agree', 'rational enumeration')
     """
 
     verdict: str
@@ -403,6 +609,20 @@ class CheckResult:
     samples: int
     seed: int
     notes: tuple = ()
+    crashed_samples: int = 0
+    p_crash: float = 1.0
+
+    @property
+    def reference_rigorous(self) -> bool:
+        """Whether the reference is exact or a rigorous enclosure (only then can the verdict be ``"agree"``).
+
+        Examples
+        --------
+        >>> from symft.network import mean_network
+        >>> check(mean_network(2), [1, 1], NeuronCrash({0: 0.1}), samples=1000, seed=0).reference_rigorous
+        True
+        """
+        return self.exact_source in RIGOROUS_REFERENCES
 
     def as_dict(self) -> dict:
         """JSON-ready dictionary.
@@ -413,8 +633,10 @@ class CheckResult:
         >>> check(mean_network(2), [1, 1], NeuronCrash({0: 0.1}), samples=1000, seed=0).as_dict()["verdict"]
         'agree'
         """
-        return {"verdict": self.verdict, "exact_source": self.exact_source, "t1_remainder": self.t1_remainder,
-                "threshold": self.threshold, "samples": self.samples, "seed": self.seed,
+        return {"verdict": self.verdict, "exact_source": self.exact_source,
+                "reference_rigorous": self.reference_rigorous, "t1_remainder": self.t1_remainder,
+                "threshold": self.threshold, "samples": self.samples, "crashed_samples": self.crashed_samples,
+                "p_crash": self.p_crash, "seed": self.seed,
                 "comparisons": [dict(c) for c in self.comparisons], "notes": list(self.notes)}
 
     def text(self) -> str:
@@ -429,12 +651,15 @@ class CheckResult:
         lines = []
         for c in self.comparisons:
             z = "" if c.get("z") is None else f"  z = {c['z']:+.2f}"
-            lines.append(f"output {c['output']}  {c['quantity']:<7} {c['a']:>18} vs {c['b']:<12} "
+            lines.append(f"output {c['output']}  {c['quantity']:<7} {c['a']:>18} vs {c['b']:<20} "
                          f"{c['detail']}{z}  → {c['status']}")
         for n in self.notes:
             lines.append(f"note: {n}")
-        lines.append(f"verdict: {self.verdict.upper()}  (exact source: {self.exact_source}; "
-                     f"|z| threshold {self.threshold:.2f}; {self.samples} samples, seed {self.seed})")
+        what = REFERENCE_KINDS.get(self.exact_source, "no reference value")
+        lines.append(f"reference: {self.exact_source} ({what})")
+        lines.append(f"verdict: {self.verdict.upper()}  (|z| threshold {self.threshold:.2f}; {self.samples} samples: "
+                     f"{self.crashed_samples} Monte Carlo draws given at least one failure, whose probability "
+                     f"{self.p_crash:.4g} is computed, not sampled; seed {self.seed})")
         return "\n".join(lines)
 
 
@@ -442,28 +667,89 @@ def _dist_to_interval(v, lo, hi):
     return 0.0 if lo <= v <= hi else (lo - v if v < lo else v - hi)
 
 
+def _moment_reference(net, x, xf, model, order, notes):
+    """The best reference for E Δ and Var Δ: ``(kind, mean_lo, mean_hi, var_lo, var_hi, mean, var)`` or None.
+
+    Rational enumeration (exact; the intervals are its values rounded outward
+    to floats), else an enclosure (rigorous, full order when the
+    configurations fit), else a float enumeration (approximate).
+    """
+    from . import exact
+    from .certify import _exact_model, float_down, float_up
+
+    em = _exact_model(model)
+    obstacle = _rational_obstacle(net, em)
+    if obstacle is None:
+        try:
+            r = exact.enumerate_crashes(net, list(np.asarray(x, dtype=object).ravel()), em, exact=True)
+            m = [_frac(v) for v in np.ravel(np.asarray(r.mean, dtype=object))]
+            v = [_frac(q) for q in np.ravel(np.asarray(r.var, dtype=object))]
+            fl = lambda f, a: np.array([f(q) for q in a])  # noqa: E731
+            return ("rational enumeration", fl(float_down, m), fl(float_up, m), fl(float_down, v), fl(float_up, v),
+                    fl(float, m), fl(float, v))
+        except (TooLargeError, InvalidArgument) as e:
+            notes.append(f"rational enumeration not used ({str(e).split(' (estimated')[0]})")
+    else:
+        notes.append(f"no rational enumeration: {obstacle}")
+    rounding = _float_rounding(net, x)
+    if rounding is not None:
+        notes.append(f"no enclosure: {rounding}, and the enclosure is computed for the float64 network")
+    else:
+        try:
+            k = _enclosure_order(net, em, order)
+            e2 = exact.enclosure(net, xf, em, order=k)
+            a = [np.ravel(t).astype(float) for t in (e2.mean_lo, e2.mean_hi, e2.var_lo, e2.var_hi)]
+            notes.append(f"enclosure of order {k} ({'all configurations' if k >= em.n_neurons(net) else 'the rest bounded'}"
+                         f"; mean width ≤ {float(np.max(a[1] - a[0])):.3g})")
+            return ("enclosure", *a, 0.5 * (a[0] + a[1]), 0.5 * (a[2] + a[3]))
+        except (TooLargeError, NotImplementedError, InvalidArgument) as e3:
+            notes.append(f"enclosure not available ({e3})")
+    try:
+        r = exact.enumerate_crashes(net, xf, em, exact=False)
+        m, v = np.ravel(r.mean).astype(float), np.ravel(r.var).astype(float)
+        notes.append("the reference is a float64 enumeration: its rounding errors are not bounded, "
+                     "so it cannot confirm agreement")
+        return ("float enumeration", m, m, v, v, m, v)
+    except (TooLargeError, InvalidArgument) as e4:
+        notes.append(f"float enumeration not available ({str(e4).split(' (estimated')[0]})")
+    return None
+
+
 def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2,
           confidence: float = 0.999) -> CheckResult:
-    r"""Do T1, the exact moments (or an enclosure) and Monte Carlo agree?
+    r"""Do T1, a reference value (exact or rigorously enclosed) and Monte Carlo agree?
+
+    The reference is the best available, labelled by what it is
+    (:data:`REFERENCE_KINDS`): **rational enumeration** (exact: every crash
+    configuration in rational arithmetic, when the activations are
+    piecewise linear with rational pieces and there are few
+    configurations), else an **enclosure** (rigorous: floating-point error
+    included; of the full order when the configurations fit, else of order
+    ``order`` or more), else a **float enumeration** (approximate: float64
+    rounding is not bounded — under cancellation it can be wrong in every
+    digit, so it never confirms agreement).
 
     For every output ``k``:
 
-    * **exact vs Monte Carlo** (mean and variance): ``z = (mc − exact) / se``
+    * **reference vs Monte Carlo** (mean and variance): ``z = (mc − ref) / se``
       (for an enclosure, the distance from the interval in standard errors);
-      the standard error of the variance uses the sample fourth moment.
-    * **T1 vs exact**: with T1's rigorous remainder bound ``r``, agreement
-      means ``|exact − T1| ≤ r`` (for an enclosure: the intervals
+      the standard error of the variance is that of its estimate (delta
+      method on the draws).  Monte Carlo draws only the configurations with a
+      failure and scales by their exact probability.
+    * **T1 vs reference**: with T1's rigorous remainder bound ``r``, agreement
+      means ``|ref − T1| ≤ r`` (for an enclosure: the intervals
       intersect); without one, the gap is reported as *approximation error*
       and does not count against agreement.
-    * **T1 vs Monte Carlo** (only when there is no exact value): the distance
+    * **T1 vs Monte Carlo** (only when there is no reference): the distance
       from T1's interval in standard errors.
 
     A statistical comparison disagrees when ``|z|`` exceeds the two-sided
     ``confidence`` quantile with a Bonferroni correction over all the
     statistical comparisons made.  Verdict: ``"disagree"`` if any comparison
-    disagrees; ``"agree"`` if all agree and Monte Carlo was compared with an
-    exact value or a rigorous enclosure (an independent method);
-    ``"inconclusive"`` otherwise.
+    disagrees; ``"agree"`` if all agree and Monte Carlo was compared with
+    an exact value or a rigorous enclosure (an independent method);
+    ``"inconclusive"`` otherwise — also when a comparison is untested
+    because every draw gave the same error.
 
     Examples
     --------
@@ -473,33 +759,24 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
     """
     if not isinstance(model, NeuronCrash):
         raise InvalidArgument(f"model: expected a NeuronCrash, got {type(model).__name__}")
-    from .certify import T1_FLOAT_MARGIN, _exact_model, _float_view
+    from .certify import T1_FLOAT_MARGIN, _float_view
 
     xf = np.asarray(_float_view(x), dtype=float)
     K = net.n_outputs
     notes = []
-    # --- exact or enclosure
-    ex_mean = ex_var = None
-    enc = None
-    exact_source = "none"
+    # --- Monte Carlo (checked first: an absurd sample count is refused before any other work)
+    pc = crash_probability(net, model)
+    n = crashed_sample_size(samples, pc)
+    d, pc = crashed_errors(net, xf, model, n, seed)
+    # --- the reference
     try:
-        from . import exact
-        r = exact.enumerate_crashes(net, list(np.asarray(x, dtype=object).ravel()), _exact_model(model))
-        ex_mean = np.asarray(r.mean, dtype=float).ravel()
-        ex_var = np.asarray(r.var, dtype=float).ravel()
-        exact_source = "exact"
-    except TooLargeError as e:
-        notes.append(f"{str(e).split(' (estimated')[0]}; using the enclosure")
-        try:
-            from . import exact
-            e2 = exact.enclosure(net, xf, _exact_model(model), order=order)
-            enc = (np.ravel(e2.mean_lo).astype(float), np.ravel(e2.mean_hi).astype(float),
-                   np.ravel(e2.var_lo).astype(float), np.ravel(e2.var_hi).astype(float))
-            exact_source = "enclosure"
-        except (TooLargeError, NotImplementedError) as e3:
-            notes.append(f"enclosure not available ({e3})")
+        ref = _moment_reference(net, x, xf, model, order, notes)
     except ImportError:
+        ref = None
         notes.append("symft.exact not available")
+    kind = "none" if ref is None else ref[0]
+    if ref is not None:
+        _, r_mlo, r_mhi, r_vlo, r_vhi, r_m, r_v = ref
     # --- T1
     t1m = t1v = t1rm = t1rv = None
     try:
@@ -512,59 +789,65 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
             notes.append(f"T1 remainder not available: {t.remainder_note}")
     except ImportError:
         notes.append("symft.taylor not available")
-    # --- Monte Carlo
-    d = sample_errors(net, xf, model, samples, seed, show_progress=False)
-    n = d.shape[0]
-    mc_mean = d.mean(axis=0)
-    mc_var = d.var(axis=0, ddof=1)
-    se_mean = np.sqrt(mc_var / n)
-    m4 = ((d - mc_mean) ** 4).mean(axis=0)
-    se_var = np.sqrt(np.maximum(m4 - mc_var ** 2, 0.0) / n)
+    # --- Monte Carlo statistics: E Δ = P(C) E[Δ | C]; Var Δ = P(C) E[Δ² | C] − (P(C) E[Δ | C])²
+    if n >= 2:
+        mean_c = d.mean(axis=0)
+        s2 = d.var(axis=0, ddof=1)
+        mc_mean = pc * mean_c
+        se_mean = pc * np.sqrt(s2 / n)
+        mc_var = pc * s2 * (1 - (1 - pc) / n) + pc * (1 - pc) * mean_c ** 2
+        g = pc * d * d - 2 * pc * pc * mean_c * d         # the linearised variance estimate, per draw
+        se_var = g.std(axis=0, ddof=1) / math.sqrt(n)
+        same = np.all(d == d[:1], axis=0)                 # no variation at all: no standard error
+        se_mean, se_var = np.where(same, 0.0, se_mean), np.where(same, 0.0, se_var)
+        D = _range_bound(net, xf[None, :], model)[0] if np.any(same) else np.full(K, np.inf)
+        c3 = d - mean_c
+        notes += [f"Monte Carlo: {w}" for w in _warnings(n, model.n_neurons(net), (c3 ** 2).sum(axis=0),
+                                                         (c3 ** 3).sum(axis=0), confidence, same,
+                                                         bool(np.all(np.isfinite(D[same]))))]
+    else:   # nothing can fail: Δ = 0 exactly
+        mc_mean = mc_var = se_mean = se_var = mean_c = np.zeros(K)
+        same, D = np.zeros(K, dtype=bool), np.zeros(K)
 
     stat = []   # (comparison dict) to be judged with z
     comps = []
     for k in range(K):
-        if exact_source == "exact":
-            for q, mcv, se, ev in (("mean", mc_mean[k], se_mean[k], ex_mean[k]),
-                                   ("var", mc_var[k], se_var[k], ex_var[k])):
-                z = 0.0 if se == 0 and mcv == ev else ((mcv - ev) / se if se > 0 else math.inf)
-                c = {"output": k, "quantity": q, "a": "monte-carlo", "b": "exact", "value_a": float(mcv),
-                     "value_b": float(ev), "z": float(z), "detail": f"{mcv:.6g} vs {ev:.6g}"}
-                if se == 0 and mcv != ev:
-                    c["detail"] += " (no sample variation)"
+        if kind in ("rational enumeration", "float enumeration"):
+            for q, mcv, se, ev in (("mean", mc_mean[k], se_mean[k], r_m[k]), ("var", mc_var[k], se_var[k], r_v[k])):
+                z = 0.0 if mcv == ev else ((mcv - ev) / se if se > 0 else None)
+                c = {"output": k, "quantity": q, "a": "monte-carlo", "b": kind, "value_a": float(mcv),
+                     "value_b": float(ev), "z": z if z is None else float(z), "detail": f"{mcv:.6g} vs {ev:.6g}",
+                     "_ref": (ev, ev)}
                 stat.append(c)
-        elif exact_source == "enclosure":
-            lo_m, hi_m, lo_v, hi_v = (a[k] for a in enc)
-            for q, mcv, se, lo, hi in (("mean", mc_mean[k], se_mean[k], lo_m, hi_m),
-                                       ("var", mc_var[k], se_var[k], lo_v, hi_v)):
+        elif kind == "enclosure":
+            for q, mcv, se, lo, hi in (("mean", mc_mean[k], se_mean[k], r_mlo[k], r_mhi[k]),
+                                       ("var", mc_var[k], se_var[k], r_vlo[k], r_vhi[k])):
                 dist = _dist_to_interval(mcv, lo, hi)
-                z = 0.0 if dist == 0 else (dist / se if se > 0 else math.inf)
+                z = 0.0 if dist == 0 else (dist / se if se > 0 else None)
                 stat.append({"output": k, "quantity": q, "a": "monte-carlo", "b": "enclosure",
-                             "value_a": float(mcv), "value_b": [float(lo), float(hi)], "z": float(z),
-                             "detail": f"{mcv:.6g} vs [{lo:.6g}, {hi:.6g}]"})
+                             "value_a": float(mcv), "value_b": [float(lo), float(hi)],
+                             "z": z if z is None else float(z),
+                             "detail": f"{mcv:.6g} vs [{lo:.6g}, {hi:.6g}]", "_ref": (lo, hi)})
         if t1m is not None:
             for q, tv, tr, in (("mean", t1m[k], None if t1rm is None else t1rm[k]),
                                ("var", t1v[k], None if t1rv is None else t1rv[k])):
-                ref = None
-                if exact_source == "exact":
-                    ref = (ex_mean if q == "mean" else ex_var)[k]
-                    ref_iv = (ref, ref)
-                elif exact_source == "enclosure":
-                    ref_iv = (enc[0][k], enc[1][k]) if q == "mean" else (enc[2][k], enc[3][k])
+                if kind != "none":
+                    ref_iv = (r_mlo[k], r_mhi[k]) if q == "mean" else (r_vlo[k], r_vhi[k])
+                    ref_pt = r_m[k] if q == "mean" else r_v[k]
                 if tr is not None:
-                    # float64 evaluation of T1 and of the reference: the margin of certify.T1_FLOAT_MARGIN
+                    # float64 evaluation of T1: the margin of certify.T1_FLOAT_MARGIN
                     tr = tr + T1_FLOAT_MARGIN * (abs(tv) + tr + math.sqrt(abs(t1v[k])))
-                if exact_source != "none":
-                    gap = tv - (ref if ref is not None else 0.5 * (ref_iv[0] + ref_iv[1]))
+                if kind != "none":
+                    gap = tv - ref_pt
                     if tr is not None:
                         ok = ref_iv[1] >= tv - tr and ref_iv[0] <= tv + tr
-                        comps.append({"output": k, "quantity": q, "a": "T1 ± remainder", "b": exact_source,
+                        comps.append({"output": k, "quantity": q, "a": "T1 ± remainder", "b": kind,
                                       "value_a": [float(tv - tr), float(tv + tr)],
                                       "value_b": [float(ref_iv[0]), float(ref_iv[1])], "z": None,
                                       "detail": f"{tv:.6g} ± {tr:.3g} vs {_iv(ref_iv)}",
                                       "status": "agree" if ok else "disagree"})
                     else:
-                        comps.append({"output": k, "quantity": q, "a": "T1 (first order)", "b": exact_source,
+                        comps.append({"output": k, "quantity": q, "a": "T1 (first order)", "b": kind,
                                       "value_a": float(tv), "value_b": [float(ref_iv[0]), float(ref_iv[1])],
                                       "z": None, "detail": f"{tv:.6g} vs {_iv(ref_iv)} (gap {gap:.3g})",
                                       "status": "approximation error"})
@@ -572,10 +855,11 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
                     mcv, se = (mc_mean[k], se_mean[k]) if q == "mean" else (mc_var[k], se_var[k])
                     if tr is not None:
                         dist = _dist_to_interval(mcv, tv - tr, tv + tr)
-                        z = 0.0 if dist == 0 else (dist / se if se > 0 else math.inf)
+                        z = 0.0 if dist == 0 else (dist / se if se > 0 else None)
                         stat.append({"output": k, "quantity": q, "a": "monte-carlo", "b": "T1 ± remainder",
                                      "value_a": float(mcv), "value_b": [float(tv - tr), float(tv + tr)],
-                                     "z": float(z), "detail": f"{mcv:.6g} vs {tv:.6g} ± {tr:.3g}"})
+                                     "z": z if z is None else float(z),
+                                     "detail": f"{mcv:.6g} vs {tv:.6g} ± {tr:.3g}", "_ref": (tv - tr, tv + tr)})
                     else:
                         comps.append({"output": k, "quantity": q, "a": "T1 (first order)", "b": "monte-carlo",
                                       "value_a": float(tv), "value_b": float(mcv), "z": float((mcv - tv) / se)
@@ -585,19 +869,49 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
     alpha = 1 - confidence
     thr = normal_quantile(1 - alpha / (2 * m))
     for c in stat:
-        c["status"] = "agree" if abs(c["z"]) <= thr else "disagree"
+        ref_lo, ref_hi = c.pop("_ref")
+        if c["z"] is not None:
+            c["status"] = "agree" if abs(c["z"]) <= thr else "disagree"
+            continue
+        # Every draw gave the same error v: no standard error, and the draws may have missed rare
+        # configurations with another error (a z of ±inf would be a false disagreement).  With a proved
+        # bound |Δ| ≤ D, the distribution-free interval of the rule of three at the same level decides.
+        k = c["output"]
+        v, Dk = float(mean_c[k]), float(D[k])
+        if not math.isfinite(Dk):
+            c["status"] = "untested"
+            c["detail"] += " (every draw gave the same error; no bound on |Δ| to test with)"
+            continue
+        u = -math.expm1(math.log(alpha / m) / n)
+        a = u * (Dk + abs(v))                                # |E[Δ | failure] − v| ≤ a
+        if c["quantity"] == "mean":
+            lo, hi = pc * (v - a), pc * (v + a)
+        else:
+            b = u * (Dk * Dk + v * v)                        # |E[Δ² | failure] − v²| ≤ b
+            mu_max = max(abs(v - a), abs(v + a))
+            mu_min = 0.0 if v - a <= 0 <= v + a else min(abs(v - a), abs(v + a))
+            lo = pc * max(0.0, v * v - b) - (pc * mu_max) ** 2
+            hi = pc * (v * v + b) - (pc * mu_min) ** 2
+        lo, hi = lo - 1e-12 * abs(lo), hi + 1e-12 * abs(hi)
+        c["status"] = "agree" if lo <= ref_hi and ref_lo <= hi else "disagree"
+        c["detail"] += f" (every draw the same: distribution-free interval [{lo:.6g}, {hi:.6g}])"
     allc = tuple(stat + comps)
     statuses = [c["status"] for c in allc]
-    independent = any(c["a"] == "monte-carlo" and c["b"] in ("exact", "enclosure") for c in stat)
+    independent = any(c["a"] == "monte-carlo" and c["b"] in RIGOROUS_REFERENCES for c in stat)
     if "disagree" in statuses:
         verdict = "disagree"
+    elif "untested" in statuses:
+        verdict = "inconclusive"
+        notes.append("a Monte Carlo comparison could not be tested: every draw gave the same error and "
+                     "|Δ| has no proved bound")
     elif independent:
         verdict = "agree"
     else:
         verdict = "inconclusive"
         notes.append("no exact value or rigorous enclosure to compare Monte Carlo with")
     allc = tuple(sorted(allc, key=lambda c: (c["output"], c["quantity"] != "mean", c["a"])))
-    return CheckResult(verdict, allc, exact_source, t1rm is not None, float(thr), int(n), int(seed), tuple(notes))
+    return CheckResult(verdict, allc, kind, t1rm is not None, float(thr), int(samples), int(seed), tuple(notes),
+                       int(n), float(pc))
 
 
 def _iv(iv):

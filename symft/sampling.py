@@ -1,28 +1,43 @@
 r"""Monte Carlo estimation of the output error, with confidence intervals.
 
-:func:`monte_carlo` draws exact independent Bernoulli crash masks — per
-neuron (:class:`~symft.faults.NeuronCrash`) and/or per synapse
-(:class:`~symft.faults.SynapseCrash`) — from an explicit seed, evaluates
-``Δ_L = y_L^{faulty} − y_L`` for whole blocks of samples at once with
-:func:`symft.forward.forward_masked`, and returns a frozen
-:class:`MonteCarloResult` with means, variances, confidence intervals for the
-means (Student t or normal) and Clopper–Pearson intervals for tail
+:func:`monte_carlo` estimates ``E Δ_L`` and ``Var Δ_L`` (``Δ_L = y_L^{faulty} −
+y_L``) under independent Bernoulli failures — per neuron
+(:class:`~symft.faults.NeuronCrash`) and/or per synapse
+(:class:`~symft.faults.SynapseCrash`) — from an explicit seed, and returns a
+frozen :class:`MonteCarloResult` with means, variances, confidence intervals
+for the means (Student t or normal) and Clopper–Pearson intervals for tail
 probabilities ``P{Δ ≥ ε}`` and ``P{|Δ| ≥ ε}``.
 
 Design points:
 
-* **Exact masks.**  Each mask entry is ``u < p`` for a fresh uniform ``u``
-  (the Bernoulli law of D3, up to the float64 value of ``p``).
-* **Zero-crash samples are free.**  A sample in which nothing failed has
-  ``Δ = 0`` exactly; only the samples with at least one failure are
-  propagated.  At ``p = 1e-3`` that is a few percent of the samples.
-* **Bounded memory.**  Samples are drawn and evaluated in blocks whose size
-  depends only on the network and the failure model (not on a user memory
-  setting), so a given seed gives the same answer whatever the chunking of
-  the forward pass; moments are combined across blocks with Chan's
-  parallel update (numerically stable).
+* **Only the configurations with a failure are sampled.**  Without a
+  failure ``Δ = 0`` exactly, and that happens with the known probability
+  ``Π_l (1 − p_l)^{n_l}``; so ``E Δ = P(at least one failure) · E[Δ | at least
+  one failure]`` (:func:`crash_probability`), and the sampler draws directly
+  from the law given at least one failure (:func:`crashed_errors`): where
+  failures are rare, the failure counts first, then their positions, with
+  random draws proportional to the failures rather than to the units; where
+  the units are few and failures common, one uniform per unit, redrawing
+  the rows without a failure.  The interval is the t interval
+  of those draws scaled by the exact probability.  When failures are rare the
+  plain average of ``n`` configurations holds only a handful of non-zero
+  terms (often none: a degenerate interval ``[0, 0]``) and its nominal 95%
+  interval covers far less; the draws here are never wasted on ``Δ = 0``.
+* **Honest about the regime.**  The result says how many draws with a
+  failure it used (``crashed_samples``) and carries ``warnings`` (also
+  issued as :class:`SamplingWarning`) when they are few or the errors are so
+  skewed that the interval may cover less than its level.
+* **Bounded memory, refused when absurd.**  Draws are made and evaluated in
+  blocks whose size depends only on the network and the failure model (not
+  on a user memory setting), so a given seed gives the same answer whatever
+  the chunking of the forward pass; moments are combined across blocks with
+  Chan's parallel update (numerically stable).  A run whose estimated time
+  exceeds :data:`MAX_SECONDS` is refused up front
+  (:class:`~symft.errors.TooLargeError`, with the estimate and the
+  alternatives).
 * **Reproducible.**  Block ``k`` uses the generator
   ``numpy.random.default_rng([seed, k])``; the seed is recorded in the result.
+* **The Bernoulli law of D3**, up to the float64 value of each ``p``.
 
 Also here: the quantiles these intervals need, without SciPy
 (:func:`normal_quantile`, :func:`t_quantile`), :func:`clopper_pearson`, and
@@ -34,8 +49,8 @@ Examples
 >>> from symft.network import mean_network
 >>> from symft.faults import NeuronCrash
 >>> r = monte_carlo(mean_network(4), [1, 1, 1, 1], NeuronCrash({0: 0.25}), 20000, seed=0)
->>> r.samples, r.seed
-(20000, 0)
+>>> r.samples, r.seed, r.crashed_samples      # 20000 · (1 − 0.75^4) draws with a failure
+(20000, 0, 13672)
 >>> bool(r.ci_low[0] <= -0.25 <= r.ci_high[0])     # E Δ = -p (THEORY §4)
 True
 """
@@ -47,17 +62,23 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from numbers import Integral, Real
 from statistics import NormalDist
+from warnings import warn as _warn
 
 import numpy as np
+import sympy as sp
 
-from .errors import FaultModelError, InvalidArgument
+from .errors import FaultModelError, InvalidArgument, TooLargeError
 from .faults import NeuronCrash, SynapseCrash
 from .forward import as_inputs, forward_masked, forward_trace
 from .progress import progress
 
 __all__ = [
     "MonteCarloResult",
+    "SamplingWarning",
     "monte_carlo",
+    "crash_probability",
+    "crashed_sample_size",
+    "crashed_errors",
     "sample_errors",
     "normal_quantile",
     "t_quantile",
@@ -72,6 +93,18 @@ __all__ = [
 BLOCK_BYTES = 32 * 2 ** 20
 #: Largest block of samples.
 MAX_BLOCK = 1 << 14
+#: Units per expected draw below which configurations are drawn one uniform per unit (see :func:`_crashed_masks`).
+PER_UNIT_LIMIT = 64
+#: Fewest draws with a failure :func:`monte_carlo` makes (when ``n_samples`` is at least this).
+MIN_CRASHED = 1000
+#: Below this many draws with a failure the result carries a warning.
+FEW_CRASHED = 100
+#: Runs estimated to take longer than this (seconds) are refused unless ``force=True``.
+MAX_SECONDS = 3600.0
+#: Rough float64 throughput (multiply-adds per second) of the forward passes, for the time estimate.
+_THROUGHPUT = 1e9
+#: Rough fixed cost (seconds) of one draw with a failure (masks, bookkeeping), for the time estimate.
+_PER_DRAW = 2e-6
 
 
 # ---------------------------------------------------------------------- quantiles
@@ -370,6 +403,10 @@ def samples_for_proportion(halfwidth: float, confidence: float = 0.95, p: float 
 
 # ---------------------------------------------------------------------- the sampler
 
+class SamplingWarning(UserWarning):
+    """A Monte Carlo interval that may cover less than its nominal level (few or very skewed draws)."""
+
+
 def _models(model):
     if isinstance(model, (NeuronCrash, SynapseCrash)):
         model = (model,)
@@ -385,12 +422,192 @@ def _models(model):
     return (neuron[0] if neuron else None), (syn[0] if syn else None)
 
 
-def _block_size(net, neuron, syn):
-    per = 1
+def _number(q, where):
+    if isinstance(q, sp.Basic) and q.free_symbols:
+        raise FaultModelError(f"{where} = {q} is symbolic; sampling needs a number")
+    return float(q)
+
+
+def _groups(net, neuron, syn):
+    """The units that may fail, by layer: a list of ``(kind, layer, count, p)`` with ``p > 0``."""
+    groups = []
     if neuron is not None:
-        per += sum(net.widths[l] for l in neuron.layers) * 9  # bools + float uniforms
+        neuron.check(net)
+        for l in neuron.layers:
+            groups.append(("neuron", l, net.widths[l], _number(neuron.probability(l), f"p[{l}]")))
     if syn is not None:
-        per += sum(net.widths[l] * net.widths[l - 1] for l in syn.layers) * 9
+        for l in syn.layers:
+            if l > net.depth:
+                raise FaultModelError(f"p: layer {l} does not exist; the network has layers 1 … {net.depth}")
+            groups.append(("synapse", l, net.widths[l] * net.widths[l - 1],
+                           _number(syn.probability(l), f"p[{l}]")))
+    return [g for g in groups if g[3] > 0 and g[2] > 0]
+
+
+def _log_none(groups):
+    """``log P(no unit of the group fails) = n log(1 − p)`` per group (``−inf`` when ``p = 1``)."""
+    return np.array([n * math.log1p(-p) if p < 1 else -math.inf for _, _, n, p in groups], dtype=float)
+
+
+def crash_probability(net, model) -> float:
+    r"""The probability that at least one unit fails: ``1 − Π_l (1 − p_l)^{n_l}``.
+
+    ``n_l`` counts the neurons (or, for a :class:`~symft.faults.SynapseCrash`,
+    the synapses ``n_l n_{l−1}``) of layer ``l``.  Computed as
+    ``−expm1(Σ_l n_l log1p(−p_l))``, accurate to a few units in the last place
+    of the float64 values of ``p_l`` (the law the sampler draws from).  Every
+    configuration without a failure has ``Δ = 0`` exactly, so
+    ``E f(Δ) = P(at least one failure) · E[f(Δ) | at least one failure]`` for
+    any ``f`` with ``f(0) = 0``: :func:`monte_carlo` samples only the second
+    factor.
+
+    Examples
+    --------
+    >>> from symft.network import mean_network
+    >>> crash_probability(mean_network(4), NeuronCrash({0: 0.5}))      # 1 − (1/2)^4
+    0.9375
+    >>> crash_probability(mean_network(4), NeuronCrash({0: 0}))
+    0.0
+    """
+    neuron, syn = _models(model)
+    groups = _groups(net, neuron, syn)
+    if not groups:
+        return 0.0
+    return float(-math.expm1(float(_log_none(groups).sum())))
+
+
+def _subsets(rng, k, n):
+    """Boolean rows of length ``n``; row ``r`` has ``k[r]`` True entries at uniformly random positions.
+
+    Sparse rows (``min(k, n − k)² ≤ 4n``) use one random number per chosen
+    position, not per position of the row: positions are drawn one after the
+    other, each uniformly among those not yet chosen (by rejection), which is
+    sampling without replacement; for wide rows the repeats of a batch of
+    draws with replacement are redrawn instead — a rule that looks only at
+    which draws are equal, never at their values, so the law of the final set
+    is invariant under every relabelling of the positions: uniform.  Denser
+    rows take the ``k`` smallest of ``n`` uniform keys.  Rows with
+    ``k > n/2`` draw the complement.
+    """
+    m = k.size
+    out = np.zeros((m, n), dtype=bool)
+    flip = 2 * k > n
+    kk = np.where(flip, n - k, k)
+    sparse = (kk > 0) & (kk * kk <= 4 * n)
+    rows = np.flatnonzero(sparse)
+    if rows.size:
+        rows = rows[np.argsort(kk[rows], kind="stable")]
+        ks = kk[rows]
+        bounds = np.flatnonzero(np.diff(ks)) + 1
+        for grp in np.split(rows, bounds):
+            w = int(kk[grp[0]])
+            idx = rng.integers(0, n, size=(grp.size, w))
+            if w <= 16:
+                for j in range(1, w):
+                    todo = np.arange(grp.size)
+                    while todo.size:
+                        rep = (idx[todo, :j] == idx[todo, j][:, None]).any(axis=1)
+                        todo = todo[rep]
+                        idx[todo, j] = rng.integers(0, n, size=todo.size)
+            else:
+                todo = np.arange(grp.size)
+                while todo.size:
+                    sub = idx[todo]
+                    order = np.argsort(sub, axis=1, kind="stable")
+                    srt = np.take_along_axis(sub, order, axis=1)
+                    rep = np.zeros(srt.shape, dtype=bool)
+                    rep[:, 1:] = srt[:, 1:] == srt[:, :-1]
+                    again = np.zeros_like(rep)
+                    np.put_along_axis(again, order, rep, axis=1)
+                    keep = again.any(axis=1)
+                    todo, again = todo[keep], again[keep]
+                    r_, c_ = np.nonzero(again)
+                    idx[todo[r_], c_] = rng.integers(0, n, size=r_.size)
+            out[np.repeat(grp, w), idx.ravel()] = True
+    dense = np.flatnonzero((kk > 0) & ~sparse)
+    if dense.size:
+        order = np.argsort(rng.random((dense.size, n)), axis=1)
+        sel = np.arange(n)[None, :] < kk[dense][:, None]
+        out[np.repeat(dense, n).reshape(dense.size, n)[sel], order[sel]] = True
+    out[flip] = ~out[flip]
+    return out
+
+
+def _crashed_masks(net, groups, logq, m, rng):
+    r"""``m`` independent failure configurations drawn from the law *given at least one failure*.
+
+    Exact, in one of two ways (the same law):
+
+    * **Failures rare** (``N / P(C) > PER_UNIT_LIMIT``, ``N`` units): random
+      draws proportional to the failures, not to the units.  The first group
+      (in a fixed order) that holds a failure is ``g`` with probability
+      ``Π_{h<g} q_h (1 − q_g) / (1 − Π_h q_h)`` (``q_h = (1 − p_h)^{n_h}``); in
+      it, the index ``i`` of the first failure is a geometric variable
+      truncated to ``0 … n_g − 1`` (inverse CDF) and the count is
+      ``1 + Bin(n_g − 1 − i, p_g)``; later groups get ``Bin(n_h, p_h)``
+      failures, earlier ones none; given the counts, the positions are
+      uniform (:func:`_subsets`).
+    * **Few units, failures common**: one uniform per unit, and the rows
+      without any failure are dropped and redrawn (rejection: at most
+      ``PER_UNIT_LIMIT`` uniforms per kept row).
+    """
+    N = sum(n for _, _, n, _ in groups)
+    pc = -math.expm1(float(logq.sum()))
+    if N <= PER_UNIT_LIMIT * pc:
+        return _masks_by_rejection(net, groups, m, pc, rng)
+    G = len(groups)
+    before = np.concatenate(([0.0], np.cumsum(logq)[:-1]))
+    w = np.exp(before) * -np.expm1(logq)
+    cw = np.cumsum(w)
+    first = np.minimum(np.searchsorted(cw / cw[-1], rng.random(m), side="right"), G - 1)
+    nm, sm = {}, {}
+    for g, (kind, l, n, p) in enumerate(groups):
+        k = np.zeros(m, dtype=np.int64)
+        later = np.flatnonzero(first < g)
+        if later.size:
+            k[later] = rng.binomial(n, p, size=later.size)
+        here = np.flatnonzero(first == g)
+        if here.size:
+            if p >= 1:
+                k[here] = n
+            else:
+                u = rng.random(here.size)
+                i = np.floor(np.log1p(u * np.expm1(logq[g])) / math.log1p(-p))
+                i = np.clip(np.nan_to_num(i, nan=0.0), 0, n - 1).astype(np.int64)
+                k[here] = 1 + rng.binomial(n - 1 - i, p)
+        mask = _subsets(rng, k, n)
+        if kind == "neuron":
+            nm[l] = mask
+        else:
+            sm[l] = mask.reshape(m, net.widths[l], net.widths[l - 1])
+    return nm, sm
+
+
+def _masks_by_rejection(net, groups, m, pc, rng):
+    """Independent Bernoulli masks, keeping only the rows with at least one failure, until there are ``m``."""
+    parts = []
+    need = m
+    while need > 0:
+        draw = int(math.ceil(need / pc * 1.02)) + 8
+        masks = [rng.random((draw, n)) < p for _, _, n, p in groups]
+        some = np.zeros(draw, dtype=bool)
+        for mk in masks:
+            some |= mk.any(axis=1)
+        keep = np.flatnonzero(some)[:need]
+        parts.append([mk[keep] for mk in masks])
+        need -= keep.size
+    nm, sm = {}, {}
+    for g, (kind, l, n, p) in enumerate(groups):
+        mask = parts[0][g] if len(parts) == 1 else np.concatenate([pt[g] for pt in parts])
+        if kind == "neuron":
+            nm[l] = mask
+        else:
+            sm[l] = mask.reshape(m, net.widths[l], net.widths[l - 1])
+    return nm, sm
+
+
+def _block_size(net, groups):
+    per = 1 + 25 * sum(n for _, _, n, _ in groups)  # masks + ranking keys of dense rows
     return int(max(1, min(MAX_BLOCK, BLOCK_BYTES // per)))
 
 
@@ -406,43 +623,155 @@ def _check_seed(seed):
     return int(seed)
 
 
-def _blocks(net, X, model, n_samples, seed, show_progress, label):
-    """Yield (m, idx, delta) per block: m samples, idx of crashed samples, delta (k, B, n_L)."""
-    neuron, syn = _models(model)
-    if neuron is not None:
-        neuron.check(net)
-    semantics = neuron.semantics if neuron is not None else "output_zero"
+def crashed_sample_size(n_samples: int, p_crash: float) -> int:
+    r"""How many draws given at least one failure :func:`monte_carlo` makes for ``n_samples``.
+
+    ``⌈p_crash · n_samples⌉`` — the expected number of samples with a failure
+    among ``n_samples`` independent configurations, so the cost is that of
+    the plain estimate — but at least ``min(n_samples, MIN_CRASHED)``, so
+    that rare failures still give a usable interval; ``0`` when
+    ``p_crash = 0`` (then ``Δ = 0`` exactly).
+
+    Examples
+    --------
+    >>> crashed_sample_size(10 ** 6, 0.05), crashed_sample_size(5000, 6e-4), crashed_sample_size(50, 1e-4)
+    (50000, 1000, 50)
+    >>> crashed_sample_size(20000, 0.0)
+    0
+    """
+    n = _check_n(n_samples)
+    if not p_crash > 0:
+        return 0
+    return int(min(n, max(math.ceil(n * float(p_crash)), min(n, MIN_CRASHED))))
+
+
+def _seconds(net, groups, n_draws, n_inputs):
+    """A rough wall-time estimate of ``n_draws`` draws with a failure (forward pass from the first failing layer)."""
+    if not groups:
+        return 0.0
+    s = min(l if kind == "neuron" else l - 1 for kind, l, _, _ in groups)
+    w = net.widths
+    macs = sum(w[m] * w[m - 1] + 4 * w[m] for m in range(s + 1, net.depth + 1)) * n_inputs
+    # a layer with failing synapses multiplies by its own masked copy of W_l per draw
+    macs += 4 * sum(w[l] * w[l - 1] for kind, l, _, _ in groups if kind == "synapse") * n_inputs
+    return float(n_draws) * (macs / _THROUGHPUT + _PER_DRAW)
+
+
+def _guard(net, groups, n_samples, n_draws, n_inputs, force, p_crash, what="n_samples"):
+    """Refuse (before any work) a run estimated to take longer than :data:`MAX_SECONDS`."""
+    if force or not n_draws:
+        return
+    t = _seconds(net, groups, n_draws, n_inputs)
+    if t > MAX_SECONDS:
+        ok = MAX_SECONDS / (t / n_draws)
+        hint = (f"use at most about {ok / p_crash:.3g} samples" if what == "n_samples"
+                else f"use at most about {ok:.3g} draws")
+        raise TooLargeError(
+            f"{what}: {n_samples:.4g} {'samples' if what == 'n_samples' else 'draws'} need about {n_draws:.4g} "
+            f"forward passes, one per draw with a failure (estimated ~{_fmt_seconds(t)}, limit "
+            f"{_fmt_seconds(MAX_SECONDS)}); {hint}, a certified enclosure instead of sampling "
+            f"(symft.exact.enclosure / symft exact --order K), or force=True")
+
+
+def _fmt_seconds(t):
+    if t < 3600:
+        return f"{t:.3g} s"
+    if t < 86400 * 365:
+        return f"{t / 3600:.3g} h"
+    return f"{t / (86400 * 365):.2g} years"
+
+
+def _draws(net, X, groups, semantics, n_draws, seed, show_progress, label):
+    """Yield the errors ``Δ`` (shape ``(m, B, n_L)``) of ``n_draws`` configurations with at least one failure.
+
+    Block ``k`` uses ``numpy.random.default_rng([seed, k])``; the block size
+    depends only on the network and the failure model.
+    """
+    if n_draws == 0:
+        return
     trace = forward_trace(net, X)
     clean = trace.output
-    block = _block_size(net, neuron, syn)
-    with progress(n_samples, label, enabled=show_progress) as bar:
-        for kb, start in enumerate(range(0, n_samples, block)):
-            m = min(block, n_samples - start)
+    logq = _log_none(groups)
+    block = _block_size(net, groups)
+    with progress(n_draws, label, enabled=show_progress) as bar:
+        for kb, start in enumerate(range(0, n_draws, block)):
+            m = min(block, n_draws - start)
             rng = np.random.default_rng([seed, kb])
-            nm = neuron.sample(net, m, rng) if neuron is not None else {}
-            sm = syn.sample(net, m, rng) if syn is not None else {}
-            any_ = np.zeros(m, dtype=bool)
-            for a in nm.values():
-                any_ |= a.any(axis=1)
-            for a in sm.values():
-                any_ |= a.reshape(m, -1).any(axis=1)
-            idx = np.flatnonzero(any_)
-            if idx.size:
-                y = forward_masked(net, X, {l: a[idx] for l, a in nm.items()},
-                                   synapse_masks={l: a[idx] for l, a in sm.items()},
-                                   semantics=semantics, trace=trace)
-                delta = y - clean[None, :, :]
-            else:
-                delta = np.zeros((0,) + clean.shape)
-            yield m, idx, delta
+            nm, sm = _crashed_masks(net, groups, logq, m, rng)
+            y = forward_masked(net, X, nm, synapse_masks=sm, semantics=semantics, trace=trace)
+            yield y - clean[None, :, :]
             bar.update(m)
 
 
-def sample_errors(net, x, model, n_samples: int, seed: int, *, show_progress: bool | None = False) -> np.ndarray:
-    r"""All ``n_samples`` output errors ``Δ`` (memory ``n_samples × B × n_L`` floats).
+def _prepare(net, x, model):
+    neuron, syn = _models(model)
+    groups = _groups(net, neuron, syn)
+    semantics = neuron.semantics if neuron is not None else "output_zero"
+    X, single = as_inputs(net, x)
+    return X, single, groups, semantics
 
-    The same draws as :func:`monte_carlo` with the same seed.  Returns shape
-    ``(n_samples, n_L)`` for a 1-D input, else ``(n_samples, B, n_L)``.
+
+def crashed_errors(net, x, model, n_draws: int, seed: int, *, force: bool = False,
+                   show_progress: bool | None = False):
+    r"""Errors ``Δ`` drawn from their law *given at least one failure*, and the probability of that event.
+
+    ``E f(Δ) = p_crash · E[f(Δ) | at least one failure]`` for every ``f`` with
+    ``f(0) = 0`` (norms, ``|Δ_k|``, ``Δ_k``, ``Δ_k²`` …), because a
+    configuration without a failure has ``Δ = 0`` exactly.  These are the
+    draws :func:`monte_carlo` averages (same seed, same draws).
+
+    Parameters
+    ----------
+    net, x, model
+        As for :func:`monte_carlo`.
+    n_draws : int
+        Number of draws (≥ 0).
+    seed : int
+    force : bool
+        Run even when the time estimate exceeds :data:`MAX_SECONDS`.
+
+    Returns
+    -------
+    delta : ndarray
+        Shape ``(n_draws, n_L)`` for one input, ``(n_draws, B, n_L)`` for a batch
+        (``n_draws = 0`` rows when nothing can fail).
+    p_crash : float
+        :func:`crash_probability`.
+
+    Examples
+    --------
+    >>> from symft.network import first_input_network
+    >>> d, pc = crashed_errors(first_input_network(1), [2.0], NeuronCrash({0: 0.25}), 5, seed=0)
+    >>> d[:, 0].tolist(), pc        # the only failure possible: Δ = −x_1
+    ([-2.0, -2.0, -2.0, -2.0, -2.0], 0.25)
+    """
+    if isinstance(n_draws, bool) or not isinstance(n_draws, Integral) or n_draws < 0:
+        raise InvalidArgument(f"n_draws: expected a non-negative integer, got {n_draws!r}")
+    seed = _check_seed(seed)
+    X, single, groups, semantics = _prepare(net, x, model)
+    pc = float(-math.expm1(float(_log_none(groups).sum()))) if groups else 0.0
+    n_draws = int(n_draws) if groups else 0
+    _guard(net, groups, n_draws, n_draws, X.shape[0], force, pc, "n_draws")
+    parts = list(_draws(net, X, groups, semantics, n_draws, seed, show_progress, "sampling"))
+    d = np.concatenate(parts, axis=0) if parts else np.zeros((0, X.shape[0], net.n_outputs))
+    return (d[:, 0, :] if single else d), pc
+
+
+#: Memory budget (bytes) of the array returned by :func:`sample_errors`.
+MAX_ERRORS_BYTES = 2 ** 31
+
+
+def sample_errors(net, x, model, n_samples: int, seed: int, *, force: bool = False,
+                  show_progress: bool | None = False) -> np.ndarray:
+    r"""``n_samples`` independent output errors ``Δ`` (memory ``n_samples × B × n_L`` floats).
+
+    Exact draws of the unconditional law, built from the draws given at least
+    one failure: the number ``K`` of samples with a failure is ``Bin(n_samples,
+    p_crash)``, they sit at uniformly random rows, and every other row is
+    ``Δ = 0`` exactly.  Returns shape ``(n_samples, n_L)`` for a 1-D input,
+    else ``(n_samples, B, n_L)``.  Refuses (:class:`~symft.errors.TooLargeError`)
+    arrays above :data:`MAX_ERRORS_BYTES` — :func:`monte_carlo` needs bounded
+    memory for any sample size.
 
     Examples
     --------
@@ -452,12 +781,22 @@ def sample_errors(net, x, model, n_samples: int, seed: int, *, show_progress: bo
     True
     """
     n_samples, seed = _check_n(n_samples), _check_seed(seed)
-    X, single = as_inputs(net, x)
+    X, single, groups, semantics = _prepare(net, x, model)
+    size = n_samples * X.shape[0] * net.n_outputs * 8
+    if not force and size > MAX_ERRORS_BYTES:
+        raise TooLargeError(f"n_samples: {n_samples:.4g} errors need {size / 2 ** 30:.3g} GiB (limit "
+                            f"{MAX_ERRORS_BYTES / 2 ** 30:.3g} GiB); use monte_carlo (bounded memory) or fewer samples")
     out = np.zeros((n_samples, X.shape[0], net.n_outputs))
-    pos = 0
-    for m, idx, delta in _blocks(net, X, model, n_samples, seed, show_progress, "sampling"):
-        out[pos + idx] = delta
-        pos += m
+    if groups:
+        pc = float(-math.expm1(float(_log_none(groups).sum())))
+        rng = np.random.default_rng([seed, 2 ** 32 - 1])   # a stream apart from the blocks' [seed, k]
+        k = int(rng.binomial(n_samples, pc))
+        _guard(net, groups, n_samples, k, X.shape[0], force, pc)
+        rows = rng.choice(n_samples, size=k, replace=False) if k else np.zeros(0, dtype=np.int64)
+        pos = 0
+        for d in _draws(net, X, groups, semantics, k, seed, show_progress, "sampling"):
+            out[rows[pos:pos + d.shape[0]]] = d
+            pos += d.shape[0]
     return out[:, 0, :] if single else out
 
 
@@ -471,12 +810,32 @@ class MonteCarloResult:
     r"""Monte Carlo estimates of ``Δ_L`` for each input ``b`` and output ``k``.
 
     Every statistic is a tuple indexed by output ``k`` for a single input,
-    or a tuple of tuples indexed ``[b][k]`` for a batch of ``B`` inputs.  ``var`` and ``std`` are the unbiased sample variance and its
-    square root; ``ci_low``/``ci_high`` the two-sided ``confidence`` interval
-    for the mean (``interval`` = ``"t"`` or ``"normal"``).  When ``eps`` was
-    given, ``count_upper[b][k]`` = #{Δ ≥ ε} and ``count_abs[b][k]`` =
-    #{``|Δ|`` ≥ ε}; :meth:`tail_interval` turns them into Clopper–Pearson
-    intervals.
+    or a tuple of tuples indexed ``[b][k]`` for a batch of ``B`` inputs.
+
+    The estimate is built from ``crashed_samples`` draws of ``Δ`` *given at
+    least one failure* and the probability ``p_crash`` of at least one failure
+    (known, not sampled): ``E Δ = p_crash · E[Δ | failure]`` because ``Δ = 0``
+    exactly without a failure.  ``mean`` is ``p_crash`` times the average of
+    the draws, ``standard_error`` its standard error and ``ci_low``/``ci_high``
+    the two-sided ``confidence`` interval ``mean ± c · standard_error``
+    (``interval`` = ``"t"``: Student t with ``crashed_samples − 1`` degrees of
+    freedom, or ``"normal"``).  ``var`` and ``std`` estimate ``Var Δ``
+    (unbiased).  ``samples`` is the sample size asked for; the draws are at
+    least as many as the samples with a failure among that many independent
+    configurations would be (:func:`crashed_sample_size`), so the interval is
+    at least as narrow as the plain one.  When ``eps`` was given,
+    ``count_upper[b][k]`` = #{Δ ≥ ε} and ``count_abs[b][k]`` = #{``|Δ|`` ≥ ε}
+    *among the draws with a failure*; :meth:`tail_interval` turns them into
+    Clopper–Pearson intervals for the unconditional probabilities.
+    ``warnings`` says when the interval may cover less than its level (few
+    draws, very skewed errors).  When every draw gave the same error ``v``
+    (for an output), the spread of the draws says nothing about the
+    configurations not drawn: the interval is then ``p_crash · (v ± u (D + |v|))``
+    with ``u = 1 − (1 − confidence)^{1/crashed_samples}`` (rule of three: with
+    that confidence, errors other than ``v`` have probability at most ``u``
+    given a failure) and ``D`` a proved bound on ``|Δ|`` over all configurations
+    (:func:`symft.enclosure.per_neuron_bounds`; unbounded for synapse failures),
+    and ``standard_error`` is 0.
 
     Examples
     --------
@@ -504,32 +863,40 @@ class MonteCarloResult:
     count_upper: tuple | None = None
     count_abs: tuple | None = None
     model: tuple = field(default=(), compare=True)
+    p_crash: float = 1.0
+    standard_error: tuple | None = None
+    warnings: tuple = ()
 
     def _at(self, stat, k, b):
         return stat[k] if self.single else stat[b][k]
 
     def stderr(self, k: int = 0, b: int = 0) -> float:
-        """Standard error ``std / √n`` of the mean of output ``k`` at input ``b``.
+        """Standard error of ``mean`` for output ``k`` at input ``b``.
 
         Examples
         --------
         >>> from symft.network import mean_network
         >>> r = monte_carlo(mean_network(2), [1.0, 1.0], NeuronCrash({0: 0.5}), 100, seed=0)
-        >>> r.stderr() == r.std[0] / 10
+        >>> r.stderr() == r.standard_error[0] > 0
         True
         """
-        return self._at(self.std, k, b) / math.sqrt(self.samples)
+        return self._at(self.standard_error, k, b)
 
     def tail_interval(self, k: int = 0, b: int = 0, sided: str = "upper",
                       confidence: float | None = None) -> tuple[float, float]:
         r"""Clopper–Pearson interval for ``P{Δ ≥ ε}`` (``"upper"``) or ``P{|Δ| ≥ ε}`` (``"abs"``).
 
+        The exact interval ``[lo, hi]`` for the probability given a failure
+        (from the counts among the ``crashed_samples`` draws) is mapped to
+        ``p_crash · [lo, hi] + (1 − p_crash) · [0 ≥ ε]``, moved outward by a
+        relative ``1e-12`` for the rounding of that map.
+
         Examples
         --------
         >>> from symft.network import first_input_network
         >>> r = monte_carlo(first_input_network(1), [1.0], NeuronCrash({0: 0.5}), 400, seed=0, eps=0.5)
-        >>> lo, hi = r.tail_interval(sided="abs")      # |Δ| = 1 exactly when input 0 crashes
-        >>> bool(lo < 0.5 < hi)
+        >>> lo, hi = r.tail_interval(sided="abs")      # |Δ| = 1 exactly when input 0 crashes: P = 1/2
+        >>> bool(0.49 < lo < 0.5 < hi < 0.5000001)     # every draw given a failure has |Δ| = 1
         True
         """
         if self.eps is None:
@@ -537,7 +904,13 @@ class MonteCarloResult:
         if sided not in ("upper", "abs"):
             raise InvalidArgument(f"sided: expected 'upper' or 'abs', got {sided!r}")
         counts = self.count_upper if sided == "upper" else self.count_abs
-        return clopper_pearson(int(self._at(counts, k, b)), self.samples, confidence or self.confidence)
+        z0 = 1.0 if 0.0 >= self.eps else 0.0     # the event for Δ = 0 (no failure)
+        if self.crashed_samples == 0:
+            return z0, z0
+        lo, hi = clopper_pearson(int(self._at(counts, k, b)), self.crashed_samples, confidence or self.confidence)
+        pc = self.p_crash
+        lo, hi = pc * lo + (1 - pc) * z0, pc * hi + (1 - pc) * z0
+        return max(0.0, lo * (1 - 1e-12)), min(1.0, hi * (1 + 1e-12) + 1e-300)
 
     def as_dict(self) -> dict:
         """JSON-ready dictionary (single input: one list entry per output).
@@ -545,16 +918,17 @@ class MonteCarloResult:
         Examples
         --------
         >>> from symft.network import mean_network
-        >>> r = monte_carlo(mean_network(2), [1.0, 1.0], NeuronCrash({0: 0.5}), 10, seed=0)
+        >>> r = monte_carlo(mean_network(2), [1.0, 1.0], NeuronCrash({0: 0.5}), 1000, seed=0)
         >>> sorted(r.as_dict())[:4]
         ['ci_high', 'ci_low', 'confidence', 'crashed_samples']
         """
         pick = list if self.single else (lambda t: [list(r) for r in t])
         d = {"mean": pick(self.mean), "var": pick(self.var), "std": pick(self.std),
              "ci_low": pick(self.ci_low), "ci_high": pick(self.ci_high),
+             "standard_error": pick(self.standard_error),
              "samples": self.samples, "seed": self.seed, "confidence": self.confidence,
-             "interval": self.interval, "crashed_samples": self.crashed_samples,
-             "model": [list(m) for m in self.model]}
+             "interval": self.interval, "crashed_samples": self.crashed_samples, "p_crash": self.p_crash,
+             "model": [list(m) for m in self.model], "warnings": list(self.warnings)}
         if self.eps is not None:
             d["eps"] = self.eps
             d["count_upper"] = pick(self.count_upper)
@@ -578,10 +952,55 @@ def _describe(model):
     return tuple(out)
 
 
+def _warnings(n_c, n_units, M2, M3, confidence, same=None, bounded=True):
+    """Reasons why an interval from ``n_c`` draws given a failure may be unreliable, or how it was made."""
+    out = []
+    if 0 < n_c < FEW_CRASHED:
+        out.append(f"only {n_c} draws with a failure: the {100 * confidence:g}% interval is unreliable "
+                   f"below {FEW_CRASHED}; use more samples")
+    if n_c >= 2:
+        varied = M2 > 0 if same is None else (M2 > 0) & ~same
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g1 = np.where(varied, np.sqrt(n_c) * M3 / np.where(varied, M2, 1.0) ** 1.5, 0.0)
+        need = 25 * float(np.max(g1 * g1)) if g1.size else 0.0
+        if need > n_c:
+            out.append(f"the errors given a failure are very skewed (skewness {float(np.max(np.abs(g1))):.3g}): "
+                       f"a {100 * confidence:g}% interval needs about {math.ceil(need)} draws with a failure "
+                       f"(Cochran's rule 25·skewness²), this run had {n_c}; it may cover less than its level")
+        if n_units > 1 and same is not None and np.any(same):
+            if bounded:
+                out.append(f"every one of the {n_c} draws with a failure gave the same error for some output: "
+                           "there the interval comes from a proved bound on |Δ| and the rule of three "
+                           "(distribution-free), not from the spread of the draws")
+            else:
+                out.append(f"every one of the {n_c} draws with a failure gave the same error for some output, "
+                           "and this failure model has no proved bound on |Δ|: there the interval is unbounded")
+    return tuple(out)
+
+
+def _range_bound(net, X, model):
+    """A proved bound on ``|Δ|`` over every failure configuration, shape ``(B, n_L)`` (inf when unknown)."""
+    neuron, syn = _models(model)
+    if syn is not None and syn.layers:
+        return np.full((X.shape[0], net.n_outputs), np.inf)
+    from .enclosure import per_neuron_bounds
+
+    return np.array([per_neuron_bounds(net, X[b], neuron)[1] for b in range(X.shape[0])], dtype=float)
+
+
 def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float = 0.95,
-                interval: str = "t", eps: float | None = None,
+                interval: str = "t", eps: float | None = None, force: bool = False,
                 show_progress: bool | None = None) -> MonteCarloResult:
     r"""Monte Carlo estimate of the mean and variance of ``Δ_L`` with confidence intervals.
+
+    A configuration without a failure has ``Δ = 0`` exactly and has the known
+    probability ``1 − p_crash`` (:func:`crash_probability`), so only the law
+    of ``Δ`` *given at least one failure* is sampled — directly, failure
+    counts first and then their positions (no draw per unit) — and the
+    estimate and its interval are scaled by ``p_crash``.  Rare failures then
+    still give many informative draws: the interval keeps its level where the
+    plain average of ``n_samples`` configurations (a handful of them with a
+    failure, often none) does not.
 
     Parameters
     ----------
@@ -593,7 +1012,9 @@ def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float =
     model : NeuronCrash, SynapseCrash, or a pair (one of each)
         Independent Bernoulli failures.
     n_samples : int
-        Number of independent crash configurations, ≥ 2.
+        Sample size, ≥ 2: the estimate uses :func:`crashed_sample_size`
+        draws with a failure (the expected number among ``n_samples``
+        independent configurations, at least ``min(n_samples, MIN_CRASHED)``).
     seed : int
         Explicit seed (recorded).
     confidence : float
@@ -602,20 +1023,25 @@ def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float =
         Student t (default) or normal quantile for the mean interval.
     eps : float, optional
         Also count ``Δ ≥ ε`` and ``|Δ| ≥ ε`` (for Clopper–Pearson tail intervals).
+    force : bool
+        Run even when the estimated time exceeds :data:`MAX_SECONDS`
+        (otherwise :class:`~symft.errors.TooLargeError`, raised before any work).
     show_progress : bool or None
         Progress bar on stderr (``None``: when stderr is a terminal).
 
     Returns
     -------
     MonteCarloResult
+        Its ``warnings`` (also issued as :class:`SamplingWarning`) say when
+        the interval may cover less than its level.
 
     Examples
     --------
     >>> from symft.network import random_network
     >>> net = random_network([3, 5, 2], seed=0)
     >>> r = monte_carlo(net, [0.5, -1.0, 2.0], NeuronCrash({1: 0.1}), 5000, seed=1, confidence=0.99)
-    >>> len(r.mean), r.interval
-    (2, 't')
+    >>> len(r.mean), r.interval, r.crashed_samples, round(r.p_crash, 5)    # 1 − 0.9^5
+    (2, 't', 2048, 0.40951)
     """
     n_samples, seed = _check_n(n_samples), _check_seed(seed)
     confidence = _check_level(confidence)
@@ -625,41 +1051,69 @@ def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float =
         if isinstance(eps, bool) or not isinstance(eps, Real) or not math.isfinite(float(eps)):
             raise InvalidArgument(f"eps: expected a finite number, got {eps!r}")
         eps = float(eps)
-    X, single = as_inputs(net, x)
+    X, single, groups, semantics = _prepare(net, x, model)
+    pc = float(-math.expm1(float(_log_none(groups).sum()))) if groups else 0.0
+    n_c = crashed_sample_size(n_samples, pc)
+    _guard(net, groups, n_samples, n_c, X.shape[0], force, pc)
     shape = (X.shape[0], net.n_outputs)
-    n_tot, mean, M2 = 0, np.zeros(shape), np.zeros(shape)
+    n_tot, mean, M2, M3 = 0, np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    dmin, dmax = np.full(shape, np.inf), np.full(shape, -np.inf)
     cu = np.zeros(shape, dtype=np.int64)
     ca = np.zeros(shape, dtype=np.int64)
-    crashed = 0
-    for m, idx, delta in _blocks(net, X, model, n_samples, seed, show_progress, "monte carlo"):
-        k = idx.size
-        crashed += k
-        s = delta.sum(axis=0)
-        bm = s / m
-        # M2 of the block: crashed samples plus (m - k) exact zeros
-        bM2 = ((delta - bm) ** 2).sum(axis=0) + (m - k) * bm ** 2
+    for delta in _draws(net, X, groups, semantics, n_c, seed, show_progress, "monte carlo"):
+        m = delta.shape[0]
+        bm = delta.mean(axis=0)
+        c = delta - bm
+        bM2 = (c * c).sum(axis=0)
+        bM3 = (c * c * c).sum(axis=0)
         if n_tot == 0:
-            mean, M2 = bm, bM2
+            mean, M2, M3 = bm, bM2, bM3
         else:
+            # Chan's (and Pébay's, for the third moment) pairwise update: numerically stable
             d = bm - mean
             tot = n_tot + m
-            mean = mean + d * (m / tot)
+            M3 = (M3 + bM3 + d ** 3 * (n_tot * m * (n_tot - m) / tot ** 2)
+                  + 3 * d * (n_tot * bM2 - m * M2) / tot)
             M2 = M2 + bM2 + d * d * (n_tot * m / tot)
+            mean = mean + d * (m / tot)
         n_tot += m
+        dmin, dmax = np.minimum(dmin, delta.min(axis=0)), np.maximum(dmax, delta.max(axis=0))
         if eps is not None:
-            cu += (delta >= eps).sum(axis=0) + (m - k) * (0.0 >= eps)
-            ca += (np.abs(delta) >= eps).sum(axis=0) + (m - k) * (0.0 >= eps)
-    var = M2 / (n_tot - 1)
-    std = np.sqrt(var)
-    q = 0.5 + confidence / 2
-    c = t_quantile(q, n_tot - 1) if interval == "t" else normal_quantile(q)
-    h = c * std / math.sqrt(n_tot)
+            cu += (delta >= eps).sum(axis=0)
+            ca += (np.abs(delta) >= eps).sum(axis=0)
+    if n_tot >= 2:
+        var_c = M2 / (n_tot - 1)
+        se = pc * np.sqrt(var_c / n_tot)
+        var = pc * var_c * (1 - (1 - pc) / n_tot) + pc * (1 - pc) * mean * mean
+        q = 0.5 + confidence / 2
+        c = t_quantile(q, n_tot - 1) if interval == "t" else normal_quantile(q)
+    else:   # nothing can fail: Δ = 0 exactly
+        se = var = np.zeros(shape)
+        c = 0.0
+    est = pc * mean
+    h = c * se
+    n_units = sum(n for _, _, n, _ in groups)
+    same = (dmin == dmax) & (n_tot > 0)
+    bounded = True
+    if n_units > 1 and np.any(same):
+        # Every draw gave the same error v: the spread says nothing about configurations not drawn.  With
+        # probability ≥ confidence, P(Δ ≠ v | failure) ≤ u = 1 − (1 − confidence)^(1/n) (no such draw in n),
+        # so |E[Δ | failure] − v| ≤ u (D + |v|) with D a proved bound on |Δ|.
+        D = _range_bound(net, X, model)
+        bounded = bool(np.all(np.isfinite(D[same])))
+        u = -math.expm1(math.log1p(-confidence) / n_tot)
+        with np.errstate(invalid="ignore", over="ignore"):
+            hd = pc * u * (D + np.abs(mean)) * (1 + 1e-12)
+        h = np.where(same, hd, h)
+    notes = _warnings(n_tot, n_units, M2, M3, confidence, same, bounded)
+    for w in notes:
+        _warn(w, SamplingWarning, stacklevel=2)
     return MonteCarloResult(
-        mean=_tuples(mean, single), var=_tuples(var, single), std=_tuples(std, single),
-        ci_low=_tuples(mean - h, single), ci_high=_tuples(mean + h, single),
-        samples=n_tot, seed=seed, confidence=confidence, interval=interval, single=single,
-        crashed_samples=int(crashed), eps=eps,
+        mean=_tuples(est, single), var=_tuples(var, single), std=_tuples(np.sqrt(var), single),
+        ci_low=_tuples(est - h, single), ci_high=_tuples(est + h, single),
+        samples=n_samples, seed=seed, confidence=confidence, interval=interval, single=single,
+        crashed_samples=int(n_tot), eps=eps,
         count_upper=_tuples(cu, single, int) if eps is not None else None,
         count_abs=_tuples(ca, single, int) if eps is not None else None,
-        model=_describe(model),
+        model=_describe(model), p_crash=pc, standard_error=_tuples(se, single), warnings=notes,
     )

@@ -49,7 +49,7 @@ def test_compare_reference_is_exact_on_small_nets():
     X = np.array([[1.0, -0.5, 2.0], [0.2, 0.4, -1.0], [2.0, 1.0, 0.5]])
     model = NeuronCrash({1: 0.2})
     rep = compare(net, X, model, samples=2000, seed=0)
-    assert set(rep.reference_source) == {"exact"}
+    assert set(rep.reference_source) == {"rational enumeration"}
     names = [b[0] for b in rep.bounds]
     j = names.index("b2")
     for c in range(3):
@@ -99,22 +99,23 @@ def test_figure_without_matplotlib(monkeypatch):
 # ---------------------------------------------------------------------- check
 
 FOREIGN = [
-    ("raw_relu", raw_net, [1.0, -0.5, 2.0], NeuronCrash({0: 0.1, 1: 0.2})),
+    ("raw_relu", raw_net, [1.0, -0.5, 2.0], NeuronCrash({0: 0.1, 1: 0.2}), "rational enumeration"),
     ("file_relu_exact", lambda: load_network(os.path.join(DATA, "foreign_relu_exact.json")), [1, 2, -1],
-     NeuronCrash({1: 0.1, 2: 0.2})),
+     NeuronCrash({1: 0.1, 2: 0.2}), "rational enumeration"),
     ("file_tanh", lambda: load_network(os.path.join(DATA, "foreign_tanh.json")), [0.3, -1.0, 0.7],
-     NeuronCrash({1: 0.05, 2: 0.05})),
+     NeuronCrash({1: 0.05, 2: 0.05}), "enclosure"),
     ("file_sigmoid_hardtanh", lambda: load_network(os.path.join(DATA, "handwritten_sigmoid_hardtanh.json")),
-     [0.5, -1.0, 0.25, 2.0], NeuronCrash({0: 0.05, 1: 0.1})),
+     [0.5, -1.0, 0.25, 2.0], NeuronCrash({0: 0.05, 1: 0.1}), "enclosure"),
 ]
 
 
-@pytest.mark.parametrize("name,factory,x,model", FOREIGN, ids=[f[0] for f in FOREIGN])
-def test_check_agrees_on_foreign_nets(name, factory, x, model):
+@pytest.mark.parametrize("name,factory,x,model,kind", FOREIGN, ids=[f[0] for f in FOREIGN])
+def test_check_agrees_on_foreign_nets(name, factory, x, model, kind):
+    # piecewise-linear nets get the rational engine; smooth ones a full-order enclosure (all configurations)
     r = check(factory(), x, model, samples=40000, seed=11)
     assert r.verdict == "agree", r.text()
-    assert r.exact_source == "exact"
-    assert any(c["a"] == "monte-carlo" and c["b"] == "exact" for c in r.comparisons)
+    assert r.exact_source == kind and r.reference_rigorous
+    assert any(c["a"] == "monte-carlo" and c["b"] == kind for c in r.comparisons)
 
 
 def test_check_detects_a_wrong_exact_value(monkeypatch):

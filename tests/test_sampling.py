@@ -213,16 +213,39 @@ def test_mc_reproducible_and_seed_recorded():
     assert a == b and a.seed == 5 and a != c
 
 
-def test_mc_matches_sample_errors():
+def test_mc_is_the_scaled_average_of_the_draws_given_a_failure():
+    # monte_carlo averages the draws of crashed_errors (same seed) and scales by P(at least one failure):
+    # E Δ = P(C) E[Δ | C], Var Δ = P(C) Var[Δ | C] + P(C)(1 − P(C)) E[Δ | C]² (estimated without bias).
+    from symft.sampling import crashed_errors
     net = random_network([2, 3, 2], seed=2)
     x = [0.4, -0.9]
-    d = sample_errors(net, x, NeuronCrash({0: 0.3, 1: 0.2}), 5000, seed=3)
-    r = monte_carlo(net, x, NeuronCrash({0: 0.3, 1: 0.2}), 5000, seed=3, eps=0.1)
-    np.testing.assert_allclose(r.mean, d.mean(axis=0), rtol=1e-10, atol=1e-15)
-    np.testing.assert_allclose(r.var, d.var(axis=0, ddof=1), rtol=1e-9)
+    model = NeuronCrash({0: 0.3, 1: 0.2})
+    r = monte_carlo(net, x, model, 5000, seed=3, eps=0.1)
+    d, pc = crashed_errors(net, x, model, r.crashed_samples, seed=3)
+    assert pc == pytest.approx(1 - 0.7 ** 2 * 0.8 ** 3, rel=1e-14) and r.p_crash == pc
+    assert r.crashed_samples == math.ceil(5000 * pc) == d.shape[0]
+    n = d.shape[0]
+    m, s2 = d.mean(axis=0), d.var(axis=0, ddof=1)
+    np.testing.assert_allclose(r.mean, pc * m, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(r.var, pc * s2 * (1 - (1 - pc) / n) + pc * (1 - pc) * m * m, rtol=1e-9)
+    np.testing.assert_allclose([r.stderr(k) for k in range(2)], pc * np.sqrt(s2 / n), rtol=1e-9)
     assert list(r.count_upper) == list((d >= 0.1).sum(axis=0))
     assert list(r.count_abs) == list((np.abs(d) >= 0.1).sum(axis=0))
-    assert r.crashed_samples >= int((np.abs(d).sum(axis=1) > 0).sum()) > 0
+    # every draw has a failure, and most failures change the output
+    assert (np.abs(d).sum(axis=1) > 0).sum() > 0.5 * n
+
+
+def test_sample_errors_are_draws_of_the_unconditional_law():
+    # The rows of sample_errors: Δ = 0 on the rows without a failure, the conditional law elsewhere;
+    # its 99.9% interval for the mean contains the exact mean.
+    net = raw_net()
+    x = [1.0, -0.5, 2.0]
+    model = NeuronCrash({0: 0.1, 1: 0.2})
+    mean, _ = brute_moments(net, x, model)
+    d = sample_errors(net, x, model, 40000, seed=5)
+    for k in range(2):
+        lo, hi = mean_interval(d[:, k].mean(), d[:, k].std(ddof=1), d.shape[0], 0.999)
+        assert lo <= mean[k] <= hi
 
 
 def test_mc_masks_are_bernoulli():
@@ -316,9 +339,11 @@ def test_cli_sample_json(capsys):
     out = capsys.readouterr().out
     assert rc == 0 and out.count("\n") == 1
     d = json.loads(out)
-    for key in ("mean", "var", "std", "ci_low", "ci_high", "samples", "seed"):
+    for key in ("mean", "var", "std", "ci_low", "ci_high", "samples", "seed", "crashed_samples", "p_crash",
+                "warnings"):
         assert key in d
     assert d["samples"] == 20000 and d["seed"] == 3
+    assert d["crashed_samples"] == math.ceil(20000 * (1 - 0.9 ** 4)) and d["warnings"] == []
     assert d["ci_low"][0] <= -0.1 <= d["ci_high"][0]
 
 
