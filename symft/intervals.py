@@ -291,8 +291,9 @@ class Interval:
 
     def __mul__(self, other) -> "Interval":
         o = _as_interval(other)
-        c = np.stack(np.broadcast_arrays(self.lo * o.lo, self.lo * o.hi, self.hi * o.lo, self.hi * o.hi))
-        return Interval(_down(c.min(axis=0)), _up(c.max(axis=0)))
+        a, b, c, d = self.lo * o.lo, self.lo * o.hi, self.hi * o.lo, self.hi * o.hi
+        return Interval(_down(np.minimum(np.minimum(a, b), np.minimum(c, d))),
+                        _up(np.maximum(np.maximum(a, b), np.maximum(c, d))))
 
     __rmul__ = __mul__
 
@@ -440,13 +441,32 @@ def _poly_range(coeffs, crit, t: Interval) -> Interval:
 
 
 _R3 = 3.0 ** 0.5
-# tanh: φ' = 1 − t², φ'' = −2t + 2t³ (critical points t = ±1/√3)
-_TANH_D1 = ((1.0, 0.0, -1.0), (0.0,))
+# tanh: φ' = 1 − t² (_one_minus_square), φ'' = −2t + 2t³ (critical points t = ±1/√3)
 _TANH_D2 = ((0.0, -2.0, 0.0, 2.0), (-1.0 / _R3, 1.0 / _R3))
-# sigmoid: φ' = s − s², φ'' = s − 3s² + 2s³ (critical points s = (3 ± √3)/6)
-_SIG_D1 = ((0.0, 1.0, -1.0), (0.5,))
+# sigmoid: φ' = s − s² (_s_one_minus_s), φ'' = s − 3s² + 2s³ (critical points s = (3 ± √3)/6)
 _SIG_D2 = ((0.0, 1.0, -3.0, 2.0), ((3 - _R3) / 6, (3 + _R3) / 6))
 _SCALED = re.compile(r"^\s*([0-9]+)(?:/([0-9]+))?\s*\*\s*(.+)$")
+
+
+def _one_minus_square(t: Interval) -> Interval:
+    """Range of ``1 − t²`` over ``t ⊆ [−1, 1]`` (tanh'): ``1 − max t²`` … ``1 − min t²``, each square and
+    difference rounded outward."""
+    a = np.where((t.lo <= 0) & (t.hi >= 0), 0.0, np.minimum(np.abs(t.lo), np.abs(t.hi)))
+    b = np.maximum(np.abs(t.lo), np.abs(t.hi))
+    lo = _down(1.0 - _up(b * b))
+    hi = _up(1.0 - np.maximum(_down(a * a), 0.0))
+    return Interval(np.clip(lo, 0.0, 1.0), np.clip(hi, 0.0, 1.0))
+
+
+def _s_one_minus_s(s: Interval) -> Interval:
+    """Range of ``s (1 − s)`` over ``s ⊆ [0, 1]`` (sigmoid'): increasing up to ½ and decreasing after, so
+    the minimum is at an end and the maximum at ``clip(½, lo, hi)``; each value rounded outward."""
+    def low(x):
+        return np.maximum(_down(x * _down(1.0 - x)), 0.0)
+
+    m = np.clip(0.5, s.lo, s.hi)
+    hi = _up(m * _up(1.0 - m))
+    return Interval(np.minimum(low(s.lo), low(s.hi)), np.minimum(hi, 0.25))
 
 
 def activation_enclosures(act, z: Interval) -> tuple[Interval, Interval, Interval]:
@@ -484,14 +504,14 @@ def _enclosures(act, z: Interval, second: bool):
     if name == "tanh":
         lo, hi = _widen(np.tanh(z.lo), np.tanh(z.hi))
         t = Interval(lo, hi).clip(-1.0, 1.0)
-        return t, _poly_range(*_TANH_D1, t), (_poly_range(*_TANH_D2, t) if second else None)
+        return t, _one_minus_square(t), (_poly_range(*_TANH_D2, t) if second else None)
     if name in ("sigmoid", "softplus"):
         lo, hi = _widen(_sigmoid(z.lo), _sigmoid(z.hi))
         s = Interval(lo, hi).clip(0.0, 1.0)
         if name == "sigmoid":
-            return s, _poly_range(*_SIG_D1, s), (_poly_range(*_SIG_D2, s) if second else None)
+            return s, _s_one_minus_s(s), (_poly_range(*_SIG_D2, s) if second else None)
         vlo, vhi = _widen(np.logaddexp(0.0, z.lo), np.logaddexp(0.0, z.hi))
-        return Interval(vlo, vhi).clip(0.0, np.inf), s, (_poly_range(*_SIG_D1, s) if second else None)
+        return Interval(vlo, vhi).clip(0.0, np.inf), s, (_s_one_minus_s(s) if second else None)
     raise NotSmooth(f"activation {name!r}: no interval enclosure of its derivatives is known to symft")
 
 

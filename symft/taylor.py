@@ -916,8 +916,8 @@ def _prob_bounds(probs: dict) -> dict:
     return out
 
 
-def _numeric_probs(net, p) -> dict:
-    probs = _probabilities(net, p)
+def _numeric_probs(net, p, *, checked: bool = False) -> dict:
+    probs = p if checked else _probabilities(net, p)
     out = {}
     for l, q in probs.items():
         if isinstance(q, sp.Basic):
@@ -1062,12 +1062,26 @@ def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bo
     exact single-crash sum b4 needs ``n_l`` passes); see
     ``benchmarks/bench_taylor.py``.
 
+    The float64 passes can lose everything to cancellation
+    (``1e12 + 1e-5 − 1e12 = 0``), so the rigorous bounds ``remainder_mean``
+    and ``remainder_var`` are on the distance from the returned floats to
+    the true moments: the Taylor remainder (:func:`remainder_bound`) plus
+    the proved rounding error (``rounding_mean``, ``rounding_var``), found
+    by enclosing the exact first-order moments with an outward-rounded
+    interval pass (:func:`symft.intervals.gradient_enclosure`).  That pass
+    costs a few float passes and runs only with the remainder, whose
+    derivative bounds cost far more; ``remainder=False`` is unchanged.
+
     Parameters
     ----------
     net : Network
         Numeric weights.
     X : array_like (n_0,) or (B, n_0)
-    p : mapping {layer: float} or NeuronCrash
+        Floats (the binary values they hold) or exact numbers (``Fraction``,
+        SymPy rationals): T1 runs at their floats, the rigorous bounds hold
+        at the exact values.
+    p : mapping {layer: probability} or NeuronCrash
+        Floats (their binary values) or exact rationals, likewise.
     semantics : {"output_zero", "incoming_zeroed"}
     remainder : {"auto", True, False}
         Compute the rigorous remainder bounds (:func:`remainder_bound`):
@@ -1083,6 +1097,12 @@ def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bo
     >>> r = t1(net, np.zeros((5, 3)) + 0.5, {0: 0.01, 1: 0.02})
     >>> r.mean.shape, r.remainder_mean.shape
     ((5, 2), (5, 2))
+    >>> from symft.network import Network       # g = 1e12 + 2e-5 − 1e12: float64 gives E Δ = 0, truly 2e-6
+    >>> net = Network.from_numpy([[[1e6], [1e-5], [-1e6]], [[-1e6, -2.0, -1e6]]], [[1e3, 1e3, 1.001e6], [0.0]],
+    ...                          activations=["relu", "linear"])
+    >>> r = t1(net, [1.0], {0: 0.1})
+    >>> float(r.mean[0]), bool(r.remainder_mean[0] >= 2e-6)
+    (0.0, True)
     """
     from .forward import as_inputs, forward_trace
 
@@ -1091,7 +1111,7 @@ def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bo
     if remainder not in ("auto", True, False):
         raise InvalidArgument(f"remainder: expected 'auto', True or False, got {remainder!r}")
     raw = _probabilities(net, p)
-    probs = _numeric_probs(net, raw)
+    probs = _numeric_probs(net, raw, checked=True)
     Xa, single = as_inputs(net, X)
     trace = forward_trace(net, Xa)
     J = _reverse_sweep(net, trace, min(probs))
