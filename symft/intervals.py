@@ -11,7 +11,11 @@ upper bounds of
 
 by *forward-mode interval propagation of jets* (value, gradient, Hessian
 with respect to ξ) through the same layer walk as the numeric forward pass
-(:func:`symft.symbolic.layer_walk`).
+(:func:`symft.symbolic.layer_walk`).  :func:`gradient_enclosure` encloses
+the T1 sensitivities ``∂y_L/∂ξ`` at ``ξ = 0`` themselves (the float64
+backward pass of :func:`symft.taylor.t1`, in interval arithmetic), so that
+T1's point values carry a proved rounding error even when the float passes
+cancel.
 
 Why the result is a rigorous upper bound
 ----------------------------------------
@@ -49,6 +53,13 @@ contains the true real value for every ``ξ`` in the box:
   pre-activation interval lies strictly inside one linear piece; then
   ``φ' = slope`` and ``φ'' = 0``; otherwise no bound exists (the output is
   not twice differentiable on the box) and :class:`NotSmooth` is raised.
+  Slopes, intercepts and breakpoints are exact rationals (``1/3*relu``),
+  each enclosed by the floats just below and above it; so is the factor
+  ``c`` of a scaled smooth activation ``c*name``.
+* **Inputs and exact weights.**  Float inputs are the binary values they
+  hold; exact inputs (``Fraction``, ``"1/3"``) are enclosed
+  (:func:`enclose_numbers`); the float copy of an exact layer is within one
+  ulp of it, and every product with it is widened by that.
   Custom activations have no enclosure here and raise :class:`NotSmooth`.
 * **Jets.**  The product and chain rules (``G = φ'(z) G_z``,
   ``H = φ''(z) G_z G_zᵀ + φ'(z) H_z``; at a crash layer
@@ -448,6 +459,15 @@ _SIG_D2 = ((0.0, 1.0, -3.0, 2.0), ((3 - _R3) / 6, (3 + _R3) / 6))
 _SCALED = re.compile(r"^\s*([0-9]+)(?:/([0-9]+))?\s*\*\s*(.+)$")
 
 
+def _builtin(name):
+    """The built-in smooth activation called ``name`` (tanh, sigmoid, softplus), else None."""
+    if name not in ("tanh", "sigmoid", "softplus"):
+        return None
+    from .activations import get_activation
+
+    return get_activation(name)
+
+
 def _one_minus_square(t: Interval) -> Interval:
     """Range of ``1 − t²`` over ``t ⊆ [−1, 1]`` (tanh'): ``1 − max t²`` … ``1 − min t²``, each square and
     difference rounded outward."""
@@ -491,16 +511,21 @@ def activation_enclosures(act, z: Interval) -> tuple[Interval, Interval, Interva
 def _enclosures(act, z: Interval, second: bool):
     """:func:`activation_enclosures`; ``second=False`` skips ``φ''`` (returned as ``None``)."""
     name = act.name
-    m = _SCALED.match(name)
-    if m and act.pieces is None:
-        from .activations import get_activation
-
-        lo, hi = _float_bounds(Fraction(int(m.group(1)), int(m.group(2) or 1)))
-        c = Interval(np.array(lo), np.array(hi))
-        v, d1, d2 = _enclosures(get_activation(m.group(3)), z, second)
-        return v * c, d1 * c, (d2 * c if second else None)
     if act.pieces is not None:
         return _pwl_enclosures(act, z)
+    m = _SCALED.match(name)
+    if m:
+        q = Fraction(int(m.group(1)), int(m.group(2) or 1))
+        base = _builtin(m.group(3))
+        if base is None or act.expr != sp.Rational(q.numerator, q.denominator) * base.expr:
+            raise NotSmooth(f"activation {name!r}: no interval enclosure of its derivatives is known to symft")
+        lo, hi = _float_bounds(q)
+        c = Interval(np.array(lo), np.array(hi))
+        v, d1, d2 = _enclosures(base, z, second)
+        return v * c, d1 * c, (d2 * c if second else None)
+    if _builtin(name) != act:
+        # a custom activation that only borrows a built-in's name (custom_activation(x**3, name="tanh"))
+        raise NotSmooth(f"activation {name!r}: no interval enclosure of its derivatives is known to symft")
     if name == "tanh":
         lo, hi = _widen(np.tanh(z.lo), np.tanh(z.hi))
         t = Interval(lo, hi).clip(-1.0, 1.0)

@@ -255,3 +255,20 @@ def test_derivative_bounds_accept_exact_inputs():
     assert Fraction(bd.M1[0, 0]) >= Fraction(1, 3) - Fraction(1 / 3) > 0
     with pytest.raises(NotSmooth, match="kink"):
         derivative_bounds(Network.from_numpy([np.array([[1.0]])], activations=["relu"]), [0.0], [0])
+
+
+def test_custom_activation_borrowing_a_builtin_name_gets_no_enclosure():
+    # custom_activation(5 s³, name="tanh") is not tanh: tanh's enclosures (|φ''| ≤ 0.77) would bound a
+    # function whose φ'' = 30 s, so the T1 remainder would be false; it must be refused instead
+    from symft.activations import custom_activation
+    from symft.taylor import t1
+
+    s = sp.Symbol("s")
+    for name, expr in (("tanh", 5 * s ** 3), ("1/2*tanh", s ** 3 / 2), ("softplus", s ** 2)):
+        act = custom_activation(sp.Lambda(s, expr), name=name)
+        with pytest.raises(NotSmooth):
+            activation_enclosures(act, Interval.point(np.array([0.5])))
+        net = Network.from_sympy([[[1]], [[1]]], activations=[act, "linear"])
+        with pytest.raises(NotSmooth):
+            derivative_bounds(net, np.array([1.0]), [0])
+        assert t1(net, [1.0], {0: 0.1}).remainder_mean is None
