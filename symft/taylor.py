@@ -991,8 +991,9 @@ class T1Result:
         Examples
         --------
         >>> from symft.network import mean_network
-        >>> sorted(t1(mean_network(2), np.ones(2), {0: 0.1}).to_dict())
-        ['D1', 'D2', 'mean', 'p', 'remainder_mean', 'remainder_note', 'remainder_var', 'rounding_mean', 'rounding_var', 'std', 'var', 'var_paper']
+        >>> sorted(t1(mean_network(2), np.ones(2), {0: 0.1}).to_dict())  # doctest: +NORMALIZE_WHITESPACE
+        ['D1', 'D2', 'mean', 'p', 'remainder_mean', 'remainder_note', 'remainder_var',
+         'rounding_mean', 'rounding_var', 'std', 'var', 'var_paper']
         """
         def lst(a):
             return None if a is None else np.asarray(a, dtype=float).tolist()
