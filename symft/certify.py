@@ -900,15 +900,20 @@ T1_FLOAT_MARGIN = 1e-9
 def taylor_moments(net, x, model, *, remainder: bool = True) -> Moments:
     r"""T1's first-order moments (:func:`symft.taylor.t1`), with its rigorous remainder when available.
 
-    With the remainder bounds ``|E Δ − m| ≤ r_m`` and ``|Var Δ − v| ≤ r_v``
-    (:func:`symft.taylor.remainder_bound`) the result is the interval
+    T1 runs at the exact input (floats are the binary values they hold,
+    fractions are enclosed) and the stated probabilities (a float ``0.1``
+    is the decimal 1/10, as in :func:`exact_moments`).  Its
+    ``remainder_mean`` and ``remainder_var`` bound ``|E Δ − m|`` and
+    ``|Var Δ − v|`` for the float64 values ``m`` and ``v`` themselves: the
+    Lagrange remainder (:func:`symft.taylor.remainder_bound`) plus the
+    proved rounding error of the float passes (an outward-rounded interval
+    pass, :func:`symft.intervals.gradient_enclosure`), so no cancellation
+    in the float passes can make the interval miss.  The result is
     ``[m − r_m, m + r_m]`` and ``var_hi = v + r_v`` (source
-    ``"taylor+remainder"``, rigorous); the float64 evaluation of ``m`` and
-    ``v`` (one forward and one backward pass) is covered by widening by the
-    relative margin :data:`T1_FLOAT_MARGIN` of ``|m| + r_m + sqrt(v)`` — far
-    above the ``~L·n·2^-53`` rounding of those passes.  Without a remainder
-    (non-smooth activation, too large), the point values are returned with
-    source ``"taylor"`` (approximate: the remainder is dropped).
+    ``"taylor+remainder"``, rigorous), rounded outward.  Without a
+    remainder (non-smooth activation, a kink the crashes can cross, too
+    large), the point values are returned with source ``"taylor"``
+    (approximate: the remainder is dropped).
 
     Examples
     --------
@@ -924,8 +929,9 @@ def taylor_moments(net, x, model, *, remainder: bool = True) -> Moments:
         from . import taylor as _taylor
     except ImportError:  # pragma: no cover - depends on issue 4
         raise NotImplementedError("symft.taylor is not available") from None
-    r = _taylor.t1(net, np.asarray(_float_view(x), dtype=float), {l: float(q) for l, q in model.p},
-                   semantics=model.semantics, remainder="auto" if remainder else False)
+    xe = [v if isinstance(v, float) else to_fraction(v, "x") for v in np.asarray(x, dtype=object).ravel()]
+    r = _taylor.t1(net, xe, dict(_exact_model(model).p), semantics=model.semantics,
+                   remainder="auto" if remainder else False)
     n = net.n_outputs
     mean = [float(v) for v in _outputs(r.mean, n)]
     var = [float(v) for v in _outputs(r.var, n)]
@@ -934,14 +940,12 @@ def taylor_moments(net, x, model, *, remainder: bool = True) -> Moments:
         return Moments.point(mean, var, "taylor", f"T1 first order: the Taylor remainder is dropped ({why})")
     rm = [float(v) for v in _outputs(r.remainder_mean, n)]
     rv = [float(v) for v in _outputs(r.remainder_var, n)]
-    lo, hi, vh = [], [], []
-    for m, a, v, b in zip(mean, rm, var, rv):
-        marg = T1_FLOAT_MARGIN * (abs(m) + a + math.sqrt(max(v, 0.0))) + 1e-300
-        lo.append(float_down(Fraction(m) - Fraction(a) - Fraction(marg)))
-        hi.append(float_up(Fraction(m) + Fraction(a) + Fraction(marg)))
-        vh.append(float_up(Fraction(max(v, 0.0)) + Fraction(b) + Fraction(marg) * Fraction(marg + 2 * math.sqrt(max(v, 0.0)))))
-    return Moments(tuple(lo), tuple(hi), tuple(vh), "taylor+remainder",
-                   "T1 first order plus its rigorous Lagrange-remainder bound (symft.taylor.remainder_bound)")
+    lo = tuple(float_down(Fraction(m) - Fraction(a)) for m, a in zip(mean, rm))
+    hi = tuple(float_up(Fraction(m) + Fraction(a)) for m, a in zip(mean, rm))
+    vh = tuple(float_up(Fraction(v) + Fraction(b)) for v, b in zip(var, rv))
+    return Moments(lo, hi, vh, "taylor+remainder",
+                   "T1 first order plus its rigorous Lagrange-remainder bound (symft.taylor.remainder_bound) "
+                   "and the proved rounding error of its float passes")
 
 
 def _float_view(x):

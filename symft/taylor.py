@@ -59,7 +59,8 @@ import sympy as sp
 
 from .errors import FaultModelError, InvalidArgument, TooLargeError
 from .faults import SEMANTICS, NeuronCrash, check_probability
-from .intervals import NotSmooth, derivative_bounds, DerivativeBounds
+from .intervals import (Interval, NotSmooth, derivative_bounds, DerivativeBounds, gradient_enclosure,
+                        _exact, _float_bounds, _input_box, _isquare, _isum)
 from .symbolic import _latex_block, crash_layers_of, symbolic_forward, _estimate_ops
 
 __all__ = [
@@ -770,6 +771,15 @@ def remainder_from_bounds(bd: DerivativeBounds, pvec) -> RemainderBound:
     True
     """
     p = np.asarray(pvec, dtype=float)
+    return _remainder_from_bounds(bd, p, p * (1 - p))
+
+
+def _remainder_from_bounds(bd: DerivativeBounds, p, pq) -> RemainderBound:
+    """:func:`remainder_from_bounds` with ``p`` and ``pq`` upper bounds of the probabilities and of
+    ``p (1 − p)``: every bound below is a sum of products of non-negative terms, increasing in each
+    ``p_a`` and ``p_a (1 − p_a)`` taken separately, so upper bounds in give upper bounds out."""
+    p = np.asarray(p, dtype=float)
+    pq = np.asarray(pq, dtype=float)
     n = p.size
     safety = 1.0 + 8.0 * (n * n + 20) * _U
     M1, M2 = bd.M1, bd.M2
@@ -781,11 +791,11 @@ def remainder_from_bounds(bd: DerivativeBounds, pvec) -> RemainderBound:
     EA1 = diag @ p                                   # E A = Σ p_a M_aa
     EB1 = np.einsum("kab,a,b->k", off, p, p)         # E B = Σ_{a≠b} p_a p_b M_ab
     mean_b = 0.5 * (EA1 + EB1)
-    EA2 = EA1 ** 2 + (diag ** 2) @ (p * (1 - p))
+    EA2 = EA1 ** 2 + (diag ** 2) @ pq
     s = off @ p                                      # s[k, a] = Σ_b M_ab p_b
     EB2 = EB1 ** 2 + 2.0 * np.einsum("kab,a,b->k", off ** 2, p, p) + 4.0 * (s ** 2) @ p
     v2 = 0.25 * (np.sqrt(EA2) + np.sqrt(EB2)) ** 2
-    var1 = (M1 ** 2) @ (p * (1 - p))
+    var1 = (M1 ** 2) @ pq
     var_b = 2.0 * np.sqrt(var1 * v2) + v2
     mean_b = _up(mean_b * safety)
     var_b = _up(var_b * safety)
@@ -810,7 +820,10 @@ def remainder_bound(net, x, p, *, semantics: str = "output_zero", force: bool = 
     net : Network
         Numeric weights; smooth on the crash box (see :mod:`symft.intervals`).
     x : array_like (n_0,)
-    p : mapping {layer: float} or NeuronCrash
+        Floats (the binary values they hold) or exact numbers (``Fraction``,
+        SymPy rationals), which are enclosed.
+    p : mapping {layer: probability} or NeuronCrash
+        Floats (their binary values) or exact rationals (enclosed).
 
     Raises
     ------
@@ -825,10 +838,17 @@ def remainder_bound(net, x, p, *, semantics: str = "output_zero", force: bool = 
     >>> bool(0 < rb.mean_bound[0] < 1e-2), bool(rb.paper_mean_bound[0] >= rb.mean_bound[0])
     (True, True)
     """
-    probs = _numeric_probs(net, p)
-    bd = derivative_bounds(net, x, list(probs), semantics=semantics, force=force)
-    pvec = np.array([probs[l] for l, _ in bd.xi])
-    return remainder_from_bounds(bd, pvec)
+    pb = _prob_bounds(_probabilities(net, p))
+    return _remainder_box(net, x, pb, semantics, force)
+
+
+def _remainder_box(net, x, pb, semantics, force) -> RemainderBound:
+    """:func:`remainder_bound` at an input (floats, exact numbers or an Interval box) for probabilities
+    given by their enclosures ``pb`` (:func:`_prob_bounds`)."""
+    bd = derivative_bounds(net, x, list(pb), semantics=semantics, force=force)
+    p_hi = np.array([pb[l][0].hi for l, _ in bd.xi])
+    pq_hi = np.array([pb[l][1].hi for l, _ in bd.xi])
+    return _remainder_from_bounds(bd, p_hi, pq_hi)
 
 
 def remainder_formulas(p=None, n=None, D1=None, D2=None) -> dict:
@@ -873,8 +893,31 @@ def remainder_formulas(p=None, n=None, D1=None, D2=None) -> dict:
 
 # ---------------------------------------------------------------------- numeric T1
 
-def _numeric_probs(net, p) -> dict:
-    probs = _probabilities(net, p)
+def _prob_bounds(probs: dict) -> dict:
+    """``{layer: (P, PQ)}``: point-or-two-float Intervals around the exact ``p_l`` and ``p_l (1 − p_l)``
+    (floats are their binary values; rationals and SymPy numbers are enclosed)."""
+    out = {}
+    for l, q in probs.items():
+        if isinstance(q, sp.Basic) and q.free_symbols:
+            raise FaultModelError(f"p[{l}] = {q} is symbolic; the numeric T1 needs numbers "
+                                  "(use t1_symbolic / `symft derive`)")
+        try:
+            e = _exact(q)
+        except (TypeError, ValueError):
+            e = None
+        if e is None:                       # an irrational SymPy number: one ulp either side of its float
+            f = float(q)
+            lo, hi = math.nextafter(f, -math.inf), math.nextafter(f, math.inf)
+            pq = Interval(np.array(lo), np.array(hi)) * Interval(np.array(1.0 - hi), np.array(1.0 - lo))
+            pq = Interval(np.maximum(pq.lo, 0.0), np.minimum(pq.hi, 0.25))
+            out[l] = (Interval(np.array(max(lo, 0.0)), np.array(min(hi, 1.0))), pq)
+            continue
+        out[l] = (Interval(*map(np.array, _float_bounds(e))), Interval(*map(np.array, _float_bounds(e * (1 - e)))))
+    return out
+
+
+def _numeric_probs(net, p, *, checked: bool = False) -> dict:
+    probs = p if checked else _probabilities(net, p)
     out = {}
     for l, q in probs.items():
         if isinstance(q, sp.Basic):
@@ -905,13 +948,20 @@ class T1Result:
     gradients : dict {layer: ndarray}
         ``g_l[b, k, i] = ∂y^k/∂ξ_l^i`` at 0 (shape ``(B, n_L, n_l)``).
     remainder_mean, remainder_var : ndarray or None
-        Rigorous bounds of ``|E Δ − mean|`` and ``|Var Δ − var|``
-        (:func:`remainder_bound`), ``None`` when not available.
+        Rigorous bounds of ``|E Δ − mean|`` and ``|Var Δ − var|`` for the
+        float64 values ``mean`` and ``var`` returned here: the Taylor
+        remainder (:func:`remainder_bound`) plus ``rounding_mean`` /
+        ``rounding_var``.  ``None`` when not available.
     remainder_note : str or None
         Why the remainder is missing.
     p : tuple of (layer, p)
     D1, D2 : ndarray or None
         Derivative bounds per input and output (when the remainder is available).
+    rounding_mean, rounding_var : ndarray or None
+        Proved bounds of the float64 error of ``mean`` and ``var`` (their
+        distance to the exact first-order moments, enclosed by an
+        outward-rounded interval pass, :func:`symft.intervals.gradient_enclosure`);
+        computed with the remainder.
 
     Examples
     --------
@@ -932,6 +982,8 @@ class T1Result:
     p: tuple
     D1: np.ndarray | None = None
     D2: np.ndarray | None = None
+    rounding_mean: np.ndarray | None = None
+    rounding_var: np.ndarray | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready dict (lists per output; a batch gives lists of lists).
@@ -939,8 +991,9 @@ class T1Result:
         Examples
         --------
         >>> from symft.network import mean_network
-        >>> sorted(t1(mean_network(2), np.ones(2), {0: 0.1}).to_dict())
-        ['D1', 'D2', 'mean', 'p', 'remainder_mean', 'remainder_note', 'remainder_var', 'std', 'var', 'var_paper']
+        >>> sorted(t1(mean_network(2), np.ones(2), {0: 0.1}).to_dict())  # doctest: +NORMALIZE_WHITESPACE
+        ['D1', 'D2', 'mean', 'p', 'remainder_mean', 'remainder_note', 'remainder_var',
+         'rounding_mean', 'rounding_var', 'std', 'var', 'var_paper']
         """
         def lst(a):
             return None if a is None else np.asarray(a, dtype=float).tolist()
@@ -950,6 +1003,7 @@ class T1Result:
             "std": lst(self.std), "remainder_mean": lst(self.remainder_mean),
             "remainder_var": lst(self.remainder_var), "remainder_note": self.remainder_note,
             "D1": lst(self.D1), "D2": lst(self.D2),
+            "rounding_mean": lst(self.rounding_mean), "rounding_var": lst(self.rounding_var),
             "p": {str(l): q for l, q in self.p},
         }
 
@@ -1009,12 +1063,26 @@ def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bo
     exact single-crash sum b4 needs ``n_l`` passes); see
     ``benchmarks/bench_taylor.py``.
 
+    The float64 passes can lose everything to cancellation
+    (``1e12 + 1e-5 − 1e12 = 0``), so the rigorous bounds ``remainder_mean``
+    and ``remainder_var`` are on the distance from the returned floats to
+    the true moments: the Taylor remainder (:func:`remainder_bound`) plus
+    the proved rounding error (``rounding_mean``, ``rounding_var``), found
+    by enclosing the exact first-order moments with an outward-rounded
+    interval pass (:func:`symft.intervals.gradient_enclosure`).  That pass
+    costs a few float passes and runs only with the remainder, whose
+    derivative bounds cost far more; ``remainder=False`` is unchanged.
+
     Parameters
     ----------
     net : Network
         Numeric weights.
     X : array_like (n_0,) or (B, n_0)
-    p : mapping {layer: float} or NeuronCrash
+        Floats (the binary values they hold) or exact numbers (``Fraction``,
+        SymPy rationals): T1 runs at their floats, the rigorous bounds hold
+        at the exact values.
+    p : mapping {layer: probability} or NeuronCrash
+        Floats (their binary values) or exact rationals, likewise.
     semantics : {"output_zero", "incoming_zeroed"}
     remainder : {"auto", True, False}
         Compute the rigorous remainder bounds (:func:`remainder_bound`):
@@ -1030,6 +1098,12 @@ def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bo
     >>> r = t1(net, np.zeros((5, 3)) + 0.5, {0: 0.01, 1: 0.02})
     >>> r.mean.shape, r.remainder_mean.shape
     ((5, 2), (5, 2))
+    >>> from symft.network import Network       # g = 1e12 + 2e-5 − 1e12: float64 gives E Δ = 0, truly 2e-6
+    >>> net = Network.from_numpy([[[1e6], [1e-5], [-1e6]], [[-1e6, -2.0, -1e6]]], [[1e3, 1e3, 1.001e6], [0.0]],
+    ...                          activations=["relu", "linear"])
+    >>> r = t1(net, [1.0], {0: 0.1})
+    >>> float(r.mean[0]), bool(r.remainder_mean[0] >= 2e-6)
+    (0.0, True)
     """
     from .forward import as_inputs, forward_trace
 
@@ -1037,7 +1111,8 @@ def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bo
         raise FaultModelError(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
     if remainder not in ("auto", True, False):
         raise InvalidArgument(f"remainder: expected 'auto', True or False, got {remainder!r}")
-    probs = _numeric_probs(net, p)
+    raw = _probabilities(net, p)
+    probs = _numeric_probs(net, raw, checked=True)
     Xa, single = as_inputs(net, X)
     trace = forward_trace(net, Xa)
     J = _reverse_sweep(net, trace, min(probs))
@@ -1059,24 +1134,56 @@ def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bo
         mean += q * s1
         var += q * (1.0 - q) * s2
         var_paper += q * s2
-    rm = rv = D1 = D2 = None
+    rm = rv = D1 = D2 = em = ev = None
     note = None
     if remainder:
         try:
-            rbs = [remainder_bound(net, Xa[b], probs, semantics=semantics, force=force) for b in range(B)]
-            rm = np.array([r.mean_bound for r in rbs])
-            rv = np.array([r.var_bound for r in rbs])
+            pb = _prob_bounds(raw)
+            box = _input_box_of(net, X, Xa)
+            rbs = [_remainder_box(net, box[b], pb, semantics, force) for b in range(B)]
+            em, ev = _rounding_bounds(net, box, pb, semantics, mean, var)
+            rm = _up(np.array([r.mean_bound for r in rbs]) + em)
+            rv = _up(np.array([r.var_bound for r in rbs]) + ev)
             D1 = np.array([r.D1 for r in rbs])
             D2 = np.array([r.D2 for r in rbs])
+            if not (np.all(np.isfinite(rm)) and np.all(np.isfinite(rv))):
+                raise NotSmooth("the float64 passes overflow (an infinite or undefined bound)")
         except (NotSmooth, TooLargeError) as e:
             if remainder is True:
                 raise
             note = str(e)
+            rm = rv = D1 = D2 = em = ev = None
     if single:
         mean, var, var_paper = mean[0], var[0], var_paper[0]
         grads = {l: g[0] for l, g in grads.items()}
-        rm, rv, D1, D2 = (None if a is None else a[0] for a in (rm, rv, D1, D2))
-    return T1Result(mean, var, var_paper, np.sqrt(var), grads, rm, rv, note, tuple(probs.items()), D1, D2)
+        rm, rv, D1, D2, em, ev = (None if a is None else a[0] for a in (rm, rv, D1, D2, em, ev))
+    return T1Result(mean, var, var_paper, np.sqrt(var), grads, rm, rv, note, tuple(probs.items()), D1, D2, em, ev)
+
+
+def _input_box_of(net, X, Xa) -> Interval:
+    """The inputs ``X`` (checked as ``Xa``) as an interval box: floats exactly, exact numbers enclosed."""
+    if isinstance(X, np.ndarray) and X.dtype.kind == "f":
+        return Interval.point(Xa)
+    box = _input_box(net, X)
+    return Interval(box.lo.reshape(Xa.shape), box.hi.reshape(Xa.shape))
+
+
+def _rounding_bounds(net, box, pb, semantics, mean, var):
+    """Proved bounds of ``|mean − Σ_l p_l Σ_i g_l^i|`` and ``|var − Σ_l p_l (1 − p_l) Σ_i (g_l^i)²|`` for the
+    float64 ``mean``, ``var`` (B, n_L), the right-hand sides exact (real derivatives of the network at
+    every input of ``box``, exact probabilities): both are enclosed by the interval pass of
+    :func:`symft.intervals.gradient_enclosure` and the distance to the enclosure is rounded up."""
+    G = gradient_enclosure(net, box, list(pb), semantics=semantics)
+    m_iv = v_iv = None
+    for l, g in G.items():
+        P, PQ = pb[l]
+        t1m = _isum(g) * P
+        t1v = _isum(_isquare(g)) * PQ
+        m_iv = t1m if m_iv is None else m_iv + t1m
+        v_iv = t1v if v_iv is None else v_iv + t1v
+    em = np.maximum(_up(mean - m_iv.lo), _up(m_iv.hi - mean))
+    ev = np.maximum(_up(var - v_iv.lo), _up(v_iv.hi - var))
+    return np.maximum(em, 0.0), np.maximum(ev, 0.0)
 
 
 def _reverse_sweep(net, trace, stop: int) -> dict:

@@ -153,3 +153,122 @@ def test_derivative_bounds_are_sound_many(seed, act, layers):
     # by 200-bit mpmath, bound 27.53893415444619)
     assert np.all(m1 <= bd.M1 * (1 + 1e-9) + 1e-300)
     assert np.all(m2 <= bd.M2 * (1 + 1e-9) + 1e-300)
+
+
+# ---------------------------------------------------------------------- exact constants, point enclosures
+
+def test_scaled_piecewise_linear_slopes_are_enclosed_not_rounded():
+    # "1/3*relu" has slope 1/3 on (0, ∞); float(1/3) < 1/3, so a point enclosure of the rounded slope
+    # misses the true derivative (and every value and gradient built from it)
+    from fractions import Fraction
+
+    for name, z in (("1/3*relu", 0.375), ("1/3*linear", -2.0), ("1/3*hardtanh", 0.5), ("7/10*tanh", 0.0)):
+        act = get_activation(name)
+        c = Fraction(name.split("*")[0])
+        v, d1, _ = activation_enclosures(act, Interval.point(np.array([z])))
+        assert Fraction(d1.lo[0]) <= c <= Fraction(d1.hi[0]), name
+        if name != "7/10*tanh":                      # linear there: φ(z) = c z
+            assert Fraction(v.lo[0]) <= c * Fraction(z) <= Fraction(v.hi[0]), name
+
+
+def test_enclose_numbers():
+    from fractions import Fraction
+
+    from symft.intervals import enclose_numbers
+
+    vals = [0.1, Fraction(1, 3), sp.Rational(2, 7), "0.1", 2 ** 60 + 1, sp.Float(0.2)]
+    exact = [Fraction(0.1), Fraction(1, 3), Fraction(2, 7), Fraction(1, 10), Fraction(2 ** 60 + 1), Fraction(0.2)]
+    e = enclose_numbers(vals)
+    for lo, hi, q in zip(e.lo, e.hi, exact):
+        assert Fraction(lo) <= q <= Fraction(hi)
+        assert (lo == hi) == (Fraction(lo) == q)         # exact when the float holds it, else adjacent floats
+        assert hi <= np.nextafter(lo, np.inf)
+
+
+def _fraction_gradients(weights, biases, acts, x, layers):
+    """Independent exact T1 sensitivities g_l[k, i] = ∂y^k/∂ξ_l^i at ξ = 0 for a piecewise-linear net
+    (relu / linear, no pre-activation at a kink): own forward pass and reverse sweep in Fractions."""
+    from fractions import Fraction
+
+    F = [[[Fraction(w) for w in row] for row in W] for W in weights]
+    Bs = [[Fraction(b) for b in bl] for bl in biases]
+    ys, slopes = [[Fraction(v) for v in x]], [None]
+    for W, b, a in zip(F, Bs, acts):
+        z = [sum(w * v for w, v in zip(row, ys[-1])) + bb for row, bb in zip(W, b)]
+        s = [Fraction(1) if (a == "linear" or zz > 0) else Fraction(0) for zz in z]
+        ys.append([si * zz for si, zz in zip(s, z)])
+        slopes.append(s)
+    L, K = len(F), len(ys[-1])
+    out = {}
+    for k in range(K):
+        J = {L: [Fraction(int(i == k)) for i in range(K)]}
+        for l in range(L, 0, -1):
+            dz = [j * s for j, s in zip(J[l], slopes[l])]
+            J[l - 1] = [sum(dz[r] * F[l - 1][r][c] for r in range(len(dz))) for c in range(len(F[l - 1][0]))]
+        for l in layers:
+            out.setdefault(l, []).append([-j * y for j, y in zip(J[l], ys[l])])
+    return out
+
+
+_MAGS = st.builds(lambda z, s, m, e: 0.0 if z == 0 else s * m * 10.0 ** e, st.integers(0, 7),
+                  st.sampled_from((-1, 1)), st.sampled_from((1.0, 1.5, 3.7)), st.integers(-8, 6))
+
+
+@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 3), st.lists(st.integers(1, 4), min_size=1, max_size=2), st.data())
+def test_gradient_enclosure_contains_exact_gradients(n0, hidden, data):
+    # mixed magnitudes (1e-8 … 3.7e6) and an exactly cancelling pair of neurons: the float backward pass
+    # may lose everything, the enclosure never misses the exact (Fraction) value
+    from fractions import Fraction
+
+    from symft.intervals import gradient_enclosure
+
+    widths = [n0] + hidden + [data.draw(st.integers(1, 2))]
+    W = [[[data.draw(_MAGS) for _ in range(widths[l - 1])] for _ in range(widths[l])] for l in range(1, len(widths))]
+    b = [[data.draw(_MAGS) for _ in range(widths[l])] for l in range(1, len(widths))]
+    if widths[1] >= 2:
+        W[0][1], b[0][1] = list(W[0][0]), b[0][0]
+        for row in W[1]:
+            row[1] = -row[0]
+    acts = [data.draw(st.sampled_from(["relu", "linear"])) for _ in hidden] + ["linear"]
+    x = [data.draw(_MAGS) for _ in range(n0)]
+    layers = sorted(data.draw(st.sets(st.integers(0, len(widths) - 1), min_size=1)))
+    net = Network.from_numpy([np.array(w) for w in W], [np.array(v) for v in b], activations=acts)
+    try:
+        G = gradient_enclosure(net, np.array(x), layers)
+    except NotSmooth:
+        return                                       # a pre-activation at a kink: no derivative to enclose
+    exact = _fraction_gradients(W, b, acts, x, layers)
+    for l in layers:
+        for k, row in enumerate(exact[l]):
+            for i, g in enumerate(row):
+                assert Fraction(G[l].lo[0, k, i]) <= g <= Fraction(G[l].hi[0, k, i]), (l, k, i)
+
+
+def test_derivative_bounds_accept_exact_inputs():
+    # y = h, h = x_0 − x_1, crashes at h: ∂y/∂ξ = −h.  At x = (1/3, float(1/3)) the exact h is
+    # 1/3 − float(1/3) ≈ 1.9e-17, while rounding x_0 to a float first gives h = 0
+    from fractions import Fraction
+
+    net = Network.from_numpy([np.array([[1.0, -1.0]]), np.array([[1.0]])], activations=["linear", "linear"])
+    bd = derivative_bounds(net, [Fraction(1, 3), 1 / 3], [1])
+    assert Fraction(bd.M1[0, 0]) >= Fraction(1, 3) - Fraction(1 / 3) > 0
+    with pytest.raises(NotSmooth, match="kink"):
+        derivative_bounds(Network.from_numpy([np.array([[1.0]])], activations=["relu"]), [0.0], [0])
+
+
+def test_custom_activation_borrowing_a_builtin_name_gets_no_enclosure():
+    # custom_activation(5 s³, name="tanh") is not tanh: tanh's enclosures (|φ''| ≤ 0.77) would bound a
+    # function whose φ'' = 30 s, so the T1 remainder would be false; it must be refused instead
+    from symft.activations import custom_activation
+    from symft.taylor import t1
+
+    s = sp.Symbol("s")
+    for name, expr in (("tanh", 5 * s ** 3), ("1/2*tanh", s ** 3 / 2), ("softplus", s ** 2)):
+        act = custom_activation(sp.Lambda(s, expr), name=name)
+        with pytest.raises(NotSmooth):
+            activation_enclosures(act, Interval.point(np.array([0.5])))
+        net = Network.from_sympy([[[1]], [[1]]], activations=[act, "linear"])
+        with pytest.raises(NotSmooth):
+            derivative_bounds(net, np.array([1.0]), [0])
+        assert t1(net, [1.0], {0: 0.1}).remainder_mean is None

@@ -269,7 +269,12 @@ def test_relu_remainder_unavailable_or_exact():
     r = t1(net, np.array([1.0, 0.5]), {0: 0.1})      # hidden unit 0 has z = 0.5 and crosses 0 when x_0 crashes
     assert r.remainder_mean is None and "kink" in r.remainder_note
     r2 = t1(net, np.array([3.0, 1.0]), {1: 0.1})      # crash after the relus: Δ linear in ξ, remainder 0
-    assert r2.remainder_mean is not None and r2.remainder_mean[0] < 1e-300
+    assert remainder_bound(net, np.array([3.0, 1.0]), {1: 0.1}).mean_bound[0] < 1e-300
+    # t1's bound is on |E Δ − r2.mean| for the float mean: the Taylor part (0) plus the proved rounding error
+    # of the float passes, a few ulps here; by hand y_1 = (2, 2), g = −(1·2, 2·2), E Δ = 0.1 · (−6) = −3/5
+    assert r2.remainder_mean is not None and r2.rounding_mean[0] <= r2.remainder_mean[0] < 1e-14
+    from fractions import Fraction
+    assert abs(Fraction(r2.mean[0]) + Fraction(3, 5)) <= Fraction(r2.remainder_mean[0])
     with pytest.raises(Exception):
         t1(net, np.array([1.0, 0.5]), {0: 0.1}, remainder=True)
 
