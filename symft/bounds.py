@@ -63,12 +63,14 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 import sympy as sp
 
+from .activations import get_activation
 from .errors import FaultModelError, InvalidArgument
 from .faults import NeuronCrash
 from .forward import as_inputs, forward_trace
@@ -324,9 +326,46 @@ def _pwl_value_enclosure(act, z: Interval) -> Interval:
     return Interval(out_lo, out_hi)
 
 
+def _sigmoid(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+#: Monotone smooth activations whose values are enclosed directly: function and true range.
+_MONOTONE = {"tanh": (np.tanh, -1.0, 1.0), "sigmoid": (_sigmoid, 0.0, 1.0),
+             "softplus": (lambda z: np.logaddexp(0.0, z), 0.0, np.inf)}
+_SCALED_NAME = re.compile(r"^\s*([0-9]+(?:/[0-9]+)?)\s*\*\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*$")
+
+
+def _smooth_value_enclosure(act, z: Interval):
+    """``[φ(lo), φ(hi)]`` for a monotone built-in φ (or ``c·φ``), widened by ``2^-44`` relative plus
+    ``2^-1000`` — far above the few-ulp error of the C library (the argument of :mod:`symft.intervals`)
+    — and intersected with φ's true range; ``None`` for other activations."""
+    m = _SCALED_NAME.match(act.name)
+    c, base = (sp.Rational(m.group(1)), m.group(2)) if m else (sp.Integer(1), act.name)
+    if base not in _MONOTONE:
+        return None
+    try:      # the built-in function itself, not a custom activation that happens to share its name
+        if get_activation(act.name) != act:
+            return None
+    except InvalidArgument:
+        return None
+    f, rlo, rhi = _MONOTONE[base]
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        lo, hi = f(z.lo), f(z.hi)
+        rel = 2.0 ** -44
+        lo = _down(lo - np.abs(lo) * rel - 2.0 ** -1000)
+        hi = _up(hi + np.abs(hi) * rel + 2.0 ** -1000)
+    v = Interval(np.clip(lo, rlo, rhi), np.clip(hi, rlo, rhi))
+    return v if c == 1 else _nan_out(v * _exact_interval(c, z.shape))
+
+
 def _activation_enclosure(act, z: Interval) -> Interval:
     if act.pieces is not None:
         return _pwl_value_enclosure(act, z)
+    v = _smooth_value_enclosure(act, z)
+    if v is not None:
+        return _nan_out(v)
     try:
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
             v = activation_enclosures(act, z)[0]
@@ -423,17 +462,31 @@ def _input_box(net, x, *, exact=False):
 EXACT_RECHECK_MAX_WEIGHTS = 200_000
 
 
+def _exact_layer_fractions(net, l):
+    """``W_l``, ``b_l`` as lists of Fractions (the exact values; floats read as their binary values)."""
+    if net.layers[l - 1].is_float:
+        W, b = net.weights(l), net.bias(l)
+        return ([[Fraction(*v.as_integer_ratio()) for v in row] for row in W.tolist()],
+                [Fraction(*v.as_integer_ratio()) for v in b.tolist()])
+    from .worstcase import _frac
+
+    W, b = net.weights_exact(l), net.bias_exact(l)
+    return ([[_frac(W[i, j]) for j in range(W.shape[1])] for i in range(W.shape[0])],
+            [_frac(b[i]) for i in range(b.shape[0])])
+
+
 def _exact_pwl_trace(net, xf):
     """The exact fault-free outputs of a piecewise-linear network (Fractions), layer by layer."""
-    from .worstcase import _exact_layers, _pwl_apply
+    from .worstcase import _pwl_apply
 
-    Ws, bs = _exact_layers(net)
-    ys = [list(xf)]
+    ys, bs = [list(xf)], []
     for l in range(1, net.depth + 1):
         act = net.activation(l)
+        Wl, bl = _exact_layer_fractions(net, l)
+        bs.append(bl)
         y = ys[-1]
         ys.append([_pwl_apply(act, sum((w * v for w, v in zip(Wi, y) if w and v), Fraction(0)) + b)
-                   for Wi, b in zip(Ws[l - 1], bs[l - 1])])
+                   for Wi, b in zip(Wl, bl)])
     return ys, bs
 
 
@@ -471,7 +524,9 @@ def _deviations(net, x, model):
         with np.errstate(over="ignore", invalid="ignore"):
             diff = _nan_out(c - ys[l])
         out[l] = diff.mag()[:, 0]
-    loose = any(np.any((d.hi - d.lo) > 2.0 ** -30 * d.mag()) for d in
+    # redo exactly only where the enclosure is loose enough to matter (> 1e-6 relative: a cancellation);
+    # the enclosure is sound either way
+    loose = any(np.any((d.hi - d.lo) > 2.0 ** -20 * d.mag() + 2.0 ** -1000) for d in
                 [_nan_out(crash_value.get(l, Interval.zeros(ys[l].shape)) - ys[l]) for l in model.layers])
     if (rigorous and loose and xf is not None and model.layers
             and all(net.activation(l).is_piecewise_linear for l in range(1, net.depth + 1))
@@ -525,8 +580,8 @@ def _range_widths(net) -> list[float]:
 def spectral_norm_upper(W) -> float:
     r"""A rigorous upper bound of ``‖W‖₂`` (largest singular value) of a float matrix.
 
-    With ``A`` the taller of ``W``, ``Wᵀ`` and ``G = AᵀA ≈ Q Λ Qᵀ``
-    (``numpy.linalg.eigh``), the matrices ``R = (AQ)ᵀ(AQ)`` and ``QᵀQ`` are
+    With ``A`` the taller of ``W``, ``Wᵀ`` and ``G = AᵀA ≈ Q Λ Qᵀ`` (``Q``
+    the right singular vectors from ``numpy.linalg.svd``), the matrices ``R = (AQ)ᵀ(AQ)`` and ``QᵀQ`` are
     enclosed by outward-rounded interval products; Ostrowski's theorem
     (``λ_k(QᵀGQ) = θ_k λ_k(G)``, ``θ_k ≥ λ_min(QᵀQ)``) and Gershgorin's
     discs then give ``‖W‖₂² = λ_max(G) ≤ max_i (R_ii + Σ_{j≠i} |R_ij|) /
@@ -558,7 +613,7 @@ def spectral_norm_upper(W) -> float:
         return crude
     try:
         with np.errstate(all="ignore"):
-            _, Q = np.linalg.eigh(As.T @ As)
+            Q = np.linalg.svd(As, full_matrices=False)[2].T    # eigenvectors of AᵀA (any Q will do)
             M = _prod_enclosure(As, Interval.point(Q))
             R = _gram_enclosure(M)
             P = _gram_enclosure(Interval.point(Q))
