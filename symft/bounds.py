@@ -917,6 +917,8 @@ def ap10(net, x, model) -> Bound:
         a = C * C * p * (alpha + p * beta) + 2 * K * C * p * (1 - p) * beta * E1
         b = K * K * (1 - p) * (alpha + (1 - p) * beta)
         E2 = a + b * E2
+        if math.isnan(E2):          # ∞ · 0 with a step activation (K = ∞): the formula says nothing
+            E2 = math.inf
     return Bound("AP10", "AP10 as printed (not proved)", "E Δ_k²", tuple(E2 for _ in range(net.n_outputs)), False,
                  ("as printed; indices read as documented", "not proved by symft", "float64, not rounded up"),
                  "an estimate: symft has not proved this reading of AP10")

@@ -220,7 +220,7 @@ def fep_params(net: Network, *, byzantine=None, C=None, x=None, input_box=None) 
         layers, or one per layer).
     x : array_like, optional
         Inputs (one or a batch): ``sup|y_l|`` is the largest fault-free
-        ``|y_l^i|`` over them (float, rounded up).
+        ``|y_l^i|`` over them (enclosed: exact rationals for piecewise-linear networks, outward-rounded intervals otherwise).
     input_box : (lo, hi), optional
         Bounds on the inputs: ``sup|y_l|`` by interval arithmetic.
 
