@@ -544,7 +544,7 @@ def _deviations(net, x, model):
 
 
 def lipschitz_constants(net) -> list[float]:
-    r"""``K_l`` for ``l = 1 … L``, the output layer included (float, rounded up; ``inf`` for a discontinuous activation).
+    r"""``K_l`` for ``l = 1 … L``, the output layer included (floats rounded up; ``inf`` for a discontinuous φ).
 
     Raises
     ------
@@ -949,8 +949,10 @@ def b3(net, x, model, *, remainder: bool = False) -> list[Bound]:
         note = (f"remainder bounds: |E Δ − T1| ≤ {np.asarray(r.remainder_mean).tolist()}, "
                 f"|Var Δ − T1| ≤ {np.asarray(r.remainder_var).tolist()}")
     assum = ("first order in p (T1); the remainder is dropped",)
-    return [Bound("T1_mean", "T1 (b3), estimate", "E Δ_k", tuple(float(v) for v in np.ravel(r.mean)), False, assum, note),
-            Bound("T1_var", "T1 (b3) E4, estimate", "Var Δ_k", tuple(float(v) for v in np.ravel(r.var)), False, assum, note),
+    return [Bound("T1_mean", "T1 (b3), estimate", "E Δ_k", tuple(float(v) for v in np.ravel(r.mean)), False,
+                  assum, note),
+            Bound("T1_var", "T1 (b3) E4, estimate", "Var Δ_k", tuple(float(v) for v in np.ravel(r.var)), False,
+                  assum, note),
             Bound("T1_var_paper", "T1 as printed, estimate", "Var Δ_k", tuple(float(v) for v in np.ravel(r.var_paper)),
                   False, assum + ("drops the factor (1 − p) (E4)",), note)]
 

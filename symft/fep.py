@@ -220,7 +220,8 @@ def fep_params(net: Network, *, byzantine=None, C=None, x=None, input_box=None) 
         layers, or one per layer).
     x : array_like, optional
         Inputs (one or a batch): ``sup|y_l|`` is the largest fault-free
-        ``|y_l^i|`` over them (enclosed: exact rationals for piecewise-linear networks, outward-rounded intervals otherwise).
+        ``|y_l^i|`` over them (enclosed: exact rationals for
+        piecewise-linear networks, outward-rounded intervals otherwise).
     input_box : (lo, hi), optional
         Bounds on the inputs: ``sup|y_l|`` by interval arithmetic.
 
@@ -382,7 +383,8 @@ def _rational(v):
 
 
 def fep_recursive(net_or_params, failures, *, byzantine=None, C=None, x=None, input_box=None):
-    r"""Fep by the recursion ``E_l = f_l C_l + K_l w_m^{(l)} (N_l − f_l) E_{l−1}``, ``Fep = K_{L+1} w_m^{(L+1)} E_L``.
+    r"""Fep by the recursion ``E_l = f_l C_l + K_l w_m^{(l)} (N_l − f_l) E_{l−1}``,
+    ``Fep = K_{L+1} w_m^{(L+1)} E_L``.
 
     Returns the same exact number as :func:`fep` (a test checks it).
 
@@ -409,7 +411,8 @@ def fep_synapse(net_or_params, synapses, failures=None, *, byzantine=None, C=Non
     ``input_box``), i.e. at most ``K_l C_{l−1} w_m^{(l)}`` from one output
     of layer ``l``; it then propagates like a neuron failure:
 
-    ``Fep_syn = K_{L+1} [Σ_{l=1}^{L} s_l C_{l−1} w_m^{(l)} K_l w_m^{(L+1)} Π_{l'>l} K_{l'} (N_{l'} − f_{l'}) w_m^{(l')}
+    ``Fep_syn = K_{L+1} [Σ_{l=1}^{L} s_l C_{l−1} w_m^{(l)} K_l w_m^{(L+1)}
+    Π_{l'>l} K_{l'} (N_{l'} − f_{l'}) w_m^{(l')}
     + s_{L+1} C_L w_m^{(L+1)}]`` (plus the neuron term when ``failures`` is given;
     ``K_{L+1}`` is the output layer's Lipschitz constant).
 

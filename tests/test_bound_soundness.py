@@ -222,7 +222,8 @@ def check_all_bounds(brute, x, model):
     for b in bounds:
         if not b.rigorous:
             continue
-        assert b.quantity in exact, f"{b.name} is labelled rigorous but bounds {b.quantity}, which this test cannot check"
+        assert b.quantity in exact, \
+            f"{b.name} is labelled rigorous but bounds {b.quantity}, which this test cannot check"
         for k, (v, e) in enumerate(zip(b.value, exact[b.quantity])):
             assert_geq(v, e, brute, f"{b.name}[{k}] ({b.quantity}) on {brute.acts}, {model}")
         checked.add(b.name)
@@ -308,9 +309,14 @@ def test_fep_bounds_every_crash_set(data):
         return
     worst = worst_by_crash_set(brute, x)
     L = len(brute.widths()) - 2
+    # the constant C_l from the activation's range, when every hidden activation is bounded
+    P_range = fep_params(net) if all(a.split("*")[-1] in ("tanh", "sigmoid", "hardtanh", "ramp")
+                                     for a in brute.acts[:-1]) else None
     for S, d in worst.items():
         f = [sum(1 for (l, _) in S if l == k) for k in range(1, L + 1)]
         assert_geq(to_float_up(fep(P, f)), d, brute, f"Fep{f} on {brute.acts}")
+        if P_range is not None:
+            assert_geq(to_float_up(fep(P_range, f)), d, brute, f"Fep{f} (C = sup|φ|) on {brute.acts}")
     for f in range(len(hidden_units(brute)) + 1):
         m = max(d for S, d in worst.items() if len(S) <= f)
         assert_geq(to_float_up(fep_max(P, f, at_most=True)[0]), m, brute, f"fep_max({f}) on {brute.acts}")
