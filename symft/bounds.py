@@ -428,10 +428,17 @@ def _input_box(net, x, *, exact=False):
 
     A float is taken as the binary value it holds; an exact input (``Fraction``, SymPy, a string
     such as ``"1/3"``) that float64 cannot hold is bracketed by its two neighbouring floats.  With
-    ``exact=True`` also the inputs as Fractions (``None`` if one is irrational).
+    ``exact=True`` also the exact inputs: a float array (all floats), Fractions, or ``None`` (irrational).
     """
     from .utils import to_exact
 
+    a = np.asarray(x) if not isinstance(x, str) else None
+    if a is not None and (a.dtype.kind == "f" or (a.dtype.kind in "iu" and np.abs(a).max(initial=0) <= 2 ** 53)):
+        X, _ = as_inputs(net, a.astype(float).ravel())     # every value a float: the box is a point
+        box = (X[0].copy(), X[0].copy())
+        if exact:       # the floats themselves: turned into Fractions only if an exact re-check needs them
+            return X, box, X[0]
+        return X, box
     vals = list(np.asarray(x, dtype=object).ravel())
     fl, lo, hi, fr = [], [], [], []
     for k, v in enumerate(vals):
@@ -531,6 +538,8 @@ def _deviations(net, x, model):
     if (rigorous and loose and xf is not None and model.layers
             and all(net.activation(l).is_piecewise_linear for l in range(1, net.depth + 1))
             and sum(net.widths[l] * net.widths[l - 1] for l in range(1, net.depth + 1)) <= EXACT_RECHECK_MAX_WEIGHTS):
+        if isinstance(xf, np.ndarray):
+            xf = [Fraction(*v.as_integer_ratio()) for v in xf.tolist()]
         eys, bs = _exact_pwl_trace(net, xf)
         from .worstcase import _pwl_apply
 
