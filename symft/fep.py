@@ -2,7 +2,11 @@ r"""Forward Error Propagation (Fep): the worst-case bound of [WNF] and its relat
 
 Notation of [WNF] mapped onto a symft network of depth ``D``: the hidden
 layers are ``l = 1 … L`` with ``L = D − 1`` and widths ``N_l``; the input
-layer 0 does not fail; layer ``L + 1 = D`` is the (linear) output layer.
+layer 0 does not fail; layer ``L + 1 = D`` is the output layer, linear in
+[WNF].  symft allows any Lipschitz output activation: its constant
+``K_{L+1}`` (:attr:`FepParams.K_out`) multiplies every bound below, since
+``|φ(z') − φ(z)| ≤ K_{L+1} |z' − z|`` (a ``3*relu`` output can triple the
+error; a ``step`` output, with no Lipschitz constant, is refused).
 ``w_m^{(l)}`` is the largest ``|weight|`` into layer ``l`` (``l = 1 … L+1``),
 ``K_l`` the Lipschitz constant of layer ``l``'s activation, ``f_l`` the
 number of failed neurons of layer ``l``, and ``C_l`` the largest deviation
@@ -21,12 +25,15 @@ a failed neuron of layer ``l`` can inject:
 The bound (per output component), with ``K_l`` per layer (THEORY writes
 ``K^{L−l}`` for equal constants):
 
-``Fep(f) = w_m^{(L+1)} Σ_{l=1}^{L} C_l f_l Π_{l'=l+1}^{L} K_{l'} (N_{l'} − f_{l'}) w_m^{(l')}``,
+``Fep(f) = K_{L+1} w_m^{(L+1)} Σ_{l=1}^{L} C_l f_l Π_{l'=l+1}^{L} K_{l'} (N_{l'} − f_{l'}) w_m^{(l')}``,
 
 and the recursion ``E_0 = 0``, ``E_l = f_l C_l + K_l w_m^{(l)} (N_l − f_l) E_{l−1}``,
-``Fep = w_m^{(L+1)} E_L`` (``E_l`` bounds the sum of ``|Δ|`` over layer
+``Fep = K_{L+1} w_m^{(L+1)} E_L`` (``E_l`` bounds the sum of ``|Δ|`` over layer
 ``l``).  Both are computed exactly (SymPy rationals: floats in the network
-are read as the binary rationals they hold) and must agree.
+are read as the binary rationals they hold) and must agree.  The constants
+``C_l`` taken from inputs are *enclosed* (exact rationals for
+piecewise-linear networks, outward-rounded interval arithmetic otherwise),
+never a rounded float64 forward pass.
 
 Also here: the synapse form :func:`fep_synapse`, the maximum over all
 allocations of ``f`` failures :func:`fep_max` (Fep is not monotone in the
@@ -96,6 +103,9 @@ class FepParams:
         Bound on ``|x_j|`` (only the synapse form needs it, for synapses into layer 1).
     constant : str
         Which constant ``C`` is: how it was obtained.
+    K_out : SymPy number
+        Lipschitz constant ``K_{L+1}`` of the output layer's activation
+        (1, the default, for the linear output layer of [WNF]).
 
     Examples
     --------
@@ -110,6 +120,7 @@ class FepParams:
     C: tuple
     C_in: object
     constant: str
+    K_out: object = sp.Integer(1)
 
     @property
     def L(self) -> int:
@@ -147,20 +158,19 @@ def _exact(v, where):
 
 
 def _up(v: float):
-    """A rational ≥ the float v (rounded outward by one ulp and a relative 1e-12)."""
-    return sp.Rational(float(np.nextafter(abs(v) * (1 + 1e-12), np.inf)))
+    """The float v as a rational, moved up to the next float (a rational ≥ v for a float v ≥ 0)."""
+    return sp.Rational(float(np.nextafter(abs(float(v)), np.inf)))
 
 
 def _hidden_range_at(net, X):
-    """Largest |y_l^i| over a batch of inputs, per hidden layer.
+    """Upper bounds of the largest exact |y_l^i| over a batch of inputs, per hidden layer.
 
     Exact (Fractions) for piecewise-linear networks and up to 1000 inputs;
-    otherwise float64 rounded up (relative 1e-12 plus one ulp, far above the
-    rounding error of a forward pass of the sizes symft handles).
+    otherwise an outward-rounded interval enclosure of the forward pass
+    (:func:`symft.bounds.forward_enclosure`), so that a float64 pass that
+    cancels cannot make ``C_l`` too small.
     """
     from fractions import Fraction
-
-    from .forward import forward_trace
 
     if all(net.activation(l).is_piecewise_linear for l in range(1, net.depth + 1)) and X.shape[0] <= 1000:
         from .worstcase import _exact_layers, _pwl_apply
@@ -175,29 +185,23 @@ def _hidden_range_at(net, X):
                      for Wi, b in zip(Ws[l - 1], bs[l - 1])]
                 sups[l - 1] = max([sups[l - 1]] + [abs(v) for v in y])
         return [sp.Rational(v.numerator, v.denominator) for v in sups]
-    t = forward_trace(net, X)
-    return [_up(float(np.max(np.abs(t.ys[l])))) for l in range(1, net.depth)]
+    return _interval_ranges(net, X, X)
 
 
 def _interval_ranges(net, lo, hi):
-    """Sound bounds on max |y_l^i| over the box [lo, hi] (interval arithmetic, outward rounded)."""
-    lo = np.asarray(lo, dtype=float)
-    hi = np.asarray(hi, dtype=float)
+    """Sound bounds on max |y_l^i| over the box [lo, hi] (or a batch of boxes), per hidden layer."""
+    from .bounds import _NoEnclosure, forward_enclosure, float_up
+
+    try:
+        ys = forward_enclosure(net, lo, hi)
+    except _NoEnclosure as e:
+        raise InvalidArgument(f"{e}; give C=… (the deviation bound) explicitly") from None
     out = []
     for l in range(1, net.depth):
-        W, b = net.weights(l), net.bias(l)
-        Wp, Wn = np.maximum(W, 0), np.minimum(W, 0)
-        zlo = Wp @ lo + Wn @ hi + b
-        zhi = Wp @ hi + Wn @ lo + b
-        # one relative ulp-ish widening per layer for the float sums (fan-in · 2^-52 · |terms|)
-        slack = (np.abs(W) @ np.maximum(np.abs(lo), np.abs(hi)) + np.abs(b)) * (W.shape[1] + 2) * 2.3e-16
-        zlo, zhi = zlo - slack, zhi + slack
-        act = net.activation(l)
-        if not act.monotone:
-            raise InvalidArgument(f"layer {l}: activation {act.name} is not monotone; give C explicitly")
-        lo, hi = act(zlo), act(zhi)
-        lo, hi = np.nextafter(lo, -np.inf), np.nextafter(hi, np.inf)
-        out.append(_up(float(max(np.max(np.abs(lo)), np.max(np.abs(hi))))))
+        m = float(np.max(ys[l].mag()))
+        if not np.isfinite(m):
+            raise InvalidArgument(f"layer {l}: the interval enclosure of the outputs overflows; give C=… explicitly")
+        out.append(sp.Rational(float_up(m)))
     return out
 
 
@@ -216,7 +220,8 @@ def fep_params(net: Network, *, byzantine=None, C=None, x=None, input_box=None) 
         layers, or one per layer).
     x : array_like, optional
         Inputs (one or a batch): ``sup|y_l|`` is the largest fault-free
-        ``|y_l^i|`` over them (float, rounded up).
+        ``|y_l^i|`` over them (enclosed: exact rationals for
+        piecewise-linear networks, outward-rounded intervals otherwise).
     input_box : (lo, hi), optional
         Bounds on the inputs: ``sup|y_l|`` by interval arithmetic.
 
@@ -229,6 +234,8 @@ def fep_params(net: Network, *, byzantine=None, C=None, x=None, input_box=None) 
     >>> p = fep_params(random_network([3, 4, 2, 1], seed=0, activation="sigmoid"))
     >>> p.N, p.K, p.C, p.constant
     ((4, 2), (1/4, 1/4), (1, 1), 'crash: C_l = sup|φ_l| over the reals (activation range)')
+    >>> fep_params(random_network([3, 4, 1], seed=0, output_activation="3*relu")).K_out
+    3
     """
     if not isinstance(net, Network):
         raise InvalidArgument(f"net: expected a Network, got {type(net).__name__}")
@@ -245,6 +252,11 @@ def fep_params(net: Network, *, byzantine=None, C=None, x=None, input_box=None) 
             raise InvalidArgument(f"layer {l}: activation {net.activation(l).name!r} has no finite Lipschitz "
                                   f"constant (K = {K}); Fep needs one")
         Ks.append(sp.sympify(K))
+    K_out = net.activation(D).lipschitz
+    if K_out is None or K_out == sp.oo:
+        raise InvalidArgument(f"layer {D} (output): activation {net.activation(D).name!r} has no finite Lipschitz "
+                              f"constant (K = {K_out}); Fep needs one")
+    K_out = sp.sympify(K_out)
     # sup |y_l| for the clean outputs
     if C is not None:
         if isinstance(C, (list, tuple)):
@@ -294,7 +306,7 @@ def fep_params(net: Network, *, byzantine=None, C=None, x=None, input_box=None) 
     elif input_box is not None:
         c_in = _up(float(max(np.max(np.abs(np.asarray(input_box[0], dtype=float))),
                              np.max(np.abs(np.asarray(input_box[1], dtype=float))))))
-    return FepParams(N, w_max, tuple(Ks), Cs, c_in, constant)
+    return FepParams(N, w_max, tuple(Ks), Cs, c_in, constant, K_out)
 
 
 def _params(net_or_params, **kw) -> FepParams:
@@ -325,7 +337,7 @@ def _failures(P: FepParams, failures, where="failures", allow_real=False):
 
 
 def fep(net_or_params, failures, *, byzantine=None, C=None, x=None, input_box=None):
-    r"""Fep in closed form: ``w_m^{(L+1)} Σ_l C_l f_l Π_{l'>l} K_{l'} (N_{l'} − f_{l'}) w_m^{(l')}``.
+    r"""Fep in closed form: ``K_{L+1} w_m^{(L+1)} Σ_l C_l f_l Π_{l'>l} K_{l'} (N_{l'} − f_{l'}) w_m^{(l')}``.
 
     Parameters
     ----------
@@ -359,11 +371,20 @@ def _closed(P, f):
         for lp in range(l + 1, P.L):
             term *= P.K[lp] * (P.N[lp] - f[lp]) * P.w_max[lp]
         total += term
-    return sp.nsimplify(P.w_max[P.L] * total) if total.is_Float else P.w_max[P.L] * total
+    return _rational(P.K_out * P.w_max[P.L] * total)
+
+
+def _rational(v):
+    """A SymPy Float that slipped in (a hand-made FepParams) as the binary value it holds, never rounded."""
+    v = sp.sympify(v)
+    if v.atoms(sp.Float):
+        v = v.xreplace({a: sp.Rational(a) for a in v.atoms(sp.Float)})
+    return v
 
 
 def fep_recursive(net_or_params, failures, *, byzantine=None, C=None, x=None, input_box=None):
-    r"""Fep by the recursion ``E_l = f_l C_l + K_l w_m^{(l)} (N_l − f_l) E_{l−1}``, ``Fep = w_m^{(L+1)} E_L``.
+    r"""Fep by the recursion ``E_l = f_l C_l + K_l w_m^{(l)} (N_l − f_l) E_{l−1}``,
+    ``Fep = K_{L+1} w_m^{(L+1)} E_L``.
 
     Returns the same exact number as :func:`fep` (a test checks it).
 
@@ -378,7 +399,7 @@ def fep_recursive(net_or_params, failures, *, byzantine=None, C=None, x=None, in
     E = sp.Integer(0)
     for l in range(P.L):
         E = f[l] * P.C[l] + P.K[l] * P.w_max[l] * (P.N[l] - f[l]) * E
-    return P.w_max[P.L] * E
+    return _rational(P.K_out * P.w_max[P.L] * E)
 
 
 def fep_synapse(net_or_params, synapses, failures=None, *, byzantine=None, C=None, x=None, input_box=None):
@@ -390,8 +411,10 @@ def fep_synapse(net_or_params, synapses, failures=None, *, byzantine=None, C=Non
     ``input_box``), i.e. at most ``K_l C_{l−1} w_m^{(l)}`` from one output
     of layer ``l``; it then propagates like a neuron failure:
 
-    ``Fep_syn = Σ_{l=1}^{L} s_l C_{l−1} w_m^{(l)} K_l w_m^{(L+1)} Π_{l'>l} K_{l'} (N_{l'} − f_{l'}) w_m^{(l')}
-    + s_{L+1} C_L w_m^{(L+1)}`` (plus the neuron term when ``failures`` is given).
+    ``Fep_syn = K_{L+1} [Σ_{l=1}^{L} s_l C_{l−1} w_m^{(l)} K_l w_m^{(L+1)}
+    Π_{l'>l} K_{l'} (N_{l'} − f_{l'}) w_m^{(l')}
+    + s_{L+1} C_L w_m^{(L+1)}]`` (plus the neuron term when ``failures`` is given;
+    ``K_{L+1}`` is the output layer's Lipschitz constant).
 
     Examples
     --------
@@ -414,7 +437,7 @@ def fep_synapse(net_or_params, synapses, failures=None, *, byzantine=None, C=Non
     E = sp.Integer(0)
     for l in range(P.L):
         E = f[l] * P.C[l] + s[l] * P.K[l] * src[l] * P.w_max[l] + P.K[l] * P.w_max[l] * (P.N[l] - f[l]) * E
-    return P.w_max[P.L] * E + s[P.L] * src[P.L] * P.w_max[P.L]
+    return _rational(P.K_out * (P.w_max[P.L] * E + s[P.L] * src[P.L] * P.w_max[P.L]))
 
 
 def fep_max(net_or_params, f: int, *, at_most: bool = False, byzantine=None, C=None, x=None, input_box=None,
@@ -468,7 +491,7 @@ def _allocations(f, caps):
 def fep_expected(net_or_params, p, *, byzantine=None, C=None, x=None, input_box=None):
     r"""The expected-error bound of [SRDS] (PFT AC1): Fep with ``f_l = p_l N_l``.
 
-    ``E‖Δ‖_∞ ≤ Σ_l C_l (p_l N_l) w_m^{(L+1)} Π_{l'>l} K_{l'} (1 − p_{l'}) N_{l'} w_m^{(l')}``.
+    ``E‖Δ‖_∞ ≤ K_{L+1} Σ_l C_l (p_l N_l) w_m^{(L+1)} Π_{l'>l} K_{l'} (1 − p_{l'}) N_{l'} w_m^{(l')}``.
 
     Parameters
     ----------
@@ -499,7 +522,7 @@ def precision(net_or_params, epsilon, *, C=None, x=None, input_box=None) -> dict
     Rounding every hidden output to within ``η`` is a deviation ``η`` at
     every neuron with no neuron failing (Fep with ``f_l = N_l``, ``C = η``
     and no ``(N − f)`` factor):
-    ``err(η) = η · w_m^{(L+1)} Σ_l N_l Π_{l'>l} K_{l'} N_{l'} w_m^{(l')}``.
+    ``err(η) = η · K_{L+1} w_m^{(L+1)} Σ_l N_l Π_{l'>l} K_{l'} N_{l'} w_m^{(l')}``.
     Returns ``eta = ε / (err(η)/η)`` and the bits of a fixed-point format
     of step ``2η`` covering ``[−C_max, C_max]`` (``C_max`` the largest
     ``sup|y_l|``): ``⌈log2(C_max/η + 1)⌉ + 1`` (sign bit).
@@ -521,7 +544,7 @@ def precision(net_or_params, epsilon, *, C=None, x=None, input_box=None) -> dict
         for lp in range(l + 1, P.L):
             term *= P.K[lp] * P.N[lp] * P.w_max[lp]
         gain += term
-    gain *= P.w_max[P.L]
+    gain = _rational(gain * P.K_out * P.w_max[P.L])
     eta = eps / gain if gain != 0 else sp.oo
     cmax = max(P.C) if P.C else sp.Integer(1)
     bits = None if eta == sp.oo else int(math.ceil(math.log2(float(cmax / eta) + 1))) + 1
@@ -561,7 +584,9 @@ def growth_factors(net_or_params, *, C=None, x=None, input_box=None) -> tuple:
     r"""Application (c) of [WNF]: the factors ``K_l N_{l−1} w_m^{(l)}`` for ``l = 2 … L``.
 
     When all are ≤ 1 the bound does not grow exponentially with depth (the
-    price: a constrained training).  ``N_{l−1}`` is the fan-in.
+    price: a constrained training).  ``N_{l−1}`` is the fan-in.  The output
+    layer contributes one fixed factor ``K_{L+1} w_m^{(L+1)}`` to every
+    bound, not a growth with depth, so it is not listed.
 
     Examples
     --------

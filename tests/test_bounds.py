@@ -159,3 +159,98 @@ def test_srds_expected_fep_is_an_upper_bound(seed, spec, p):
     d, w = brute_all(net, x, model)
     b = fep_expected(net, x, model)
     assert float((w * NORMF["inf"](d)).sum()) <= b.value[0]
+
+
+# ---------------------------------------------------------------- values enclosed, not rounded
+def _exact_b_checks(net, x, model, exact_abs):
+    """b1 (every norm) and b2 ≥ the exact E|Δ| of a one-output network (all norms of Δ are |Δ| there)."""
+    from fractions import Fraction
+
+    for n in NORMS:
+        b = b1(net, x, model, n)
+        assert b.rigorous and Fraction(b.value[0]) >= exact_abs, (n, b.value[0], float(exact_abs))
+    b = b2(net, x, model)
+    assert b.rigorous and Fraction(b.value[0]) >= exact_abs, (b.value[0], float(exact_abs))
+    return b.value[0]
+
+
+def test_cancelling_forward_pass_is_enclosed():
+    # relu(1e6·x0 + 1e-5·x1 + 1e6·x2) at x = (1e6, 1, −1e6): float64 sums 1e12 + 1e-5 − 1e12 = 0, but
+    # 1e6·1e6 = 1e12 is exact, so the exact pre-activation is the binary value of 1e-5, the output too,
+    # and a crash of the output neuron (p = 0.1) gives E|Δ| = p · 1e-5 (each read as its binary value).
+    from fractions import Fraction
+
+    net = raw_from([[[1e6, 1e-5, 1e6]]], ["relu"])
+    x = [1e6, 1.0, -1e6]
+    exact = Fraction(0.1) * Fraction(1e-5)
+    v = _exact_b_checks(net, x, NeuronCrash({1: 0.1}), exact)
+    # piecewise linear: the loose enclosure is redone exactly, so the bound is tight too
+    assert v <= float(exact) * (1 + 1e-12)
+
+
+def test_cancelling_forward_pass_smooth_is_enclosed():
+    # the same cancellation through tanh (no exact re-check: the interval enclosure alone must hold):
+    # E|Δ| = p · tanh(1e-5) (60-digit mpmath; tanh(1e-5) = 1e-5 − 3.3e-16 + …)
+    import mpmath
+
+    net = raw_from([[[1e6, 1e-5, 1e6]]], ["tanh"])
+    x = [1e6, 1.0, -1e6]
+    with mpmath.workdps(60):
+        exact = mpmath.mpf(0.1) * mpmath.tanh(mpmath.mpf(1e-5))
+        for n in NORMS:
+            assert mpmath.mpf(b1(net, x, NeuronCrash({1: 0.1}), n).value[0]) >= exact
+        assert mpmath.mpf(b2(net, x, NeuronCrash({1: 0.1})).value[0]) >= exact
+
+
+def test_tiny_weights_incoming_zeroed_not_short():
+    # weights ~1e-8, biases ~1: under "incoming_zeroed" a crashed neuron outputs relu(b), within ~1e-8 of
+    # its clean output, and the float64 difference lost the last digits (b2 was 2e-8 relative short).
+    # Exact reference: every configuration enumerated in Fractions (tests/test_bound_soundness.py).
+    from fractions import Fraction
+
+    from .test_bound_soundness import Brute
+
+    net = random_network([2, 3, 2], seed=0, activation="relu", weight_scale=1e-8, bias_scale=1.0)
+    brute = Brute([net.weights(l).tolist() for l in (1, 2)], [net.bias(l).tolist() for l in (1, 2)],
+                  ["relu", "linear"])
+    x = [0.5, -1.0]
+    model = NeuronCrash({1: 0.1}, "incoming_zeroed")
+    ex = brute.exact_quantities(x, model)
+    assert all(Fraction(v) >= e for v, e in zip(b2(net, x, model).value, ex["E|Δ_k|"]))
+    assert Fraction(b1(net, x, model, 1).value[0]) >= ex["E‖Δ‖_1"][0]
+    assert Fraction(b1(net, x, model, "inf").value[0]) >= ex["E‖Δ‖_inf"][0]
+
+
+def test_step_layers_give_finite_bounds_not_nan():
+    # step has no Lipschitz constant; a surviving step neuron changes by at most its range width 1
+    net = raw_from([[[1.0, -1.0]], [[2.0]]], ["step", "3*relu"])
+    x = [1.0, 0.5]
+    for b in (b1(net, x, NeuronCrash({0: 0.1}), "inf"), b2(net, x, NeuronCrash({0: 0.1})),
+              ac1(net, x, NeuronCrash({0: 0.1}))):
+        assert not math.isnan(b.value[0])
+    # exact: the step neuron sees 0.5 (→ 1); crashing x0 gives −0.5 (→ 0), crashing x1 gives 1 (→ 1):
+    # Δ = −3·2 when x0 crashes: E|Δ| = 0.1 · 6; the bound: min(∞·…, width 1)·K_out 3·|W| 2 = 6
+    assert b2(net, x, NeuronCrash({0: 0.1})).value[0] >= 0.6
+    assert b2(net, x, NeuronCrash({0: 0.1})).value[0] <= 6 * (1 + 1e-12)
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.integers(1, 5), st.integers(1, 5), st.lists(st.sampled_from([1e6, 1.0, -1.0, 1e-8, -3e-5, 0.5, 0.0]),
+                                                      min_size=25, max_size=25))
+def test_spectral_norm_upper_bounds_the_exact_norm(m, n, entries):
+    import mpmath
+
+    from symft.bounds import spectral_norm_upper
+
+    W = np.array(entries[:m * n]).reshape(m, n)
+    s = spectral_norm_upper(W)
+    with mpmath.workdps(60):
+        exact = max(mpmath.svd_r(mpmath.matrix(W.tolist()), compute_uv=False)) if W.any() else 0
+        assert mpmath.mpf(s) >= exact * (1 - mpmath.mpf(10) ** -50)
+        assert s <= float(exact) * (1 + 1e-9) + 1e-300      # and tight
+
+
+def raw_from(Ws, acts):
+    from symft.network import Network
+
+    return Network.from_numpy([np.array(W, dtype=float) for W in Ws], activations=acts)

@@ -222,3 +222,74 @@ def test_bad_arguments():
         fep(step, [1])
     with pytest.raises(InvalidArgument):
         fep_synapse(net, [1, 0], C=1)   # synapses into layer 1 need an input bound
+
+
+# ---------------------------------------------------------------- a non-linear output layer
+# 1 → 2 (hardtanh) → 1 (3*relu), all weights 1, biases 0, at x = 1 (hand-derived):
+#   hidden outputs (1, 1) (hardtanh(1) = 1 = sup|hardtanh| = C), output 3·relu(1 + 1) = 6;
+#   one hidden crash: 3·relu(1) = 3, |Δ| = 3;  both: 0, |Δ| = 6.
+#   Fep(1) = K_out · w_m^(2) · C · 1 = 3 · 1 · 1 · 1 = 3  (tight; without K_out it said 1);  Fep(2) = 6.
+#   [SRDS], p = 1/2: E|Δ| = 2 · (1/4) · 3 + (1/4) · 6 = 3;  bound K_out·w_m·C·(p N) = 3 · 1 · 1 · 1 = 3.
+#   One synapse into the output removed: 3·relu(1) = 3, |Δ| = 3 = K_out · C · w_m^(2).
+#   precision: rounding both hidden outputs by +η moves the output by 3·2η = 6η, so the gain is 6
+#   (K_out · w_m^(2) · N_1 = 3 · 1 · 2): η = ε/6 (was ε/2, an error of 3ε).
+def _amplifying_output_net():
+    return Network.from_sympy([[[1], [1]], [[1, 1]]], activations=["hardtanh", "3*relu"])
+
+
+def test_nonlinear_output_layer_multiplies_fep():
+    net = _amplifying_output_net()
+    assert fep(net, [1]) == fep_recursive(net, [1]) == 3 and fep(net, [2]) == 6
+    P = fep_params(net)
+    assert P.K_out == 3
+    w = worst_case(net, [1], max_crashes=1, layers=[1], method="brute-force")
+    assert w.status == "proved" and w.worst_delta == 3 <= fep_max(net, 1, at_most=True)[0]
+    assert fep_expected(net, R(1, 2)) == 3
+    assert fep_synapse(P, [0, 1]) == 3
+    eps = R(1, 100)
+    assert precision(net, eps)["eta"] == eps / 6
+    assert boosting(net, R(5, 2))["f"] == 0          # one crash already gives 3 > 5/2
+
+
+def test_nonlinear_output_layer_srds_bound_against_enumeration():
+    from symft.bounds import fep_expected as srds
+    from symft.faults import NeuronCrash
+
+    b = srds(_amplifying_output_net(), [1], NeuronCrash({1: R(1, 2)}))
+    assert b.rigorous and b.value[0] >= 3                # the exact E‖Δ‖_∞ (hand-derived above)
+
+
+def test_output_without_lipschitz_constant_is_refused():
+    net = Network.from_sympy([[[1], [1]], [[1, 1]]], activations=["hardtanh", "step"])
+    with pytest.raises(InvalidArgument, match="output"):
+        fep(net, [1])
+
+
+# ---------------------------------------------------------------- C_l enclosed, not rounded
+def test_C_from_inputs_is_enclosed_under_cancellation():
+    # hidden tanh(1e6·x0 + 1e-5·x1 + 1e6·x2) at x = (1e6, 1, −1e6): float64 gives tanh(0) = 0, the exact
+    # value is tanh(1e-5) (1e6·1e6 = 1e12 is exact); C must be ≥ it, and a crash of the hidden neuron
+    # changes the output 2·h by 2·tanh(1e-5) ≤ Fep(1) = 2·C.
+    import mpmath
+
+    net = Network.from_numpy([np.array([[1e6, 1e-5, 1e6]]), np.array([[2.0]])], activations=["tanh", "linear"])
+    x = np.array([[1e6, 1.0, -1e6]])
+    with mpmath.workdps(60):
+        h = mpmath.tanh(mpmath.mpf(1e-5))
+        C = fep_params(net, x=x).C[0]
+        assert mpmath.mpf(C.p) / C.q >= h
+        v = fep(net, [1], x=x)
+        assert mpmath.mpf(v.p) / v.q >= 2 * h
+        lo = np.array([1e6, 1.0, -1e6])
+        Cb = fep_params(net, input_box=(lo, lo)).C[0]
+        assert mpmath.mpf(Cb.p) / Cb.q >= h
+
+
+def test_float_constants_are_read_as_their_binary_value():
+    # a hand-made FepParams with a float C = 0.1: the bound is the binary value 0.1000000000000000055…,
+    # not the decimal 1/10 (which is smaller)
+    from fractions import Fraction
+
+    P = FepParams((1,), (1, 1), (1,), (0.1,), None, "given")
+    v = fep(P, [1])
+    assert v.is_Rational and Fraction(int(v.p), int(v.q)) == Fraction(0.1)
