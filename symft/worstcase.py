@@ -1709,6 +1709,7 @@ def exists_crash(net, x, *, max_crashes: int, epsilon, layers=None, per_layer=No
     s.add(*m.constraints)
     E = m.Q(eps)
     s.add(z3.Or([z3.Or(m.delta(k) >= E, m.delta(k) <= -E) for k in outs]))
+    start = time.perf_counter()
     r = s.check()
     if r == z3.sat:
         cs, vals = m.crash_set(s.model())
@@ -1716,8 +1717,7 @@ def exists_crash(net, x, *, max_crashes: int, epsilon, layers=None, per_layer=No
     if r == z3.unsat:
         return WorstCaseResult("proved", q, None, (), None, None, "smt:z3" + tag, "z3: unsat", space.size,
                                time.perf_counter() - t0)
-    return WorstCaseResult("unknown", q, None, (), None, None, "smt:z3" + tag,
-                           f"z3: {s.reason_unknown()}" + (f" (timeout {timeout} s)" if timeout is not None else ""),
+    return WorstCaseResult("unknown", q, None, (), None, None, "smt:z3" + tag, _z3_unknown(s, timeout, start),
                            space.size, time.perf_counter() - t0)
 
 
@@ -1776,6 +1776,7 @@ def class_change(net, x, *, max_crashes: int, layers=None, per_layer=None, metho
     alts = [m.out[j] >= m.out[kstar] if j < kstar else m.out[j] > m.out[kstar]
             for j in range(len(m.out)) if j != kstar]
     s.add(z3.Or(alts))
+    start = time.perf_counter()
     r = s.check()
     if r == z3.sat:
         cs, vals = m.crash_set(s.model())
@@ -1785,8 +1786,7 @@ def class_change(net, x, *, max_crashes: int, layers=None, per_layer=None, metho
         return WorstCaseResult("found", q, cs, vals, delta, _abs_max(delta), "smt:z3" + tag,
                                f"re-checked exactly; {why}", space.size, time.perf_counter() - t0)
     status = "proved" if r == z3.unsat else "unknown"
-    reason = "z3: unsat" if r == z3.unsat else f"z3: {s.reason_unknown()}" + (
-        f" (timeout {timeout} s)" if timeout is not None else "")
+    reason = "z3: unsat" if r == z3.unsat else _z3_unknown(s, timeout, start)
     return WorstCaseResult(status, q, None, (), None, None, "smt:z3" + tag, reason, space.size,
                            time.perf_counter() - t0)
 
@@ -1854,19 +1854,21 @@ def worst_case(net, x, *, max_crashes: int, layers=None, per_layer=None, output=
     m = _Z3Model(net, x, space, byz, ctx)
     if byz is not None:
         return _optimize(net, x, m, outs, q, space, timeout, t0, why, tag)
-    deadline = None if timeout is None else time.perf_counter() + timeout
+    start = time.perf_counter()
+    deadline = None if timeout is None else start + timeout
     best, best_cs, best_vals, best_delta = None, None, (), None
     rounds = 0
-    s = None
+    unknown = []
 
     def above(T):
         """check |Δ| > T for some output; returns (z3 result, (cs, vals, delta, |Δ|) or None)."""
-        nonlocal rounds, s
+        nonlocal rounds
         s = z3.Solver(ctx=ctx)
         s.add(*m.constraints)
         if deadline is not None:
             left = deadline - time.perf_counter()
             if left <= 0:
+                unknown.append(f"z3: timeout after {timeout:g} s")
                 return z3.unknown, None
             s.set(timeout=max(1, int(left * 1000)))
         B = m.Q(_frac(T))
@@ -1881,6 +1883,8 @@ def worst_case(net, x, *, max_crashes: int, layers=None, per_layer=None, output=
             if not v > T:  # pragma: no cover - solver/encoding bug
                 raise RuntimeError(f"smt: crash set {cs} has |Δ| = {v}, not above {T}")
             found = (cs, vals, delta, v)
+        elif r == z3.unknown:
+            unknown.append(_z3_unknown(s, timeout, start))
         return r, found
 
     r, found = above(Fraction(0))
@@ -1894,40 +1898,37 @@ def worst_case(net, x, *, max_crashes: int, layers=None, per_layer=None, output=
     while r == z3.sat:
         best_cs, best_vals, best_delta, best = found
         lo = _frac(best)
-        while hi is None and r == z3.sat:  # doubling: find an upper bound
-            r, found = above(2 * lo)
-            if r == z3.sat:
-                best_cs, best_vals, best_delta, best = found
-                lo = _frac(best)
-            elif r == z3.unsat:
-                hi = 2 * lo
-        if r != z3.unsat:
-            break
-        while hi - lo > hi * Fraction(1, 10 ** 6):  # bisection
-            mid = (lo + hi) / 2
-            r, found = above(mid)
-            if r == z3.sat:
-                best_cs, best_vals, best_delta, best = found
-                lo = _frac(best)
-            elif r == z3.unsat:
-                hi = mid
-            else:
-                break
-        if r == z3.unknown:
-            break
-        r, found = above(lo)  # strict: unsat proves lo (an exact |Δ| of a crash set) optimal
-    if r == z3.unsat and best is not None:
+        if hi is None:
+            T = 2 * lo                       # doubling: find an upper bound
+        elif hi - lo > hi * Fraction(1, 10 ** 6):
+            T = (lo + hi) / 2                # bisection
+        else:
+            T = lo                           # strict: unsat proves lo (an exact |Δ| of a crash set) optimal
+        while True:
+            r, found = above(T)
+            if r != z3.unsat or T == lo:
+                break                        # sat raises lo (and the search resumes), unknown stops
+            hi = T
+            T = lo if not hi - lo > hi * Fraction(1, 10 ** 6) else (lo + hi) / 2
+    if r == z3.unsat:
         return WorstCaseResult("proved", q, best_cs, best_vals, best_delta, best, "smt:z3" + tag,
                                f"z3: {rounds} decision queries (doubling, bisection, then unsat above the "
                                f"maximum); re-checked exactly; {why}", space.size, time.perf_counter() - t0)
-    reason = f"z3: {s.reason_unknown() if r == z3.unknown else r}" + (
-        f" (timeout {timeout} s)" if timeout is not None else "")
+    reason = unknown[-1]
     if best is not None:
         return WorstCaseResult("found", q, best_cs, best_vals, best_delta, best, "smt:z3" + tag,
                                f"{reason}: best crash set found so far (a lower bound, not proved optimal); "
                                f"re-checked exactly", space.size, time.perf_counter() - t0)
     return WorstCaseResult("unknown", q, None, (), None, None, "smt:z3" + tag, reason, space.size,
                            time.perf_counter() - t0)
+
+
+def _z3_unknown(s, timeout, start):
+    """Why a Z3 query answered unknown: a timeout only when there was one and it ran out."""
+    why = s.reason_unknown()
+    if timeout is not None and (why in ("timeout", "canceled") or time.perf_counter() - start >= timeout):
+        return f"z3: timeout after {timeout:g} s"
+    return f"z3: {why}"
 
 
 def _optimize(net, x, m, outs, q, space, timeout, t0, why, tag):
@@ -1941,6 +1942,7 @@ def _optimize(net, x, m, outs, q, space, timeout, t0, why, tag):
     opt.add(z3.Or([z3.Or(t <= m.delta(k), t <= -m.delta(k)) for k in outs]))
     opt.add(t >= 0)
     h = opt.maximize(t)
+    start = time.perf_counter()
     r = opt.check()
     if r == z3.sat:
         cs, vals = m.crash_set(opt.model())
@@ -1952,7 +1954,7 @@ def _optimize(net, x, m, outs, q, space, timeout, t0, why, tag):
         return WorstCaseResult("proved", q, cs, vals, delta, v, "smt:z3" + tag,
                                f"z3 Optimize: optimal; re-checked exactly; {why}", space.size,
                                time.perf_counter() - t0)
-    reason = f"z3 Optimize: {opt.reason_unknown()}" + (f" (timeout {timeout} s)" if timeout is not None else "")
+    reason = _z3_unknown(opt, timeout, start).replace("z3:", "z3 Optimize:", 1)
     return WorstCaseResult("unknown", q, None, (), None, None, "smt:z3" + tag, reason, space.size,
                            time.perf_counter() - t0)
 

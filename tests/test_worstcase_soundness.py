@@ -192,6 +192,31 @@ def test_smooth_tie_is_unknown_not_proved():
     assert r.status == "unknown" and r.crash_set is None and "tie" in r.reason
 
 
+# ---------------------------------------------------------------- regression: SMT maximization ends proved
+
+@pytest.mark.parametrize("weights", [[1, 1 + sp.Rational(1, 10**7)], [1 + sp.Rational(1, 10**7), 1],
+                                     [1, 1, 1, 1 + sp.Rational(1, 10**7)], [1 + sp.Rational(1, 10**7), 1, 1, 1]])
+def test_smt_maximization_resumes_after_strict_sat(weights):
+    # identity relu layer, x = 1: crashing hidden neuron i changes y by −w_i; the maximum
+    # 1 + 1e-7 is within the 1e-6 bisection tolerance of the other values 1
+    n = len(weights)
+    net = Network.from_sympy([sp.eye(n).tolist(), [weights]], activations=["relu", "linear"])
+    r = worst_case(net, [1] * n, max_crashes=1, method="smt", timeout=60)
+    assert (r.status, r.worst_delta) == ("proved", 1 + sp.Rational(1, 10**7))
+    assert "timeout" not in r.reason
+
+
+def test_unknown_reason_names_a_timeout_only_when_there_was_one(monkeypatch):
+    import z3
+
+    net = Network.from_sympy([[[1, 0], [0, 1]], [[1, 2]]], activations=["relu", "linear"])
+    monkeypatch.setattr(z3.Solver, "check", lambda self, *a: z3.unknown)
+    monkeypatch.setattr(z3.Solver, "reason_unknown", lambda self: "incomplete")
+    for r in (worst_case(net, [1, 1], max_crashes=1, method="smt", timeout=1000),
+              exists_crash(net, [1, 1], max_crashes=1, epsilon=1, method="smt", timeout=1000)):
+        assert r.status == "unknown" and r.reason == "z3: incomplete"
+
+
 # ---------------------------------------------------------------- the float error bound
 
 PWL = ["relu", "hardtanh", "ramp", "linear", "step", "1/2*relu", "3*hardtanh", "1/3*relu", "2*step"]
