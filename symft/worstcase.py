@@ -47,7 +47,8 @@ Back ends (``method``):
 ``"sat"`` — threshold networks (``step`` hidden layers, linear output) with
     integer weights and biases: every neuron is a Boolean, each one defined
     by two pseudo-boolean constraints with a big-M selector
-    (python-sat ``PBEnc``), the crash budget by a cardinality encoding.
+    (python-sat ``PBEnc``), the crash budget by a cardinality encoding;
+    crashes in every crashable layer are encoded (inputs, hidden, output).
 ``"brute-force"`` — :func:`symft.forward.forward_masked` over every crash set
     of size ``≤ f`` at once (float64, chunked).  A bound on the float64 error
     of every crash set's output is derived from the computation itself (the
@@ -1483,7 +1484,12 @@ def _sat_applicable(net, space):
 
 
 def _sat_solve(net, x, space, outputs, threshold, solver, timeout):
-    """SAT: is there a crash set with Σ_k |Δ_k| ≥ threshold for some k? Returns (status, crash_set)."""
+    """SAT: is there a crash set with |Δ_k| ≥ threshold for some output k? Returns (status, crash_set).
+
+    Every crashable layer is encoded: inputs (their terms in layer 1), the
+    step layers (``y ⇔ a ∧ ¬c``) and the linear output layer (a crashed
+    output sends 0, so ``Δ_k = −y_k``).
+    """
     from pysat.card import CardEnc, EncType as CEnc
     from pysat.pb import EncType, PBEnc
 
@@ -1591,6 +1597,13 @@ def _sat_solve(net, x, space, outputs, threshold, solver, timeout):
         pb([q for q, _ in terms] + [-up], [w for _, w in terms] + [max(0, base + t - lo)], ">=", base + t)
         pb([q for q, _ in terms] + [-down], [w for _, w in terms] + [-max(0, hi - (base - t))], "<=", base - t)
         sel += [up, down]
+        if L in crashable:
+            # a crashed output sends 0: Δ_k = −y_k (a constant); the two sums above need it alive
+            c = new()
+            crash[(L, k)] = c
+            clauses += [[-up, -c], [-down, -c]]
+            if abs(clean_out[k]) >= t:
+                sel.append(c)
     clauses.append(sel)
     cl = list(crash.values())
     if cl:
@@ -1964,9 +1977,14 @@ def _sat_worst(net, x, space, outs, q, solver, timeout, t0, why, tag):
     if reason:
         raise InvalidArgument(reason)
     method = f"sat:{solver}" + tag
-    # |Δ| is an integer here; bound it by Σ |W_L| (every hidden output is 0/1) and binary-search.
+    # |Δ| is an integer here; bound it by Σ |W_L| (every hidden output is 0/1) or, for a crashed
+    # output, by its fault-free value, and binary-search.
     W = net.weights_exact(net.depth)
-    hi = int(max(sum(abs(W[k, j]) for j in range(W.shape[1])) for k in outs)) + 1  # no |Δ| ≥ hi
+    hi = max(sum(abs(W[k, j]) for j in range(W.shape[1])) for k in outs)
+    if net.depth in space.layers:
+        clean = _ExactPWL(net, x).clean
+        hi = max(hi, max(abs(clean[k]) for k in outs))
+    hi = int(hi) + 1  # no |Δ| ≥ hi
     lo, best_cs = 0, ()
     deadline = None if timeout is None else time.perf_counter() + timeout
     while hi - lo > 1:
@@ -1974,24 +1992,27 @@ def _sat_worst(net, x, space, outs, q, solver, timeout, t0, why, tag):
         left = None if deadline is None else deadline - time.perf_counter()
         if left is not None and left <= 0:
             status = "found" if lo > 0 else "unknown"
-            return _sat_result(net, x, q, status, best_cs, method, space, t0, "timeout during binary search")
+            return _sat_result(net, x, q, status, best_cs, outs, method, space, t0, "timeout during binary search")
         status, cs = _sat_solve(net, x, space, outs, Fraction(mid), solver, left)
         if status == "unknown":
             st = "found" if lo > 0 else "unknown"
-            return _sat_result(net, x, q, st, best_cs, method, space, t0, "SAT timeout during binary search")
+            return _sat_result(net, x, q, st, best_cs, outs, method, space, t0, "SAT timeout during binary search")
         if status == "found":
             d = recheck(net, x, cs)
-            lo, best_cs = int(_abs_max([d[k] for k in outs])), cs
+            v = _abs_max([d[k] for k in outs])
+            if not v >= mid:  # pragma: no cover - solver/encoding bug
+                raise RuntimeError(f"sat: crash set {cs} has |Δ| = {v}, not ≥ {mid}")
+            lo, best_cs = int(v), cs
         else:
             hi = mid
-    return _sat_result(net, x, q, "proved", best_cs, method, space, t0,
+    return _sat_result(net, x, q, "proved", best_cs, outs, method, space, t0,
                        f"binary search: |Δ| ≥ {lo + 1} unsat; {why}")
 
 
-def _sat_result(net, x, q, status, cs, method, space, t0, reason):
+def _sat_result(net, x, q, status, cs, outs, method, space, t0, reason):
     if status == "unknown":
         return WorstCaseResult("unknown", q, None, (), None, None, method, reason, space.size,
                                time.perf_counter() - t0)
     delta = recheck(net, x, cs)
-    return WorstCaseResult(status, q, tuple(cs), (), delta, _abs_max(delta), method, reason, space.size,
-                           time.perf_counter() - t0)
+    return WorstCaseResult(status, q, tuple(cs), (), delta, _abs_max([delta[k] for k in outs]), method, reason,
+                           space.size, time.perf_counter() - t0)

@@ -192,6 +192,26 @@ def test_smooth_tie_is_unknown_not_proved():
     assert r.status == "unknown" and r.crash_set is None and "tie" in r.reason
 
 
+# ---------------------------------------------------------------- regression: SAT and output crashes
+
+def test_sat_encodes_output_crashes():
+    # 1 → 2 step → 1 linear, all weights 1, x = 1: hidden (1, 1), y = 2; crashing the output: Δ = −2
+    net = Network.from_sympy([[[1], [1]], [[1, 1]]], [[0, 0], [0]], ["step", "linear"])
+    r = worst_case(net, [1], max_crashes=1, layers=[2], method="sat")
+    assert (r.status, r.worst_delta, r.crash_set) == ("proved", 2, ((2, 0),))
+    assert exists_crash(net, [1], max_crashes=1, layers=[2], epsilon=2, method="sat").status == "found"
+    assert exists_crash(net, [1], max_crashes=1, layers=[2], epsilon=3, method="sat").status == "proved"
+
+
+def test_sat_auto_with_output_bias():
+    # 1 → 30 step → 30 linear, weights 1, output bias 100, x = 1: every hidden neuron is 1 and every
+    # output 30 + 100 = 130; 5 hidden crashes change an output by 5, one output crash by 130
+    net = Network.from_sympy([[[1]] * 30, [[1] * 30] * 30], [[0] * 30, [100] * 30], ["step", "linear"])
+    r = worst_case(net, [1], max_crashes=5, layers=[1, 2])
+    assert r.method.startswith("sat") and (r.status, r.worst_delta) == ("proved", 130)
+    assert len(r.crash_set) == 1 and r.crash_set[0][0] == 2
+
+
 # ---------------------------------------------------------------- regression: SMT maximization ends proved
 
 @pytest.mark.parametrize("weights", [[1, 1 + sp.Rational(1, 10**7)], [1 + sp.Rational(1, 10**7), 1],
