@@ -237,7 +237,7 @@ def test_unknown_reason_names_a_timeout_only_when_there_was_one(monkeypatch):
         assert r.status == "unknown" and r.reason == "z3: incomplete"
 
 
-# ---------------------------------------------------------------- the float error bound
+# ---------------------------------------------------------------- property: every label against the reference
 
 PWL = ["relu", "hardtanh", "ramp", "linear", "step", "1/2*relu", "3*hardtanh", "1/3*relu", "2*step"]
 SMOOTH = ["sigmoid", "tanh", "softplus", "1/2*tanh", "1/3*sigmoid", "2*tanh"]
@@ -265,6 +265,125 @@ def adversarial_nets(draw, smooth):
     layers = draw(st.sets(st.integers(0, len(widths) - 1), min_size=1))
     f = draw(st.integers(1, 2))
     return Network.from_numpy(Ws, bs, acts), x, sorted(layers), f
+
+
+def check_worst(net, x, layers, f, r, ref, exact):
+    outs = range(net.n_outputs)
+    best = max(ref_abs_delta(ref, cs, outs) for cs in ref)
+    if r.status == "unknown":
+        assert r.crash_set is None and r.worst_delta is None
+        return
+    # the crash set is real and its re-checked value is right
+    assert close(r.worst_delta, ref_abs_delta(ref, r.crash_set, outs), exact)
+    if r.status == "proved":
+        assert close(r.worst_delta, best, exact), (r, best)
+    else:
+        assert r.status == "found"
+
+
+def check_eps(r, eps, ref, exact, outs):
+    reach = [cs for cs in ref if ref_abs_delta(ref, cs, outs) >= eps]
+    if r.status == "proved":
+        assert not reach, (r, eps)
+    elif r.status == "found":
+        assert tuple(r.crash_set) in reach
+    else:
+        assert r.crash_set is None
+
+
+def check_class(r, ref):
+    k = first_argmax(ref[()])
+    changes = [cs for cs in ref if first_argmax(ref[cs]) != k]
+    if r.status == "proved":
+        assert not changes, r
+    elif r.status == "found":
+        assert tuple(r.crash_set) in changes
+    else:
+        assert r.crash_set is None
+
+
+def run_property(net, x, layers, f, methods):
+    ref, exact = reference(net, x, layers, f)
+    outs = list(range(net.n_outputs))
+    values = sorted({ref_abs_delta(ref, cs, outs) for cs in ref})
+    if not exact:  # smooth: decisions within 1e-30 of a value are ties no finite precision settles
+        clean = ref[()]
+        assume(all(abs(a - b) > _MP.mpf("1e-30") * (1 + abs(a)) for i, a in enumerate(clean) for b in clean[i + 1:]))
+    for m in methods:
+        r = worst_case(net, x, max_crashes=f, layers=layers, method=m, timeout=30)
+        check_worst(net, x, layers, f, r, ref, exact)
+        # ε exactly at a value (a tie that must count), between two values, above the maximum
+        for v in {values[-1], values[len(values) // 2]}:
+            if v == 0:
+                continue
+            for eps in ([v, v * (1 + Fraction(1, 10**9)), v * (1 - Fraction(1, 10**9))] if exact else
+                        [v * (1 + _MP.mpf("1e-20")), v * (1 - _MP.mpf("1e-20"))]):
+                if not exact and abs(eps.exp) > 10 ** 5:  # e.g. sigmoid(−1e12): no Fraction can hold it
+                    continue
+                e = eps if exact else Fraction(*mpmath.libmp.to_rational(eps._mpf_))  # the binary value
+                r = exists_crash(net, x, max_crashes=f, layers=layers, epsilon=e, method=m, timeout=30)
+                check_eps(r, eps, ref, exact, outs)
+        if net.n_outputs > 1 and m != "sat":  # SAT answers |Δ| ≥ ε questions only
+            check_class(class_change(net, x, max_crashes=f, layers=layers, method=m, timeout=30), ref)
+
+
+@settings(deadline=None, max_examples=6, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(adversarial_nets(smooth=False))
+def test_property_pwl_every_method(case):
+    net, x, layers, f = case
+    run_property(net, x, layers, f, ["brute-force", "auto", "smt"])
+
+
+@settings(deadline=None, max_examples=4, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(adversarial_nets(smooth=True))
+def test_property_smooth(case):
+    net, x, layers, f = case
+    run_property(net, x, layers, f, ["brute-force", "auto"])
+
+
+@st.composite
+def step_nets(draw):
+    widths = [draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 3))]
+    ints = st.integers(-3, 3)
+    W1 = [[draw(ints) for _ in range(widths[0])] for _ in range(widths[1])]
+    W2 = [[draw(ints) for _ in range(widths[1])] for _ in range(widths[2])]
+    b1 = [draw(ints) for _ in range(widths[1])]
+    b2 = [draw(st.integers(-100, 100)) for _ in range(widths[2])]
+    x = [draw(ints) for _ in range(widths[0])]
+    layers = sorted(draw(st.sets(st.integers(0, 2), min_size=1)))
+    return Network.from_numpy([np.array(W1, float), np.array(W2, float)], [b1, b2], ["step", "linear"]), \
+        [float(v) for v in x], layers, draw(st.integers(1, 2))
+
+
+@settings(deadline=None, max_examples=6, suppress_health_check=[HealthCheck.too_slow])
+@given(step_nets())
+def test_property_sat(case):
+    net, x, layers, f = case
+    run_property(net, x, layers, f, ["sat"])
+
+
+@pytest.mark.slow
+@settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(adversarial_nets(smooth=False))
+def test_property_pwl_every_method_many(case):
+    net, x, layers, f = case
+    run_property(net, x, layers, f, ["brute-force", "auto", "smt"])
+
+
+@pytest.mark.slow
+@settings(deadline=None, max_examples=80, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(adversarial_nets(smooth=True))
+def test_property_smooth_many(case):
+    net, x, layers, f = case
+    run_property(net, x, layers, f, ["brute-force", "auto"])
+
+
+@pytest.mark.slow
+@settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(step_nets())
+def test_property_sat_many(case):
+    net, x, layers, f = case
+    run_property(net, x, layers, f, ["sat", "auto"])
 
 
 @settings(deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
