@@ -1047,6 +1047,13 @@ def _rmax(a, b):
     return b if mpf_lt(a, b) else a
 
 
+def _rmin(a, b):
+    """Min of two raw mpf values."""
+    from mpmath.libmp import mpf_lt
+
+    return a if mpf_lt(a, b) else b
+
+
 def _iv_lt(a, b):
     """``a < b`` for intervals: True, False or None (undecided)."""
     from mpmath.libmp import mpf_ge, mpf_lt
@@ -1131,6 +1138,8 @@ def _iv_compile(expr, ctx):
         if e is sp.pi or e is sp.E:
             k = ctx.pi if e is sp.pi else ctx.e
             return lambda z: k
+        if isinstance(e, sp.Piecewise):
+            return _iv_piecewise(ctx, e, c)
         args = [c(a) for a in e.args]
         if isinstance(e, sp.Add):
             return lambda z: sum((f(z) for f in args[1:]), args[0](z))
@@ -1154,6 +1163,9 @@ def _iv_compile(expr, ctx):
             return lambda z: tanh(args[0](z))
         if isinstance(e, sp.Abs):
             return lambda z: _iv_abs(ctx, args[0](z))
+        if isinstance(e, (sp.Max, sp.Min)):
+            sign = 1 if isinstance(e, sp.Max) else -1  # min(a, b) = −max(−a, −b)
+            return lambda z: sign * _iv_max(ctx, [sign * f(z) for f in args])
         name = type(e).__name__
         if isinstance(e, sp.Function) and name in fns:
             fn = fns[name]
@@ -1162,6 +1174,50 @@ def _iv_compile(expr, ctx):
                               "the exact re-check of brute force needs one")
 
     return c(sp.sympify(expr))
+
+
+def _iv_piecewise(ctx, e, compile_):
+    """A Piecewise on intervals: the first branch whose condition is proved, hulled with every
+    earlier branch whose condition is undecided."""
+    from mpmath.libmp import mpf_lt
+
+    branches = []
+    for val, cond in e.args:
+        if cond is sp.true:
+            branches.append((compile_(val), None))
+            break
+        if not isinstance(cond, (sp.StrictLessThan, sp.LessThan, sp.StrictGreaterThan, sp.GreaterThan)):
+            raise InvalidArgument(f"activation: no rigorous interval evaluation of the condition {cond} is known "
+                                  "to symft; the exact re-check of brute force needs one")
+        lhs, rhs = compile_(cond.lhs), compile_(cond.rhs)
+        strict = isinstance(cond, (sp.StrictLessThan, sp.StrictGreaterThan))
+        less = isinstance(cond, (sp.StrictLessThan, sp.LessThan))
+        branches.append((compile_(val), (lhs, rhs, strict, less)))
+
+    def holds(test, z):
+        lhs, rhs, strict, less = test
+        a, b = (lhs(z), rhs(z)) if less else (rhs(z), lhs(z))  # a < b or a ≤ b
+        if mpf_lt(a._mpi_[1], b._mpi_[0]) or not strict and a._mpi_[1] == b._mpi_[0]:
+            return True
+        if mpf_lt(b._mpi_[1], a._mpi_[0]) or strict and b._mpi_[1] == a._mpi_[0]:
+            return False
+        return None
+
+    def f(z):
+        out = None
+        for val, test in branches:
+            h = True if test is None else holds(test, z)
+            if h is False:
+                continue
+            v = val(z)
+            out = v if out is None else ctx.make_mpf((_rmin(out._mpi_[0], v._mpi_[0]), _rmax(out._mpi_[1], v._mpi_[1])))
+            if h:
+                return out
+        if out is None:
+            raise InvalidArgument(f"activation: {e} is undefined at {z}")
+        return out
+
+    return f
 
 
 def _iv_pwl(ctx, act):

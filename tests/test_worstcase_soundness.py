@@ -192,6 +192,26 @@ def test_smooth_tie_is_unknown_not_proved():
     assert r.status == "unknown" and r.crash_set is None and "tie" in r.reason
 
 
+@pytest.mark.parametrize("expr, ref_fn", [("Max(x, x/2)", lambda z: max(z, z / 2)),
+                                          ("Piecewise((x/2, x < 0), (x, True))", lambda z: z / 2 if z < 0 else z),
+                                          ("Min(x, 1 - x/3)", lambda z: min(z, 1 - z / 3))])
+def test_custom_activation_rechecked_in_interval_arithmetic(expr, ref_fn):
+    # 2 → 2 (custom, identity weights) → 1 (sigmoid, weights 1), x = (0.3, −0.7): no float error model
+    # is known for a custom activation, so every crash set is re-checked; the answer is the reference's
+    from symft.activations import custom_activation
+
+    s = sp.Symbol("x")
+    act = custom_activation(sp.Lambda(s, sp.sympify(expr, locals={"x": s})), name=f"custom_{abs(hash(expr))}")
+    net = Network.from_numpy([np.eye(2), np.ones((1, 2))], activations=[act, "sigmoid"])
+    _BASE[act.name] = ref_fn  # 60-digit mpmath arithmetic on the reference's values
+    try:
+        ref, exact = reference(net, [0.3, -0.7], [1], 1)
+    finally:
+        del _BASE[act.name]
+    r = worst_case(net, [0.3, -0.7], max_crashes=1)
+    assert r.status == "proved" and close(r.worst_delta, max(ref_abs_delta(ref, cs, [0]) for cs in ref), False)
+
+
 # ---------------------------------------------------------------- regression: SAT and output crashes
 
 def test_sat_encodes_output_crashes():
