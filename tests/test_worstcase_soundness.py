@@ -326,9 +326,20 @@ def run_property(net, x, layers, f, methods):
     ref, exact = reference(net, x, layers, f)
     outs = list(range(net.n_outputs))
     values = sorted({ref_abs_delta(ref, cs, outs) for cs in ref})
-    if not exact:  # smooth: decisions within 1e-30 of a value are ties no finite precision settles
+    if not exact:
+        # smooth: the 60-digit reference cannot settle comparisons closer than its own accuracy
+        # (cancellation costs it digits too); skip class questions near a tie, and the fault-free
+        # class must be clear
+        tiny = _MP.mpf("1e-30")
         clean = ref[()]
-        assume(all(abs(a - b) > _MP.mpf("1e-30") * (1 + abs(a)) for i, a in enumerate(clean) for b in clean[i + 1:]))
+        assume(all(abs(a - b) > tiny * (1 + abs(a)) for i, a in enumerate(clean) for b in clean[i + 1:]))
+        k = first_argmax(clean)
+        if not all(abs(y[j] - y[k]) > tiny * (1 + abs(y[k])) for y in ref.values() for j in range(len(y)) if j != k):
+            methods_class = ()
+        else:
+            methods_class = methods
+    else:
+        methods_class = methods
     for m in methods:
         r = worst_case(net, x, max_crashes=f, layers=layers, method=m, timeout=30)
         check_worst(net, x, layers, f, r, ref, exact)
@@ -343,7 +354,7 @@ def run_property(net, x, layers, f, methods):
                 e = eps if exact else Fraction(*mpmath.libmp.to_rational(eps._mpf_))  # the binary value
                 r = exists_crash(net, x, max_crashes=f, layers=layers, epsilon=e, method=m, timeout=30)
                 check_eps(r, eps, ref, exact, outs)
-        if net.n_outputs > 1 and m != "sat":  # SAT answers |Δ| ≥ ε questions only
+        if net.n_outputs > 1 and m != "sat" and m in methods_class:  # SAT answers |Δ| ≥ ε questions only
             check_class(class_change(net, x, max_crashes=f, layers=layers, method=m, timeout=30), ref)
 
 
