@@ -43,6 +43,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from numbers import Integral
 
 import numpy as np
@@ -51,7 +52,7 @@ import sympy as sp
 from .activations import get_activation
 from .errors import InvalidArgument, NetworkFormatError
 from .network import Layer, Network, _readonly
-from .utils import _short, load_json, to_exact
+from .utils import MAX_DIGITS, _short, load_json, to_exact
 
 __all__ = [
     "FORMAT",
@@ -177,6 +178,11 @@ def network_from_dict(data, source: str = "<dict>") -> Network:
         for key in ("weights", "activation"):
             if key not in entry:
                 raise err(f"{where}.{key}", "missing")
+        scale = re.match(r"\s*([0-9]+)(?:\s*/\s*([0-9]+))?\s*\*", entry["activation"]) \
+            if isinstance(entry["activation"], str) else None
+        if scale and max(len(g or "") for g in scale.groups()) > MAX_DIGITS:
+            raise err(f"{where}.activation", f"the scale of {_short(entry['activation'])!r} has more than "
+                                             f"{MAX_DIGITS} digits")
         try:
             act = get_activation(entry["activation"])
         except InvalidArgument as e:

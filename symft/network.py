@@ -646,7 +646,7 @@ def _act_name(a):
 def _check_names(names, n, field):
     if names is None:
         return None
-    if isinstance(names, str) or not all(isinstance(s, str) for s in names):
+    if not isinstance(names, (list, tuple)) or not all(isinstance(s, str) for s in names):
         raise NetworkFormatError(f"{field}: expected a list of {n} strings")
     names = tuple(names)
     for k, s in enumerate(names):
