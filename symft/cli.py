@@ -374,6 +374,11 @@ def cmd_sample(args) -> int:
         from .sampling import samples_for_halfwidth
 
         v = max(np.ravel(r.var))
+        rough = samples_for_halfwidth(args.halfwidth, v, args.confidence, "normal")  # closed form
+        if rough > MAX_SAMPLES:
+            raise InvalidArgument(f"--halfwidth: ±{args.halfwidth:g} needs about {float(rough):.3g} samples (normal "
+                                  f"approximation), more than the {MAX_SAMPLES:.0e} --samples accepts; ask for a "
+                                  "wider half-width")
         needed = samples_for_halfwidth(args.halfwidth, v, args.confidence, args.interval)
     if args.json:
         d = r.as_dict()
