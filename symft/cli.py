@@ -48,8 +48,7 @@ from .forward import forward
 from .netfile import load_network
 from .network import layer_norms
 from .utils import _short, check_text, json_number, jsonable
-from .parsing import (check_output_file, parse_crashes, parse_exact, parse_inputs, parse_integer, parse_number,
-                      parse_real)
+from .parsing import check_output_file, parse_crashes, parse_exact, parse_inputs, parse_integer, parse_real
 
 __all__ = ["main", "build_parser"]
 
@@ -699,6 +698,12 @@ def cmd_reduce(args) -> int:
     return 0
 
 
+def _approx(v) -> str:
+    """Six significant digits of an exact number, also beyond the float64 range (``1.2e+400``)."""
+    f = float(v)
+    return f"{f:.6g}" if math.isfinite(f) else sp.Float(v, 6).__format__("")
+
+
 def cmd_fep(args) -> int:
     """``symft fep NET --failures F1,F2,… [--byzantine C] [--json]``: Forward Error Propagation (THEORY §7)."""
     from .fep import fep, fep_max, fep_params, fep_recursive
@@ -736,10 +741,10 @@ def cmd_fep(args) -> int:
     out.write(f"  constant: {P.constant}\n")
     if args.failures is not None:
         out.write(f"  failures f = {result['failures']}:  |Δ_out| ≤ Fep = {result['fep_exact']} "
-                  f"≈ {result['fep']:.6g}  (closed form = recursion)\n")
+                  f"≈ {_approx(v)}  (closed form = recursion)\n")
     if args.max is not None:
         out.write(f"  any {args.max} failures: max over allocations Fep = {result['fep_max_exact']} "
-                  f"≈ {result['fep_max']:.6g} at f = {result['worst_allocation']}\n")
+                  f"≈ {_approx(m)} at f = {result['worst_allocation']}\n")
     return 0
 
 
