@@ -110,7 +110,8 @@ def _run(argv):
     # backstop for a hang inside C code that the alarm cannot interrupt: dump and end the run
     faulthandler.dump_traceback_later(4 * LIMIT, exit=True)
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        # in a scratch folder: a fuzzed --figure name that happens to be valid writes there
+        with contextlib.chdir(_DIR), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = main(argv)
     except Hang:
         pytest.fail(f"hang: symft {_show(argv)} ran longer than {LIMIT} s")
