@@ -7,7 +7,13 @@ Conventions every subcommand follows:
 * ``--input`` / ``--p`` / ``--crash`` follow :mod:`symft.parsing`;
 * bad input exits with status 2 and one line ``symft: error: …`` on stderr
   naming the file, field or argument and what was expected; never a
-  traceback.
+  traceback.  Any *unexpected* exception (a bug) is reported the same way,
+  as one line that says so; the global flag ``--debug`` prints the full
+  traceback instead;
+* option values may be negative numbers (``--input -1,2,3``);
+* in ``--json`` output an infinite number is the string ``"inf"`` or
+  ``"-inf"`` and an undefined one (NaN, e.g. a bound that does not apply) is
+  ``null``, so the output is always valid JSON.
 
 Subcommands: ``info``, ``eval`` (foundation), ``exact`` (exact engine), ``derive`` and
 ``taylor`` (symbolic engine, T1), ``reduce``, ``fep`` and ``worst`` (reductions, Forward Error
@@ -26,7 +32,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+import traceback
+import warnings
+from fractions import Fraction
 
 import numpy as np
 import sympy as sp
@@ -37,19 +47,93 @@ from .faults import SEMANTICS
 from .forward import forward
 from .netfile import load_network
 from .network import layer_norms
-from .utils import json_number, jsonable
-from .parsing import parse_crashes, parse_inputs
+from .utils import _short, check_text, json_number, jsonable
+from .parsing import check_output_file, parse_crashes, parse_exact, parse_inputs, parse_integer, parse_real
 
 __all__ = ["main", "build_parser"]
+
+
+#: Most Monte Carlo samples accepted: beyond this a run takes days (the half-width of an
+#: interval only shrinks like 1/√N).
+MAX_SAMPLES = 10 ** 10
+#: Most seconds accepted for a solver timeout (about 11 days).
+MAX_TIMEOUT = 10 ** 6
+#: Largest order / moment accepted on the command line.  An enclosure's "auto" order stays near 21
+#: (2^21 configurations), and the engines' work grows with the order even beyond the number of
+#: crashable neurons (order 1000 took 45 s on a 2 → 2 → 1 net), so larger values are refused.
+MAX_ORDER = 64
+#: Seeds are 0 … 2^63 − 1.
+MAX_SEED = 2 ** 63 - 1
 
 
 class _Parser(argparse.ArgumentParser):
     """ArgumentParser whose errors are one line and exit status 2."""
 
     def error(self, message):  # noqa: D401 - argparse API
-        sys.stderr.write(f"symft: error: {message} (see '{self.prog} --help')\n")
+        _error_line(f"{message} (see '{self.prog} --help')")
         raise SystemExit(2)
 
+
+# characters that str.splitlines() treats as line breaks
+_LINE_BREAKS = {c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+                for c in (0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x85, 0x2028, 0x2029)}
+
+
+def _one_line(text: str) -> str:
+    """``text`` as one printable line: line breaks escaped, lone surrogates backslash-escaped."""
+    text = str(text).translate(_LINE_BREAKS)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _error_line(message: str) -> None:
+    message = _one_line(message)
+    if len(message) > 1000:
+        message = f"{message[:700]} … {message[-200:]}"
+    sys.stderr.write(f"symft: error: {message}\n")
+    sys.stderr.flush()
+
+
+def _arg(parse, *args, **kw):
+    """An argparse ``type`` from a :mod:`symft.parsing` parser (its message, without the option prefix).
+
+    argparse then reports ``argument --samples: expected an integer in 2 … …, got '1e20'``.
+    """
+    def convert(text):
+        try:
+            return parse(text, "\0", *args, **kw)
+        except InvalidArgument as e:
+            raise argparse.ArgumentTypeError(str(e).replace("\0: ", "", 1).replace("\0", "value")) from None
+
+    convert.__name__ = parse.__name__.replace("parse_", "")
+    return convert
+
+
+def _validated(parse, *args, **kw):
+    """An argparse ``type`` that checks a number but keeps the text (for engines that read it exactly)."""
+    check = _arg(parse, *args, **kw)
+
+    def convert(text):
+        check(text)
+        return text.strip()
+
+    convert.__name__ = check.__name__
+    return convert
+
+
+def _order_or_auto(text, where):
+    if isinstance(text, str) and text.strip() == "auto":
+        return "auto"
+    try:
+        return parse_integer(text, where, 0, MAX_ORDER)
+    except InvalidArgument:
+        raise InvalidArgument(f"{where}: expected a non-negative integer (at most {MAX_ORDER}) or 'auto', "
+                              f"got {_short(text)!r}") from None
+
+
+_SAMPLES = _arg(parse_integer, 2, MAX_SAMPLES)
+_SEED = _arg(parse_integer, 0, MAX_SEED)
+_ORDER = _arg(parse_integer, 0, MAX_ORDER)
+_TIMEOUT = _arg(parse_real, 0, MAX_TIMEOUT, lo_open=True)
 
 _fmt = json_number
 
@@ -59,8 +143,65 @@ def _jsonable(a):
     return jsonable(a, irrational="str")
 
 
+def _json_safe(v, path="result"):
+    """A copy of ``v`` that :func:`json.dumps` accepts with ``allow_nan=False``.
+
+    ±inf become ``"inf"``/``"-inf"``, NaN ``null``; NumPy scalars and arrays,
+    fractions, SymPy numbers and tuples become JSON numbers, strings and lists.
+    """
+    if v is None or isinstance(v, (bool, str)):
+        return v  # json.dumps escapes every non-ASCII character, lone surrogates included
+    if isinstance(v, (int, np.integer)) and not isinstance(v, np.bool_):
+        # beyond Python's default int-string limit a reader could not parse it: write it as text
+        return int(v) if abs(int(v)).bit_length() < 14000 else str(int(v))
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if math.isnan(f):
+            return None
+        if math.isinf(f):
+            return "inf" if f > 0 else "-inf"
+        return f
+    if isinstance(v, dict):
+        return {str(k): _json_safe(x, f"{path}.{k}") for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_json_safe(x, f"{path}[{i}]") for i, x in enumerate(v)]
+    if isinstance(v, np.ndarray):
+        return _json_safe(v.tolist(), path)
+    if isinstance(v, (Fraction, sp.Basic)):
+        if isinstance(v, sp.Basic) and v in (sp.oo, -sp.oo):
+            return "inf" if v == sp.oo else "-inf"
+        if isinstance(v, sp.Basic) and v.has(sp.nan, sp.zoo):
+            return None
+        return _json_safe(json_number(v, "str"), path)
+    raise InvalidArgument(f"--json: {path}: cannot be written as JSON ({type(v).__name__})")
+
+
+def _require_finite(values: dict, what: str) -> None:
+    """Refuse a float result that is ±inf or NaN: an estimate or a moment is never infinite, so one
+    that is means a float64 overflow inside the computation (e.g. Δ² beyond 1.8e308).
+
+    ``values`` maps field names to numbers or nested lists; exact entries (strings) are skipped.
+    """
+    from .errors import FloatOverflowError
+
+    stack = [(v, k) for k, v in values.items()]
+    while stack:
+        v, path = stack.pop()
+        if isinstance(v, dict):
+            stack.extend((x, f"{path}.{k}") for k, x in v.items())
+        elif isinstance(v, (list, tuple, np.ndarray)):
+            stack.extend((x, f"{path}[{i}]") for i, x in enumerate(v))
+        elif isinstance(v, (float, np.floating)) and not math.isfinite(v):
+            raise FloatOverflowError(f"{what}: {path} is {float(v)}: the float64 computation overflowed (values "
+                                     "beyond 1.8e308); the network's outputs are too large for float64 — scale "
+                                     "it down or use exact arithmetic")
+
+
 def _emit(obj):
-    sys.stdout.write(json.dumps(obj, allow_nan=False) + "\n")
+    """Print one JSON object (one line) on stdout; see :func:`_json_safe` for inf and NaN."""
+    sys.stdout.write(json.dumps(_json_safe(obj), allow_nan=False) + "\n")
 
 
 def _num(x):
@@ -159,7 +300,9 @@ def cmd_eval(args) -> int:
         x = inputs.rows[0] if inputs.single else inputs.rows
         clean = forward(net, x, exact=True)
         crashed = forward(net, x, pattern, semantics=args.semantics, exact=True)
-        delta = np.vectorize(lambda a, b: sp.nsimplify(a - b) if (a - b).is_Rational else sp.simplify(a - b),
+        # exact: the rational difference as it is (never rounded to a "nice" number), other
+        # closed forms simplified (an exact transformation)
+        delta = np.vectorize(lambda a, b: (a - b) if (a - b).is_Rational else sp.simplify(a - b),
                              otypes=[object])(crashed, clean)
     else:
         x = inputs.values[0] if inputs.single else inputs.values
@@ -224,11 +367,17 @@ def cmd_sample(args) -> int:
     net, inputs, x, model = _load_net_input_model(args)
     r = monte_carlo(net, x, model, args.samples, args.seed, confidence=args.confidence,
                     interval=args.interval, eps=args.eps, show_progress=None if not args.json else False)
+    _require_finite({k: getattr(r, k) for k in ("mean", "var", "std", "ci_low", "ci_high")}, "Monte Carlo")
     needed = None
     if args.halfwidth is not None:
         from .sampling import samples_for_halfwidth
 
         v = max(np.ravel(r.var))
+        rough = samples_for_halfwidth(args.halfwidth, v, args.confidence, "normal")  # closed form
+        if rough > MAX_SAMPLES:
+            raise InvalidArgument(f"--halfwidth: ±{args.halfwidth:g} needs about {float(rough):.3g} samples (normal "
+                                  f"approximation), more than the {MAX_SAMPLES:.0e} --samples accepts; ask for a "
+                                  "wider half-width")
         needed = samples_for_halfwidth(args.halfwidth, v, args.confidence, args.interval)
     if args.json:
         d = r.as_dict()
@@ -267,8 +416,13 @@ def cmd_certify(args) -> int:
 
     net, inputs, x, model = _load_net_input_model(args, allow_batch=False)
     xe = inputs.rows[0]
+    alpha = 0.1 if args.alpha is None else args.alpha
+    if args.alpha is not None:
+        p_max = max((float(q) for _, q in model.p), default=0.0)
+        if not alpha > p_max:
+            raise InvalidArgument(f"--alpha: P3 needs p < α < 1, got α = {alpha:g} with p = {p_max:g}")
     c = certify(net, xe, model, args.eps, args.delta, source=args.source, inequality=args.inequality,
-                sided=args.sided, order=args.order, alpha=args.alpha)
+                sided=args.sided, order=args.order, alpha=alpha)
     if args.json:
         _emit(c.as_dict())
         return 0
@@ -309,6 +463,8 @@ def cmd_report(args) -> int:
                 raise InvalidArgument(f"--input: {path} expects {n.n_inputs} numbers, got {inputs.values.shape[1]}")
         model = lambda n: NeuronCrash(parse_p(args.p, n), args.semantics).check(n)  # noqa: E731
         rep = compare(nets, inputs.values[0], model, samples=args.samples, seed=args.seed, output=args.output)
+    _require_finite({"monte_carlo.mean": rep.mc_mean, "monte_carlo.ci_low": rep.mc_low,
+                     "monte_carlo.ci_high": rep.mc_high}, "report")
     if args.figure:
         rep.figure(args.figure)
     if args.json:
@@ -331,6 +487,8 @@ def cmd_check(args) -> int:
     if isinstance(model, tuple):
         raise InvalidArgument("--synapse-p: check handles neuron crashes only")
     r = check(net, inputs.rows[0], model, samples=args.samples, seed=args.seed, order=args.order)
+    _require_finite({f"comparisons[{i}].{k}": c[k] for i, c in enumerate(r.comparisons)
+                     for k in ("value_a", "value_b") if k in c}, "check")
     if args.json:
         _emit(r.as_dict())
     else:
@@ -366,19 +524,21 @@ def cmd_exact(args) -> int:
     if args.loss:
         if args.target is None:
             raise InvalidArgument("--target: --loss needs a target (a class index, or numbers for 'squared')")
-        t = parse_inputs(args.target, "--target")
-        target = t.rows[0] if args.loss == "squared" else int(t.values[0][0])
+        if args.loss == "squared":
+            t = parse_inputs(args.target, "--target")
+            if not t.single or len(t.rows[0]) != net.n_outputs:
+                raise InvalidArgument(f"--target: expected {net.n_outputs} numbers (one per output) for the "
+                                      f"squared loss, got {args.target!r}")
+            target = t.rows[0]
+        else:
+            target = parse_integer(args.target, "--target", 0, net.n_outputs - 1)
         loss_kw = {"loss": args.loss, "target": target}
     out = {}
     text = []
     if args.order is not None:
         if symbolic:
             raise InvalidArgument("--order: an enclosure needs numeric probabilities")
-        order = args.order.strip()
-        if order != "auto":
-            if not order.isdigit():
-                raise InvalidArgument(f"--order: expected a non-negative integer or 'auto', got {args.order!r}")
-            order = int(order)
+        order = args.order
         r = enclosure(net, inputs.values[0] if inputs.single else inputs.values,
                       NeuronCrash(probs, args.semantics), order=order, force=args.force,
                       progress=None if not args.json else False)
@@ -388,6 +548,7 @@ def cmd_exact(args) -> int:
         r = enumerate_crashes(net, x, NeuronCrash(probs, args.semantics), exact=exact, force=args.force,
                               progress=None if not args.json else False, **loss_kw)
         out.update(r.to_dict())
+        _require_finite({k: out[k] for k in ("mean", "var", "std") if k in out}, "exact enumeration")
         names = ["loss"] if args.loss else (net.output_names or [str(k) for k in range(net.n_outputs)])
         text.append(f"exact enumeration: {r.configurations} configurations per input, {r.seconds:.3g} s, "
                     f"{'exact rational' if r.exact else 'float64'} arithmetic")
@@ -480,6 +641,8 @@ def cmd_taylor(args) -> int:
     x = inputs.values[0] if inputs.single else inputs.values
     r = t1(net, x, probs, semantics=args.semantics, remainder=not args.no_remainder and "auto",
            force=args.force)
+    d = r.to_dict()
+    _require_finite({k: d[k] for k in ("mean", "var", "std") if k in d}, "T1")
     if args.json:
         _emit(r.to_dict())
         return 0
@@ -489,14 +652,8 @@ def cmd_taylor(args) -> int:
 
 # ---------------------------------------------------------------------- reduce / fep / worst (issue 5)
 
-def _int_args(tokens, opt):
-    out = []
-    for k, t in enumerate(tokens):
-        try:
-            out.append(int(t, 10))
-        except ValueError:
-            raise InvalidArgument(f"{opt}[{k}]: expected an integer, got {t!r}") from None
-    return out
+def _int_args(tokens, opt, lo=None, hi=None, max_digits=40):
+    return [parse_integer(t, f"{opt}[{k}]", lo, hi, max_digits=max_digits) for k, t in enumerate(tokens)]
 
 
 def cmd_reduce(args) -> int:
@@ -507,7 +664,9 @@ def cmd_reduce(args) -> int:
 
     if args.problem != "subset-sum":  # pragma: no cover - argparse choices
         raise InvalidArgument(f"problem: expected 'subset-sum', got {args.problem!r}")
-    a = _int_args(args.numbers, "numbers")
+    from .utils import MAX_DIGITS
+
+    a = _int_args(args.numbers, "numbers", max_digits=MAX_DIGITS)
     if not a:
         raise InvalidArgument("numbers: expected at least one integer")
     variant = "printed" if args.literal else args.variant
@@ -539,6 +698,12 @@ def cmd_reduce(args) -> int:
     return 0
 
 
+def _approx(v) -> str:
+    """Six significant digits of an exact number, also beyond the float64 range (``1.2e+400``)."""
+    f = float(v)
+    return f"{f:.6g}" if math.isfinite(f) else sp.Float(v, 6).__format__("")
+
+
 def cmd_fep(args) -> int:
     """``symft fep NET --failures F1,F2,… [--byzantine C] [--json]``: Forward Error Propagation (THEORY §7)."""
     from .fep import fep, fep_max, fep_params, fep_recursive
@@ -556,7 +721,7 @@ def cmd_fep(args) -> int:
     result = {"constant": P.constant, "N": list(P.N), "w_max": [str(w) for w in P.w_max],
               "K": [str(k) for k in P.K], "C": [str(c) for c in P.C]}
     if args.failures is not None:
-        f = _int_args([t.strip() for t in args.failures.split(",") if t.strip()], "--failures")
+        f = _int_args([t.strip() for t in args.failures.split(",") if t.strip()], "--failures", 0)
         v, r = fep(P, f), fep_recursive(P, f)
         if v != r:  # pragma: no cover - would be a bug
             raise RuntimeError(f"Fep closed form {v} differs from the recursion {r}")
@@ -576,10 +741,10 @@ def cmd_fep(args) -> int:
     out.write(f"  constant: {P.constant}\n")
     if args.failures is not None:
         out.write(f"  failures f = {result['failures']}:  |Δ_out| ≤ Fep = {result['fep_exact']} "
-                  f"≈ {result['fep']:.6g}  (closed form = recursion)\n")
+                  f"≈ {_approx(v)}  (closed form = recursion)\n")
     if args.max is not None:
         out.write(f"  any {args.max} failures: max over allocations Fep = {result['fep_max_exact']} "
-                  f"≈ {result['fep_max']:.6g} at f = {result['worst_allocation']}\n")
+                  f"≈ {_approx(m)} at f = {result['worst_allocation']}\n")
     return 0
 
 
@@ -593,15 +758,21 @@ def cmd_worst(args) -> int:
     x = inputs.rows[0]
     layers = None
     if args.layers:
-        layers = _int_args([t.strip() for t in args.layers.split(",") if t.strip()], "--layers")
+        layers = _int_args([t.strip() for t in args.layers.split(",") if t.strip()], "--layers", 0, net.depth)
     per_layer = None
     if args.per_layer:
         per_layer = {}
         for tok in args.per_layer.split(","):
             l, _, f = tok.partition(":")
-            vals = _int_args([l.strip(), f.strip()], "--per-layer")
+            vals = _int_args([l.strip(), f.strip()], "--per-layer", 0)
+            if vals[0] in per_layer:
+                raise InvalidArgument(f"--per-layer: layer {vals[0]} is given twice")
             per_layer[vals[0]] = vals[1]
-    kw = dict(max_crashes=args.max_crashes, layers=layers, per_layer=per_layer, method=args.method,
+    if args.output is not None and args.output >= net.n_outputs:
+        raise InvalidArgument(f"--output: expected an output index 0 … {net.n_outputs - 1}, got {args.output}")
+    # "at most F crashes" with F above the number of neurons is "any crash set": the same question
+    max_crashes = min(args.max_crashes, sum(net.widths))
+    kw = dict(max_crashes=max_crashes, layers=layers, per_layer=per_layer, method=args.method,
               byzantine=args.byzantine, timeout=args.timeout, force=args.force)
     if args.class_change:
         r = class_change(net, x, **kw)
@@ -645,6 +816,8 @@ def build_parser() -> argparse.ArgumentParser:
     """
     p = _Parser(prog="symft", description="Symbolic and formal verification of neural-network fault tolerance.")
     p.add_argument("--version", action="version", version=f"symft {__version__}")
+    p.add_argument("--debug", action="store_true",
+                   help="on an unexpected error, print the full traceback (for bug reports)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
@@ -672,12 +845,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--p", metavar="SPEC", help="neuron crash probabilities: LAYER:P[,…] or a bare P (hidden layers)")
     s.add_argument("--synapse-p", metavar="SPEC", help="synapse crash probabilities: LAYER:P[,…] (layers 1 … L)")
     s.add_argument("--semantics", choices=SEMANTICS, default="output_zero", help="what a crashed neuron outputs")
-    s.add_argument("--samples", type=int, default=100000, metavar="N", help="number of samples (default 100000)")
-    s.add_argument("--seed", type=int, required=True, metavar="S", help="random seed (required: results are reproducible)")
-    s.add_argument("--confidence", type=float, default=0.95, help="level of the intervals (default 0.95)")
+    s.add_argument("--samples", type=_SAMPLES, default=100000, metavar="N", help="number of samples (default 100000)")
+    s.add_argument("--seed", type=_SEED, required=True, metavar="S", help="random seed (required: results are reproducible)")
+    s.add_argument("--confidence", type=_arg(parse_real, 0, 1, lo_open=True, hi_open=True), default=0.95,
+                   help="level of the intervals (default 0.95)")
     s.add_argument("--interval", choices=("t", "normal"), default="t", help="quantile of the mean interval")
-    s.add_argument("--eps", type=float, help="also estimate P(Δ ≥ ε) and P(|Δ| ≥ ε) (Clopper–Pearson)")
-    s.add_argument("--halfwidth", type=float, metavar="H",
+    s.add_argument("--eps", type=_arg(parse_real), help="also estimate P(Δ ≥ ε) and P(|Δ| ≥ ε) (Clopper–Pearson)")
+    s.add_argument("--halfwidth", type=_arg(parse_real, 0, lo_open=True), metavar="H",
                    help="also report the samples needed for a mean interval of half-width H")
     s.add_argument("--json", action="store_true",
                    help="print one JSON object (keys mean, var, std, ci_low, ci_high, samples, seed)")
@@ -688,16 +862,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--input", required=True, metavar="X", help="one input: comma-separated numbers, or @FILE")
     s.add_argument("--p", required=True, metavar="SPEC", help="neuron crash probabilities: LAYER:P[,…] or a bare P")
     s.add_argument("--semantics", choices=SEMANTICS, default="output_zero", help="what a crashed neuron outputs")
-    s.add_argument("--eps", required=True, help="error threshold ε (P(Δ ≥ ε) ≤ δ for every output)")
-    s.add_argument("--delta", required=True, help="failure probability δ")
+    s.add_argument("--eps", required=True, type=_validated(parse_exact),
+                   help="error threshold ε (P(Δ ≥ ε) ≤ δ for every output)")
+    s.add_argument("--delta", required=True, type=_validated(parse_exact, 0, 1), help="failure probability δ")
     s.add_argument("--source", choices=("auto", "exact", "enclosure", "taylor", "t1"), default="auto",
                    help="moments from exact enumeration, a rigorous enclosure, T1 + remainder bound, "
                         "or T1 alone (P5 as printed: approximate)")
     s.add_argument("--inequality", choices=("cantelli", "chebyshev"), default="cantelli",
                    help="tail inequality (Cantelli is one-sided and never worse: E6)")
     s.add_argument("--sided", choices=("upper", "abs"), default="upper", help="event Δ ≥ ε (D5) or |Δ| ≥ ε")
-    s.add_argument("--order", type=int, default=2, help="order of the enclosure (default 2)")
-    s.add_argument("--alpha", type=float, default=0.1, help="α of P3's δ_0 (T1 path only; default 0.1)")
+    s.add_argument("--order", type=_ORDER, default=2, help="order of the enclosure (default 2)")
+    s.add_argument("--alpha", type=_arg(parse_real, 0, 1, lo_open=True, hi_open=True), default=None,
+                   help="α of P3's δ_0, with p < α < 1 (T1 path only; default 0.1)")
     s.add_argument("--json", action="store_true",
                    help="print one JSON object (keys certified, delta_bound, method, rigorous, copies_needed)")
     s.set_defaults(func=cmd_certify)
@@ -707,10 +883,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--input", required=True, metavar="X", help="inputs: comma-separated numbers or @FILE")
     s.add_argument("--p", required=True, metavar="SPEC", help="neuron crash probabilities: LAYER:P[,…] or a bare P")
     s.add_argument("--semantics", choices=SEMANTICS, default="output_zero", help="what a crashed neuron outputs")
-    s.add_argument("--samples", type=int, default=20000, metavar="N", help="Monte Carlo samples (default 20000)")
-    s.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
-    s.add_argument("--output", type=int, default=0, metavar="K", help="output component for per-output bounds")
-    s.add_argument("--figure", metavar="PNG", help="also write a matplotlib figure (needs symft[plot])")
+    s.add_argument("--samples", type=_SAMPLES, default=20000, metavar="N", help="Monte Carlo samples (default 20000)")
+    s.add_argument("--seed", type=_SEED, default=0, metavar="S", help="random seed (default 0)")
+    s.add_argument("--output", type=_arg(parse_integer, 0), default=0, metavar="K",
+                   help="output component for per-output bounds")
+    s.add_argument("--figure", metavar="PNG", type=_arg(check_output_file),
+                   help="also write a matplotlib figure (.png, .pdf, .svg, …; needs symft[plot])")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.set_defaults(func=cmd_report)
 
@@ -719,9 +897,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--input", required=True, metavar="X", help="one input: comma-separated numbers or @FILE")
     s.add_argument("--p", required=True, metavar="SPEC", help="neuron crash probabilities: LAYER:P[,…] or a bare P")
     s.add_argument("--semantics", choices=SEMANTICS, default="output_zero", help="what a crashed neuron outputs")
-    s.add_argument("--samples", type=int, default=100000, metavar="N", help="Monte Carlo samples (default 100000)")
-    s.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
-    s.add_argument("--order", type=int, default=2, help="order of the enclosure when enumeration is too large")
+    s.add_argument("--samples", type=_SAMPLES, default=100000, metavar="N",
+                   help="Monte Carlo samples (default 100000)")
+    s.add_argument("--seed", type=_SEED, default=0, metavar="S", help="random seed (default 0)")
+    s.add_argument("--order", type=_ORDER, default=2, help="order of the enclosure when enumeration is too large")
     s.add_argument("--json", action="store_true", help="print one JSON object (keys verdict, comparisons, …)")
     s.set_defaults(func=cmd_check)
 
@@ -732,7 +911,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="neuron crash probabilities: LAYER:P[,…] or a bare P (hidden layers); "
                         "with --polynomial P may be a symbol (0:p)")
     s.add_argument("--semantics", choices=SEMANTICS, default="output_zero", help="what a crashed neuron outputs")
-    s.add_argument("--order", metavar="K",
+    s.add_argument("--order", metavar="K", type=_arg(_order_or_auto),
                    help="certified enclosure: configurations with ≤ K crashes exactly, the rest bounded "
                         "(K = auto: the largest order within 2^21 configurations)")
     s.add_argument("--distribution", action="store_true", help="also print the atoms of Δ and their probabilities")
@@ -752,7 +931,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("net", metavar="NET", help="network file (weights may be symbolic)")
     s.add_argument("--p", required=True, metavar="SPEC",
                    help="crash probabilities LAYER:P[,…] or a bare P (hidden layers); P may be a symbol (0:p)")
-    s.add_argument("--order", type=int, default=2, metavar="K", help="order of the expansion (default 2)")
+    s.add_argument("--order", type=_ORDER, default=2, metavar="K", help="order of the expansion (default 2)")
     s.add_argument("--input", metavar="X", help="one input (default: symbols x_0, x_1, …)")
     s.add_argument("--semantics", choices=SEMANTICS, default="output_zero", help="what a crashed neuron outputs")
     s.add_argument("--latex", action="store_true", help="print LaTeX")
@@ -779,13 +958,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the construction as printed (ramp from −ε to ε, rule E Δ^k > 0): shows E1")
     s.add_argument("--variant", choices=["printed", "ramp-fixed", "corrected", "guarded"], default="corrected",
                    help="network and decision rule (default corrected: fixed ramp, compare E Δ^k with p^M)")
-    s.add_argument("--p", default="1/10", help="input crash probability (exact; default 1/10)")
-    s.add_argument("--k", type=int, default=1, help="the moment E Δ^k (default 1)")
+    s.add_argument("--p", default="1/10", type=_validated(parse_exact, 0, 1),
+                   help="input crash probability (exact; default 1/10)")
+    s.add_argument("--k", type=_arg(parse_integer, 1, MAX_ORDER), default=1, help="the moment E Δ^k (default 1)")
     s.add_argument("--network-method", choices=["auto", "enumeration", "solver"], default="auto",
                    help="enumerate the 2^M crash configurations, or ask Z3 on the crashed network")
     s.add_argument("--solver", default="auto", help="SUBSET SUM solver: auto, brute-force, meet-in-the-middle, "
                    "z3, sat:glucose4, sat:cadical153, …")
-    s.add_argument("--timeout", type=float, default=60.0,
+    s.add_argument("--timeout", type=_TIMEOUT, default=60.0,
                    help="solver timeout in seconds (default 60; then the answer is unknown)")
     s.add_argument("--json", action="store_true",
                    help="print one JSON object (keys answer, witness, network_answer, agree, method)")
@@ -794,9 +974,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("fep", help="Forward Error Propagation: worst-case bound for f failed neurons per layer")
     s.add_argument("net", metavar="NET", help="network file (symft.network JSON)")
     s.add_argument("--failures", metavar="F1,F2,…", help="failed neurons per hidden layer")
-    s.add_argument("--max", type=int, metavar="F", help="also maximize Fep over all allocations of F failures")
-    s.add_argument("--byzantine", metavar="C", help="Byzantine neurons with capacity C (deviation C + sup|y|)")
-    s.add_argument("--C", metavar="C", help="the deviation bound C of a failed neuron, given directly")
+    s.add_argument("--max", type=_arg(parse_integer, 0), metavar="F",
+                   help="also maximize Fep over all allocations of F failures")
+    s.add_argument("--byzantine", metavar="C", type=_validated(parse_exact, 0),
+                   help="Byzantine neurons with capacity C (deviation C + sup|y|)")
+    s.add_argument("--C", metavar="C", type=_validated(parse_exact, 0),
+                   help="the deviation bound C of a failed neuron, given directly")
     s.add_argument("--input", metavar="X", help="bound sup|y_l| by the fault-free outputs at these inputs "
                    "(needed for unbounded activations such as relu)")
     s.add_argument("--json", action="store_true", help="print one JSON object (key fep)")
@@ -805,45 +988,132 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("worst", help="exact worst case over crash sets (SMT / SAT / brute force)")
     s.add_argument("net", metavar="NET", help="network file (symft.network JSON)")
     s.add_argument("--input", required=True, metavar="X", help="one input: comma-separated numbers or @FILE")
-    s.add_argument("--max-crashes", type=int, required=True, metavar="F", help="at most F crashed neurons")
+    s.add_argument("--max-crashes", type=_arg(parse_integer, 0), required=True, metavar="F",
+                   help="at most F crashed neurons")
     s.add_argument("--layers", metavar="L1,L2,…", help="crashable layers (default: the hidden layers)")
     s.add_argument("--per-layer", metavar="L:F,…", help="at most F crashes in layer L")
-    s.add_argument("--epsilon", metavar="EPS", help="ask only: is there a crash set with |Δ_out| ≥ EPS?")
+    s.add_argument("--epsilon", metavar="EPS", type=_validated(parse_exact, 0, lo_open=True),
+                   help="ask only: is there a crash set with |Δ_out| ≥ EPS?")
     s.add_argument("--class-change", action="store_true", help="ask: can the predicted class change?")
-    s.add_argument("--output", type=int, metavar="K", help="one output component (default: the max over all)")
-    s.add_argument("--byzantine", metavar="C", help="failed neurons send any value in [-C, C] (SMT)")
+    s.add_argument("--output", type=_arg(parse_integer, 0), metavar="K",
+                   help="one output component (default: the max over all)")
+    s.add_argument("--byzantine", metavar="C", type=_validated(parse_exact, 0),
+                   help="failed neurons send any value in [-C, C] (SMT)")
     s.add_argument("--method", choices=["auto", "smt", "sat", "brute-force"], default="auto",
                    help="back end (default auto: brute force when cheaper, else SMT/SAT)")
-    s.add_argument("--timeout", type=float, metavar="S", help="solver timeout in seconds (then: unknown)")
+    s.add_argument("--timeout", type=_TIMEOUT, metavar="S", help="solver timeout in seconds (then: unknown)")
     s.add_argument("--force", action="store_true", help="allow a very large brute-force enumeration")
     s.add_argument("--json", action="store_true",
                    help="print one JSON object (keys worst_delta, crash_set, status, method)")
     s.set_defaults(func=cmd_worst)
+    for s in sub.choices.values():  # --debug also after the command (SUPPRESS: a global --debug stays)
+        s.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="on an unexpected error, print the full traceback (for bug reports)")
     return p
+
+
+def _negative_values(parser, argv):
+    """Join an option that takes a value with a following negative number: ``--input -1,2`` → ``--input=-1,2``.
+
+    argparse only accepts ``-1`` or ``-0.5`` as a value on its own; ``-1,2,3``, ``-1/3`` or ``-1e-3``
+    would be read as an unknown option.
+    """
+    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    command = next((t for t in argv if sub is not None and t in sub.choices), None)
+    p = sub.choices[command] if command is not None else parser
+    takes_value = {o for a in p._actions if a.nargs is None and a.option_strings for o in a.option_strings}
+    out, i = [], 0
+    while i < len(argv):
+        t = argv[i]
+        opt = t if t in takes_value else None
+        if opt is None and t.startswith("--") and "=" not in t:
+            matches = [o for o in takes_value if o.startswith(t)]
+            opt = matches[0] if len(matches) == 1 else None
+        nxt = argv[i + 1] if i + 1 < len(argv) else None
+        if (opt is not None and nxt is not None and len(nxt) > 1 and nxt[0] == "-"
+                and (nxt[1].isdigit() or nxt[1] in ".,/")):
+            out.append(f"{t}={nxt}")
+            i += 2
+            continue
+        out.append(t)
+        i += 1
+    return out
+
+
+def _check_argv(argv):
+    if not isinstance(argv, (list, tuple)):
+        raise InvalidArgument(f"arguments: expected a list of strings, got {type(argv).__name__}")
+    for k, a in enumerate(argv):
+        if not isinstance(a, str):
+            raise InvalidArgument(f"argument {k + 1}: expected a string, got {type(a).__name__}")
+        if "\0" in a:
+            raise InvalidArgument(f"argument {k + 1} ({_short(a)!r}): contains a NUL character")
+        try:
+            check_text(a, f"argument {k + 1} ({_short(a)!r})")
+        except InvalidArgument as e:
+            raise InvalidArgument(f"{e}; symft needs UTF-8 arguments") from None
+    return list(argv)
+
+
+#: Warning categories from libraries that a user of the command line cannot act on.
+_QUIET = (DeprecationWarning, PendingDeprecationWarning, FutureWarning, ImportWarning, ResourceWarning,
+          SyntaxWarning)
 
 
 def main(argv=None) -> int:
     """Run the ``symft`` command; returns the exit status.
+
+    0 on success; 2 with one line ``symft: error: …`` on stderr for bad input
+    *and* for any unexpected error (with ``--debug``: the full traceback,
+    then that line); 1 on a closed output pipe; 130 on Ctrl-C.  Warnings
+    that arise are printed as ``symft: warning: …`` lines after a success
+    (floating-point warnings are not: overflow is an error, see
+    :class:`~symft.errors.FloatOverflowError`).
 
     Examples
     --------
     >>> main(["eval", "no/such/file.json", "--input", "1"])
     2
     """
-    parser = build_parser()
+    raw = sys.argv[1:] if argv is None else argv
+    debug = isinstance(raw, (list, tuple)) and "--debug" in raw
+    old_digits = sys.get_int_max_str_digits()
     try:
-        args = parser.parse_args(argv)
-        return args.func(args)
+        # Input numbers are limited to MAX_DIGITS digits by the parsers themselves; exact
+        # *results* may be longer (products of big rationals) and must still print.
+        sys.set_int_max_str_digits(0)
+        with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
+            warnings.simplefilter("default")
+            parser = build_parser()
+            argv = _negative_values(parser, _check_argv(raw))
+            args = parser.parse_args(argv)
+            debug = bool(getattr(args, "debug", False))
+            code = args.func(args)
+        for w in caught:
+            if not issubclass(w.category, _QUIET):
+                sys.stderr.write(f"symft: warning: {_one_line(w.message)}\n")
+        return code
     except SystemExit as e:  # argparse's own exits (--help, --version, usage errors)
         return int(e.code or 0) if isinstance(e.code, int) else 2
-    except SymftError as e:
-        sys.stderr.write(f"symft: error: {e}\n")
-        return 2
     except BrokenPipeError:
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("symft: interrupted\n")
         return 130
+    except SymftError as e:
+        if debug:
+            traceback.print_exc()
+        _error_line(str(e))
+        return 2
+    except Exception as e:  # noqa: BLE001 - the command line never ends in a traceback
+        if debug:
+            traceback.print_exc()
+        detail = _short(str(e), 300) if str(e) else "no message"
+        _error_line(f"internal error ({type(e).__name__}: {detail}); this is a bug in symft — please report it "
+                    "with the output of the same command run with 'symft --debug'")
+        return 2
+    finally:
+        sys.set_int_max_str_digits(old_digits)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,6 +21,7 @@ __all__ = [
     "SymbolicValueError",
     "TooLargeError",
     "SolverUnknown",
+    "FloatOverflowError",
 ]
 
 
@@ -106,4 +107,17 @@ class SolverUnknown(SymftError, RuntimeError):
     --------
     >>> str(SolverUnknown("z3: timeout after 10 s"))
     'z3: timeout after 10 s'
+    """
+
+
+class FloatOverflowError(SymftError, OverflowError):
+    """A float64 computation overflowed (a value beyond ±1.8e308, or an undefined ``inf − inf``).
+
+    Raised instead of returning ``inf`` or ``nan`` as if they were results.
+    The message names the layer; exact arithmetic or smaller weights avoid it.
+
+    Examples
+    --------
+    >>> issubclass(FloatOverflowError, OverflowError) and issubclass(FloatOverflowError, SymftError)
+    True
     """

@@ -32,13 +32,15 @@ array([3/4], dtype=object)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
 import sympy as sp
 
-from .errors import FaultModelError, InvalidArgument
+from .activations import get_activation
+from .errors import FaultModelError, FloatOverflowError, InvalidArgument
 from .faults import SEMANTICS, CrashPattern, patterns_to_masks
 from .utils import to_exact
 
@@ -96,6 +98,43 @@ def as_inputs(net, x, where: str = "input") -> tuple[np.ndarray, bool]:
     return a, single
 
 
+_reduce = np.add.reduce
+_finite = math.isfinite
+
+
+def _sum(a, _axis=None):
+    """Sum of every entry; Python's own sum for tiny arrays, where NumPy's call overhead dominates."""
+    return sum(a.ravel().tolist()) if a.size <= 32 else _reduce(a, None)
+
+
+def _check_finite(a, l: int, what: str = "pre-activation") -> None:
+    """Raise :class:`~symft.errors.FloatOverflowError` when a float64 array holds ±inf or NaN.
+
+    One reduction decides the common case: a sum of finite numbers is finite unless the sum
+    itself overflows, and only then is every entry tested.  Checking each layer's
+    pre-activation catches overflow that a saturating activation would hide (``1e308 + 1e308
+    − 2e308`` is ``inf`` in float64, and ``tanh`` or ``step`` would turn it into a confident 1);
+    the values computed are not changed.  Hot loops test ``_finite(_sum(a, None))`` inline and
+    call this only when that fails.
+    """
+    if _finite(_sum(a, None)) or np.isfinite(a).all():
+        return
+    bad = a[~np.isfinite(a)].ravel()[0]
+    raise FloatOverflowError(
+        f"layer {l}: the float64 forward pass overflows (a {what} is {bad}; |values| above 1.8e308); "
+        "the weights or inputs are too large for float64 — scale them down or use exact arithmetic")
+
+
+def _maps_finite_to_finite(act) -> bool:
+    """Whether finite pre-activations surely give finite outputs (so the output needs no test):
+    the built-in activations other than softplus (scaled or custom ones may overflow)."""
+    return id(act) in _FINITE_ACTS
+
+
+_FINITE_ACTS = frozenset(id(get_activation(n)) for n in ("linear", "relu", "tanh", "sigmoid", "hardtanh", "ramp",
+                                                         "step"))
+
+
 @dataclass(frozen=True, eq=False)
 class Trace:
     """The clean forward pass of a batch: ``zs[l]`` and ``ys[l]`` for ``l = 0 … L``.
@@ -147,9 +186,14 @@ def forward_trace(net, X) -> Trace:
     y = X
     for l in range(1, net.depth + 1):
         z = y @ net.weights(l).T + net.bias(l)
-        y = net.activation(l)(z)
+        if not _finite(_sum(z, None)):
+            _check_finite(z, l)
+        act = net.activation(l)
+        y = act(z)
         zs.append(z)
         ys.append(y)
+    if not _maps_finite_to_finite(act):
+        _check_finite(y, net.depth, "output")
     return Trace(tuple(zs), tuple(ys))
 
 
@@ -250,7 +294,12 @@ def forward_masked(net, X, neuron_masks: Mapping | None = None, *, values: Mappi
                 z = np.einsum("pij,pbj->pbi", Wm, Yb) + b
             else:
                 z = Y @ W.T + b
-            Y = net.activation(l)(z)
+            if not _finite(_sum(z, None)):
+                _check_finite(z, l)
+            act = net.activation(l)
+            Y = act(z)
+            if l == L and not _maps_finite_to_finite(act):
+                _check_finite(Y, l, "output")
             if l in neuron_masks:
                 Y = _apply_neuron_faults(Y, neuron_masks[l][sl], values[l][sl] if l in values else None,
                                          bases[l])
@@ -473,5 +522,7 @@ def backward(net, X) -> list[np.ndarray]:
     for l in range(net.depth, 0, -1):
         d = net.activation(l).derivative(trace.zs[l])  # (B, n_l)
         J = (J * d[:, None, :]) @ net.weights(l)
+        if not _finite(_sum(J, None)):
+            _check_finite(J, l - 1, "derivative ∂y_L/∂y_l")
         out.append(J)
     return out[::-1]

@@ -43,6 +43,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from numbers import Integral
 
 import numpy as np
@@ -51,7 +52,7 @@ import sympy as sp
 from .activations import get_activation
 from .errors import InvalidArgument, NetworkFormatError
 from .network import Layer, Network, _readonly
-from .utils import to_exact
+from .utils import MAX_DIGITS, _short, load_json, to_exact
 
 __all__ = [
     "FORMAT",
@@ -120,13 +121,12 @@ def loads_network(text: str, source: str = "<string>") -> Network:
     symft.errors.NetworkFormatError: bad.json: not valid JSON (line 1, column 2: Expecting property name enclosed in double quotes)
     """
 
-    def no_constants(name):
-        raise NetworkFormatError(f"{source}: {name} is not a number; expected finite numbers")
-
     try:
-        data = json.loads(text, parse_constant=no_constants)
-    except json.JSONDecodeError as e:
-        raise NetworkFormatError(f"{source}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+        data = load_json(text, source)
+    except NetworkFormatError:
+        raise
+    except InvalidArgument as e:
+        raise NetworkFormatError(str(e)) from None
     return network_from_dict(data, source=source)
 
 
@@ -153,11 +153,11 @@ def network_from_dict(data, source: str = "<dict>") -> Network:
     if "format" not in data:
         raise err("format", f"missing; expected \"{FORMAT}\"")
     if data["format"] != FORMAT:
-        raise err("format", f"expected \"{FORMAT}\", got {data['format']!r}")
+        raise err("format", f"expected \"{FORMAT}\", got {_short(repr(data['format']))}")
     if "version" not in data:
         raise err("version", f"missing; expected {VERSION}")
     if data["version"] != VERSION or isinstance(data["version"], bool):
-        raise err("version", f"expected {VERSION}, got {data['version']!r}")
+        raise err("version", f"expected {VERSION}, got {_short(repr(data['version']))}")
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         raise err(unknown[0], f"unknown key; expected only {', '.join(sorted(_TOP_KEYS))}")
@@ -178,10 +178,20 @@ def network_from_dict(data, source: str = "<dict>") -> Network:
         for key in ("weights", "activation"):
             if key not in entry:
                 raise err(f"{where}.{key}", "missing")
+        scale = re.match(r"\s*([0-9]+)(?:\s*/\s*([0-9]+))?\s*\*", entry["activation"]) \
+            if isinstance(entry["activation"], str) else None
+        if scale and max(len(g or "") for g in scale.groups()) > MAX_DIGITS:
+            raise err(f"{where}.activation", f"the scale of {_short(entry['activation'])!r} has more than "
+                                             f"{MAX_DIGITS} digits")
         try:
             act = get_activation(entry["activation"])
         except InvalidArgument as e:
             raise err(f"{where}.activation", str(e)) from None
+        except (ArithmeticError, TypeError, ValueError):
+            # e.g. a scale "1/0*relu" or one too long to read
+            raise err(f"{where}.activation", f"cannot read the scaled activation {_short(entry['activation'])!r}; "
+                                             "expected \"c*name\" with a positive rational c such as \"1/2*tanh\"") \
+                from None
         rows = entry["weights"]
         if not isinstance(rows, list) or not rows:
             raise err(f"{where}.weights", "expected a non-empty list of rows (one per neuron of this layer)")
@@ -204,7 +214,7 @@ def network_from_dict(data, source: str = "<dict>") -> Network:
         values += [(f"{where}.bias[{i}]", v) for i, v in enumerate(bias)]
         for w, v in values:
             if isinstance(v, bool) or not isinstance(v, (int, float, str)):
-                raise err(w, f"expected a number or a string like \"1/3\", got {json.dumps(v)}")
+                raise err(w, f"expected a number or a string like \"1/3\", got {_short(json.dumps(v))}")
             if isinstance(v, float) and not math.isfinite(v):
                 raise err(w, f"expected a finite number, got {v}")
         has_str = any(isinstance(v, str) for _, v in values)
@@ -230,7 +240,7 @@ def network_from_dict(data, source: str = "<dict>") -> Network:
         prev = n
     name = data.get("name")
     if name is not None and not isinstance(name, str):
-        raise err("name", f"expected a string, got {json.dumps(name)}")
+        raise err("name", f"expected a string, got {_short(json.dumps(name))}")
     metadata = data.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise err("metadata", "expected a JSON object")

@@ -52,7 +52,7 @@ import sympy as sp
 
 from .activations import Activation, get_activation
 from .errors import InvalidArgument, NetworkFormatError, SymbolicValueError
-from .utils import as_rng, to_exact
+from .utils import as_rng, check_text, to_exact
 
 __all__ = [
     "Layer",
@@ -181,6 +181,10 @@ class Network:
                     f"(the width of layer {k - 1}), got {lay.shape[1]}"
                 )
         self._layers = layers
+        if name is not None:
+            if not isinstance(name, str):
+                raise NetworkFormatError(f"name: expected a string, got {type(name).__name__}")
+            _check_text(name, "name")
         self.name = name
         widths = self.widths
         self.input_names = _check_names(input_names, widths[0], "input_names")
@@ -490,6 +494,12 @@ class Network:
                     )
                 W = np.array([[float(v) for v in lay.weights.row(i)] for i in range(lay.shape[0])])
                 b = np.array([float(v) for v in lay.bias])
+                for name, arr in (("weights", W), ("bias", b)):
+                    if not np.isfinite(arr).all():
+                        at = "".join(f"[{int(k)}]" for k in np.argwhere(~np.isfinite(arr))[0])
+                        raise NetworkFormatError(
+                            f"layers[{l - 1}].{name}{at}: the exact value is beyond the float64 range (±1.8e308); "
+                            "numeric (float) methods cannot use this network — scale the weights down")
                 self._float_cache[l] = (_readonly(W.reshape(lay.shape)), _readonly(b))
         return self._float_cache[l]
 
@@ -616,6 +626,13 @@ class Network:
 
 # ---------------------------------------------------------------------- helpers
 
+def _check_text(text, where):
+    try:
+        check_text(text, where)
+    except InvalidArgument as e:
+        raise NetworkFormatError(str(e)) from None
+
+
 def _is_fraction(v):
     from fractions import Fraction
 
@@ -629,9 +646,11 @@ def _act_name(a):
 def _check_names(names, n, field):
     if names is None:
         return None
-    if isinstance(names, str) or not all(isinstance(s, str) for s in names):
+    if not isinstance(names, (list, tuple)) or not all(isinstance(s, str) for s in names):
         raise NetworkFormatError(f"{field}: expected a list of {n} strings")
     names = tuple(names)
+    for k, s in enumerate(names):
+        _check_text(s, f"{field}[{k}]")
     if len(names) != n:
         raise NetworkFormatError(f"{field}: expected {n} names, got {len(names)}")
     return names

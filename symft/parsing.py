@@ -26,9 +26,10 @@ True
 from __future__ import annotations
 
 import csv
-import json
+import math
 import os
 import re
+import sys
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -37,16 +38,34 @@ import sympy as sp
 
 from .errors import InvalidArgument
 from .faults import CrashPattern, check_probability
+from .utils import MAX_DIGITS, _short, exact_decimal, load_json
 
-__all__ = ["Inputs", "parse_inputs", "parse_p", "parse_crashes", "parse_number"]
+__all__ = ["Inputs", "parse_inputs", "parse_p", "parse_crashes", "parse_number", "parse_integer", "parse_real",
+           "parse_exact", "check_output_file"]
 
-_SYMBOL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SYMBOL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$", re.ASCII)
+_NOT_FINITE = re.compile(r"^[+-]?(nan|inf|infinity)$", re.IGNORECASE)
+_INT = re.compile(r"^[+-]?[0-9]+$", re.ASCII)
+_RATIONAL = re.compile(r"^([+-]?[0-9]+)\s*/\s*([0-9]+)$", re.ASCII)
+_DECIMAL = re.compile(r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$", re.ASCII)
+_FLOAT_MAX = Fraction(sys.float_info.max)
+
+
+def _in_float_range(q: Fraction, token, where):
+    """Refuse an exact value that float64 cannot hold: beyond ±1.8e308, or non-zero but rounding to 0."""
+    if abs(q) > _FLOAT_MAX:
+        raise InvalidArgument(f"{where}: {_short(token)!r} is beyond the float64 range (|x| ≤ 1.8e308)")
+    if q != 0 and float(q) == 0.0:
+        raise InvalidArgument(f"{where}: {_short(token)!r} is too small for float64 (it rounds to 0)")
 
 
 def parse_number(token: str, where: str):
     """Parse one number: an int, a decimal or a rational ``a/b`` (kept exact when not a decimal).
 
-    Returns an ``int``, ``float`` or ``Fraction``.
+    Returns an ``int``, ``float`` or ``Fraction``.  Only ASCII digits are
+    read; the value must fit in float64 (``1e400`` is refused, and so is a
+    non-zero ``1e-400`` that would round to 0) and integers may have at most
+    :data:`~symft.utils.MAX_DIGITS` digits.
 
     Examples
     --------
@@ -56,20 +75,160 @@ def parse_number(token: str, where: str):
     Traceback (most recent call last):
     ...
     symft.errors.InvalidArgument: --input[2]: expected a number (like 0.5 or 1/3), got 'abc'
+    >>> parse_number("1e400", "--input[0]")
+    Traceback (most recent call last):
+    ...
+    symft.errors.InvalidArgument: --input[0]: '1e400' is beyond the float64 range (|x| ≤ 1.8e308)
     """
+    if not isinstance(token, str):
+        raise InvalidArgument(f"{where}: expected a number (like 0.5 or 1/3), got {token!r}")
     t = token.strip()
-    try:
-        if re.fullmatch(r"[+-]?\d+", t):
-            return int(t)
-        if re.fullmatch(r"[+-]?\d+\s*/\s*\d+", t):
-            f = Fraction(t.replace(" ", ""))
-            return f
-        v = float(t)
-    except (ValueError, ZeroDivisionError):
-        raise InvalidArgument(f"{where}: expected a number (like 0.5 or 1/3), got {token!r}") from None
-    if not np.isfinite(v):
-        raise InvalidArgument(f"{where}: expected a finite number, got {token!r}")
+    if _NOT_FINITE.match(t):
+        raise InvalidArgument(f"{where}: expected a finite number, got {_short(token)!r}")
+    if len(t) > 2 * MAX_DIGITS + 10:
+        raise InvalidArgument(f"{where}: expected a number of at most {MAX_DIGITS} digits, got "
+                              f"{len(t)} characters")
+    if _INT.match(t):
+        if len(t.lstrip("+-")) > MAX_DIGITS:
+            raise InvalidArgument(f"{where}: expected a number of at most {MAX_DIGITS} digits, got "
+                                  f"{len(t.lstrip('+-'))} digits")
+        v = int(t)
+        _in_float_range(Fraction(v), token, where)
+        return v
+    m = _RATIONAL.match(t)
+    if m:
+        if max(len(m.group(1).lstrip("+-")), len(m.group(2))) > MAX_DIGITS:
+            raise InvalidArgument(f"{where}: expected a number of at most {MAX_DIGITS} digits")
+        if int(m.group(2)) == 0:
+            raise InvalidArgument(f"{where}: expected a number (like 0.5 or 1/3), got {token!r} (division by zero)")
+        f = Fraction(int(m.group(1)), int(m.group(2)))
+        _in_float_range(f, token, where)
+        return f
+    if not _DECIMAL.match(t):
+        raise InvalidArgument(f"{where}: expected a number (like 0.5 or 1/3), got {_short(token)!r}")
+    v = float(t)
+    if not math.isfinite(v):
+        raise InvalidArgument(f"{where}: {_short(token)!r} is beyond the float64 range (|x| ≤ 1.8e308)")
+    if v == 0.0 and re.search(r"[1-9]", t.lower().partition("e")[0]):
+        raise InvalidArgument(f"{where}: {_short(token)!r} is too small for float64 (it rounds to 0)")
     return v
+
+
+def parse_integer(token: str, where: str, lo: int | None = None, hi: int | None = None, *,
+                  max_digits: int = 40) -> int:
+    """Parse an integer option value (ASCII digits, at most ``max_digits``) and check ``lo ≤ value ≤ hi``.
+
+    Examples
+    --------
+    >>> parse_integer("12", "--samples", 2)
+    12
+    >>> parse_integer("1e20", "--samples", 2, 10 ** 10)
+    Traceback (most recent call last):
+    ...
+    symft.errors.InvalidArgument: --samples: expected an integer in 2 … 10000000000, got '1e20'
+    """
+    rng = (f"an integer in {lo} … {hi}" if lo is not None and hi is not None else
+           f"an integer ≥ {lo}" if lo is not None else f"an integer ≤ {hi}" if hi is not None else "an integer")
+    t = token.strip() if isinstance(token, str) else ""
+    if not _INT.match(t):
+        raise InvalidArgument(f"{where}: expected {rng}, got {_short(token)!r}")
+    if len(t.lstrip("+-")) > max_digits:
+        raise InvalidArgument(f"{where}: expected {rng} of at most {max_digits} digits, got "
+                              f"{len(t.lstrip('+-'))} digits")
+    v = int(t)
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise InvalidArgument(f"{where}: expected {rng}, got {_short(token)!r}")
+    return v
+
+
+def _interval(lo, hi, lo_open, hi_open) -> str:
+    if lo is not None and hi is not None:
+        return f"a number in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+    if lo is not None:
+        return f"a number {'>' if lo_open else '≥'} {lo:g}"
+    if hi is not None:
+        return f"a number {'<' if hi_open else '≤'} {hi:g}"
+    return "a finite number"
+
+
+def parse_exact(token: str, where: str, lo=None, hi=None, *, lo_open: bool = False,
+                hi_open: bool = False) -> Fraction:
+    """Parse a number option exactly (decimals as written: ``"0.1"`` is 1/10) and check its range.
+
+    The value must also fit in float64 (see :func:`parse_number`).
+
+    Examples
+    --------
+    >>> parse_exact("0.1", "--eps", 0, lo_open=True)
+    Fraction(1, 10)
+    >>> parse_exact("nan", "--epsilon")
+    Traceback (most recent call last):
+    ...
+    symft.errors.InvalidArgument: --epsilon: expected a finite number, got 'nan'
+    >>> parse_exact("-1", "--C", 0)
+    Traceback (most recent call last):
+    ...
+    symft.errors.InvalidArgument: --C: expected a number ≥ 0, got '-1'
+    """
+    v = parse_number(token, where)
+    q = exact_decimal(token.strip(), where) if isinstance(v, float) else Fraction(v)
+    if ((lo is not None and (q < lo or (lo_open and q == lo)))
+            or (hi is not None and (q > hi or (hi_open and q == hi)))):
+        raise InvalidArgument(f"{where}: expected {_interval(lo, hi, lo_open, hi_open)}, got {_short(token)!r}")
+    return q
+
+
+def parse_real(token: str, where: str, lo=None, hi=None, *, lo_open: bool = False,
+               hi_open: bool = False) -> float:
+    """Parse a finite float option and check its range (see :func:`parse_exact`).
+
+    Examples
+    --------
+    >>> parse_real("0.95", "--confidence", 0, 1, lo_open=True, hi_open=True)
+    0.95
+    >>> parse_real("1", "--confidence", 0, 1, lo_open=True, hi_open=True)
+    Traceback (most recent call last):
+    ...
+    symft.errors.InvalidArgument: --confidence: expected a number in (0, 1), got '1'
+    """
+    parse_exact(token, where, lo, hi, lo_open=lo_open, hi_open=hi_open)
+    return float(parse_number(token, where))
+
+
+#: File types a matplotlib figure can be written as (without a backend that adds more).
+FIGURE_SUFFIXES = (".png", ".pdf", ".svg", ".eps", ".ps", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
+
+
+def check_output_file(path: str, where: str, suffixes=FIGURE_SUFFIXES) -> str:
+    """Check that ``path`` names a file that can be created: its folder exists, it is not a folder,
+    and it ends in one of ``suffixes`` (so nothing appends a suffix of its own).
+
+    Examples
+    --------
+    >>> check_output_file("out.png", "--figure")
+    'out.png'
+    >>> check_output_file("no/such/folder/out.png", "--figure")
+    Traceback (most recent call last):
+    ...
+    symft.errors.InvalidArgument: --figure: the folder 'no/such/folder' does not exist
+    >>> check_output_file("out", "--figure")
+    Traceback (most recent call last):
+    ...
+    symft.errors.InvalidArgument: --figure: expected a file name ending in .png, .pdf, .svg, .eps, .ps, .jpg, .jpeg, .tif, .tiff, .webp, got 'out'
+    """
+    if not isinstance(path, str) or not path.strip():
+        raise InvalidArgument(f"{where}: expected a file name")
+    if os.path.isdir(path):
+        raise InvalidArgument(f"{where}: {_short(path)!r} is a folder; expected a file name such as "
+                              f"{os.path.join(path, 'figure' + suffixes[0])!r}")
+    if os.path.splitext(path)[1].lower() not in suffixes:
+        raise InvalidArgument(f"{where}: expected a file name ending in {', '.join(suffixes)}, got {_short(path)!r}")
+    folder = os.path.dirname(path)
+    if folder and not os.path.isdir(folder):
+        raise InvalidArgument(f"{where}: the folder {_short(folder)!r} does not exist")
+    if len(os.path.basename(path).encode("utf-8", "surrogateescape")) > 255:
+        raise InvalidArgument(f"{where}: the file name is longer than 255 bytes")
+    return path
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,11 +263,15 @@ def _check_rows(rows, where):
 
 def _json_value(v, where):
     if isinstance(v, bool) or not isinstance(v, (int, float, str)):
-        raise InvalidArgument(f"{where}: expected a number, got {json.dumps(v)}")
+        shown = "null" if v is None else "true" if v is True else "false" if v is False else \
+            "a list" if isinstance(v, list) else "an object"
+        raise InvalidArgument(f"{where}: expected a number, got {shown}")
     if isinstance(v, str):
         return parse_number(v, where)
     if isinstance(v, float) and not np.isfinite(v):
         raise InvalidArgument(f"{where}: expected a finite number, got {v}")
+    if isinstance(v, int):
+        _in_float_range(Fraction(v), str(v), where)
     return v
 
 
@@ -120,11 +283,7 @@ def _from_file(path, opt):
     try:
         if ext == ".json":
             with open(path, encoding="utf-8") as fh:
-                try:
-                    data = json.load(fh, parse_constant=lambda c: float("nan"))
-                except json.JSONDecodeError as e:
-                    raise InvalidArgument(f"{where}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") \
-                        from None
+                data = load_json(fh.read(), where)
             if isinstance(data, dict):
                 if "inputs" not in data:
                     raise InvalidArgument(f"{where}: expected a list of numbers, a list of lists, "
@@ -144,7 +303,7 @@ def _from_file(path, opt):
         if ext == ".npy":
             try:
                 a = np.load(path, allow_pickle=False)
-            except ValueError as e:
+            except (ValueError, EOFError) as e:
                 raise InvalidArgument(f"{where}: not a numeric .npy array ({e})") from None
             if a.ndim not in (1, 2) or not (np.issubdtype(a.dtype, np.number)) or np.iscomplexobj(a):
                 raise InvalidArgument(f"{where}: expected a 1-D or 2-D real array, got {a.dtype} {a.shape}")
@@ -159,6 +318,8 @@ def _from_file(path, opt):
             return rows, len(rows) == 1
     except UnicodeDecodeError:
         raise InvalidArgument(f"{where}: not a text file") from None
+    except csv.Error as e:
+        raise InvalidArgument(f"{where}: not a readable .csv file ({e})") from None
     except OSError as e:
         raise InvalidArgument(f"{where}: cannot be read ({e.strerror})") from None
     raise InvalidArgument(f"{where}: unknown file type {ext!r}; expected .json, .npy or .csv")
@@ -228,13 +389,15 @@ def parse_p(text: str, net=None, *, opt: str = "--p", allow_symbols: bool = Fals
 
     def prob(tok, where):
         tok = tok.strip()
+        if _NOT_FINITE.match(tok):
+            raise InvalidArgument(f"{where}: expected a probability like 0.001 or 1/1000, got {tok!r}")
         if allow_symbols and _SYMBOL.match(tok):
             return check_probability(sp.Symbol(tok, nonnegative=True), where)
         try:
             v = parse_number(tok, where)
         except InvalidArgument:
             hint = "" if allow_symbols else " (symbols are not accepted by this command)" if _SYMBOL.match(tok) else ""
-            raise InvalidArgument(f"{where}: expected a probability like 0.001 or 1/1000, got {tok!r}{hint}") \
+            raise InvalidArgument(f"{where}: expected a probability like 0.001 or 1/1000, got {_short(tok)!r}{hint}") \
                 from None
         v = sp.Rational(v.numerator, v.denominator) if isinstance(v, Fraction) else v
         return check_probability(v, where)
@@ -254,8 +417,8 @@ def parse_p(text: str, net=None, *, opt: str = "--p", allow_symbols: bool = Fals
             raise InvalidArgument(f"{opt}: expected LAYER:P, got {part.strip()!r}")
         ls, ps = part.split(":")
         ls = ls.strip()
-        if not re.fullmatch(r"\d+", ls):
-            raise InvalidArgument(f"{opt}: layer {ls!r}: expected a non-negative integer")
+        if not re.fullmatch(r"[0-9]{1,9}", ls):
+            raise InvalidArgument(f"{opt}: layer {_short(ls)!r}: expected a non-negative integer")
         l = int(ls)
         if l in out:
             raise InvalidArgument(f"{opt}: layer {l} is given twice")
@@ -280,13 +443,14 @@ def parse_crashes(specs, net=None, *, opt: str = "--crash") -> CrashPattern:
     >>> parse_crashes(["1-2"])
     Traceback (most recent call last):
     ...
-    symft.errors.InvalidArgument: --crash: expected LAYER:I,J,… (e.g. 1:0,3), got '1-2'
+    symft.errors.InvalidArgument: --crash: expected LAYER:I,J,… (e.g. 1:0,3) with indices below 10^9, got '1-2'
     """
     neurons = set()
     for spec in specs or ():
-        m = re.fullmatch(r"\s*(\d+)\s*:\s*(\d+(?:\s*,\s*\d+)*)\s*", spec or "")
+        m = re.fullmatch(r"\s*([0-9]{1,9})\s*:\s*([0-9]{1,9}(?:\s*,\s*[0-9]{1,9})*)\s*", spec or "", re.ASCII)
         if not m:
-            raise InvalidArgument(f"{opt}: expected LAYER:I,J,… (e.g. 1:0,3), got {spec!r}")
+            raise InvalidArgument(f"{opt}: expected LAYER:I,J,… (e.g. 1:0,3) with indices below 10^9, "
+                                  f"got {_short(spec)!r}")
         l = int(m.group(1))
         neurons.update((l, int(i)) for i in m.group(2).split(","))
     pattern = CrashPattern(frozenset(neurons))

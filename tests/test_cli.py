@@ -319,3 +319,147 @@ def test_symbolic_weights_refused_for_numeric_eval(capsys, tmp_path):
 def test_worst_names_the_input_argument(capsys):
     assert_one_line_error(*run(capsys, "worst", ROOT / "examples" / "relu_small.json", "--input", "1,2",
                                "--max-crashes", "1"), "--input: expected 3 numbers per input (n_0 = 3), got 2")
+
+
+# ------------------------------------------------------------------ exact eval: the delta is exact
+
+IDENTITY = {"format": "symft.network", "version": 1,
+            "layers": [{"weights": [[1]], "bias": [0], "activation": "linear"}]}
+
+
+def test_eval_exact_delta_is_the_binary_value_not_a_rounding(capsys, tmp_path):
+    p = tmp_path / "id.json"
+    p.write_text(json.dumps(IDENTITY))
+    x = 0.30000000000000004
+    res = run_json(capsys, "eval", p, "--input", repr(x), "--crash", "0:0", "--exact")
+    # Δ = crashed − clean = 0 − x, x being the binary rational the float holds
+    assert Fraction(res["output"][0]) == Fraction(x)
+    assert res["crashed_output"] == [0]
+    assert Fraction(res["delta"][0]) == -Fraction(x) == Fraction(-1351079888211149, 4503599627370496)
+
+
+def test_eval_exact_delta_on_a_float_net_is_exact(capsys, tmp_path):
+    # y = relu(0.1·x0 + 0.2·x1) + 0.7·x1, inputs (0.1, 0.2), crash input 1: every value a binary rational
+    net = {"format": "symft.network", "version": 1,
+           "layers": [{"weights": [[0.1, 0.2]], "bias": [0.0], "activation": "relu"},
+                      {"weights": [[1.0]], "bias": [0.0], "activation": "linear"}]}
+    p = tmp_path / "f.json"
+    p.write_text(json.dumps(net))
+    res = run_json(capsys, "eval", p, "--input", "0.1,0.2", "--crash", "0:1", "--exact")
+    F = Fraction
+    clean = max(F(0.1) * F(0.1) + F(0.2) * F(0.2), F(0))
+    crashed = max(F(0.1) * F(0.1), F(0))
+    assert Fraction(res["delta"][0]) == crashed - clean
+
+
+# ------------------------------------------------------------------ every error one line, --debug, negatives
+
+def test_unexpected_exception_is_one_line_and_debug_shows_the_traceback(capsys, monkeypatch, tmp_path):
+    import symft.cli as cli
+
+    def boom(args):
+        raise RuntimeError("deliberate\nbug")
+
+    p = tmp_path / "id.json"
+    p.write_text(json.dumps(IDENTITY))
+    monkeypatch.setattr(cli, "cmd_info", boom)
+    code, out, err = run(capsys, "info", p)
+    assert_one_line_error(code, out, err, "internal error (RuntimeError: deliberate\\x0abug)", "--debug")
+    for argv in (["--debug", "info", p], ["info", p, "--debug"]):
+        code, out, err = run(capsys, *argv)
+        assert code == 2 and "Traceback (most recent call last)" in err and "deliberate" in err
+        assert err.splitlines()[-1].startswith("symft: error: internal error")
+
+
+def test_negative_numbers_as_option_values(capsys):
+    for text in ("-1,2,3", "-1/2,2,3", "-1e-3,2,-0.5"):
+        res = run_json(capsys, "eval", FOREIGN, "--input", text)
+        x = [float(Fraction(t)) if "/" in t else float(t) for t in text.split(",")]
+        np.testing.assert_allclose(res["output"], independent_forward(FOREIGN, x), rtol=1e-12, atol=1e-12)
+    # the abbreviation of an option also takes a negative value
+    assert run_json(capsys, "eval", FOREIGN, "--inp", "-1,2,3")["output"] == \
+        run_json(capsys, "eval", FOREIGN, "--input=-1,2,3")["output"]
+
+
+def test_json_writes_inf_as_a_string(capsys, tmp_path):
+    # ‖W_1‖₂·‖W_2‖₂ = 1e200 · 1e200 overflows: the Lipschitz bound is +inf (a true, useless bound)
+    net = {"format": "symft.network", "version": 1,
+           "layers": [{"weights": [[1e200]], "activation": "relu"}, {"weights": [[1e200]], "activation": "linear"}]}
+    p = tmp_path / "big.json"
+    p.write_text(json.dumps(net))
+    code, out, err = run(capsys, "info", p, "--json")
+    assert code == 0, err
+    assert json.loads(out, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))[
+        "lipschitz_bound_l2"] == "inf"
+
+
+def test_overflowing_network_is_refused_not_printed_as_inf_nan(capsys, tmp_path):
+    # z_2 = 1e300·relu(1e300 + 1e300) − 1e300·… overflows float64
+    net = {"format": "symft.network", "version": 1,
+           "layers": [{"weights": [[1e300, 1e300], [0.5, 2]], "activation": "relu"},
+                      {"weights": [[1e300, -1e300]], "activation": "linear"}]}
+    p = tmp_path / "over.json"
+    p.write_text(json.dumps(net))
+    for cmd in (["eval", p, "--input", "1,2"], ["sample", p, "--input", "1,2", "--p", "0.1", "--seed", "0",
+                                                  "--samples", "100"],
+                ["exact", p, "--input", "1,2", "--p", "0.1"]):
+        assert_one_line_error(*run(capsys, *cmd), "overflow")
+
+
+@pytest.mark.parametrize("argv,fragment", [
+    (["sample", "{net}", "--input", "1,2", "--p", "0.1", "--seed", "0", "--samples", "1e20"], "--samples"),
+    (["sample", "{net}", "--input", "1,2", "--p", "0.1", "--seed", "0", "--samples", "100000000000000000000"],
+     "--samples: expected an integer in 2 …"),
+    (["sample", "{net}", "--input", "1,2", "--p", "0.1", "--seed", "0", "--confidence", "nan"], "--confidence"),
+    (["worst", "{net}", "--input", "1,2", "--max-crashes", "1", "--epsilon", "nan"], "--epsilon"),
+    (["worst", "{net}", "--input", "1,2", "--max-crashes", "1", "--byzantine", "inf"], "--byzantine"),
+    (["fep", "{net}", "--failures", "1", "--C", "1/0"], "--C"),
+    (["exact", "{net}", "--input", "1,2", "--p", "0.1", "--order", "²"], "--order"),
+    (["exact", "{net}", "--input", "1,2", "--p", "0.1", "--loss", "zero_one", "--target", "1.5"], "--target"),
+    (["certify", "{net}", "--input", "1,2", "--p", "0.1", "--eps", "0.5", "--delta", "0.1", "--alpha", "2"],
+     "--alpha"),
+    (["certify", "{net}", "--input", "1,2", "--p", "0.2", "--eps", "0.5", "--delta", "0.1", "--alpha", "0.1"],
+     "--alpha: P3 needs p < α < 1"),
+    (["report", "{net}", "--input", "1,2", "--p", "0.1", "--samples", "100", "--figure", "{dir}"], "is a folder"),
+    (["report", "{net}", "--input", "1,2", "--p", "0.1", "--samples", "100", "--figure", "{dir}/no/f.png"],
+     "does not exist"),
+    (["report", "{net}", "--input", "1,2", "--p", "0.1", "--samples", "100", "--figure", "{dir}/fig"],
+     "ending in .png"),
+    (["eval", "{net}", "--input", "1e400,1"], "--input[0]: '1e400' is beyond the float64 range"),
+    (["eval", "{net}", "--input", "1" + "0" * 5000 + ",1"], "--input[0]: expected a number of at most 4300"),
+    (["info", "bad\udcff.json"], "not valid Unicode text"),
+])
+def test_bad_values_one_line(capsys, tmp_path, argv, fragment):
+    p = tmp_path / "good.json"
+    p.write_text(json.dumps({"format": "symft.network", "version": 1,
+                             "layers": [{"weights": [[1, -1], [0.5, 2]], "activation": "relu"},
+                                        {"weights": [[1, 1]], "activation": "linear"}]}))
+    argv = [a.format(net=p, dir=tmp_path) for a in argv]
+    assert_one_line_error(*run(capsys, *argv), fragment)
+    assert not any(f.suffix == ".png" for f in tmp_path.parent.glob(tmp_path.name + "*"))
+
+
+@pytest.mark.parametrize("content,fragment", [
+    ('{"format": "symft.network", "version": 1, "metadata": ' + "[" * 50000 + "]" * 50000
+     + ', "layers": [{"weights": [[1]], "activation": "linear"}]}', "nested deeper than 100"),
+    (json.dumps(IDENTITY).replace('[[1]]', '[["1/0"]]'), "layers[0].weights[0][0]: '1/0' divides by zero"),
+    (json.dumps(IDENTITY).replace('[[1]]', '[["10**10**10"]]'), "more than 4300 digits"),
+    (json.dumps(IDENTITY).replace('[[1]]', "[[1" + "0" * 5000 + "]]"), "an integer with 5001 digits"),
+    (json.dumps(IDENTITY).replace('[[1]]', "[[1e400]]"), "1e400 is beyond the float64 range"),
+    (json.dumps(dict(IDENTITY, name="\\ud800")).replace("\\\\ud800", "\\ud800"), "name: not valid Unicode"),
+    (json.dumps(dict(IDENTITY, input_names=False)), "input_names: expected a list"),
+    (json.dumps(IDENTITY).replace('"linear"', '"1/0*relu"'), "layers[0].activation"),
+])
+def test_bad_network_files_one_line(capsys, tmp_path, content, fragment):
+    p = tmp_path / "n.json"
+    p.write_text(content, encoding="utf-8", errors="surrogatepass")
+    assert_one_line_error(*run(capsys, "eval", p, "--input", "1"), fragment)
+
+
+def test_exact_float_view_overflow_is_refused_but_exact_eval_works(capsys, tmp_path):
+    p = tmp_path / "n.json"
+    p.write_text(json.dumps(IDENTITY).replace('[[1]]', '[["10**400"]]'))
+    res = run_json(capsys, "eval", p, "--input", "1", "--exact")
+    assert res["output"] == [10 ** 400]
+    assert_one_line_error(*run(capsys, "eval", p, "--input", "1"), "layers[0].weights[0][0]",
+                          "beyond the float64 range")

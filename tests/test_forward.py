@@ -470,3 +470,53 @@ def test_symbolic_network_refused_numerically():
     with pytest.raises(SymbolicValueError):
         backward(net, np.ones((1, 2)))
     assert forward(net.subs({n: 2}), [1.0, 1.0])[0] == 1.0
+
+
+# ----------------------------------------------------------------- float64 overflow is an error, not a value
+
+from symft.errors import FloatOverflowError  # noqa: E402
+
+
+def test_overflow_hidden_by_a_step_is_refused():
+    # z = 1e308·(x0 + x1) − 1e308·(x2 + x3) is exactly 0 at x = 1 (step(0) = 0), but float64
+    # overflows to inf (or nan) on the way and the step turns that into a confident 1.
+    net = Network.from_numpy([[[1e308, 1e308, -1e308, -1e308]], [[1.0]]], activations=["step", "linear"])
+    x = [1.0, 1.0, 1.0, 1.0]
+    assert forward(net, x, exact=True)[0] == 0
+    with pytest.raises(FloatOverflowError, match="layer 1: the float64 forward pass overflows"):
+        forward(net, x)
+    with pytest.raises(FloatOverflowError):
+        forward_masked(net, np.array(x), {0: np.array([[False, True, False, False]])})
+
+
+@pytest.mark.parametrize("act", ["tanh", "sigmoid", "relu", "hardtanh", "linear"])
+def test_overflow_in_any_layer_is_refused(act):
+    # 1e300 · 1e300 overflows in layer 2, whatever layer 1 does
+    net = Network.from_numpy([[[3.0]], [[1e300]], [[1e300]]], activations=[act, "linear", "linear"])
+    with pytest.raises(FloatOverflowError, match="layer 3"):
+        forward(net, [1.0])
+    with pytest.raises(FloatOverflowError):
+        forward_masked(net, np.array([1.0]), {1: np.array([[False], [True]])})
+    # the Jacobian overflows too: ∂y/∂y_0 = 1e600·φ'(3)
+    with pytest.raises(FloatOverflowError):
+        backward(Network.from_numpy([[[1e200]], [[1e200]]], activations=["linear", "linear"]), [[1.0]])
+
+
+def test_large_but_finite_values_pass():
+    net = Network.from_numpy([[[1e154]], [[1e154]]], activations=["linear", "linear"])
+    assert forward(net, [1.0])[0] == 1e308
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_float_pass_is_bit_for_bit_the_plain_formula(data):
+    # the overflow check reads values and never changes them: y_l = φ_l(y_{l-1} W_lᵀ + b_l) exactly
+    net = data.draw(nets())
+    scale = data.draw(st.sampled_from([1e-8, 1.0, 1e6]))
+    X = np.array([data.draw(inputs(net.n_inputs)) for _ in range(3)]) * scale
+    t = forward_trace(net, X)
+    y = X
+    for l in range(1, net.depth + 1):
+        z = y @ net.weights(l).T + net.bias(l)
+        y = net.activation(l)(z)
+        assert np.array_equal(t.zs[l], z, equal_nan=False) and np.array_equal(t.ys[l], y)

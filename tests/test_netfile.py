@@ -119,3 +119,73 @@ def test_big_integers_stay_exact():
                              "layers": [{"weights": [[big, 0.5]], "activation": "linear"}]})
     assert net.weights_exact(1)[0] == big
     assert loads_network(dumps_network(net)).weights_exact(1)[0] == big
+
+
+# ----------------------------------------------------------------- malicious and malformed files
+
+import time  # noqa: E402
+
+from symft.utils import parse_number_string  # noqa: E402
+
+ONE = {"format": "symft.network", "version": 1, "layers": [{"weights": [[1]], "activation": "linear"}]}
+
+
+def _with_weight(text):
+    return json.dumps(ONE).replace("[[1]]", f"[[{text}]]")
+
+
+@pytest.mark.parametrize("weight,msg", [
+    ('"10**10**10"', "more than 4300 digits"),
+    ('"(10**100)**100"', "more than 4300 digits"),
+    ('"2**10**6"', "more than 4300 digits"),
+    ('"1e99999999"', "has about 100000000 digits"),
+    ('"1/0"', "divides by zero"),
+    ('"0**-1"', "divides by zero"),
+    ('"(-2)**(1/2)"', "not a real number"),
+    ('"__import__"', "expected a number"),
+    ('"1" + "0" * 5000', None),
+    ("1" + "0" * 5000, "an integer with 5001 digits"),
+    ("1e400", "1e400 is beyond the float64 range"),
+    ("-1e-400", "rounds to 0 in float64"),
+])
+def test_bad_weights_are_refused_fast(weight, msg):
+    if msg is None:  # a 5001-digit string
+        weight, msg = '"1' + "0" * 5000 + '"', "exact numbers may have at most 4300 digits"
+    t0 = time.perf_counter()
+    with pytest.raises(NetworkFormatError, match=msg) as e:
+        loads_network(_with_weight(weight), source="w.json")
+    assert str(e.value).startswith("w.json: layers[0].weights[0][0]: ")
+    assert time.perf_counter() - t0 < 2
+
+
+def test_exact_expressions_still_read():
+    assert parse_number_string("10**400") == sp.Integer(10) ** 400
+    assert parse_number_string("2**-3 + 1/w") == R(1, 8) + 1 / sp.Symbol("w", real=True)
+    assert parse_number_string("1.5e3/3") == 500
+    net = loads_network(_with_weight('"-(1/3)**2"'))
+    assert net.weights_exact(1)[0, 0] == R(-1, 9)
+
+
+R = sp.Rational
+
+
+@pytest.mark.parametrize("text,msg", [
+    ("[" * 50000 + "]" * 50000, "nested deeper than 100 levels"),
+    (json.dumps(dict(ONE, metadata={"a": [[[[[]]]]]})).replace("[[[[[]]]]]", "[" * 200 + "]" * 200),
+     "nested deeper than 100 levels"),
+    (json.dumps(dict(ONE, name="x")).replace('"x"', '"\\ud800"'), "name: not valid Unicode text"),
+    (json.dumps(dict(ONE, output_names=["x"])).replace('"x"', '"\\udc00"'), r"output_names\[0\]: not valid Unicode"),
+    (json.dumps(dict(ONE, input_names=False)), "input_names: expected a list"),
+    (json.dumps(ONE).replace('"linear"', '"1/0*relu"'), r"layers\[0\].activation: cannot read"),
+    (json.dumps(ONE).replace('"linear"', '"1' + "0" * 5000 + '*relu"'), r"layers\[0\].activation: the scale"),
+])
+def test_bad_files_name_the_field(text, msg):
+    with pytest.raises(NetworkFormatError, match=msg):
+        loads_network(text, source="f.json")
+
+
+def test_exact_value_beyond_float64_refused_only_for_float_work():
+    net = loads_network(_with_weight('"1e400"'), source="f.json")
+    assert forward(net, [1], exact=True)[0] == sp.Integer(10) ** 400
+    with pytest.raises(NetworkFormatError, match=r"layers\[0\].weights\[0\]\[0\]: the exact value is beyond"):
+        forward(net, [1.0])

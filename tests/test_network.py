@@ -387,3 +387,26 @@ def test_equality_and_layers():
     with pytest.raises(TypeError):
         hash(a)
     assert "widths=(2, 1)" in repr(a)
+
+
+def test_names_must_be_lists_of_printable_text():
+    W = [np.eye(2)]
+    for bad in (False, "ab", 3):
+        with pytest.raises(NetworkFormatError, match="input_names: expected a list of 2 strings"):
+            Network.from_numpy(W, input_names=bad)
+    with pytest.raises(NetworkFormatError, match=r"output_names\[1\]: not valid Unicode text"):
+        Network.from_numpy(W, output_names=["a", "b\ud800"])
+    with pytest.raises(NetworkFormatError, match="name: not valid Unicode text"):
+        Network.from_numpy(W, name="\udcff")
+    with pytest.raises(NetworkFormatError, match="name: expected a string"):
+        Network.from_numpy(W, name=3)
+
+
+def test_float_view_of_an_exact_value_beyond_float64_is_refused():
+    net = Network.from_sympy([[[sp.Integer(10) ** 400, 1]]], [[sp.Integer(-10) ** 309]], activations=["linear"])
+    assert net.weights_exact(1)[0, 0] == sp.Integer(10) ** 400  # exact work is fine
+    with pytest.raises(NetworkFormatError, match=r"layers\[0\]\.weights\[0\]\[0\]: the exact value is beyond"):
+        net.weights(1)
+    ok = Network.from_sympy([[[1, 1]]], [[-sp.Integer(10) ** 309]], activations=["linear"])
+    with pytest.raises(NetworkFormatError, match=r"layers\[0\]\.bias\[0\]"):
+        ok.bias(1)

@@ -100,3 +100,79 @@ def test_crashes():
         parse_crashes(["1:4"], net)
     with pytest.raises(InvalidArgument, match="expected LAYER:I,J"):
         parse_crashes(["1:"], net)
+
+
+# ----------------------------------------------------------------- limits checked before work is done
+
+import json  # noqa: E402
+import time  # noqa: E402
+
+from symft.parsing import check_output_file, parse_exact, parse_integer, parse_real  # noqa: E402
+
+
+@pytest.mark.parametrize("text,msg", [
+    ("1e400", "beyond the float64 range"),
+    ("-1e400", "beyond the float64 range"),
+    ("1e-400", "too small for float64"),
+    ("1" + "0" * 400, "beyond the float64 range"),
+    ("1" + "0" * 5000, "at most 4300 digits"),
+    ("1/" + "3" * 5000, "at most 4300 digits"),
+    ("²", "expected a number"), ("٣", "expected a number"), ("1_0", "expected a number"),
+    ("0x10", "expected a number"), ("Infinity", "finite"), ("1/0", "division by zero"),
+])
+def test_number_limits(text, msg):
+    with pytest.raises(InvalidArgument, match=msg):
+        parse_number(text, "x")
+
+
+def test_integer_real_exact_options():
+    assert parse_integer(" 7 ", "--k", 1, 10) == 7
+    for bad in ("1e20", "1.0", "²", "", "-1", "9" * 50, "11"):
+        with pytest.raises(InvalidArgument, match="^--k: expected an integer in 1 … 10"):
+            parse_integer(bad, "--k", 1, 10)
+    assert parse_real("0.5", "--c", 0, 1, lo_open=True, hi_open=True) == 0.5
+    for bad in ("0", "1", "nan", "inf", "1/0"):
+        with pytest.raises(InvalidArgument, match="^--c: expected a"):
+            parse_real(bad, "--c", 0, 1, lo_open=True, hi_open=True)
+    assert parse_exact("0.1", "--e") == Fraction(1, 10) and parse_exact("1e-3", "--e") == Fraction(1, 1000)
+    assert parse_exact("-2/6", "--e") == Fraction(-1, 3)
+
+
+def test_output_file(tmp_path):
+    assert check_output_file(str(tmp_path / "f.pdf"), "--figure") == str(tmp_path / "f.pdf")
+    for bad, msg in ((tmp_path, "is a folder"), (tmp_path / "no" / "f.png", "does not exist"),
+                     (tmp_path / "f", "ending in .png"), (tmp_path / "f.xyz", "ending in .png")):
+        with pytest.raises(InvalidArgument, match=msg):
+            check_output_file(str(bad), "--figure")
+
+
+@pytest.mark.parametrize("content,msg", [
+    ("[" * 50000 + "]" * 50000, "nested deeper than 100 levels"),
+    ("[1" + "0" * 5000 + ", 1]", r"\[0\]: an integer with 5001 digits"),
+    ("[1e400, 1]", r"\[0\]: 1e400 is beyond the float64 range"),
+    ('{"inputs": [[1, -1e-400]]}', r"inputs\[0\]\[1\]: -1e-400 rounds to 0"),
+    ('["1/0", 1]', "division by zero"),
+    ('[1, "\\ud800"]', "not valid Unicode"),
+])
+def test_input_json_limits(tmp_path, content, msg):
+    (tmp_path / "x.json").write_text(content)
+    with pytest.raises(InvalidArgument, match=msg):
+        parse_inputs(f"@{tmp_path / 'x.json'}")
+
+
+def test_input_csv_with_nul(tmp_path):
+    (tmp_path / "x.csv").write_bytes(b"1,\x002\n")
+    with pytest.raises(InvalidArgument, match="x.csv"):
+        parse_inputs(f"@{tmp_path / 'x.csv'}")
+
+
+def test_p_refuses_nan_and_inf_even_as_symbols():
+    for bad in ("nan", "1:inf", "0:Infinity"):
+        with pytest.raises(InvalidArgument, match="expected a probability"):
+            parse_p(bad, random_network([2, 2, 1], seed=0), allow_symbols=True)
+
+
+def test_crash_indices_are_ascii_and_bounded():
+    for bad in ("1:٣", "1:" + "9" * 5000, "٣:0"):
+        with pytest.raises(InvalidArgument, match="expected LAYER:I,J"):
+            parse_crashes([bad])
