@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from symft.faults import NeuronCrash
-from symft.netfile import load_network
+from symft.graph.netfile import load_network
 from symft.sampling import monte_carlo
 
 NET, INPUT, P, EPS, DELTA = "examples/digits_sigmoid.json", "@examples/digit0.csv", "1e-3", "1.0", "0.05"

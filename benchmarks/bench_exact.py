@@ -6,8 +6,8 @@
    * the floor: the bare NumPy work no method can skip, 2^20 × 16 tanh evaluations and the
      output dot products, on pre-computed pre-activations (timed both in one block and in
      cache-sized chunks; the faster one is the floor);
-   * the vectorized naive method: all 2^20 masks through symft.forward.forward_masked;
-   * a per-configuration Python loop calling symft.forward.forward once per configuration,
+   * the vectorized naive method: all 2^20 masks through symft.engines.forward.forward_masked;
+   * a per-configuration Python loop calling symft.engines.forward.forward once per configuration,
      timed on a random sample of configurations and extrapolated (said so in the output);
    * peak memory of the enumeration (tracemalloc, NumPy allocations included).
 2. Certified enclosure of E Δ (all 10 outputs) for a [64, 128, 64, 10] sigmoid network with
@@ -31,8 +31,8 @@ import numpy as np
 from symft.enclosure import enclosure
 from symft.exact import enumerate_crashes
 from symft.faults import CrashPattern, NeuronCrash
-from symft.forward import forward, forward_masked, forward_trace
-from symft.network import random_network
+from symft.engines.forward import forward, forward_masked, forward_trace
+from symft.graph.network import random_network
 
 
 def best_of(fn, reps=3):

@@ -2,7 +2,7 @@
 
 Same network (examples/digits_sigmoid.json, 64-32-16-10), same input, same
 failure model; the loop draws one Bernoulli mask per sample and calls
-symft.forward.forward once per sample (the naive method).  Prints samples/s
+symft.engines.forward.forward once per sample (the naive method).  Prints samples/s
 of both and the ratio, and checks that both estimate the same mean.
 
 Run from the repository root:  python benchmarks/bench_sampling.py
@@ -15,8 +15,8 @@ import time
 import numpy as np
 
 from symft.faults import CrashPattern, NeuronCrash
-from symft.forward import forward
-from symft.netfile import load_network
+from symft.engines.forward import forward
+from symft.graph.netfile import load_network
 from symft.sampling import monte_carlo
 
 

@@ -2,7 +2,7 @@
 
 1. Cost of T1 in forward passes: for [n, n, n, 1] tanh networks (n = 100 … 800) and a batch of
    64 inputs, time of ``symft.taylor.t1`` (no remainder) / time of one clean forward pass
-   (``symft.forward.forward_trace``).  Target (issue 4): ≤ 3 forward passes for a scalar output.
+   (``symft.engines.forward.forward_trace``).  Target (issue 4): ≤ 3 forward passes for a scalar output.
    Naive alternatives on the same network: b4, the n single-crash forward passes
    (``forward_masked`` with the identity masks) — exact to first order but n passes; and
    Monte Carlo (``NeuronCrash.sample`` + ``forward_masked``) with as many samples as T1's time
@@ -32,8 +32,8 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 from symft.faults import NeuronCrash  # noqa: E402
-from symft.forward import forward_masked, forward_trace  # noqa: E402
-from symft.network import random_network  # noqa: E402
+from symft.engines.forward import forward_masked, forward_trace  # noqa: E402
+from symft.graph.network import random_network  # noqa: E402
 from symft.taylor import remainder_bound, t1, t1_symbolic  # noqa: E402
 
 

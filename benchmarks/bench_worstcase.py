@@ -26,9 +26,9 @@ import time
 import numpy as np
 
 from symft.fep import fep_report
-from symft.forward import forward_masked, forward_trace
-from symft.netfile import load_network
-from symft.network import random_network
+from symft.engines.forward import forward_masked, forward_trace
+from symft.graph.netfile import load_network
+from symft.graph.network import random_network
 from symft.worstcase import choose_method, class_change, crash_space, exists_crash, worst_case
 
 

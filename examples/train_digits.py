@@ -7,7 +7,7 @@ writes byte-identical files.
 
 Outputs (in ``--out-dir``, default: this script's folder):
 
-* ``digits_sigmoid.json``: the network, in the ``symft.network`` file format;
+* ``digits_sigmoid.json``: the network, in the ``symft.graph.network`` file format;
 * ``digits_inputs.json``: ``{"inputs": [...], "labels": [...]}``, the first 20
   test images (64 floats each, pixels / 16) and their labels;
 * ``digit0.csv``: one test image as one CSV row of 64 numbers.
@@ -147,7 +147,7 @@ def train(X, y, rng, epochs, batch_size=64, lr=3e-3, weight_decay=1e-4):
 
 
 def network_document(params, seed, train_acc, test_acc):
-    """The network as a ``symft.network`` version-1 JSON object."""
+    """The network as a ``symft.graph.network`` version-1 JSON object."""
     layers = [
         {"weights": W.tolist(), "bias": b.tolist(), "activation": act}
         for (W, b), act in zip(params, ACTIVATIONS)

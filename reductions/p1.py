@@ -8,7 +8,7 @@ layer 2 is one threshold neuron with weights ``(1, 1)`` and bias −1.5; the
 output layer is the identity.  The network outputs 1 iff ``Σ_{i∈S} a_i = 0``.
 
 The printed construction is wrong twice (THEORY errata E1, E2); this module
-builds every variant as a symft :class:`~symft.network.Network` (exact
+builds every variant as a symft :class:`~symft.graph.network.Network` (exact
 weights, widths ``[M, 2, 1, 1]``) and decides an instance *through the
 network*:
 
@@ -78,8 +78,8 @@ import sympy as sp
 
 from symft.errors import InvalidArgument, TooLargeError
 from symft.faults import CrashPattern
-from symft.forward import forward, forward_masked
-from symft.network import Network
+from symft.engines.forward import forward, forward_masked
+from symft.graph.network import Network
 
 from .subset_sum import as_instance, check_witness, solve
 
@@ -205,10 +205,10 @@ def p1_output_counts(a, variant: str = "corrected", *, force: bool = False):
     ``−3/2``), except ``1/(M+1)`` in the guarded variant, whose sum of at
     most ``M`` such terms keeps a margin of ``1/(M+1)`` from the threshold)
     and the inputs are integers with ``Σ|a_i| < 2^52``, so the float64 pass
-    of :func:`symft.forward.forward_masked` computes every pre-activation
+    of :func:`symft.engines.forward.forward_masked` computes every pre-activation
     of the first two layers exactly (for the guarded variant, up to a
     rounding error far below the ``1/M`` margin); larger inputs use the exact
-    engine (:func:`symft.forward.forward` with ``exact=True``).  Outputs are
+    engine (:func:`symft.engines.forward.forward` with ``exact=True``).  Outputs are
     checked to be exactly 0 or 1.
 
     Examples

@@ -14,13 +14,13 @@ array([-1/4], dtype=object)
 
 __version__ = "0.1.0"
 
-from .activations import Activation, custom_activation, get_activation, register_activation
+from .graph.activations import Activation, custom_activation, get_activation, register_activation
 from .errors import (FaultModelError, InvalidArgument, NetworkFormatError, SolverUnknown,
                      SymbolicValueError, SymftError, TooLargeError)
 from .faults import Byzantine, CrashPattern, NeuronCrash, StuckAt, SynapseCrash
-from .forward import backward, forward, forward_masked, forward_patterns, forward_trace, output_error
-from .netfile import load_network, save_network
-from .network import (Network, first_input_network, layer_norms, mean_network, random_network,
+from .engines.forward import backward, forward, forward_masked, forward_patterns, forward_trace, output_error
+from .graph.netfile import load_network, save_network
+from .graph.network import (Network, first_input_network, layer_norms, mean_network, random_network,
                       rescale_lipschitz)
 
 __all__ = [

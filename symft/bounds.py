@@ -53,7 +53,7 @@ then labelled not rigorous.
 
 Examples
 --------
->>> from symft.network import mean_network
+>>> from symft.graph.network import mean_network
 >>> from symft.faults import NeuronCrash
 >>> b = b1(mean_network(4), [1, 1, 1, 1], NeuronCrash({0: 0.1}), norm=1)
 >>> b.quantity, b.value                # ‖W‖₁ = 1/4, E‖ξ⊙x‖₁ = p·4
@@ -70,10 +70,10 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from .activations import get_activation
+from .graph.activations import get_activation
 from .errors import FaultModelError, InvalidArgument
 from .faults import NeuronCrash
-from .forward import as_inputs, forward_trace
+from .engines.forward import as_inputs, forward_trace
 from .intervals import Interval, NotSmooth, activation_enclosures, upper_sum
 
 __all__ = ["Bound", "float_up", "forward_enclosure", "spectral_norm_upper", "lipschitz_constants",
@@ -403,7 +403,7 @@ def forward_enclosure(net, lo, hi=None) -> list:
 
     Examples
     --------
-    >>> from symft.network import Network
+    >>> from symft.graph.network import Network
     >>> net = Network.from_numpy([[[1e6, 1e-5, 1e6]]], activations=["relu"])
     >>> y = forward_enclosure(net, [1e6, 1.0, -1e6])[1]     # float64 gives relu(0) = 0; exact 1e-5
     >>> bool(y.lo[0, 0] <= 1e-5 <= y.hi[0, 0])
@@ -562,7 +562,7 @@ def lipschitz_constants(net) -> list[float]:
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> lipschitz_constants(random_network([2, 3, 1], seed=0, activation="sigmoid"))
     [0.25, 1.0]
     >>> lipschitz_constants(random_network([2, 3, 1], seed=0, output_activation="3*relu"))
@@ -698,7 +698,7 @@ def lipschitz_product(net, norm=2) -> float:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> lipschitz_product(mean_network(4), 2)        # ‖(1/4, …, 1/4)‖₂ = 1/2
     0.5
     """
@@ -721,7 +721,7 @@ def crash_deviations(net, x, model) -> dict:
 
     Examples
     --------
-    >>> from symft.network import first_input_network
+    >>> from symft.graph.network import first_input_network
     >>> crash_deviations(first_input_network(2), [3, -1], NeuronCrash({0: 0.1}))[0]
     array([3., 1.])
     """
@@ -801,7 +801,7 @@ def b1(net, x, model, norm="inf") -> Bound:
 
     Examples
     --------
-    >>> from symft.network import first_input_network
+    >>> from symft.graph.network import first_input_network
     >>> round(b1(first_input_network(3), [2, 5, 7], NeuronCrash({0: 0.1}), norm="inf").value[0], 12)
     1.312
     """
@@ -836,7 +836,7 @@ def ac1(net, x, model) -> Bound:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> ac1(mean_network(4), [1, 1, 1, 1], NeuronCrash({0: 0.1})).value      # 0.1·4·1·1
     (0.4,)
     """
@@ -863,7 +863,7 @@ def b2(net, x, model) -> Bound:
 
     Examples
     --------
-    >>> from symft.network import first_input_network
+    >>> from symft.graph.network import first_input_network
     >>> b2(first_input_network(3), [2, 5, 7], NeuronCrash({0: 0.1})).value     # exact: E|Δ| = p·2
     (0.2,)
     """
@@ -905,7 +905,7 @@ def ap10(net, x, model) -> Bound:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> ap10(mean_network(4), [1, 1, 1, 1], NeuronCrash({0: 0.1})).quantity
     'E Δ_k²'
     """
@@ -943,7 +943,7 @@ def b3(net, x, model, *, remainder: bool = False) -> list[Bound]:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> [b.name for b in b3(mean_network(2), [1, 1], NeuronCrash({0: 0.1}))]
     ['T1_mean', 'T1_var', 'T1_var_paper']
     """
@@ -974,7 +974,7 @@ def b4(net, x, model) -> Bound:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> b4(mean_network(2), [1, 1], NeuronCrash({0: 0.5})).value     # 2 · ½ · ½ · (−½)
     (-0.25,)
     """
@@ -1007,7 +1007,7 @@ def fep_expected(net, x, model) -> Bound:
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> b = fep_expected(random_network([2, 3, 1], seed=0), [0.5, -1.0], NeuronCrash({1: 0.1}))
     >>> b.quantity, b.rigorous
     ('E‖Δ‖_inf', True)
@@ -1037,7 +1037,7 @@ def all_bounds(net, x, model) -> list[Bound]:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> names = [b.name for b in all_bounds(mean_network(2), [1, 1], NeuronCrash({0: 0.1}))]
     >>> names[:5]
     ['b1_1', 'b1_2', 'b1_inf', 'AC1', 'b2']

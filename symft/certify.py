@@ -270,7 +270,7 @@ def delta0_kl_chernoff(n_l: int, q: float, alpha: float, p_l: float) -> float:
     r"""P3: ``δ_0 = P{‖U_l‖_1 ≥ α ‖W_l‖_1} ≤ exp(−n_l q d_KL(α ‖ p_l))`` for ``α > p_l``.
 
     ``q`` is the balance of the per-neuron totals (AA1, ``min/max``; see
-    :func:`symft.network.layer_norms`, key ``q_balance``).
+    :func:`symft.graph.network.layer_norms`, key ``q_balance``).
 
     Examples
     --------
@@ -515,15 +515,15 @@ def balance_variance(p, C, widths) -> float:
 # ---------------------------------------------------------------------- certificates
 
 def network_hash(net) -> str:
-    """sha256 of the canonical JSON of the network (:func:`symft.netfile.dumps_network`).
+    """sha256 of the canonical JSON of the network (:func:`symft.graph.netfile.dumps_network`).
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> len(network_hash(mean_network(2))), network_hash(mean_network(2)) == network_hash(mean_network(2))
     (64, True)
     """
-    from .netfile import dumps_network
+    from .graph.netfile import dumps_network
 
     return hashlib.sha256(dumps_network(net).encode("utf-8")).hexdigest()
 
@@ -826,7 +826,7 @@ def exact_moments(net, x, model, *, rational_seconds: float = 1.0) -> Moments:
 
     Examples
     --------
-    >>> from symft.network import mean_network, Network
+    >>> from symft.graph.network import mean_network, Network
     >>> from symft.faults import NeuronCrash
     >>> m = exact_moments(mean_network(2), [1, 1], NeuronCrash({0: 0.5}))
     >>> m.mean_hi, m.var_hi, m.source
@@ -869,7 +869,7 @@ def enclosure_moments(net, x, model, order: int = 2) -> Moments:
 
     Examples
     --------
-    >>> from symft.network import mean_network, random_network
+    >>> from symft.graph.network import mean_network, random_network
     >>> from symft.faults import NeuronCrash
     >>> m = enclosure_moments(random_network([2, 3, 1], seed=0), [0.5, -1.0], NeuronCrash({1: 0.1}), order=3)
     >>> m.source, bool(m.mean_lo[0] <= m.mean_hi[0])
@@ -917,7 +917,7 @@ def taylor_moments(net, x, model, *, remainder: bool = True) -> Moments:
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> from symft.faults import NeuronCrash
     >>> m = taylor_moments(random_network([3, 5, 1], seed=2), [0.2, -0.4, 1.0], NeuronCrash({1: 0.01}))
     >>> m.source, m.mean_lo[0] < m.mean_hi[0]
@@ -1000,7 +1000,7 @@ def certify(net, x, model, eps, delta, *, source: str = "auto", inequality: str 
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> from symft.faults import NeuronCrash
     >>> c = certify(mean_network(4), [1, 1, 1, 1], NeuronCrash({0: 0.01}), 0.5, 0.01)
     >>> c.certified, c.rigorous, c.method
@@ -1045,7 +1045,7 @@ def certify(net, x, model, eps, delta, *, source: str = "auto", inequality: str 
             raise InvalidArgument("certify: no source of moments is available (exact, enclosure, taylor)")
     delta0, assumptions = 0.0, []
     if moments.source == "taylor":
-        from .network import layer_norms
+        from .graph.network import layer_norms
 
         norms = layer_norms(net)
         d0 = 0.0

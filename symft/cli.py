@@ -44,9 +44,9 @@ import sympy as sp
 from . import __version__
 from .errors import InvalidArgument, SymftError
 from .faults import SEMANTICS
-from .forward import forward
-from .netfile import load_network
-from .network import layer_norms
+from .engines.forward import forward
+from .graph.netfile import load_network
+from .graph.network import layer_norms
 from .utils import _short, check_text, json_number, jsonable
 from .parsing import check_output_file, parse_crashes, parse_exact, parse_inputs, parse_integer, parse_real
 

@@ -43,9 +43,9 @@ from typing import Sequence
 import numpy as np
 import sympy as sp
 
-from .activations import S as _S, get_activation
+from .graph.activations import S as _S, get_activation
 from .errors import InvalidArgument
-from .network import Network
+from .graph.network import Network
 
 __all__ = [
     "T",
@@ -591,7 +591,7 @@ def smoothness(W, *, sigma: float = 0.05) -> Smoothness:
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> rough = smoothness(random_network([32, 32, 1], seed=0).weights(1))
     >>> smooth = smoothness(discretize(ContinuousNetwork(["t*tau"], activations=["linear"], output_width=32), 32).weights(1))
     >>> bool(rough.total > 10 * smooth.total)

@@ -72,7 +72,7 @@ and rounded outward.  The margin is reported separately
 Examples
 --------
 >>> import numpy as np
->>> from symft.network import random_network
+>>> from symft.graph.network import random_network
 >>> from symft.faults import NeuronCrash
 >>> from symft.exact import enumerate_crashes
 >>> net = random_network([3, 6, 5, 2], seed=1, activation="sigmoid")
@@ -100,7 +100,7 @@ import sympy as sp
 
 from .errors import FaultModelError, InvalidArgument, TooLargeError
 from .faults import NeuronCrash
-from .forward import as_inputs, forward_trace
+from .engines.forward import as_inputs, forward_trace
 from .progress import progress as _progress
 
 __all__ = ["Enclosure", "enclosure", "per_neuron_bounds", "choose_order"]
@@ -173,7 +173,7 @@ class Enclosure:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> e = enclosure(mean_network(8), np.ones(8), NeuronCrash({0: 0.01}), order=2)
     >>> bool(e.mean_lo[0] <= -0.01 <= e.mean_hi[0]), e.order, e.configurations
     (True, 2, 37)
@@ -205,7 +205,7 @@ class Enclosure:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> bool(enclosure(mean_network(4), np.ones(4), NeuronCrash({0: 0.1}), order=4).width[0] < 1e-12)
         True
         """
@@ -217,7 +217,7 @@ class Enclosure:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> float(enclosure(mean_network(2), np.ones(2), NeuronCrash({0: 0.5}), order=2).mean[0])
         -0.5
         """
@@ -229,7 +229,7 @@ class Enclosure:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> float(enclosure(mean_network(2), np.ones(2), NeuronCrash({0: 0.5}), order=2).var[0])
         0.125
         """
@@ -241,7 +241,7 @@ class Enclosure:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> d = enclosure(mean_network(2), np.ones(2), NeuronCrash({0: 0.5}), order=1).to_dict()
         >>> d["method"], d["order"], d["configurations"]
         ('enclosure', 1, 3)
@@ -262,7 +262,7 @@ class Enclosure:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> print(enclosure(mean_network(2), np.ones(2), NeuronCrash({0: 0.5}), order=2).summary())
         ... # doctest: +ELLIPSIS
         certified enclosure, order 2: 4 configurations ...
@@ -371,7 +371,7 @@ def per_neuron_bounds(net, x, model: NeuronCrash, order: int = 0):
 
     Examples
     --------
-    >>> from symft.network import first_input_network
+    >>> from symft.graph.network import first_input_network
     >>> c, D = per_neuron_bounds(first_input_network(3), np.array([2.0, 5.0, 7.0]), NeuronCrash({0: 0.1}))
     >>> [float(v) for v in c[0][:, 0]], float(D[0])
     ([2.0..., 0.0, 0.0], 2.0...)
@@ -589,7 +589,7 @@ def choose_order(net, model: NeuronCrash, max_configurations: int = 2 ** 21, n_i
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> choose_order(random_network([64, 128, 64, 10], seed=0), NeuronCrash({1: 1e-4, 2: 1e-4}))
     3
     """
@@ -645,7 +645,7 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> net = random_network([4, 30, 2], seed=0, activation="tanh")
     >>> e = enclosure(net, np.ones(4), NeuronCrash({1: 1e-3}), order=2)
     >>> bool(np.all(e.width < 1e-5)), e.configurations

@@ -76,7 +76,7 @@ class FaultModelError(InvalidArgument):
 class SymbolicValueError(InvalidArgument):
     """A numeric operation was asked of a network whose weights are symbolic.
 
-    Substitute values first (:meth:`symft.network.Network.subs`).
+    Substitute values first (:meth:`symft.graph.network.Network.subs`).
 
     Examples
     --------

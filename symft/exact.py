@@ -44,7 +44,7 @@ rational (or polynomials in a symbolic p).
 Examples
 --------
 >>> import sympy as sp
->>> from symft.network import mean_network
+>>> from symft.graph.network import mean_network
 >>> from symft.faults import NeuronCrash
 >>> r = enumerate_crashes(mean_network(3), [1, 1, 1], NeuronCrash({0: sp.Rational(1, 10)}))
 >>> r.mean, r.var          # E Δ = -p, Var Δ = p(1-p)/n (THEORY §4)
@@ -69,7 +69,7 @@ import sympy as sp
 
 from .errors import FaultModelError, InvalidArgument, SymbolicValueError, TooLargeError
 from .faults import NeuronCrash
-from .forward import _exact_inputs, as_inputs, forward_masked, forward_trace
+from .engines.forward import exact_inputs, as_inputs, forward_masked, forward_trace
 from .progress import progress as _progress
 from .utils import json_number, jsonable, to_exact
 
@@ -141,7 +141,7 @@ class ExactMoments:
 
     Examples
     --------
-    >>> from symft.network import first_input_network
+    >>> from symft.graph.network import first_input_network
     >>> r = enumerate_crashes(first_input_network(2), [3, 1], NeuronCrash({0: 0.5}))
     >>> r.mean, r.var, r.configurations, r.method
     (array([-1.5]), array([2.25]), 4, 'enumeration')
@@ -167,7 +167,7 @@ class ExactMoments:
 
         Examples
         --------
-        >>> from symft.network import first_input_network
+        >>> from symft.graph.network import first_input_network
         >>> r = enumerate_crashes(first_input_network(1), [2], NeuronCrash({0: 0.5}), moments=3)
         >>> r.moment(3)
         array([-4.])
@@ -182,7 +182,7 @@ class ExactMoments:
 
         Examples
         --------
-        >>> from symft.network import first_input_network
+        >>> from symft.graph.network import first_input_network
         >>> d = enumerate_crashes(first_input_network(1), [2], NeuronCrash({0: 0.5})).to_dict()
         >>> d["mean"], d["var"], d["method"]
         ([-1.0], [1.0], 'enumeration')
@@ -215,7 +215,7 @@ class ErrorDistribution:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> d = error_distribution(mean_network(2), [1, 1], NeuronCrash({0: sp.Rational(1, 2)}))
     >>> d.atoms, d.probabilities
     (((-1,), (-1/2,), (0,)), (1/4, 1/2, 1/4))
@@ -236,7 +236,7 @@ class ErrorDistribution:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> error_distribution(mean_network(2), [1, 1], NeuronCrash({0: sp.Rational(1, 2)})).moment(2)
         (3/8,)
         """
@@ -249,7 +249,7 @@ class ErrorDistribution:
 
         Examples
         --------
-        >>> from symft.network import first_input_network
+        >>> from symft.graph.network import first_input_network
         >>> error_distribution(first_input_network(1), [4], NeuronCrash({0: 0.25})).mean()
         (-1.0,)
         """
@@ -260,7 +260,7 @@ class ErrorDistribution:
 
         Examples
         --------
-        >>> from symft.network import random_network
+        >>> from symft.graph.network import random_network
         >>> d = error_distribution(random_network([2, 2], seed=0, activation="relu"), [1, 1],
         ...                        NeuronCrash({0: 0.5}))
         >>> len(d.marginal(0).atoms[0])
@@ -278,7 +278,7 @@ class ErrorDistribution:
 
         Examples
         --------
-        >>> from symft.network import first_input_network
+        >>> from symft.graph.network import first_input_network
         >>> error_distribution(first_input_network(1), [4], NeuronCrash({0: 0.25})).cdf(-1)
         0.25
         """
@@ -290,7 +290,7 @@ class ErrorDistribution:
 
         Examples
         --------
-        >>> from symft.network import first_input_network
+        >>> from symft.graph.network import first_input_network
         >>> error_distribution(first_input_network(1), [4], NeuronCrash({0: sp.Rational(1, 4)})).to_dict()["probabilities"]
         ['1/4', '3/4']
         """
@@ -327,7 +327,7 @@ class ErrorPolynomial:
 
     Examples
     --------
-    >>> from symft.network import first_input_network
+    >>> from symft.graph.network import first_input_network
     >>> ep = mean_polynomial(first_input_network(2), [3, 5], 0)
     >>> ep.expr(), ep.coefficients(), ep.linear_term()
     (-3*p, [0, -3], -3)
@@ -347,7 +347,7 @@ class ErrorPolynomial:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> mean_polynomial(mean_network(2), [1, 1], 0, moment=2).expr()
         p**2/2 + p/2
         """
@@ -358,7 +358,7 @@ class ErrorPolynomial:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> mean_polynomial(mean_network(2), [1, 1], 0).poly().degree()
         1
         """
@@ -370,7 +370,7 @@ class ErrorPolynomial:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> mean_polynomial(mean_network(2), [1, 1], 0, moment=2).coefficients()
         [0, 1/2, 1/2]
         """
@@ -384,7 +384,7 @@ class ErrorPolynomial:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> mean_polynomial(mean_network(4), [1, 1, 1, 1], 0).linear_term()
         -1
         """
@@ -398,7 +398,7 @@ class ErrorPolynomial:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> mean_polynomial(mean_network(2), [1, 1], 0)(sp.Rational(1, 3))
         (-1/3,)
         """
@@ -467,7 +467,7 @@ class SingleCrashTerm:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> t = single_crash_term(mean_network(4), [1, 1, 1, 1], NeuronCrash({0: sp.Rational(1, 10)}))
     >>> t.sum_deltas, t.first_order, t.mean
     (array([-1], dtype=object), array([-1/10], dtype=object), array([-729/10000], dtype=object))
@@ -536,7 +536,7 @@ def count_configurations(net, model: NeuronCrash, order: int | None = None) -> i
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> net = random_network([3, 4, 1], seed=0)
     >>> count_configurations(net, NeuronCrash({0: 0.1, 1: 0.1}))
     128
@@ -567,7 +567,7 @@ def estimate_seconds(net, model: NeuronCrash, n_inputs: int = 1, *, exact: bool 
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> t = estimate_seconds(random_network([16, 20, 16, 1], seed=0), NeuronCrash({1: 0.1}))
     >>> 0.01 < t < 10
     True
@@ -907,7 +907,7 @@ class _ExactNet:
 
 def _exact_rows(net, x):
     """Exact inputs: rows of Fractions and whether x was a single input."""
-    rows, single = _exact_inputs(net, x, "x")
+    rows, single = exact_inputs(net, x, "x")
     out = []
     for r, row in enumerate(rows):
         for c, e in enumerate(row):
@@ -1128,12 +1128,12 @@ def enumerate_crashes(net, x, model: NeuronCrash, *, loss=None, target=None, mom
     per configuration is one addition per neuron of layer ``l + 1`` plus
     the rest of the network, close to the floor of evaluating the
     activations.  Otherwise chunks of masks go through
-    :func:`symft.forward.forward_masked`.  Probabilities are grouped by
+    :func:`symft.engines.forward.forward_masked`.  Probabilities are grouped by
     crash counts, ``P(s) = Π_l p_l^{k_l}(1 − p_l)^{n_l − k_l}``.
 
     Examples
     --------
-    >>> from symft.network import mean_network, random_network
+    >>> from symft.graph.network import mean_network, random_network
     >>> import sympy as sp
     >>> p = sp.Symbol("p")
     >>> enumerate_crashes(mean_network(2), [1, 1], NeuronCrash({0: p})).var
@@ -1243,7 +1243,7 @@ def error_distribution(net, x, model: NeuronCrash, *, loss=None, target=None, ex
 
     Examples
     --------
-    >>> from symft.network import first_input_network
+    >>> from symft.graph.network import first_input_network
     >>> d = error_distribution(first_input_network(3), [2, 5, 7], NeuronCrash({0: sp.Rational(1, 10)}))
     >>> d.atoms, d.probabilities      # Δ = -x_1 when x_1 crashes, else 0 (erratum E3)
     (((-2,), (0,)), (1/10, 9/10))
@@ -1379,7 +1379,7 @@ def mean_polynomial(net, x, crash, *, p=None, moment: int = 1, exact: bool | Non
 
     Examples
     --------
-    >>> from symft.network import mean_network, random_network
+    >>> from symft.graph.network import mean_network, random_network
     >>> mean_polynomial(mean_network(3), [1, 1, 1], 0, moment=2).expr()   # Var = p(1-p)/3: E Δ² = p/3 + 2p²/3
     2*p**2/3 + p/3
     >>> net = random_network([2, 3, 1], seed=0, rational_denominator=4, activation="relu")
@@ -1488,7 +1488,7 @@ def single_crash_term(net, x, crash, *, exact: bool | None = None, loss=None, ta
 
     Examples
     --------
-    >>> from symft.network import first_input_network
+    >>> from symft.graph.network import first_input_network
     >>> t = single_crash_term(first_input_network(3), [2, 5, 7], 0)
     >>> t.deltas[0].ravel(), t.mean
     (array([-2, 0, 0], dtype=object), array([-2*p*(1 - p)**2], dtype=object))

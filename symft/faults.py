@@ -16,6 +16,14 @@ A :class:`CrashPattern` says *which* neurons and synapses failed (and, for
 Byzantine or stuck-at failures, the values they send).  All are frozen
 dataclasses: hashable, comparable, loggable.
 
+Failures address **crash sites** of the network graph (see
+:mod:`symft.graph.network`): a key is a site's name, or an integer — the
+layer number of a chain (its sites are named ``"0" … "L"``), or more
+generally the position of the site (0 = the input).  Keys are kept as given,
+with strings of digits read as integers, so ``{1: 0.01}`` and
+``{"1": 0.01}`` are the same model; :func:`site_of` resolves a key against a
+network.
+
 Examples
 --------
 >>> from symft.faults import NeuronCrash, CrashPattern
@@ -35,7 +43,7 @@ from typing import Mapping
 import numpy as np
 import sympy as sp
 
-from .errors import FaultModelError
+from .errors import FaultModelError, InvalidArgument
 
 __all__ = [
     "SEMANTICS",
@@ -45,7 +53,11 @@ __all__ = [
     "StuckAt",
     "CrashPattern",
     "check_probability",
+    "site_key",
+    "site_of",
+    "synapse_shape",
     "patterns_to_masks",
+    "zeroed_preactivation",
 ]
 
 #: The crash semantics symft knows, default first.
@@ -85,15 +97,71 @@ def check_probability(p, where: str = "p"):
     raise FaultModelError(f"{where}: expected a probability in [0, 1], got {type(p).__name__} {p!r}")
 
 
+def site_key(key, where: str = "site", first: int = 0):
+    """Normalise a site key: an integer ≥ ``first``, or a site name (digit strings become integers).
+
+    Examples
+    --------
+    >>> site_key(" 2"), site_key("relu1"), site_key(3)
+    (2, 'relu1', 3)
+    >>> site_key(-1)
+    Traceback (most recent call last):
+    ...
+    symft.errors.FaultModelError: site: layer -1: expected an integer ≥ 0 or a site name
+    """
+    if isinstance(key, str):
+        t = key.strip()
+        if t.isdigit():
+            key = int(t)
+        elif t and t.isprintable():
+            return t
+        else:
+            raise FaultModelError(f"{where}: expected a site name or a layer number, got {key!r}")
+    if isinstance(key, Integral) and not isinstance(key, bool) and key >= first:
+        return int(key)
+    raise FaultModelError(f"{where}: layer {key!r}: expected an integer ≥ {first} or a site name")
+
+
+def _sort_key(k):
+    return (1, k) if isinstance(k, str) else (0, k)
+
+
+def site_of(net, key, where: str = "site") -> str:
+    """The network's site name for a key (see :meth:`symft.graph.network.Network.site`).
+
+    Raises
+    ------
+    FaultModelError
+        When the site does not exist.
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> site_of(mean_network(2), 1)
+    '1'
+    >>> site_of(mean_network(2), 2, "p")
+    Traceback (most recent call last):
+    ...
+    symft.errors.FaultModelError: p: layer 2 does not exist; the network has layers 0 … 1
+    """
+    try:
+        return net.site(key, where)
+    except FaultModelError:
+        raise
+    except InvalidArgument as e:
+        raise FaultModelError(str(e)) from None
+
+
 def _layer_probs(p, where, first):
     if not isinstance(p, Mapping):
-        raise FaultModelError(f"{where}: expected a mapping {{layer: probability}}, got {type(p).__name__}")
-    out = []
+        raise FaultModelError(f"{where}: expected a mapping {{site: probability}}, got {type(p).__name__}")
+    out = {}
     for l, q in p.items():
-        if not isinstance(l, Integral) or isinstance(l, bool) or l < first:
-            raise FaultModelError(f"{where}: layer {l!r}: expected an integer ≥ {first}")
-        out.append((int(l), check_probability(q, f"{where}[{l}]")))
-    return tuple(sorted(out))
+        k = site_key(l, where, first)
+        if k in out:
+            raise FaultModelError(f"{where}: site {k!r} is given twice")
+        out[k] = check_probability(q, f"{where}[{k}]")
+    return tuple(sorted(out.items(), key=lambda t: _sort_key(t[0])))
 
 
 def _is_zero(q):
@@ -139,22 +207,24 @@ class NeuronCrash:
 
     @classmethod
     def hidden(cls, net, p, semantics: str = "output_zero") -> "NeuronCrash":
-        """Crashes with the same probability at every hidden layer ``1 … L-1``.
+        """Crashes with the same probability at every hidden site (every hidden layer ``1 … L-1`` of a chain).
 
         Examples
         --------
-        >>> from symft.network import random_network
+        >>> from symft.graph.network import random_network
         >>> NeuronCrash.hidden(random_network([2, 3, 3, 1], seed=0), 0.01).layers
         (1, 2)
         """
-        if net.depth < 2:
+        hidden = net.hidden_sites
+        if not hidden:
+            L = f" (L = {net.depth})" if net.is_chain else ""
             raise FaultModelError("p: a bare probability means every hidden layer, "
-                                  f"but this network has none (L = {net.depth}); use LAYER:P")
-        return cls({l: p for l in range(1, net.depth)}, semantics)
+                                  f"but this network has none{L}; use LAYER:P (e.g. 0:P for the inputs)")
+        return cls({site_key(s): p for s in hidden}, semantics)
 
     @property
-    def layers(self) -> tuple[int, ...]:
-        """Layers with a non-zero crash probability.
+    def layers(self) -> tuple:
+        """Sites (layer numbers or names) with a non-zero crash probability.
 
         Examples
         --------
@@ -163,53 +233,71 @@ class NeuronCrash:
         """
         return tuple(l for l, q in self.p if not _is_zero(q))
 
-    def probability(self, layer: int):
-        """Crash probability of a neuron of ``layer`` (0 when not listed).
+    sites = layers
+
+    def probability(self, layer):
+        """Crash probability of a neuron of ``layer`` (a site key; 0 when not listed).
 
         Examples
         --------
-        >>> NeuronCrash({1: 0.5}).probability(0)
-        0
+        >>> NeuronCrash({1: 0.5}).probability(0), NeuronCrash({1: 0.5}).probability("1")
+        (0, 0.5)
         """
-        return dict(self.p).get(layer, 0)
+        return dict(self.p).get(site_key(layer), 0)
 
     def check(self, net) -> "NeuronCrash":
-        """Raise :class:`~symft.errors.FaultModelError` unless every layer exists in ``net``.
+        """Raise :class:`~symft.errors.FaultModelError` unless every site exists in ``net``.
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> NeuronCrash({2: 0.1}).check(mean_network(3))
         Traceback (most recent call last):
         ...
         symft.errors.FaultModelError: p: layer 2 does not exist; the network has layers 0 … 1
         """
+        seen = {}
         for l, _ in self.p:
-            if l > net.depth:
-                raise FaultModelError(f"p: layer {l} does not exist; the network has layers 0 … {net.depth}")
+            s = site_of(net, l, "p")
+            if s in seen:
+                raise FaultModelError(f"p: {seen[s]!r} and {l!r} name the same site {s!r}")
+            seen[s] = l
         return self
+
+    def site_names(self, net) -> tuple:
+        """The network's site names of :attr:`layers`, in the network's topological order.
+
+        Examples
+        --------
+        >>> from symft.graph.network import random_network
+        >>> NeuronCrash({2: 0.1, 0: 0.1}).site_names(random_network([2, 2, 1], seed=0))
+        ('0', '2')
+        """
+        self.check(net)
+        names = {site_of(net, l, "p") for l in self.layers}
+        return tuple(s for s in net.sites if s in names)
 
     def n_neurons(self, net) -> int:
         """Number of neurons that may crash.
 
         Examples
         --------
-        >>> from symft.network import random_network
+        >>> from symft.graph.network import random_network
         >>> NeuronCrash({0: 0.1, 1: 0.1}).n_neurons(random_network([3, 4, 1], seed=0))
         7
         """
         self.check(net)
-        return sum(net.widths[l] for l in self.layers)
+        return sum(net.site_size(l) for l in self.layers)
 
-    def sample(self, net, n_samples: int, seed) -> dict[int, np.ndarray]:
+    def sample(self, net, n_samples: int, seed) -> dict:
         """Draw ``n_samples`` independent crash masks (``True`` = crashed).
 
-        Returns ``{layer: bool array of shape (n_samples, n_l)}``; feed it to
-        :func:`symft.forward.forward_masked`.
+        Returns ``{site key: bool array of shape (n_samples, n_site)}``; feed
+        it to :func:`symft.engines.forward.forward_masked`.
 
         Examples
         --------
-        >>> from symft.network import random_network
+        >>> from symft.graph.network import random_network
         >>> masks = NeuronCrash({1: 0.5}).sample(random_network([2, 6, 1], seed=0), 4, seed=1)
         >>> masks[1].shape, masks[1].dtype
         ((4, 6), dtype('bool'))
@@ -223,16 +311,18 @@ class NeuronCrash:
             q = self.probability(l)
             if isinstance(q, sp.Basic) and q.free_symbols:
                 raise FaultModelError(f"p[{l}] = {q} is symbolic; sampling needs a number")
-            out[l] = rng.random((int(n_samples), net.widths[l])) < float(q)
+            out[l] = rng.random((int(n_samples), net.site_size(l))) < float(q)
         return out
 
 
 @dataclass(frozen=True)
 class SynapseCrash:
-    r"""Each synapse into layer ``l`` (entry of ``W_l``) zeroed with probability ``p_l``.
+    r"""Each synapse into a site zeroed independently with probability ``p``.
 
-    This is the zeroing special case of weight failures (THEORY D2:
-    ``U^{ij} = -W^{ij}`` with probability p).  Layers are ``1 … L``.
+    The synapses into a site are the weights of the dense (or convolution)
+    op that feeds it: for a chain, the entries of ``W_l`` for layer
+    ``l = 1 … L``.  This is the zeroing special case of weight failures
+    (THEORY D2: ``U^{ij} = -W^{ij}`` with probability p).
 
     Examples
     --------
@@ -241,7 +331,7 @@ class SynapseCrash:
     >>> SynapseCrash({0: 0.1})
     Traceback (most recent call last):
     ...
-    symft.errors.FaultModelError: p: layer 0: expected an integer ≥ 1
+    symft.errors.FaultModelError: p: layer 0: expected an integer ≥ 1 or a site name
     """
 
     p: tuple
@@ -250,8 +340,8 @@ class SynapseCrash:
         object.__setattr__(self, "p", _layer_probs(p, "p", 1))
 
     @property
-    def layers(self) -> tuple[int, ...]:
-        """Layers whose incoming synapses may crash.
+    def layers(self) -> tuple:
+        """Sites whose incoming synapses may crash.
 
         Examples
         --------
@@ -260,7 +350,9 @@ class SynapseCrash:
         """
         return tuple(l for l, q in self.p if not _is_zero(q))
 
-    def probability(self, layer: int):
+    sites = layers
+
+    def probability(self, layer):
         """Crash probability of a synapse into ``layer``.
 
         Examples
@@ -268,14 +360,14 @@ class SynapseCrash:
         >>> SynapseCrash({2: 0.1}).probability(2)
         0.1
         """
-        return dict(self.p).get(layer, 0)
+        return dict(self.p).get(site_key(layer), 0)
 
-    def sample(self, net, n_samples: int, seed) -> dict[int, np.ndarray]:
-        """Draw masks ``{layer: bool array (n_samples, n_l, n_{l-1})}``.
+    def sample(self, net, n_samples: int, seed) -> dict:
+        """Draw masks ``{site key: bool array (n_samples, n_out, n_in)}`` over the weight matrix.
 
         Examples
         --------
-        >>> from symft.network import random_network
+        >>> from symft.graph.network import random_network
         >>> m = SynapseCrash({1: 0.5}).sample(random_network([2, 3, 1], seed=0), 5, seed=0)
         >>> m[1].shape
         (5, 3, 2)
@@ -285,10 +377,37 @@ class SynapseCrash:
         rng = as_rng(seed)
         out = {}
         for l in self.layers:
-            if l > net.depth:
-                raise FaultModelError(f"p: layer {l} does not exist; the network has layers 1 … {net.depth}")
-            out[l] = rng.random((int(n_samples), net.widths[l], net.widths[l - 1])) < float(self.probability(l))
+            shape = synapse_shape(net, l, "p")
+            out[l] = rng.random((int(n_samples),) + shape) < float(self.probability(l))
         return out
+
+
+def synapse_shape(net, key, where: str = "synapses") -> tuple:
+    """``(n_out, n_in)`` of the weight matrix of the dense op feeding a site.
+
+    Raises
+    ------
+    FaultModelError
+        When the site does not exist or no dense op feeds it (synapse
+        failures are supported on dense ops).
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> synapse_shape(random_network([2, 3, 1], seed=0), 2)
+    (1, 3)
+    """
+    if isinstance(key, int) and net.is_chain and not 1 <= key <= net.depth:
+        raise FaultModelError(f"{where}: synapse layer {key} does not exist; expected 1 … {net.depth}")
+    site = site_of(net, key, where)
+    try:
+        node = net.node(net.synapse_node(site))
+    except InvalidArgument as e:
+        raise FaultModelError(f"{where}: {e}") from None
+    if node.op.kind != "dense":
+        raise FaultModelError(f"{where}: site {site!r} is fed by a {node.op.kind} op; synapse failures are "
+                              "supported on dense ops only")
+    return tuple(node.op.weight.shape)
 
 
 @dataclass(frozen=True)
@@ -352,11 +471,13 @@ class CrashPattern:
 
     Parameters
     ----------
-    neurons : frozenset of (layer, index)
-        Failed neurons (layer 0 = inputs).
-    synapses : frozenset of (layer, i, j)
-        Failed synapses: entry ``W_layer[i, j]``, from neuron ``j`` of layer
-        ``layer - 1`` to neuron ``i`` of ``layer``.
+    neurons : frozenset of (site, index)
+        Failed neurons: a site key (layer number, site position or name;
+        0 = the inputs) and the neuron's row-major index in the site.
+    synapses : frozenset of (site, i, j)
+        Failed synapses: entry ``W[i, j]`` of the dense op feeding the site
+        (for a chain, ``W_layer``: from neuron ``j`` of layer ``layer - 1``
+        to neuron ``i`` of ``layer``).
     values : tuple of ((layer, index), value)
         For Byzantine or stuck-at failures, the value a failed neuron sends;
         failed neurons without one follow the crash semantics.
@@ -391,7 +512,7 @@ class CrashPattern:
 
     @classmethod
     def from_layers(cls, crashed: Mapping, synapses=(), values=()) -> "CrashPattern":
-        """Build from ``{layer: [indices]}``.
+        """Build from ``{site: [indices]}`` (layer numbers for a chain).
 
         Examples
         --------
@@ -414,7 +535,7 @@ class CrashPattern:
         >>> CrashPattern([(3, 0), (1, 1)]).layers
         (1, 3)
         """
-        return tuple(sorted({l for l, _ in self.neurons}))
+        return tuple(sorted({l for l, _ in self.neurons}, key=_sort_key))
 
     @property
     def value_map(self) -> dict:
@@ -431,44 +552,42 @@ class CrashPattern:
         return len(self.neurons) + len(self.synapses)
 
     def check(self, net, where: str = "crash") -> "CrashPattern":
-        """Raise :class:`~symft.errors.FaultModelError` if an index is out of range for ``net``.
+        """Raise :class:`~symft.errors.FaultModelError` if a site or index does not exist in ``net``.
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> CrashPattern([(0, 5)]).check(mean_network(3))
         Traceback (most recent call last):
         ...
         symft.errors.FaultModelError: crash: neuron index 5 out of range for layer 0 (n_0 = 3, indices 0 … 2)
         """
-        widths = net.widths
-        for l, i in sorted(self.neurons):
-            if not 0 <= l <= net.depth:
-                raise FaultModelError(f"{where}: layer {l} does not exist; the network has layers 0 … {net.depth}")
-            if not 0 <= i < widths[l]:
-                raise FaultModelError(f"{where}: neuron index {i} out of range for layer {l} "
-                                      f"(n_{l} = {widths[l]}, indices 0 … {widths[l] - 1})")
-        for l, i, j in sorted(self.synapses):
-            if not 1 <= l <= net.depth:
-                raise FaultModelError(f"{where}: synapse layer {l} does not exist; expected 1 … {net.depth}")
-            if not (0 <= i < widths[l] and 0 <= j < widths[l - 1]):
-                raise FaultModelError(f"{where}: synapse ({l}, {i}, {j}) out of range; W_{l} is "
-                                      f"{widths[l]} × {widths[l - 1]}")
+        for l, i in sorted(self.neurons, key=lambda t: (_sort_key(t[0]), t[1])):
+            s = site_of(net, l, where)
+            n = net.site_size(s)
+            if not 0 <= i < n:
+                label = f"layer {l} (n_{l} = {n}" if isinstance(l, int) else f"site {l!r} ({n} neurons"
+                raise FaultModelError(f"{where}: neuron index {i} out of range for {label}, indices 0 … {n - 1})")
+        for l, i, j in sorted(self.synapses, key=lambda t: (_sort_key(t[0]), t[1], t[2])):
+            m, n = synapse_shape(net, l, where)
+            if not (0 <= i < m and 0 <= j < n):
+                what = f"W_{l}" if isinstance(l, int) and net.is_chain else f"the weight matrix into {l!r}"
+                raise FaultModelError(f"{where}: synapse ({l}, {i}, {j}) out of range; {what} is {m} × {n}")
         return self
 
-    def neuron_masks(self, net) -> dict[int, np.ndarray]:
-        """``{layer: bool vector of length n_l}`` (``True`` = failed).
+    def neuron_masks(self, net) -> dict:
+        """``{site key: bool vector of length n_site}`` (``True`` = failed).
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> CrashPattern([(0, 1)]).neuron_masks(mean_network(3))
         {0: array([False,  True, False])}
         """
         self.check(net)
         out = {}
         for l, i in self.neurons:
-            out.setdefault(l, np.zeros(net.widths[l], dtype=bool))[i] = True
+            out.setdefault(l, np.zeros(net.site_size(l), dtype=bool))[i] = True
         return out
 
 
@@ -477,9 +596,14 @@ def _pair(n):
         l, i = n
     except (TypeError, ValueError):
         raise FaultModelError(f"neurons: expected (layer, index) pairs, got {n!r}") from None
-    if not all(isinstance(v, Integral) and not isinstance(v, bool) for v in (l, i)) or l < 0 or i < 0:
-        raise FaultModelError(f"neurons: expected (layer, index) pairs of non-negative integers, got {n!r}")
-    return int(l), int(i)
+    bad = FaultModelError(f"neurons: expected (layer, index) pairs of non-negative integers "
+                          f"(or a site name and an index), got {n!r}")
+    if not isinstance(i, Integral) or isinstance(i, bool) or i < 0:
+        raise bad
+    try:
+        return site_key(l, "neurons"), int(i)
+    except FaultModelError:
+        raise bad from None
 
 
 def _triple(s):
@@ -487,22 +611,26 @@ def _triple(s):
         l, i, j = s
     except (TypeError, ValueError):
         raise FaultModelError(f"synapses: expected (layer, i, j) triples, got {s!r}") from None
-    if not all(isinstance(v, Integral) and not isinstance(v, bool) for v in (l, i, j)) or min(l, i, j) < 0:
-        raise FaultModelError(f"synapses: expected non-negative integer triples, got {s!r}")
-    return int(l), int(i), int(j)
+    bad = FaultModelError(f"synapses: expected non-negative integer triples (layer, i, j), got {s!r}")
+    if not all(isinstance(v, Integral) and not isinstance(v, bool) for v in (i, j)) or min(i, j) < 0:
+        raise bad
+    try:
+        return site_key(l, "synapses"), int(i), int(j)
+    except FaultModelError:
+        raise bad from None
 
 
 def patterns_to_masks(net, patterns) -> tuple[dict, dict, dict]:
-    """Stack crash patterns into batched masks for :func:`symft.forward.forward_masked`.
+    """Stack crash patterns into batched masks for :func:`symft.engines.forward.forward_masked`.
 
-    Returns ``(neuron_masks, values, synapse_masks)``: ``{layer: (P, n_l)
-    bool}``, ``{layer: (P, n_l) float}`` holding the values failed neurons
-    send (NaN where the crash semantics decide), and ``{layer: (P, n_l,
-    n_{l-1}) bool}``.
+    Returns ``(neuron_masks, values, synapse_masks)``: ``{site: (P, n_site)
+    bool}``, ``{site: (P, n_site) float}`` holding the values failed neurons
+    send (NaN where the crash semantics decide), and ``{site: (P, n_out,
+    n_in) bool}``, keyed by the patterns' site keys.
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> net = random_network([2, 3, 1], seed=0)
     >>> nm, vals, sm = patterns_to_masks(net, [CrashPattern([(1, 0)]), CrashPattern([(1, 2)])])
     >>> nm[1].astype(int)
@@ -513,16 +641,49 @@ def patterns_to_masks(net, patterns) -> tuple[dict, dict, dict]:
     """
     patterns = list(patterns)
     P = len(patterns)
-    widths = net.widths
     nm, vals, sm = {}, {}, {}
     for k, pat in enumerate(patterns):
         if not isinstance(pat, CrashPattern):
             raise FaultModelError(f"patterns[{k}]: expected a CrashPattern, got {type(pat).__name__}")
         pat.check(net, f"patterns[{k}]")
         for l, i in pat.neurons:
-            nm.setdefault(l, np.zeros((P, widths[l]), dtype=bool))[k, i] = True
+            nm.setdefault(l, np.zeros((P, net.site_size(l)), dtype=bool))[k, i] = True
         for (l, i), v in pat.values:
-            vals.setdefault(l, np.full((P, widths[l]), np.nan))[k, i] = float(v)
+            vals.setdefault(l, np.full((P, net.site_size(l)), np.nan))[k, i] = float(v)
         for l, i, j in pat.synapses:
-            sm.setdefault(l, np.zeros((P, widths[l], widths[l - 1]), dtype=bool))[k, i, j] = True
+            sm.setdefault(l, np.zeros((P,) + synapse_shape(net, l), dtype=bool))[k, i, j] = True
     return nm, vals, sm
+
+
+def zeroed_preactivation(net, key, where: str = "crash"):
+    """What a crashed neuron computes under ``"incoming_zeroed"``: ``(affine node, activation or None)``.
+
+    With its incoming synapses zeroed, a neuron of an activation site
+    outputs ``φ(A(0) + b)`` where ``A(·) + b`` is the affine op feeding the
+    activation (its bias, for a dense or convolution op); a neuron of an
+    affine site outputs ``A(0) + b``; an input neuron outputs 0 (returned as
+    ``(None, None)``).
+
+    Raises
+    ------
+    FaultModelError
+        When the site's pre-activation does not come from an affine op.
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> zeroed_preactivation(mean_network(2), 1)
+    ('z1', Activation('linear'))
+    """
+    site = site_of(net, key, where)
+    node = net.node(site)
+    if node.op.kind == "input":
+        return None, None
+    act = None
+    if node.op.kind == "activation":
+        act = node.op.act
+        node = net.node(node.inputs[0])
+    if not node.op.affine:
+        raise FaultModelError(f"{where}: the crash semantics 'incoming_zeroed' needs site {site!r} to be fed "
+                              f"by an affine op (dense, convolution, …), not {node.op.kind}")
+    return node.name, act

@@ -46,7 +46,7 @@ downstream ``f_l``), the expected-error bound of [SRDS]
 
 Examples
 --------
->>> from symft.network import Network
+>>> from symft.graph.network import Network
 >>> net = Network.from_sympy([[[1, -2], [3, 1]], [[1, 1]]], activations=["tanh", "linear"])
 >>> fep(net, [1])                       # C = sup|tanh| = 1, w_m^(2) = 1: one crash → 1
 1
@@ -64,9 +64,9 @@ from numbers import Integral, Real
 import numpy as np
 import sympy as sp
 
-from .activations import get_activation
+from .graph.activations import get_activation
 from .errors import InvalidArgument, TooLargeError
-from .network import Network
+from .graph.network import Network
 
 __all__ = [
     "FepParams",
@@ -230,7 +230,7 @@ def fep_params(net: Network, *, byzantine=None, C=None, x=None, input_box=None) 
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> p = fep_params(random_network([3, 4, 2, 1], seed=0, activation="sigmoid"))
     >>> p.N, p.K, p.C, p.constant
     ((4, 2), (1/4, 1/4), (1, 1), 'crash: C_l = sup|φ_l| over the reals (activation range)')
@@ -623,7 +623,7 @@ def witness_network(widths, w_max, *, K=1, C=1, byzantine=False) -> tuple:
     Examples
     --------
     >>> from symft.faults import CrashPattern
-    >>> from symft.forward import output_error
+    >>> from symft.engines.forward import output_error
     >>> net, x = witness_network([1, 3, 2], [1, 2, 5])
     >>> output_error(net, x, CrashPattern([(1, 0)]), exact=True)[0], fep(net, [1, 0], C=1)
     (-20, 20)
@@ -694,7 +694,7 @@ def fep_report(net, x, f: int, *, byzantine=None, C=None, method="auto", timeout
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> net = random_network([3, 5, 4, 1], seed=0, activation="relu", rational_denominator=8)
     >>> r = fep_report(net, [1, -1, 1], 2)
     >>> r.worst.status, r.worst.worst_delta, r.fep, r.allocation

@@ -20,7 +20,7 @@ symbols); numeric checks compare to a tolerance.
 
 Examples
 --------
->>> from symft.network import random_network
+>>> from symft.graph.network import random_network
 >>> ap8(random_network([2, 2, 1], seed=0, rational_denominator=8), layer=1).agree
 True
 >>> toy_mean().rhs
@@ -36,8 +36,8 @@ import numpy as np
 import sympy as sp
 
 from .errors import InvalidArgument
-from .forward import as_inputs, backward, forward, forward_masked, forward_trace
-from .network import Network, mean_network, first_input_network
+from .engines.forward import as_inputs, backward, forward, forward_masked, forward_trace
+from .graph.network import Network, mean_network, first_input_network
 from .symbolic import _latex_block, input_symbols, symbolic_forward, xi_symbol
 from .taylor import _probabilities, t1, t1_symbolic
 
@@ -196,7 +196,7 @@ def ap8(net, x=None, layer: int = 1, *, output: int = 0, symbolic: bool | None =
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> r = ap8(random_network([3, 2, 1], seed=1), np.array([0.1, 0.5, -0.3]), layer=2)
     >>> r.agree, r.method
     (True, 'numeric (finite differences vs backward pass)')
@@ -275,7 +275,7 @@ def ac2(net, x, layer: int, p, *, symbolic: bool = False, tol: float = 1e-12) ->
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> r = ac2(random_network([2, 3, 1], seed=0), np.array([0.3, -0.6]), 1, 0.01)
     >>> r.agree
     True
@@ -329,7 +329,7 @@ def ap7(net, x, p: Mapping, *, exact_check: bool = True) -> IdentityResult:
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> net = random_network([2, 2, 2, 1], seed=3, rational_denominator=8)
     >>> q0, q1 = sp.symbols("q0 q1", nonnegative=True)
     >>> ap7(net, ["1/2", 1], {0: q0, 2: q1}).agree
@@ -386,7 +386,7 @@ def ap9(net, x, target, p=P, *, symbolic: bool | None = None, tol: float = 1e-12
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> net = random_network([2, 2, 1], seed=0, rational_denominator=4)
     >>> r = ap9(net, [1, "1/2"], [1])
     >>> r.agree, r.method
@@ -624,7 +624,7 @@ def p4_example(n0=None, activation: str = "tanh") -> IdentityResult:
     >>> p4_example().lhs
     (1/(n*cosh(1)**2),)
     """
-    from .activations import S, get_activation
+    from .graph.activations import S, get_activation
 
     act = get_activation(activation)
     dphi1 = sp.diff(act.expr, S).subs(S, 1)
@@ -662,7 +662,7 @@ def toy_mean(n=None, p=P) -> IdentityResult:
     r"""THEORY §4: ``y = Σ x_i / n`` at ``x ≡ 1`` under input crashes: ``E Δ = −p``, ``Var Δ = p(1−p)/n``.
 
     For an integer ``n`` the moments come from :func:`symft.taylor.t1_symbolic`
-    on :func:`symft.network.mean_network` (exact: Δ is linear in ξ).  For
+    on :func:`symft.graph.network.mean_network` (exact: Δ is linear in ξ).  For
     ``n = None`` (symbolic width) ``Δ = −(1/n) Σ_i ξ_i x_i`` is a sum of
     independent terms: ``E Δ = −(p/n) Σ x_i`` and
     ``Var Δ = (p(1−p)/n²) Σ x_i²``, evaluated at ``x ≡ 1`` by ``Sum.doit``.
@@ -711,7 +711,7 @@ def toy_first_input(n: int = 3, p=P) -> IdentityResult:
     r"""THEORY §4 / E3: ``y = x_1``: ``E Δ = −p x_1`` (the paper prints ``p``), ``Var Δ = p(1−p) x_1²``.
 
     Derived with :func:`symft.taylor.t1_symbolic` on
-    :func:`symft.network.first_input_network` with symbolic inputs; the
+    :func:`symft.graph.network.first_input_network` with symbolic inputs; the
     variance does not decay with ``n``.
 
     Examples

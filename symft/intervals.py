@@ -77,7 +77,7 @@ Examples
 >>> b = a * a - a
 >>> bool(b.lo[0] <= -1.0 and b.hi[0] >= 3.0)
 True
->>> from symft.network import mean_network
+>>> from symft.graph.network import mean_network
 >>> bd = derivative_bounds(mean_network(4), np.ones(4), [0])
 >>> bd.D1, bd.D2
 (0.25..., 0.0)
@@ -465,7 +465,7 @@ def _builtin(name):
     """The built-in smooth activation called ``name`` (tanh, sigmoid, softplus), else None."""
     if name not in ("tanh", "sigmoid", "softplus"):
         return None
-    from .activations import get_activation
+    from .graph.activations import get_activation
 
     return get_activation(name)
 
@@ -502,7 +502,7 @@ def activation_enclosures(act, z: Interval) -> tuple[Interval, Interval, Interva
 
     Examples
     --------
-    >>> from symft.activations import get_activation
+    >>> from symft.graph.activations import get_activation
     >>> v, d1, d2 = activation_enclosures(get_activation("tanh"), Interval(np.array([0.0]), np.array([1.0])))
     >>> bool(v.lo[0] <= 0 and v.hi[0] >= np.tanh(1.0) and d1.hi[0] >= 1.0 and d2.lo[0] <= -0.7698)
     True
@@ -603,7 +603,7 @@ class DerivativeBounds:
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> bd = derivative_bounds(random_network([2, 3, 1], seed=0), np.array([0.5, -1.0]), [1])
     >>> bd.M1.shape, bd.M2.shape
     ((1, 3), (1, 3, 3))
@@ -620,7 +620,7 @@ class DerivativeBounds:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> derivative_bounds(mean_network(2), np.ones(2), [0]).D1
         0.5...
         """
@@ -632,7 +632,7 @@ class DerivativeBounds:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> derivative_bounds(mean_network(2), np.ones(2), [0]).D2
         0.0
         """
@@ -644,7 +644,7 @@ class DerivativeBounds:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> derivative_bounds(mean_network(2), np.ones(2), [0]).D1_scaled
         1.0...
         """
@@ -657,7 +657,7 @@ class DerivativeBounds:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> derivative_bounds(mean_network(2), np.ones(2), [0]).D2_scaled
         0.0
         """
@@ -679,8 +679,8 @@ def _bias_box(net, l) -> Interval:
 
 
 def _input_box(net, x) -> Interval:
-    """Inputs as a ``(B, n_0)`` interval box: checked by :func:`symft.forward.as_inputs`, then enclosed."""
-    from .forward import as_inputs
+    """Inputs as a ``(B, n_0)`` interval box: checked by :func:`symft.engines.forward.as_inputs`, then enclosed."""
+    from .engines.forward import as_inputs
 
     if isinstance(x, Interval):
         lo, single = as_inputs(net, x.lo, "x")
@@ -724,7 +724,7 @@ def derivative_bounds(net, x, crash_layers, *, semantics: str = "output_zero",
 
     Examples
     --------
-    >>> from symft.network import first_input_network
+    >>> from symft.graph.network import first_input_network
     >>> bd = derivative_bounds(first_input_network(3), np.array([2.0, 0.0, 0.0]), [0])
     >>> bd.M1
     array([[2.0..., 0.0..., 0.0...]])
@@ -856,7 +856,7 @@ def gradient_enclosure(net, X, crash_layers, *, semantics: str = "output_zero") 
 
     Examples
     --------
-    >>> from symft.network import Network
+    >>> from symft.graph.network import Network
     >>> net = Network.from_numpy([[[1e6], [1e-5], [-1e6]], [[-1e6, -2.0, -1e6]]], activations=["linear", "linear"],
     ...                          biases=[[1e3, 1e3, 1.001e6], [0.0]])
     >>> g = gradient_enclosure(net, [1.0], [0])[0]      # exact g = 1e12 + 2·1e-5 − 1e12 (binary values)

@@ -374,7 +374,7 @@ def parse_p(text: str, net=None, *, opt: str = "--p", allow_symbols: bool = Fals
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> parse_p("0.001", random_network([2, 3, 3, 1], seed=0))
     {1: 0.001, 2: 0.001}
     >>> parse_p("1:p", allow_symbols=True)
@@ -433,7 +433,7 @@ def parse_crashes(specs, net=None, *, opt: str = "--crash") -> CrashPattern:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> parse_crashes(["0:1"], mean_network(2)).neurons
     frozenset({(0, 1)})
     >>> parse_crashes(["0:4"], mean_network(2))

@@ -29,7 +29,7 @@ can confirm an agreement.
 
 Examples
 --------
->>> from symft.network import random_network
+>>> from symft.graph.network import random_network
 >>> from symft.faults import NeuronCrash
 >>> net = random_network([2, 3, 1], seed=0)
 >>> rep = compare(net, [[0.5, 1.0], [1.0, -1.0], [0.1, 0.2]], NeuronCrash({1: 0.1}), samples=2000, seed=0)
@@ -147,7 +147,7 @@ def _float_rounding(net, x):
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> _float_rounding(mean_network(2), [1, 1]) is None, _float_rounding(mean_network(3), [1, 1, 1])
     (True, 'weight 1/3 of layer 1 is not a float64 value')
     """
@@ -326,7 +326,7 @@ class ComparisonReport:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> r = compare(mean_network(3), [[1, 1, 1], [1, 2, 3]], NeuronCrash({0: 0.1}), samples=500, seed=0)
     >>> r.cases, "b2" in r.rank_loss
     (('input 0', 'input 1'), True)
@@ -357,7 +357,7 @@ class ComparisonReport:
 
         Examples
         --------
-        >>> from symft.network import first_input_network
+        >>> from symft.graph.network import first_input_network
         >>> r = compare(first_input_network(2), [[2, 1]], NeuronCrash({0: 0.1}), samples=100, seed=0)
         >>> dict(zip([b[0] for b in r.bounds], r.relative_errors()))["b2"]   # AP2 is tight for y = x_1
         (0.0,)
@@ -373,7 +373,7 @@ class ComparisonReport:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> d = compare(mean_network(2), [[1, 1]], NeuronCrash({0: 0.1}), samples=100, seed=0).as_dict()
         >>> sorted(d)[:3]
         ['bounds', 'cases', 'monte_carlo']
@@ -404,7 +404,7 @@ class ComparisonReport:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> print(compare(mean_network(2), [[1, 1]], NeuronCrash({0: 0.1}), samples=100, seed=0).text())  # doctest: +ELLIPSIS
         bound ...
         """
@@ -440,7 +440,7 @@ class ComparisonReport:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> r = compare(mean_network(2), [[1, 1], [1, 2]], NeuronCrash({0: 0.1}), samples=100, seed=0)
         >>> fig = r.figure()   # doctest: +SKIP
         """
@@ -498,14 +498,14 @@ def compare(net_or_nets, x, model, *, samples: int = 20000, seed: int = 0, outpu
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> nets = {f"seed {s}": random_network([2, 3, 1], seed=s) for s in range(3)}
     >>> r = compare(nets, [0.5, -0.5], NeuronCrash({1: 0.1}), samples=1000, seed=0)
     >>> r.cases
     ('seed 0', 'seed 1', 'seed 2')
     """
     from .bounds import all_bounds
-    from .network import Network
+    from .graph.network import Network
 
     if isinstance(net_or_nets, Network):
         X = np.atleast_2d(np.asarray(x, dtype=float))
@@ -595,7 +595,7 @@ class CheckResult:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> r = check(mean_network(4), [1, 1, 1, 1], NeuronCrash({0: 0.1}), samples=20000, seed=0)
     >>> r.verdict, r.exact_source
     ('agree', 'rational enumeration')
@@ -618,7 +618,7 @@ class CheckResult:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> check(mean_network(2), [1, 1], NeuronCrash({0: 0.1}), samples=1000, seed=0).reference_rigorous
         True
         """
@@ -629,7 +629,7 @@ class CheckResult:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> check(mean_network(2), [1, 1], NeuronCrash({0: 0.1}), samples=1000, seed=0).as_dict()["verdict"]
         'agree'
         """
@@ -644,7 +644,7 @@ class CheckResult:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> "verdict" in check(mean_network(2), [1, 1], NeuronCrash({0: 0.1}), samples=1000, seed=0).text()
         True
         """
@@ -753,7 +753,7 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
 
     Examples
     --------
-    >>> from symft.network import first_input_network
+    >>> from symft.graph.network import first_input_network
     >>> check(first_input_network(3), [2, 5, 7], NeuronCrash({0: 0.1}), samples=20000, seed=3).verdict
     'agree'
     """

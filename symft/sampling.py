@@ -46,7 +46,7 @@ the sample-size planners :func:`samples_for_halfwidth` and
 
 Examples
 --------
->>> from symft.network import mean_network
+>>> from symft.graph.network import mean_network
 >>> from symft.faults import NeuronCrash
 >>> r = monte_carlo(mean_network(4), [1, 1, 1, 1], NeuronCrash({0: 0.25}), 20000, seed=0)
 >>> r.samples, r.seed, r.crashed_samples      # 20000 · (1 − 0.75^4) draws with a failure
@@ -69,7 +69,7 @@ import sympy as sp
 
 from .errors import FaultModelError, InvalidArgument, TooLargeError
 from .faults import NeuronCrash, SynapseCrash
-from .forward import as_inputs, forward_masked, forward_trace
+from .engines.forward import as_inputs, forward_masked, forward_trace
 from .progress import progress
 
 __all__ = [
@@ -463,7 +463,7 @@ def crash_probability(net, model) -> float:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> crash_probability(mean_network(4), NeuronCrash({0: 0.5}))      # 1 − (1/2)^4
     0.9375
     >>> crash_probability(mean_network(4), NeuronCrash({0: 0}))
@@ -740,7 +740,7 @@ def crashed_errors(net, x, model, n_draws: int, seed: int, *, force: bool = Fals
 
     Examples
     --------
-    >>> from symft.network import first_input_network
+    >>> from symft.graph.network import first_input_network
     >>> d, pc = crashed_errors(first_input_network(1), [2.0], NeuronCrash({0: 0.25}), 5, seed=0)
     >>> d[:, 0].tolist(), pc        # the only failure possible: Δ = −x_1
     ([-2.0, -2.0, -2.0, -2.0, -2.0], 0.25)
@@ -775,7 +775,7 @@ def sample_errors(net, x, model, n_samples: int, seed: int, *, force: bool = Fal
 
     Examples
     --------
-    >>> from symft.network import first_input_network
+    >>> from symft.graph.network import first_input_network
     >>> d = sample_errors(first_input_network(2), [2.0, 1.0], NeuronCrash({0: 0.5}), 6, seed=1)
     >>> sorted(set(d.ravel().tolist())) <= [-2.0, 0.0]
     True
@@ -839,7 +839,7 @@ class MonteCarloResult:
 
     Examples
     --------
-    >>> from symft.network import first_input_network
+    >>> from symft.graph.network import first_input_network
     >>> r = monte_carlo(first_input_network(2), [1.0, 1.0], NeuronCrash({0: 0.1}), 1000, seed=3, eps=0.5)
     >>> r.count_abs[0] >= r.count_upper[0]
     True
@@ -875,7 +875,7 @@ class MonteCarloResult:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> r = monte_carlo(mean_network(2), [1.0, 1.0], NeuronCrash({0: 0.5}), 100, seed=0)
         >>> r.stderr() == r.standard_error[0] > 0
         True
@@ -893,7 +893,7 @@ class MonteCarloResult:
 
         Examples
         --------
-        >>> from symft.network import first_input_network
+        >>> from symft.graph.network import first_input_network
         >>> r = monte_carlo(first_input_network(1), [1.0], NeuronCrash({0: 0.5}), 400, seed=0, eps=0.5)
         >>> lo, hi = r.tail_interval(sided="abs")      # |Δ| = 1 exactly when input 0 crashes: P = 1/2
         >>> bool(0.49 < lo < 0.5 < hi < 0.5000001)     # every draw given a failure has |Δ| = 1
@@ -917,7 +917,7 @@ class MonteCarloResult:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> r = monte_carlo(mean_network(2), [1.0, 1.0], NeuronCrash({0: 0.5}), 1000, seed=0)
         >>> sorted(r.as_dict())[:4]
         ['ci_high', 'ci_low', 'confidence', 'crashed_samples']
@@ -1037,7 +1037,7 @@ def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float =
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> net = random_network([3, 5, 2], seed=0)
     >>> r = monte_carlo(net, [0.5, -1.0, 2.0], NeuronCrash({1: 0.1}), 5000, seed=1, confidence=0.99)
     >>> len(r.mean), r.interval, r.crashed_samples, round(r.p_crash, 5)    # 1 − 0.9^5

@@ -18,7 +18,7 @@ handlers.
 
 Examples
 --------
->>> from symft.network import mean_network
+>>> from symft.graph.network import mean_network
 >>> ev = symbolic_forward(mean_network(2), crash_layers=[0])
 >>> ev.outputs[0]
 x_0*(1 - xi_0^0)/2 + x_1*(1 - xi_0^1)/2
@@ -102,7 +102,7 @@ def layer_walk(net, y0, *, affine: Callable, activate: Callable, crash: Callable
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> layer_walk(mean_network(2), [1, 3], affine=lambda l, y: sum(y) / 2,
     ...            activate=lambda l, z: z)
     2.0
@@ -123,7 +123,7 @@ def crash_layers_of(net, crashes) -> tuple:
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> net = random_network([2, 3, 1], seed=0)
     >>> crash_layers_of(net, {1: 0.1, 0: 0}), crash_layers_of(net, [1, 0])
     ((1,), (0, 1))
@@ -172,7 +172,7 @@ class SymbolicEvaluation:
 
     Examples
     --------
-    >>> from symft.network import first_input_network
+    >>> from symft.graph.network import first_input_network
     >>> ev = symbolic_forward(first_input_network(2), [3, 4], crash_layers=[0])
     >>> ev.outputs, ev.at_no_crash()
     ((3 - 3*xi_0^0,), (3,))
@@ -191,7 +191,7 @@ class SymbolicEvaluation:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> symbolic_forward(mean_network(1), crash_layers=[0]).xi_symbols
         (xi_0^0,)
         """
@@ -202,7 +202,7 @@ class SymbolicEvaluation:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> symbolic_forward(mean_network(2), [1, 1], crash_layers=[0]).at_no_crash()
         (1,)
         """
@@ -214,7 +214,7 @@ class SymbolicEvaluation:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> symbolic_forward(mean_network(1), crash_layers=[0]).latex()
         '\\begin{aligned}y_{0} &= x_{0} \\left(1 - \\xi^{0}_{0}\\right)\\end{aligned}'
         """
@@ -262,11 +262,11 @@ def symbolic_forward(net, x=None, crash_layers=(), *, semantics: str = "output_z
     ------
     TooLargeError
         When the walk needs more than :data:`MAX_SYMBOLIC_OPS` scalar
-        operations (use the numeric path, :func:`symft.forward.forward`).
+        operations (use the numeric path, :func:`symft.engines.forward.forward`).
 
     Examples
     --------
-    >>> from symft.network import Network
+    >>> from symft.graph.network import Network
     >>> w = sp.Symbol("w", real=True)
     >>> net = Network.from_sympy([[[w, 1]], [[2]]], activations=["tanh", "linear"])
     >>> symbolic_forward(net, [1, 0], crash_layers=[1]).outputs
@@ -284,7 +284,7 @@ def symbolic_forward(net, x=None, crash_layers=(), *, semantics: str = "output_z
     ops = _estimate_ops(net, start)
     if ops > MAX_SYMBOLIC_OPS and not force:
         raise TooLargeError(f"symbolic forward pass: about {ops} scalar operations (limit {MAX_SYMBOLIC_OPS}); "
-                            "use the numeric forward pass (symft.forward.forward / `symft eval`) or force=True")
+                            "use the numeric forward pass (symft.engines.forward.forward / `symft eval`) or force=True")
     n0 = net.widths[start]
     if exact is None:
         exact = net.kind != "float"

@@ -37,7 +37,7 @@ the mean bound is at most ``½ D_2 (p q + p²) ≤ ½ D_2 r²``: the paper's
 
 Examples
 --------
->>> from symft.network import mean_network
+>>> from symft.graph.network import mean_network
 >>> r = t1_symbolic(mean_network(4), [1, 1, 1, 1], {0: sp.Symbol("p")})
 >>> r.mean, r.var, r.var_paper
 ((-p,), (p*(1 - p)/4,), (p/4,))
@@ -125,7 +125,7 @@ def expansion_size(net, crash_layers, order: int) -> dict:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> expansion_size(mean_network(10), [0], 2)
     {'n_xi': 10, 'terms': 66, 'ops': 12, 'work': 792}
     """
@@ -181,7 +181,7 @@ class TaylorExpansion:
 
     Examples
     --------
-    >>> from symft.network import first_input_network
+    >>> from symft.graph.network import first_input_network
     >>> e = taylor_expand(first_input_network(2), [3, 5], [0], order=2)
     >>> e.polynomials(), e.exact
     ((-3*xi_0^0,), True)
@@ -200,7 +200,7 @@ class TaylorExpansion:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> taylor_expand(mean_network(2), None, [0], order=1).xi_symbols
         (xi_0^0, xi_0^1)
         """
@@ -211,7 +211,7 @@ class TaylorExpansion:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> taylor_expand(mean_network(2), [1, 1], [0], order=1).polynomials()
         (-xi_0^0/2 - xi_0^1/2,)
         """
@@ -226,7 +226,7 @@ class TaylorExpansion:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> taylor_expand(mean_network(2), [1, 3], [0], order=1).gradient()
         ((-1/2, -3/2),)
         """
@@ -253,7 +253,7 @@ class TaylorExpansion:
 
         Examples
         --------
-        >>> from symft.network import Network
+        >>> from symft.graph.network import Network
         >>> net = Network.from_sympy([[[1]], [[1]]], activations=["tanh", "linear"])
         >>> taylor_expand(net, [1], [0], order=1).lagrange_remainder()
         (xi_0^0**2*(2 - 2*tanh(theta*xi_0^0 - 1)**2)*tanh(theta*xi_0^0 - 1)/2,)
@@ -286,7 +286,7 @@ class TaylorExpansion:
 
         Examples
         --------
-        >>> from symft.network import first_input_network
+        >>> from symft.graph.network import first_input_network
         >>> taylor_expand(first_input_network(1), [2], [0], order=1).latex()
         '\\begin{aligned}\\Delta_{0} &= - 2 \\xi^{0}_{0}\\end{aligned}'
         """
@@ -334,7 +334,7 @@ def taylor_expand(net, x=None, crashes=(0,), order: int = 2, *, semantics: str =
 
     Examples
     --------
-    >>> from symft.network import Network
+    >>> from symft.graph.network import Network
     >>> net = Network.from_sympy([[[1, 1]], [[1]]], activations=["tanh", "linear"])
     >>> e = taylor_expand(net, [0, 0], [0], order=2)
     >>> e.polynomials()
@@ -400,7 +400,7 @@ class Moments:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> m = bernoulli_moments(taylor_expand(mean_network(2), [1, 1], [0], 1), {0: sp.Symbol("p")})
     >>> m.mean, m.var
     ((-p,), (p*(1 - p)/2,))
@@ -476,7 +476,7 @@ def bernoulli_moments(expansion: TaylorExpansion, p, *, net=None) -> Moments:
 
     Examples
     --------
-    >>> from symft.network import Network
+    >>> from symft.graph.network import Network
     >>> p = sp.Symbol("p")
     >>> net = Network.from_sympy([[[1, 1]], [[1]]], activations=["linear", "linear"])
     >>> e = taylor_expand(net, [2, 3], [0, 1], order=2)
@@ -542,7 +542,7 @@ class SymbolicT1:
 
     Examples
     --------
-    >>> from symft.network import first_input_network
+    >>> from symft.graph.network import first_input_network
     >>> r = t1_symbolic(first_input_network(3), None, {0: sp.Symbol("p")})
     >>> r.mean, r.var   # erratum E3: E Δ = −p x_1 (here x_0), not p
     ((-p*x_0,), (p*x_0**2*(1 - p),))
@@ -563,7 +563,7 @@ class SymbolicT1:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> r = t1_symbolic(mean_network(2), [1, 1], {0: sp.Symbol("p")})
         >>> r.evalf({sp.Symbol("p"): 0.5})["var"]
         [0.125]
@@ -580,7 +580,7 @@ class SymbolicT1:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> print(t1_symbolic(mean_network(2), [1, 1], {0: sp.Symbol("p")}, second_order=False).latex())
         \begin{aligned}\mathbb{E}\,\Delta_{0} &= - p \\ \operatorname{Var}\Delta_{0} &= \frac{p \left(1 - p\right)}{2} \quad\text{(exact first order, E4)} \\ \operatorname{Var}\Delta_{0} &\approx \frac{p}{2} \quad\text{(T1 as printed)}\end{aligned}
         """
@@ -657,7 +657,7 @@ def t1_symbolic(net, x=None, p=None, *, second_order: bool = True, semantics: st
 
     Examples
     --------
-    >>> from symft.network import Network
+    >>> from symft.graph.network import Network
     >>> p = sp.Symbol("p")
     >>> net = Network.from_sympy([[[1]], [[1]]], activations=["tanh", "linear"])
     >>> r = t1_symbolic(net, ["1/2"], {0: p})
@@ -705,7 +705,7 @@ class RemainderBound:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> rb = remainder_bound(mean_network(4), np.ones(4), {0: 0.1})
     >>> rb.mean_bound, rb.var_bound
     (array([0.]), array([0.]))
@@ -725,7 +725,7 @@ class RemainderBound:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> "D_1" in remainder_bound(mean_network(2), np.ones(2), {0: 0.1}).latex()
         True
         """
@@ -762,7 +762,7 @@ def remainder_from_bounds(bd: DerivativeBounds, pvec) -> RemainderBound:
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> from symft.intervals import derivative_bounds
     >>> net = random_network([2, 3, 1], seed=0)
     >>> bd = derivative_bounds(net, np.array([0.5, -1.0]), [1])
@@ -832,7 +832,7 @@ def remainder_bound(net, x, p, *, semantics: str = "output_zero", force: bool = 
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> net = random_network([3, 5, 1], seed=2)
     >>> rb = remainder_bound(net, np.array([0.2, -0.4, 1.0]), {1: 0.01})
     >>> bool(0 < rb.mean_bound[0] < 1e-2), bool(rb.paper_mean_bound[0] >= rb.mean_bound[0])
@@ -965,7 +965,7 @@ class T1Result:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> r = t1(mean_network(2), np.ones(2), {0: 0.5})
     >>> r.to_dict()["var_paper"]
     [0.25]
@@ -990,7 +990,7 @@ class T1Result:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> sorted(t1(mean_network(2), np.ones(2), {0: 0.1}).to_dict())  # doctest: +NORMALIZE_WHITESPACE
         ['D1', 'D2', 'mean', 'p', 'remainder_mean', 'remainder_note', 'remainder_var',
          'rounding_mean', 'rounding_var', 'std', 'var', 'var_paper']
@@ -1012,7 +1012,7 @@ class T1Result:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> "Var" in t1(mean_network(2), np.ones(2), {0: 0.1}).latex()
         True
         """
@@ -1055,9 +1055,9 @@ def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bo
 
     ``g_l[b, k, i] = ∂y^k/∂ξ_l^i = (c_l^i − y_l^i) · ∂y^k/∂y_l^i`` with
     ``c = 0`` (or ``φ(b)`` under ``"incoming_zeroed"``), from
-    :func:`symft.forward.backward`; the moments are summed over layers (AP7).
+    :func:`symft.engines.forward.backward`; the moments are summed over layers (AP7).
     Cost: one clean forward pass and one reverse sweep (the recursion of
-    :func:`symft.forward.backward`, stopped at the lowest crashed layer and
+    :func:`symft.engines.forward.backward`, stopped at the lowest crashed layer and
     run as 2-D matrix products over ``B·n_L`` rows) — for a scalar output
     about two to three forward passes, whatever the number of neurons (the
     exact single-crash sum b4 needs ``n_l`` passes); see
@@ -1093,19 +1093,19 @@ def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bo
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> net = random_network([3, 4, 2], seed=0)
     >>> r = t1(net, np.zeros((5, 3)) + 0.5, {0: 0.01, 1: 0.02})
     >>> r.mean.shape, r.remainder_mean.shape
     ((5, 2), (5, 2))
-    >>> from symft.network import Network       # g = 1e12 + 2e-5 − 1e12: float64 gives E Δ = 0, truly 2e-6
+    >>> from symft.graph.network import Network       # g = 1e12 + 2e-5 − 1e12: float64 gives E Δ = 0, truly 2e-6
     >>> net = Network.from_numpy([[[1e6], [1e-5], [-1e6]], [[-1e6, -2.0, -1e6]]], [[1e3, 1e3, 1.001e6], [0.0]],
     ...                          activations=["relu", "linear"])
     >>> r = t1(net, [1.0], {0: 0.1})
     >>> float(r.mean[0]), bool(r.remainder_mean[0] >= 2e-6)
     (0.0, True)
     """
-    from .forward import as_inputs, forward_trace
+    from .engines.forward import as_inputs, forward_trace
 
     if semantics not in SEMANTICS:
         raise FaultModelError(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
@@ -1188,7 +1188,7 @@ def _rounding_bounds(net, box, pb, semantics, mean, var):
 
 def _reverse_sweep(net, trace, stop: int) -> dict:
     """``J_l = ∂y_L/∂y_l`` (B, n_L, n_l) for ``l = stop … L``: the recursion of
-    :func:`symft.forward.backward` on an existing trace, as 2-D products."""
+    :func:`symft.engines.forward.backward` on an existing trace, as 2-D products."""
     B, K = trace.ys[0].shape[0], net.n_outputs
     J = np.broadcast_to(np.eye(K), (B, K, K)).reshape(B * K, K).copy()
     out = {net.depth: J.reshape(B, K, K)}
@@ -1207,7 +1207,7 @@ class Derivation:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> d = derive(mean_network(3), {0: sp.Symbol("p")}, x=[1, 1, 1], order=1)
     >>> d.t1.mean, d.expansion.exact
     ((-p,), True)
@@ -1224,7 +1224,7 @@ class Derivation:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> "xi" in derive(mean_network(2), {0: sp.Symbol("p")}, order=1).latex()
         True
         """
@@ -1257,7 +1257,7 @@ def derive(net, p, *, x=None, order: int = 2, semantics: str = "output_zero", ex
 
     Examples
     --------
-    >>> from symft.network import Network
+    >>> from symft.graph.network import Network
     >>> w = sp.Symbol("w", real=True)
     >>> net = Network.from_sympy([[[w, w]]], activations=["linear"])
     >>> print(derive(net, {0: sp.Symbol("p")}, x=[1, 1], order=1).t1)

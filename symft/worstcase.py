@@ -19,7 +19,7 @@ outcomes (STYLE lesson 7):
     :func:`worst_case`) the reported maximum is the exact maximum.
 ``"found"``
     A crash set doing it, **re-checked independently of the search**: by an
-    exact forward pass (:func:`symft.forward.forward` with ``exact=True``)
+    exact forward pass (:func:`symft.engines.forward.forward` with ``exact=True``)
     for piecewise-linear networks, in outward-rounded interval arithmetic
     (``mpmath.iv``, 212 bits and up) for smooth activations (see
     :func:`recheck`).  For :func:`worst_case`, ``found`` means a crash set
@@ -32,10 +32,10 @@ outcomes (STYLE lesson 7):
 Back ends (``method``):
 
 ``"smt"`` — Z3 over exact rationals (floats from a file are converted to
-    the binary rationals they hold by :meth:`~symft.network.Network.weights_exact`),
+    the binary rationals they hold by :meth:`~symft.graph.network.Network.weights_exact`),
     for piecewise-linear activations (``linear``, ``relu``, ``hardtanh``,
     ``ramp``, ``step`` and their scaled forms), each encoded from
-    :attr:`~symft.activations.Activation.pieces` as an if-then-else chain;
+    :attr:`~symft.graph.activations.Activation.pieces` as an if-then-else chain;
     a crash variable ``c`` per candidate neuron, ``ŷ = If(c, 0, φ(z))``;
     Byzantine neurons send a free real ``v ∈ [−C, C]`` (``ŷ = If(c, v, φ(z))``).
     :func:`worst_case` maximizes by bisection on the decision query "is
@@ -49,7 +49,7 @@ Back ends (``method``):
     by two pseudo-boolean constraints with a big-M selector
     (python-sat ``PBEnc``), the crash budget by a cardinality encoding;
     crashes in every crashable layer are encoded (inputs, hidden, output).
-``"brute-force"`` — :func:`symft.forward.forward_masked` over every crash set
+``"brute-force"`` — :func:`symft.engines.forward.forward_masked` over every crash set
     of size ``≤ f`` at once (float64, chunked).  A bound on the float64 error
     of every crash set's output is derived from the computation itself (the
     magnitudes summed, layer by layer; 0 when the values are dyadic and
@@ -64,7 +64,7 @@ Back ends (``method``):
 
 Examples
 --------
->>> from symft.network import Network
+>>> from symft.graph.network import Network
 >>> net = Network.from_sympy([[[1, 1], [1, -1]], [[1, 2]]], activations=["relu", "linear"])
 >>> r = worst_case(net, [1, 0], max_crashes=1, method="smt")
 >>> r.status, r.worst_delta, r.crash_set
@@ -89,7 +89,7 @@ import sympy as sp
 
 from .errors import InvalidArgument, TooLargeError
 from .faults import CrashPattern
-from .forward import as_inputs, forward, forward_masked, forward_trace
+from .engines.forward import as_inputs, forward, forward_masked, forward_trace
 from .progress import progress
 
 __all__ = [
@@ -147,7 +147,7 @@ class WorstCaseResult:
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> r = worst_case(mean_network(4), [1, 1, 1, 1], max_crashes=2, layers=[0])
     >>> r.status, r.worst_delta, r.n_configurations
     ('proved', 1/2, 11)
@@ -170,7 +170,7 @@ class WorstCaseResult:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> worst_case(mean_network(2), [1, 1], max_crashes=1, layers=[0]).pattern.neurons
         frozenset({(0, 0)})
         """
@@ -187,7 +187,7 @@ class CrashSpace:
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> s = crash_space(random_network([2, 3, 3, 1], seed=0), max_crashes=2)
     >>> s.layers, s.size
     ((1, 2), 22)
@@ -204,7 +204,7 @@ class CrashSpace:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> crash_space(mean_network(2), 1, layers=[0]).neurons
         [(0, 0), (0, 1)]
         """
@@ -216,7 +216,7 @@ class CrashSpace:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> crash_space(mean_network(48), 3, layers=[0]).size
         18473
         """
@@ -239,7 +239,7 @@ class CrashSpace:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> crash_space(mean_network(3), 1, layers=[0]).describe()
         'at most 1 crash among layer 0 (3 neurons)'
         """
@@ -254,7 +254,7 @@ class CrashSpace:
 
         Examples
         --------
-        >>> from symft.network import mean_network
+        >>> from symft.graph.network import mean_network
         >>> list(crash_space(mean_network(2), 1, layers=[0]).iter_sets())
         [(), ((0, 0),), ((0, 1),)]
         """
@@ -292,7 +292,7 @@ def crash_space(net, max_crashes: int, layers=None, per_layer=None) -> CrashSpac
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> crash_space(mean_network(3), 1, layers=[2])
     Traceback (most recent call last):
     ...
@@ -403,7 +403,7 @@ def _to_sympy(v):
 def recheck(net, x, crash_set, values=()):
     r"""``Δ_out`` of a crash set, independently of the search: the re-check of every reported crash set.
 
-    Piecewise-linear networks: exact, with :func:`symft.forward.forward`
+    Piecewise-linear networks: exact, with :func:`symft.engines.forward.forward`
     (``exact=True``, SymPy rationals; floats read as the binary rationals
     they hold).  Other activations (sigmoid, tanh, scaled forms such as
     ``1/2*tanh``, …): the exact network evaluated in outward-rounded interval
@@ -415,10 +415,10 @@ def recheck(net, x, crash_set, values=()):
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> recheck(mean_network(2), [1, 3], [(0, 1)])
     (-3/2,)
-    >>> from symft.network import Network
+    >>> from symft.graph.network import Network
     >>> net = Network.from_sympy([[[1]], [[1]]], activations=["1/2*tanh", "linear"])
     >>> d = recheck(net, ["1/3"], [(1, 0)])[0]
     >>> d                                          # −tanh(1/3)/2 to 50 digits
@@ -459,7 +459,7 @@ def choose_method(net, space: CrashSpace, *, byzantine=None) -> tuple[str, str]:
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> net = random_network([4, 6, 1], seed=0, activation="sigmoid")
     >>> choose_method(net, crash_space(net, 2))
     ('brute-force', 'activation sigmoid is not piecewise linear: brute force is the only exact method')
@@ -762,7 +762,7 @@ def _act_float_model(act):
     the result is representable (the unscaled piecewise-linear built-ins compute
     ``slope·z + intercept`` with slopes, intercepts and breakpoints in {−1, 0, 1}).
     """
-    from .activations import _BUILTINS, _split_scaled_name, get_activation
+    from .graph.activations import _BUILTINS, _split_scaled_name, get_activation
 
     base, c = _split_scaled_name(act.name)
     if base not in _BUILTINS:
@@ -791,7 +791,7 @@ def _float_error(net, x, space):
     r"""A bound ``E`` (one per output) on the float64 error of the brute-force outputs.
 
     For every crash set of ``space`` (and for none), the output ``ỹ_L`` that
-    :func:`symft.forward.forward_masked` / :func:`~symft.forward.forward_trace`
+    :func:`symft.engines.forward.forward_masked` / :func:`~symft.forward.forward_trace`
     compute in float64 and the exact output ``y_L`` of the network (floats
     read as the binary rationals they hold, the input exact) satisfy
     ``|ỹ_L − y_L| ≤ E``.  Returns ``(E, exact)``; ``exact`` when ``E = 0``.
@@ -1117,7 +1117,7 @@ def _iv_compile(expr, ctx):
     is an interval around 1/3, never a double), so the result encloses the
     exact value.
     """
-    from .activations import S
+    from .graph.activations import S
 
     fns = {"exp": ctx.exp, "log": ctx.log, "sqrt": ctx.sqrt, "erf": ctx.erf, "sin": ctx.sin, "cos": ctx.cos}
     two = ctx.mpf(2)
@@ -1752,7 +1752,7 @@ def exists_crash(net, x, *, max_crashes: int, epsilon, layers=None, per_layer=No
 
     Examples
     --------
-    >>> from symft.network import mean_network
+    >>> from symft.graph.network import mean_network
     >>> net = mean_network(4)
     >>> exists_crash(net, [1, 1, 1, 1], max_crashes=1, epsilon="1/4", layers=[0], method="smt").status
     'found'
@@ -1827,7 +1827,7 @@ def class_change(net, x, *, max_crashes: int, layers=None, per_layer=None, metho
 
     Examples
     --------
-    >>> from symft.network import Network
+    >>> from symft.graph.network import Network
     >>> net = Network.from_sympy([[[1, 0], [0, 1]], [[1, 0], [0, 1]]], activations=["relu", "linear"])
     >>> class_change(net, [2, 1], max_crashes=1, method="smt").crash_set
     ((1, 0),)
@@ -1897,7 +1897,7 @@ def worst_case(net, x, *, max_crashes: int, layers=None, per_layer=None, output=
 
     Examples
     --------
-    >>> from symft.network import random_network
+    >>> from symft.graph.network import random_network
     >>> net = random_network([3, 4, 4, 1], seed=2, activation="relu", rational_denominator=16)
     >>> a = worst_case(net, [1, 0, -1], max_crashes=2, method="smt")
     >>> b = worst_case(net, [1, 0, -1], max_crashes=2, method="brute-force")

@@ -39,7 +39,7 @@ from typing import Callable, Mapping
 import sympy as sp
 
 from symft.faults import CrashPattern
-from symft.network import Network, first_input_network, mean_network
+from symft.graph.network import Network, first_input_network, mean_network
 
 __all__ = ["Case", "CASES", "SMOOTH_CASES", "SIGMOID_CASES", "ALL_CASES", "CASES_BY_NAME"]
 

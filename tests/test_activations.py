@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symft.activations import (
+from symft.graph.activations import (
     S,
     Activation,
     activation_names,
@@ -263,7 +263,7 @@ def test_custom_activation():
 
 def test_register(monkeypatch):
     # registrations made here must not leak into other tests or doctests
-    import symft.activations as acts_mod
+    import symft.graph.activations as acts_mod
 
     monkeypatch.setattr(acts_mod, "_REGISTRY", dict(acts_mod._REGISTRY))
     x = sp.Symbol("x")

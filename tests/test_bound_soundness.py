@@ -33,7 +33,7 @@ from symft.bounds import all_bounds, b1, b2
 from symft.errors import InvalidArgument
 from symft.faults import NeuronCrash
 from symft.fep import boosting, fep, fep_max, fep_params, fep_synapse, precision
-from symft.network import Network
+from symft.graph.network import Network
 
 MP = mpmath.mp.clone()
 MP.dps = 80
@@ -377,7 +377,7 @@ def test_precision_bounds_rounding_at_every_vertex(data):
 # ---------------------------------------------------------------------- labels
 
 def test_custom_activation_is_labelled_not_rigorous():
-    from symft.activations import custom_activation
+    from symft.graph.activations import custom_activation
 
     s = sp.Symbol("s")
     cube = custom_activation(sp.Lambda(s, s / (1 + s ** 2)), name="bump_for_bounds_test", lipschitz=1)

@@ -18,8 +18,8 @@ from symft.bounds import (Bound, NORMS, ac1, all_bounds, ap10, b1, b2, b3, b4, c
                           lipschitz_product)
 from symft.errors import FaultModelError
 from symft.faults import CrashPattern, NeuronCrash
-from symft.forward import forward, forward_patterns
-from symft.network import first_input_network, mean_network, random_network
+from symft.engines.forward import forward, forward_patterns
+from symft.graph.network import first_input_network, mean_network, random_network
 
 from .test_sampling import raw_net
 
@@ -251,6 +251,6 @@ def test_spectral_norm_upper_bounds_the_exact_norm(m, n, entries):
 
 
 def raw_from(Ws, acts):
-    from symft.network import Network
+    from symft.graph.network import Network
 
     return Network.from_numpy([np.array(W, dtype=float) for W in Ws], activations=acts)

@@ -1,11 +1,11 @@
-"""Every case of tests/cases.py against symft.forward: float, exact, errors, batched."""
+"""Every case of tests/cases.py against symft.engines.forward: float, exact, errors, batched."""
 
 import numpy as np
 import pytest
 import sympy as sp
 
 from symft.faults import CrashPattern
-from symft.forward import forward, forward_masked, forward_patterns, output_error
+from symft.engines.forward import forward, forward_masked, forward_patterns, output_error
 
 from tests.cases import ALL_CASES, CASES, CASES_BY_NAME, SMOOTH_CASES
 

@@ -24,9 +24,9 @@ from symft.certify import (Certificate, Moments, balance_variance, balanced_widt
 from symft.cli import main
 from symft.errors import InvalidArgument
 from symft.faults import CrashPattern, NeuronCrash
-from symft.forward import forward
-from symft.netfile import dumps_network, load_network
-from symft.network import Network, layer_norms, mean_network, random_network
+from symft.engines.forward import forward
+from symft.graph.netfile import dumps_network, load_network
+from symft.graph.network import Network, layer_norms, mean_network, random_network
 
 from .test_sampling import DATA, brute_moments
 

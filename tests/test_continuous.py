@@ -10,7 +10,7 @@ from symft.continuous import (TAU, T, ContinuousNetwork, continuous_forward, der
                               discretize_input, input_hessian, operator_derivative,
                               operator_derivative_symbolic, q_balance, smoothness)
 from symft.errors import InvalidArgument
-from symft.forward import backward, forward
+from symft.engines.forward import backward, forward
 from symft.identities import p4_example
 
 

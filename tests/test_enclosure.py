@@ -20,8 +20,8 @@ from symft.enclosure import enclosure, per_neuron_bounds
 from symft.errors import FaultModelError, InvalidArgument, TooLargeError
 from symft.exact import enumerate_crashes
 from symft.faults import NeuronCrash
-from symft.forward import forward_masked
-from symft.network import Network, mean_network, random_network
+from symft.engines.forward import forward_masked
+from symft.graph.network import Network, mean_network, random_network
 
 
 def _contains(e, ex):
@@ -143,7 +143,7 @@ def test_enclosure_guard_rails_and_errors():
 
 def test_cli_exact_enclosure_json(capsys, tmp_path):
     path = tmp_path / "net.json"
-    from symft.netfile import save_network
+    from symft.graph.netfile import save_network
     save_network(random_network([2, 6, 1], seed=3, activation="sigmoid"), str(path))
     assert main(["exact", str(path), "--input", "0.5,-1", "--p", "1:0.01", "--order", "2", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
@@ -203,7 +203,7 @@ def test_auto_order_and_cli_auto(capsys, tmp_path):
     assert e.order == 16 and np.all(e.width < 1e-10)
     ex = enumerate_crashes(net, np.ones(3), model)
     assert _contains(e, ex)
-    from symft.netfile import save_network
+    from symft.graph.netfile import save_network
     path = str(tmp_path / "n.json")
     save_network(net, path)
     assert main(["exact", path, "--input", "1,1,1", "--p", "0.01", "--order", "auto", "--json"]) == 0

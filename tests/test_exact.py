@@ -2,7 +2,7 @@
 
 Cross-checks: exact rational enumeration vs float enumeration vs an independent brute force
 written here (itertools.product over masks + a plain NumPy forward pass that does not use
-symft.forward), vs hand-derived closed forms (THEORY §4, erratum E3), vs tests/cases.py.
+symft.engines.forward), vs hand-derived closed forms (THEORY §4, erratum E3), vs tests/cases.py.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from symft.errors import FaultModelError, InvalidArgument, TooLargeError
 from symft.exact import (EXACT_AUTO_LIMIT, ErrorPolynomial, count_configurations, enumerate_crashes,
                          error_distribution, estimate_seconds, mean_polynomial, single_crash_term)
 from symft.faults import NeuronCrash
-from symft.netfile import load_network
-from symft.network import Network, first_input_network, mean_network, random_network
+from symft.graph.netfile import load_network
+from symft.graph.network import Network, first_input_network, mean_network, random_network
 from tests.cases import CASES
 
 R = sp.Rational
@@ -289,7 +289,7 @@ def test_single_crash_term_b4():
     tf = single_crash_term(tnet, np.array([0.1, 0.2, 0.3]), NeuronCrash({1: 0.01}))
     assert tf.forward_passes == 6
     from symft.faults import CrashPattern
-    from symft.forward import output_error
+    from symft.engines.forward import output_error
     for i in range(6):
         np.testing.assert_allclose(tf.deltas[1][i], output_error(tnet, [0.1, 0.2, 0.3], CrashPattern([(1, i)])),
                                    rtol=1e-12, atol=1e-15)
@@ -442,7 +442,7 @@ def _run(capsys, *argv):
 
 
 def test_cli_exact_json_keys_single_and_batch(capsys, tmp_path):
-    from symft.netfile import save_network
+    from symft.graph.netfile import save_network
     path = str(tmp_path / "mean3.json")
     save_network(mean_network(3), path)
     code, out, _ = _run(capsys, "exact", path, "--input", "1,1,1", "--p", "0:1/10", "--json")
@@ -462,7 +462,7 @@ def test_cli_exact_json_keys_single_and_batch(capsys, tmp_path):
 
 
 def test_cli_exact_polynomial_distribution_and_text(capsys, tmp_path):
-    from symft.netfile import save_network
+    from symft.graph.netfile import save_network
     path = str(tmp_path / "first.json")
     save_network(first_input_network(3), path)
     code, out, _ = _run(capsys, "exact", path, "--input", "2,5,7", "--p", "0:p", "--polynomial", "--json")
@@ -477,7 +477,7 @@ def test_cli_exact_polynomial_distribution_and_text(capsys, tmp_path):
 
 
 def test_cli_exact_refuses_with_options(capsys, tmp_path):
-    from symft.netfile import save_network
+    from symft.graph.netfile import save_network
     path = str(tmp_path / "wide.json")
     save_network(random_network([3, 40, 1], seed=0), path)
     code, out, err = _run(capsys, "exact", path, "--input", "1,2,3", "--p", "1:0.001", "--json")
@@ -493,7 +493,7 @@ def test_cli_exact_refuses_with_options(capsys, tmp_path):
 
 @pytest.mark.slow
 def test_slow_fast_path_2_20_matches_vectorized_naive():
-    from symft.forward import forward_masked, forward_trace
+    from symft.engines.forward import forward_masked, forward_trace
     net = random_network([16, 20, 16, 1], seed=0)
     x = np.random.default_rng(0).normal(size=16)
     r = enumerate_crashes(net, x, NeuronCrash({1: 0.05}))

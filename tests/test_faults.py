@@ -17,7 +17,7 @@ from symft.faults import (
     check_probability,
     patterns_to_masks,
 )
-from symft.network import mean_network, random_network
+from symft.graph.network import mean_network, random_network
 
 R = sp.Rational
 

@@ -16,9 +16,9 @@ from symft.fep import (
     FepParams, boosting, fep, fep_expected, fep_max, fep_params, fep_recursive, fep_report, fep_synapse,
     growth_factors, precision, witness_network,
 )
-from symft.forward import forward_masked, forward_trace, output_error
-from symft.network import Network, random_network
-from symft.netfile import save_network
+from symft.engines.forward import forward_masked, forward_trace, output_error
+from symft.graph.network import Network, random_network
+from symft.graph.netfile import save_network
 from symft.worstcase import worst_case
 
 R = sp.Rational
@@ -45,7 +45,7 @@ def hand_file(tmp_path):
 
 
 def test_hand_example_library_and_cli(hand_file, capsys):
-    from symft.netfile import load_network
+    from symft.graph.netfile import load_network
 
     net = load_network(hand_file)
     for f, v in HAND_VALUES.items():

@@ -1,7 +1,7 @@
-"""symft.forward against an independent reference forward pass written here.
+"""symft.engines.forward against an independent reference forward pass written here.
 
 The reference uses plain NumPy loops / matrix products and its own activation
-formulas (it does not import symft.activations), and a Fraction-based exact
+formulas (it does not import symft.graph.activations), and a Fraction-based exact
 version for piecewise-linear networks.
 """
 
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from symft.errors import FaultModelError, InvalidArgument, SymbolicValueError
 from symft.faults import CrashPattern, NeuronCrash, patterns_to_masks
-from symft.forward import (
+from symft.engines.forward import (
     as_inputs,
     backward,
     forward,
@@ -25,7 +25,7 @@ from symft.forward import (
     forward_trace,
     output_error,
 )
-from symft.network import Network, mean_network, random_network
+from symft.graph.network import Network, mean_network, random_network
 
 R = sp.Rational
 

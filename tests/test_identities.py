@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from symft.errors import InvalidArgument
 from symft.identities import (IdentityResult, ac2, ap6, ap7, ap8, ap9, least_squares_network, p4_example, p6,
                               toy_first_input, toy_mean)
-from symft.network import Network, random_network
+from symft.graph.network import Network, random_network
 from symft.taylor import t1, t1_symbolic
 
 p = sp.Symbol("p", nonnegative=True)

@@ -8,10 +8,10 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symft.activations import get_activation
+from symft.graph.activations import get_activation
 from symft.errors import TooLargeError
 from symft.intervals import Interval, NotSmooth, activation_enclosures, derivative_bounds, upper_sum
-from symft.network import Network, random_network
+from symft.graph.network import Network, random_network
 from symft.symbolic import symbolic_forward
 
 
@@ -260,7 +260,7 @@ def test_derivative_bounds_accept_exact_inputs():
 def test_custom_activation_borrowing_a_builtin_name_gets_no_enclosure():
     # custom_activation(5 s³, name="tanh") is not tanh: tanh's enclosures (|φ''| ≤ 0.77) would bound a
     # function whose φ'' = 30 s, so the T1 remainder would be false; it must be refused instead
-    from symft.activations import custom_activation
+    from symft.graph.activations import custom_activation
     from symft.taylor import t1
 
     s = sp.Symbol("s")

@@ -33,7 +33,7 @@ from symft.enclosure import enclosure
 from symft.errors import InvalidArgument
 from symft.exact import enumerate_crashes, error_distribution, mean_polynomial
 from symft.faults import NeuronCrash
-from symft.network import Network, mean_network
+from symft.graph.network import Network, mean_network
 
 MP = mpmath.MPContext()   # its own context: symft's mpmath settings are not touched
 MP.dps = 60

@@ -10,10 +10,10 @@ import sympy as sp
 from hypothesis import given, settings, strategies as st
 
 from symft.errors import NetworkFormatError
-from symft.forward import forward
-from symft.netfile import (dumps_network, load_network, loads_network, network_from_dict,
+from symft.engines.forward import forward
+from symft.graph.netfile import (dumps_network, load_network, loads_network, network_from_dict,
                            network_to_dict, save_network)
-from symft.network import Network, random_network
+from symft.graph.network import Network, random_network
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))

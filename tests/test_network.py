@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from symft.errors import InvalidArgument, NetworkFormatError, SymbolicValueError
-from symft.forward import forward
-from symft.network import (
-    Layer,
+from symft.engines.forward import forward
+from symft.graph.network import (
+    ChainLayer,
     Network,
     first_input_network,
     layer_norms,
@@ -84,7 +84,7 @@ def test_rationals_never_converted():
     net = Network.from_sympy([[[R(1, 3), R(2, 3)]], [[R(1, 7)]]], [[R(1, 5)], [0]],
                              activations=["relu", "linear"])
     assert net.kind == "exact"
-    G = net.graph
+    G = net.neuron_graph()
     w = G.edges[(0, 0), (1, 0)]["weight"]
     assert isinstance(w, sp.Rational) and w == R(1, 3)
     assert G.edges[(1, 0), (2, 0)]["weight"] == R(1, 7)
@@ -162,7 +162,7 @@ def test_activations_argument():
 def test_graph_attributes():
     net = Network.from_numpy([[[1.0, -2.0], [0.5, 0.0]], [[3.0, 4.0]]], [[0.1, 0.2], [-1.0]],
                              ["relu", "linear"], name="g", input_names=["a", "b"], output_names=["out"])
-    G = net.graph
+    G = net.neuron_graph()
     assert nx.is_frozen(G)
     with pytest.raises(nx.NetworkXError):
         G.add_node((9, 9))
@@ -186,7 +186,7 @@ def test_graph_attributes():
     Network.from_sympy([[["1/n", 2]]], activations=["linear"]),
 ])
 def test_graph_round_trip(net):
-    back = Network.from_graph(net.graph)
+    back = Network.from_graph(net.neuron_graph())
     assert back == net
     assert back.kind == net.kind
     for l in range(1, net.depth + 1):
@@ -224,7 +224,7 @@ def test_from_graph_missing_edges_are_zero():
     (lambda G: G.add_edge((0, 0), (1, 0), weight=float("nan")), "finite"),
 ])
 def test_from_graph_errors(make, msg):
-    G = nx.DiGraph(mean_network(2).graph)
+    G = nx.DiGraph(mean_network(2).neuron_graph())
     G.add_node((1, 1), activation="linear")
     G.add_node((2, 0), activation="linear")
     G.add_edge((1, 0), (2, 0), weight=1)
@@ -383,7 +383,7 @@ def test_equality_and_layers():
     assert a != Network.from_numpy([[[1.0, 2.0]]])  # float layer vs exact layer
     assert a != Network.from_sympy([[[1, 2]]], name="other")
     lay = a.layers[0]
-    assert isinstance(lay, Layer) and not lay.is_float and lay.shape == (1, 2)
+    assert isinstance(lay, ChainLayer) and not lay.is_float and lay.shape == (1, 2)
     with pytest.raises(TypeError):
         hash(a)
     assert "widths=(2, 1)" in repr(a)

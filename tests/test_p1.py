@@ -13,7 +13,7 @@ from reductions.p1 import (
 from reductions.subset_sum import check_witness, known_no, planted_yes, random_instance, solve
 from symft.errors import InvalidArgument, TooLargeError
 from symft.faults import CrashPattern
-from symft.forward import forward
+from symft.engines.forward import forward
 
 
 def formula(a, p, k=1):

@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 from symft.errors import FaultModelError, InvalidArgument
-from symft.network import mean_network, random_network
+from symft.graph.network import mean_network, random_network
 from symft.parsing import parse_crashes, parse_inputs, parse_number, parse_p
 
 

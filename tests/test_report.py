@@ -15,8 +15,8 @@ import symft.exact
 from symft.cli import main
 from symft.errors import SymftError, TooLargeError
 from symft.faults import NeuronCrash
-from symft.netfile import load_network
-from symft.network import first_input_network, random_network
+from symft.graph.netfile import load_network
+from symft.graph.network import first_input_network, random_network
 from symft.report import check, compare, rank_loss
 
 from .test_bounds import brute_all

@@ -25,7 +25,7 @@ import symft.exact
 import symft.report
 from symft.certify import certify, enclosure_moments, exact_moments
 from symft.faults import NeuronCrash
-from symft.network import Network
+from symft.graph.network import Network
 from symft.report import check, compare
 
 # ---------------------------------------------------------------------- independent brute force (Fractions)

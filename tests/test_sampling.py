@@ -20,9 +20,9 @@ from hypothesis import given, settings, strategies as st
 from symft.cli import main
 from symft.errors import InvalidArgument
 from symft.faults import CrashPattern, NeuronCrash, SynapseCrash
-from symft.forward import forward, forward_patterns
-from symft.netfile import load_network
-from symft.network import Network, first_input_network, mean_network, random_network
+from symft.engines.forward import forward, forward_patterns
+from symft.graph.netfile import load_network
+from symft.graph.network import Network, first_input_network, mean_network, random_network
 from symft.sampling import (binomial_cdf, clopper_pearson, mean_interval, monte_carlo, normal_quantile,
                             sample_errors, samples_for_halfwidth, samples_for_proportion, t_quantile)
 

@@ -26,7 +26,7 @@ import pytest
 from symft.errors import TooLargeError
 from symft.exact import enclosure, enumerate_crashes
 from symft.faults import NeuronCrash, SynapseCrash
-from symft.network import random_network
+from symft.graph.network import random_network
 from symft.sampling import monte_carlo, normal_quantile, sample_errors
 
 from .test_sampling import raw_net
@@ -244,7 +244,7 @@ def test_draws_without_spread_get_a_distribution_free_interval():
     # Nearly every draw given a failure has one failure (Δ = −1/4): 1000 identical draws, so the t
     # interval would be the single point −P(C)/4 = −9.9985e-5 and miss −1e-4 (the unseen multi-failure
     # mass).  The interval comes instead from the proved bound |Δ| ≤ 1 and the rule of three.
-    from symft.network import mean_network
+    from symft.graph.network import mean_network
     from symft.report import check
     net, x = mean_network(4), [1, 1, 1, 1]
     with pytest.warns(UserWarning, match="rule of three"):

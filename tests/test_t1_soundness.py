@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from symft.certify import certify, taylor_moments
 from symft.cli import main
 from symft.faults import NeuronCrash
-from symft.network import Network
+from symft.graph.network import Network
 from symft.taylor import remainder_bound, t1
 
 DPS = 60
@@ -228,7 +228,7 @@ def _cli(args):
 
 
 def test_issue_example_cli(tmp_path):
-    from symft.netfile import save_network
+    from symft.graph.netfile import save_network
 
     path = str(tmp_path / "cancel.json")
     save_network(_net(ISSUE), path)

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from symft.cli import main
 from symft.errors import FaultModelError, InvalidArgument, TooLargeError
 from symft.faults import NeuronCrash
-from symft.forward import forward_masked, forward_trace
-from symft.network import Network, first_input_network, mean_network, random_network
+from symft.engines.forward import forward_masked, forward_trace
+from symft.graph.network import Network, first_input_network, mean_network, random_network
 from symft.taylor import (bernoulli_moments, derive, expansion_size, remainder_bound, t1, t1_symbolic,
                           taylor_expand)
 
@@ -305,7 +305,7 @@ def test_incoming_zeroed_semantics_matches_brute_force_linear_tail():
 
 
 def test_reverse_sweep_matches_forward_backward():
-    from symft.forward import backward
+    from symft.engines.forward import backward
     from symft.taylor import _reverse_sweep
 
     net = random_network([3, 5, 4, 2], seed=9, activation="sigmoid")
@@ -381,7 +381,7 @@ def test_cli_taylor_json_matches_independent_backprop():
     assert np.allclose(res["std"], np.sqrt(var), rtol=1e-9)
     assert len(res["remainder_mean"]) == 2 and len(res["remainder_var"]) == 2
     # the bounds hold against brute force of the same net
-    from symft.netfile import load_network
+    from symft.graph.netfile import load_network
 
     m, v = brute_moments(load_network(path), X[0], probs)
     assert np.all(np.abs(m - res["mean"]) <= np.array(res["remainder_mean"]) + 1e-12)
@@ -453,7 +453,7 @@ def test_cli_errors(capsys, tmp_path):
     assert main(["taylor", path, "--input", "1,2", "--p", "0:0.1"]) == 2
     assert "expected 3 numbers" in capsys.readouterr().err
     assert main(["taylor", path, "--input", "1,2,3", "--p", "0:p"]) == 2
-    from symft.netfile import save_network
+    from symft.graph.netfile import save_network
 
     tmp = str(tmp_path / "big.json")
     save_network(random_network([60, 60, 1], seed=0), tmp)

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from symft.cli import main
 from symft.errors import InvalidArgument, TooLargeError
 from symft.faults import CrashPattern
-from symft.forward import forward
-from symft.netfile import save_network
-from symft.network import Network, mean_network, random_network
+from symft.engines.forward import forward
+from symft.graph.netfile import save_network
+from symft.graph.network import Network, mean_network, random_network
 from symft.worstcase import (
     choose_method, class_change, crash_space, exists_crash, recheck, worst_case,
 )

@@ -10,11 +10,20 @@ Each :class:`Activation` knows
 * whether it is smooth (C\ :sup:`∞`), which the Taylor-based results need;
 * its linear pieces when it is piecewise linear, for the SMT/SAT back ends;
 * its range ``(lo, hi)``, from which ``sup |φ|`` (the constant C of Forward
-  Error Propagation) follows.
+  Error Propagation) follows;
+* its exact evaluation on rationals (:meth:`Activation.rational_fn`,
+  piecewise-linear functions with rational pieces), its mpmath evaluation at
+  the working precision (:meth:`Activation.mp_fn`, constants exact), a sound
+  enclosure of its image of a box (:meth:`Activation.box`) and a bound on
+  its slope over a box (:meth:`Activation.slope_bound`), used by the
+  interpretations of :mod:`symft.walk`.
 
 The built-ins are ``linear``, ``relu``, ``sigmoid``, ``tanh``, ``softplus``,
 ``hardtanh``, ``ramp`` (``clip(s + 1, 0, 1)``, the corrected P1 activation of
-THEORY E1) and ``step`` (Heaviside, 1 for ``s > 0``).  A custom activation is
+THEORY E1), ``step`` (Heaviside, 1 for ``s > 0``) and ``relu6``; with
+parameters: ``leaky_relu(a)``, ``elu(a)``, ``clip(lo,hi)`` and
+``hardsigmoid(a,b)`` (``max(0, min(1, a·s + b))``), the parameters written
+as exact rationals (``"leaky_relu(1/100)"``).  A custom activation is
 made from a SymPy ``Lambda`` with :func:`custom_activation`.  A name of the
 form ``"c*name"`` with a rational ``c`` (e.g. ``"4*sigmoid"``) denotes the
 scaled function ``c·φ``; the K-Lipschitz rescaling of THEORY §1 produces such
@@ -26,7 +35,7 @@ the left piece under the half-open convention ``lo < s <= hi``, so
 
 Examples
 --------
->>> from symft.activations import get_activation
+>>> from symft.graph.activations import get_activation
 >>> relu = get_activation("relu")
 >>> relu(np.array([-1.0, 2.0]))
 array([0., 2.])
@@ -40,25 +49,33 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cached_property
 from typing import Callable
 
 import numpy as np
 import sympy as sp
 
-from .errors import InvalidArgument
+from ..errors import InvalidArgument
 
 __all__ = [
     "S",
+    "ETA",
     "Piece",
     "Activation",
     "get_activation",
     "register_activation",
     "custom_activation",
     "activation_names",
+    "parametric_activation",
 ]
 
 #: The SymPy variable every activation expression is written in.
 S = sp.Symbol("s", real=True)
+#: Assumed relative accuracy of NumPy's transcendental functions:
+#: ``|fl φ(z) − φ(z)| ≤ ETA (|φ(z)| + |z| + 1)`` (about 256 ulp; NumPy's ``exp`` and
+#: ``tanh`` are accurate to a few ulp).  Sound enclosures (:meth:`Activation.box`) widen by it.
+ETA = 2.0 ** -44
 
 
 @dataclass(frozen=True)
@@ -327,6 +344,129 @@ class Activation:
             monotone=self.monotone,
         )
 
+    # ------------------------------------------------------------------ views for the interpretations
+    @cached_property
+    def rational_fn(self):
+        """A ``Fraction → Fraction`` function evaluating φ exactly, or ``None``.
+
+        Exists for piecewise-linear functions whose pieces have rational
+        slopes, intercepts and breakpoints.
+
+        Examples
+        --------
+        >>> get_activation("relu").rational_fn(Fraction(-1, 3)), get_activation("ramp").rational_fn(Fraction(-1, 3))
+        (Fraction(0, 1), Fraction(2, 3))
+        >>> get_activation("tanh").rational_fn is None
+        True
+        """
+        if self.pieces is None:
+            return None
+        pieces = []
+        for pc in self.pieces:
+            if not (pc.slope.is_Rational and pc.intercept.is_Rational and (pc.hi == sp.oo or pc.hi.is_Rational)):
+                return None
+            pieces.append((None if pc.hi == sp.oo else Fraction(int(pc.hi.p), int(pc.hi.q)),
+                           Fraction(int(pc.slope.p), int(pc.slope.q)),
+                           Fraction(int(pc.intercept.p), int(pc.intercept.q))))
+        if len(pieces) == 1 and pieces[0][1] == 1 and pieces[0][2] == 0:
+            return lambda v: v
+
+        def f(v):
+            for hi, a, b in pieces:
+                if hi is None or v <= hi:
+                    return a * v + b
+            raise AssertionError("unreachable: the last piece is unbounded")  # pragma: no cover
+        return f
+
+    @cached_property
+    def mp_fn(self):
+        """φ as an ``mpmath`` function at the working precision of ``mpmath.mp`` (constants exact).
+
+        Examples
+        --------
+        >>> import mpmath
+        >>> with mpmath.workdps(50):
+        ...     v = get_activation("1/2*tanh").mp_fn(mpmath.mpf(1))
+        ...     bool(abs(v - mpmath.tanh(1) / 2) < mpmath.mpf(10) ** -45)
+        True
+        """
+        return sp.lambdify(S, self.expr, "mpmath")
+
+    def box(self, lo, hi):
+        """A sound enclosure ``(ylo, yhi)`` of ``{φ(z) : lo ≤ z ≤ hi}`` (true values, float64 arrays).
+
+        Monotone functions are evaluated at the ends and widened by the
+        assumed accuracy :data:`ETA`; others use the Lipschitz constant
+        around ``φ(0)``; the result is clipped to the range of φ.
+
+        Examples
+        --------
+        >>> ylo, yhi = get_activation("sigmoid").box(np.array([0.0]), np.array([1.0]))
+        >>> bool(ylo[0] <= 0.5 and yhi[0] >= 1 / (1 + np.exp(-1.0)))
+        True
+        """
+        lo = np.asarray(lo, dtype=float)
+        hi = np.asarray(hi, dtype=float)
+        if self.name == "linear":
+            return lo.copy(), hi.copy()
+        rlo = -np.inf if self.range[0] == -sp.oo else float(self.range[0])
+        rhi = np.inf if self.range[1] == sp.oo else float(self.range[1])
+        if self.monotone:
+            with np.errstate(over="ignore", invalid="ignore"):
+                a, b = self(lo), self(hi)
+            slack = ETA * (np.maximum(np.abs(a), np.abs(b)) + np.maximum(np.abs(lo), np.abs(hi)) + 1.0)
+            ylo, yhi = a - slack, b + slack
+        else:
+            K = self.lipschitz
+            if K is None or K == sp.oo:
+                ylo, yhi = np.full_like(lo, -np.inf), np.full_like(hi, np.inf)
+            else:
+                R = np.maximum(np.abs(lo), np.abs(hi))
+                f0 = float(self(np.zeros(1))[0])
+                ylo = f0 - float(K) * R * (1 + 1e-12) - 1e-300
+                yhi = f0 + float(K) * R * (1 + 1e-12) + 1e-300
+        return np.maximum(ylo, rlo), np.minimum(yhi, rhi)
+
+    def slope_bound(self, lo, hi):
+        """An upper bound of ``sup |φ'|`` over each ``[lo, hi]``; ``inf`` where a jump lies inside.
+
+        Exact for piecewise-linear functions, sigmoid, tanh, softplus and
+        their scaled versions; the Lipschitz constant otherwise.
+
+        Examples
+        --------
+        >>> get_activation("relu").slope_bound(np.array([-2.0, -2.0]), np.array([-1.0, 1.0]))
+        array([0., 1.])
+        """
+        zlo = np.asarray(lo, dtype=float)
+        zhi = np.asarray(hi, dtype=float)
+        K = self.lipschitz
+        Kf = np.inf if (K is None or K == sp.oo) else float(K) * (1 + 1e-15)
+        if self.pieces is not None:
+            out = np.zeros_like(zlo)
+            pcs = self.pieces
+            for j, pc in enumerate(pcs):
+                plo = -np.inf if pc.lo == -sp.oo else float(pc.lo)
+                phi = np.inf if pc.hi == sp.oo else float(pc.hi)
+                touch = (zhi >= plo) & (zlo <= phi)
+                out = np.where(touch, np.maximum(out, abs(float(pc.slope))), out)
+                if j + 1 < len(pcs):
+                    nxt = pcs[j + 1]
+                    if sp.simplify(pc.slope * pc.hi + pc.intercept - (nxt.slope * pc.hi + nxt.intercept)) != 0:
+                        out = np.where((zlo <= phi) & (zhi >= phi), np.inf, out)
+            return out * (1 + 1e-15)
+        base, c = _split_scaled_name(self.name)
+        if base in ("sigmoid", "tanh", "softplus") and c != 1:
+            return get_activation(base).slope_bound(zlo, zhi) * float(c) * (1 + 2.0 ** -50)
+        with np.errstate(over="ignore"):
+            if base in ("sigmoid", "tanh"):
+                d = np.maximum(self.derivative(zlo), self.derivative(zhi)) * (1 + 2.0 ** -40)
+                peak = (zlo <= 0) & (zhi >= 0)
+                return np.minimum(np.where(peak, Kf, d), Kf)
+            if base == "softplus":
+                return np.minimum(self.derivative(zhi) * (1 + 2.0 ** -40), Kf)
+        return np.full_like(zlo, Kf)
+
     def __eq__(self, other):
         if not isinstance(other, Activation):
             return NotImplemented
@@ -352,6 +492,8 @@ def _pwl(name, pieces, lipschitz, rng):
         smooth=len(pieces) == 1,
         pieces=pieces,
         range=tuple(sp.sympify(v) for v in rng),
+        monotone=all(pc.slope >= 0 for pc in pieces) and all(
+            (a.slope * a.hi + a.intercept) <= (b.slope * a.hi + b.intercept) for a, b in zip(pieces, pieces[1:])),
     )
 
 
@@ -375,10 +517,93 @@ _BUILTINS = {
         lipschitz=sp.Integer(1), smooth=True, range=(sp.Integer(0), sp.oo),
     ),
 }
+_BUILTINS["relu6"] = _pwl("relu6", [(-_oo, 0, 0, 0), (0, 6, 1, 0), (6, _oo, 0, 6)], 1, (0, 6))
 # step is flat almost everywhere: its a.e. derivative is 0, but it has no Lipschitz constant.
 _REGISTRY: dict[str, Activation] = dict(_BUILTINS)
 
-_SCALED = re.compile(r"^\s*([0-9]+(?:/[0-9]+)?)\s*\*\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*$")
+
+def _rational_param(v, where):
+    """An exact rational parameter (floats read as the binary value they hold)."""
+    if isinstance(v, str):
+        try:
+            r = sp.Rational(v.strip())
+        except (TypeError, ValueError, SyntaxError):
+            raise InvalidArgument(f"{where}: expected a rational number, got {v!r}") from None
+    elif isinstance(v, float):
+        if not np.isfinite(v):
+            raise InvalidArgument(f"{where}: expected a finite number, got {v}")
+        r = sp.Rational(v)
+    else:
+        r = sp.sympify(v)
+    if not r.is_Rational:
+        raise InvalidArgument(f"{where}: expected a rational number, got {v!r}")
+    return r
+
+
+def _leaky_relu(a):
+    return _pwl(f"leaky_relu({a})", [(-_oo, 0, a, 0), (0, _oo, 1, 0)], max(1, abs(a)),
+                (-_oo if a > 0 else 0, _oo))
+
+
+def _clip(lo, hi):
+    if not lo < hi:
+        raise InvalidArgument(f"clip: expected lo < hi, got {lo} and {hi}")
+    return _pwl(f"clip({lo},{hi})", [(-_oo, lo, 0, lo), (lo, hi, 1, 0), (hi, _oo, 0, hi)], 1, (lo, hi))
+
+
+def _hardsigmoid(a, b):
+    if not a > 0:
+        raise InvalidArgument(f"hardsigmoid: expected a slope a > 0, got {a}")
+    s0, s1 = -b / a, (1 - b) / a
+    return _pwl(f"hardsigmoid({a},{b})", [(-_oo, s0, 0, 0), (s0, s1, a, b), (s1, _oo, 0, 1)], a, (0, 1))
+
+
+def _elu(a):
+    if a < 0:
+        raise InvalidArgument(f"elu: expected a ≥ 0, got {a}")
+    af = float(a)
+
+    def f(z):
+        with np.errstate(over="ignore"):
+            return np.where(z > 0, z, af * np.expm1(np.minimum(z, 0.0)))
+
+    def d1(z):
+        return np.where(z > 0, 1.0, af * np.exp(np.minimum(z, 0.0)))
+
+    def d2(z):
+        return np.where(z > 0, 0.0, af * np.exp(np.minimum(z, 0.0)))
+
+    expr = sp.Piecewise((a * (sp.exp(S) - 1), S <= 0), (S, True))
+    return Activation(f"elu({a})", expr, f, d1, d2, lipschitz=sp.Max(1, a), smooth=False,
+                      range=(-a, sp.oo), monotone=True)
+
+
+#: Activations with parameters, by name: ``name(p1,p2)`` with rational parameters.
+_PARAMETRIC = {"leaky_relu": (1, _leaky_relu), "elu": (1, _elu), "clip": (2, _clip),
+               "hardsigmoid": (2, _hardsigmoid)}
+_CALL = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$")
+
+
+def parametric_activation(name: str, *params) -> "Activation":
+    """A parametric activation, e.g. ``parametric_activation("leaky_relu", 0.01)``.
+
+    Parameters are kept exactly (a float as the binary rational it holds).
+
+    Examples
+    --------
+    >>> parametric_activation("clip", 0, 6).name
+    'clip(0,6)'
+    >>> parametric_activation("leaky_relu", "1/100").lipschitz
+    1
+    """
+    if name not in _PARAMETRIC:
+        raise InvalidArgument(f"unknown parametric activation {name!r}; expected one of: {', '.join(_PARAMETRIC)}")
+    n, build = _PARAMETRIC[name]
+    if len(params) != n:
+        raise InvalidArgument(f"{name}: expected {n} parameter{'s' if n > 1 else ''}, got {len(params)}")
+    return build(*[_rational_param(v, f"{name} parameter {k + 1}") for k, v in enumerate(params)])
+
+_SCALED = re.compile(r"^\s*([0-9]+(?:/[0-9]+)?)\s*\*\s*([A-Za-z_][A-Za-z0-9_.\-]*(?:\([^()]*\))?)\s*$")
 
 
 def _split_scaled_name(name):
@@ -429,10 +654,15 @@ def get_activation(name) -> Activation:
     if name in _REGISTRY:
         return _REGISTRY[name]
     base, c = _split_scaled_name(name)
-    if c != 1 and base in _REGISTRY and c > 0:
-        return _REGISTRY[base].scaled(c)
+    if c != 1 and c > 0:
+        return get_activation(base).scaled(c)
+    m = _CALL.match(name)
+    if m and m.group(1) in _PARAMETRIC:
+        args = [a for a in m.group(2).split(",")] if m.group(2).strip() else []
+        return parametric_activation(m.group(1), *args)
     raise InvalidArgument(
-        f"unknown activation {name!r}; expected one of: {', '.join(_REGISTRY)}"
+        f"unknown activation {name!r}; expected one of: {', '.join(_REGISTRY)}, "
+        f"{', '.join(n + '(…)' for n in _PARAMETRIC)}"
     )
 
 

@@ -1,0 +1,967 @@
+r"""The operators a network is made of: one frozen definition per op.
+
+A :class:`~symft.graph.network.Network` is a DAG whose nodes each hold one
+op.  Values flowing along the edges are tensors: one sample has the node's
+``shape`` (``(n,)`` for a vector, ``(C, H, W)`` for an image), and every
+array an op is applied to may carry any number of *leading* batch axes
+(inputs, crash configurations, …) in front of it.
+
+Ops come in two families:
+
+* **affine** ops (:class:`Dense`, :class:`Conv2d`, :class:`AvgPool2d`,
+  :class:`BatchNorm`, :class:`Add`, :class:`Flatten`, :class:`Reshape`,
+  :class:`Identity`): ``y = A(x) + b`` with ``A`` linear.  Each gives
+  :meth:`AffineOp.apply` (the map, on arrays of *any* number kind: float64,
+  or object arrays of ``Fraction``/SymPy/mpmath/Z3 values, with the
+  parameters converted to that kind), :meth:`AffineOp.adjoint` (``Aᵀ g``),
+  :meth:`AffineOp.abs_params` (the parameters of ``|A|``, for interval and
+  absolute-value propagation) and :meth:`AffineOp.fan_in` (the largest
+  number of terms summed into one output, for rounding-error bounds).
+  Interpretations therefore need one generic rule for all affine ops.
+* the others: :class:`Input`, :class:`Activation` (elementwise, every view
+  in :mod:`symft.graph.activations`) and :class:`MaxPool2d`; interpretations
+  have a rule for each.
+
+Parameters are stored as read-only float64 arrays or object arrays of exact
+SymPy values (see :mod:`symft.graph.numbers`); :meth:`Op.params` converts
+and caches them per number kind.
+
+Adding an op means: one class here, plus one rule in each interpretation
+that should support it (an affine op needs none).
+
+Examples
+--------
+>>> import numpy as np
+>>> d = Dense(np.array([[1.0, 2.0]]), np.array([0.5]))
+>>> d.out_shape([(2,)]), d.apply([np.array([[1.0, 1.0]])], d.params(), [(2,)])
+((1,), array([[3.5]]))
+>>> c = Conv2d(np.ones((1, 1, 2, 2)), None)
+>>> c.out_shape([(1, 3, 3)])
+(1, 2, 2)
+>>> c.apply([np.arange(9.0).reshape(1, 1, 3, 3)], c.params(), [(1, 3, 3)])[0, 0]
+array([[ 8., 12.],
+       [20., 24.]])
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from ..errors import NetworkFormatError
+from .activations import Activation, get_activation
+from .numbers import array_free_symbols, convert, is_float_array
+
+__all__ = [
+    "Op",
+    "AffineOp",
+    "Input",
+    "Dense",
+    "Conv2d",
+    "AvgPool2d",
+    "MaxPool2d",
+    "BatchNorm",
+    "Add",
+    "Flatten",
+    "Reshape",
+    "Identity",
+    "ActivationOp",
+    "OP_KINDS",
+]
+
+
+def _lead(x, in_shape):
+    """The leading (batch) shape of ``x`` whose trailing axes are ``in_shape``."""
+    k = len(in_shape)
+    if tuple(x.shape[x.ndim - k:]) != tuple(in_shape):
+        raise ValueError(f"expected trailing shape {tuple(in_shape)}, got {x.shape}")
+    return x.shape[:x.ndim - k]
+
+
+def _zero_like(x):
+    return np.zeros(1, dtype=x.dtype) if x.dtype != object else np.array([0], dtype=object)
+
+
+def _pair(v, name, where="op"):
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return (int(v), int(v))
+    t = tuple(int(a) for a in v)
+    if len(t) != 2:
+        raise NetworkFormatError(f"{where}: {name}: expected 2 integers, got {list(v)}")
+    return t
+
+
+def _quad(v, name, where="op"):
+    """Padding as (top, left, bottom, right)."""
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return (int(v),) * 4
+    t = tuple(int(a) for a in v)
+    if len(t) == 2:
+        return (t[0], t[1], t[0], t[1])
+    if len(t) != 4:
+        raise NetworkFormatError(f"{where}: {name}: expected 2 or 4 integers, got {list(v)}")
+    return t
+
+
+def _same_array(a, b):
+    if a is None or b is None:
+        return a is None and b is None
+    if is_float_array(a) != is_float_array(b) or a.shape != b.shape:
+        return False
+    if is_float_array(a):
+        return bool(np.array_equal(a, b))
+    return all(type(u) is type(v) and u == v for u, v in zip(a.reshape(-1), b.reshape(-1)))
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    """Base class of every op (frozen; compare with :meth:`same`).
+
+    Examples
+    --------
+    >>> Flatten().same(Flatten()), Flatten().kind
+    (True, 'flatten')
+    """
+
+    #: The op's name in network files and messages.
+    kind: ClassVar[str] = ""
+    #: Whether the op is affine (``A x + b``).
+    affine: ClassVar[bool] = False
+    #: Allowed number of inputs ``(min, max)``; ``max`` None for any.
+    n_inputs: ClassVar[tuple] = (1, 1)
+    #: Names of the array-valued parameters.
+    arrays: ClassVar[tuple] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "_cache", {})
+
+    # ---------------------------------------------------------------- structure
+    def out_shape(self, in_shapes) -> tuple:
+        """The output shape of one sample, from the input shapes (validated).
+
+        Examples
+        --------
+        >>> Flatten().out_shape([(2, 3, 3)])
+        (18,)
+        """
+        raise NotImplementedError
+
+    def attrs(self) -> dict:
+        """The op's non-array attributes (what a file stores besides the arrays).
+
+        Examples
+        --------
+        >>> AvgPool2d((2, 2)).attrs()["kernel"]
+        [2, 2]
+        """
+        return {}
+
+    def same(self, other) -> bool:
+        """Exact equality: same type, attributes and arrays (floats bit for bit).
+
+        Examples
+        --------
+        >>> Dense(np.eye(2), None).same(Dense(np.eye(2), None))
+        True
+        """
+        if type(self) is not type(other) or self.attrs() != other.attrs():
+            return False
+        return all(_same_array(getattr(self, n), getattr(other, n)) for n in self.arrays)
+
+    @property
+    def free_symbols(self) -> frozenset:
+        """Symbols in the op's arrays.
+
+        Examples
+        --------
+        >>> Identity().free_symbols
+        frozenset()
+        """
+        out = frozenset()
+        for n in self.arrays:
+            out |= array_free_symbols(getattr(self, n))
+        return out
+
+    @property
+    def is_float(self) -> bool:
+        """Whether every array is stored as float64.
+
+        Examples
+        --------
+        >>> Dense(np.eye(2), None).is_float
+        True
+        """
+        return all(getattr(self, n) is None or is_float_array(getattr(self, n)) for n in self.arrays)
+
+    def map_arrays(self, fn) -> "Op":
+        """A copy with every stored array replaced by ``fn(array)``.
+
+        Examples
+        --------
+        >>> float(Dense(np.eye(2), None).map_arrays(lambda a: 2 * a).weight[0, 0])
+        2.0
+        """
+        import dataclasses
+
+        kw = {n: (None if getattr(self, n) is None else fn(getattr(self, n))) for n in self.arrays}
+        return dataclasses.replace(self, **kw)
+
+    def params(self, kind: str = "float") -> dict:
+        """The arrays in the number kind ``kind`` (cached; see :mod:`symft.graph.numbers`).
+
+        ``mpmath`` arrays are cached per working precision.
+
+        Examples
+        --------
+        >>> Dense(np.array([[0.5]]), None).params("fraction")["weight"]
+        array([[Fraction(1, 2)]], dtype=object)
+        """
+        key = kind
+        if kind == "mpmath":
+            import mpmath
+
+            key = ("mpmath", mpmath.mp.prec)
+        if key not in self._cache:
+            out = {n: convert(getattr(self, n), kind, f"{self.kind}.{n}") for n in self.arrays}
+            out.update(self._derived(kind))
+            self._cache[key] = out
+        return self._cache[key]
+
+    def _derived(self, kind) -> dict:
+        """Extra constants in the number kind (e.g. reciprocal window sizes)."""
+        return {}
+
+    def __repr__(self):
+        shapes = ", ".join(f"{n}={tuple(getattr(self, n).shape)}" for n in self.arrays
+                           if getattr(self, n) is not None)
+        at = ", ".join(f"{k}={v}" for k, v in self.attrs().items())
+        return f"{type(self).__name__}({', '.join(s for s in (shapes, at) if s)})"
+
+
+@dataclass(frozen=True, eq=False)
+class Input(Op):
+    """The network input, of a given per-sample ``shape``.
+
+    Examples
+    --------
+    >>> Input((1, 8, 8)).out_shape([])
+    (1, 8, 8)
+    """
+
+    shape: tuple = ()
+    kind: ClassVar[str] = "input"
+    n_inputs: ClassVar[tuple] = (0, 0)
+
+    def __post_init__(self):
+        super().__post_init__()
+        shape = tuple(int(s) for s in self.shape)
+        if not shape or any(s < 1 for s in shape):
+            raise NetworkFormatError(f"input: shape: expected positive sizes, got {list(self.shape)}")
+        object.__setattr__(self, "shape", shape)
+
+    def out_shape(self, in_shapes):
+        return self.shape
+
+    def attrs(self):
+        return {"shape": list(self.shape)}
+
+
+@dataclass(frozen=True, eq=False)
+class ActivationOp(Op):
+    """An elementwise activation ``y = φ(x)`` (every view of φ lives in the registry).
+
+    Examples
+    --------
+    >>> ActivationOp(get_activation("relu")).out_shape([(3, 2)])
+    (3, 2)
+    """
+
+    act: Activation = None
+    kind: ClassVar[str] = "activation"
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "act", get_activation(self.act))
+
+    def out_shape(self, in_shapes):
+        return tuple(in_shapes[0])
+
+    def attrs(self):
+        return {"activation": self.act.name}
+
+    def same(self, other):
+        return type(other) is type(self) and self.act == other.act
+
+    def __repr__(self):
+        return f"Activation({self.act.name!r})"
+
+
+@dataclass(frozen=True, eq=False)
+class AffineOp(Op):
+    """Base class of the affine ops ``y = A(x) + b``.
+
+    Examples
+    --------
+    >>> Identity().affine
+    True
+    """
+
+    affine: ClassVar[bool] = True
+
+    def apply(self, xs, P, in_shapes):
+        """``A(xs) + b`` with the parameters ``P`` (any number kind; ``P["bias"]`` may be None).
+
+        Examples
+        --------
+        >>> Identity().apply([np.ones((2, 3))], {}, [(3,)]).shape
+        (2, 3)
+        """
+        raise NotImplementedError
+
+    def adjoint(self, g, P, in_shapes):
+        """``Aᵀ g`` for each input (a list), ``g`` with leading batch axes.
+
+        Examples
+        --------
+        >>> Add().adjoint(np.ones((1, 2)), {}, [(2,), (2,)])[1]
+        array([[1., 1.]])
+        """
+        raise NotImplementedError
+
+    def abs_params(self) -> dict:
+        """Parameters of ``|A|`` (entrywise absolute values) in float64, bias None.
+
+        Examples
+        --------
+        >>> Dense(np.array([[-2.0]]), np.array([1.0])).abs_params()["weight"]
+        array([[2.]])
+        """
+        if "abs" not in self._cache:
+            P = dict(self.params("float"))
+            for n in self.arrays:
+                if P.get(n) is not None and n != "bias":
+                    P[n] = np.abs(P[n])
+            if "bias" in P:
+                P["bias"] = None
+            P.update(self._abs_extra())
+            self._cache["abs"] = P
+        return self._cache["abs"]
+
+    def _abs_extra(self):
+        return {}
+
+    def fan_in(self, in_shapes) -> int:
+        """The largest number of terms summed into one output (bias excluded).
+
+        Examples
+        --------
+        >>> Dense(np.ones((2, 5)), None).fan_in([(5,)])
+        5
+        """
+        return 1
+
+    @property
+    def has_bias(self) -> bool:
+        """Whether the op adds a bias.
+
+        Examples
+        --------
+        >>> Dense(np.eye(2), None).has_bias
+        False
+        """
+        return getattr(self, "bias", None) is not None
+
+
+def _check_matrix(a, name, ndim, where):
+    if a is None:
+        return None
+    if not isinstance(a, np.ndarray):
+        raise NetworkFormatError(f"{where}: {name}: expected an array")
+    if a.ndim != ndim or 0 in a.shape:
+        raise NetworkFormatError(f"{where}: {name}: expected a non-empty {ndim}-D array, got shape {a.shape}")
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Dense(AffineOp):
+    """A dense (fully connected) layer ``y = W x + b`` on vectors; ``W`` is ``m × n``.
+
+    Examples
+    --------
+    >>> Dense(np.ones((3, 2)), np.zeros(3)).out_shape([(2,)])
+    (3,)
+    """
+
+    weight: np.ndarray = None
+    bias: np.ndarray = None
+    kind: ClassVar[str] = "dense"
+    arrays: ClassVar[tuple] = ("weight", "bias")
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check_matrix(self.weight, "weight", 2, "dense")
+        if self.bias is not None and tuple(self.bias.shape) != (self.weight.shape[0],):
+            raise NetworkFormatError(f"dense: bias: expected {self.weight.shape[0]} numbers, got shape "
+                                     f"{tuple(self.bias.shape)}")
+
+    def out_shape(self, in_shapes):
+        (s,) = in_shapes
+        if tuple(s) != (self.weight.shape[1],):
+            raise NetworkFormatError(f"dense: expected an input vector of {self.weight.shape[1]} numbers, "
+                                     f"got shape {tuple(s)}")
+        return (self.weight.shape[0],)
+
+    def apply(self, xs, P, in_shapes):
+        z = xs[0] @ P["weight"].T
+        if P.get("bias") is not None:
+            z = z + P["bias"]
+        return z
+
+    def adjoint(self, g, P, in_shapes):
+        return [g @ P["weight"]]
+
+    def fan_in(self, in_shapes):
+        return int(self.weight.shape[1])
+
+
+def _out_size(n, k, s, d, p0, p1, what, where):
+    eff = d * (k - 1) + 1
+    o = (n + p0 + p1 - eff) // s + 1
+    if o < 1:
+        raise NetworkFormatError(f"{where}: the {what} window ({eff}) does not fit the padded input ({n + p0 + p1})")
+    return o
+
+
+def _window_index(in_shape, kernel, stride, pad, dil, *, channels_per_group, groups, pad_index):
+    """Gather indices into the flattened input (plus one pad slot).
+
+    Returns an int array ``(groups, OH*OW, Cg*KH*KW)`` and ``(OH, OW)``;
+    entries outside the input hold ``pad_index``.
+    """
+    C, H, W = in_shape
+    KH, KW = kernel
+    sh, sw = stride
+    pt, pl, pb, pr = pad
+    dh, dw = dil
+    OH = (H + pt + pb - dh * (KH - 1) - 1) // sh + 1
+    OW = (W + pl + pr - dw * (KW - 1) - 1) // sw + 1
+    oh = np.arange(OH)[:, None, None, None]
+    ow = np.arange(OW)[None, :, None, None]
+    kh = np.arange(KH)[None, None, :, None]
+    kw = np.arange(KW)[None, None, None, :]
+    ih = oh * sh - pt + kh * dh
+    iw = ow * sw - pl + kw * dw
+    valid = (ih >= 0) & (ih < H) & (iw >= 0) & (iw < W)
+    pos = np.where(valid, ih * W + iw, -1).reshape(OH * OW, KH * KW)       # (OHW, KHKW)
+    out = np.empty((groups, OH * OW, channels_per_group, KH * KW), dtype=np.int64)
+    for g in range(groups):
+        for c in range(channels_per_group):
+            ch = g * channels_per_group + c
+            out[g, :, c, :] = np.where(pos >= 0, ch * H * W + pos, pad_index)
+    return out.reshape(groups, OH * OW, channels_per_group * KH * KW), (OH, OW)
+
+
+def _scatter_plan(idx, size):
+    """Sorting plan to add values gathered with ``idx`` back into ``size`` slots."""
+    flat = idx.reshape(-1)
+    order = np.argsort(flat, kind="stable")
+    sf = flat[order]
+    uniq, starts = np.unique(sf, return_index=True)
+    return order, uniq, starts
+
+
+def _scatter_add(vals, plan, size, lead):
+    """``out[..., j] = Σ_{k: idx[k] = j} vals[..., k]`` for the plan of ``idx``."""
+    order, uniq, starts = plan
+    R = int(np.prod(lead)) if lead else 1
+    v = vals.reshape(R, -1)[:, order]
+    out = np.zeros((R, size), dtype=vals.dtype) if vals.dtype != object else np.full((R, size), 0, dtype=object)
+    out[:, uniq] = np.add.reduceat(v, starts, axis=1)
+    return out.reshape(tuple(lead) + (size,))
+
+
+@dataclass(frozen=True, eq=False)
+class Conv2d(AffineOp):
+    """A 2-D convolution on ``(C, H, W)`` tensors (cross-correlation, as in PyTorch and ONNX).
+
+    ``weight`` has shape ``(C_out, C_in / groups, KH, KW)``; ``padding`` is
+    ``(top, left, bottom, right)`` (or 2 values / 1 value for symmetric
+    padding), zeros outside the input.
+
+    Examples
+    --------
+    >>> c = Conv2d(np.ones((4, 1, 3, 3)), np.zeros(4), stride=2, padding=1, groups=2)
+    >>> c.out_shape([(2, 5, 5)])
+    (4, 3, 3)
+    """
+
+    weight: np.ndarray = None
+    bias: np.ndarray = None
+    stride: tuple = (1, 1)
+    padding: tuple = (0, 0, 0, 0)
+    dilation: tuple = (1, 1)
+    groups: int = 1
+    kind: ClassVar[str] = "conv2d"
+    arrays: ClassVar[tuple] = ("weight", "bias")
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check_matrix(self.weight, "weight", 4, "conv2d")
+        object.__setattr__(self, "stride", _pair(self.stride, "stride", "conv2d"))
+        object.__setattr__(self, "padding", _quad(self.padding, "padding", "conv2d"))
+        object.__setattr__(self, "dilation", _pair(self.dilation, "dilation", "conv2d"))
+        g = int(self.groups)
+        object.__setattr__(self, "groups", g)
+        if g < 1 or self.weight.shape[0] % g:
+            raise NetworkFormatError(f"conv2d: groups: {g} must divide the {self.weight.shape[0]} output channels")
+        if min(self.stride) < 1 or min(self.dilation) < 1 or min(self.padding) < 0:
+            raise NetworkFormatError("conv2d: stride and dilation must be ≥ 1 and padding ≥ 0")
+        if self.bias is not None and tuple(self.bias.shape) != (self.weight.shape[0],):
+            raise NetworkFormatError(f"conv2d: bias: expected {self.weight.shape[0]} numbers, got shape "
+                                     f"{tuple(self.bias.shape)}")
+
+    def attrs(self):
+        return {"stride": list(self.stride), "padding": list(self.padding), "dilation": list(self.dilation),
+                "groups": self.groups}
+
+    def out_shape(self, in_shapes):
+        (s,) = in_shapes
+        if len(s) != 3:
+            raise NetworkFormatError(f"conv2d: expected a (C, H, W) input, got shape {tuple(s)}")
+        C, H, W = s
+        Cout, Cg, KH, KW = self.weight.shape
+        if C != Cg * self.groups:
+            raise NetworkFormatError(f"conv2d: expected {Cg * self.groups} input channels "
+                                     f"({Cg} per group × {self.groups} groups), got {C}")
+        pt, pl, pb, pr = self.padding
+        OH = _out_size(H, KH, self.stride[0], self.dilation[0], pt, pb, "kernel", "conv2d")
+        OW = _out_size(W, KW, self.stride[1], self.dilation[1], pl, pr, "kernel", "conv2d")
+        return (Cout, OH, OW)
+
+    def _index(self, in_shape):
+        key = ("index", tuple(in_shape))
+        if key not in self._cache:
+            C, H, W = in_shape
+            idx, ohw = _window_index(in_shape, self.weight.shape[2:], self.stride, self.padding, self.dilation,
+                                     channels_per_group=C // self.groups, groups=self.groups,
+                                     pad_index=C * H * W)
+            self._cache[key] = (idx, ohw, _scatter_plan(idx, C * H * W + 1))
+        return self._cache[key]
+
+    def apply(self, xs, P, in_shapes):
+        x = xs[0]
+        in_shape = tuple(in_shapes[0])
+        lead = _lead(x, in_shape)
+        idx, (OH, OW), _ = self._index(in_shape)
+        C, H, W = in_shape
+        xf = x.reshape(lead + (C * H * W,))
+        xp = np.concatenate([xf, np.broadcast_to(_zero_like(x), lead + (1,))], axis=-1)
+        cols = xp[..., idx]                                             # lead + (g, OHW, K)
+        g = self.groups
+        Cout = self.weight.shape[0]
+        Wg = P["weight"].reshape(g, Cout // g, -1)                      # (g, Cg_out, K)
+        out = cols @ np.swapaxes(Wg, -1, -2)                            # lead + (g, OHW, Cg_out)
+        out = np.swapaxes(out, -1, -2).reshape(lead + (Cout, OH, OW))
+        if P.get("bias") is not None:
+            out = out + P["bias"][:, None, None]
+        return out
+
+    def adjoint(self, g, P, in_shapes):
+        in_shape = tuple(in_shapes[0])
+        C, H, W = in_shape
+        idx, (OH, OW), plan = self._index(in_shape)
+        Cout = self.weight.shape[0]
+        lead = g.shape[:g.ndim - 3]
+        G = self.groups
+        gg = np.swapaxes(g.reshape(lead + (G, Cout // G, OH * OW)), -1, -2)     # lead + (G, OHW, Cg_out)
+        Wg = P["weight"].reshape(G, Cout // G, -1)
+        dcols = gg @ Wg                                                       # lead + (G, OHW, K)
+        out = _scatter_add(dcols, plan, C * H * W + 1, lead)
+        return [out[..., :C * H * W].reshape(lead + in_shape)]
+
+    def fan_in(self, in_shapes):
+        return int(np.prod(self.weight.shape[1:]))
+
+
+@dataclass(frozen=True, eq=False)
+class AvgPool2d(AffineOp):
+    """Average pooling over ``kernel`` windows of each channel.
+
+    ``count_include_pad=False`` (the ONNX default) divides by the number of
+    input elements in the window; ``True`` by the full window size.
+
+    Examples
+    --------
+    >>> p = AvgPool2d((2, 2))
+    >>> p.apply([np.arange(16.0).reshape(1, 1, 4, 4)], p.params(), [(1, 4, 4)])[0, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]])
+    """
+
+    kernel: tuple = (2, 2)
+    stride: tuple = None
+    padding: tuple = (0, 0, 0, 0)
+    count_include_pad: bool = False
+    kind: ClassVar[str] = "avgpool2d"
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "kernel", _pair(self.kernel, "kernel", "avgpool2d"))
+        object.__setattr__(self, "stride", _pair(self.stride if self.stride is not None else self.kernel,
+                                                 "stride", "avgpool2d"))
+        object.__setattr__(self, "padding", _quad(self.padding, "padding", "avgpool2d"))
+        object.__setattr__(self, "count_include_pad", bool(self.count_include_pad))
+        if min(self.kernel) < 1 or min(self.stride) < 1 or min(self.padding) < 0:
+            raise NetworkFormatError("avgpool2d: kernel and stride must be ≥ 1 and padding ≥ 0")
+
+    def attrs(self):
+        return {"kernel": list(self.kernel), "stride": list(self.stride), "padding": list(self.padding),
+                "count_include_pad": self.count_include_pad}
+
+    def out_shape(self, in_shapes):
+        (s,) = in_shapes
+        if len(s) != 3:
+            raise NetworkFormatError(f"avgpool2d: expected a (C, H, W) input, got shape {tuple(s)}")
+        C, H, W = s
+        pt, pl, pb, pr = self.padding
+        return (C, _out_size(H, self.kernel[0], self.stride[0], 1, pt, pb, "pooling", "avgpool2d"),
+                _out_size(W, self.kernel[1], self.stride[1], 1, pl, pr, "pooling", "avgpool2d"))
+
+    def _index(self, in_shape):
+        key = ("index", tuple(in_shape))
+        if key not in self._cache:
+            C, H, W = in_shape
+            idx, ohw = _window_index(in_shape, self.kernel, self.stride, self.padding, (1, 1),
+                                     channels_per_group=1, groups=C, pad_index=C * H * W)
+            counts = (idx != C * H * W).sum(axis=-1)                       # (C, OHW)
+            if self.count_include_pad:
+                counts = np.full_like(counts, self.kernel[0] * self.kernel[1])
+            self._cache[key] = (idx, ohw, _scatter_plan(idx, C * H * W + 1), counts)
+        return self._cache[key]
+
+    def _inv(self, kind, in_shape):
+        key = ("inv", kind, tuple(in_shape))
+        if kind == "mpmath":
+            import mpmath
+
+            key = key + (mpmath.mp.prec,)
+        if key not in self._cache:
+            counts = self._index(in_shape)[3]
+            if kind in ("float", "abs"):
+                inv = 1.0 / counts
+            else:
+                from fractions import Fraction
+
+                from .numbers import convert as _convert, exact_array
+
+                fr = np.vectorize(lambda c: Fraction(1, int(c)), otypes=[object])(counts)
+                inv = fr if kind == "fraction" else _convert(exact_array(fr), kind)
+            self._cache[key] = inv
+        return self._cache[key]
+
+    def params(self, kind: str = "float") -> dict:
+        return {"kind": kind}
+
+    def abs_params(self):
+        return {"kind": "abs"}
+
+    def apply(self, xs, P, in_shapes):
+        x = xs[0]
+        in_shape = tuple(in_shapes[0])
+        lead = _lead(x, in_shape)
+        C, H, W = in_shape
+        idx, (OH, OW), _, _ = self._index(in_shape)
+        xf = x.reshape(lead + (C * H * W,))
+        xp = np.concatenate([xf, np.broadcast_to(_zero_like(x), lead + (1,))], axis=-1)
+        s = xp[..., idx].sum(axis=-1)                                    # lead + (C, OHW)
+        return (s * self._inv(P.get("kind", "float"), in_shape)).reshape(lead + (C, OH, OW))
+
+    def adjoint(self, g, P, in_shapes):
+        in_shape = tuple(in_shapes[0])
+        C, H, W = in_shape
+        idx, (OH, OW), plan, _ = self._index(in_shape)
+        lead = g.shape[:g.ndim - 3]
+        gw = g.reshape(lead + (C, OH * OW)) * self._inv(P.get("kind", "float"), in_shape)
+        vals = np.broadcast_to(gw[..., None], lead + idx.shape)
+        out = _scatter_add(np.ascontiguousarray(vals), plan, C * H * W + 1, lead)
+        return [out[..., :C * H * W].reshape(lead + in_shape)]
+
+    def fan_in(self, in_shapes):
+        return self.kernel[0] * self.kernel[1] + 1    # the sum, then the multiplication by 1/count
+
+
+@dataclass(frozen=True, eq=False)
+class MaxPool2d(Op):
+    """Max pooling over ``kernel`` windows of each channel (padding never wins the max).
+
+    Examples
+    --------
+    >>> p = MaxPool2d((2, 2))
+    >>> p.out_shape([(1, 4, 4)])
+    (1, 2, 2)
+    >>> p.apply(np.arange(16.0).reshape(1, 1, 4, 4), (1, 4, 4))[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
+    """
+
+    kernel: tuple = (2, 2)
+    stride: tuple = None
+    padding: tuple = (0, 0, 0, 0)
+    dilation: tuple = (1, 1)
+    kind: ClassVar[str] = "maxpool2d"
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "kernel", _pair(self.kernel, "kernel", "maxpool2d"))
+        object.__setattr__(self, "stride", _pair(self.stride if self.stride is not None else self.kernel,
+                                                 "stride", "maxpool2d"))
+        object.__setattr__(self, "padding", _quad(self.padding, "padding", "maxpool2d"))
+        object.__setattr__(self, "dilation", _pair(self.dilation, "dilation", "maxpool2d"))
+        if min(self.kernel) < 1 or min(self.stride) < 1 or min(self.padding) < 0 or min(self.dilation) < 1:
+            raise NetworkFormatError("maxpool2d: kernel, stride and dilation must be ≥ 1 and padding ≥ 0")
+        if self.padding[0] >= self.kernel[0] or self.padding[1] >= self.kernel[1] \
+                or self.padding[2] >= self.kernel[0] or self.padding[3] >= self.kernel[1]:
+            raise NetworkFormatError("maxpool2d: padding must be smaller than the kernel (a window of only "
+                                     "padding has no maximum)")
+
+    def attrs(self):
+        return {"kernel": list(self.kernel), "stride": list(self.stride), "padding": list(self.padding),
+                "dilation": list(self.dilation)}
+
+    def out_shape(self, in_shapes):
+        (s,) = in_shapes
+        if len(s) != 3:
+            raise NetworkFormatError(f"maxpool2d: expected a (C, H, W) input, got shape {tuple(s)}")
+        C, H, W = s
+        pt, pl, pb, pr = self.padding
+        return (C, _out_size(H, self.kernel[0], self.stride[0], self.dilation[0], pt, pb, "pooling", "maxpool2d"),
+                _out_size(W, self.kernel[1], self.stride[1], self.dilation[1], pl, pr, "pooling", "maxpool2d"))
+
+    def index(self, in_shape):
+        """Gather indices ``(C, OH*OW, KH*KW)`` into the flattened input; padding slots repeat
+        a valid element of the same window (so they never change the max), and the plan to
+        scatter back.
+
+        Examples
+        --------
+        >>> MaxPool2d((2, 2)).index((1, 2, 2))[0].tolist()
+        [[[0, 1, 2, 3]]]
+        """
+        key = ("index", tuple(in_shape))
+        if key not in self._cache:
+            C, H, W = in_shape
+            pad = C * H * W
+            idx, ohw = _window_index(in_shape, self.kernel, self.stride, self.padding, self.dilation,
+                                     channels_per_group=1, groups=C, pad_index=pad)
+            first = np.where(idx != pad, idx, np.iinfo(np.int64).max).min(axis=-1, keepdims=True)
+            idx = np.where(idx == pad, first, idx)
+            self._cache[key] = (idx, ohw, _scatter_plan(idx, C * H * W))
+        return self._cache[key]
+
+    def windows(self, x, in_shape):
+        """The windows of ``x``: ``lead + (C, OH*OW, KH*KW)``.
+
+        Examples
+        --------
+        >>> MaxPool2d((2, 2)).windows(np.arange(4.0).reshape(1, 2, 2), (1, 2, 2)).shape
+        (1, 1, 4)
+        """
+        lead = _lead(x, in_shape)
+        C, H, W = in_shape
+        idx = self.index(in_shape)[0]
+        return x.reshape(lead + (C * H * W,))[..., idx]
+
+    def apply(self, x, in_shape):
+        """The float (or any totally ordered kind) max pooling of ``x``.
+
+        Examples
+        --------
+        >>> MaxPool2d((1, 2)).apply(np.array([[[1.0, 3.0]]]), (1, 1, 2)).ravel()
+        array([3.])
+        """
+        in_shape = tuple(in_shape)
+        lead = _lead(x, in_shape)
+        _, (OH, OW), _ = self.index(in_shape)
+        return self.windows(x, in_shape).max(axis=-1).reshape(lead + (in_shape[0], OH, OW))
+
+    def fan_in(self, in_shapes):
+        return self.kernel[0] * self.kernel[1]
+
+
+@dataclass(frozen=True, eq=False)
+class BatchNorm(AffineOp):
+    """Batch normalization at inference, as the affine map ``y_c = scale_c · x_c + shift_c``.
+
+    The channel is the first axis of a sample (``(C,)`` vectors or
+    ``(C, H, W)`` images).  Importers compute
+    ``scale = γ / sqrt(var + ε)`` and ``shift = β − mean · scale`` once, in
+    float64; those two arrays are then the model.
+
+    Examples
+    --------
+    >>> bn = BatchNorm(np.array([2.0]), np.array([1.0]))
+    >>> bn.apply([np.ones((1, 1, 2, 2))], bn.params(), [(1, 2, 2)])[0, 0]
+    array([[3., 3.],
+           [3., 3.]])
+    """
+
+    scale: np.ndarray = None
+    shift: np.ndarray = None
+    kind: ClassVar[str] = "batchnorm"
+    arrays: ClassVar[tuple] = ("scale", "shift")
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check_matrix(self.scale, "scale", 1, "batchnorm")
+        if self.shift is not None and self.shift.shape != self.scale.shape:
+            raise NetworkFormatError("batchnorm: shift: expected as many numbers as scale")
+
+    def out_shape(self, in_shapes):
+        (s,) = in_shapes
+        if not s or s[0] != self.scale.shape[0]:
+            raise NetworkFormatError(f"batchnorm: expected {self.scale.shape[0]} channels (the first axis), "
+                                     f"got shape {tuple(s)}")
+        return tuple(s)
+
+    def _bc(self, a, in_shape):
+        return a.reshape((-1,) + (1,) * (len(in_shape) - 1))
+
+    def apply(self, xs, P, in_shapes):
+        s = tuple(in_shapes[0])
+        y = xs[0] * self._bc(P["scale"], s)
+        if P.get("shift") is not None:
+            y = y + self._bc(P["shift"], s)
+        return y
+
+    def adjoint(self, g, P, in_shapes):
+        return [g * self._bc(P["scale"], tuple(in_shapes[0]))]
+
+    def abs_params(self):
+        P = super().abs_params()
+        P["shift"] = None
+        return P
+
+    @property
+    def has_bias(self):
+        return self.shift is not None
+
+
+@dataclass(frozen=True, eq=False)
+class Add(AffineOp):
+    """The sum of two or more tensors of the same shape (a residual connection).
+
+    Examples
+    --------
+    >>> Add().apply([np.ones(2), np.ones(2)], {}, [(2,), (2,)])
+    array([2., 2.])
+    """
+
+    kind: ClassVar[str] = "add"
+    n_inputs: ClassVar[tuple] = (2, None)
+
+    def out_shape(self, in_shapes):
+        first = tuple(in_shapes[0])
+        for s in in_shapes[1:]:
+            if tuple(s) != first:
+                raise NetworkFormatError(f"add: expected inputs of the same shape, got {[tuple(t) for t in in_shapes]}")
+        return first
+
+    def apply(self, xs, P, in_shapes):
+        y = xs[0]
+        for x in xs[1:]:
+            y = y + x
+        return y
+
+    def adjoint(self, g, P, in_shapes):
+        return [g for _ in in_shapes]
+
+    def fan_in(self, in_shapes):
+        return len(in_shapes)
+
+
+@dataclass(frozen=True, eq=False)
+class Flatten(AffineOp):
+    """Flatten a sample to a vector (row-major).
+
+    Examples
+    --------
+    >>> Flatten().apply([np.zeros((5, 2, 3))], {}, [(2, 3)]).shape
+    (5, 6)
+    """
+
+    kind: ClassVar[str] = "flatten"
+
+    def out_shape(self, in_shapes):
+        return (int(np.prod(in_shapes[0])),)
+
+    def apply(self, xs, P, in_shapes):
+        lead = _lead(xs[0], in_shapes[0])
+        return xs[0].reshape(lead + (-1,))
+
+    def adjoint(self, g, P, in_shapes):
+        lead = g.shape[:-1]
+        return [g.reshape(lead + tuple(in_shapes[0]))]
+
+
+@dataclass(frozen=True, eq=False)
+class Reshape(AffineOp):
+    """Reshape a sample to ``shape`` (row-major; sizes must agree).
+
+    Examples
+    --------
+    >>> Reshape((2, 3)).out_shape([(6,)])
+    (2, 3)
+    """
+
+    shape: tuple = ()
+    kind: ClassVar[str] = "reshape"
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "shape", tuple(int(s) for s in self.shape))
+
+    def attrs(self):
+        return {"shape": list(self.shape)}
+
+    def out_shape(self, in_shapes):
+        if int(np.prod(in_shapes[0])) != int(np.prod(self.shape)) or min(self.shape, default=0) < 1:
+            raise NetworkFormatError(f"reshape: cannot reshape {tuple(in_shapes[0])} to {self.shape}")
+        return self.shape
+
+    def apply(self, xs, P, in_shapes):
+        lead = _lead(xs[0], in_shapes[0])
+        return xs[0].reshape(lead + self.shape)
+
+    def adjoint(self, g, P, in_shapes):
+        lead = g.shape[:g.ndim - len(self.shape)]
+        return [g.reshape(lead + tuple(in_shapes[0]))]
+
+
+@dataclass(frozen=True, eq=False)
+class Identity(AffineOp):
+    """The identity (also what Dropout is at inference).
+
+    Examples
+    --------
+    >>> Identity().out_shape([(3,)])
+    (3,)
+    """
+
+    kind: ClassVar[str] = "identity"
+
+    def out_shape(self, in_shapes):
+        return tuple(in_shapes[0])
+
+    def apply(self, xs, P, in_shapes):
+        return xs[0]
+
+    def adjoint(self, g, P, in_shapes):
+        return [g]
+
+
+#: Op classes by their file name.
+OP_KINDS = {cls.kind: cls for cls in (Input, Dense, Conv2d, AvgPool2d, MaxPool2d, BatchNorm, Add, Flatten, Reshape,
+                                      Identity, ActivationOp)}

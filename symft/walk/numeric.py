@@ -1,0 +1,164 @@
+r"""The float interpretation: batched NumPy evaluation with crash masks.
+
+Values are float64 arrays ``lead + shape``: the leading axes are the batch
+of inputs ``(B,)``, and with faults ``(P, B)`` for ``P`` crash patterns.
+Faults are given per site (keys as in :mod:`symft.faults`):
+
+* ``masks`` ``{site: bool (P, n_site)}`` — failed neurons;
+* ``values`` ``{site: float (P, n_site)}`` — what failed neurons send
+  (Byzantine, stuck-at); NaN entries follow the crash semantics;
+* ``synapse_masks`` ``{site: bool (P, n_out, n_in)}`` — zeroed weights of
+  the dense op feeding the site;
+* ``semantics`` — what a crashed neuron outputs: 0 (``"output_zero"``), or
+  the value with its incoming synapses cut (``"incoming_zeroed"``, see
+  :func:`symft.faults.zeroed_preactivation`).
+
+Examples
+--------
+>>> import numpy as np
+>>> from symft.graph.network import mean_network
+>>> from symft.walk.walker import walk
+>>> net = mean_network(3)
+>>> interp = Numeric(net, masks={0: np.array([[True, False, False], [True, True, True]])})
+>>> walk(net, interp, np.ones((1, 3)), keep=False)[:, 0, 0]
+array([0.66666667, 0.        ])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import FaultModelError
+from ..faults import SEMANTICS, site_of, synapse_shape, zeroed_preactivation
+from .walker import Interpretation
+
+__all__ = ["Numeric", "crash_values_float"]
+
+
+def crash_values_float(net, key, semantics: str) -> np.ndarray:
+    """What a crashed neuron of a site outputs, as a float vector over the site's neurons.
+
+    Examples
+    --------
+    >>> from symft.graph.network import Network
+    >>> net = Network.from_numpy([[[1.0]], [[1.0]]], [[-2.0], [0.0]], activations=["relu", "linear"])
+    >>> crash_values_float(net, 1, "incoming_zeroed"), crash_values_float(net, 2, "incoming_zeroed")
+    (array([0.]), array([0.]))
+    """
+    site = site_of(net, key)
+    n = net.site_size(site)
+    if semantics == "output_zero":
+        return np.zeros(n)
+    aff, act = zeroed_preactivation(net, site)
+    if aff is None:
+        return np.zeros(n)
+    node = net.node(aff)
+    zeros = [np.zeros((1,) + tuple(s)) for s in node.in_shapes]
+    pre = node.op.apply(zeros, node.op.params("float"), node.in_shapes)[0]
+    out = act(pre) if act is not None else pre
+    return np.asarray(out, dtype=float).reshape(-1)
+
+
+class Numeric(Interpretation):
+    """Float64 evaluation of batches, optionally under many crash patterns at once.
+
+    Parameters
+    ----------
+    net : Network
+    masks, values, synapse_masks, semantics
+        The faults (see the module docstring).  All masks must have the same
+        number of patterns ``P``.
+    skip_linear : bool
+        Skip linear activations entirely (engines that do not need the
+        float pass to match :func:`symft.engines.forward.forward` bit for bit).
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> Numeric(random_network([2, 2, 1], seed=0), masks={1: np.ones((3, 2), bool)}).patterns
+    3
+    """
+
+    name = "float"
+
+    def __init__(self, net, *, masks=None, values=None, synapse_masks=None, semantics: str = "output_zero",
+                 skip_linear: bool = False):
+        if semantics not in SEMANTICS:
+            raise FaultModelError(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
+        self.net = net.check_numeric()
+        self.semantics = semantics
+        self.skip_linear = skip_linear
+        self.masks = {}
+        self.values = {}
+        self.syn = {}
+        sizes = set()
+        for key, m in (masks or {}).items():
+            site = site_of(net, key, "neuron_masks")
+            m = np.asarray(m)
+            n = net.site_size(site)
+            if m.dtype != bool or m.ndim != 2 or m.shape[1] != n:
+                raise FaultModelError(f"neuron_masks[{key}]: expected a bool array of shape (P, {n}), "
+                                      f"got {m.dtype} {m.shape}")
+            self.masks[site] = m
+            sizes.add(m.shape[0])
+        for key, v in (values or {}).items():
+            site = site_of(net, key, "values")
+            if site not in self.masks:
+                raise FaultModelError(f"values[{key}]: site {key} has values but no failed-neuron mask")
+            v = np.asarray(v, dtype=float)
+            if v.shape != self.masks[site].shape:
+                raise FaultModelError(f"values[{key}]: expected shape {self.masks[site].shape}, got {v.shape}")
+            if np.isinf(v).any():
+                raise FaultModelError(f"values[{key}]: expected finite values (NaN = use the crash semantics)")
+            self.values[site] = v
+        for key, m in (synapse_masks or {}).items():
+            shape = synapse_shape(net, key, "synapse_masks")
+            m = np.asarray(m)
+            if m.dtype != bool or m.ndim != 3 or m.shape[1:] != shape:
+                raise FaultModelError(f"synapse_masks[{key}]: expected a bool array of shape "
+                                      f"(P, {shape[0]}, {shape[1]}), got {m.dtype} {m.shape}")
+            self.syn[net.synapse_node(site_of(net, key))] = m
+            sizes.add(m.shape[0])
+        if len(sizes) > 1:
+            raise FaultModelError(f"masks: every mask must have the same number of patterns P, got {sorted(sizes)}")
+        self.patterns = sizes.pop() if sizes else None
+        self.fault_nodes = frozenset(self.masks)
+        self.recompute = frozenset(self.syn)
+        self._base = {s: crash_values_float(net, s, semantics) for s in self.masks}
+
+    # ---------------------------------------------------------------- rules
+    def input(self, node, x):
+        return x
+
+    def affine(self, node, args):
+        op = node.op
+        if node.name in self.syn:
+            W = op.params("float")["weight"]
+            Wm = np.where(self.syn[node.name], 0.0, W[None, :, :])
+            Y = args[0]
+            Yb = np.broadcast_to(Y, (Wm.shape[0],) + Y.shape[-2:]) if Y.ndim == 2 else Y
+            z = np.einsum("pij,pbj->pbi", Wm, Yb)
+            b = op.params("float")["bias"]
+            return z + b if b is not None else z
+        return op.apply(args, op.params("float"), node.in_shapes)
+
+    def op_activation(self, node, args):
+        act = node.op.act
+        if self.skip_linear and act.name == "linear":
+            return args[0]
+        return act(args[0])
+
+    def op_maxpool2d(self, node, args):
+        return node.op.apply(args[0], node.in_shapes[0])
+
+    def at_site(self, node, Y):
+        mask = self.masks[node.name]
+        P = mask.shape[0]
+        shape = node.shape
+        m = mask.reshape((P, 1) + shape)
+        base = self._base[node.name].reshape(shape)
+        if node.name in self.values:
+            v = self.values[node.name]
+            sent = np.where(np.isnan(v), self._base[node.name][None, :], v).reshape((P, 1) + shape)
+            return np.where(m, sent, Y)
+        return np.where(m, base, Y)

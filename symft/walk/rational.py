@@ -1,0 +1,142 @@
+r"""The exact rational interpretation: Python ``Fraction`` arithmetic, no rounding anywhere.
+
+Values are object arrays of :class:`~fractions.Fraction` with leading batch
+axes, like the float interpretation; crash masks work the same way.  Every
+parameter is converted exactly (floats are the binary rationals they hold),
+and activations must be piecewise linear with rational pieces
+(:attr:`symft.graph.activations.Activation.rational_fn`); anything else is a
+:class:`~symft.walk.walker.NoRule` error naming the node.
+
+Examples
+--------
+>>> import numpy as np
+>>> from fractions import Fraction
+>>> from symft.graph.network import Network
+>>> from symft.walk.walker import walk
+>>> net = Network.from_sympy([[["1/2", "-1/3"]], [[3]]], activations=["relu", "linear"])
+>>> walk(net, Rational(net), as_fractions([[1, "1/2"]]), keep=False)
+array([[Fraction(1, 1)]], dtype=object)
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ..errors import FaultModelError
+from ..faults import SEMANTICS, site_of, zeroed_preactivation
+from ..graph.numbers import to_fraction
+from ..utils import to_exact
+from .walker import Interpretation, NoRule
+
+__all__ = ["Rational", "as_fractions", "crash_values_rational"]
+
+
+def as_fractions(x) -> np.ndarray:
+    """An object array of Fractions from numbers, strings like ``"1/3"`` or floats (binary values).
+
+    Examples
+    --------
+    >>> as_fractions([0.5, "1/3"])
+    array([Fraction(1, 2), Fraction(1, 3)], dtype=object)
+    """
+    a = np.array(x, dtype=object)
+    out = np.empty(a.shape, dtype=object)
+    flat = out.reshape(-1)
+    for i, v in enumerate(a.reshape(-1)):
+        if isinstance(v, str):
+            v = to_exact(v, "input")
+        flat[i] = to_fraction(v, "input")
+    return out
+
+
+def _elementwise(fn, a):
+    return np.frompyfunc(fn, 1, 1)(a).astype(object) if a.size else a.copy()
+
+
+def crash_values_rational(net, key, semantics: str) -> np.ndarray:
+    """What a crashed neuron of a site outputs, exactly (a vector of Fractions).
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> crash_values_rational(mean_network(2), 1, "incoming_zeroed")
+    array([Fraction(0, 1)], dtype=object)
+    """
+    site = site_of(net, key)
+    n = net.site_size(site)
+    zero = np.array([Fraction(0)] * n, dtype=object)
+    if semantics == "output_zero":
+        return zero
+    aff, act = zeroed_preactivation(net, site)
+    if aff is None:
+        return zero
+    node = net.node(aff)
+    zeros = [np.full((1,) + tuple(s), Fraction(0), dtype=object) for s in node.in_shapes]
+    pre = node.op.apply(zeros, node.op.params("fraction"), node.in_shapes)[0]
+    if act is not None:
+        fn = act.rational_fn
+        if fn is None:
+            raise NoRule(f"the rational interpretation has no rule for activation {act.name!r} (site {site!r})")
+        pre = _elementwise(fn, pre)
+    return np.asarray(pre, dtype=object).reshape(-1)
+
+
+class Rational(Interpretation):
+    """Exact evaluation in Fractions, optionally under crash masks (``{site: bool (P, n)}``).
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> from symft.walk.walker import walk
+    >>> net = mean_network(2)
+    >>> walk(net, Rational(net, masks={0: np.array([[True, False]])}), as_fractions([[1, 1]]), keep=False)
+    array([[[Fraction(1, 2)]]], dtype=object)
+    """
+
+    name = "rational"
+
+    def __init__(self, net, *, masks=None, values=None, semantics: str = "output_zero"):
+        if semantics not in SEMANTICS:
+            raise FaultModelError(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
+        self.net = net.check_numeric()
+        self.semantics = semantics
+        self.masks = {site_of(net, k, "neuron_masks"): np.asarray(m, dtype=bool) for k, m in (masks or {}).items()}
+        self.values = {}
+        for k, v in (values or {}).items():
+            site = site_of(net, k, "values")
+            if site not in self.masks:
+                raise FaultModelError(f"values[{k}]: site {k} has values but no failed-neuron mask")
+            self.values[site] = v
+        self.fault_nodes = frozenset(self.masks)
+        self._base = {s: crash_values_rational(net, s, semantics) for s in self.masks}
+
+    def affine(self, node, args):
+        return node.op.apply(args, node.op.params("fraction"), node.in_shapes)
+
+    def op_activation(self, node, args):
+        act = node.op.act
+        fn = act.rational_fn
+        if fn is None:
+            raise NoRule(f"the rational interpretation has no rule for activation {act.name!r} (node "
+                         f"{node.name!r}): it is not piecewise linear with rational pieces")
+        if act.name == "linear":
+            return args[0]
+        return _elementwise(fn, args[0])
+
+    def op_maxpool2d(self, node, args):
+        return node.op.apply(args[0], node.in_shapes[0])
+
+    def at_site(self, node, Y):
+        mask = self.masks[node.name]
+        P = mask.shape[0]
+        shape = node.shape
+        base = self._base[node.name]
+        if node.name in self.values:
+            vals = np.asarray(self.values[node.name], dtype=object)
+            base = np.where(np.vectorize(lambda v: v is None, otypes=[bool])(vals), base[None, :], vals)
+            base = base.reshape((P, 1) + shape)
+        else:
+            base = base.reshape(shape)
+        return np.where(mask.reshape((P, 1) + shape), base, Y)
