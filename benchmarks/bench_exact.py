@@ -2,7 +2,7 @@
 
 1. Full enumeration of the 2^20 crash configurations of the 20-neuron hidden layer of a
    [16, 20, 16, 1] tanh network (float64, one input):
-   * symft.exact.enumerate_crashes (split-half fast path);
+   * symft.engines.enumeration.enumerate_crashes (split-half fast path);
    * the floor: the bare NumPy work no method can skip, 2^20 × 16 tanh evaluations and the
      output dot products, on pre-computed pre-activations (timed both in one block and in
      cache-sized chunks; the faster one is the floor);
@@ -28,8 +28,8 @@ import tracemalloc
 
 import numpy as np
 
-from symft.enclosure import enclosure
-from symft.exact import enumerate_crashes
+from symft.engines.enclosure import enclosure
+from symft.engines.enumeration import enumerate_crashes
 from symft.faults import CrashPattern, NeuronCrash
 from symft.engines.forward import forward, forward_masked, forward_trace
 from symft.graph.network import random_network
@@ -118,7 +118,7 @@ def bench_enumeration():  # noqa: C901 - a script
     print(f"E Δ = {r.mean[0]:.12g}, std Δ = {r.std[0]:.6g}   (vectorized naive: E Δ = {vm1[0]:.12g}, "
           f"relative difference {agree:.1e})")
     print(f"{'method':<58} {'seconds':>9} {'ratio':>9}")
-    print(f"{'symft.exact.enumerate_crashes (split-half fast path)':<58} {t_ours:9.3f} {1:9.2f}")
+    print(f"{'symft.engines.enumeration.enumerate_crashes (split-half fast path)':<58} {t_ours:9.3f} {1:9.2f}")
     print(f"{'floor: 2^20 x 16 tanh + output dot products (block)':<58} {t_floor_block:9.3f} "
           f"{t_floor_block / t_ours:9.2f}")
     print(f"{'floor: same work in chunks of 2^14 rows':<58} {t_floor_chunk:9.3f} {t_floor_chunk / t_ours:9.2f}")

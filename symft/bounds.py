@@ -10,7 +10,7 @@ assumptions (``rigorous``) or an estimate, and the assumptions.
 * :func:`b2` — AP2, componentwise: bounds ``E|Δ_L^k|``;
 * :func:`ap10` — the AP10 variance recursion *as printed*: ``E (Δ_L^k)²`` (not proved);
 * :func:`b3` — T1 via :mod:`symft.taylor`: estimates ``E Δ`` and ``Var Δ``;
-* :func:`b4` — the single-crash term via :mod:`symft.exact`: estimates ``E Δ``;
+* :func:`b4` — the single-crash term via :mod:`symft.engines.enumeration`: estimates ``E Δ``;
 * :func:`fep_expected` — the [SRDS] expected Fep via :mod:`symft.fep`: bounds ``E‖Δ_L‖_∞``.
 
 **The general recursion behind b1, AC1 and b2.**  Let ``e_l = ŷ_l − y_l`` be
@@ -967,7 +967,7 @@ def b3(net, x, model, *, remainder: bool = False) -> list[Bound]:
 
 
 def b4(net, x, model) -> Bound:
-    r"""b4: the exact single-crash contribution ``Σ_i p(1−p)^{n−1} Δ(e_i)`` (:func:`symft.exact.single_crash_term`).
+    r"""b4: the exact single-crash contribution ``Σ_i p(1−p)^{n−1} Δ(e_i)`` (:func:`symft.engines.enumeration.single_crash_term`).
 
     An estimate of ``E Δ`` (exact to first order in p; the configurations
     with two or more crashes are left out).
@@ -978,7 +978,7 @@ def b4(net, x, model) -> Bound:
     >>> b4(mean_network(2), [1, 1], NeuronCrash({0: 0.5})).value     # 2 · ½ · ½ · (−½)
     (-0.25,)
     """
-    from . import exact
+    from .engines import enumeration as exact
 
     model = _model(net, model)
     t = exact.single_crash_term(net, list(_x1(net, x)[0]), model, exact=False)

@@ -25,7 +25,7 @@ under random crashes?  This module answers it from the mean and variance of
   it is **rigorous** (every term bounded, under the stated assumptions) or
   **approximate**, the inputs, p, seed, versions and the network's hash; it
   round-trips through JSON.  :func:`certify` builds one from exact moments
-  (:mod:`symft.exact`), rigorous enclosures, or T1 (:mod:`symft.taylor`);
+  (:mod:`symft.engines.enumeration`), rigorous enclosures, or T1 (:mod:`symft.taylor`);
   :func:`certificate_from_moments` from moments you supply.
 
 Exactness: every inequality is evaluated in exact rational arithmetic
@@ -809,12 +809,12 @@ def _exact_model(model):
 
 
 def exact_moments(net, x, model, *, rational_seconds: float = 1.0) -> Moments:
-    """``E Δ`` and ``Var Δ`` by enumeration (:func:`symft.exact.enumerate_crashes`), labelled by the arithmetic.
+    """``E Δ`` and ``Var Δ`` by enumeration (:func:`symft.engines.enumeration.enumerate_crashes`), labelled by the arithmetic.
 
     Rational arithmetic whenever it can run — activations piecewise linear
     with rational pieces, numeric weights (a float is read as the binary
     rational it holds), at most ``2^16`` configurations — and its estimated
-    time is at most ``rational_seconds`` (or :mod:`symft.exact` picks it by
+    time is at most ``rational_seconds`` (or :mod:`symft.engines.enumeration` picks it by
     itself, for an exact network): source ``"exact"``.  Otherwise float64
     enumeration runs, and its result is labelled ``"estimate"`` with the
     note ``"float enumeration …"``: its rounding errors are not bounded
@@ -822,7 +822,7 @@ def exact_moments(net, x, model, *, rational_seconds: float = 1.0) -> Moments:
     rigorous certificate — an enclosure should be used.
 
     Raises :class:`~symft.errors.TooLargeError` when enumeration would explode
-    and ``NotImplementedError`` when :mod:`symft.exact` is not available.
+    and ``NotImplementedError`` when exact enumeration is not available.
 
     Examples
     --------
@@ -837,9 +837,10 @@ def exact_moments(net, x, model, *, rational_seconds: float = 1.0) -> Moments:
     (-1/2,)
     """
     try:
-        from . import exact as _exact
-    except ImportError:  # pragma: no cover - depends on issue 3
-        raise NotImplementedError("symft.exact is not available") from None
+        from .engines import enclosure as _enc
+        from .engines import enumeration as _exact
+    except ImportError:  # pragma: no cover
+        raise NotImplementedError("exact enumeration is not available") from None
     em = _exact_model(model)
     em.check(net)
     rational = None   # let symft.exact decide (rational for exact networks)
@@ -858,7 +859,7 @@ def exact_moments(net, x, model, *, rational_seconds: float = 1.0) -> Moments:
 
 
 def enclosure_moments(net, x, model, order: int = 2) -> Moments:
-    """Rigorous intervals for ``E Δ`` and ``Var Δ`` (:func:`symft.exact.enclosure`).
+    """Rigorous intervals for ``E Δ`` and ``Var Δ`` (:func:`symft.engines.enclosure.enclosure`).
 
     The enclosure evaluates the float64 network at the float64 input, with
     rigorous margins for the rounding of that evaluation.  It is rigorous for
@@ -879,12 +880,13 @@ def enclosure_moments(net, x, model, order: int = 2) -> Moments:
     ('estimate', 'enclosure of the float64 rounding of the network: weight 1/3 of layer 1 is not a float64 value')
     """
     try:
-        from . import exact as _exact
-    except ImportError:  # pragma: no cover - depends on issue 3
-        raise NotImplementedError("symft.exact is not available") from None
+        from .engines import enclosure as _enc
+        from .engines import enumeration as _exact
+    except ImportError:  # pragma: no cover
+        raise NotImplementedError("exact enumeration is not available") from None
     from .report import _float_rounding
 
-    r = _exact.enclosure(net, _float_view(x), _exact_model(model), order=order)
+    r = _enc.enclosure(net, _float_view(x), _exact_model(model), order=order)
     n = net.n_outputs
     rounding = _float_rounding(net, x)
     if rounding is not None:
@@ -972,7 +974,7 @@ def certify(net, x, model, eps, delta, *, source: str = "auto", inequality: str 
         Where the moments come from.  ``"exact"`` enumerates every crash
         configuration (rigorous when the arithmetic is exact: rational
         piecewise-linear networks); ``"enclosure"`` uses rigorous interval
-        bounds of order ``order`` (:func:`symft.exact.enclosure`);
+        bounds of order ``order`` (:func:`symft.engines.enclosure.enclosure`);
         ``"taylor"`` uses T1 plus its rigorous remainder bound when one is
         available (smooth activations), else falls back to ``"t1"``;
         ``"t1"`` is P5 as printed — T1's first-order moments with the

@@ -510,8 +510,8 @@ def cmd_exact(args) -> int:
     output, ``E Δ`` in p), ``coefficients`` (one list per output, increasing
     powers), ``polynomial_second`` (``E Δ²``).
     """
-    from .exact import enumerate_crashes, error_distribution, mean_polynomial
-    from .enclosure import enclosure
+    from .engines.enclosure import enclosure
+    from .engines.enumeration import enumerate_crashes, error_distribution, mean_polynomial
     from .faults import NeuronCrash
     from .parsing import parse_p
 

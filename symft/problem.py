@@ -191,12 +191,20 @@ class Problem:
 
 
 def _float_view(x):
+    """``(float array, None)`` when every entry is a plain float or int, else ``(None, x)`` (exact values)."""
     if isinstance(x, np.ndarray) and x.dtype != object:
         return x, None
     try:
-        return np.asarray(x, dtype=float), None
-    except (TypeError, ValueError, OverflowError):
-        pass
+        a = np.asarray(x, dtype=object)
+    except (TypeError, ValueError):
+        return None, x
+    plain = (float, int, np.floating, np.integer)
+    if a.size and all(isinstance(v, plain) and not isinstance(v, bool) and
+                      (not isinstance(v, (int, np.integer)) or abs(int(v)) <= 2 ** 53) for v in a.reshape(-1)):
+        try:
+            return np.asarray(x, dtype=float), None
+        except (TypeError, ValueError, OverflowError):
+            return None, x
     return None, x
 
 

@@ -21,7 +21,7 @@ can confirm an agreement.
   (:meth:`ComparisonReport.figure`, needs the ``plot`` extra).
 * :func:`check` — runs T1 (:mod:`symft.taylor`), the best reference for the
   moments (rational enumeration, else a rigorous enclosure, else a float
-  enumeration — :mod:`symft.exact`) and Monte Carlo, and says with z-scores
+  enumeration — :mod:`symft.engines.enumeration`) and Monte Carlo, and says with z-scores
   whether they agree: ``"agree"``, ``"disagree"`` or ``"inconclusive"``
   (:class:`CheckResult`).  T1 is only first order: it is compared within
   its rigorous remainder bound when one is available; otherwise its gap to
@@ -122,7 +122,8 @@ def _rational_obstacle(net, model):
     """Why the rational engine does not give the reference here, or None: it needs activations piecewise
     linear with rational pieces, numeric weights and p, at most 2^16 configurations, and an estimated time
     of at most :data:`RATIONAL_SECONDS`."""
-    from . import exact
+    from .engines import enclosure as _enc
+    from .engines import enumeration as exact
 
     reason = exact._exact_capable(net)
     if reason is not None:
@@ -183,7 +184,7 @@ def _frac(v) -> Fraction:
 
 
 def _enclosure_order(net, model, order):
-    from .enclosure import choose_order
+    from .engines.enclosure import choose_order
 
     return max(int(order), choose_order(net, model, max_configurations=ENCLOSURE_CONFIGURATIONS))
 
@@ -197,7 +198,8 @@ def _reference(net, x, model, quantities, output, samples, seed):
     a float enumeration, or from Monte Carlo (draws given a failure, seed
     ``seed + 1``) when the network is too wide to enumerate.
     """
-    from . import exact
+    from .engines import enclosure as _enc
+    from .engines import enumeration as exact
     from .certify import _exact_model
 
     em = _exact_model(model)
@@ -237,7 +239,7 @@ def _reference(net, x, model, quantities, output, samples, seed):
     moment_q = [q for q in quantities if q in ("E Δ_k", "Var Δ_k", "E Δ_k²")]
     if moment_q and _float_rounding(net, x) is None:
         try:
-            e = exact.enclosure(net, _float_view_x(x), em, order=_enclosure_order(net, em, 2))
+            e = _enc.enclosure(net, _float_view_x(x), em, order=_enclosure_order(net, em, 2))
             enc = {"E Δ_k": (e.mean_lo, e.mean_hi), "Var Δ_k": (e.var_lo, e.var_hi),
                    "E Δ_k²": (e.second_lo, e.second_hi)}
             for q in moment_q:
@@ -674,7 +676,8 @@ def _moment_reference(net, x, xf, model, order, notes):
     to floats), else an enclosure (rigorous, full order when the
     configurations fit), else a float enumeration (approximate).
     """
-    from . import exact
+    from .engines import enclosure as _enc
+    from .engines import enumeration as exact
     from .certify import _exact_model, float_down, float_up
 
     em = _exact_model(model)
@@ -697,7 +700,7 @@ def _moment_reference(net, x, xf, model, order, notes):
     else:
         try:
             k = _enclosure_order(net, em, order)
-            e2 = exact.enclosure(net, xf, em, order=k)
+            e2 = _enc.enclosure(net, xf, em, order=k)
             a = [np.ravel(t).astype(float) for t in (e2.mean_lo, e2.mean_hi, e2.var_lo, e2.var_hi)]
             notes.append(f"enclosure of order {k} ({'all configurations' if k >= em.n_neurons(net) else 'the rest bounded'}"
                          f"; mean width ≤ {float(np.max(a[1] - a[0])):.3g})")

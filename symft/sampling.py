@@ -670,7 +670,7 @@ def _guard(net, groups, n_samples, n_draws, n_inputs, force, p_crash, what="n_sa
             f"{what}: {n_samples:.4g} {'samples' if what == 'n_samples' else 'draws'} need about {n_draws:.4g} "
             f"forward passes, one per draw with a failure (estimated ~{_fmt_seconds(t)}, limit "
             f"{_fmt_seconds(MAX_SECONDS)}); {hint}, a certified enclosure instead of sampling "
-            f"(symft.exact.enclosure / symft exact --order K), or force=True")
+            f"(symft.engines.enumeration.enclosure / symft exact --order K), or force=True")
 
 
 def _fmt_seconds(t):
@@ -834,7 +834,7 @@ class MonteCarloResult:
     with ``u = 1 − (1 − confidence)^{1/crashed_samples}`` (rule of three: with
     that confidence, errors other than ``v`` have probability at most ``u``
     given a failure) and ``D`` a proved bound on ``|Δ|`` over all configurations
-    (:func:`symft.enclosure.per_neuron_bounds`; unbounded for synapse failures),
+    (:func:`symft.engines.enclosure.per_neuron_bounds`; unbounded for synapse failures),
     and ``standard_error`` is 0.
 
     Examples
@@ -983,7 +983,7 @@ def _range_bound(net, X, model):
     neuron, syn = _models(model)
     if syn is not None and syn.layers:
         return np.full((X.shape[0], net.n_outputs), np.inf)
-    from .enclosure import per_neuron_bounds
+    from .engines.enclosure import per_neuron_bounds
 
     return np.array([per_neuron_bounds(net, X[b], neuron)[1] for b in range(X.shape[0])], dtype=float)
 

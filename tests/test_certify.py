@@ -2,7 +2,7 @@
 
 Independent checks are written here with math.comb and Fractions; the exact
 tail probabilities of small networks come from a brute-force enumeration
-(itertools.product over crash configurations), not from symft.exact.
+(itertools.product over crash configurations), not from symft.engines.enumeration.
 """
 
 from __future__ import annotations
@@ -290,7 +290,7 @@ def test_p5_as_printed_value(layers, eps, alpha, inequality):
 
 
 def test_certify_auto_prefers_rigorous_sources():
-    pytest.importorskip("symft.enclosure")
+    pytest.importorskip("symft.engines.enclosure")
     net = load_network(f"{DATA}/foreign_tanh.json")
     x = [0.3, -1.0, 0.7]
     model = NeuronCrash({1: 0.01, 2: 0.01})

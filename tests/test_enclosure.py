@@ -16,9 +16,9 @@ import sympy as sp
 from hypothesis import given, settings, strategies as st
 
 from symft.cli import main
-from symft.enclosure import enclosure, per_neuron_bounds
+from symft.engines.enclosure import enclosure, per_neuron_bounds
 from symft.errors import FaultModelError, InvalidArgument, TooLargeError
-from symft.exact import enumerate_crashes
+from symft.engines.enumeration import enumerate_crashes
 from symft.faults import NeuronCrash
 from symft.engines.forward import forward_masked
 from symft.graph.network import Network, mean_network, random_network
@@ -177,7 +177,7 @@ def test_slow_hypothesis_enclosure_wider_nets(seed, act, hidden, p, order):
 def test_slow_benchmark_size_enclosure_contains_monte_carlo_scale():
     # [64, 128, 64, 10] sigmoid, both hidden layers, p = 1e-4, order 3: the certified width is
     # tiny and the true mean is dominated by the single-crash term (b4) which lies inside.
-    from symft.exact import single_crash_term
+    from symft.engines.enumeration import single_crash_term
     net = random_network([64, 128, 64, 10], seed=0, activation="sigmoid")
     x = np.random.default_rng(3).normal(size=64)
     model = NeuronCrash({1: 1e-4, 2: 1e-4})
@@ -193,7 +193,7 @@ def test_slow_benchmark_size_enclosure_contains_monte_carlo_scale():
 
 
 def test_auto_order_and_cli_auto(capsys, tmp_path):
-    from symft.enclosure import choose_order
+    from symft.engines.enclosure import choose_order
     net = random_network([3, 10, 6, 2], seed=5, activation="tanh")
     model = NeuronCrash({1: 0.01, 2: 0.01})
     assert choose_order(net, model, max_configurations=1 + 16) == 1          # 1 + 16 configurations

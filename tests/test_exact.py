@@ -20,7 +20,7 @@ import sympy as sp
 from hypothesis import given, settings, strategies as st
 
 from symft.errors import FaultModelError, InvalidArgument, TooLargeError
-from symft.exact import (EXACT_AUTO_LIMIT, ErrorPolynomial, count_configurations, enumerate_crashes,
+from symft.engines.enumeration import (EXACT_AUTO_LIMIT, ErrorPolynomial, count_configurations, enumerate_crashes,
                          error_distribution, estimate_seconds, mean_polynomial, single_crash_term)
 from symft.faults import NeuronCrash
 from symft.graph.netfile import load_network

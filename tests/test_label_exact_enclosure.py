@@ -29,9 +29,9 @@ import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from symft.enclosure import enclosure
+from symft.engines.enclosure import enclosure
 from symft.errors import InvalidArgument
-from symft.exact import enumerate_crashes, error_distribution, mean_polynomial
+from symft.engines.enumeration import enumerate_crashes, error_distribution, mean_polynomial
 from symft.faults import NeuronCrash
 from symft.graph.network import Network, mean_network
 

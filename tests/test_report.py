@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-import symft.exact
+import symft.engines.enclosure
+import symft.engines.enumeration
 from symft.cli import main
 from symft.errors import SymftError, TooLargeError
 from symft.faults import NeuronCrash
@@ -119,14 +120,14 @@ def test_check_agrees_on_foreign_nets(name, factory, x, model, kind):
 
 
 def test_check_detects_a_wrong_exact_value(monkeypatch):
-    real = symft.exact.enumerate_crashes
+    real = symft.engines.enumeration.enumerate_crashes
 
     def wrong(*a, **k):
         r = real(*a, **k)
         import dataclasses
         return dataclasses.replace(r, mean=np.asarray(r.mean, dtype=float) + 0.05)
 
-    monkeypatch.setattr(symft.exact, "enumerate_crashes", wrong)
+    monkeypatch.setattr(symft.engines.enumeration, "enumerate_crashes", wrong)
     r = check(raw_net(), [1.0, -0.5, 2.0], NeuronCrash({1: 0.2}), samples=20000, seed=0)
     assert r.verdict == "disagree"
 
@@ -138,8 +139,8 @@ def test_check_inconclusive_without_exact(monkeypatch):
     def missing(*a, **k):
         raise NotImplementedError("no enclosure (test)")
 
-    monkeypatch.setattr(symft.exact, "enumerate_crashes", too_large)
-    monkeypatch.setattr(symft.exact, "enclosure", missing)
+    monkeypatch.setattr(symft.engines.enumeration, "enumerate_crashes", too_large)
+    monkeypatch.setattr(symft.engines.enclosure, "enclosure", missing)
     r = check(random_network([2, 3, 1], seed=0, activation="relu"), [0.5, 1.0], NeuronCrash({1: 0.1}),
               samples=5000, seed=0)
     assert r.verdict == "inconclusive" and r.exact_source == "none"

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-import symft.exact
+import symft.engines.enclosure
 import symft.report
 from symft.certify import certify, enclosure_moments, exact_moments
 from symft.faults import NeuronCrash
@@ -133,7 +133,7 @@ def test_float_enumeration_is_labelled_and_never_agrees(monkeypatch):
     def missing(*a, **k):
         raise NotImplementedError("no enclosure (test)")
 
-    monkeypatch.setattr(symft.exact, "enclosure", missing)
+    monkeypatch.setattr(symft.engines.enclosure, "enclosure", missing)
     net = build(*step_net())
     r = check(net, [1.0], NeuronCrash({1: 0.3}), samples=20000, seed=0)
     assert r.exact_source == "float enumeration" and not r.reference_rigorous

@@ -2,7 +2,7 @@
 
 Every statistical check uses a fixed seed (the draws are deterministic), and
 the exact values it is compared with come from an independent brute-force
-enumeration written here (``brute_moments``), not from symft.exact.
+enumeration written here (``brute_moments``), not from symft.engines.enumeration.
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ import numpy as np
 import pytest
 
 from symft.errors import TooLargeError
-from symft.exact import enclosure, enumerate_crashes
+from symft.engines.enclosure import enclosure
+from symft.engines.enumeration import enumerate_crashes
 from symft.faults import NeuronCrash, SynapseCrash
 from symft.graph.network import random_network
 from symft.sampling import monte_carlo, normal_quantile, sample_errors

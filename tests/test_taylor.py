@@ -180,7 +180,7 @@ def test_second_order_moments_against_brute_force_on_quadratic():
 def _exact_linear_coefficient(net, x, layer):
     """p × this = T1 mean when everything after `layer` is linear. symft.exact if present, else brute force."""
     try:
-        from symft.exact import mean_polynomial
+        from symft.engines.enumeration import mean_polynomial
     except ImportError:  # pragma: no cover - issue 3 not merged
         mean_polynomial = None
     if mean_polynomial is not None:
@@ -229,7 +229,7 @@ def test_t1_within_remainder_bound_of_exact(spec, q, two_layers):
     if len(probs) == 1:
         # also the exact polynomial's value from symft.exact, when available
         try:
-            from symft.exact import mean_polynomial
+            from symft.engines.enumeration import mean_polynomial
         except ImportError:  # pragma: no cover
             return
         ep = mean_polynomial(net, list(x), 0)

@@ -608,8 +608,12 @@ class Network:
         >>> mean_network(2).consumers("0")
         ('z1',)
         """
-        succ = set(self._graph.successors(name))
-        return tuple(n for n in self._order if n in succ)
+        cons = self.__dict__.get("_consumers")
+        if cons is None:
+            pos = {n: i for i, n in enumerate(self._order)}
+            cons = {n: tuple(sorted(self._graph.successors(n), key=pos.__getitem__)) for n in self._order}
+            self.__dict__["_consumers"] = cons
+        return cons[name]
 
     def downstream(self, names) -> tuple:
         """``names`` and every node that depends on them, in topological order.
@@ -619,11 +623,14 @@ class Network:
         >>> random_network([2, 2, 1], seed=0).downstream(["1"])
         ('1', 'z2', '2')
         """
-        names = {names} if isinstance(names, str) else set(names)
-        reach = set(names)
-        for n in names:
-            reach |= nx.descendants(self._graph, n)
-        return tuple(n for n in self._order if n in reach)
+        key = frozenset([names] if isinstance(names, str) else names)
+        cache = self.__dict__.setdefault("_downstream", {})
+        if key not in cache:
+            reach = set(key)
+            for n in key:
+                reach |= nx.descendants(self._graph, n)
+            cache[key] = tuple(n for n in self._order if n in reach)
+        return cache[key]
 
     # ------------------------------------------------------------------ sites
     @property

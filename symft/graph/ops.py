@@ -787,6 +787,26 @@ class MaxPool2d(Op):
         _, (OH, OW), _ = self.index(in_shape)
         return self.windows(x, in_shape).max(axis=-1).reshape(lead + (in_shape[0], OH, OW))
 
+    def spread(self, g, in_shape):
+        """Add each output's value to every element of its window (the adjoint of a window sum).
+
+        ``g``: ``lead + (C, OH, OW)`` → ``lead + in_shape``.  Since
+        ``|max(a + δ) − max(a)| ≤ Σ_window |δ|``, spreading non-negative
+        sensitivities this way bounds how a perturbation passes max pooling.
+
+        Examples
+        --------
+        >>> MaxPool2d((2, 2), 1).spread(np.ones((1, 1, 1)), (1, 2, 2))
+        array([[[1., 1.],
+                [1., 1.]]])
+        """
+        in_shape = tuple(in_shape)
+        idx, (OH, OW), plan = self.index(in_shape)
+        lead = g.shape[:g.ndim - 3]
+        vals = np.broadcast_to(g.reshape(lead + (in_shape[0], OH * OW))[..., None], lead + idx.shape)
+        out = _scatter_add(np.ascontiguousarray(vals), plan, int(np.prod(in_shape)), lead)
+        return out.reshape(lead + in_shape)
+
     def fan_in(self, in_shapes):
         return self.kernel[0] * self.kernel[1]
 

@@ -71,6 +71,10 @@ class Numeric(Interpretation):
     skip_linear : bool
         Skip linear activations entirely (engines that do not need the
         float pass to match :func:`symft.engines.forward.forward` bit for bit).
+    tall : bool
+        Compute dense ops on 2-D batches as ``(W @ Y.T).T`` (faster with
+        OpenBLAS for tall-skinny ``Y``; the last bits may differ from
+        :func:`~symft.engines.forward.forward`).
 
     Examples
     --------
@@ -80,14 +84,16 @@ class Numeric(Interpretation):
     """
 
     name = "float"
+    kind = "float"
 
     def __init__(self, net, *, masks=None, values=None, synapse_masks=None, semantics: str = "output_zero",
-                 skip_linear: bool = False):
+                 skip_linear: bool = False, tall: bool = False):
         if semantics not in SEMANTICS:
             raise FaultModelError(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
         self.net = net.check_numeric()
         self.semantics = semantics
         self.skip_linear = skip_linear
+        self.tall = tall
         self.masks = {}
         self.values = {}
         self.syn = {}
@@ -140,6 +146,13 @@ class Numeric(Interpretation):
             z = np.einsum("pij,pbj->pbi", Wm, Yb)
             b = op.params("float")["bias"]
             return z + b if b is not None else z
+        if self.tall and op.kind == "dense" and args[0].ndim == 2:
+            P = op.params("float")
+            W = P["weight"]
+            z = args[0] @ W.T if W.shape[0] == 1 else (W @ args[0].T).T
+            if P["bias"] is not None:
+                z += P["bias"]
+            return z
         return op.apply(args, op.params("float"), node.in_shapes)
 
     def op_activation(self, node, args):

@@ -20,6 +20,7 @@ array([[Fraction(1, 1)]], dtype=object)
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -83,6 +84,34 @@ def crash_values_rational(net, key, semantics: str) -> np.ndarray:
     return np.asarray(pre, dtype=object).reshape(-1)
 
 
+def _scaled_ints(a):
+    """``(integer object array, common denominator)`` of an object array of Fractions."""
+    flat = a.reshape(-1)
+    d = math.lcm(*{v.denominator for v in flat}) if flat.size else 1
+    return np.array([v.numerator * (d // v.denominator) for v in flat], dtype=object).reshape(a.shape), d
+
+
+def _dense_fractions(op, x):
+    """``x @ Wᵀ + b`` exactly, computed on integers over a common denominator (no Fraction per product)."""
+    key = "int-scaled"
+    if key not in op._cache:
+        P = op.params("fraction")
+        Wn, dW = _scaled_ints(P["weight"])
+        b = P["bias"]
+        op._cache[key] = (Wn.T.copy(), dW, b)
+    WnT, dW, b = op._cache[key]
+    xn, dx = _scaled_ints(x)
+    zn = xn @ WnT
+    den = dx * dW
+    if b is not None:
+        db = math.lcm(*{v.denominator for v in b}) if b.size else 1
+        full = math.lcm(den, db)
+        bn = np.array([v.numerator * (full // v.denominator) for v in b], dtype=object)
+        zn = zn * (full // den) + bn
+        den = full
+    return np.frompyfunc(lambda v: Fraction(v, den), 1, 1)(zn).astype(object)
+
+
 class Rational(Interpretation):
     """Exact evaluation in Fractions, optionally under crash masks (``{site: bool (P, n)}``).
 
@@ -96,6 +125,7 @@ class Rational(Interpretation):
     """
 
     name = "rational"
+    kind = "fraction"
 
     def __init__(self, net, *, masks=None, values=None, semantics: str = "output_zero"):
         if semantics not in SEMANTICS:
@@ -113,7 +143,10 @@ class Rational(Interpretation):
         self._base = {s: crash_values_rational(net, s, semantics) for s in self.masks}
 
     def affine(self, node, args):
-        return node.op.apply(args, node.op.params("fraction"), node.in_shapes)
+        op = node.op
+        if op.kind == "dense" and args[0].size:
+            return _dense_fractions(op, args[0])
+        return op.apply(args, op.params("fraction"), node.in_shapes)
 
     def op_activation(self, node, args):
         act = node.op.act

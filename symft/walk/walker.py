@@ -139,7 +139,7 @@ class Interpretation:
 
 
 def walk(net, interp: Interpretation, x, *, known: dict | None = None, keep: bool = True,
-         stop: str | None = None):
+         stop: str | None = None, overrides: dict | None = None):
     """Evaluate the network under an interpretation, in topological order.
 
     Parameters
@@ -158,6 +158,9 @@ def walk(net, interp: Interpretation, x, *, known: dict | None = None, keep: boo
         (``False``, freeing intermediate values as soon as possible).
     stop : str, optional
         A node to stop at (its value is the result with ``keep=False``).
+    overrides : dict, optional
+        ``{node: value}``: use these values instead of computing the nodes
+        (with ``known``, everything downstream of them is recomputed).
 
     Returns
     -------
@@ -174,20 +177,23 @@ def walk(net, interp: Interpretation, x, *, known: dict | None = None, keep: boo
     (['0', '1', '2', 'z1', 'z2'], (4, 3))
     """
     target = stop if stop is not None else net.output
+    overrides = overrides or {}
     if known is None:
         todo = net.order
         changed = None
     else:
-        starts = set(interp.fault_nodes) | set(interp.recompute)
+        starts = set(interp.fault_nodes) | set(interp.recompute) | set(overrides)
         todo = net.downstream(starts) if starts else ()
         changed = set()
     remaining = None
-    if not keep:
+    if not keep and known is None:
         remaining = {n: len(net.consumers(n)) for n in net.order}
     values = {} if known is None else dict(known)
     for name in todo:
         node = net.node(name)
-        if changed is not None and name in values and name not in interp.recompute \
+        if name in overrides:
+            v = overrides[name]
+        elif changed is not None and name in values and name not in interp.recompute \
                 and not any(i in changed for i in node.inputs):
             v = values[name]
         elif node.op.kind == "input":
@@ -202,7 +208,7 @@ def walk(net, interp: Interpretation, x, *, known: dict | None = None, keep: boo
         if remaining is not None:
             for i in node.inputs:
                 remaining[i] -= 1
-                if remaining[i] == 0 and i != target and known is None:
+                if remaining[i] == 0 and i != target:
                     values.pop(i, None)
         if name == target and stop is not None:
             break

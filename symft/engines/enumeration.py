@@ -1,10 +1,11 @@
 r"""The exact engine: every crash configuration, exact moments and distributions.
 
-Under Bernoulli neuron crashes (THEORY D3) at a set of layers, with ``N``
-neurons that may crash, the output error ``Δ = y_L^{faulty} − y_L`` (D4) takes
-one value per crash configuration ``s ⊆ {crashable neurons}``, with
-probability ``P(s) = Π_l p_l^{k_l} (1 − p_l)^{n_l − k_l}`` where ``k_l`` is
-the number of crashed neurons of layer ``l``.  This module evaluates all
+Under Bernoulli neuron crashes (THEORY D3) at a set of crash sites (layers of
+a chain, or any sites of a graph), with ``N`` neurons that may crash, the
+output error ``Δ = y^{faulty} − y`` (D4) takes one value per crash
+configuration ``s ⊆ {crashable neurons}``, with probability
+``P(s) = Π_l p_l^{k_l} (1 − p_l)^{n_l − k_l}`` where ``k_l`` is the number of
+crashed neurons of site ``l``.  This module evaluates all
 ``2^N`` configurations — the ground truth every approximate method of symft
 is checked against:
 
@@ -21,8 +22,8 @@ is checked against:
 * :func:`single_crash_term` — bound b4 (THEORY §5): the exact contribution
   of the single-neuron crashes, ``Σ_i p (1 − p)^{n−1} Δ(e_i)``, from
   ``n_l`` forward passes;
-* :func:`symft.enclosure.enclosure` (re-exported here) — certified
-  intervals for networks too wide to enumerate.
+* :func:`symft.engines.enclosure.enclosure` — certified intervals for
+  networks too wide to enumerate (its own module).
 
 Work that would explode is refused up front with
 :class:`~symft.errors.TooLargeError` (an estimate of the configurations and
@@ -34,7 +35,7 @@ and ``target``.
 
 Results are frozen value objects (:class:`ExactMoments`,
 :class:`ErrorDistribution`, :class:`ErrorPolynomial`,
-:class:`SingleCrashTerm`, :class:`~symft.enclosure.Enclosure`), each with a
+:class:`SingleCrashTerm`), each with a
 ``to_dict()`` for JSON where it applies.  Shapes: one input gives arrays of
 one entry per output; a batch ``(B, n_0)`` gives ``(B, n_out)`` (the CLI
 prints a list per input).  Float results are computed in float64 over every
@@ -67,11 +68,18 @@ from typing import Callable, Mapping
 import numpy as np
 import sympy as sp
 
-from .errors import FaultModelError, InvalidArgument, SymbolicValueError, TooLargeError
-from .faults import NeuronCrash
-from .engines.forward import exact_inputs, as_inputs, forward_masked, forward_trace
-from .progress import progress as _progress
-from .utils import json_number, jsonable, to_exact
+from ..errors import FaultModelError, InvalidArgument, TooLargeError
+from ..faults import NeuronCrash, _sort_key, site_key, site_of
+from ..graph.numbers import to_fraction
+from ..problem import as_model, make_problem
+from ..progress import progress as _progress
+from ..utils import json_number, jsonable, to_exact
+from ..walk.configurations import Stage, consumer_columns, walk_configurations
+from ..walk.numeric import Numeric, crash_values_float
+from ..walk.rational import Rational, as_fractions, crash_values_rational
+from ..walk.walker import walk
+from .forward import forward_masked
+from .losses import LOSSES, loss_functions
 
 __all__ = [
     "ExactMoments",
@@ -87,8 +95,7 @@ __all__ = [
     "error_distribution",
     "mean_polynomial",
     "single_crash_term",
-    "enclosure",
-    "Enclosure",
+    "node_cost",
 ]
 
 #: Default refusal limit (configurations × inputs) of the enumeration functions.
@@ -497,17 +504,7 @@ def _is_rational(q):
     return isinstance(q, sp.Rational)
 
 
-def _frac(v) -> Fraction:
-    """Exact Fraction of an int / Fraction / SymPy rational / float (binary rational)."""
-    if isinstance(v, Fraction):
-        return v
-    if isinstance(v, Integral):
-        return Fraction(int(v))
-    if isinstance(v, sp.Rational):
-        return Fraction(int(v.p), int(v.q))
-    if isinstance(v, (float, np.floating)):
-        return Fraction(float(v))
-    raise SymbolicValueError(f"expected a rational number, got {v}")
+_frac = to_fraction
 
 
 def _to_sympy(v):
@@ -522,13 +519,16 @@ def _check_model(net, model, where="model") -> NeuronCrash:
                               f"got the integer {model}")
     if not isinstance(model, NeuronCrash):
         raise InvalidArgument(f"{where}: expected a NeuronCrash failure model, got {type(model).__name__}")
-    model.check(net)
-    return model
+    return as_model(net, model)
 
 
 def _symbolic_probs(model):
     return [l for l in model.layers if isinstance(model.probability(l), sp.Basic)
             and model.probability(l).free_symbols]
+
+
+def _sizes(net, keys):
+    return [net.site_size(k) for k in keys]
 
 
 def count_configurations(net, model: NeuronCrash, order: int | None = None) -> int:
@@ -550,20 +550,39 @@ def count_configurations(net, model: NeuronCrash, order: int | None = None) -> i
     return sum(math.comb(N, j) for j in range(0, min(int(order), N) + 1))
 
 
-def _cost_per_configuration(net, first_layer):
-    """Multiply-adds of one forward pass from ``first_layer`` onwards."""
-    w = net.widths
-    return sum(w[m] * w[m - 1] + 4 * w[m] for m in range(first_layer + 1, net.depth + 1)) + w[first_layer] + 1
+def node_cost(node) -> int:
+    """Multiply-adds of evaluating one node for one sample (the guard rails' unit of work).
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> node_cost(random_network([3, 4, 1], seed=0).node("z1"))
+    12
+    """
+    if node.op.affine:
+        return node.size * max(1, node.op.fan_in(node.in_shapes))
+    if node.op.kind == "activation":
+        return 4 * node.size
+    if node.op.kind == "maxpool2d":
+        return node.size * node.op.fan_in(node.in_shapes)
+    return node.size
+
+
+def _cost_per_configuration(net, sites):
+    """Multiply-adds of one forward pass of the nodes downstream of the crashed sites."""
+    if not sites:
+        return 1
+    return sum(node_cost(net.node(n)) for n in net.downstream([net.site(s) for s in sites])) + 1
 
 
 def estimate_seconds(net, model: NeuronCrash, n_inputs: int = 1, *, exact: bool = False,
                      configurations: int | None = None) -> float:
     r"""A rough estimate of the wall time of an enumeration (for the guard rails).
 
-    Based on ``configurations × n_inputs ×`` the cost of a forward pass from
-    the first crashed layer, at an assumed throughput of 1.5e9 float
-    multiply-adds per second (1.5e6 for the rational engine).  An order of
-    magnitude, not a promise.
+    Based on ``configurations × n_inputs ×`` the cost of a forward pass of
+    the nodes downstream of the crashed sites, at an assumed throughput of
+    1.5e9 float multiply-adds per second (1.5e6 for the rational engine).
+    An order of magnitude, not a promise.
 
     Examples
     --------
@@ -578,7 +597,7 @@ def estimate_seconds(net, model: NeuronCrash, n_inputs: int = 1, *, exact: bool 
         return 0.0
     if configurations is None:
         configurations = count_configurations(net, model)
-    cost = _cost_per_configuration(net, min(layers))
+    cost = _cost_per_configuration(net, layers)
     rate = _EXACT_THROUGHPUT if exact else _THROUGHPUT
     return configurations * n_inputs * cost / rate
 
@@ -607,111 +626,45 @@ def _guard(net, model, n_inputs, max_configurations, force, exact, what="enumera
             f"{what}: {N} neurons may crash, 2^{N} = {configs:.4g} configurations"
             f"{f' × {n_inputs} inputs' if n_inputs > 1 else ''} exceed the limit of {max_configurations:.4g} "
             f"(estimated time ~{_fmt_seconds(est)}). Options: a certified enclosure "
-            f"(symft.exact.enclosure(..., order={max(k_ok, 1)}) / symft exact --order {max(k_ok, 1)}, "
+            f"(symft.engines.enclosure.enclosure(..., order={max(k_ok, 1)}) / symft exact --order {max(k_ok, 1)}, "
             f"{count_configurations(net, model, max(k_ok, 1)):.4g} configurations), "
             f"sampling (symft sample), or force=True / --force to enumerate anyway"
         )
     return configs
 
 
-# =====================================================================================
-# losses (Δ_{L+1})
-# =====================================================================================
-
-def _loss_functions(loss, target, n_out):
-    """(float fn (P, n_L) -> (P,), exact fn list[Fraction] -> Fraction or None)."""
-    if callable(loss):
-        def f(Y):
-            v = np.asarray(loss(Y, target), dtype=float)
-            if v.shape != (Y.shape[0],):
-                raise InvalidArgument(f"loss: the callable must return one number per row, got shape {v.shape}")
-            return v
-        return f, None
-    if loss not in LOSSES:
-        raise InvalidArgument(f"loss: expected one of {', '.join(LOSSES)} or a callable, got {loss!r}")
-    if target is None:
-        raise InvalidArgument(f"target: loss {loss!r} needs a target")
-    if loss == "squared":
-        t = np.asarray(target, dtype=float).ravel()
-        if t.shape != (n_out,):
-            raise InvalidArgument(f"target: expected {n_out} numbers for the squared loss, got {t.size}")
-        tex = [_frac(to_exact(v, "target")) if not isinstance(v, (float, np.floating)) else Fraction(float(v))
-               for v in np.asarray(target, dtype=object).ravel()]
-        return (lambda Y: ((Y - t) ** 2).sum(axis=1)), (lambda y: sum((a - b) ** 2 for a, b in zip(y, tex)))
-    if not isinstance(target, Integral) or isinstance(target, bool) or not 0 <= target < n_out:
-        raise InvalidArgument(f"target: expected a class index 0 … {n_out - 1} for loss {loss!r}, got {target!r}")
-    c = int(target)
-    if loss == "zero_one":
-        def exact01(y):
-            m = max(y)
-            return Fraction(0) if y.index(m) == c else Fraction(1)
-        return (lambda Y: (np.argmax(Y, axis=1) != c).astype(float)), exact01
-
-    def ce(Y):
-        m = Y.max(axis=1, keepdims=True)
-        return (np.log(np.exp(Y - m).sum(axis=1)) + m[:, 0]) - Y[:, c]
-    return ce, None
-
-
-def _targets(loss, target, B, single):
-    if loss is None:
-        if target is not None:
-            raise InvalidArgument("target: given without a loss; pass loss='squared' (or another) too")
-        return [None] * B
-    if single:
-        return [target]
-    if target is None or isinstance(target, (Integral, str)) or len(target) != B:
-        raise InvalidArgument(f"target: expected one target per input ({B}) for a batch")
-    return list(target)
+def _popcount(a):
+    a = np.asarray(a, dtype=np.int64)
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(a).astype(np.int64)
+    out = np.zeros_like(a)
+    while np.any(a):
+        out += a & 1
+        a = a >> 1
+    return out
 
 
 # =====================================================================================
 # float engine
 # =====================================================================================
 
-def _crash_value_float(net, l, semantics):
-    if semantics == "output_zero" or l == 0:
-        return np.zeros(net.widths[l])
-    return np.asarray(net.activation(l)(net.bias(l)), dtype=float)
-
-
 def _weight_tables(net, model, layers):
-    """pw[l][k] = p^k (1-p)^(n-k) in float64."""
+    """pw[g][k] = p^k (1-p)^(n-k) in float64, per crashed site g."""
     tabs = []
     for l in layers:
         q = float(model.probability(l))
-        n = net.widths[l]
+        n = net.site_size(l)
         k = np.arange(n + 1)
         with np.errstate(under="ignore"):
             tabs.append((q ** k) * ((1.0 - q) ** (n - k)))
     return tabs
 
 
-def _act(net, m):
-    """The NumPy activation of layer m; None for the identity (skipped)."""
-    a = net.activation(m)
-    if a.name == "linear":
-        return None
-    return a
-
-
-def _propagate(net, Y, start):
-    """Apply layers start+1 … L to Y (P, n_start)."""
-    for m in range(start + 1, net.depth + 1):
-        W = net.weights(m)
-        Y = Y @ W.T if W.shape[0] == 1 else (W @ Y.T).T   # OpenBLAS: faster for tall-skinny Y
-        Y += net.bias(m)
-        a = _act(net, m)
-        if a is not None:
-            Y = a(Y)
-    return Y
-
-
 @dataclass(frozen=True, eq=False)
 class _Chunk:
     """Outputs of a chunk of configurations, with their crash counts and probabilities.
 
-    Y (P, n_L).  Either ``w`` (P,) or the factorized ``(wa, wb)`` with
+    Y (P, n_out).  Either ``w`` (P,) or the factorized ``(wa, wb)`` with
     ``P = len(wa) * len(wb)`` and row ``a * len(wb) + b`` of weight ``wa[a] wb[b]``.
     """
 
@@ -735,68 +688,69 @@ class _Chunk:
         return (self.wa[:, None] * self.wb[None, :]).ravel()
 
 
-def _float_chunks(net, x, model, layers, *, chunk_bytes=None):
-    """Yield _Chunk objects over all configurations of one input (x 1-D float).
+def _fast_consumer(net, site):
+    """The affine consumer of a lone crashed site that the split-half path can use, or None."""
+    cons = net.consumers(site)
+    if site == net.output or len(cons) != 1:
+        return None
+    c = net.node(cons[0])
+    if not c.op.affine or c.inputs.count(site) != 1:
+        return None
+    return c
 
-    One crashed layer below the output uses the split-half fast path;
-    otherwise chunks of masks go through forward_masked.
+
+def _float_chunks(net, clean, model, layers, *, chunk_bytes=None):
+    """Yield _Chunk objects over all configurations of one input (``clean``: its clean pass).
+
+    One crashed site whose only consumer is affine uses the split-half fast
+    path; otherwise the configurations go through the staged walk
+    (:func:`symft.walk.configurations.walk_configurations`).
     """
     if chunk_bytes is None:
         chunk_bytes = _CHUNK_BYTES
-    L = net.depth
     sem = model.semantics
-    trace = forward_trace(net, x[None, :])
     tabs = _weight_tables(net, model, layers)
-    if len(layers) == 1 and layers[0] < L:
-        l = layers[0]
-        n = net.widths[l]
-        q = float(model.probability(l))
-        y = trace.ys[l][0]
-        cval = _crash_value_float(net, l, sem)
+    interp = Numeric(net, skip_linear=True, tall=True)
+    if len(layers) == 1 and _fast_consumer(net, net.site(layers[0])) is not None:
+        s = net.site(layers[0])
+        c = _fast_consumer(net, s)
+        n = net.site_size(s)
+        q = float(model.probability(layers[0]))
+        y = clean[s].reshape(-1)
+        cval = crash_values_float(net, s, sem)
         d = y - cval
-        W = net.weights(l + 1)
-        base = W @ cval + net.bias(l + 1)
+        cols = consumer_columns(net, s, c.name)                     # (n,) + c.shape
+        cols = cols.reshape(n, -1)
+        args = [cval.reshape((1,) + tuple(net.node(s).shape)) if i == s else clean[i] for i in c.inputs]
+        base = c.op.apply(args, c.op.params("float"), c.in_shapes).reshape(-1)   # every neuron crashed
         hA = n // 2
         hB = n - hA
         idxA = np.arange(2 ** hA, dtype=np.int64)
         idxB = np.arange(2 ** hB, dtype=np.int64)
         bitsA = ((idxA[:, None] >> np.arange(hA)) & 1).astype(bool)
         bitsB = ((idxB[:, None] >> np.arange(hB)) & 1).astype(bool)
-        # survivors contribute W[:, i] d_i (relative to every neuron crashed = base)
-        PA = (~bitsA).astype(float) @ (W[:, :hA] * d[:hA]).T          # (2^hA, n_{l+1})
-        PB = (~bitsB).astype(float) @ (W[:, hA:] * d[hA:]).T + base   # (2^hB, n_{l+1})
+        # survivors contribute A e_i d_i (relative to every neuron crashed = base)
+        PA = (~bitsA).astype(float) @ (cols[:hA] * d[:hA, None])           # (2^hA, size_c)
+        PB = (~bitsB).astype(float) @ (cols[hA:] * d[hA:, None]) + base    # (2^hB, size_c)
         kA = bitsA.sum(axis=1)
         kB = bitsB.sum(axis=1)
         with np.errstate(under="ignore"):
             wA = q ** kA * (1.0 - q) ** (hA - kA)
             wB = q ** kB * (1.0 - q) ** (hB - kB)
-        width = max(net.widths[l + 1:])
+        width = max(net.node(m).size for m in net.downstream([c.name]))
         per_a = 2 ** hB * width * 8 * 2
         ca = max(1, int(chunk_bytes // per_a))
-        act = _act(net, l + 1)
         for a0 in range(0, 2 ** hA, ca):
             a1 = min(2 ** hA, a0 + ca)
-            Z = (PA[a0:a1, None, :] + PB[None, :, :]).reshape(-1, W.shape[0])
-            if act is not None:
-                Z = act(Z)
-            Y = _propagate(net, Z, l + 1)
+            Z = (PA[a0:a1, None, :] + PB[None, :, :]).reshape((-1,) + tuple(c.shape))
+            Y = walk(net, interp, None, known=clean, overrides={c.name: Z}, keep=False)
             counts = (kA[a0:a1, None] + kB[None, :]).reshape(-1, 1)
-            yield _Chunk(Y, counts, wa=wA[a0:a1], wb=wB)
+            yield _Chunk(Y.reshape(Z.shape[0], -1), counts, wa=wA[a0:a1], wb=wB)
         return
-    # general path: bits of the configuration index -> masks per layer
-    sizes = [net.widths[l] for l in layers]
-    N = sum(sizes)
-    offs = np.cumsum([0] + sizes)
-    total = 2 ** N
-    width = max(net.widths[min(layers):])
-    chunk = max(1, int(chunk_bytes // (width * 8 * 4 + N)))
-    shifts = np.arange(N, dtype=np.int64)
-    for a0 in range(0, total, chunk):
-        idx = np.arange(a0, min(total, a0 + chunk), dtype=np.int64)
-        bits = ((idx[:, None] >> shifts) & 1).astype(bool)
-        masks = {l: bits[:, offs[j]:offs[j + 1]] for j, l in enumerate(layers)}
-        Y = forward_masked(net, x, masks, semantics=sem, trace=trace)
-        counts = np.stack([masks[l].sum(axis=1) for l in layers], axis=1)
+    stages = [Stage(net.site(l), crash=crash_values_float(net, l, sem), all_subsets=net.site_size(l))
+              for l in layers]
+    for Y, choice in walk_configurations(net, clean, stages, interp, chunk_bytes=chunk_bytes):
+        counts = _popcount(choice)
         yield _Chunk(Y, counts, w=_chunk_weights(tabs, counts))
 
 
@@ -807,19 +761,24 @@ def _chunk_weights(tabs, counts):
     return w
 
 
-def _float_moments_one(net, x, model, layers, moments, lossf, bar):
-    clean = forward_trace(net, x[None, :]).output[0]
-    clean_q = lossf(clean[None, :])[0] if lossf else None
+def _one_clean(pb, b):
+    """The clean pass of input ``b`` alone (every node, leading axis 1)."""
+    return {n: v[b:b + 1] for n, v in pb.clean.values.items()}
+
+
+def _float_moments_one(net, clean, model, layers, moments, lossf, bar):
+    out = clean[net.output].reshape(1, -1)
+    clean_out = out[0]
+    clean_q = lossf(out)[0] if lossf else None
     n_out = 1 if lossf else net.n_outputs
     S = {k: np.zeros(n_out) for k in range(1, moments + 1)}
     C = np.zeros((n_out, n_out))
-    for ch in _float_chunks(net, x, model, layers):
+    for ch in _float_chunks(net, clean, model, layers):
         Y = ch.Y
         if lossf:
             D = (lossf(Y) - clean_q)[:, None]
         else:
-            D = Y
-            D -= clean
+            D = Y - clean_out
         S[1] += ch.wsum(D)
         if n_out > 1:
             C += (D * ch.weights()[:, None]).T @ D
@@ -843,136 +802,67 @@ def _float_moments_one(net, x, model, layers, moments, lossf, bar):
 # exact (rational) engine
 # =====================================================================================
 
-def _exact_activation(act):
-    """A Fraction -> Fraction function for a piecewise-linear activation with rational pieces, else None."""
-    if not act.is_piecewise_linear:
-        return None
-    pieces = []
-    for pc in act.pieces:
-        if not (pc.slope.is_Rational and pc.intercept.is_Rational and (pc.hi == sp.oo or pc.hi.is_Rational)):
-            return None
-        pieces.append((None if pc.hi == sp.oo else _frac(pc.hi), _frac(pc.slope), _frac(pc.intercept)))
-    if len(pieces) == 1 and pieces[0][1] == 1 and pieces[0][2] == 0:
-        return lambda s: s
-
-    def f(s):
-        for hi, a, b in pieces:
-            if hi is None or s <= hi:
-                return a * s + b
-        raise AssertionError("unreachable: last piece is unbounded")  # pragma: no cover
-    return f
-
-
-def _exact_capable(net, start: int = 0):
-    """Reason string why the rational engine cannot run, or None (every layer is evaluated exactly)."""
-    for l in range(1, net.depth + 1):
-        if _exact_activation(net.activation(l)) is None:
-            return f"layer {l}'s activation {net.activation(l).name!r} is not piecewise linear with rational pieces"
+def _exact_capable(net):
+    """Reason string why the rational engine cannot run, or None (every node is evaluated exactly)."""
+    for node in net.activation_nodes:
+        if node.op.act.rational_fn is None:
+            return (f"node {node.name!r}'s activation {node.op.act.name!r} is not piecewise linear with "
+                    "rational pieces") if not net.is_chain else (
+                f"layer {net.as_chain().sites.index(node.name)}'s activation {node.op.act.name!r} is not "
+                "piecewise linear with rational pieces")
     if net.free_symbols:
         return f"the network has symbolic weights {sorted(map(str, net.free_symbols))} (use net.subs)"
     return None
 
 
-class _ExactNet:
-    """The network in Python Fractions (weights as binary/decimal rationals, exactly)."""
-
-    def __init__(self, net):
-        self.net = net
-        self.L = net.depth
-        self.W = [None]
-        self.b = [None]
-        self.act = [None]
-        for l in range(1, self.L + 1):
-            W = net.weights_exact(l)
-            b = net.bias_exact(l)
-            self.W.append([[_frac(W[i, j]) for j in range(W.shape[1])] for i in range(W.shape[0])])
-            self.b.append([_frac(v) for v in b])
-            self.act.append(_exact_activation(net.activation(l)))
-
-    def layer(self, l, y):
-        f = self.act[l]
-        return [f(sum((w * v for w, v in zip(row, y) if v), bi)) for row, bi in zip(self.W[l], self.b[l])]
-
-    def propagate(self, y, start, stop):
-        for m in range(start + 1, stop + 1):
-            y = self.layer(m, y)
-        return y
-
-    def crash_values(self, l, semantics):
-        n = self.net.widths[l]
-        if semantics == "output_zero" or l == 0:
-            return [Fraction(0)] * n
-        return [self.act[l](bi) for bi in self.b[l]]
+def _exact_row(pb, b):
+    """Input ``b`` as Fractions (binary values of floats, exact values as given)."""
+    row = pb.exact_rows[b]
+    for c, e in enumerate(row):
+        if not e.is_Rational:
+            where = f"x[{c}]" if pb.single else f"x[{b}][{c}]"
+            raise InvalidArgument(f"{where}: expected a rational number for exact evaluation, got {e}")
+    return as_fractions(np.array([row], dtype=object).reshape((1,) + tuple(pb.net.input_shape)))
 
 
-def _exact_rows(net, x):
-    """Exact inputs: rows of Fractions and whether x was a single input."""
-    rows, single = exact_inputs(net, x, "x")
-    out = []
-    for r, row in enumerate(rows):
-        for c, e in enumerate(row):
-            if not e.is_Rational:
-                where = f"x[{c}]" if single else f"x[{r}][{c}]"
-                raise InvalidArgument(f"{where}: expected a rational number for exact evaluation, got {e}")
-        out.append([_frac(e) for e in row])
-    return out, single
-
-
-def _exact_walk(enet, x, layers, semantics, lossx, visit):
-    """Call visit(kappa, delta_tuple) for every configuration (depth-first over the crashed layers)."""
-    L = enet.L
-    clean = enet.propagate(list(x), 0, L)
-    clean_q = (lossx(clean),) if lossx else tuple(clean)
-    cvals = {l: enet.crash_values(l, semantics) for l in layers}
-
-    def rec(j, y_pre, kappa):
-        l = layers[j]
-        cv = cvals[l]
-        n = len(y_pre)
-        for mask in itertools.product((False, True), repeat=n):
-            yc = [c if m else v for v, c, m in zip(y_pre, cv, mask)]
-            kk = kappa + (sum(mask),)
-            if j + 1 < len(layers):
-                rec(j + 1, enet.propagate(yc, l, layers[j + 1]), kk)
-            else:
-                out = enet.propagate(yc, l, L)
-                q = (lossx(out),) if lossx else out
-                visit(kk, tuple(a - b for a, b in zip(q, clean_q)))
-
-    rec(0, enet.propagate(list(x), 0, layers[0]), ())
-
-
-def _exact_grouped(net, x, model, layers, *, moments=2, cross=True, atoms=False, lossx=None, bar=None):
+def _exact_grouped(net, xrow, model, layers, *, moments=2, cross=True, atoms=False, lossx=None, bar=None):
     """Per crash-count vector κ: number of configs, Σ Δ^k (k ≤ moments), Σ Δ Δᵀ, atom counts."""
-    enet = _ExactNet(net)
+    interp = Rational(net)
+    clean = walk(net, interp, xrow)
+    out0 = list(np.asarray(clean[net.output]).reshape(-1))
+    clean_q = (lossx(out0),) if lossx else tuple(out0)
     groups: dict = {}
-
-    def visit(kappa, delta):
-        g = groups.get(kappa)
-        if g is None:
-            n = len(delta)
-            g = groups[kappa] = {"count": 0, "S": {k: [Fraction(0)] * n for k in range(1, moments + 1)},
-                                 "C": [[Fraction(0)] * n for _ in range(n)] if cross else None,
-                                 "atoms": Counter() if atoms else None}
-        g["count"] += 1
-        for k in range(1, moments + 1):
-            Sk = g["S"][k]
-            for j, v in enumerate(delta):
-                if v:
-                    Sk[j] += v ** k
-        if cross and len(delta) > 1:
-            C = g["C"]
-            for a, va in enumerate(delta):
-                if va:
-                    for b, vb in enumerate(delta):
-                        if vb:
-                            C[a][b] += va * vb
-        if atoms:
-            g["atoms"][delta] += 1
+    stages = [Stage(net.site(l), crash=crash_values_rational(net, l, model.semantics), all_subsets=net.site_size(l))
+              for l in layers]
+    for Y, choice in walk_configurations(net, clean, stages, interp, item_bytes=64):
+        counts = _popcount(choice)
+        for row, kap in zip(Y, counts):
+            kappa = tuple(int(v) for v in kap)
+            q = (lossx(list(row)),) if lossx else tuple(row)
+            delta = tuple(a - b for a, b in zip(q, clean_q))
+            g = groups.get(kappa)
+            if g is None:
+                n = len(delta)
+                g = groups[kappa] = {"count": 0, "S": {k: [Fraction(0)] * n for k in range(1, moments + 1)},
+                                     "C": [[Fraction(0)] * n for _ in range(n)] if cross else None,
+                                     "atoms": Counter() if atoms else None}
+            g["count"] += 1
+            for k in range(1, moments + 1):
+                Sk = g["S"][k]
+                for j, v in enumerate(delta):
+                    if v:
+                        Sk[j] += v ** k
+            if cross and len(delta) > 1:
+                C = g["C"]
+                for a, va in enumerate(delta):
+                    if va:
+                        for c, vc in enumerate(delta):
+                            if vc:
+                                C[a][c] += va * vc
+            if atoms:
+                g["atoms"][delta] += 1
         if bar is not None:
-            bar.update(1)
-
-    _exact_walk(enet, x, layers, model.semantics, lossx, visit)
+            bar.update(Y.shape[0])
     return groups
 
 
@@ -996,10 +886,10 @@ def _exact_probs(model, layers):
     return [sp.sympify(q) if not isinstance(q, float) else sp.Rational(q) for q in ps], False
 
 
-def _exact_moments_one(net, x, model, layers, moments, lossx, bar):
-    groups = _exact_grouped(net, x, model, layers, moments=max(moments, 2), cross=True, lossx=lossx, bar=bar)
+def _exact_moments_one(net, xrow, model, layers, moments, lossx, bar):
+    groups = _exact_grouped(net, xrow, model, layers, moments=max(moments, 2), cross=True, lossx=lossx, bar=bar)
     probs, numeric = _exact_probs(model, layers)
-    widths = [net.widths[l] for l in layers]
+    widths = _sizes(net, layers)
     n_out = len(next(iter(groups.values()))["S"][1])
     zero = Fraction(0) if numeric else sp.Integer(0)
     S = {k: [zero] * n_out for k in range(1, max(moments, 2) + 1)}
@@ -1025,6 +915,10 @@ def _exact_moments_one(net, x, model, layers, moments, lossx, bar):
     return mean, second, var, cov, raw
 
 
+# =====================================================================================
+# public API
+# =====================================================================================
+
 def _sp_or_frac(v, numeric):
     return v if numeric else _to_sympy(v)
 
@@ -1041,13 +935,21 @@ def _sqrt_exact(v):
     return sp.sqrt(v) if isinstance(v, sp.Basic) else sp.sqrt(sp.sympify(v))
 
 
-# =====================================================================================
-# public API
-# =====================================================================================
+def _problem(net, x, model, loss, target, where="model"):
+    """One Problem for the enumeration functions (NeuronCrash models only)."""
+    model = _check_model(net, model, where)
+    return make_problem(net, x, model, loss=loss, target=target)
+
+
+def _lossfs(pb):
+    if pb.loss is None:
+        return [(None, None)] * pb.B
+    return [loss_functions(pb.loss, pb.target(b), pb.net.n_outputs) for b in range(pb.B)]
+
 
 def _decide_exact(net, model, layers, exact, n_inputs, lossx_ok=True):
     configs = 2 ** model.n_neurons(net)
-    reason = _exact_capable(net, min(layers) if layers else 0) if layers else None
+    reason = _exact_capable(net) if layers else None
     if not lossx_ok:
         reason = reason or "the loss has no exact form (use 'squared' or 'zero_one')"
     symbolic = bool(_symbolic_probs(model))
@@ -1144,21 +1046,17 @@ def enumerate_crashes(net, x, model: NeuronCrash, *, loss=None, target=None, mom
     ((2, 2), (2, 2, 2), 16)
     """
     t0 = time.perf_counter()
-    model = _check_model(net, model)
     if not isinstance(moments, Integral) or moments < 2:
         raise InvalidArgument(f"moments: expected an integer ≥ 2, got {moments!r}")
+    pb = _problem(net, x, model, loss, target)
+    model = pb.model
     layers = model.layers
-    Xf, single = as_inputs(net, _float_view(x), "x")
-    B = Xf.shape[0]
-    targets = _targets(loss, target, B, single)
+    B, single = pb.B, pb.single
     n_out = 1 if loss is not None else net.n_outputs
-    lossfs = [_loss_functions(loss, t, net.n_outputs) if loss is not None else (None, None) for t in targets]
+    lossfs = _lossfs(pb)
     exact = _decide_exact(net, model, layers, exact, B, lossx_ok=loss is None or lossfs[0][1] is not None)
     configs = _guard(net, model, B, max_configurations if not exact else _exact_limit(max_configurations),
                      force, exact)
-    rows = None
-    if exact:
-        rows, _ = _exact_rows(net, x)
     results = []
     with _progress(configs * B, "enumerating crash configurations", enabled=progress) as bar:
         for b in range(B):
@@ -1168,9 +1066,10 @@ def enumerate_crashes(net, x, model: NeuronCrash, *, loss=None, target=None, mom
                 bar.update(1)
                 continue
             if exact:
-                results.append(_exact_moments_one(net, rows[b], model, layers, moments, lossfs[b][1], bar))
+                results.append(_exact_moments_one(net, _exact_row(pb, b), model, layers, moments, lossfs[b][1], bar))
             else:
-                results.append(_float_moments_one(net, Xf[b], model, layers, moments, lossfs[b][0], bar))
+                results.append(_float_moments_one(net, _one_clean(pb, b), model, layers, moments, lossfs[b][0],
+                                                  bar))
     if exact:
         if not layers:
             results = [tuple(_obj(np.vectorize(sp.Integer, otypes=[object])(np.asarray(r, dtype=int)))
@@ -1204,21 +1103,6 @@ def _exact_limit(max_configurations):
     return min(max_configurations, 2 ** 16)
 
 
-def _float_view(x):
-    """A float view of x for validation (exact strings/Fractions converted)."""
-    if isinstance(x, np.ndarray) and x.dtype != object:
-        return x
-    try:
-        return np.asarray(x, dtype=float)
-    except (TypeError, ValueError):
-        pass
-    try:
-        a = np.asarray(x, dtype=object)
-        return np.vectorize(lambda v: float(to_exact(v, "x")), otypes=[float])(a)
-    except (TypeError, ValueError):
-        raise InvalidArgument("x: expected numbers (a vector or a batch of rows)") from None
-
-
 def error_distribution(net, x, model: NeuronCrash, *, loss=None, target=None, exact: bool | None = None,
                        decimals: int | None = None, force: bool = False, progress: bool | None = None,
                        max_configurations: int | None = 2 ** 20):
@@ -1248,14 +1132,13 @@ def error_distribution(net, x, model: NeuronCrash, *, loss=None, target=None, ex
     >>> d.atoms, d.probabilities      # Δ = -x_1 when x_1 crashes, else 0 (erratum E3)
     (((-2,), (0,)), (1/10, 9/10))
     """
-    model = _check_model(net, model)
+    pb = _problem(net, x, model, loss, target)
+    model = pb.model
     layers = model.layers
     if _symbolic_probs(model):
         raise FaultModelError("p: the distribution needs numeric probabilities; use mean_polynomial for p symbolic")
-    Xf, single = as_inputs(net, _float_view(x), "x")
-    B = Xf.shape[0]
-    targets = _targets(loss, target, B, single)
-    lossfs = [_loss_functions(loss, t, net.n_outputs) if loss is not None else (None, None) for t in targets]
+    B, single = pb.B, pb.single
+    lossfs = _lossfs(pb)
     exact = _decide_exact(net, model, layers, exact, B, lossx_ok=loss is None or lossfs[0][1] is not None)
     configs = _guard(net, model, B, max_configurations if not exact else _exact_limit(max_configurations),
                      force, exact, "distribution")
@@ -1268,11 +1151,10 @@ def error_distribution(net, x, model: NeuronCrash, *, loss=None, target=None, ex
                 out.append(ErrorDistribution((z,), (sp.Integer(1) if exact else 1.0,), exact, 1))
                 continue
             if exact:
-                rows, _ = _exact_rows(net, x)
-                groups = _exact_grouped(net, rows[b], model, layers, moments=1, cross=False, atoms=True,
+                groups = _exact_grouped(net, _exact_row(pb, b), model, layers, moments=1, cross=False, atoms=True,
                                         lossx=lossfs[b][1], bar=bar)
                 probs, _ = _exact_probs(model, layers)
-                widths = [net.widths[l] for l in layers]
+                widths = _sizes(net, layers)
                 acc: dict = {}
                 for kappa, g in groups.items():
                     w = _kappa_weight(probs, widths, kappa, True)
@@ -1283,10 +1165,11 @@ def error_distribution(net, x, model: NeuronCrash, *, loss=None, target=None, ex
                                              tuple(_to_sympy(acc[a]) for a in keys), True, configs))
             else:
                 lossf = lossfs[b][0]
-                clean = forward_trace(net, Xf[b][None, :]).output[0]
+                cl = _one_clean(pb, b)
+                clean = cl[net.output].reshape(-1)
                 clean_q = lossf(clean[None, :])[0] if lossf else None
                 acc = {}
-                for ch in _float_chunks(net, Xf[b], model, layers):
+                for ch in _float_chunks(net, cl, model, layers):
                     Y = ch.Y
                     D = (lossf(Y) - clean_q)[:, None] if lossf else Y - clean
                     if decimals is not None:
@@ -1313,20 +1196,25 @@ def _polynomial_layers(net, crash, p):
     else:
         if isinstance(crash, Integral) and not isinstance(crash, bool):
             crash = [crash]
+        if isinstance(crash, str):
+            crash = [crash]
         if isinstance(crash, Mapping):
-            layers = sorted(crash)
-            probs = [crash[l] for l in layers]
+            keyed = {site_key(k, "crash"): v for k, v in crash.items()}
+            layers = sorted(keyed, key=_sort_key)
+            probs = [keyed[l] for l in layers]
         else:
             try:
-                layers = sorted(set(int(l) for l in crash))
-            except (TypeError, ValueError):
+                layers = sorted({site_key(l, "crash") for l in crash}, key=_sort_key)
+            except (TypeError, FaultModelError):
                 raise InvalidArgument("crash: expected a NeuronCrash, a layer, a list of layers or a mapping "
                                       "{layer: symbol}") from None
             sym = sp.Symbol("p") if p is None else (sp.Symbol(p) if isinstance(p, str) else p)
             probs = [sym] * len(layers)
         for l in layers:
-            if not isinstance(l, Integral) or not 0 <= l <= net.depth:
-                raise InvalidArgument(f"crash: layer {l!r} does not exist; the network has layers 0 … {net.depth}")
+            try:
+                site_of(net, l, "crash")
+            except FaultModelError as e:
+                raise InvalidArgument(str(e)) from None
     # the one float→rational rule: a float probability is the binary rational it holds
     probs = [sp.Rational(q) if isinstance(q, float) else q for q in probs]
     syms = []
@@ -1398,12 +1286,11 @@ def mean_polynomial(net, x, crash, *, p=None, moment: int = 1, exact: bool | Non
         semantics = crash.semantics
     # a model with harmless numeric placeholders to drive the enumeration and the guard rails
     model = NeuronCrash({l: sp.Rational(1, 2) for l in layers}, semantics)
-    model.check(net)
-    Xf, single = as_inputs(net, _float_view(x), "x")
-    if not single:
+    pb = make_problem(net, x, model, loss=loss, target=target)
+    if not pb.single:
         raise InvalidArgument("x: mean_polynomial takes one input; call it once per input")
-    lossf, lossx = _loss_functions(loss, target, net.n_outputs) if loss is not None else (None, None)
-    reason = _exact_capable(net, min(layers)) if layers else None
+    lossf, lossx = _lossfs(pb)[0]
+    reason = _exact_capable(net) if layers else None
     if loss is not None and lossx is None:
         reason = reason or f"the loss {loss!r} has no exact form"
     if exact is None:
@@ -1411,25 +1298,26 @@ def mean_polynomial(net, x, crash, *, p=None, moment: int = 1, exact: bool | Non
     if exact and reason is not None:
         raise InvalidArgument(f"exact: rational coefficients impossible: {reason}; use exact=False")
     configs = _guard(net, model, 1, max_configurations, force, exact, "polynomial")
-    widths = tuple(net.widths[l] for l in layers)
+    widths = tuple(_sizes(net, layers))
     n_out = 1 if loss is not None else net.n_outputs
     sums: dict = {}
     if not layers:
         sums[()] = (sp.Integer(0),) * n_out
     elif exact:
-        rows, _ = _exact_rows(net, x)
         with _progress(configs, "enumerating crash configurations", enabled=progress) as bar:
-            groups = _exact_grouped(net, rows[0], model, layers, moments=moment, cross=False, lossx=lossx, bar=bar)
+            groups = _exact_grouped(net, _exact_row(pb, 0), model, layers, moments=moment, cross=False, lossx=lossx,
+                                    bar=bar)
         for kappa, g in groups.items():
             sums[kappa] = tuple(_to_sympy(v) for v in g["S"][moment])
     else:
-        clean = forward_trace(net, Xf).output[0]
+        cl = _one_clean(pb, 0)
+        clean = cl[net.output].reshape(-1)
         clean_q = lossf(clean[None, :])[0] if lossf else None
         radix = [w + 1 for w in widths]
         n_groups = int(np.prod(radix))
         acc = np.zeros((n_groups, n_out))
         with _progress(configs, "enumerating crash configurations", enabled=progress) as bar:
-            for ch in _float_chunks(net, Xf[0], model, layers):
+            for ch in _float_chunks(net, cl, model, layers):
                 Y, counts = ch.Y, ch.counts
                 D = (lossf(Y) - clean_q)[:, None] if lossf else Y - clean
                 kidx = np.zeros(len(D), dtype=np.int64)
@@ -1495,13 +1383,12 @@ def single_crash_term(net, x, crash, *, exact: bool | None = None, loss=None, ta
     """
     if isinstance(crash, Integral) and not isinstance(crash, bool):
         crash = NeuronCrash({int(crash): sp.Symbol("p", nonnegative=True)})
-    model = _check_model(net, crash, "crash")
+    pb = _problem(net, x, crash, loss, target, "crash")
+    model = pb.model
     layers = model.layers
-    Xf, single = as_inputs(net, _float_view(x), "x")
-    B = Xf.shape[0]
-    targets = _targets(loss, target, B, single)
-    lossfs = [_loss_functions(loss, t, net.n_outputs) if loss is not None else (None, None) for t in targets]
-    reason = _exact_capable(net, min(layers)) if layers else None
+    B, single = pb.B, pb.single
+    lossfs = _lossfs(pb)
+    reason = _exact_capable(net) if layers else None
     if loss is not None and lossfs[0][1] is None:
         reason = reason or "the loss has no exact form"
     symbolic = bool(_symbolic_probs(model))
@@ -1512,31 +1399,30 @@ def single_crash_term(net, x, crash, *, exact: bool | None = None, loss=None, ta
     n_out = 1 if loss is not None else net.n_outputs
     deltas = {}
     if exact:
-        rows, _ = _exact_rows(net, x)
-        enet = _ExactNet(net)
+        interp = Rational(net)
         for l in layers:
+            s = net.site(l)
+            n = net.site_size(s)
+            st = Stage(s, crash=crash_values_rational(net, l, model.semantics), combos=np.arange(n)[:, None])
             per = []
-            cv = enet.crash_values(l, model.semantics)
             for b in range(B):
                 lossx = lossfs[b][1]
-                clean_pre = enet.propagate(list(rows[b]), 0, l)
-                clean = enet.propagate(clean_pre, l, net.depth)
-                cq = (lossx(clean),) if lossx else tuple(clean)
-                rows_l = []
-                for i in range(net.widths[l]):
-                    yc = list(clean_pre)
-                    yc[i] = cv[i]
-                    out = enet.propagate(yc, l, net.depth)
-                    q = (lossx(out),) if lossx else out
-                    rows_l.append([_to_sympy(a - c) for a, c in zip(q, cq)])
+                clean = walk(net, interp, _exact_row(pb, b))
+                out0 = list(np.asarray(clean[net.output]).reshape(-1))
+                cq = (lossx(out0),) if lossx else tuple(out0)
+                rows_l = [None] * n
+                for Y, choice in walk_configurations(net, clean, [st], interp, item_bytes=64):
+                    for row, c in zip(Y, choice[:, 0]):
+                        q = (lossx(list(row)),) if lossx else tuple(row)
+                        rows_l[int(c)] = [_to_sympy(a - v) for a, v in zip(q, cq)]
                 per.append(rows_l)
             deltas[l] = _obj(per)
     else:
+        clean = pb.clean.output
         for l in layers:
-            n = net.widths[l]
+            n = net.site_size(l)
             masks = {l: np.eye(n, dtype=bool)}
-            Y = forward_masked(net, Xf, masks, semantics=model.semantics)  # (n, B, n_L)
-            clean = forward_trace(net, Xf).output
+            Y = forward_masked(net, pb.X, masks, semantics=model.semantics, trace=pb.clean)  # (n, B, n_out)
             per = []
             for b in range(B):
                 lossf = lossfs[b][0]
@@ -1548,7 +1434,7 @@ def single_crash_term(net, x, crash, *, exact: bool | None = None, loss=None, ta
     probs = [model.probability(l) for l in layers]
     if exact or symbolic:
         probs = [sp.sympify(q) if not isinstance(q, float) else sp.Rational(q) for q in probs]
-    widths = [net.widths[l] for l in layers]
+    widths = _sizes(net, layers)
     none_w = [(1 - q) ** n for q, n in zip(probs, widths)]
     zero = sp.Integer(0) if (exact or symbolic) else 0.0
     sum_d = np.full((B, n_out), zero, dtype=object if (exact or symbolic) else float)
@@ -1572,5 +1458,3 @@ def single_crash_term(net, x, crash, *, exact: bool | None = None, loss=None, ta
     return SingleCrashTerm(tuple(layers), deltas, sum_d, mean, second, first,
                            forward_passes=sum(widths) * B, exact=bool(exact))
 
-
-from .enclosure import Enclosure, enclosure  # noqa: E402  (re-export; enclosure imports helpers from here)

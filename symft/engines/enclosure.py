@@ -74,7 +74,7 @@ Examples
 >>> import numpy as np
 >>> from symft.graph.network import random_network
 >>> from symft.faults import NeuronCrash
->>> from symft.exact import enumerate_crashes
+>>> from symft.engines.enumeration import enumerate_crashes
 >>> net = random_network([3, 6, 5, 2], seed=1, activation="sigmoid")
 >>> x, m = np.array([0.5, -1.0, 2.0]), NeuronCrash({1: 0.05, 2: 0.05})
 >>> e = enclosure(net, x, m, order=2)
@@ -98,18 +98,20 @@ from numbers import Integral
 import numpy as np
 import sympy as sp
 
-from .errors import FaultModelError, InvalidArgument, TooLargeError
-from .faults import NeuronCrash
-from .engines.forward import as_inputs, forward_trace
-from .progress import progress as _progress
+from ..errors import FaultModelError, InvalidArgument, TooLargeError
+from ..faults import NeuronCrash
+from ..graph.activations import ETA
+from ..problem import as_model, make_problem
+from ..progress import progress as _progress
+from ..walk.configurations import Stage, walk_configurations
+from ..walk.errorbound import AbsSensitivity, BoxAndError
+from ..walk.numeric import Numeric, crash_values_float
+from ..walk.walker import walk, walk_reverse
 
 __all__ = ["Enclosure", "enclosure", "per_neuron_bounds", "choose_order"]
 
 _U = 2.0 ** -53
-#: Assumed relative accuracy of NumPy's transcendental functions (see the module docstring).
-ETA = 2.0 ** -44
 _CHUNK_BYTES = 8 * 2 ** 20
-_SCALED = re.compile(r"^\s*([0-9]+(?:/[0-9]+)?)\s*\*\s*(.+)$")
 
 
 def _blas_one_thread():
@@ -287,73 +289,9 @@ class Enclosure:
 # bounds
 # =====================================================================================
 
-def _base_and_scale(act):
-    m = _SCALED.match(act.name)
-    if m:
-        return m.group(2).strip(), float(sp.Rational(m.group(1)))
-    return act.name, 1.0
-
-
-def _slope_sup(act, zlo, zhi):
-    """Upper bound on sup |φ'| over [zlo, zhi] (per neuron); inf when none exists (a jump inside)."""
-    K = act.lipschitz
-    Kf = np.inf if (K is None or K == sp.oo) else float(K) * (1 + 1e-15)
-    if act.pieces is not None:
-        out = np.zeros_like(zlo)
-        pcs = act.pieces
-        for j, pc in enumerate(pcs):
-            lo = -np.inf if pc.lo == -sp.oo else float(pc.lo)
-            hi = np.inf if pc.hi == sp.oo else float(pc.hi)
-            touch = (zhi >= lo) & (zlo <= hi)
-            out = np.where(touch, np.maximum(out, abs(float(pc.slope))), out)
-            if j + 1 < len(pcs):
-                nxt = pcs[j + 1]
-                jump = sp.simplify(pc.slope * pc.hi + pc.intercept - (nxt.slope * pc.hi + nxt.intercept)) != 0
-                if jump:
-                    out = np.where((zlo <= hi) & (zhi >= hi), np.inf, out)
-        return out * (1 + 1e-15)
-    base, c = _base_and_scale(act)
-    with np.errstate(over="ignore"):
-        if base in ("sigmoid", "tanh"):
-            d = np.maximum(act.derivative(zlo), act.derivative(zhi)) * (1 + 2.0 ** -40)
-            peak = (zlo <= 0) & (zhi >= 0)
-            return np.minimum(np.where(peak, Kf, d), Kf)
-        if base == "softplus":
-            return np.minimum(act.derivative(zhi) * (1 + 2.0 ** -40), Kf)
-    return np.full_like(zlo, Kf)
-
-
-def _act_box(act, zlo, zhi):
-    """Box of φ over [zlo, zhi] (true values)."""
-    if act.name == "linear":
-        return zlo.copy(), zhi.copy(), 0.0
-    rlo = -np.inf if act.range[0] == -sp.oo else float(act.range[0])
-    rhi = np.inf if act.range[1] == sp.oo else float(act.range[1])
-    if act.monotone:
-        with np.errstate(over="ignore", invalid="ignore"):
-            a, b = act(zlo), act(zhi)
-        slack = ETA * (np.maximum(np.abs(a), np.abs(b)) + np.maximum(np.abs(zlo), np.abs(zhi)) + 1.0)
-        lo, hi = a - slack, b + slack
-    else:
-        K = act.lipschitz
-        if K is None or K == sp.oo:
-            lo, hi = np.full_like(zlo, -np.inf), np.full_like(zhi, np.inf)
-        else:
-            R = np.maximum(np.abs(zlo), np.abs(zhi))
-            f0 = float(act(np.zeros(1))[0])
-            lo, hi = f0 - float(K) * R * (1 + 1e-12) - 1e-300, f0 + float(K) * R * (1 + 1e-12) + 1e-300
-    return np.maximum(lo, rlo), np.minimum(hi, rhi), ETA
-
-
-def _crash_values(net, l, semantics):
-    if semantics == "output_zero" or l == 0:
-        return np.zeros(net.widths[l])
-    return np.asarray(net.activation(l)(net.bias(l)), dtype=float)
-
-
 @dataclass(frozen=True, eq=False)
 class _Bounds:
-    c: dict          # {layer: (n_l, n_out)} per-neuron constants (inf allowed)
+    c: dict          # {site key: (n_site, n_out)} per-neuron constants (inf allowed)
     D: np.ndarray    # (n_out,) crude bound on |Δ|
     eps: np.ndarray  # (n_out,) bound on the float error of one computed Δ
 
@@ -367,7 +305,7 @@ def per_neuron_bounds(net, x, model: NeuronCrash, order: int = 0):
 
     Returns
     -------
-    (dict {layer: ndarray (n_l, n_out)}, ndarray (n_out,))
+    (dict {site key: ndarray (n_site, n_out)}, ndarray (n_out,))
 
     Examples
     --------
@@ -376,77 +314,41 @@ def per_neuron_bounds(net, x, model: NeuronCrash, order: int = 0):
     >>> [float(v) for v in c[0][:, 0]], float(D[0])
     ([2.0..., 0.0, 0.0], 2.0...)
     """
-    x = np.asarray(x, dtype=float)
-    b = _bounds(net, x, model, order)
+    pb = make_problem(net, x, model)
+    if pb.B != 1:
+        raise InvalidArgument("x: expected one input")
+    b = _bounds(net, {n: v for n, v in pb.clean.values.items()}, pb.model, order)
     return b.c, b.D
 
 
-def _bounds(net, x, model, order) -> _Bounds:
-    L = net.depth
+def _bounds(net, clean, model, order) -> _Bounds:
+    """Boxes, float-error bounds and per-neuron constants for one input (``clean``: its clean pass)."""
     sem = model.semantics
-    crash = set(model.layers)
-    trace = forward_trace(net, x[None, :])
-    ys = [v[0] for v in trace.ys]
-    # boxes over all configurations (true values), forward error bounds e_l (computed vs true)
-    lo = [None] * (L + 1)
-    hi = [None] * (L + 1)
-    K = [None] * (L + 1)
-    e = [None] * (L + 1)
-    lo[0], hi[0] = ys[0].copy(), ys[0].copy()
-    e[0] = np.zeros_like(ys[0])
-    cvals = {l: _crash_values(net, l, sem) for l in crash}
-    if 0 in crash:
-        lo[0], hi[0] = np.minimum(lo[0], 0.0), np.maximum(hi[0], 0.0)
-    for l in range(1, L + 1):
-        W, bias = net.weights(l), net.bias(l)
-        Wp, Wn, Wa = np.maximum(W, 0), np.minimum(W, 0), np.abs(W)
-        M = np.maximum(np.abs(lo[l - 1]), np.abs(hi[l - 1])) + e[l - 1]
-        # dense evaluation: |fl z − z| ≤ γ_{n+1}(|W| M + |b|) (any summation order); sparse update
-        # z − Σ_{i∈s} W[:, i](y_i − γ_i): + γ_{k+2}(|z| + 2|W| M); both ≤ 4γ_{n+k+2}(|W| M + |b|)
-        g = 4 * _gamma(W.shape[1] + order + 2)
-        round_z = g * (Wa @ M + np.abs(bias)) * (1 + 1e-12) + 1e-300
-        zlo = Wp @ lo[l - 1] + Wn @ hi[l - 1] + bias
-        zhi = Wp @ hi[l - 1] + Wn @ lo[l - 1] + bias
-        ez = Wa @ e[l - 1] * (1 + 4 * _gamma(W.shape[1] + 2)) + round_z
-        zlo, zhi = zlo - round_z, zhi + round_z
-        act = net.activation(l)
-        # the computed z lies within ez of the true one: the slope bound covers both
-        K[l] = _slope_sup(act, zlo - ez, zhi + ez)
-        ylo, yhi, eta = _act_box(act, zlo, zhi)
-        if l in crash:
-            cv = cvals[l]
-            ylo, yhi = np.minimum(ylo, cv), np.maximum(yhi, cv)
-        lo[l], hi[l] = ylo, yhi
-        with np.errstate(invalid="ignore", over="ignore"):
-            My = np.maximum(np.abs(ylo), np.abs(yhi))
-            Mz = np.maximum(np.abs(zlo), np.abs(zhi))
-            e[l] = K[l] * ez * (1 + 1e-12) + eta * (My + Mz + 1.0) + 1e-300
-            # no slope bound (a jump inside the box): the computed and the true value both lie in
-            # the box, so they differ by at most its width (sound, but wide: use exact enumeration)
-            e[l] = np.where(np.isfinite(K[l]), e[l], yhi - ylo)
-            if l in crash and sem != "output_zero":
-                e[l] = np.maximum(e[l], ETA * (np.abs(cvals[l]) + np.abs(bias) + 1.0))
-    yL = ys[L]
+    keys = list(model.layers)
+    sites = {net.site(k): k for k in keys}
+    x = clean[net.input]
+    fwd = BoxAndError(net, {s: sem for s in sites}, order=order)
+    vals = walk(net, fwd, x)
+    box, e = vals[net.output]
+    yL = clean[net.output].reshape(-1)
+    eL = e.reshape(-1)
     with np.errstate(invalid="ignore"):
-        D = np.maximum(hi[L] - yL, yL - lo[L]) + e[L]
-        eps = 2 * e[L] + 1e-300
-    # per-neuron constants: G_L = I, G_{l-1} = G_l diag(K_l) |W_l|
+        D = np.maximum(box.hi.reshape(-1) - yL, yL - box.lo.reshape(-1)) + eL
+        eps = 2 * eL + 1e-300
+    n_out = net.n_outputs
+    seed = np.eye(n_out).reshape((n_out,) + tuple(net.output_shape))
+    G = walk_reverse(net, AbsSensitivity(fwd.slopes), vals, seed, list(sites))
     c = {}
-    G = np.eye(net.n_outputs)
-    infl = 1.0
-    for l in range(L, -1, -1):
-        if l in crash:
-            d = np.abs(cvals[l] - ys[l]) * (1 + 2 * _U) + e[l] + ETA * (np.abs(cvals[l]) + 1.0)
-            with np.errstate(invalid="ignore"):
-                cl = (G * d[None, :]).T * infl * (1 + 4 * _U)
-            cl = np.where(np.isnan(cl), np.inf, cl)
-            c[l] = cl
-        if l == 0:
-            break
+    for s, k in sites.items():
+        y = clean[s].reshape(-1)
+        cv = fwd.crash_float[s]
+        es = vals[s][1].reshape(-1)
+        d = np.abs(cv - y) * (1 + 2 * _U) + es + ETA * (np.abs(cv) + 1.0)
+        Gs = G[s]
+        Gs = np.zeros((n_out, y.size)) if Gs is None else Gs.reshape(n_out, -1)
         with np.errstate(invalid="ignore", over="ignore"):
-            G = (G * K[l][None, :]) @ np.abs(net.weights(l))
-        G = np.where(np.isnan(G), np.inf, G)
-        infl *= 1 + 2 * _gamma(net.widths[l] + 2)
+            cl = (Gs * d[None, :]).T * (1 + 4 * _U)
+        c[k] = np.where(np.isnan(cl), np.inf, cl)
     return _Bounds(c, D, eps)
 
 
@@ -497,91 +399,14 @@ def _kappas(sizes, k):
     return out
 
 
-def _mm(Y, W):
-    """``Y @ W.T``; OpenBLAS is much faster on tall-skinny products written as ``(W @ Y.T).T``."""
-    if W.shape[0] == 1:
-        return Y @ W.T
-    return (W @ Y.T).T
-
-
-def _dense(net, Y, start, stop):
-    """Apply layers start+1 … stop (no crashes) to Y (P, n_start)."""
-    for m in range(start + 1, stop + 1):
-        Y = _mm(Y, net.weights(m)) + net.bias(m)
-        a = net.activation(m)
-        if a.name != "linear":
-            Y = a(Y)
-    return Y
-
-
-def _eval_group(net, trace, layers, kappa, combos, cvals, sem, chunk_bytes):
-    """Yield Δ blocks (P, n_L) for all configurations with crash counts κ.
-
-    Depth-first over the layers with crashes: the state shared by every
-    configuration with the same crashes upstream is computed once.  At a
-    layer l with crash set s, the next pre-activation is updated sparsely,
-    ``z_{l+1}(s) = z_{l+1} − Σ_{i ∈ s} W_{l+1}[:, i] (y_l^i − γ_l^i)``;
-    the layers in between are evaluated densely.
-    """
-    L = net.depth
-    ys = [v[0] for v in trace.ys]
-    clean = ys[L]
-    act_layers = [(l, combos[(g, kappa[g])]) for g, l in enumerate(layers) if kappa[g] > 0]
-    if not act_layers:
-        yield np.zeros((1, net.n_outputs))
-        return
-    budget = max(1, chunk_bytes // 8)
-
-    def rec(j, Y, zn):
-        l, C = act_layers[j]
-        P = Y.shape[0]
-        m = C.shape[0]
-        nxt = net.widths[l + 1] if l < L else net.widths[l]
-        width = max(net.widths[l:]) if l < L else nxt
-        rows_per = max(1, budget // (max(width, nxt) * 3))
-        if P > rows_per:
-            for r0 in range(0, P, rows_per):
-                yield from rec_rows(j, Y[r0:r0 + rows_per], None if zn is None else zn[r0:r0 + rows_per], l, C,
-                                    rows_per)
-            return
-        yield from rec_rows(j, Y, zn, l, C, rows_per)
-
-    def rec_rows(j, Y, zn, l, C, rows_per):
-        P = Y.shape[0]
-        mc = max(1, rows_per // P)
-        cv = cvals[l]
-        for c0 in range(0, C.shape[0], mc):
-            Cc = C[c0:c0 + mc]
-            m = Cc.shape[0]
-            if l == L:
-                out = np.repeat(Y[:, None, :], m, axis=1)          # (P, m, n_L)
-                out[:, np.arange(m)[:, None], Cc] = cv[Cc]
-                yield out.reshape(P * m, -1) - clean
-                continue
-            W = net.weights(l + 1)
-            Dv = Y - cv                                            # (P, n_l)
-            Z = np.repeat(zn[:, None, :], m, axis=1)               # (P, m, n_{l+1})
-            Wc = W.T                                               # row i: W[:, i]
-            for t in range(Cc.shape[1]):
-                idx = Cc[:, t]
-                Z -= Dv[:, idx][:, :, None] * Wc[idx][None, :, :]
-            Z = Z.reshape(P * m, -1)
-            a = net.activation(l + 1)
-            Yn = Z if a.name == "linear" else a(Z)
-            if j + 1 < len(act_layers):
-                l2 = act_layers[j + 1][0]
-                Yn = _dense(net, Yn, l + 1, l2)
-                zn2 = None if l2 == L else _mm(Yn, net.weights(l2 + 1)) + net.bias(l2 + 1)
-                yield from rec(j + 1, Yn, zn2)
-            else:
-                yield _dense(net, Yn, l + 1, L) - clean
-
-    l0 = act_layers[0][0]
-    yield from rec(0, ys[l0][None, :], None if l0 == L else trace.zs[l0 + 1][0][None, :].copy())
-
-
 def _count(sizes, order):
     return sum(int(np.prod([math.comb(n, k) for n, k in zip(sizes, kap)])) for kap in _kappas(sizes, order))
+
+
+def _check_model(net, model, where="model") -> NeuronCrash:
+    if not isinstance(model, NeuronCrash):
+        raise InvalidArgument(f"{where}: expected a NeuronCrash failure model, got {type(model).__name__}")
+    return as_model(net, model)
 
 
 def choose_order(net, model: NeuronCrash, max_configurations: int = 2 ** 21, n_inputs: int = 1) -> int:
@@ -593,10 +418,8 @@ def choose_order(net, model: NeuronCrash, max_configurations: int = 2 ** 21, n_i
     >>> choose_order(random_network([64, 128, 64, 10], seed=0), NeuronCrash({1: 1e-4, 2: 1e-4}))
     3
     """
-    from .exact import _check_model
-
     model = _check_model(net, model)
-    sizes = [net.widths[l] for l in model.layers]
+    sizes = [net.site_size(l) for l in model.layers]
     N = sum(sizes)
     k = 0
     while k < N and _count(sizes, k + 1) * n_inputs <= max_configurations:
@@ -651,12 +474,11 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
     >>> bool(np.all(e.width < 1e-5)), e.configurations
     (True, 466)
     """
-    from .exact import _check_model
-
     t0 = time.perf_counter()
     model = _check_model(net, model)
+    pb = make_problem(net, x, model)
     if order == "auto":
-        order = choose_order(net, model, n_inputs=np.atleast_2d(np.asarray(x, dtype=float)).shape[0])
+        order = choose_order(net, model, n_inputs=pb.B)
     if not isinstance(order, Integral) or isinstance(order, bool) or order < 0:
         raise InvalidArgument(f"order: expected a non-negative integer, got {order!r}")
     order = int(order)
@@ -664,11 +486,10 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
         q = model.probability(l)
         if isinstance(q, sp.Basic) and q.free_symbols:
             raise FaultModelError(f"p of layer {l} is symbolic; an enclosure needs numbers "
-                                  "(use symft.exact.mean_polynomial for a polynomial in p)")
-    X, single = as_inputs(net, x, "x")
-    B = X.shape[0]
+                                  "(use symft.engines.enumeration.mean_polynomial for a polynomial in p)")
+    B, single = pb.B, pb.single
     layers = list(model.layers)
-    sizes = [net.widths[l] for l in layers]
+    sizes = [net.site_size(l) for l in layers]
     N = sum(sizes)
     qs_exact = [Fraction(float(q)) if isinstance(q, float) else
                 (Fraction(int(q.p), int(q.q)) if isinstance(q, sp.Rational) else Fraction(q))
@@ -710,13 +531,14 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
     for g, n in enumerate(sizes):
         for k in range(0, min(n, order) + 1):
             combos[(g, k)] = _combos(n, k)
-    cvals = {l: _crash_values(net, l, model.semantics) for l in layers}
+    cvals = {l: crash_values_float(net, l, model.semantics) for l in layers}
+    interp = Numeric(net, skip_linear=True, tall=True)
     res = {k: [] for k in ("mlo", "mhi", "slo", "shi", "vlo", "vhi", "pm", "ps", "tm", "ts", "mm", "ms", "how")}
     with _progress(n_conf * B, "enclosure: configurations", enabled=progress) as bar, _blas_one_thread():
         for b in range(B):
-            x1 = X[b]
-            bd = _bounds(net, x1, model, order)
-            trace = forward_trace(net, x1[None, :])
+            clean = {n: v[b:b + 1] for n, v in pb.clean.values.items()}
+            clean_out = clean[net.output].reshape(-1)
+            bd = _bounds(net, clean, model, order)
             S1, S2, Mg1, Mg2 = ([Fraction(0)] * n_out for _ in range(4))
             for kap in kappas:
                 cnt = 0
@@ -725,7 +547,10 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
                 a1 = np.zeros(n_out)
                 mx = np.zeros(n_out)
                 if layers:
-                    for Dl in _eval_group(net, trace, layers, kap, combos, cvals, model.semantics, _CHUNK_BYTES):
+                    stages = [Stage(net.site(l), crash=cvals[l], combos=combos[(g, kap[g])])
+                              for g, l in enumerate(layers) if kap[g] > 0]
+                    for Y, _ in walk_configurations(net, clean, stages, interp, chunk_bytes=_CHUNK_BYTES):
+                        Dl = Y - clean_out
                         cnt += Dl.shape[0]
                         s1 += Dl.sum(axis=0)
                         s2 += (Dl * Dl).sum(axis=0)
