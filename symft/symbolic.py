@@ -35,7 +35,7 @@ import numpy as np
 import sympy as sp
 
 from .errors import FaultModelError, InvalidArgument, TooLargeError
-from .faults import SEMANTICS, NeuronCrash
+from .faults import SEMANTICS, NeuronCrash, site_key, site_of
 from .utils import to_exact
 
 __all__ = [
@@ -117,9 +117,11 @@ def layer_walk(net, y0, *, affine: Callable, activate: Callable, crash: Callable
 
 
 def crash_layers_of(net, crashes) -> tuple:
-    """Normalise "which layers may crash": a NeuronCrash, a mapping {layer: p} or an iterable of layers.
+    """Normalise "which sites may crash": a NeuronCrash, a mapping {site: p} or an iterable of site keys.
 
-    Layers with probability exactly 0 are dropped.
+    Sites with probability exactly 0 are dropped.  Returns the keys (layer
+    numbers for a chain, site names otherwise) in the network's topological
+    order.
 
     Examples
     --------
@@ -130,7 +132,7 @@ def crash_layers_of(net, crashes) -> tuple:
     >>> crash_layers_of(net, [3])
     Traceback (most recent call last):
     ...
-    symft.errors.FaultModelError: crash layers: layer 3 does not exist; expected 0 … 2
+    symft.errors.FaultModelError: crash layers: layer 3 does not exist; the network has layers 0 … 2
     """
     if isinstance(crashes, NeuronCrash):
         layers = crashes.layers
@@ -141,12 +143,13 @@ def crash_layers_of(net, crashes) -> tuple:
     else:
         raise FaultModelError(f"crash layers: expected a NeuronCrash, a mapping {{layer: p}} or a list of "
                               f"layers, got {type(crashes).__name__}")
-    out = set()
+    keys = {}
     for l in layers:
-        if isinstance(l, bool) or not isinstance(l, int) or not 0 <= l <= net.depth:
-            raise FaultModelError(f"crash layers: layer {l!r} does not exist; expected 0 … {net.depth}")
-        out.add(int(l))
-    return tuple(sorted(out))
+        if isinstance(l, bool):
+            raise FaultModelError(f"crash layers: layer {l!r} does not exist")
+        k = site_key(l, "crash layers")
+        keys[site_of(net, k, "crash layers")] = k
+    return tuple(keys[s] for s in net.sites if s in keys)
 
 
 def _latex_block(rows: Sequence[tuple[str, str]]) -> str:
@@ -227,29 +230,34 @@ class SymbolicEvaluation:
         return "\n".join(f"y_{k} = {e}" for k, e in enumerate(self.outputs))
 
 
-def _estimate_ops(net, start: int) -> int:
-    return sum(net.widths[l] * (net.widths[l - 1] + 2) for l in range(start + 1, net.depth + 1))
+def _estimate_ops(net, start) -> int:
+    from .engines.enumeration import node_cost
+
+    return sum(node_cost(net.node(n)) for n in net.downstream([net.site(start)]))
 
 
 def symbolic_forward(net, x=None, crash_layers=(), *, semantics: str = "output_zero",
-                     start: int = 0, exact: bool | None = None, force: bool = False) -> SymbolicEvaluation:
-    r"""Evaluate the network symbolically, with crash indicators at some layers.
+                     start=0, exact: bool | None = None, force: bool = False) -> SymbolicEvaluation:
+    r"""Evaluate the network symbolically, with crash indicators at some sites.
 
     Parameters
     ----------
     net : Network
         Float, exact or symbolic weights (floats are read exactly as the
-        binary rationals they hold).
+        binary rationals they hold); any graph.
     x : sequence, optional
-        The input at layer ``start`` (numbers, strings like ``"1/3"``, SymPy
-        expressions).  Default: the symbols ``x_0, x_1, …``.
-    crash_layers : NeuronCrash, mapping or iterable of int
-        Layers whose neurons get a crash indicator ``ξ_l^i``.
+        The value at site ``start`` (numbers, strings like ``"1/3"``, SymPy
+        expressions), flat in row-major order.  Default: the symbols
+        ``x_0, x_1, …``.
+    crash_layers : NeuronCrash, mapping or iterable of site keys
+        Sites whose neurons get a crash indicator ``ξ_l^i``.
     semantics : {"output_zero", "incoming_zeroed"}
-        A crashed neuron outputs 0 (``ŷ = (1 − ξ) y``) or ``φ(b)``
-        (``ŷ = (1 − ξ) y + ξ φ(b)``; 0 at the input layer).
-    start : int
-        Start the walk at this layer (``x`` is then ``y_start``).
+        A crashed neuron outputs 0 (``ŷ = (1 − ξ) y``) or its value with the
+        incoming synapses cut, ``γ = φ(b)`` (``ŷ = (1 − ξ) y + ξ γ``; 0 at
+        the input).
+    start : int or str
+        Start the walk at this site (``x`` is then its value); everything
+        downstream of it must depend on it only (always true for a chain).
     exact : bool or None
         Read float weights and float inputs as the binary rationals they hold
         (``True``) or as SymPy ``Float`` (``False``: readable, smooth
@@ -275,17 +283,32 @@ def symbolic_forward(net, x=None, crash_layers=(), *, semantics: str = "output_z
     >>> symbolic_forward(f, [1.0], crash_layers=[1]).outputs
     (0.924234314520019 - 0.924234314520019*xi_1^0,)
     """
+    from .walk.symbolic import Symbolic
+    from .walk.walker import walk
+
     if semantics not in SEMANTICS:
         raise FaultModelError(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
-    if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < net.depth:
-        raise InvalidArgument(f"start: expected a layer in 0 … {net.depth - 1}, got {start!r}")
+    try:
+        s0 = net.site(start, "start") if not isinstance(start, bool) else None
+    except InvalidArgument:
+        s0 = None
+    if s0 is None or s0 == net.output:
+        hi = (f"a layer in 0 … {net.depth - 1}" if net.is_chain
+              else f"a site other than the output ({', '.join(net.sites[:-1])})")
+        raise InvalidArgument(f"start: expected {hi}, got {start!r}")
+    down = set(net.downstream([s0]))
+    for n in down - {s0}:
+        missing = [i for i in net.node(n).inputs if i not in down]
+        if missing:
+            raise InvalidArgument(f"start: node {n!r} also reads {missing[0]!r}, which does not depend on "
+                                  f"{s0!r}; start at the input instead")
     layers = crash_layers_of(net, crash_layers)
-    layers = tuple(l for l in layers if l >= start)
-    ops = _estimate_ops(net, start)
+    layers = tuple(l for l in layers if net.site(l) in down)
+    ops = _estimate_ops(net, s0)
     if ops > MAX_SYMBOLIC_OPS and not force:
         raise TooLargeError(f"symbolic forward pass: about {ops} scalar operations (limit {MAX_SYMBOLIC_OPS}); "
                             "use the numeric forward pass (symft.engines.forward.forward / `symft eval`) or force=True")
-    n0 = net.widths[start]
+    n0 = net.site_size(s0)
     if exact is None:
         exact = net.kind != "float"
 
@@ -301,38 +324,20 @@ def symbolic_forward(net, x=None, crash_layers=(), *, semantics: str = "output_z
             x = list(x)
         if isinstance(x, (str, bytes)) or not hasattr(x, "__iter__"):
             raise InvalidArgument(f"x: expected a vector of {n0} values")
-        y0 = [num(v, f"x[{j}]") for j, v in enumerate(list(x))]
+        y0 = [num(v, f"x[{j}]") for j, v in enumerate(np.asarray(list(x), dtype=object).reshape(-1))]
         if len(y0) != n0:
             raise InvalidArgument(f"x: expected {n0} values (width of layer {start}), got {len(y0)}")
-    xi = tuple((l, i, xi_symbol(l, i)) for l in layers for i in range(net.widths[l]))
-    by_layer = {}
-    for l, i, s in xi:
-        by_layer.setdefault(l, []).append(s)
-
-    def weights(l):
-        if not exact and net.layers[l - 1].is_float:
-            W = net.weights(l)
-            return (sp.ImmutableMatrix(W.shape[0], W.shape[1], [sp.Float(float(v)) for v in W.ravel()]),
-                    sp.ImmutableMatrix([sp.Float(float(v)) for v in net.bias(l)]))
-        return net.weights_exact(l), net.bias_exact(l)
-
-    def affine(l, y):
-        W, b = weights(l)
-        return [sp.Add(*[W[i, j] * y[j] for j in range(len(y)) if W[i, j] != 0]) + b[i] for i in range(W.shape[0])]
-
-    def activate(l, z):
-        act = net.activation(l)
-        if act.is_linear:
-            return z
-        return [act.sympy(v) for v in z]
-
-    def crash(l, y):
-        if l not in by_layer:
-            return y
-        if semantics == "output_zero" or l == 0:
-            return [(1 - s) * v for s, v in zip(by_layer[l], y)]
-        act, b = net.activation(l), weights(l)[1]
-        return [(1 - s) * v + s * act.sympy(b[i]) for i, (s, v) in enumerate(zip(by_layer[l], y))]
-
-    out = layer_walk(net, y0, affine=affine, activate=activate, crash=crash, start=start)
-    return SymbolicEvaluation(tuple(out), tuple(y0), xi, semantics)
+    xi = tuple((l, i, xi_symbol(l, i)) for l in layers for i in range(net.site_size(l)))
+    by_site = {}
+    for l, i, sym in xi:
+        by_site.setdefault(l, []).append(sym)
+    interp = Symbolic(net, crash_symbols={l: syms for l, syms in by_site.items()}, semantics=semantics,
+                      floats=not exact)
+    v0 = np.empty(n0, dtype=object)
+    for j, v in enumerate(y0):
+        v0[j] = v
+    v0 = v0.reshape((1,) + tuple(net.node(s0).shape))
+    out = walk(net, interp, None, known={s0: v0} if s0 != net.input else None,
+               overrides={s0: v0} if s0 != net.input else None, keep=False) if s0 != net.input else \
+        walk(net, interp, v0, keep=False)
+    return SymbolicEvaluation(tuple(np.asarray(out, dtype=object).reshape(-1)), tuple(y0), xi, semantics)

@@ -11,6 +11,9 @@ for the arrays in the kind of number they compute with:
     Python :class:`~fractions.Fraction` (exact rationals; the fast exact kind).
 ``"sympy"``
     SymPy exact values (rationals or symbolic expressions).
+``"sympy_float"``
+    SymPy values, but float parameters as SymPy ``Float`` (readable
+    expressions; smooth activations then evaluate to numbers).
 ``"mpmath"``
     ``mpmath.mpf`` at the working precision of the global ``mpmath.mp``
     context (exact values are rounded once, floats converted exactly).
@@ -55,7 +58,7 @@ __all__ = [
 ]
 
 #: The number kinds :func:`convert` knows.
-KINDS = ("float", "fraction", "sympy", "mpmath")
+KINDS = ("float", "fraction", "sympy", "sympy_float", "mpmath")
 
 
 def float_to_fraction(v) -> Fraction:
@@ -217,7 +220,7 @@ def convert(a, kind: str, where: str = "parameter") -> np.ndarray:
     ----------
     a : ndarray
         float64, or object of SymPy values.
-    kind : {"float", "fraction", "sympy", "mpmath"}
+    kind : {"float", "fraction", "sympy", "sympy_float", "mpmath"}
 
     Raises
     ------
@@ -237,7 +240,7 @@ def convert(a, kind: str, where: str = "parameter") -> np.ndarray:
         return None
     if kind not in KINDS:
         raise InvalidArgument(f"kind: expected one of {', '.join(KINDS)}, got {kind!r}")
-    if kind != "sympy" and not is_float_array(a):
+    if kind not in ("sympy", "sympy_float") and not is_float_array(a):
         syms = array_free_symbols(a)
         if syms:
             raise SymbolicValueError(f"{where}: has symbols {sorted(map(str, syms))}; substitute values with "
@@ -253,4 +256,8 @@ def convert(a, kind: str, where: str = "parameter") -> np.ndarray:
         if is_float_array(a):
             return _map(a.astype(object), lambda v: sp.Rational(float(v)))
         return _map(a, lambda v: sp.Rational(v) if isinstance(v, sp.Float) else v)
+    if kind == "sympy_float":
+        if is_float_array(a):
+            return _map(a.astype(object), lambda v: sp.Float(float(v)))
+        return a
     return _map(a if not is_float_array(a) else a.astype(object), _mpf)

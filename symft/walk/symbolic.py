@@ -36,7 +36,7 @@ def _elementwise(fn, a):
     return np.frompyfunc(fn, 1, 1)(a).astype(object) if a.size else a.copy()
 
 
-def crash_values_sympy(net, key, semantics: str) -> np.ndarray:
+def crash_values_sympy(net, key, semantics: str, kind: str = "sympy") -> np.ndarray:
     """What a crashed neuron of a site outputs, as exact SymPy values (a vector).
 
     Examples
@@ -56,7 +56,7 @@ def crash_values_sympy(net, key, semantics: str) -> np.ndarray:
         return zero
     node = net.node(aff)
     zeros = [np.full((1,) + tuple(s), sp.Integer(0), dtype=object) for s in node.in_shapes]
-    pre = node.op.apply(zeros, node.op.params("sympy"), node.in_shapes)[0]
+    pre = node.op.apply(zeros, node.op.params(kind), node.in_shapes)[0]
     if act is not None:
         pre = _elementwise(act.sympy, pre)
     return np.asarray(pre, dtype=object).reshape(-1)
@@ -65,6 +65,8 @@ def crash_values_sympy(net, key, semantics: str) -> np.ndarray:
 class Symbolic(Interpretation):
     """Exact SymPy evaluation; ``crash_symbols`` ``{site: object array (n_site,) of symbols}`` adds ξ.
 
+    ``floats=True`` keeps float parameters as SymPy ``Float`` (readable; smooth
+    activations then evaluate to numbers) instead of exact rationals.
     ``masks`` ``{site: bool (P, n)}`` (and ``values`` ``{site: object (P, n)}``,
     ``None`` entries following the crash semantics) evaluate given crash
     patterns exactly instead; ``synapses`` ``{site: set of (i, j)}`` zeroes
@@ -80,11 +82,12 @@ class Symbolic(Interpretation):
     name = "sympy"
 
     def __init__(self, net, *, crash_symbols=None, masks=None, values=None, synapses=None,
-                 semantics: str = "output_zero"):
+                 semantics: str = "output_zero", floats: bool = False):
         if semantics not in SEMANTICS:
             raise FaultModelError(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
         self.net = net
         self.semantics = semantics
+        self.kind = "sympy_float" if floats else "sympy"
         self.masks = {site_of(net, k, "neuron_masks"): np.asarray(m, dtype=bool) for k, m in (masks or {}).items()}
         self.values = {site_of(net, k, "values"): np.asarray(v, dtype=object) for k, v in (values or {}).items()}
         self.xi = {}
@@ -99,11 +102,11 @@ class Symbolic(Interpretation):
         if set(self.xi) & set(self.masks):
             raise FaultModelError("crash_symbols and masks: a site takes one or the other")
         self.fault_nodes = frozenset(self.xi) | frozenset(self.masks)
-        self._base = {s: crash_values_sympy(net, s, semantics) for s in self.fault_nodes}
+        self._base = {s: crash_values_sympy(net, s, semantics, self.kind) for s in self.fault_nodes}
 
     def affine(self, node, args):
         op = node.op
-        P = op.params("sympy")
+        P = op.params(self.kind)
         if op.kind == "dense":
             W, b = P["weight"], P["bias"]
             if node.name in self.syn:
