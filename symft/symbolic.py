@@ -233,7 +233,8 @@ class SymbolicEvaluation:
 def _estimate_ops(net, start) -> int:
     from .engines.enumeration import node_cost
 
-    return sum(node_cost(net.node(n)) for n in net.downstream([net.site(start)]))
+    s0 = net.site(start)
+    return sum(node_cost(net.node(n)) for n in net.downstream([s0]) if n != s0)
 
 
 def symbolic_forward(net, x=None, crash_layers=(), *, semantics: str = "output_zero",

@@ -127,7 +127,7 @@ def expansion_size(net, crash_layers, order: int) -> dict:
     --------
     >>> from symft.graph.network import mean_network
     >>> expansion_size(mean_network(10), [0], 2)
-    {'n_xi': 10, 'terms': 66, 'ops': 12, 'work': 792}
+    {'n_xi': 10, 'terms': 66, 'ops': 14, 'work': 924}
     """
     layers = crash_layers_of(net, crash_layers)
     n = sum(net.widths[l] for l in layers)
