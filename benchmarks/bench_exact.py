@@ -1,4 +1,4 @@
-"""Benchmark of symft.exact / symft.enclosure against the naive methods, side by side.
+"""Benchmark of symft.engines.enumeration / symft.engines.enclosure against the naive methods, side by side.
 
 1. Full enumeration of the 2^20 crash configurations of the 20-neuron hidden layer of a
    [16, 20, 16, 1] tanh network (float64, one input):
