@@ -321,13 +321,13 @@ def per_neuron_bounds(net, x, model: NeuronCrash, order: int = 0):
     return b.c, b.D
 
 
-def _bounds(net, clean, model, order) -> _Bounds:
+def _bounds(net, clean, model, order, input_error=None) -> _Bounds:
     """Boxes, float-error bounds and per-neuron constants for one input (``clean``: its clean pass)."""
     sem = model.semantics
     keys = list(model.layers)
     sites = {net.site(k): k for k in keys}
     x = clean[net.input]
-    fwd = BoxAndError(net, {s: sem for s in sites}, order=order)
+    fwd = BoxAndError(net, {s: sem for s in sites}, order=order, input_error=input_error)
     vals = walk(net, fwd, x)
     box, e = vals[net.output]
     yL = clean[net.output].reshape(-1)
@@ -401,6 +401,18 @@ def _kappas(sizes, k):
 
 def _count(sizes, order):
     return sum(int(np.prod([math.comb(n, k) for n, k in zip(sizes, kap)])) for kap in _kappas(sizes, order))
+
+
+def _input_error(pb, b):
+    """``|float input − given input|`` bounds when the input was given exactly (e.g. ``"1/10"``), else None."""
+    if pb.exact_given is None:
+        return None
+    xf = pb.X[b]
+    exact = pb.exact_rows[b]
+    off = [sp.Rational(float(v)) != v for v in exact]
+    if not any(off):
+        return None
+    return np.where(off, np.abs(xf) * 2 * _U + 1e-300, 0.0).reshape((1,) + tuple(pb.net.input_shape))
 
 
 def _check_model(net, model, where="model") -> NeuronCrash:
@@ -538,7 +550,7 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
         for b in range(B):
             clean = {n: v[b:b + 1] for n, v in pb.clean.values.items()}
             clean_out = clean[net.output].reshape(-1)
-            bd = _bounds(net, clean, model, order)
+            bd = _bounds(net, clean, model, order, _input_error(pb, b))
             S1, S2, Mg1, Mg2 = ([Fraction(0)] * n_out for _ in range(4))
             for kap in kappas:
                 cnt = 0

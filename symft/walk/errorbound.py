@@ -61,6 +61,9 @@ class BoxAndError(Interpretation):
     order : int
         The largest number of crashes of an evaluated configuration (it
         enters the error of the sparse update).
+    input_error : array_like, optional
+        A bound on ``|float input − true input|`` (inputs given exactly that
+        float64 cannot hold); 0 by default.
 
     Attributes
     ----------
@@ -78,11 +81,12 @@ class BoxAndError(Interpretation):
 
     name = "box-and-error"
 
-    def __init__(self, net, crash_sites, *, order: int = 0):
+    def __init__(self, net, crash_sites, *, order: int = 0, input_error=None):
         from .numeric import crash_values_float
 
         self.net = net.check_numeric()
         self.order = int(order)
+        self.input_error = input_error
         self.slopes = {}
         self.cv = {}
         self.crash_float = {}
@@ -107,7 +111,12 @@ class BoxAndError(Interpretation):
 
     def input(self, node, x):
         x = np.asarray(x, dtype=float)
-        return Interval.point(x), np.zeros_like(x)
+        if self.input_error is None:
+            return Interval.point(x), np.zeros_like(x)
+        e = np.broadcast_to(np.asarray(self.input_error, dtype=float), x.shape)
+        from .interval import down, up
+
+        return Interval(down(x - e), up(x + e)), e.copy()
 
     def affine(self, node, args):
         op = node.op
