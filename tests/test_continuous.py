@@ -1,4 +1,4 @@
-"""Tests of symft.continuous: AD1, AP4, P4, AP5, Eq. 1 (C_1, C_2, C_3)."""
+"""Tests of symft.theory.continuous: AD1, AP4, P4, AP5, Eq. 1 (C_1, C_2, C_3)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symft.continuous import (TAU, T, ContinuousNetwork, continuous_forward, derivative_scaling, discretize,
+from symft.theory.continuous import (TAU, T, ContinuousNetwork, continuous_forward, derivative_scaling, discretize,
                               discretize_input, input_hessian, operator_derivative,
                               operator_derivative_symbolic, q_balance, smoothness)
 from symft.errors import InvalidArgument
 from symft.engines.forward import backward, forward
-from symft.identities import p4_example
+from symft.theory.identities import p4_example
 
 
 def test_discretize_ap4_exact_values():

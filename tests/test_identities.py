@@ -1,4 +1,4 @@
-"""Tests of symft.identities: each statement on concrete networks, symbolic and numeric, plus
+"""Tests of symft.theory.identities: each statement on concrete networks, symbolic and numeric, plus
 negative controls (a perturbed side must *not* agree), so the checks can fail."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from symft.errors import InvalidArgument
-from symft.identities import (IdentityResult, ac2, ap6, ap7, ap8, ap9, least_squares_network, p4_example, p6,
+from symft.theory.identities import (IdentityResult, ac2, ap6, ap7, ap8, ap9, least_squares_network, p4_example, p6,
                               toy_first_input, toy_mean)
 from symft.graph.network import Network, random_network
 from symft.taylor import t1, t1_symbolic

@@ -35,11 +35,11 @@ from typing import Mapping
 import numpy as np
 import sympy as sp
 
-from .errors import InvalidArgument
-from .engines.forward import as_inputs, backward, forward, forward_masked, forward_trace
-from .graph.network import Network, mean_network, first_input_network
-from .symbolic import _latex_block, input_symbols, symbolic_forward, xi_symbol
-from .taylor import _probabilities, t1, t1_symbolic
+from ..errors import InvalidArgument
+from ..engines.forward import as_inputs, backward, forward, forward_masked, forward_trace
+from ..graph.network import Network, mean_network, first_input_network
+from ..symbolic import _latex_block, input_symbols, symbolic_forward, xi_symbol
+from ..taylor import _probabilities, t1, t1_symbolic
 
 __all__ = [
     "IdentityResult",
@@ -624,7 +624,7 @@ def p4_example(n0=None, activation: str = "tanh") -> IdentityResult:
     >>> p4_example().lhs
     (1/(n*cosh(1)**2),)
     """
-    from .graph.activations import S, get_activation
+    from ..graph.activations import S, get_activation
 
     act = get_activation(activation)
     dphi1 = sp.diff(act.expr, S).subs(S, 1)

@@ -43,9 +43,9 @@ from typing import Sequence
 import numpy as np
 import sympy as sp
 
-from .graph.activations import S as _S, get_activation
-from .errors import InvalidArgument
-from .graph.network import Network
+from ..graph.activations import S as _S, get_activation
+from ..errors import InvalidArgument
+from ..graph.network import Network
 
 __all__ = [
     "T",
