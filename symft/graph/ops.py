@@ -310,6 +310,8 @@ class AffineOp(Op):
     """
 
     affine: ClassVar[bool] = True
+    #: Names of the parameters that make up the offset ``b`` (dropped by :meth:`linear_params`).
+    offsets: ClassVar[tuple] = ("bias",)
 
     def apply(self, xs, P, in_shapes):
         """``A(xs) + b`` with the parameters ``P`` (any number kind; ``P["bias"]`` may be None).
@@ -352,6 +354,36 @@ class AffineOp(Op):
 
     def _abs_extra(self):
         return {}
+
+    def linear_params(self, kind: str = "float") -> dict:
+        """Parameters of the linear part ``A`` alone (the offset ``b`` set to None), in the number kind ``kind``.
+
+        ``apply(xs, op.linear_params(), in_shapes)`` is ``A(xs)``: what
+        tangents and other directional derivatives go through.
+
+        Examples
+        --------
+        >>> d = Dense(np.array([[2.0]]), np.array([1.0]))
+        >>> d.apply([np.array([3.0])], d.linear_params(), [(1,)])
+        array([6.])
+        >>> BatchNorm(np.array([2.0]), np.array([1.0])).linear_params()["shift"] is None
+        True
+        """
+        P = self.params(kind)
+        if not any(P.get(n) is not None for n in self.offsets):
+            return P
+        key = ("linear", kind)
+        if kind == "mpmath":
+            import mpmath
+
+            key = key + (mpmath.mp.prec,)
+        if key not in self._cache:
+            P = dict(P)
+            for n in self.offsets:
+                if n in P:
+                    P[n] = None
+            self._cache[key] = P
+        return self._cache[key]
 
     def fan_in(self, in_shapes) -> int:
         """The largest number of terms summed into one output (bias excluded).
@@ -832,6 +864,7 @@ class BatchNorm(AffineOp):
     shift: np.ndarray = None
     kind: ClassVar[str] = "batchnorm"
     arrays: ClassVar[tuple] = ("scale", "shift")
+    offsets: ClassVar[tuple] = ("shift",)
 
     def __post_init__(self):
         super().__post_init__()
