@@ -45,7 +45,10 @@ import sympy as sp
 
 from ..graph.activations import S as _S, get_activation
 from ..errors import InvalidArgument
+from ..engines.forward import as_inputs
 from ..graph.network import Network
+from ..walk.jets import Jets
+from ..walk.walker import walk
 
 __all__ = [
     "T",
@@ -356,11 +359,23 @@ def operator_derivative_symbolic(cnet: ContinuousNetwork, x) -> sp.Expr:
 
 
 def input_hessian(net: Network, x) -> tuple[np.ndarray, np.ndarray]:
-    r"""Gradient ``(n_L, n_0)`` and Hessian ``(n_L, n_0, n_0)`` of the outputs w.r.t. the inputs.
+    r"""Gradient ``(n_out, n_in)`` and Hessian ``(n_out, n_in, n_in)`` of the outputs w.r.t. the inputs.
 
-    Forward-mode propagation of second-order jets (float64):
-    ``G ← W G``, ``H ← W H``, then ``G ← φ'(z) G``,
-    ``H ← φ''(z) G Gᵀ + φ'(z) H``.
+    Any graph (dense, convolution, residual add, pooling, batch norm): one
+    walk with the second-order forward-mode interpretation
+    :class:`~symft.walk.jets.Jets` (float64), seeded with the unit vectors
+    of the flattened input.  Every affine op carries the derivatives
+    through its linear part, an activation applies
+    ``G ← φ'(z) G``, ``H ← φ''(z) G Gᵀ + φ'(z) H``, max pooling routes
+    them by the argmax.  At kinks of piecewise-linear activations the
+    registry's one-sided derivative is used (and ``φ'' = 0``).
+
+    Parameters
+    ----------
+    net : Network
+    x : array_like
+        One input (flat ``(n_in,)`` or shaped like the model's input), or
+        a batch: the results then get a leading axis ``B``.
 
     Examples
     --------
@@ -370,21 +385,16 @@ def input_hessian(net: Network, x) -> tuple[np.ndarray, np.ndarray]:
     (array([[3., 6.]]), array([[0., 0.],
            [0., 0.]]))
     """
-    y = np.asarray(x, float)
-    n0 = y.size
-    G = np.eye(n0)
-    H = np.zeros((n0, n0, n0))
-    for l in range(1, net.depth + 1):
-        W, b = net.weights(l), net.bias(l)
-        z = W @ y + b
-        G = W @ G
-        H = np.tensordot(W, H, axes=(1, 0))
-        act = net.activation(l)
-        d1, d2 = act.derivative(z, 1), act.derivative(z, 2)
-        H = d2[:, None, None] * G[:, :, None] * G[:, None, :] + d1[:, None, None] * H
-        G = d1[:, None] * G
-        y = act(z)
-    return G, H
+    X, single = as_inputs(net, x, "x")
+    B, n_in, n_out = X.shape[0], net.n_inputs, net.n_outputs
+    _, g, h = walk(net, Jets(net), X.reshape((B,) + tuple(net.input_shape)), keep=False)
+    G = np.moveaxis(g.reshape(B, n_in, n_out), 2, 1)
+    if h is None:
+        H = np.zeros((B, n_out, n_in, n_in))
+    else:
+        H = np.moveaxis(h.reshape(B, n_in, n_in, n_out), 3, 1)
+    G, H = np.ascontiguousarray(G), np.ascontiguousarray(H)
+    return (G[0], H[0]) if single else (G, H)
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,7 +8,8 @@
   :mod:`~symft.walk.symbolic` (SymPy, crash indicators),
   :mod:`~symft.walk.highprec` (mpmath at a stated precision),
   :mod:`~symft.walk.interval` (outward-rounded intervals),
-  :mod:`~symft.walk.backward` (reverse mode).
+  :mod:`~symft.walk.backward` (reverse mode), :mod:`~symft.walk.jets`
+  (second-order forward mode: gradients and Hessians w.r.t. the input).
 """
 
 from .walker import Interpretation, NoRule, walk, walk_reverse
