@@ -28,8 +28,8 @@ given as SymPy expressions in :data:`T` (``t``) and :data:`TAU` (``τ``):
 Examples
 --------
 >>> cn = ContinuousNetwork([1, 1], activations=["tanh", "linear"])
->>> net = discretize(cn, 4)
->>> net.widths, net.weights_exact(1)[0, 0]
+>>> chain = discretize(cn, 4, exact=True).as_chain()
+>>> chain.widths, chain.layers[0].weight[0, 0]
 ((4, 4, 1), 1/4)
 >>> bool(np.isclose(continuous_forward(cn, 1)[0], np.tanh(1.0), rtol=1e-14))
 True
@@ -202,32 +202,33 @@ def discretize(cnet: ContinuousNetwork, n, *, exact: bool = False) -> Network:
     Examples
     --------
     >>> cn = ContinuousNetwork(["t + tau"], activations=["linear"], output_width=2)
-    >>> discretize(cn, 2, exact=True).weights_exact(1)
-    Matrix([
-    [1/2, 3/4],
-    [3/4,   1]])
+    >>> discretize(cn, 2, exact=True).as_chain().layers[0].weight
+    array([[1/2, 3/4],
+           [3/4, 1]], dtype=object)
     """
     widths = _widths(cnet, n)
     Ws, bs = [], []
     for l in range(1, cnet.depth + 1):
-        no, ni = widths[l], widths[l - 1]
-        k, b = cnet.kernels[l - 1], cnet.biases[l - 1]
-        if exact:
-            W = sp.Matrix(no, ni, lambda i, j: k.subs({T: sp.Rational(i + 1, no), TAU: sp.Rational(j + 1, ni)}) / ni)
-            bv = [b.subs(T, sp.Rational(i + 1, no)) for i in range(no)]
-        else:
-            ti = (np.arange(no) + 1.0) / no
-            tj = (np.arange(ni) + 1.0) / ni
-            fk = sp.lambdify((T, TAU), k, "numpy")
-            fb = sp.lambdify(T, b, "numpy")
-            W = np.broadcast_to(np.asarray(fk(ti[:, None], tj[None, :]), float), (no, ni)) / ni
-            bv = np.broadcast_to(np.asarray(fb(ti), float), (no,))
+        W, bv = _discrete_layer(cnet.kernels[l - 1], cnet.biases[l - 1], widths[l], widths[l - 1], exact)
         Ws.append(W)
         bs.append(bv)
     acts = list(cnet.activations)
     if exact:
         return Network.from_sympy(Ws, bs, acts, name=f"discretized_{widths}")
     return Network.from_numpy(Ws, bs, acts, name=f"discretized_{widths}")
+
+
+def _discrete_layer(k, b, no, ni, exact):
+    """AP4 for one layer: ``W^{ij} = k(i/n_o, j/n_i) / n_i``, ``b^i = b(i/n_o)`` (1-based ``i, j``)."""
+    if exact:
+        W = sp.Matrix(no, ni, lambda i, j: k.subs({T: sp.Rational(i + 1, no), TAU: sp.Rational(j + 1, ni)}) / ni)
+        return W, [b.subs(T, sp.Rational(i + 1, no)) for i in range(no)]
+    ti = (np.arange(no) + 1.0) / no
+    tj = (np.arange(ni) + 1.0) / ni
+    fk = sp.lambdify((T, TAU), k, "numpy")
+    fb = sp.lambdify(T, b, "numpy")
+    W = np.broadcast_to(np.asarray(fk(ti[:, None], tj[None, :]), float), (no, ni)) / ni
+    return W, np.broadcast_to(np.asarray(fb(ti), float), (no,))
 
 
 def discretize_input(x, n0: int) -> np.ndarray:
@@ -531,8 +532,7 @@ def q_balance(cnet: ContinuousNetwork, layer: int = 1, *, ns=(16, 64, 256), node
     q_rows = float(total ** 2 / (w @ row ** 2))
     disc = []
     for n in ns:
-        W = np.abs(discretize(ContinuousNetwork([cnet.kernels[layer - 1]], activations=["linear"],
-                                                output_width=n), n).weights(1))
+        W = np.abs(_discrete_layer(cnet.kernels[layer - 1], sp.Integer(0), n, n, False)[0])
         Tc, Tr = W.sum(axis=0), W.sum(axis=1)
         disc.append((int(n), float(Tc.sum() ** 2 / (n * (Tc ** 2).sum())),
                      float(Tr.sum() ** 2 / (n * (Tr ** 2).sum())), float(Tr.min() / Tr.max())))
@@ -602,8 +602,9 @@ def smoothness(W, *, sigma: float = 0.05) -> Smoothness:
     Examples
     --------
     >>> from symft.graph.network import random_network
-    >>> rough = smoothness(random_network([32, 32, 1], seed=0).weights(1))
-    >>> smooth = smoothness(discretize(ContinuousNetwork(["t*tau"], activations=["linear"], output_width=32), 32).weights(1))
+    >>> rough = smoothness(random_network([32, 32, 1], seed=0).as_chain().layers[0].weight)
+    >>> cn = ContinuousNetwork(["t*tau"], activations=["linear"], output_width=32)
+    >>> smooth = smoothness(discretize(cn, 32).as_chain().layers[0].weight)
     >>> bool(rough.total > 10 * smooth.total)
     True
     """
