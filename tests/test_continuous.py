@@ -117,3 +117,15 @@ def test_bad_arguments():
     with pytest.raises(InvalidArgument):
         derivative_scaling(cn, "1", ns=(8,))
     assert "tau" in cn.latex() and cn._repr_latex_().startswith("$")
+
+
+def test_operator_derivative_with_a_nonlinear_output_activation():
+    # y = tanh(z_2(1)), z_2(t) = ∫ t τ y_1(τ) dτ, y_1(t) = ∫ 1·x = 1 at x ≡ 1, so z_2(1) = 1/2 (hand):
+    # δy/δy_1(s) = tanh'(1/2) s and δy/δx(s) = ∫ tanh'(1/2) t dt = tanh'(1/2) / 2.
+    cn = ContinuousNetwork(["1", "t*tau"], activations=["linear", "tanh"])
+    d = 1 - np.tanh(0.5) ** 2
+    s = np.array([0.2, 0.5, 0.9])
+    assert np.allclose(operator_derivative(cn, 1, s, layer=1), d * s, rtol=1e-13)
+    assert np.allclose(operator_derivative(cn, 1, s, layer=0), d / 2, rtol=1e-13)
+    assert sp.simplify(operator_derivative_symbolic(cn, 1) - (1 - sp.tanh(sp.Rational(1, 2)) ** 2) / 2) == 0
+    assert np.allclose(continuous_forward(cn, 1), np.tanh(0.5), rtol=1e-14)

@@ -11,12 +11,16 @@ given as SymPy expressions in :data:`T` (``t``) and :data:`TAU` (``τ``):
   (``i, j = 1 … n``; symft's 0-based neuron ``i`` sits at ``t = (i+1)/n``).
   The output layer keeps ``output_width`` neurons (default 1, at ``t = 1``).
 * :func:`continuous_forward` — the continuous output by Gauss–Legendre
-  quadrature.
+  quadrature: at the quadrature nodes the continuous network is a dense
+  chain (weights ``W_l(t_i, t_j) w_j``), evaluated by the walker.
 * :func:`operator_derivative` — ``δy/δy_l(s)`` (P4) by the continuous
   backward recursion ``δy/δz_l(t) = δy/δy_l(t) φ'(z_l(t))``,
-  ``δy/δy_{l−1}(s) = ∫ δy/δz_l(t) W_l(t, s) dt``; and
-  :func:`operator_derivative_symbolic` in closed form where SymPy can
-  integrate.
+  ``δy/δy_{l−1}(s) = ∫ δy/δz_l(t) W_l(t, s) dt`` (a reverse sweep of the
+  same quadrature chain); and :func:`operator_derivative_symbolic` in
+  closed form where SymPy can integrate (a recursion over the kernels:
+  integrals, not a graph to walk).
+* :func:`input_hessian` — gradient and Hessian of a (discrete) network's
+  outputs w.r.t. its input, on any graph (second-order forward mode).
 * :func:`derivative_scaling` — the numeric demonstration of P4:
   ``n·∂y/∂x_i → δy/δx(i/n)``, and the log-log slopes ``≈ −1`` and ``≈ −2``
   of the largest first and second input derivatives as ``n`` grows.
@@ -38,6 +42,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -45,7 +50,7 @@ import sympy as sp
 
 from ..graph.activations import S as _S, get_activation
 from ..errors import InvalidArgument
-from ..engines.forward import as_inputs
+from ..engines.forward import as_inputs, forward, forward_trace, jacobians
 from ..graph.network import Network
 from ..walk.jets import Jets
 from ..walk.walker import walk
@@ -182,7 +187,7 @@ def _input_function(x):
     if callable(x) and not isinstance(x, sp.Basic):
         return x
     e = _expr(x, (T,), "x")
-    f = sp.lambdify(T, e, "numpy")
+    f = _numpy_fn(e, T)
     return lambda t: np.broadcast_to(np.asarray(f(np.asarray(t, float)), float), np.shape(t)).copy()
 
 
@@ -225,8 +230,8 @@ def _discrete_layer(k, b, no, ni, exact):
         return W, [b.subs(T, sp.Rational(i + 1, no)) for i in range(no)]
     ti = (np.arange(no) + 1.0) / no
     tj = (np.arange(ni) + 1.0) / ni
-    fk = sp.lambdify((T, TAU), k, "numpy")
-    fb = sp.lambdify(T, b, "numpy")
+    fk = _numpy_fn(k, (T, TAU))
+    fb = _numpy_fn(b, T)
     W = np.broadcast_to(np.asarray(fk(ti[:, None], tj[None, :]), float), (no, ni)) / ni
     return W, np.broadcast_to(np.asarray(fb(ti), float), (no,))
 
@@ -243,27 +248,55 @@ def discretize_input(x, n0: int) -> np.ndarray:
     return f((np.arange(n0) + 1.0) / n0)
 
 
+@lru_cache(maxsize=16)
 def _nodes(m):
+    """Gauss–Legendre nodes and weights on [0, 1] (cached, read-only)."""
     u, w = np.polynomial.legendre.leggauss(m)
-    return 0.5 * (u + 1.0), 0.5 * w
+    t, w = 0.5 * (u + 1.0), 0.5 * w
+    t.setflags(write=False)
+    w.setflags(write=False)
+    return t, w
 
 
-def _continuous_trace(cnet, x, nodes):
+@lru_cache(maxsize=256)
+def _numpy_fn(e, args):
+    """``sympy.lambdify(args, e, "numpy")``, cached per expression."""
+    return sp.lambdify(args, e, "numpy")
+
+
+def _kernel(k, rows, cols):
+    """``k(rows_i, cols_j)`` as a float matrix."""
+    f = _numpy_fn(k, (T, TAU))
+    return np.broadcast_to(np.asarray(f(rows[:, None], cols[None, :]), float), (rows.size, cols.size))
+
+
+def _quadrature_network(cnet, nodes):
+    """The continuous net at Gauss–Legendre nodes ``t_j`` (weights ``w_j``), as a Network (Nyström).
+
+    Layer ``l`` has weights ``W_l(t_i, t_j) w_j`` and biases ``b_l(t_i)``;
+    the last layer's rows sit at the output positions ``i/n_L``.  Its
+    forward pass is the quadrature of every integral of AD1, and
+    ``∂y/∂z_l^i = w_i δy/δz_l(t_i)`` (for hidden layers) relates its
+    derivatives to the operator derivatives.  Returns ``(net, t, w)``.
+    """
     t, w = _nodes(nodes)
-    ys = [_input_function(x)(t)]
-    zs = [None]
-    for l in range(1, cnet.depth):
-        fk = sp.lambdify((T, TAU), cnet.kernels[l - 1], "numpy")
-        fb = sp.lambdify(T, cnet.biases[l - 1], "numpy")
-        K = np.broadcast_to(np.asarray(fk(t[:, None], t[None, :]), float), (t.size, t.size))
-        z = K @ (w * ys[-1]) + np.broadcast_to(np.asarray(fb(t), float), t.shape)
-        zs.append(z)
-        ys.append(cnet.activations[l - 1](z))
-    return t, w, zs, ys
+    to = (np.arange(cnet.output_width) + 1.0) / cnet.output_width
+    Ws, bs = [], []
+    for l, (k, b) in enumerate(zip(cnet.kernels, cnet.biases), start=1):
+        rows = to if l == cnet.depth else t
+        Ws.append(_kernel(k, rows, t) * w[None, :])
+        fb = _numpy_fn(b, T)
+        bs.append(np.broadcast_to(np.asarray(fb(rows), float), rows.shape))
+    return Network.from_numpy(Ws, bs, list(cnet.activations), name=f"quadrature_{nodes}"), t, w
 
 
 def continuous_forward(cnet: ContinuousNetwork, x, *, nodes: int = 200) -> np.ndarray:
     r"""The continuous output ``y_L(i/n_L)``, ``i = 1 … n_L``, by Gauss–Legendre quadrature.
+
+    Every integral ``∫ W_l(t, τ) y_{l−1}(τ) dτ`` is replaced by the
+    quadrature sum over ``nodes`` points, so the continuous network becomes
+    a dense chain on the nodes (weights ``W_l(t_i, t_j) w_j``); its forward
+    pass is a walk of that network.
 
     Parameters
     ----------
@@ -278,23 +311,21 @@ def continuous_forward(cnet: ContinuousNetwork, x, *, nodes: int = 200) -> np.nd
     >>> continuous_forward(cn, "1")   # ∫ 1·τ dτ at t = 1
     array([0.5])
     """
-    t, w, zs, ys = _continuous_trace(cnet, x, nodes)
-    L = cnet.depth
-    to = (np.arange(cnet.output_width) + 1.0) / cnet.output_width
-    fk = sp.lambdify((T, TAU), cnet.kernels[L - 1], "numpy")
-    fb = sp.lambdify(T, cnet.biases[L - 1], "numpy")
-    K = np.broadcast_to(np.asarray(fk(to[:, None], t[None, :]), float), (to.size, t.size))
-    z = K @ (w * ys[-1]) + np.broadcast_to(np.asarray(fb(to), float), to.shape)
-    return cnet.activations[L - 1](z)
+    net, t, _ = _quadrature_network(cnet, nodes)
+    return forward(net, _input_function(x)(t))
 
 
 def operator_derivative(cnet: ContinuousNetwork, x, s, *, layer: int = 0, output: int = 0,
                         nodes: int = 200) -> np.ndarray:
     r"""``δy_L/δy_l(s)`` at the points ``s`` (P4), by the continuous backward recursion.
 
-    ``δy/δy_{L−1}(s) = W_L(t_out, s)``; then
-    ``δy/δy_{l−1}(s) = ∫ δy/δy_l(t) φ_l'(z_l(t)) W_l(t, s) dt``
-    (Gauss–Legendre in ``t``).
+    ``δy/δy_{l}(s) = ∫ δy/δz_{l+1}(t) W_{l+1}(t, s) dt`` with
+    ``δy/δz_{l+1}(t) = δy/δy_{l+1}(t) φ_{l+1}'(z_{l+1}(t))`` (for the last
+    layer, ``t`` is the output position and there is no integral).  The
+    derivatives on the quadrature nodes come from one reverse sweep of the
+    quadrature network (see :func:`continuous_forward`), where
+    ``∂y/∂z_{l+1}^i = w_i δy/δz_{l+1}(t_i)``; the last step evaluates the
+    kernel at the points ``s``.
 
     Examples
     --------
@@ -309,26 +340,26 @@ def operator_derivative(cnet: ContinuousNetwork, x, s, *, layer: int = 0, output
     if not 0 <= output < cnet.output_width:
         raise InvalidArgument(f"output: expected 0 … {cnet.output_width - 1}, got {output!r}")
     s = np.atleast_1d(np.asarray(s, float))
-    t, w, zs, ys = _continuous_trace(cnet, x, nodes)
-    t_out = (output + 1.0) / cnet.output_width
-    fL = sp.lambdify((T, TAU), cnet.kernels[L - 1], "numpy")
-    if layer == L - 1:
-        return np.broadcast_to(np.asarray(fL(t_out, s), float), s.shape).copy()
-    dy = np.broadcast_to(np.asarray(fL(t_out, t), float), t.shape).copy()     # δy/δy_{L−1} on the nodes
-    for l in range(L - 1, layer, -1):
-        dz = dy * cnet.activations[l - 1].derivative(zs[l])                   # δy/δz_l(t)
-        fk = sp.lambdify((T, TAU), cnet.kernels[l - 1], "numpy")
-        pts = s if l == layer + 1 else t
-        K = np.broadcast_to(np.asarray(fk(t[:, None], pts[None, :]), float), (t.size, pts.size))
-        dy = (w * dz) @ K                                                     # δy/δy_{l−1}(pts)
-    return dy
+    net, t, _ = _quadrature_network(cnet, nodes)
+    chain = net.as_chain()
+    X = _input_function(x)(t)[None, :]
+    nxt = chain.layers[layer]                                   # layer l + 1
+    tr = forward_trace(net, X)
+    J = jacobians(net, X, [nxt.site], trace=tr)[net.site(nxt.site)][0, output]    # ∂y/∂y_{l+1}
+    dz = J * nxt.activation.derivative(tr.values[nxt.dense][0])                   # ∂y/∂z_{l+1}
+    rows = (np.arange(cnet.output_width) + 1.0) / cnet.output_width if layer == L - 1 else t
+    return dz @ _kernel(cnet.kernels[layer], rows, s)
 
 
 def operator_derivative_symbolic(cnet: ContinuousNetwork, x) -> sp.Expr:
     r"""``δy/δx(s)`` as a SymPy expression in ``tau`` (the input position), where SymPy can integrate.
 
-    Works for one output at ``t = 1`` (``output_width = 1``).  Raises
-    :class:`~symft.errors.InvalidArgument` when an integral stays unevaluated.
+    Works for one output at ``t = 1`` (``output_width = 1``); a non-linear
+    output activation contributes the factor ``φ_L'(z_L(1))``.  The
+    recursion runs over the continuous layers with ``sympy.integrate`` (the
+    operators are integrals of symbolic kernels, not a graph to walk).
+    Raises :class:`~symft.errors.InvalidArgument` when an integral stays
+    unevaluated.
 
     Examples
     --------
@@ -350,6 +381,11 @@ def operator_derivative_symbolic(cnet: ContinuousNetwork, x) -> sp.Expr:
         zs.append(sp.simplify(z))
         y = cnet.activations[l - 1].sympy(zs[-1])
     dy = cnet.kernels[L - 1].subs(T, 1)                    # function of tau: δy/δy_{L−1}(τ)
+    if cnet.activations[L - 1].name != "linear":           # times φ_L'(z_L(1))
+        zL = sp.integrate(cnet.kernels[L - 1].subs(T, 1) * y.subs(T, TAU), (TAU, 0, 1)) + cnet.biases[L - 1].subs(T, 1)
+        if zL.has(sp.Integral):
+            raise InvalidArgument(f"layer {L}: SymPy cannot integrate z_{L}(1); use operator_derivative")
+        dy = dy * sp.diff(cnet.activations[L - 1].expr, _S).subs(_S, sp.simplify(zL))
     for l in range(L - 1, 0, -1):
         dphi = sp.diff(cnet.activations[l - 1].expr, _S).subs(_S, zs[l])   # function of t
         integrand = dy.subs(TAU, T) * dphi * cnet.kernels[l - 1]
@@ -523,7 +559,7 @@ def q_balance(cnet: ContinuousNetwork, layer: int = 1, *, ns=(16, 64, 256), node
     if isinstance(layer, bool) or not isinstance(layer, int) or not 1 <= layer <= cnet.depth:
         raise InvalidArgument(f"layer: expected 1 … {cnet.depth}, got {layer!r}")
     t, w = _nodes(nodes)
-    fk = sp.lambdify((T, TAU), cnet.kernels[layer - 1], "numpy")
+    fk = _numpy_fn(cnet.kernels[layer - 1], (T, TAU))
     A = np.abs(np.broadcast_to(np.asarray(fk(t[:, None], t[None, :]), float), (t.size, t.size)))  # A[t, τ]
     total = w @ A @ w
     col = w @ A            # ∫|W| dt as a function of τ
