@@ -52,19 +52,20 @@ __all__ = [
 MAX_SYMBOLIC_OPS = 200_000
 
 
-def xi_symbol(layer: int, index: int) -> sp.Symbol:
-    r"""The crash indicator ``ξ_l^i`` of neuron ``index`` of ``layer`` (0-based).
+def xi_symbol(layer, index: int) -> sp.Symbol:
+    r"""The crash indicator ``ξ_l^i`` of neuron ``index`` of site ``layer`` (a layer number or a site name).
 
     It prints as ``xi_l^i`` and renders in LaTeX as :math:`\xi^{i}_{l}`.
 
     Examples
     --------
-    >>> xi_symbol(1, 2)
-    xi_1^2
+    >>> xi_symbol(1, 2), xi_symbol("h1", 0)
+    (xi_1^2, xi_h1^0)
     >>> sp.latex(xi_symbol(1, 2))
     '\\xi^{2}_{1}'
     """
-    return sp.Symbol(f"xi_{int(layer)}^{int(index)}", real=True)
+    key = layer if isinstance(layer, str) else int(layer)
+    return sp.Symbol(f"xi_{key}^{int(index)}", real=True)
 
 
 def input_symbols(n: int) -> tuple:
