@@ -8,7 +8,7 @@ symbols); numeric checks compare to a tolerance.
 
 * :func:`ap8` — ``Σ_i (∂y/∂W_l^{ij}) W_l^{ij} = (∂y/∂y_{l−1}^j) y_{l−1}^j``;
 * :func:`ac2` — the weight form ``z_j = −Σ_i W ⊙ ∂y/∂W`` gives T1;
-* :func:`ap7` — superposition of layers to first order;
+* :func:`ap7` — superposition of crash sites to first order;
 * :func:`ap9` — ``E_ξ Δ_{L+1} = −p (∇_W L, W)`` to first order (squared loss);
 * :func:`p6` — zero first-order mean error at a stationary point
   (:func:`least_squares_network` builds one exactly);
@@ -17,6 +17,14 @@ symbols); numeric checks compare to a tolerance.
 * :func:`p4_example` — the derivative-decay example ``∂y/∂x_i = φ'(1)/n_0``;
 * :func:`toy_mean`, :func:`toy_first_input` — the toy examples of §4 in
   closed form, for a concrete or a symbolic ``n`` (E3).
+
+**Which graphs.**  AP7 is about crash sites and holds on any graph
+(convolutions, residual adds, pooling): it runs through the symbolic walk
+with crash indicators at the sites.  AP8, AC2, AP9 and P6 are statements
+about the weight matrices ``W_l`` of a chain of dense layers (each layer
+read by the next one only); on another graph they refuse with
+:class:`~symft.graph.network.NotAChain` and the reason.  AP6, the P4
+example and the toy examples build their own small chains.
 
 Examples
 --------
@@ -36,10 +44,15 @@ import numpy as np
 import sympy as sp
 
 from ..errors import InvalidArgument
-from ..engines.forward import as_inputs, backward, forward, forward_masked, forward_trace
-from ..graph.network import Network, mean_network, first_input_network
-from ..symbolic import _latex_block, input_symbols, symbolic_forward, xi_symbol
-from ..taylor import _probabilities, t1, t1_symbolic
+from ..engines.forward import as_inputs, exact_inputs, forward, forward_masked, forward_trace, jacobians
+from ..faults import NeuronCrash
+from ..graph.network import Network, first_input_network, mean_network
+from ..graph.numbers import convert, exact_array, float_array
+from ..problem import as_model
+from ..symbolic import input_symbols, symbolic_forward
+from ..taylor import t1, t1_symbolic
+from ..walk.backward import Backward
+from ..walk.walker import walk_reverse
 
 __all__ = [
     "IdentityResult",
@@ -56,6 +69,11 @@ __all__ = [
 ]
 
 P = sp.Symbol("p", nonnegative=True)
+
+
+def _aligned(rows) -> str:
+    """``\\begin{aligned} a &= b \\\\ … \\end{aligned}`` from (lhs, rhs) LaTeX pairs."""
+    return r"\begin{aligned}" + r" \\ ".join(f"{a} &= {b}" for a, b in rows) + r"\end{aligned}"
 
 
 @dataclass(frozen=True)
@@ -115,8 +133,8 @@ class IdentityResult:
 
         lhs = r",\ ".join(lx(v) for v in self.lhs)
         rhs = r",\ ".join(lx(v) for v in self.rhs)
-        return _latex_block([(r"\text{" + self.name + r"}:\ \text{lhs}", lhs), (r"\text{rhs}", rhs),
-                             (r"\text{agree}", r"\text{" + str(self.agree) + " (" + self.method + ")}")])
+        return _aligned([(r"\text{" + self.name + r"}:\ \text{lhs}", lhs), (r"\text{rhs}", rhs),
+                         (r"\text{agree}", r"\text{" + str(self.agree) + " (" + self.method + ")}")])
 
     def _repr_latex_(self) -> str:
         return f"$\\displaystyle {self.latex()}$"
@@ -166,19 +184,48 @@ def _numeric_verdict(lhs, rhs, tol):
     return diff <= tol * scale, diff
 
 
-def _with_symbolic_layer(net: Network, l: int, name: str = "w"):
-    """The network with W_l replaced by symbols w_{ij}; returns (net, symbols matrix, values matrix)."""
-    n_out, n_in = net.widths[l], net.widths[l - 1]
+
+
+# ---------------------------------------------------------------------- chains of dense layers
+
+def _exact_matrix(a) -> sp.Matrix:
+    """A stored parameter array as a SymPy matrix (floats read as the binary rationals they hold)."""
+    e = convert(a, "sympy")
+    return sp.Matrix(e.shape[0], e.shape[1], list(e.reshape(-1)))
+
+
+def _exact_layers(chain):
+    """The chain's layers as exact ``(weight, bias, activation)`` triples for :meth:`Network.from_layers`."""
+    return [(convert(lay.weight, "sympy"), convert(lay.bias, "sympy"), lay.activation) for lay in chain.layers]
+
+
+def _with_symbolic_layer(chain, l: int, name: str = "w"):
+    """The chain with ``W_l`` replaced by symbols ``w_{ij}``; returns (network, symbols, exact values)."""
+    n_out, n_in = chain.layers[l - 1].shape
     syms = sp.Matrix(n_out, n_in, lambda i, j: sp.Symbol(f"{name}_{l}_{i}_{j}", real=True))
-    Ws = [syms if k == l else net.weights_exact(k) for k in range(1, net.depth + 1)]
-    bs = [list(net.bias_exact(k)) for k in range(1, net.depth + 1)]
-    return Network.from_sympy(Ws, bs, [a for a in net.activations]), syms, net.weights_exact(l)
+    layers = _exact_layers(chain)
+    layers[l - 1] = (exact_array(syms.tolist()), layers[l - 1][1], layers[l - 1][2])
+    return Network.from_layers(layers), syms, _exact_matrix(chain.layers[l - 1].weight)
 
 
-def _check_layer(net, layer, first, last, what):
+def _float_layers(chain):
+    """The chain's layers as float64 ``(weight, bias, activation)`` triples for :meth:`Network.from_layers`."""
+    return [(convert(lay.weight, "float"), convert(lay.bias, "float"), lay.activation) for lay in chain.layers]
+
+
+def _check_layer(layer, first, last, what):
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not first <= layer <= last:
         raise InvalidArgument(f"layer: expected an integer in {first} … {last} ({what}), got {layer!r}")
     return int(layer)
+
+
+def _cotangents(net, trace, nodes):
+    """``∂y_k/∂v`` for every node ``v`` of ``nodes``: ``{node: (B, n_out, size)}``, one reverse sweep."""
+    B, n_out = trace.output.shape
+    seed = np.broadcast_to(np.eye(n_out), (B, n_out, n_out)).reshape((B, n_out) + tuple(net.output_shape)).copy()
+    got = walk_reverse(net, Backward(), trace.values, seed, list(nodes))
+    return {v: (np.zeros((B, n_out, net.node(v).size)) if g is None else g.reshape(B, n_out, -1))
+            for v, g in got.items()}
 
 
 # ---------------------------------------------------------------------- AP8
@@ -194,6 +241,12 @@ def ap8(net, x=None, layer: int = 1, *, output: int = 0, symbolic: bool | None =
     finite differences of ``t ↦ y(W_l with column j scaled by 1 + t)`` and
     the right side by the backward pass.
 
+    Chains of dense layers only: the identity is about the weight matrix
+    ``W_l`` and holds because ``y_{l−1}`` reaches the output through ``W_l``
+    alone.  Where a site also feeds other ops (a residual skip, a second
+    branch) ``∂y/∂y_{l−1}`` collects every path and the two sides differ, so
+    other graphs are refused (:class:`~symft.graph.network.NotAChain`).
+
     Examples
     --------
     >>> from symft.graph.network import random_network
@@ -201,12 +254,15 @@ def ap8(net, x=None, layer: int = 1, *, output: int = 0, symbolic: bool | None =
     >>> r.agree, r.method
     (True, 'numeric (finite differences vs backward pass)')
     """
-    l = _check_layer(net, layer, 1, net.depth, "a layer with weights")
+    chain = net.as_chain("AP8 (an identity about the weight matrix W_l of a layer)")
+    l = _check_layer(layer, 1, chain.depth, "a layer with weights")
     if symbolic is None:
         symbolic = net.kind != "float"
+    n_prev = chain.widths[l - 1]
+    statement = f"Σ_i ∂y/∂W_{l}^ij W_{l}^ij = ∂y/∂y_{l - 1}^j y_{l - 1}^j (output {output})"
     if symbolic:
-        snet, syms, vals = _with_symbolic_layer(net, l)
-        u = [sp.Symbol(f"u_{j}", real=True) for j in range(net.widths[l - 1])]
+        snet, syms, vals = _with_symbolic_layer(chain, l)
+        u = [sp.Symbol(f"u_{j}", real=True) for j in range(n_prev)]
         y = symbolic_forward(snet, u, start=l - 1).outputs[output]
         lhs = tuple(sp.Add(*[sp.diff(y, syms[i, j]) * syms[i, j] for i in range(syms.rows)])
                     for j in range(syms.cols))
@@ -214,40 +270,41 @@ def ap8(net, x=None, layer: int = 1, *, output: int = 0, symbolic: bool | None =
         agree, diffs = _symbolic_diffs(lhs, rhs)
         details = ()
         if x is not None:
-            ulast = _layer_values(net, x, l - 1)
+            ulast = _layer_values(net, chain, x, l - 1)
             sub = {syms[i, j]: vals[i, j] for i in range(syms.rows) for j in range(syms.cols)}
             sub.update({u[j]: ulast[j] for j in range(len(u))})
             details = (("both sides at x", tuple(e.xreplace(sub) for e in lhs)),)
-        return IdentityResult("AP8", f"Σ_i ∂y/∂W_{l}^ij W_{l}^ij = ∂y/∂y_{l - 1}^j y_{l - 1}^j (output {output})",
-                              lhs, rhs, agree, diffs, "symbolic", details)
+        return IdentityResult("AP8", statement, lhs, rhs, agree, diffs, "symbolic", details)
     X, _ = as_inputs(net, x if x is not None else np.zeros(net.n_inputs), "x")
     tr = forward_trace(net, X)
-    J = backward(net, X)
-    y_prev = tr.ys[l - 1][0]
-    rhs = tuple(float(J[l - 1][0, output, j] * y_prev[j]) for j in range(net.widths[l - 1]))
+    site = chain.sites[l - 1]
+    J = jacobians(net, X, [site], trace=tr)[site]
+    y_prev = tr.site(site)[0]
+    rhs = tuple(float(J[0, output, j] * y_prev[j]) for j in range(n_prev))
     lhs = []
     h = 1e-6
-    for j in range(net.widths[l - 1]):
+    base = _float_layers(chain)
+    for j in range(n_prev):
         vals = []
         for t in (h, -h):
-            Ws = [net.weights(k).copy() for k in range(1, net.depth + 1)]
-            Ws[l - 1][:, j] *= 1 + t
-            nn = Network.from_numpy(Ws, [net.bias(k) for k in range(1, net.depth + 1)], list(net.activations))
-            vals.append(forward(nn, X)[0, output])
+            layers = list(base)
+            W = np.array(base[l - 1][0])
+            W[:, j] *= 1 + t
+            layers[l - 1] = (float_array(W), base[l - 1][1], base[l - 1][2])
+            vals.append(forward(Network.from_layers(layers), X)[0, output])
         lhs.append((vals[0] - vals[1]) / (2 * h))
     agree, diff = _numeric_verdict(lhs, rhs, tol)
-    return IdentityResult("AP8", f"Σ_i ∂y/∂W_{l}^ij W_{l}^ij = ∂y/∂y_{l - 1}^j y_{l - 1}^j (output {output})",
-                          tuple(lhs), rhs, agree, diff, "numeric (finite differences vs backward pass)")
+    return IdentityResult("AP8", statement, tuple(lhs), rhs, agree, diff,
+                          "numeric (finite differences vs backward pass)")
 
 
-def _layer_values(net, x, l):
-    """Exact values of y_l at input x (SymPy)."""
+def _layer_values(net, chain, x, l):
+    """Exact values of ``y_l`` at input ``x`` (SymPy): the first ``l`` layers of the chain, walked exactly."""
+    rows, _ = exact_inputs(net, x, "x")
     if l == 0:
-        return [sp.sympify(v) if not isinstance(v, float) else sp.Rational(v) for v in x]
-    sub = Network.from_sympy([net.weights_exact(k) for k in range(1, l + 1)],
-                             [list(net.bias_exact(k)) for k in range(1, l + 1)],
-                             [net.activation(k) for k in range(1, l + 1)])
-    return list(forward(sub, list(x), exact=True))
+        return rows[0]
+    sub = Network.from_layers(_exact_layers(chain)[:l])
+    return list(forward(sub, rows[0], exact=True))
 
 
 # ---------------------------------------------------------------------- AC2
@@ -258,11 +315,18 @@ def ac2(net, x, layer: int, p, *, symbolic: bool = False, tol: float = 1e-12) ->
     With ``X = W_{l+1} ⊙ ∂y/∂W_{l+1}`` and ``z_j = −Σ_i X^{ij}``:
     ``E Δ = p Σ_j z_j``, ``Var Δ = p Σ_j z_j²`` (as printed; the exact
     first-order variance has ``p(1 − p)``, E4).  The left side is computed
-    from weight gradients ``∂y/∂W_{l+1}^{ij} = (∂y/∂z_{l+1}^i) y_l^j``, the
-    right side is :func:`symft.taylor.t1` (numeric) — or, with
-    ``symbolic=True``, both from SymPy derivatives (weights of layer
-    ``l + 1`` as symbols) and the per-neuron difference ``z_j − g_j``
-    simplified to 0.
+    from weight gradients ``∂y/∂W_{l+1}^{ij} = (∂y/∂z_{l+1}^i) y_l^j``
+    (``∂y/∂z_{l+1}`` from one reverse sweep), the right side is
+    :func:`symft.taylor.t1` (numeric) — or, with ``symbolic=True``, both
+    from SymPy derivatives (weights of layer ``l + 1`` as symbols) and the
+    per-neuron difference ``z_j − g_j`` simplified to 0.
+
+    Chains of dense layers only: the weight form reads the one matrix
+    ``W_{l+1}`` through which layer ``l`` reaches the output; on a graph
+    where a site feeds several ops it would have to sum over all of them
+    (convolution weights included), which the paper does not state, so other
+    graphs are refused (:class:`~symft.graph.network.NotAChain`).  T1 itself
+    (:func:`symft.taylor.t1`) is the form for any site.
 
     Parameters
     ----------
@@ -280,10 +344,11 @@ def ac2(net, x, layer: int, p, *, symbolic: bool = False, tol: float = 1e-12) ->
     >>> r.agree
     True
     """
-    l = _check_layer(net, layer, 0, net.depth - 1, "the crashing layer; W_{l+1} must exist")
+    chain = net.as_chain("AC2 (the weight form reads the weight matrix W_{l+1} of the next layer)")
+    l = _check_layer(layer, 0, chain.depth - 1, "the crashing layer; W_{l+1} must exist")
     statement = f"weight form of W_{l + 1} (z_j = −Σ_i W ⊙ ∂y/∂W) = T1 at layer {l}: (E, Var paper, Var exact)"
     if symbolic:
-        snet, syms, vals = _with_symbolic_layer(net, l + 1)
+        snet, syms, vals = _with_symbolic_layer(chain, l + 1)
         ev = symbolic_forward(snet, x)
         sub = {syms[i, j]: vals[i, j] for i in range(syms.rows) for j in range(syms.cols)}
         q = sp.sympify(p)
@@ -300,11 +365,11 @@ def ac2(net, x, layer: int, p, *, symbolic: bool = False, tol: float = 1e-12) ->
     X, _ = as_inputs(net, x, "x")
     q = float(p)
     tr = forward_trace(net, X)
-    J = backward(net, X)
-    dz = J[l + 1][0] * net.activation(l + 1).derivative(tr.zs[l + 1][0])[None, :]   # ∂y/∂z_{l+1}, (K, n_{l+1})
-    dW = dz[:, :, None] * tr.ys[l][0][None, None, :]                                 # ∂y/∂W_{l+1}, (K, n_{l+1}, n_l)
-    Xw = net.weights(l + 1)[None, :, :] * dW
-    z = -Xw.sum(axis=1)                                                              # (K, n_l)
+    nxt = chain.layers[l]                                                        # layer l + 1
+    dz = _cotangents(net, tr, [nxt.dense])[nxt.dense][0]                         # ∂y/∂z_{l+1}, (K, n_{l+1})
+    dW = dz[:, :, None] * tr.site(chain.sites[l])[0][None, None, :]              # ∂y/∂W_{l+1}, (K, n_{l+1}, n_l)
+    Xw = convert(nxt.weight, "float")[None, :, :] * dW
+    z = -Xw.sum(axis=1)                                                          # (K, n_l)
     lhs_m = q * z.sum(axis=1)
     lhs_vp = q * (z ** 2).sum(axis=1)
     lhs_v = q * (1 - q) * (z ** 2).sum(axis=1)
@@ -317,15 +382,58 @@ def ac2(net, x, layer: int, p, *, symbolic: bool = False, tol: float = 1e-12) ->
 
 # ---------------------------------------------------------------------- AP7
 
+def _tidy(e):
+    if e.is_Rational or e.is_Float:
+        return e
+    return sp.expand(e) if sp.count_ops(e) < 400 else e
+
+
+def _first_order(net, x, model, keys):
+    """First-order mean and variance (T1 with ``p(1 − p)``, E4) per output, crashes at the sites ``keys``.
+
+    One symbolic walk with crash indicators at those sites; the coefficient
+    of ``ξ_a`` is ``g_a = ∂y/∂ξ_a`` at ``ξ = 0``, and
+    ``E Δ ≈ Σ_s p_s Σ_i g_{s,i}``, ``Var Δ ≈ Σ_s p_s (1 − p_s) Σ_i g_{s,i}²``.
+    """
+    ev = symbolic_forward(net, x, keys, semantics=model.semantics)
+    zero = {s: 0 for s in ev.xi_symbols}
+    means, variances = [], []
+    for y in ev.outputs:
+        sums = {}
+        for key, _, s in ev.xi:
+            g = _tidy(sp.diff(y, s).xreplace(zero))
+            s1, s2 = sums.get(key, (sp.Integer(0), sp.Integer(0)))
+            sums[key] = (s1 + g, s2 + g ** 2)
+        m = v = sp.Integer(0)
+        for key, (s1, s2) in sums.items():
+            q = model.probability(key)
+            m += q * _tidy(s1)
+            v += q * (1 - q) * _tidy(s2)
+        means.append(m)
+        variances.append(v)
+    return tuple(means), tuple(variances)
+
+
 def ap7(net, x, p: Mapping, *, exact_check: bool = True) -> IdentityResult:
-    r"""AP7: to first order, crashes at several layers superpose.
+    r"""AP7: to first order, crashes at several sites superpose.
 
     The left side is T1 of the *joint* expansion (one symbolic expression
-    with every layer's ξ), the right side the sum of the single-layer T1s;
-    they must agree symbolically (both mean and exact first-order variance).
-    With ``exact_check`` and a numeric network, the exact mean error with
-    joint crashes is compared with the sum of the exact single-layer ones
-    (enumeration): the gap is second order in p (reported in ``details``).
+    with every site's crash indicators ``ξ``), the right side the sum of the
+    single-site T1s; they must agree symbolically (both mean and exact
+    first-order variance).  With ``exact_check`` and a numeric network, the
+    exact mean error with joint crashes is compared with the sum of the
+    exact single-site ones (enumeration, at most 16 neurons in all): the
+    gap is second order in p (reported in ``details``).
+
+    Any graph: the sites may be layers of a chain or any sites of a graph
+    with convolutions, residual adds and pooling (``p`` maps site keys —
+    layer numbers or site names — to probabilities, or is a
+    :class:`~symft.faults.NeuronCrash` whose semantics is used).  Both sides
+    come from symbolic walks with crash indicators at the sites, so the
+    statement holds wherever the output depends smoothly on the crash
+    indicators at ``ξ = 0``.  Piecewise-linear activations downstream of a
+    crashed input grow the symbolic expression fast; prefer hidden sites
+    there.
 
     Examples
     --------
@@ -335,39 +443,47 @@ def ap7(net, x, p: Mapping, *, exact_check: bool = True) -> IdentityResult:
     >>> ap7(net, ["1/2", 1], {0: q0, 2: q1}).agree
     True
     """
-    probs = _probabilities(net, p)
-    if len(probs) < 2:
-        raise InvalidArgument("p: AP7 needs crashes at two or more layers")
-    joint = t1_symbolic(net, x, probs, second_order=False)
-    singles = [t1_symbolic(net, x, {l: q}, second_order=False) for l, q in probs.items()]
-    lhs = tuple(joint.mean) + tuple(joint.var)
-    rhs = tuple(sp.Add(*[s.mean[k] for s in singles]) for k in range(net.n_outputs)) + \
-        tuple(sp.Add(*[s.var[k] for s in singles]) for k in range(net.n_outputs))
+    model = as_model(net, p)
+    if not isinstance(model, NeuronCrash):
+        raise InvalidArgument(f"p: AP7 is about neuron crashes; got {type(model).__name__}")
+    keys = tuple(sorted(model.layers, key=lambda k: net.sites.index(net.site(k))))
+    if len(keys) < 2:
+        raise InvalidArgument("p: AP7 needs crashes at two or more layers (sites)")
+    joint_mean, joint_var = _first_order(net, x, model, keys)
+    singles = [_first_order(net, x, model, (k,)) for k in keys]
+    K = net.n_outputs
+    lhs = joint_mean + joint_var
+    rhs = tuple(sp.Add(*[s[0][k] for s in singles]) for k in range(K)) + \
+        tuple(sp.Add(*[s[1][k] for s in singles]) for k in range(K))
     agree, diffs = _symbolic_diffs(lhs, rhs)
     details = ()
-    numeric_p = all(not (isinstance(q, sp.Basic) and q.free_symbols) for q in probs.values())
-    if exact_check and numeric_p and net.free_symbols == frozenset() and sum(net.widths[l] for l in probs) <= 16:
-        xf = np.array([float(sp.sympify(v)) for v in x])
-        pf = {l: float(q) for l, q in probs.items()}
-        gap = _exact_mean(net, xf, pf) - sum(_exact_mean(net, xf, {l: q}) for l, q in pf.items())
-        details = (("exact joint E Δ − Σ exact single-layer E Δ (second order in p)", gap.tolist()),)
-    return IdentityResult("AP7", "first-order E Δ and Var Δ of joint crashes = sums over the layers",
+    numeric_p = all(not (isinstance(model.probability(k), sp.Basic) and model.probability(k).free_symbols)
+                    for k in keys)
+    if exact_check and numeric_p and net.free_symbols == frozenset() \
+            and sum(net.site_size(k) for k in keys) <= 16:
+        xf = np.array([float(sp.sympify(v)) for v in np.asarray(x, dtype=object).reshape(-1)])
+        pf = {k: float(model.probability(k)) for k in keys}
+        sem = model.semantics
+        gap = _exact_mean(net, xf, pf, sem) - sum(_exact_mean(net, xf, {k: q}, sem) for k, q in pf.items())
+        details = (("exact joint E Δ − Σ exact single-site E Δ (second order in p)", gap.tolist()),)
+    return IdentityResult("AP7", "first-order E Δ and Var Δ of joint crashes = sums over the sites",
                           lhs, rhs, agree, diffs, "symbolic", details)
 
 
-def _exact_mean(net, x, probs):
+def _exact_mean(net, x, probs, semantics):
+    """Exact ``E Δ`` by enumerating every crash configuration of the sites of ``probs`` (float)."""
     import itertools
 
-    layers = sorted(probs)
-    widths = [net.widths[l] for l in layers]
-    pats = np.array(list(itertools.product([False, True], repeat=sum(widths))), dtype=bool)
+    keys = list(probs)
+    sizes = [net.site_size(k) for k in keys]
+    pats = np.array(list(itertools.product([False, True], repeat=sum(sizes))), dtype=bool)
     masks, o = {}, 0
-    for l, w in zip(layers, widths):
-        masks[l] = pats[:, o:o + w]
-        o += w
-    out = forward_masked(net, x, masks)
+    for k, n in zip(keys, sizes):
+        masks[k] = pats[:, o:o + n]
+        o += n
+    out = forward_masked(net, x, masks, semantics=semantics)
     y0 = forward_trace(net, x[None]).output[0]
-    pv = np.concatenate([[probs[l]] * w for l, w in zip(layers, widths)])
+    pv = np.concatenate([[probs[k]] * n for k, n in zip(keys, sizes)])
     wts = np.prod(np.where(pats, pv, 1 - pv), axis=1)
     return wts @ (out - y0)
 
@@ -384,6 +500,12 @@ def ap9(net, x, target, p=P, *, symbolic: bool | None = None, tol: float = 1e-12
     Symbolic (default for non-float nets): every weight is a symbol, so the
     identity is checked for all weights of the architecture.
 
+    Chains of dense layers only: the right side sums over the dense weight
+    matrices, and the identity pairs each crashing layer with the one matrix
+    that reads it (AP8 per layer); with residual adds or convolutions that
+    pairing is gone, so other graphs are refused
+    (:class:`~symft.graph.network.NotAChain`).
+
     Examples
     --------
     >>> from symft.graph.network import random_network
@@ -394,20 +516,19 @@ def ap9(net, x, target, p=P, *, symbolic: bool | None = None, tol: float = 1e-12
     >>> ap9(random_network([2, 3, 2], seed=0), [0.5, -1.0], [0.0, 1.0], 0.01).agree
     True
     """
+    chain = net.as_chain("AP9 (a sum over the weight matrices W_l of the layers)")
     target = list(target)
     if len(target) != net.n_outputs:
         raise InvalidArgument(f"target: expected {net.n_outputs} numbers, got {len(target)}")
-    L = net.depth
+    L = chain.depth
     if symbolic is None:
         symbolic = net.kind != "float"
     statement = "first-order E_ξ Δ_{L+1} (crashes at layers 0 … L−1) = −p (∇_W L, W)"
     if symbolic:
-        Ws, syms = [], []
-        for l in range(1, L + 1):
-            S = sp.Matrix(net.widths[l], net.widths[l - 1], lambda i, j: sp.Symbol(f"w_{l}_{i}_{j}", real=True))
-            Ws.append(S)
-            syms.append(S)
-        snet = Network.from_sympy(Ws, [list(net.bias_exact(l)) for l in range(1, L + 1)], list(net.activations))
+        syms = [sp.Matrix(*lay.shape, lambda i, j, l=l: sp.Symbol(f"w_{l}_{i}_{j}", real=True))
+                for l, lay in enumerate(chain.layers, start=1)]
+        snet = Network.from_layers([(exact_array(S.tolist()), b, a)
+                                    for S, (_, b, a) in zip(syms, _exact_layers(chain))])
         q = sp.sympify(p)
         ev = symbolic_forward(snet, x, list(range(L)))
         t = [sp.sympify(v) for v in target]
@@ -417,22 +538,23 @@ def ap9(net, x, target, p=P, *, symbolic: bool | None = None, tol: float = 1e-12
         loss0 = loss.xreplace(zero)
         rhs = -q * sp.Add(*[sp.diff(loss0, w) * w for S in syms for w in S])
         agree, diffs = _symbolic_diffs((lhs,), (rhs,))
-        sub = {syms[l - 1][i, j]: net.weights_exact(l)[i, j] for l in range(1, L + 1)
-               for i in range(net.widths[l]) for j in range(net.widths[l - 1])}
+        sub = {}
+        for S, lay in zip(syms, chain.layers):
+            W = _exact_matrix(lay.weight)
+            sub.update({S[i, j]: W[i, j] for i in range(S.rows) for j in range(S.cols)})
         return IdentityResult("AP9", statement, (lhs,), (rhs,), agree, diffs, "symbolic (all weights symbols)",
                               (("at the network's weights", (lhs.xreplace(sub), rhs.xreplace(sub))),))
     X, _ = as_inputs(net, x, "x")
     q = float(p)
     tr = forward_trace(net, X)
-    J = backward(net, X)
-    e = tr.output[0] - np.asarray(target, float)                    # ∂L/∂y_L
-    dL = [e @ J[l][0] for l in range(L + 1)]                          # ∂L/∂y_l
-    lhs = -q * sum(float(dL[l] @ tr.ys[l][0]) for l in range(L))     # p Σ ∂L/∂ξ
+    sites = chain.sites[:L]
+    J = _cotangents(net, tr, list(sites) + [lay.dense for lay in chain.layers])
+    e = tr.output[0] - np.asarray(target, float)                        # ∂L/∂y_L
+    lhs = -q * sum(float((e @ J[s][0]) @ tr.site(s)[0]) for s in sites)  # p Σ ∂L/∂ξ
     rhs = 0.0
-    for l in range(1, L + 1):
-        dz = dL[l] * net.activation(l).derivative(tr.zs[l][0])
-        gW = np.outer(dz, tr.ys[l - 1][0])                            # ∂L/∂W_l
-        rhs += float((gW * net.weights(l)).sum())
+    for s, lay in zip(sites, chain.layers):
+        gW = np.outer(e @ J[lay.dense][0], tr.site(s)[0])               # ∂L/∂W_l = ∂L/∂z_l ⊗ y_{l−1}
+        rhs += float((gW * convert(lay.weight, "float")).sum())
     rhs = -q * rhs
     agree, diff = _numeric_verdict([lhs], [rhs], tol)
     return IdentityResult("AP9", statement, (lhs,), (rhs,), agree, diff, "numeric (backward pass vs weight gradients)")
@@ -450,7 +572,7 @@ def least_squares_network(X, Y) -> Network:
     Examples
     --------
     >>> net = least_squares_network([[0, 1], [1, 0], [1, 1], [2, 1]], [[1], [0], [2], [2]])
-    >>> net.kind, net.widths
+    >>> net.kind, net.as_chain().widths
     ('exact', (2, 1))
     """
     Xm = sp.Matrix([[sp.nsimplify(v) if isinstance(v, float) else sp.sympify(v) for v in row] for row in X])
@@ -480,6 +602,9 @@ def p6(net=None, X=None, Y=None, p=P) -> IdentityResult:
     linear term is ``½ p Σ_j W_j² E x_j²`` (the diagonal second-order term,
     ``O(p q)``) — so the statement is "``0 + O(r²)``", not "0".
 
+    A statement about the weights ``W`` of a linear model (one dense layer);
+    other networks, graphs included, are refused.
+
     Examples
     --------
     >>> r = p6()
@@ -490,10 +615,12 @@ def p6(net=None, X=None, Y=None, p=P) -> IdentityResult:
         X = [[0, 1, 2], [1, 0, 1], [2, 1, 0], [1, 1, 1], [0, 2, 1], [2, 2, 3]]
         Y = [[1], [0], [2], [1], [3], [2]]
         net = least_squares_network(X, Y)
-    if net.depth != 1 or net.activation(1).name != "linear":
+    chain = net.as_chain("P6 (checked on a linear model y = W x + b)")
+    if chain.depth != 1 or chain.layers[0].activation.name != "linear":
         raise InvalidArgument("net: P6 is checked here on a linear model y = W x + b (depth 1)")
     q = sp.sympify(p)
-    W, b = net.weights_exact(1), net.bias_exact(1)
+    W = _exact_matrix(chain.layers[0].weight)
+    b = sp.Matrix(list(convert(chain.layers[0].bias, "sympy")))
     first, exact_total = sp.Integer(0), sp.Integer(0)
     grad = sp.zeros(*W.shape)
     for xr, yr in zip(X, Y):
