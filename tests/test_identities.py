@@ -1,7 +1,12 @@
 """Tests of symft.theory.identities: each statement on concrete networks, symbolic and numeric, plus
-negative controls (a perturbed side must *not* agree), so the checks can fail."""
+negative controls (a perturbed side must *not* agree), so the checks can fail.  On the two reference
+graphs (residual MLP, small CNN): the chain-only identities refuse with the reason, and AP7 agrees
+with first-order terms and crash enumerations written by hand (tests/reference_graphs.py)."""
 
 from __future__ import annotations
+
+import pathlib
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -12,8 +17,12 @@ from hypothesis import strategies as st
 from symft.errors import InvalidArgument
 from symft.theory.identities import (IdentityResult, ac2, ap6, ap7, ap8, ap9, least_squares_network, p4_example, p6,
                               toy_first_input, toy_mean)
-from symft.graph.network import Network, random_network
+from symft.graph.netfile import load_network
+from symft.graph.network import Network, NotAChain, random_network
 from symft.taylor import t1, t1_symbolic
+from tests.reference_graphs import cnn_parts, params, pool_matrix, residual_forward, residual_parts
+
+DATA = pathlib.Path(__file__).parent / "data"
 
 p = sp.Symbol("p", nonnegative=True)
 
@@ -227,3 +236,104 @@ def test_identities_on_random_nets_many(seed, act, hidden, n_out):
     assert ap9(net, x, list(np.linspace(-1, 1, n_out)), 0.01).agree
     if net.depth <= 3 and sum(net.widths[:2]) <= 6 and act in ("tanh", "sigmoid", "softplus"):
         assert ap7(net, list(x), {0: 0.01, 1: 0.02}).agree
+
+
+# ---------------------------------------------------------------------- graphs (residual MLP, small CNN)
+
+GRAPHS = ["residual_mlp.json", "small_cnn.json"]
+
+
+@pytest.mark.parametrize("name", GRAPHS)
+def test_chain_identities_refuse_other_graphs_with_the_reason(name):
+    net = load_network(DATA / name)
+    x = np.zeros(net.n_inputs)
+    t = [0] * net.n_outputs
+    calls = {"AP8": lambda: ap8(net, x, layer=1), "AC2": lambda: ac2(net, x, 0, 0.1),
+             "AP9": lambda: ap9(net, x, t, 0.1), "P6": lambda: p6(net, [list(x)], [t])}
+    for what, call in calls.items():
+        with pytest.raises(NotAChain, match=rf"^the network is not a chain of dense layers: .+; {what} \(") as e:
+            call()
+        assert "\n" not in str(e.value)
+        assert ("'h1' feeds 2 nodes" if name == GRAPHS[0] else "'conv' (conv2d)") in str(e.value)
+
+
+def _t1_by_hand(g, q):
+    """First-order mean and variance per output from per-site sensitivities g[site] (n_out, n_site)."""
+    mean = sum(q[s] * g[s].sum(axis=1) for s in g)
+    var = sum(q[s] * (1 - q[s]) * (g[s] ** 2).sum(axis=1) for s in g)
+    return mean, var
+
+
+def test_ap7_on_the_residual_mlp_against_fractions_and_enumeration():
+    # g_{s,i} = ∂y/∂ξ_{s,i} = −(∂y/∂s_i) s_i with ∂y/∂h2 = W3 and ∂y/∂h1 = W3 (I + D2 W2) (the skip), exactly
+    net = load_network(DATA / "residual_mlp.json")
+    x = ["1/2", "-1/4", "3/4", 1]
+    ref = residual_parts(np.array([Fraction(v) for v in x], dtype=object), exact=True)
+    P = params("residual_mlp.json", exact=True)
+    W2, W3 = P["d2"]["weight"], P["out"]["weight"]
+    assert all(v != 0 for v in list(ref["z1"]) + list(ref["z2"]))
+    D2 = np.diag([Fraction(int(v > 0)) for v in ref["z2"]])
+    dh1 = W3 + W3.dot(D2).dot(W2)
+    g = {"h1": -dh1 * ref["h1"][None, :], "h2": -W3 * ref["h2"][None, :]}
+    q1, q2 = sp.symbols("q1 q2", nonnegative=True)
+    mean, var = _t1_by_hand({s: np.vectorize(sp.Rational, otypes=[object])(v) for s, v in g.items()},
+                            {"h1": q1, "h2": q2})
+    r = ap7(net, x, {"h1": q1, "h2": q2})
+    assert r.agree
+    for side in (r.lhs, r.rhs):
+        assert all(sp.expand(a - b) == 0 for a, b in zip(side, tuple(mean) + tuple(var)))
+    # the exact second-order gap, against an enumeration of the 2^12 crash sets written here
+    p1, p2 = 0.1, 0.05
+    gap = dict(ap7(net, x, {"h1": p1, "h2": p2}).details)
+    gap = np.array(next(iter(gap.values())))
+    X = np.array([[float(Fraction(v)) for v in x]])
+    pats = ((np.arange(2 ** 12)[:, None] >> np.arange(12)) & 1).astype(bool)
+    w = np.where(pats, np.r_[[p1] * 6, [p2] * 6], 1 - np.r_[[p1] * 6, [p2] * 6]).prod(axis=1)
+    y0 = residual_forward(X)[0]
+
+    def mean_err(m1, m2, wts):
+        return wts @ (residual_forward(np.repeat(X, len(wts), 0), crash={"h1": 1 - m1, "h2": 1 - m2}) - y0)
+
+    joint = mean_err(pats[:, :6], pats[:, 6:], w)
+    s1 = pats[:64, :6]
+    single1 = mean_err(s1, np.zeros_like(s1), np.where(s1, p1, 1 - p1).prod(axis=1))
+    single2 = mean_err(np.zeros_like(s1), s1, np.where(s1, p2, 1 - p2).prod(axis=1))
+    assert np.allclose(gap, joint - single1 - single2, rtol=1e-10, atol=1e-15)
+    assert np.abs(gap).max() > 1e-4                      # a real second-order effect, not 0 by construction
+
+
+def test_ap7_on_the_small_cnn_against_numpy():
+    # crashes at the conv site r (18 neurons, through average pooling) and at the tanh site t:
+    # ∂y/∂t = W_out, ∂y/∂r = W_out diag(tanh'(a)) W_fc1 A (A the pooling matrix), written here
+    net = load_network(DATA / "small_cnn.json")
+    P = params("small_cnn.json")
+    x = np.random.default_rng(1).normal(size=25)
+    ref = cnn_parts(x[None])
+    dt = P["out"]["weight"]
+    dr = dt @ np.diag(1 - np.tanh(ref["a"][0]) ** 2) @ P["fc1"]["weight"] @ pool_matrix()
+    g = {"r": -dr * ref["r"][0][None, :], "t": -dt * ref["t"][0][None, :]}
+    q = {"r": 0.01, "t": 0.02}
+    mean, var = _t1_by_hand(g, q)
+    r = ap7(net, x, q)
+    assert r.agree
+    assert np.allclose([float(v) for v in r.lhs], np.r_[mean, var], rtol=1e-9, atol=1e-15)
+    assert np.allclose([float(v) for v in r.rhs], np.r_[mean, var], rtol=1e-9, atol=1e-15)
+    # t and the output (9 neurons): the exact gap against an enumeration written here
+    q = {"t": 0.1, "out": 0.2}
+    r = ap7(net, x, q)
+    gap = np.array(next(iter(dict(r.details).values())))
+    pats = ((np.arange(2 ** 9)[:, None] >> np.arange(9)) & 1).astype(bool)
+    pv = np.r_[[q["t"]] * 6, [q["out"]] * 3]
+    y0 = ref["y"][0]
+    X = np.repeat(x[None], len(pats), 0)
+
+    def err(mt, mo):
+        return cnn_parts(X, crash={"t": 1 - mt, "out": 1 - mo})["y"] - y0
+
+    none6, none3 = np.zeros((len(pats), 6), bool), np.zeros((len(pats), 3), bool)
+    joint = np.where(pats, pv, 1 - pv).prod(axis=1) @ err(pats[:, :6], pats[:, 6:])
+    only_t = np.where(pats[:, :6], q["t"], 1 - q["t"]).prod(axis=1) * (~pats[:, 6:]).all(axis=1)
+    only_o = np.where(pats[:, 6:], q["out"], 1 - q["out"]).prod(axis=1) * (~pats[:, :6]).all(axis=1)
+    singles = only_t @ err(pats[:, :6], none3) + only_o @ err(none6, pats[:, 6:])
+    assert np.allclose(gap, joint - singles, rtol=1e-10, atol=1e-15)
+    assert np.abs(gap).max() > 1e-4

@@ -1,10 +1,10 @@
 """The second-order forward-mode interpretation (symft.walk.jets) and input_hessian on graphs.
 
-Every reference here is a NumPy forward pass written in this file from the network files' numbers
-(not symft's forward): Hessians against central finite differences of it, gradients against
-differences and, for the exact ReLU residual MLP, against its Jacobian in Fractions."""
+Every reference is a NumPy forward pass written by hand from the network files' numbers
+(tests/reference_graphs.py, and the max-pool graph below), never symft's forward: Hessians against
+central finite differences of it, gradients against differences and, for the exact ReLU residual
+MLP, against its Jacobian in Fractions."""
 
-import json
 import pathlib
 from fractions import Fraction
 
@@ -18,59 +18,18 @@ from symft.graph.ops import ActivationOp, BatchNorm, Conv2d, Dense, Flatten, Inp
 from symft.theory.continuous import input_hessian
 from symft.walk.jets import Jets
 from symft.walk.walker import walk
+from tests.reference_graphs import cnn_parts, params, residual_forward, residual_parts
 
 DATA = pathlib.Path(__file__).parent / "data"
-
-
-def _nodes(name):
-    d = json.loads((DATA / name).read_text())
-    return {n["name"]: n for n in d["nodes"]}
-
-
-def _floats(v):
-    return np.array(np.vectorize(lambda s: float(Fraction(s)) if isinstance(s, str) else float(s))(np.array(v, dtype=object)),
-                    dtype=float)
-
-
-def _fractions(v):
-    return np.vectorize(lambda s: Fraction(s), otypes=[object])(np.array(v, dtype=object))
 
 
 def softplus(z):
     return np.logaddexp(0.0, z)
 
 
-# ------------------------------------------------------------------ independent forward passes
-
-def cnn_forward(X, conv_act=lambda z: np.maximum(z, 0.0)):
-    """small_cnn.json by hand: conv 3×3 (valid) → relu → avg-pool 2×2 stride 1 → flatten → dense → tanh → dense.
-
-    X: (B, 25) → (outputs (B, 3), conv pre-activations (B, 2, 3, 3))."""
-    nd = _nodes("small_cnn.json")
-    W, b = _floats(nd["conv"]["weight"]), _floats(nd["conv"]["bias"])
-    x = X.reshape(-1, 5, 5)
-    z = np.zeros((X.shape[0], 2, 3, 3))
-    for co in range(2):
-        for a in range(3):
-            for c in range(3):
-                z[:, co] += W[co, 0, a, c] * x[:, a:a + 3, c:c + 3]
-        z[:, co] += b[co]
-    r = conv_act(z)
-    pool = (r[:, :, :-1, :-1] + r[:, :, 1:, :-1] + r[:, :, :-1, 1:] + r[:, :, 1:, 1:]) / 4
-    f = pool.reshape(X.shape[0], 8)
-    t = np.tanh(f @ _floats(nd["fc1"]["weight"]).T + _floats(nd["fc1"]["bias"]))
-    return t @ _floats(nd["out"]["weight"]).T + _floats(nd["out"]["bias"]), z
-
-
-def residual_forward(X, act):
-    """residual_mlp.json by hand with activation ``act``: y = W3 (h1 + h2) + b3."""
-    nd = _nodes("residual_mlp.json")
-    W1, b1 = _floats(nd["d1"]["weight"]), _floats(nd["d1"]["bias"])
-    W2, b2 = _floats(nd["d2"]["weight"]), _floats(nd["d2"]["bias"])
-    W3, b3 = _floats(nd["out"]["weight"]), _floats(nd["out"]["bias"])
-    h1 = act(X @ W1.T + b1)
-    h2 = act(h1 @ W2.T + b2)
-    return (h1 + h2) @ W3.T + b3
+def cnn_forward(X):
+    parts = cnn_parts(X)
+    return parts["y"], parts["z"]
 
 
 def fd_hessian(f, x, h):
@@ -134,26 +93,22 @@ def test_residual_mlp_smooth_variant_hessian_against_finite_differences(act, fn)
     net = _with_activation(load_network(DATA / "residual_mlp.json"), act)
     x = np.array([0.3, -0.7, 1.1, 0.4])
     G, H = input_hessian(net, x)
-    Hfd = fd_hessian(lambda P: residual_forward(P, fn), x, 1e-4)
+    Hfd = fd_hessian(lambda X: residual_forward(X, fn), x, 1e-4)
     assert np.abs(Hfd).max() > 1e-2
     assert np.allclose(H, Hfd, atol=1e-6), np.abs(H - Hfd).max()
-    assert np.allclose(G, fd_gradient(lambda P: residual_forward(P, fn), x, 1e-6), atol=1e-8)
+    assert np.allclose(G, fd_gradient(lambda X: residual_forward(X, fn), x, 1e-6), atol=1e-8)
 
 
 def test_residual_mlp_relu_exact_jacobian_and_zero_hessian():
     # piecewise linear: the Hessian is 0 and the gradient is W3 (D1 + D2 W2 D1) W1, D = relu'(z) (Fractions)
     net = load_network(DATA / "residual_mlp.json")
-    nd = _nodes("residual_mlp.json")
-    W1, b1 = _fractions(nd["d1"]["weight"]), _fractions(nd["d1"]["bias"])
-    W2, b2 = _fractions(nd["d2"]["weight"]), _fractions(nd["d2"]["bias"])
-    W3 = _fractions(nd["out"]["weight"])
+    P = params("residual_mlp.json", exact=True)
     x = np.array([Fraction(1, 2), Fraction(-1, 4), Fraction(3, 4), Fraction(1)], dtype=object)
-    z1 = W1.dot(x) + b1
-    z2 = W2.dot(np.maximum(z1, 0)) + b2
-    assert all(v != 0 for v in list(z1) + list(z2))
-    D1 = np.diag([Fraction(int(v > 0)) for v in z1])
-    D2 = np.diag([Fraction(int(v > 0)) for v in z2])
-    J = W3.dot(D1 + D2.dot(W2).dot(D1)).dot(W1)
+    ref = residual_parts(x, exact=True)
+    assert all(v != 0 for v in list(ref["z1"]) + list(ref["z2"]))
+    D1 = np.diag([Fraction(int(v > 0)) for v in ref["z1"]])
+    D2 = np.diag([Fraction(int(v > 0)) for v in ref["z2"]])
+    J = P["out"]["weight"].dot(D1 + D2.dot(P["d2"]["weight"]).dot(D1)).dot(P["d1"]["weight"])
     G, H = input_hessian(net, np.array([float(v) for v in x]))
     assert np.allclose(G, J.astype(float), rtol=1e-14, atol=1e-15)
     assert not H.any()
