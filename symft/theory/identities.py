@@ -435,6 +435,18 @@ def ap7(net, x, p: Mapping, *, exact_check: bool = True) -> IdentityResult:
     crashed input grow the symbolic expression fast; prefer hidden sites
     there.
 
+    Parameters
+    ----------
+    net : Network
+    x : sequence
+        The input (numbers, strings like ``"1/3"`` or SymPy values), flat.
+    p : mapping {site: probability}, NeuronCrash, or a probability
+        Crash probabilities of two or more sites (SymPy symbols allowed); one
+        probability means every hidden site (:func:`symft.problem.as_model`).
+    exact_check : bool
+        Also compute the exact joint and single-site mean errors (numeric
+        networks and probabilities, at most 16 crashing neurons).
+
     Examples
     --------
     >>> from symft.graph.network import random_network
