@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from symft.cli import main
-from symft.netfile import save_network
-from symft.network import Network
-from symft.forward import forward_masked
+from symft.graph.netfile import save_network
+from symft.graph.network import Network
+from symft.engines.forward import forward_masked
 from symft.worstcase import class_change, crash_space, exists_crash, recheck, worst_case
 
 # ---------------------------------------------------------------- an independent brute force
@@ -198,7 +198,7 @@ def test_smooth_tie_is_unknown_not_proved():
 def test_custom_activation_rechecked_in_interval_arithmetic(expr, ref_fn):
     # 2 → 2 (custom, identity weights) → 1 (sigmoid, weights 1), x = (0.3, −0.7): no float error model
     # is known for a custom activation, so every crash set is re-checked; the answer is the reference's
-    from symft.activations import custom_activation
+    from symft.graph.activations import custom_activation
 
     s = sp.Symbol("x")
     act = custom_activation(sp.Lambda(s, sp.sympify(expr, locals={"x": s})), name=f"custom_{abs(hash(expr))}")

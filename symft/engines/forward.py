@@ -486,9 +486,13 @@ def jacobians(net, X, sites=None, *, trace: Trace | None = None) -> dict:
     B, n_out = Xa.shape[0], net.n_outputs
     seed = np.broadcast_to(np.eye(n_out), (B, n_out, n_out)).reshape((B, n_out) + tuple(net.output_shape)).copy()
     grads = walk_reverse(net, Backward(), trace.values, seed, names)
+    from ..walk.numeric import check_finite
+
     out = {}
     for s in names:
         g = grads[s]
+        if g is not None:
+            check_finite(net, s, g, "derivative ∂y/∂(site)")
         out[s] = np.zeros((B, n_out, net.site_size(s))) if g is None else g.reshape(B, n_out, -1)
     return out
 

@@ -71,13 +71,14 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from numbers import Integral
 
 import numpy as np
 import sympy as sp
 
 from ..errors import InvalidArgument, NetworkFormatError
-from ..utils import to_exact
+from ..utils import MAX_DIGITS, _short, load_json, to_exact
 from .activations import get_activation
 from .network import Network
 from .numbers import float_array, is_float_array
@@ -153,13 +154,12 @@ def loads_network(text: str, source: str = "<string>") -> Network:
     symft.errors.NetworkFormatError: bad.json: not valid JSON (line 1, column 2: Expecting property name enclosed in double quotes)
     """
 
-    def no_constants(name):
-        raise NetworkFormatError(f"{source}: {name} is not a number; expected finite numbers")
-
     try:
-        data = json.loads(text, parse_constant=no_constants)
-    except json.JSONDecodeError as e:
-        raise NetworkFormatError(f"{source}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+        data = load_json(text, source)
+    except NetworkFormatError:
+        raise
+    except InvalidArgument as e:
+        raise NetworkFormatError(str(e)) from None
     return network_from_dict(data, source=source)
 
 
@@ -186,11 +186,11 @@ def network_from_dict(data, source: str = "<dict>") -> Network:
     if "format" not in data:
         raise err("format", f"missing; expected \"{FORMAT}\"")
     if data["format"] != FORMAT:
-        raise err("format", f"expected \"{FORMAT}\", got {data['format']!r}")
+        raise err("format", f"expected \"{FORMAT}\", got {_short(repr(data['format']))}")
     if "version" not in data:
         raise err("version", f"missing; expected 1 or 2")
     if data["version"] not in VERSIONS or isinstance(data["version"], bool):
-        raise err("version", f"expected 1 or 2, got {data['version']!r}")
+        raise err("version", f"expected 1 or 2, got {_short(repr(data['version']))}")
     if data["version"] == 2:
         return _network_from_v2(data, source, err)
     unknown = sorted(set(data) - _TOP_KEYS)
@@ -213,10 +213,7 @@ def network_from_dict(data, source: str = "<dict>") -> Network:
         for key in ("weights", "activation"):
             if key not in entry:
                 raise err(f"{where}.{key}", "missing")
-        try:
-            act = get_activation(entry["activation"])
-        except InvalidArgument as e:
-            raise err(f"{where}.activation", str(e)) from None
+        act = _activation_field(entry["activation"], f"{where}.activation", err)
         rows = entry["weights"]
         if not isinstance(rows, list) or not rows:
             raise err(f"{where}.weights", "expected a non-empty list of rows (one per neuron of this layer)")
@@ -239,7 +236,7 @@ def network_from_dict(data, source: str = "<dict>") -> Network:
         values += [(f"{where}.bias[{i}]", v) for i, v in enumerate(bias)]
         for w, v in values:
             if isinstance(v, bool) or not isinstance(v, (int, float, str)):
-                raise err(w, f"expected a number or a string like \"1/3\", got {json.dumps(v)}")
+                raise err(w, f"expected a number or a string like \"1/3\", got {_short(json.dumps(v))}")
             if isinstance(v, float) and not math.isfinite(v):
                 raise err(w, f"expected a finite number, got {v}")
         has_str = any(isinstance(v, str) for _, v in values)
@@ -263,7 +260,7 @@ def network_from_dict(data, source: str = "<dict>") -> Network:
         prev = n
     name = data.get("name")
     if name is not None and not isinstance(name, str):
-        raise err("name", f"expected a string, got {json.dumps(name)}")
+        raise err("name", f"expected a string, got {_short(json.dumps(name))}")
     metadata = data.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise err("metadata", "expected a JSON object")
@@ -272,6 +269,21 @@ def network_from_dict(data, source: str = "<dict>") -> Network:
                                    output_names=data.get("output_names"), metadata=metadata)
     except NetworkFormatError as e:
         raise NetworkFormatError(f"{source}: {e}") from None
+
+
+def _activation_field(value, where, err):
+    """The activation named by a file field; every malformed name is a one-line error naming the field."""
+    scale = re.match(r"\s*([0-9]+)(?:\s*/\s*([0-9]+))?\s*\*", value) if isinstance(value, str) else None
+    if scale and max(len(g or "") for g in scale.groups()) > MAX_DIGITS:
+        raise err(where, f"the scale of {_short(value)!r} has more than {MAX_DIGITS} digits")
+    try:
+        return get_activation(value)
+    except InvalidArgument as e:
+        raise err(where, str(e)) from None
+    except (ArithmeticError, TypeError, ValueError):
+        # e.g. a scale "1/0*relu" or one too long to read
+        raise err(where, f"cannot read the scaled activation {_short(str(value))!r}; "
+                         "expected \"c*name\" with a positive rational c such as \"1/2*tanh\"") from None
 
 
 def _object_array(values, shape):
@@ -293,7 +305,7 @@ def _nested(value, where, err, out):
             raise err(where, "ragged: every entry must have the same shape")
         return (len(value),) + shapes[0]
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise err(where, f"expected a number or a string like \"1/3\", got {json.dumps(value)}")
+        raise err(where, f"expected a number or a string like \"1/3\", got {_short(json.dumps(value))}")
     if isinstance(value, float) and not math.isfinite(value):
         raise err(where, f"expected a finite number, got {value}")
     out.append((where, value))
@@ -367,10 +379,7 @@ def _network_from_v2(data, source, err):
             if kind == "activation":
                 if "activation" not in entry:
                     raise err(f"{where}.activation", "missing")
-                try:
-                    op = ActivationOp(get_activation(entry["activation"]))
-                except InvalidArgument as e:
-                    raise err(f"{where}.activation", str(e)) from None
+                op = ActivationOp(_activation_field(entry["activation"], f"{where}.activation", err))
             elif kind == "input":
                 if "shape" not in entry:
                     raise err(f"{where}.shape", "missing")
@@ -395,7 +404,7 @@ def _network_from_v2(data, source, err):
         nodes.append((name, op, tuple(inputs)))
     name = data.get("name")
     if name is not None and not isinstance(name, str):
-        raise err("name", f"expected a string, got {json.dumps(name)}")
+        raise err("name", f"expected a string, got {_short(json.dumps(name))}")
     metadata = data.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise err("metadata", "expected a JSON object")

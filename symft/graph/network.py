@@ -53,7 +53,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import InvalidArgument, NetworkFormatError, SymbolicValueError
-from ..utils import as_rng, to_exact
+from ..utils import as_rng, check_text, to_exact
 from .activations import Activation, get_activation
 from .numbers import array_free_symbols, convert, exact_array, float_array, is_float_array
 from .ops import ActivationOp, AffineOp, Dense, Flatten, Identity, Input, Op
@@ -141,6 +141,28 @@ class ChainLayer:
         (1, 5)
         """
         return tuple(self.weight.shape)
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The stored weight matrix (same as :attr:`weight`).
+
+        Examples
+        --------
+        >>> mean_network(2).as_chain().layers[0].weights.shape
+        (1, 2)
+        """
+        return self.weight
+
+    @property
+    def free_symbols(self) -> frozenset:
+        """Symbols in the layer's weights and bias.
+
+        Examples
+        --------
+        >>> mean_network(2).as_chain().layers[0].free_symbols
+        frozenset()
+        """
+        return array_free_symbols(self.weight) | array_free_symbols(self.bias)
 
     @property
     def is_float(self) -> bool:
@@ -332,6 +354,10 @@ class Network:
         self._output = output
         self._graph = nx.freeze(G)
         self._sites = self._resolve_sites(sites)
+        if name is not None:
+            if not isinstance(name, str):
+                raise NetworkFormatError(f"name: expected a string, got {type(name).__name__}")
+            _check_text(name, "name")
         self.name = name
         self.input_names = _check_names(input_names, self.n_inputs, "input_names")
         self.output_names = _check_names(output_names, self.n_outputs, "output_names")
@@ -599,6 +625,48 @@ class Network:
         1
         """
         return self._nodes[self._output].size
+
+    def label(self, name) -> str:
+        """How messages name a node: ``"layer l"`` for a chain's dense and activation nodes, else ``"node 'name'"``.
+
+        Examples
+        --------
+        >>> mean_network(2).label("z1"), mean_network(2).label("0")
+        ('layer 1', 'layer 0')
+        """
+        if self.is_chain:
+            ch = self.as_chain()
+            if name == ch.input_site:
+                return "layer 0"
+            for l, lay in enumerate(ch.layers, start=1):
+                if name in (lay.dense, lay.site):
+                    return f"layer {l}"
+        return f"node {name!r}"
+
+    def params(self, name, kind: str = "float") -> dict:
+        """The parameters of node ``name`` in a number kind; errors name the field as a file would.
+
+        Examples
+        --------
+        >>> mean_network(2).params("z1")["weight"]
+        array([[0.5, 0.5]])
+        """
+        node = self.node(name)
+        try:
+            return node.op.params(kind)
+        except (NetworkFormatError, SymbolicValueError) as e:
+            msg = str(e)
+            field = f"{name}"
+            if self.is_chain:
+                for l, lay in enumerate(self.as_chain().layers):
+                    if lay.dense == name:
+                        field = f"layers[{l}]"
+            for arr in node.op.arrays:
+                pre = f"{node.op.kind}.{arr}"
+                if msg.startswith(pre):
+                    nice = {"weight": "weights"}.get(arr, arr) if field.startswith("layers[") else arr
+                    raise type(e)(f"{field}.{nice}{msg[len(pre):]}") from None
+            raise
 
     def consumers(self, name) -> tuple:
         """The nodes that read ``name``, in topological order.
@@ -979,7 +1047,7 @@ class Network:
         if syms:
             raise SymbolicValueError(f"layer {l} has symbolic weights {sorted(map(str, syms))}; "
                                      "substitute values with net.subs({...}) for numeric work")
-        return self._nodes[lay.dense].op.params("float")["weight"]
+        return self.params(lay.dense)["weight"]
 
     def bias(self, l: int) -> np.ndarray:
         """``b_l`` as a read-only float64 vector; chains only.
@@ -994,7 +1062,7 @@ class Network:
         if syms:
             raise SymbolicValueError(f"layer {l} has symbolic weights {sorted(map(str, syms))}; "
                                      "substitute values with net.subs({...}) for numeric work")
-        return convert(lay.bias, "float", f"layer {l} bias")
+        return convert(lay.bias, "float", f"layers[{l - 1}].bias")
 
     def weights_exact(self, l: int) -> sp.ImmutableMatrix:
         """``W_l`` as a SymPy matrix, floats converted to the rational they hold; chains only.
@@ -1188,17 +1256,21 @@ def _act_name(a):
 def _check_names(names, n, field):
     if names is None:
         return None
-    if isinstance(names, str) or not all(isinstance(s, str) for s in names):
+    if not isinstance(names, (list, tuple)) or not all(isinstance(s, str) for s in names):
         raise NetworkFormatError(f"{field}: expected a list of {n} strings")
     names = tuple(names)
+    for k, s in enumerate(names):
+        _check_text(s, f"{field}[{k}]")
     if len(names) != n:
         raise NetworkFormatError(f"{field}: expected {n} names, got {len(names)}")
-    for s in names:
-        try:
-            s.encode("utf-8")
-        except UnicodeEncodeError:
-            raise NetworkFormatError(f"{field}: a name is not valid text") from None
     return names
+
+
+def _check_text(text, where):
+    try:
+        check_text(text, where)
+    except InvalidArgument as e:
+        raise NetworkFormatError(str(e)) from None
 
 
 def _activations_for(activations, L):

@@ -41,7 +41,7 @@ from numbers import Integral, Real
 import numpy as np
 import sympy as sp
 
-from ..errors import InvalidArgument, SymbolicValueError
+from ..errors import InvalidArgument, NetworkFormatError, SymbolicValueError
 from ..utils import to_exact
 
 __all__ = [
@@ -248,7 +248,12 @@ def convert(a, kind: str, where: str = "parameter") -> np.ndarray:
     if kind == "float":
         if is_float_array(a):
             return a
-        return float_array(np.array([float(v) for v in a.reshape(-1)], dtype=float).reshape(a.shape))
+        out = np.array([float(v) for v in a.reshape(-1)], dtype=float).reshape(a.shape)
+        if not np.isfinite(out).all():
+            at = "".join(f"[{int(k)}]" for k in np.argwhere(~np.isfinite(out))[0])
+            raise NetworkFormatError(f"{where}{at}: the exact value is beyond the float64 range (±1.8e308); numeric "
+                                     "(float) methods cannot use this network — scale the weights down")
+        return float_array(out)
     if kind == "fraction":
         src = a if not is_float_array(a) else a.astype(object)
         return _map(src, lambda v: to_fraction(v, where))

@@ -26,13 +26,48 @@ array([0.66666667, 0.        ])
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ..errors import FaultModelError
+from ..errors import FaultModelError, FloatOverflowError
 from ..faults import SEMANTICS, site_of, synapse_shape, zeroed_preactivation
 from .walker import Interpretation
 
-__all__ = ["Numeric", "crash_values_float"]
+__all__ = ["Numeric", "crash_values_float", "check_finite"]
+
+_finite = math.isfinite
+
+
+def _sum(a):
+    return sum(a.ravel().tolist()) if a.size <= 32 else np.add.reduce(a, None)
+
+
+def check_finite(net, node, a, what: str = "pre-activation") -> None:
+    """Raise :class:`~symft.errors.FloatOverflowError` when a float64 value of ``node`` holds ±inf or NaN.
+
+    One reduction decides the common case (a sum of finite numbers is finite
+    unless the sum itself overflows); only then is every entry tested.
+    Checking the affine outputs catches overflow a saturating activation
+    would hide (``tanh(inf)`` is a confident 1).  Values are not changed.
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> check_finite(mean_network(2), "z1", np.array([np.inf]))
+    Traceback (most recent call last):
+    ...
+    symft.errors.FloatOverflowError: layer 1: the float64 forward pass overflows (a pre-activation is inf; |values| above 1.8e308); the weights or inputs are too large for float64 — scale them down or use exact arithmetic
+    """
+    if _finite(_sum(a)) or np.isfinite(a).all():
+        return
+    bad = a[~np.isfinite(a)].ravel()[0]
+    raise FloatOverflowError(
+        f"{net.label(node)}: the float64 forward pass overflows (a {what} is {bad}; |values| above 1.8e308); "
+        "the weights or inputs are too large for float64 — scale them down or use exact arithmetic")
+
+
+_FINITE_ACTS = frozenset(("linear", "relu", "tanh", "sigmoid", "hardtanh", "ramp", "step", "relu6"))
 
 
 def crash_values_float(net, key, semantics: str) -> np.ndarray:
@@ -138,28 +173,37 @@ class Numeric(Interpretation):
 
     def affine(self, node, args):
         op = node.op
+        P = self.net.params(node.name)
         if node.name in self.syn:
-            W = op.params("float")["weight"]
+            W = P["weight"]
             Wm = np.where(self.syn[node.name], 0.0, W[None, :, :])
             Y = args[0]
             Yb = np.broadcast_to(Y, (Wm.shape[0],) + Y.shape[-2:]) if Y.ndim == 2 else Y
             z = np.einsum("pij,pbj->pbi", Wm, Yb)
-            b = op.params("float")["bias"]
-            return z + b if b is not None else z
+            b = P["bias"]
+            z = z + b if b is not None else z
+            if not _finite(_sum(z)):
+                check_finite(self.net, node.name, z)
+            return z
         if self.tall and op.kind == "dense" and args[0].ndim == 2:
-            P = op.params("float")
             W = P["weight"]
             z = args[0] @ W.T if W.shape[0] == 1 else (W @ args[0].T).T
             if P["bias"] is not None:
                 z += P["bias"]
-            return z
-        return op.apply(args, op.params("float"), node.in_shapes)
+        else:
+            z = op.apply(args, P, node.in_shapes)
+        if not _finite(_sum(z)):
+            check_finite(self.net, node.name, z)
+        return z
 
     def op_activation(self, node, args):
         act = node.op.act
         if self.skip_linear and act.name == "linear":
             return args[0]
-        return act(args[0])
+        y = act(args[0])
+        if act.name not in _FINITE_ACTS and not _finite(_sum(y)):
+            check_finite(self.net, node.name, y, "value")
+        return y
 
     def op_maxpool2d(self, node, args):
         return node.op.apply(args[0], node.in_shapes[0])
