@@ -22,6 +22,7 @@ __all__ = [
     "TooLargeError",
     "SolverUnknown",
     "FloatOverflowError",
+    "NotSmooth",
 ]
 
 
@@ -119,5 +120,21 @@ class FloatOverflowError(SymftError, OverflowError):
     Examples
     --------
     >>> issubclass(FloatOverflowError, OverflowError) and issubclass(FloatOverflowError, SymftError)
+    True
+    """
+
+
+class NotSmooth(SymftError, ValueError):
+    """The output is not (known to be) differentiable where a derivative bound is asked for.
+
+    Raised by the interval derivative interpretations (the T1 remainder and
+    the rounding enclosure of T1's point value) when a pre-activation
+    interval meets a kink of a piecewise-linear activation, a max-pooling
+    window has no strict winner, or an activation has no derivative
+    enclosure (a custom one).  The message names the reason.
+
+    Examples
+    --------
+    >>> issubclass(NotSmooth, ValueError)
     True
     """

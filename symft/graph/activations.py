@@ -14,9 +14,11 @@ Each :class:`Activation` knows
 * its exact evaluation on rationals (:meth:`Activation.rational_fn`,
   piecewise-linear functions with rational pieces), its mpmath evaluation at
   the working precision (:meth:`Activation.mp_fn`, constants exact), a sound
-  enclosure of its image of a box (:meth:`Activation.box`) and a bound on
-  its slope over a box (:meth:`Activation.slope_bound`), used by the
-  interpretations of :mod:`symft.walk`.
+  enclosure of its image of a box (:meth:`Activation.box`), of its first
+  and second derivatives over a box (:meth:`Activation.derivative_box`, for
+  the interval derivative interpretations behind T1's remainder) and a
+  bound on its slope over a box (:meth:`Activation.slope_bound`), used by
+  the interpretations of :mod:`symft.walk`.
 
 The built-ins are ``linear``, ``relu``, ``sigmoid``, ``tanh``, ``softplus``,
 ``hardtanh``, ``ramp`` (``clip(s + 1, 0, 1)``, the corrected P1 activation of
@@ -56,7 +58,8 @@ from typing import Callable
 import numpy as np
 import sympy as sp
 
-from ..errors import InvalidArgument
+from ..errors import InvalidArgument, NotSmooth
+from .numbers import float_enclosure
 
 __all__ = [
     "S",
@@ -395,23 +398,33 @@ class Activation:
     def box(self, lo, hi):
         """A sound enclosure ``(ylo, yhi)`` of ``{φ(z) : lo ≤ z ≤ hi}`` (true values, float64 arrays).
 
-        Monotone functions are evaluated at the ends and widened by the
+        Piecewise-linear functions: the hull, over the pieces that meet
+        ``[lo, hi]``, of the piece's affine map on the overlap, with the
+        exact breakpoints, slopes and intercepts each enclosed by the two
+        floats around them and every product and sum rounded outward (so
+        ``1/3*relu`` is enclosed to a few ulps, jumps included).  Other
+        monotone functions are evaluated at the ends and widened by the
         assumed accuracy :data:`ETA`; others use the Lipschitz constant
-        around ``φ(0)``; the result is clipped to the range of φ.
+        around ``φ(0)``.  The result is clipped to the range of φ (its ends
+        rounded outward).
 
         Examples
         --------
         >>> ylo, yhi = get_activation("sigmoid").box(np.array([0.0]), np.array([1.0]))
         >>> bool(ylo[0] <= 0.5 and yhi[0] >= 1 / (1 + np.exp(-1.0)))
         True
+        >>> ylo, yhi = get_activation("1/3*relu").box(np.array([-1.0]), np.array([1.0]))
+        >>> float(ylo[0]), Fraction(yhi[0]) >= Fraction(1, 3)
+        (0.0, True)
         """
         lo = np.asarray(lo, dtype=float)
         hi = np.asarray(hi, dtype=float)
         if self.name == "linear":
             return lo.copy(), hi.copy()
-        rlo = -np.inf if self.range[0] == -sp.oo else float(self.range[0])
-        rhi = np.inf if self.range[1] == sp.oo else float(self.range[1])
-        if self.monotone:
+        rlo, rhi = self._range_enclosed
+        if self.pieces is not None:
+            ylo, yhi = self._pwl_box(lo, hi)
+        elif self.monotone:
             with np.errstate(over="ignore", invalid="ignore"):
                 a, b = self(lo), self(hi)
             slack = ETA * (np.maximum(np.abs(a), np.abs(b)) + np.maximum(np.abs(lo), np.abs(hi)) + 1.0)
@@ -426,6 +439,40 @@ class Activation:
                 ylo = f0 - float(K) * R * (1 + 1e-12) - 1e-300
                 yhi = f0 + float(K) * R * (1 + 1e-12) + 1e-300
         return np.maximum(ylo, rlo), np.minimum(yhi, rhi)
+
+    @cached_property
+    def _range_enclosed(self):
+        """The ends of the range of φ, rounded outward (infinite ends stay infinite)."""
+        def end(v, side):
+            if v == sp.oo or v == -sp.oo:
+                return float(v)
+            if v.is_Rational:
+                return float_enclosure(_fraction(v))[side]
+            f = float(v)
+            return float(np.nextafter(np.nextafter(f, (-np.inf, np.inf)[side]), (-np.inf, np.inf)[side]))
+        return end(self.range[0], 0), end(self.range[1], 1)
+
+    def _pwl_box(self, lo, hi):
+        ylo = np.full(np.broadcast(lo, hi).shape, np.inf)
+        yhi = np.full(ylo.shape, -np.inf)
+        with np.errstate(invalid="ignore", over="ignore"):
+            for plo, phi, _, (slo, shi), (clo, chi) in self._pieces_enclosed:
+                a, b = np.maximum(lo, plo), np.minimum(hi, phi)
+                meet = a <= b
+                if not meet.any():
+                    continue
+                if slo == shi == 0.0:
+                    vlo, vhi = np.full(a.shape, clo), np.full(a.shape, chi)
+                else:
+                    t = np.stack([a * slo, a * shi, b * slo, b * shi])
+                    vlo = np.nextafter(np.nextafter(t.min(axis=0), -np.inf) + clo, -np.inf)
+                    vhi = np.nextafter(np.nextafter(t.max(axis=0), np.inf) + chi, np.inf)
+                ylo = np.where(meet, np.minimum(ylo, vlo), ylo)
+                yhi = np.where(meet, np.maximum(yhi, vhi), yhi)
+        bad = np.isnan(lo) | np.isnan(hi)
+        if bad.any():
+            ylo, yhi = np.where(bad, np.nan, ylo), np.where(bad, np.nan, yhi)
+        return ylo, yhi
 
     def slope_bound(self, lo, hi):
         """An upper bound of ``sup |φ'|`` over each ``[lo, hi]``; ``inf`` where a jump lies inside.
@@ -467,6 +514,108 @@ class Activation:
                 return np.minimum(self.derivative(zhi) * (1 + 2.0 ** -40), Kf)
         return np.full_like(zlo, Kf)
 
+    def derivative_box(self, lo, hi, order: int = 1):
+        """A sound enclosure ``(dlo, dhi)`` of ``{φ^(k)(z) : lo ≤ z ≤ hi}``, ``k = order`` (float64 arrays).
+
+        ``order=0`` is :meth:`box`.  The enclosures contain the true real
+        derivatives:
+
+        * **piecewise-linear** functions have ``φ' = slope`` and ``φ'' = 0``
+          on an interval that lies *strictly* inside one piece; the
+          breakpoints and slopes are exact rationals, each enclosed by the
+          two floats around it (a scaled slope such as ``1/3`` is never
+          rounded inward), so the test "strictly inside" is made against
+          the outer float of each breakpoint;
+        * ``tanh``, ``sigmoid`` and ``softplus`` have derivatives that are
+          polynomials of ``t = tanh(z)`` or ``s = σ(z)``
+          (``tanh' = 1 − t²``, ``tanh'' = −2t + 2t³``, ``σ' = s − s²``,
+          ``σ'' = s − 3s² + 2s³``, ``softplus' = σ``, ``softplus'' = σ'``);
+          ``t`` and ``s`` are enclosed by :meth:`box` (monotone), and the
+          range of each polynomial over that enclosure is the hull of its
+          values at the ends and at the critical points inside (closed
+          forms), computed in float64 (every term ≤ 2 in magnitude, so a
+          few ulps of error) and widened by :data:`ETA`;
+        * ``elu(a)`` on an interval strictly below 0 has
+          ``φ' = φ'' = a·e^z`` (increasing: its ends, widened by
+          :data:`ETA` relative), strictly above 0 ``φ' = 1``, ``φ'' = 0``;
+        * ``c*name`` is ``c`` (enclosed exactly) times the enclosure of
+          ``name``.
+
+        Raises
+        ------
+        NotSmooth
+            Where an interval meets a kink (or, for ``elu``, 0), and for
+            functions without a known enclosure: custom activations, also
+            those that borrow a built-in's name (``custom_activation(5 s³,
+            name="tanh")`` is not tanh).
+
+        Examples
+        --------
+        >>> dlo, dhi = get_activation("tanh").derivative_box(np.array([0.0]), np.array([1.0]), 2)
+        >>> bool(dlo[0] <= -4 / (3 * 3 ** 0.5) and dhi[0] >= 0.0)
+        True
+        >>> dlo, dhi = get_activation("1/3*relu").derivative_box(np.array([0.5]), np.array([2.0]))
+        >>> Fraction(dlo[0]) < Fraction(1, 3) < Fraction(dhi[0])
+        True
+        >>> get_activation("relu").derivative_box(np.array([-1.0]), np.array([1.0]))
+        Traceback (most recent call last):
+        ...
+        symft.errors.NotSmooth: activation 'relu': the interval [-1, 1] meets a kink, where φ has no derivative
+        """
+        lo = np.asarray(lo, dtype=float)
+        hi = np.asarray(hi, dtype=float)
+        if isinstance(order, bool) or order not in (0, 1, 2):
+            raise InvalidArgument(f"order: expected 0, 1 or 2, got {order!r}")
+        if order == 0:
+            return self.box(lo, hi)
+        if self.pieces is not None:
+            return self._pwl_derivative_box(lo, hi, order)
+        base, c = _split_scaled_name(self.name)
+        if c != 1:
+            b = _known_function(base)
+            if b is None or self.expr != c * b.expr:
+                raise NotSmooth(f"activation {self.name!r}: no enclosure of its derivatives is known to symft")
+            dlo, dhi = b.derivative_box(lo, hi, order)
+            clo, chi = float_enclosure(Fraction(int(c.p), int(c.q)))
+            with np.errstate(invalid="ignore"):
+                return (np.nextafter(np.minimum(dlo * clo, dlo * chi), -np.inf),
+                        np.nextafter(np.maximum(dhi * clo, dhi * chi), np.inf))
+        if _known_function(self.name) != self:
+            raise NotSmooth(f"activation {self.name!r}: no enclosure of its derivatives is known to symft")
+        if self.name.startswith("elu("):
+            return _elu_derivative_box(self, lo, hi, order)
+        return _SMOOTH_DERIVATIVES[self.name](lo, hi, order)
+
+    @cached_property
+    def _pieces_enclosed(self):
+        """Per piece: the outer floats of its ends, the float below its upper end, and float enclosures of
+        its exact slope and intercept."""
+        out = []
+        for pc in self.pieces:
+            plo = -np.inf if pc.lo == -sp.oo else float_enclosure(_fraction(pc.lo))[0]
+            phi = np.inf if pc.hi == sp.oo else float_enclosure(_fraction(pc.hi))[1]
+            inner_hi = np.inf if pc.hi == sp.oo else float_enclosure(_fraction(pc.hi))[0]
+            out.append((plo, phi, inner_hi, float_enclosure(_fraction(pc.slope)),
+                        float_enclosure(_fraction(pc.intercept))))
+        return tuple(out)
+
+    def _pwl_derivative_box(self, lo, hi, order):
+        pieces = self._pieces_enclosed
+        # piece k holds [lo, hi] strictly when every breakpoint below it is < lo (its float above
+        # is, too) and hi < its own breakpoint (its float below is, too)
+        b_up = np.array([p[1] for p in pieces[:-1]])
+        b_dn = np.array([p[2] for p in pieces[:-1]] + [np.inf])
+        k = np.searchsorted(b_up, lo, side="left")
+        bad = ~(hi < b_dn[k]) | np.isnan(lo) | np.isnan(hi)
+        if np.any(bad):
+            i = int(np.argwhere(np.reshape(bad, -1))[0][0])
+            raise NotSmooth(f"activation {self.name!r}: the interval [{np.reshape(lo, -1)[i]:.6g}, "
+                            f"{np.reshape(hi, -1)[i]:.6g}] meets a kink, where φ has no derivative")
+        if order == 2:
+            return np.zeros(lo.shape), np.zeros(hi.shape)
+        sl = np.array([p[3] for p in pieces])
+        return sl[k, 0], sl[k, 1]
+
     def __eq__(self, other):
         if not isinstance(other, Activation):
             return NotImplemented
@@ -495,6 +644,109 @@ def _pwl(name, pieces, lipschitz, rng):
         monotone=all(pc.slope >= 0 for pc in pieces) and all(
             (a.slope * a.hi + a.intercept) <= (b.slope * a.hi + b.intercept) for a, b in zip(pieces, pieces[1:])),
     )
+
+
+def _fraction(v) -> Fraction:
+    """An exact SymPy rational as a Fraction."""
+    r = sp.Rational(v)
+    return Fraction(int(r.p), int(r.q))
+
+
+def _outward(lo, hi, slack):
+    """``[lo − slack, hi + slack]``, each end moved one more float outward."""
+    return np.nextafter(lo - slack, -np.inf), np.nextafter(hi + slack, np.inf)
+
+
+def _poly_range(f, crit, tlo, thi):
+    """Range of the polynomial ``f`` over each ``[tlo, thi]``: the hull of its values at the ends and at the
+    critical points ``crit`` (pairs (point, value)) that may lie inside (a point is included whenever it is
+    within 1e-9 of the interval: including more is sound), widened by ETA (the values are at most 2 in
+    magnitude, so float64 evaluation errs by a few ulps)."""
+    a, b = f(tlo), f(thi)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    for c, fc in crit:
+        inside = (tlo <= c + 1e-9) & (thi >= c - 1e-9)
+        lo = np.where(inside, np.minimum(lo, fc), lo)
+        hi = np.where(inside, np.maximum(hi, fc), hi)
+    return _outward(lo, hi, ETA)
+
+
+_R3 = 3.0 ** 0.5
+
+
+def _tanh_derivative_box(lo, hi, order):
+    tlo, thi = _BUILTINS["tanh"].box(lo, hi)
+    tlo, thi = np.clip(tlo, -1.0, 1.0), np.clip(thi, -1.0, 1.0)
+    if order == 1:        # 1 − t²: largest at the t closest to 0, smallest at the farthest
+        near = np.where((tlo <= 0) & (thi >= 0), 0.0, np.minimum(np.abs(tlo), np.abs(thi)))
+        far = np.maximum(np.abs(tlo), np.abs(thi))
+        dlo, dhi = _outward(1.0 - far * far, 1.0 - near * near, ETA)
+        return np.clip(dlo, 0.0, 1.0), np.clip(dhi, 0.0, 1.0)
+    m = 4.0 / (3.0 * _R3)     # −2t + 2t³ at t = ∓1/√3
+    return _poly_range(lambda t: -2.0 * t + 2.0 * t ** 3, ((-1.0 / _R3, m), (1.0 / _R3, -m)), tlo, thi)
+
+
+def _sigmoid_slope_range(slo, shi):
+    """Range of ``s (1 − s)`` over ``[slo, shi] ⊆ [0, 1]``: largest at the s closest to ½, smallest at the
+    end farthest from it."""
+    near = np.clip(0.5, slo, shi)
+    far = np.where(np.abs(slo - 0.5) > np.abs(shi - 0.5), slo, shi)
+    dlo, dhi = _outward(far * (1.0 - far), near * (1.0 - near), ETA)
+    return np.clip(dlo, 0.0, 0.25), np.clip(dhi, 0.0, 0.25)
+
+
+def _sigmoid_box(lo, hi):
+    slo, shi = _BUILTINS["sigmoid"].box(lo, hi)
+    return np.clip(slo, 0.0, 1.0), np.clip(shi, 0.0, 1.0)
+
+
+def _sigmoid_derivative_box(lo, hi, order):
+    slo, shi = _sigmoid_box(lo, hi)
+    if order == 1:
+        return _sigmoid_slope_range(slo, shi)
+    m = _R3 / 18.0            # s − 3s² + 2s³ at s = (3 ∓ √3)/6
+    return _poly_range(lambda s: s - 3.0 * s ** 2 + 2.0 * s ** 3, (((3 - _R3) / 6, m), ((3 + _R3) / 6, -m)), slo, shi)
+
+
+def _softplus_derivative_box(lo, hi, order):
+    slo, shi = _sigmoid_box(lo, hi)
+    if order == 1:
+        return slo, shi
+    return _sigmoid_slope_range(slo, shi)
+
+
+_SMOOTH_DERIVATIVES = {"tanh": _tanh_derivative_box, "sigmoid": _sigmoid_derivative_box,
+                       "softplus": _softplus_derivative_box}
+
+
+def _elu_derivative_box(act, lo, hi, order):
+    neg, pos = hi < 0, lo > 0
+    bad = ~(neg | pos)
+    if np.any(bad):
+        i = int(np.argwhere(np.reshape(bad, -1))[0][0])
+        raise NotSmooth(f"activation {act.name!r}: the interval [{np.reshape(lo, -1)[i]:.6g}, "
+                        f"{np.reshape(hi, -1)[i]:.6g}] meets its kink at 0, where φ'' has no value")
+    a = act.expr.args[0][0].coeff(sp.exp(S))          # a (e^s − 1) on s ≤ 0
+    alo, ahi = float_enclosure(_fraction(a))
+    with np.errstate(under="ignore"):
+        elo = np.exp(np.minimum(lo, 0.0)) * alo * (1.0 - ETA)
+        ehi = np.exp(np.minimum(hi, 0.0)) * ahi * (1.0 + ETA)
+    dlo, dhi = np.nextafter(elo, -np.inf), np.nextafter(ehi, np.inf)
+    one = 1.0 if order == 1 else 0.0
+    return np.where(pos, one, np.maximum(dlo, 0.0)), np.where(pos, one, dhi)
+
+
+def _known_function(name):
+    """The registry's own function called ``name`` (a built-in or a parametric one), else None."""
+    if name in _BUILTINS:
+        return _BUILTINS[name]
+    m = _CALL.match(name)
+    if m and m.group(1) in _PARAMETRIC:
+        try:
+            return get_activation(name)
+        except InvalidArgument:
+            return None
+    return None
 
 
 _oo = sp.oo

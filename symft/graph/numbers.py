@@ -47,6 +47,7 @@ from ..utils import to_exact
 __all__ = [
     "KINDS",
     "float_to_fraction",
+    "float_enclosure",
     "to_fraction",
     "to_sympy",
     "exact_array",
@@ -70,6 +71,35 @@ def float_to_fraction(v) -> Fraction:
     (Fraction(1, 2), True)
     """
     return Fraction(float(v))
+
+
+def float_enclosure(q) -> tuple[float, float]:
+    """The largest float ``≤ q`` and the smallest float ``≥ q`` for an exact rational ``q``.
+
+    Both are ``float(q)`` when the float holds ``q`` exactly; beyond the
+    float range the bound on that side is infinite.  (``Fraction → float``
+    is correctly rounded, so ``float(q)`` is one of the two.)
+
+    Examples
+    --------
+    >>> float_enclosure(Fraction(1, 2))
+    (0.5, 0.5)
+    >>> lo, hi = float_enclosure(Fraction(1, 3))
+    >>> Fraction(lo) < Fraction(1, 3) < Fraction(hi), bool(hi == np.nextafter(lo, np.inf))
+    (True, True)
+    """
+    q = to_fraction(q, "q") if not isinstance(q, Fraction) else q
+    try:
+        f = float(q)
+    except OverflowError:
+        f = np.inf if q > 0 else -np.inf
+    if np.isinf(f):
+        big = float(np.finfo(float).max)
+        return (big, np.inf) if f > 0 else (-np.inf, -big)
+    e = Fraction(f)
+    if e == q:
+        return f, f
+    return (f, float(np.nextafter(f, np.inf))) if e < q else (float(np.nextafter(f, -np.inf)), f)
 
 
 def to_fraction(v, where: str = "value") -> Fraction:
