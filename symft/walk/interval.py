@@ -17,7 +17,15 @@ floating-point error included.  The policy, used everywhere in symft:
   :meth:`~symft.graph.activations.Activation.box` (monotone functions at
   the ends, widened by the assumed accuracy ``ETA``);
 * max pooling is exact on the ends; additions and products of
-  :class:`Interval` round outward by one ulp.
+  :class:`Interval` round outward by one ulp;
+* the adjoint ``Aᵀ g`` of an affine op (reverse mode,
+  :func:`interval_adjoint`) is enclosed the same way, with the number of
+  terms summed into one input element bounded by the size of the op's
+  output;
+* exact numbers (inputs given as ``"1/3"``, ``Fraction``, probabilities)
+  enter as the two floats around them (:func:`enclose_numbers`); sums of
+  many intervals and of non-negative floats are moved out by ``2 γ_n``
+  times the sum of magnitudes (:func:`isum`, :func:`upper_sum`).
 
 Examples
 --------
@@ -39,11 +47,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import math
+
 from ..errors import FaultModelError
 from ..faults import SEMANTICS, site_of, zeroed_preactivation
+from ..graph.numbers import float_enclosure, to_fraction
+from ..utils import to_exact
 from .walker import Interpretation
 
-__all__ = ["Interval", "IntervalInterp", "interval_affine", "gamma", "U", "TINY", "down", "up"]
+__all__ = ["Interval", "IntervalInterp", "interval_affine", "interval_adjoint", "crash_value_interval",
+           "activation_enclosures", "enclose_numbers", "isum", "isquare", "upper_sum",
+           "gamma", "U", "TINY", "down", "up"]
 
 #: Unit roundoff of float64.
 U = 2.0 ** -53
@@ -268,6 +282,175 @@ def interval_affine(node, args, *, with_bias: bool = True) -> Interval:
     g = 3.0 * gamma(k) + 2.0 * _w_rel(op)
     rho = up(R + g * S + (k + 1) * TINY)
     return Interval(down(c - rho), up(c + rho))
+
+
+def interval_adjoint(node, g: Interval) -> list:
+    """Enclosures of ``Aᵀ g`` for each input of an affine node (reverse mode), for interval cotangents ``g``.
+
+    Midpoint–radius as in :func:`interval_affine`: ``c = fl(Aᵀ m)``,
+    ``R = fl(|A|ᵀ r)``, ``S = fl(|A|ᵀ (|m| + r))`` and the result
+    ``[c − ρ, c + ρ]`` with ``ρ = ↑(R + g S + k·2^-1070)``,
+    ``g = 3 γ_{k+2} + 2 w_rel``.  ``k`` bounds the number of products summed
+    into one element of ``Aᵀ g``: the size of the node's output (exact for a
+    dense op, an over-estimate for convolutions and pooling, which only
+    widens the bound).  Leading axes of ``g`` (inputs, seed directions) are
+    folded into one, so a dense op costs one matrix product per term.
+
+    Parameters
+    ----------
+    node : Node
+        An affine node.
+    g : Interval
+        The cotangent of the node's output: ``lead + shape``.
+
+    Returns
+    -------
+    list of Interval
+        One per input of the node, ``lead + input shape``.
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> net = mean_network(3)
+    >>> a = interval_adjoint(net.node("z1"), Interval.point(np.ones((1, 1, 1))))[0]
+    >>> bool(np.all(a.lo <= 1 / 3) and np.all(1 / 3 <= a.hi))
+    True
+    """
+    op = node.op
+    shape = tuple(node.shape)
+    lead = g.lo.shape[:g.lo.ndim - len(shape)]
+    lo = g.lo.reshape((-1,) + shape)
+    hi = g.hi.reshape((-1,) + shape)
+    m = 0.5 * (lo + hi)
+    r = up(np.maximum(hi - m, m - lo))
+    P, A = op.params("float"), op.abs_params()
+    cs = op.adjoint(m, P, node.in_shapes)
+    Rs = op.adjoint(r, A, node.in_shapes)
+    Ss = op.adjoint(np.abs(m) + r, A, node.in_shapes)
+    k = int(node.size)
+    gk = 3.0 * gamma(k) + 2.0 * _w_rel(op)
+    out = []
+    for c, R, S, s in zip(cs, Rs, Ss, node.in_shapes):
+        rho = up(R + gk * S + (k + 1) * TINY)
+        out.append(Interval(down(c - rho).reshape(lead + tuple(s)), up(c + rho).reshape(lead + tuple(s))))
+    return out
+
+
+def activation_enclosures(act, z: Interval, order: int = 2) -> tuple:
+    r"""Enclosures of ``φ(z)``, ``φ'(z)`` and ``φ''(z)`` over intervals ``z`` (the registry's views as Intervals).
+
+    ``φ`` by :meth:`~symft.graph.activations.Activation.box`, the
+    derivatives by :meth:`~symft.graph.activations.Activation.derivative_box`
+    (``order=1`` skips ``φ''``, returned as ``None``).
+
+    Raises
+    ------
+    NotSmooth
+        Where an interval meets a kink, and for activations without a known
+        derivative enclosure (custom ones).
+
+    Examples
+    --------
+    >>> from symft.graph.activations import get_activation
+    >>> v, d1, d2 = activation_enclosures(get_activation("tanh"), Interval(np.array([0.0]), np.array([1.0])))
+    >>> bool(v.lo[0] <= 0 and v.hi[0] >= np.tanh(1.0) and d1.hi[0] >= 1.0 and d2.lo[0] <= -0.7698)
+    True
+    """
+    d1 = Interval(*act.derivative_box(z.lo, z.hi, 1))
+    d2 = Interval(*act.derivative_box(z.lo, z.hi, 2)) if order >= 2 else None
+    return Interval(*act.box(z.lo, z.hi)), d1, d2
+
+
+def enclose_numbers(values) -> Interval:
+    """Floats ``[lo, hi]`` around exact numbers (the two floats around each, or the float itself).
+
+    Floats stand for the binary value they hold and are returned unchanged;
+    integers, ``Fraction``, SymPy rationals and numeric strings (``"0.1"``,
+    ``"1/3"``: the decimal or fraction as written, see
+    :func:`symft.utils.to_exact`) are enclosed by the nearest floats below
+    and above (:func:`symft.graph.numbers.float_enclosure`).  Anything else
+    that converts to ``float`` (an irrational SymPy number) is widened by one
+    unit in the last place each way.
+
+    Parameters
+    ----------
+    values : array_like
+        Any shape; an ``ndarray`` of floats is returned as point intervals without a Python loop.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> e = enclose_numbers([0.5, Fraction(1, 3), "0.1"])
+    >>> bool(e.lo[0] == e.hi[0] == 0.5), bool(e.lo[1] < e.hi[1])
+    (True, True)
+    >>> bool(Fraction(e.lo[2]) < Fraction(1, 10) < Fraction(e.hi[2]))
+    True
+    """
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        return Interval.point(values)
+    a = np.asarray(values, dtype=object)
+    lo = np.empty(a.shape)
+    hi = np.empty(a.shape)
+    for idx, v in np.ndenumerate(a):
+        if isinstance(v, (float, np.floating)):
+            lo[idx] = hi[idx] = float(v)
+            continue
+        try:
+            lo[idx], hi[idx] = float_enclosure(to_fraction(to_exact(v, "value"), "value"))
+        except (TypeError, ValueError, ZeroDivisionError):
+            f = float(v)
+            lo[idx], hi[idx] = math.nextafter(f, -math.inf), math.nextafter(f, math.inf)
+    return Interval(lo, hi)
+
+
+def isum(A: Interval, axis: int = -1) -> Interval:
+    """Enclosure of the exact sums of the intervals along ``axis``.
+
+    The computed sums of the ends, moved out by ``2 γ_n`` times the computed
+    sums of their magnitudes (any summation order; floating-point addition
+    loses nothing to underflow).
+
+    Examples
+    --------
+    >>> s = isum(Interval.point(np.full((1, 3), 0.1)))
+    >>> bool(s.lo[0] < 0.30000000000000004 < s.hi[0])
+    True
+    """
+    n = A.lo.shape[axis]
+    g = 2.0 * gamma(n)
+    elo = up(np.abs(A.lo).sum(axis=axis) * g)
+    ehi = up(np.abs(A.hi).sum(axis=axis) * g)
+    return Interval(down(A.lo.sum(axis=axis) - elo), up(A.hi.sum(axis=axis) + ehi))
+
+
+def isquare(A: Interval) -> Interval:
+    """Enclosure of ``{a² : a ∈ A}`` (0 at the bottom when the interval contains 0).
+
+    Examples
+    --------
+    >>> isquare(Interval(np.array([-1.0]), np.array([2.0]))).lo
+    array([0.])
+    """
+    l2, h2 = A.lo * A.lo, A.hi * A.hi
+    lo = np.where(A.lo > 0, l2, np.where(A.hi < 0, h2, 0.0))
+    return Interval(np.maximum(down(lo), 0.0), up(np.maximum(l2, h2)))
+
+
+def upper_sum(a, axis=None) -> np.ndarray:
+    """A rigorous upper bound of the exact sum of non-negative floats.
+
+    The exact sum is at most ``fl(Σ a)(1 + 2 γ_n)`` (rounded up, plus ``n``
+    times the underflow slack) for any summation order.
+
+    Examples
+    --------
+    >>> float(upper_sum(np.full(10, 0.1))) >= 1.0
+    True
+    """
+    a = np.asarray(a, dtype=float)
+    n = a.size if axis is None else a.shape[axis]
+    s = a.sum(axis=axis)
+    return up(s * (1.0 + 2.0 * gamma(n)) + n * TINY)
 
 
 class IntervalInterp(Interpretation):
