@@ -1,7 +1,7 @@
-"""Benchmark of symft.taylor (numeric T1) against the naive methods, side by side.
+"""Benchmark of symft.engines.taylor (numeric T1) against the naive methods, side by side.
 
 1. Cost of T1 in forward passes: for [n, n, n, 1] tanh networks (n = 100 … 800) and a batch of
-   64 inputs, time of ``symft.taylor.t1`` (no remainder) / time of one clean forward pass
+   64 inputs, time of ``symft.engines.taylor.t1`` (no remainder) / time of one clean forward pass
    (``symft.engines.forward.forward_trace``).  Target (issue 4): ≤ 3 forward passes for a scalar output.
    Naive alternatives on the same network: b4, the n single-crash forward passes
    (``forward_masked`` with the identity masks) — exact to first order but n passes; and
@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 from symft.faults import NeuronCrash  # noqa: E402
 from symft.engines.forward import forward_masked, forward_trace  # noqa: E402
 from symft.graph.network import random_network  # noqa: E402
-from symft.taylor import remainder_bound, t1, t1_symbolic  # noqa: E402
+from symft.engines.taylor import remainder_bound, t1, t1_symbolic  # noqa: E402
 
 
 def best_of(fn, reps=5):

@@ -71,10 +71,10 @@ import numpy as np
 import sympy as sp
 
 from .graph.activations import get_activation
-from .errors import FaultModelError, InvalidArgument
+from .errors import FaultModelError, InvalidArgument, NotSmooth
 from .faults import NeuronCrash
 from .engines.forward import as_inputs, forward_trace
-from .intervals import Interval, NotSmooth, activation_enclosures, upper_sum
+from .walk.interval import Interval, activation_enclosures, upper_sum
 
 __all__ = ["Bound", "float_up", "forward_enclosure", "spectral_norm_upper", "lipschitz_constants",
            "lipschitz_product", "crash_deviations", "b1", "ac1", "b2",
@@ -947,7 +947,7 @@ def b3(net, x, model, *, remainder: bool = False) -> list[Bound]:
     >>> [b.name for b in b3(mean_network(2), [1, 1], NeuronCrash({0: 0.1}))]
     ['T1_mean', 'T1_var', 'T1_var_paper']
     """
-    from . import taylor
+    from .engines import taylor
 
     model = _model(net, model)
     X = _x1(net, x)[0]

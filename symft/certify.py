@@ -928,7 +928,7 @@ def taylor_moments(net, x, model, *, remainder: bool = True) -> Moments:
     'taylor'
     """
     try:
-        from . import taylor as _taylor
+        from .engines import taylor as _taylor
     except ImportError:  # pragma: no cover - depends on issue 4
         raise NotImplementedError("symft.taylor is not available") from None
     xe = [v if isinstance(v, float) else to_fraction(v, "x") for v in np.asarray(x, dtype=object).ravel()]

@@ -603,7 +603,7 @@ def cmd_exact(args) -> int:
 def cmd_derive(args) -> int:
     """``symft derive NET --p SPEC [--order K] [--input X] [--latex]``: symbolic expansion, T1, remainder."""
     from .parsing import parse_p
-    from .taylor import derive
+    from .engines.taylor import derive
 
     net = load_network(args.net)
     probs = parse_p(args.p, net, allow_symbols=True)
@@ -634,7 +634,7 @@ def cmd_derive(args) -> int:
 def cmd_taylor(args) -> int:
     """``symft taylor NET --input X --p SPEC [--json]``: numeric T1 with rigorous remainder bounds."""
     from .parsing import parse_p
-    from .taylor import t1
+    from .engines.taylor import t1
 
     net, inputs = _load_net_and_inputs(args)
     probs = parse_p(args.p, net)

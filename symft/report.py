@@ -783,7 +783,7 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
     # --- T1
     t1m = t1v = t1rm = t1rv = None
     try:
-        from . import taylor
+        from .engines import taylor
         t = taylor.t1(net, xf, {l: float(q) for l, q in model.p}, semantics=model.semantics)
         t1m, t1v = np.ravel(t.mean), np.ravel(t.var)
         if t.remainder_mean is not None:

@@ -817,7 +817,7 @@ def _float_error(net, x, space):
     exact ties.  Activations without a known float error (custom ones) give
     ``E = inf``: every crash set is then re-checked exactly.
     """
-    from .intervals import _down, _gamma, _up
+    from .walk.interval import down as _down, gamma as _gamma, up as _up
 
     L = net.depth
     crash = set(space.layers)

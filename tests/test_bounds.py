@@ -115,7 +115,7 @@ def test_p2_lipschitz_product(seed, spec):
 
 
 def test_b3_b4_estimates():
-    pytest.importorskip("symft.taylor")
+    pytest.importorskip("symft.engines.taylor")
     net = mean_network(4)
     x, p = [1, 1, 1, 1], 0.1
     m, v, vp = b3(net, x, NeuronCrash({0: p}))

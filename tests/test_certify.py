@@ -244,7 +244,7 @@ def test_rigorous_never_from_approximation():
 
 
 def test_certify_t1_alone_is_approximate_and_with_remainder_rigorous():
-    pytest.importorskip("symft.taylor")
+    pytest.importorskip("symft.engines.taylor")
     net = random_network([3, 5, 1], seed=0, activation="tanh")
     x = [0.1, 0.2, 0.3]
     c = certify(net, x, NeuronCrash({1: 1e-3}), 0.5, 0.1, source="t1")

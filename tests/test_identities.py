@@ -19,7 +19,7 @@ from symft.theory.identities import (IdentityResult, ac2, ap6, ap7, ap8, ap9, le
                               toy_first_input, toy_mean)
 from symft.graph.netfile import load_network
 from symft.graph.network import Network, NotAChain, random_network
-from symft.taylor import t1, t1_symbolic
+from symft.engines.taylor import t1, t1_symbolic
 from tests.reference_graphs import cnn_parts, params, pool_matrix, residual_forward, residual_parts
 
 DATA = pathlib.Path(__file__).parent / "data"

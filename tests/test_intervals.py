@@ -1,4 +1,6 @@
-"""Tests of symft.intervals: outward rounding and the soundness of D_1, D_2 against sampled derivatives."""
+"""Tests of the interval derivatives: outward rounding (symft.walk.interval), activation enclosures (the registry),
+and the soundness of D_1, D_2 (interval jets) and of the gradient enclosure (interval reverse mode) against sampled
+and exact derivatives."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ from hypothesis import strategies as st
 
 from symft.graph.activations import get_activation
 from symft.errors import TooLargeError
-from symft.intervals import Interval, NotSmooth, activation_enclosures, derivative_bounds, upper_sum
+from symft.engines.taylor import derivative_bounds
+from symft.errors import NotSmooth
+from symft.walk.interval import Interval, activation_enclosures, upper_sum
 from symft.graph.network import Network, random_network
-from symft.symbolic import symbolic_forward
+from symft.engines.symbolic import symbolic_forward
 
 
 def test_outward_rounding_contains_exact_results():
@@ -28,17 +32,24 @@ def test_outward_rounding_contains_exact_results():
 
 
 def test_matvec_encloses_exact_rational_product():
+    # the one interval rule of an affine op (here a dense node without bias), forward and adjoint
     from fractions import Fraction
 
-    from symft.intervals import _matvec
+    from symft.walk.interval import interval_adjoint, interval_affine
 
     rng = np.random.default_rng(1)
     W = rng.normal(size=(5, 50))
     x = rng.normal(size=50)
-    r = _matvec(W, Interval.point(x))
+    node = Network.from_numpy([W], activations=["linear"]).node("z1")
+    r = interval_affine(node, [Interval.point(x[None])], with_bias=False)[0]
     for i in range(5):
         exact = sum(Fraction(W[i, j]) * Fraction(x[j]) for j in range(50))
         assert Fraction(r.lo[i]) <= exact <= Fraction(r.hi[i])
+    u = rng.normal(size=5)
+    a = interval_adjoint(node, Interval.point(u[None]))[0][0]
+    for j in range(50):
+        exact = sum(Fraction(W[i, j]) * Fraction(u[i]) for i in range(5))
+        assert Fraction(a.lo[j]) <= exact <= Fraction(a.hi[j])
 
 
 @pytest.mark.parametrize("name", ["tanh", "sigmoid", "softplus", "4*sigmoid", "linear"])
@@ -174,7 +185,7 @@ def test_scaled_piecewise_linear_slopes_are_enclosed_not_rounded():
 def test_enclose_numbers():
     from fractions import Fraction
 
-    from symft.intervals import enclose_numbers
+    from symft.walk.interval import enclose_numbers
 
     vals = [0.1, Fraction(1, 3), sp.Rational(2, 7), "0.1", 2 ** 60 + 1, sp.Float(0.2)]
     exact = [Fraction(0.1), Fraction(1, 3), Fraction(2, 7), Fraction(1, 10), Fraction(2 ** 60 + 1), Fraction(0.2)]
@@ -221,7 +232,7 @@ def test_gradient_enclosure_contains_exact_gradients(n0, hidden, data):
     # may lose everything, the enclosure never misses the exact (Fraction) value
     from fractions import Fraction
 
-    from symft.intervals import gradient_enclosure
+    from symft.engines.taylor import gradient_enclosure
 
     widths = [n0] + hidden + [data.draw(st.integers(1, 2))]
     W = [[[data.draw(_MAGS) for _ in range(widths[l - 1])] for _ in range(widths[l])] for l in range(1, len(widths))]
@@ -261,7 +272,7 @@ def test_custom_activation_borrowing_a_builtin_name_gets_no_enclosure():
     # custom_activation(5 s³, name="tanh") is not tanh: tanh's enclosures (|φ''| ≤ 0.77) would bound a
     # function whose φ'' = 30 s, so the T1 remainder would be false; it must be refused instead
     from symft.graph.activations import custom_activation
-    from symft.taylor import t1
+    from symft.engines.taylor import t1
 
     s = sp.Symbol("s")
     for name, expr in (("tanh", 5 * s ** 3), ("1/2*tanh", s ** 3 / 2), ("softplus", s ** 2)):

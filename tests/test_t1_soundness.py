@@ -26,7 +26,7 @@ from symft.certify import certify, taylor_moments
 from symft.cli import main
 from symft.faults import NeuronCrash
 from symft.graph.network import Network
-from symft.taylor import remainder_bound, t1
+from symft.engines.taylor import remainder_bound, t1
 
 DPS = 60
 

@@ -1,4 +1,4 @@
-"""Tests of symft.taylor: symbolic expansion, T1 (both forms), remainder bounds, numeric T1, CLI.
+"""Tests of symft.engines.taylor: symbolic expansion, T1 (both forms), remainder bounds, numeric T1, CLI.
 
 Cross-checks (STYLE lesson 9): symbolic T1 vs numeric T1 vs the AC2 weight form; T1 and its
 remainder vs exact enumeration (symft.exact where it exists, and an independent brute force
@@ -26,7 +26,7 @@ from symft.errors import FaultModelError, InvalidArgument, TooLargeError
 from symft.faults import NeuronCrash
 from symft.engines.forward import forward_masked, forward_trace
 from symft.graph.network import Network, first_input_network, mean_network, random_network
-from symft.taylor import (bernoulli_moments, derive, expansion_size, remainder_bound, t1, t1_symbolic,
+from symft.engines.taylor import (bernoulli_moments, derive, expansion_size, remainder_bound, t1, t1_symbolic,
                           taylor_expand)
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
@@ -252,7 +252,7 @@ def test_remainder_scales_like_p_squared_and_paper_form_holds():
 
 
 def test_remainder_formulas_dominate_numeric_bounds():
-    from symft.taylor import remainder_formulas
+    from symft.engines.taylor import remainder_formulas
 
     net = random_network([5, 6, 1], seed=4)
     x = np.array([0.3, -0.2, 0.8, 1.0, -1.5])
@@ -305,15 +305,16 @@ def test_incoming_zeroed_semantics_matches_brute_force_linear_tail():
 
 
 def test_reverse_sweep_matches_forward_backward():
+    # the sensitivities t1 reports come from the same reverse sweep as forward.backward: g_l = J_l · (−y_l)
     from symft.engines.forward import backward
-    from symft.taylor import _reverse_sweep
 
     net = random_network([3, 5, 4, 2], seed=9, activation="sigmoid")
     X = np.random.default_rng(1).normal(size=(6, 3))
     J = backward(net, X)
-    mine = _reverse_sweep(net, forward_trace(net, X), 0)
+    ys = forward_trace(net, X).ys
+    r = t1(net, X, {l: 0.1 for l in range(net.depth + 1)}, remainder=False)
     for l in range(net.depth + 1):
-        assert np.allclose(mine[l], J[l], rtol=1e-14, atol=1e-16)
+        assert np.allclose(r.gradients[l], J[l] * -ys[l][:, None, :], rtol=1e-14, atol=1e-16)
 
 
 def test_neuron_crash_model_accepted():

@@ -1,4 +1,6 @@
 """The engines: what symft computes, each on top of the walker (:mod:`symft.walk`).
 
 * :mod:`symft.engines.forward` — evaluation with and without failures, derivatives.
+* :mod:`symft.engines.symbolic` — the output as SymPy expressions with crash indicators.
+* :mod:`symft.engines.taylor` — the Taylor expansion of the error, Theorem 1 and its rigorous remainder.
 """

@@ -49,8 +49,8 @@ from ..faults import NeuronCrash
 from ..graph.network import Network, first_input_network, mean_network
 from ..graph.numbers import convert, exact_array, float_array
 from ..problem import as_model
-from ..symbolic import input_symbols, symbolic_forward
-from ..taylor import t1, t1_symbolic
+from ..engines.symbolic import input_symbols, symbolic_forward
+from ..engines.taylor import t1, t1_symbolic
 from ..walk.backward import Backward
 from ..walk.walker import walk_reverse
 

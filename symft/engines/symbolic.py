@@ -11,10 +11,10 @@ The output of a network is written as a SymPy expression of
 * the weights and biases as the network stores them (exact rationals,
   symbols, or floats read as the binary rationals they hold).
 
-The expression is produced by :func:`layer_walk`, the same layer-by-layer
-walk as the numeric forward pass; only the per-operation handlers differ
-(STYLE lesson 3).  :mod:`symft.intervals` uses the same walker with interval
-handlers.
+The expression is produced by the walker (:func:`symft.walk.walker.walk`)
+with the SymPy interpretation (:class:`symft.walk.symbolic.Symbolic`), on any
+graph: the same walk as the numeric forward pass, only the per-operation
+rules differ (STYLE lesson 3).
 
 Examples
 --------
@@ -29,20 +29,23 @@ x_0*(1 - xi_0^0)/2 + x_1*(1 - xi_0^1)/2
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import sympy as sp
 
-from .errors import FaultModelError, InvalidArgument, TooLargeError
-from .faults import SEMANTICS, NeuronCrash, site_key, site_of
-from .utils import to_exact
+from ..errors import FaultModelError, InvalidArgument, TooLargeError
+from ..faults import SEMANTICS, NeuronCrash, site_key, site_of
+from ..utils import to_exact
+from ..walk.symbolic import Symbolic
+from ..walk.walker import walk
 
 __all__ = [
     "xi_symbol",
     "input_symbols",
-    "layer_walk",
     "crash_layers_of",
+    "latex_block",
+    "symbolic_ops",
     "SymbolicEvaluation",
     "symbolic_forward",
     "MAX_SYMBOLIC_OPS",
@@ -77,44 +80,6 @@ def input_symbols(n: int) -> tuple:
     (x_0, x_1, x_2)
     """
     return tuple(sp.Symbol(f"x_{j}", real=True) for j in range(int(n)))
-
-
-def layer_walk(net, y0, *, affine: Callable, activate: Callable, crash: Callable | None = None,
-               start: int = 0):
-    r"""The one layer-by-layer walk every interpretation of a network shares.
-
-    Starting from ``y = y0`` at layer ``start``, it applies
-    ``y = crash(start, y)`` and then, for ``l = start+1 … L``,
-    ``z = affine(l, y)``, ``y = activate(l, z)``, ``y = crash(l, y)``.
-    The handlers decide what a value is: SymPy expressions
-    (:func:`symbolic_forward`), interval jets (:mod:`symft.intervals`), …
-
-    Parameters
-    ----------
-    net : Network
-    y0 : object
-        The value at layer ``start`` (before its crashes).
-    affine : callable ``(l, y) -> z``
-    activate : callable ``(l, z) -> y``
-    crash : callable ``(l, y) -> y``, optional
-        Called for every layer ``start … L``; ``None`` means no crashes.
-    start : int
-        The layer ``y0`` belongs to.
-
-    Examples
-    --------
-    >>> from symft.graph.network import mean_network
-    >>> layer_walk(mean_network(2), [1, 3], affine=lambda l, y: sum(y) / 2,
-    ...            activate=lambda l, z: z)
-    2.0
-    """
-    y = crash(start, y0) if crash is not None else y0
-    for l in range(start + 1, net.depth + 1):
-        z = affine(l, y)
-        y = activate(l, z)
-        if crash is not None:
-            y = crash(l, y)
-    return y
 
 
 def crash_layers_of(net, crashes) -> tuple:
@@ -153,8 +118,14 @@ def crash_layers_of(net, crashes) -> tuple:
     return tuple(keys[s] for s in net.sites if s in keys)
 
 
-def _latex_block(rows: Sequence[tuple[str, str]]) -> str:
-    """``\\begin{aligned} a &= b \\\\ … \\end{aligned}`` from (lhs, rhs) LaTeX pairs."""
+def latex_block(rows: Sequence[tuple[str, str]]) -> str:
+    r"""``\begin{aligned} a &= b \\ … \end{aligned}`` from (lhs, rhs) LaTeX pairs.
+
+    Examples
+    --------
+    >>> latex_block([("y", "1"), ("z", "2")])
+    '\\begin{aligned}y &= 1 \\\\ z &= 2\\end{aligned}'
+    """
     body = r" \\ ".join(f"{a} &= {b}" for a, b in rows)
     return r"\begin{aligned}" + body + r"\end{aligned}"
 
@@ -222,7 +193,7 @@ class SymbolicEvaluation:
         >>> symbolic_forward(mean_network(1), crash_layers=[0]).latex()
         '\\begin{aligned}y_{0} &= x_{0} \\left(1 - \\xi^{0}_{0}\\right)\\end{aligned}'
         """
-        return _latex_block([(f"y_{{{k}}}", sp.latex(e)) for k, e in enumerate(self.outputs)])
+        return latex_block([(f"y_{{{k}}}", sp.latex(e)) for k, e in enumerate(self.outputs)])
 
     def _repr_latex_(self) -> str:
         return f"$\\displaystyle {self.latex()}$"
@@ -231,8 +202,16 @@ class SymbolicEvaluation:
         return "\n".join(f"y_{k} = {e}" for k, e in enumerate(self.outputs))
 
 
-def _estimate_ops(net, start) -> int:
-    from .engines.enumeration import node_cost
+def symbolic_ops(net, start=0) -> int:
+    """Scalar operations of a symbolic pass from site ``start`` (the multiply-adds of the nodes downstream of it).
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> symbolic_ops(mean_network(3))
+    7
+    """
+    from .enumeration import node_cost
 
     s0 = net.site(start)
     return sum(node_cost(net.node(n)) for n in net.downstream([s0]) if n != s0)
@@ -285,9 +264,6 @@ def symbolic_forward(net, x=None, crash_layers=(), *, semantics: str = "output_z
     >>> symbolic_forward(f, [1.0], crash_layers=[1]).outputs
     (0.924234314520019 - 0.924234314520019*xi_1^0,)
     """
-    from .walk.symbolic import Symbolic
-    from .walk.walker import walk
-
     if semantics not in SEMANTICS:
         raise FaultModelError(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
     try:
@@ -295,7 +271,7 @@ def symbolic_forward(net, x=None, crash_layers=(), *, semantics: str = "output_z
     except InvalidArgument:
         s0 = None
     if s0 is None or s0 == net.output:
-        hi = (f"a layer in 0 … {net.depth - 1}" if net.is_chain
+        hi = (f"a layer in 0 … {net.as_chain().depth - 1}" if net.is_chain
               else f"a site other than the output ({', '.join(net.sites[:-1])})")
         raise InvalidArgument(f"start: expected {hi}, got {start!r}")
     down = set(net.downstream([s0]))
@@ -306,7 +282,7 @@ def symbolic_forward(net, x=None, crash_layers=(), *, semantics: str = "output_z
                                   f"{s0!r}; start at the input instead")
     layers = crash_layers_of(net, crash_layers)
     layers = tuple(l for l in layers if net.site(l) in down)
-    ops = _estimate_ops(net, s0)
+    ops = symbolic_ops(net, s0)
     if ops > MAX_SYMBOLIC_OPS and not force:
         raise TooLargeError(f"symbolic forward pass: about {ops} scalar operations (limit {MAX_SYMBOLIC_OPS}); "
                             "use the numeric forward pass (symft.engines.forward.forward / `symft eval`) or force=True")

@@ -1,7 +1,11 @@
 r"""Taylor expansion of the output error, Theorem 1 (T1), and its remainder (THEORY §5).
 
-With crash indicators ``ξ`` (one per neuron of the crashing layers, see
-:mod:`symft.symbolic`), the output error is ``Δ(ξ) = y_L(ξ) − y_L(0)``.
+With crash indicators ``ξ`` (one per neuron of the crash sites, see
+:mod:`symft.engines.symbolic`), the output error is ``Δ(ξ) = y(ξ) − y(0)``.
+Everything here works on any graph (dense chains, convolutions, residual
+connections, pooling): a *site* is a named activation output (or the input,
+or the output), its neurons are the elements of its tensor in row-major
+order, and "layer ``l``" of a chain is the site ``l``.
 
 * :func:`taylor_expand` — the Taylor polynomial of ``Δ`` to any order ``k``
   in all ξ at once, symbolically, with the Lagrange remainder
@@ -12,16 +16,22 @@ With crash indicators ``ξ`` (one per neuron of the crashing layers, see
   ``var_paper = p Σ g_i²`` *as printed* and ``var = p(1 − p) Σ g_i²``, the
   exact first-order variance (erratum E4), with ``g_i = ∂y/∂ξ_i`` at 0, plus
   the second-order moments;
-* :func:`t1` — the same numbers through the backward pass for a batch of
-  inputs and crashes at any set of layers (AP7 superposition), with the
-  rigorous remainder bounds of :func:`remainder_bound` when the network is
-  smooth on the crash box;
+* :func:`t1` — the same numbers through one reverse sweep of the walker
+  (:func:`symft.engines.forward.jacobians`) for a batch of inputs and
+  crashes at any set of sites (AP7 superposition), with the rigorous
+  remainder bounds of :func:`remainder_bound` when the network is smooth on
+  the crash box;
+* :func:`derivative_bounds` — ``D_1``, ``D_2`` over the crash box by the
+  interval-jet interpretation (:mod:`symft.walk.interval_jets`), and
+  :func:`gradient_enclosure` — T1's sensitivities in outward-rounded
+  interval arithmetic by the interval reverse-mode interpretation
+  (:mod:`symft.walk.interval_reverse`);
 * :func:`derive` — everything at once for the ``symft derive`` command.
 
 Remainder (the T1 proof, made rigorous).  For ``ξ ∈ {0, 1}^n`` Taylor's
 theorem with the Lagrange remainder gives
 ``Δ(ξ) = Σ_a g_a ξ_a + ½ ξᵀ H(θξ) ξ`` for some ``θ ∈ (0, 1)``, so with
-``M[a, b] ≥ sup_{[0,1]^n} |∂²y/∂ξ_a∂ξ_b|`` (:mod:`symft.intervals`) the
+``M[a, b] ≥ sup_{[0,1]^n} |∂²y/∂ξ_a∂ξ_b|`` (:func:`derivative_bounds`) the
 second-order part ``V_2`` obeys ``|V_2| ≤ ½ ξᵀ M ξ`` pointwise.  Hence
 
 * ``|E Δ − mean| ≤ ½ (Σ_a p_a M_aa + Σ_{a≠b} p_a p_b M_ab)``  (``remainder_mean``);
@@ -30,7 +40,8 @@ second-order part ``V_2`` obeys ``|V_2| ≤ ½ ξᵀ M ξ`` pointwise.  Hence
   ``E V_2² ≤ ¼ (sqrt(E A²) + sqrt(E B²))²`` for the diagonal and off-diagonal
   parts ``A``, ``B`` of ``ξᵀ M ξ`` (Minkowski), each computed in closed form.
 
-In the units of P4 (``D_1 = max n_l M1``, ``D_2 = max n_l² M``, ``q = 1/n_l``)
+In the units of P4 (``D_1 = max n_l M1``, ``D_2 = max n_l² M``, ``q = 1/n_l``,
+``n_l`` the number of neurons of the site)
 the mean bound is at most ``½ D_2 (p q + p²) ≤ ½ D_2 r²``: the paper's
 ``|E_1| ≤ 2 p D_2 / n`` and ``|E_2| ≤ p² D_2`` (also reported, as
 ``paper_mean_bound``) hold with room to spare.
@@ -57,11 +68,19 @@ from typing import Mapping
 import numpy as np
 import sympy as sp
 
-from .errors import FaultModelError, InvalidArgument, TooLargeError
-from .faults import SEMANTICS, NeuronCrash, check_probability
-from .intervals import (Interval, NotSmooth, derivative_bounds, DerivativeBounds, gradient_enclosure,
-                        _exact, _float_bounds, _input_box, _isquare, _isum)
-from .symbolic import _latex_block, crash_layers_of, symbolic_forward, _estimate_ops
+from ..errors import FaultModelError, InvalidArgument, NotSmooth, TooLargeError
+from ..faults import SEMANTICS, NeuronCrash, check_probability, site_key
+from ..graph.numbers import float_enclosure, to_fraction
+from ..problem import as_model, make_problem
+from ..utils import to_exact
+from ..walk.interval import (Interval, IntervalInterp, crash_value_interval, enclose_numbers, isquare, isum,
+                             up as _up)
+from ..walk.interval_jets import IntervalJets
+from ..walk.interval_reverse import IntervalBackward
+from ..walk.numeric import crash_values_float
+from ..walk.walker import walk, walk_reverse
+from .forward import as_inputs, jacobians
+from .symbolic import crash_layers_of, latex_block as _latex_block, symbolic_forward, symbolic_ops
 
 __all__ = [
     "TaylorExpansion",
@@ -79,35 +98,35 @@ __all__ = [
     "Derivation",
     "derive",
     "expansion_size",
+    "DerivativeBounds",
+    "derivative_bounds",
+    "gradient_enclosure",
     "MAX_EXPANSION_WORK",
+    "MAX_JET_ENTRIES",
 ]
 
 #: Refuse symbolic expansions whose estimated work (terms × operations) exceeds this, unless forced.
 MAX_EXPANSION_WORK = 3_000_000
+#: Default limit on ``(largest node downstream of the crash sites) · n²`` (entries of one Hessian jet)
+#: in :func:`derivative_bounds`.
+MAX_JET_ENTRIES = 30_000_000
 _U = 2.0 ** -53
 
 
 # ---------------------------------------------------------------------- probabilities
 
-def _probabilities(net, p) -> dict:
-    """{layer: probability} from a NeuronCrash or a mapping; validated, zero layers dropped."""
-    if isinstance(p, NeuronCrash):
-        p.check(net)
-        probs = {l: p.probability(l) for l in p.layers}
-    elif isinstance(p, Mapping):
-        probs = {}
-        for l, q in p.items():
-            if isinstance(l, bool) or not isinstance(l, (int, np.integer)) or not 0 <= l <= net.depth:
-                raise FaultModelError(f"p: layer {l!r} does not exist; expected 0 … {net.depth}")
-            q = check_probability(q, f"p[{l}]")
-            if isinstance(q, sp.Basic) or q != 0:
-                probs[int(l)] = q
-    else:
-        raise FaultModelError(f"p: expected a mapping {{layer: probability}} or a NeuronCrash, "
+def _probabilities(net, p, semantics: str | None = None) -> dict:
+    """``{site key: probability}`` (the network's topological order, zero sites dropped) from a NeuronCrash
+    or a mapping ``{site: p}``, normalised and checked by :func:`symft.problem.as_model`."""
+    if not isinstance(p, (NeuronCrash, Mapping)):
+        raise FaultModelError(f"p: expected a mapping {{site: probability}} or a NeuronCrash, "
                               f"got {type(p).__name__}")
+    model = as_model(net, p, semantics)
+    keys = {net.site(k): k for k in model.layers}
+    probs = {keys[s]: model.probability(keys[s]) for s in net.sites if s in keys}
     if not probs:
-        raise FaultModelError("p: expected at least one layer with a non-zero crash probability")
-    return dict(sorted(probs.items()))
+        raise FaultModelError("p: expected at least one site with a non-zero crash probability")
+    return probs
 
 
 def _sym_p(q):
@@ -130,9 +149,9 @@ def expansion_size(net, crash_layers, order: int) -> dict:
     {'n_xi': 10, 'terms': 66, 'ops': 14, 'work': 924}
     """
     layers = crash_layers_of(net, crash_layers)
-    n = sum(net.widths[l] for l in layers)
+    n = sum(net.site_size(l) for l in layers)
     terms = math.comb(n + order, order)
-    ops = _estimate_ops(net, min(layers) if layers else 0)
+    ops = symbolic_ops(net, layers[0] if layers else 0)
     return {"n_xi": n, "terms": terms, "ops": ops, "work": terms * ops}
 
 
@@ -321,7 +340,7 @@ def taylor_expand(net, x=None, crashes=(0,), order: int = 2, *, semantics: str =
     exact : bool or None
         Float weights exactly (binary rationals) or as SymPy Floats; default
         exact unless the network is a float network
-        (:func:`symft.symbolic.symbolic_forward`).
+        (:func:`symft.engines.symbolic.symbolic_forward`).
     force : bool
         Skip the size guard.
 
@@ -352,7 +371,7 @@ def taylor_expand(net, x=None, crashes=(0,), order: int = 2, *, semantics: str =
         raise TooLargeError(
             f"symbolic Taylor expansion of order {order} in {size['n_xi']} crash indicators: "
             f"{size['terms']} terms × ~{size['ops']} operations ≈ {size['work']:.3g} (limit {MAX_EXPANSION_WORK:.3g}); "
-            "use the numeric T1 (symft.taylor.t1, `symft taylor NET --input X --p SPEC`), a lower order, "
+            "use the numeric T1 (symft.engines.taylor.t1, `symft taylor NET --input X --p SPEC`), a lower order, "
             "or force=True")
     ev = symbolic_forward(net, x, layers, semantics=semantics, exact=exact, force=force)
     xs = ev.xi_symbols
@@ -470,9 +489,13 @@ def bernoulli_moments(expansion: TaylorExpansion, p, *, net=None) -> Moments:
     Parameters
     ----------
     expansion : TaylorExpansion
-    p : mapping {layer: probability} or NeuronCrash
-        Numbers or SymPy symbols; layers of the expansion missing from ``p``
+    p : mapping {site: probability} or NeuronCrash
+        Numbers or SymPy symbols; sites of the expansion missing from ``p``
         have probability 0.
+    net : Network, optional
+        The expanded network: site keys of ``p`` and of the expansion are
+        then matched by site (``1`` and ``"h1"`` may name the same site);
+        without it, by key (``1`` and ``"1"`` are the same key).
 
     Examples
     --------
@@ -488,10 +511,15 @@ def bernoulli_moments(expansion: TaylorExpansion, p, *, net=None) -> Moments:
     if isinstance(p, NeuronCrash):
         probs = {l: p.probability(l) for l in p.layers}
     elif isinstance(p, Mapping):
-        probs = {int(l): check_probability(q, f"p[{l}]") for l, q in p.items()}
+        probs = {site_key(l, "p"): check_probability(q, f"p[{l}]") for l, q in p.items()}
     else:
-        raise FaultModelError(f"p: expected a mapping {{layer: probability}}, got {type(p).__name__}")
-    pa = [_sym_p(probs.get(l, 0)) for l, _, _ in expansion.xi]
+        raise FaultModelError(f"p: expected a mapping {{site: probability}}, got {type(p).__name__}")
+
+    def key(k):                     # one key per site: its name when the network is known
+        return net.site(k, "p") if net is not None else k
+
+    probs = {key(k): q for k, q in probs.items()}
+    pa = [_sym_p(probs.get(key(l), 0)) for l, _, _ in expansion.xi]
 
     def pi(S):
         return sp.Mul(*[pa[a] for a in S])
@@ -667,7 +695,7 @@ def t1_symbolic(net, x=None, p=None, *, second_order: bool = True, semantics: st
     p*(-1 + tanh(1/2))*(tanh(1/2) + 1)*(tanh(1/2) + 2)/4
     """
     if p is None:
-        raise FaultModelError("p: expected a mapping {layer: probability}")
+        raise FaultModelError("p: expected a mapping {site: probability}")
     probs = _probabilities(net, p)
     exp = taylor_expand(net, x, list(probs), order=2 if second_order else 1, semantics=semantics, exact=exact,
                         force=force)
@@ -675,12 +703,248 @@ def t1_symbolic(net, x=None, p=None, *, second_order: bool = True, semantics: st
     mean, var, var_paper = _t1_from_gradient(grad, exp.xi, probs)
     mean2 = var2 = None
     if second_order:
-        mo = bernoulli_moments(exp, probs)
+        mo = bernoulli_moments(exp, probs, net=net)
         mean2, var2 = mo.mean, mo.var
         exact = all(_is_polynomial_of_degree(y, exp.xi_symbols, 1) for y in exp.evaluation.outputs)
     else:
         exact = exp.exact
     return SymbolicT1(mean, var, var_paper, grad, mean2, var2, exact, tuple(probs.items()), exp.xi)
+
+
+# ---------------------------------------------------------------------- interval derivatives
+
+def _input_box(net, x, where: str = "x") -> Interval:
+    """Inputs as a ``(B, n_in)`` interval box: checked by :func:`symft.problem.make_problem` (or, for an
+    Interval, :func:`symft.engines.forward.as_inputs` on both ends), floats exactly, exact numbers enclosed."""
+    if isinstance(x, Interval):
+        lo, _ = as_inputs(net, x.lo, where)
+        hi, _ = as_inputs(net, x.hi, where)
+        if not np.all(lo <= hi):
+            raise InvalidArgument(f"{where}: expected an interval with lo <= hi")
+        return Interval(lo, hi)
+    return _problem_box(make_problem(net, x, where=where))
+
+
+def _shaped(net, box: Interval) -> Interval:
+    """``(B, n_in)`` → ``(B,) + input_shape``."""
+    return box.reshape((box.shape[0],) + tuple(net.input_shape))
+
+
+@dataclass(frozen=True, eq=False)
+class DerivativeBounds:
+    r"""Rigorous bounds of the first and second ξ-derivatives of the output over the crash box.
+
+    Attributes
+    ----------
+    M1 : ndarray (n_out, n)
+        ``M1[k, a] ≥ sup |∂y^k/∂ξ_a|``.
+    M2 : ndarray (n_out, n, n)
+        ``M2[k, a, b] ≥ sup |∂²y^k/∂ξ_a∂ξ_b|`` (symmetric).
+    xi : tuple of (site, index)
+        The order of the ξ indices (site keys as given, neurons row-major).
+    widths : tuple of int
+        The number of neurons ``n_s`` of the site of every index ``a`` (for P4's scaling).
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> bd = derivative_bounds(random_network([2, 3, 1], seed=0), np.array([0.5, -1.0]), [1])
+    >>> bd.M1.shape, bd.M2.shape
+    ((1, 3), (1, 3, 3))
+    """
+
+    M1: np.ndarray
+    M2: np.ndarray
+    xi: tuple
+    widths: tuple
+
+    @property
+    def D1(self) -> float:
+        """``max_{k,a} M1`` — the sup of the first ξ-derivatives.
+
+        Examples
+        --------
+        >>> from symft.graph.network import mean_network
+        >>> derivative_bounds(mean_network(2), np.ones(2), [0]).D1
+        0.5...
+        """
+        return float(self.M1.max()) if self.M1.size else 0.0
+
+    @property
+    def D2(self) -> float:
+        """``max_{k,a,b} M2`` — the sup of the second ξ-derivatives.
+
+        Examples
+        --------
+        >>> from symft.graph.network import mean_network
+        >>> derivative_bounds(mean_network(2), np.ones(2), [0]).D2
+        0.0...
+        """
+        return float(self.M2.max()) if self.M2.size else 0.0
+
+    @property
+    def D1_scaled(self) -> float:
+        """``max n_{s(a)} M1[k, a]`` — D_1 in the units of P4 (operator derivative).
+
+        Examples
+        --------
+        >>> from symft.graph.network import mean_network
+        >>> derivative_bounds(mean_network(2), np.ones(2), [0]).D1_scaled
+        1.0...
+        """
+        w = np.asarray(self.widths, dtype=float)
+        return float(_up((self.M1 * w).max())) if self.M1.size else 0.0
+
+    @property
+    def D2_scaled(self) -> float:
+        """``max n_{s(a)} n_{s(b)} M2[k, a, b]`` — D_2 in the units of P4.
+
+        Examples
+        --------
+        >>> from symft.graph.network import mean_network
+        >>> derivative_bounds(mean_network(2), np.ones(2), [0]).D2_scaled
+        0.0...
+        """
+        w = np.asarray(self.widths, dtype=float)
+        return float(_up((self.M2 * np.outer(w, w)).max())) if self.M2.size else 0.0
+
+
+def derivative_bounds(net, x, crash_layers, *, semantics: str = "output_zero",
+                      force: bool = False) -> DerivativeBounds:
+    r"""Rigorous ``sup`` bounds of ``|∂y/∂ξ|`` and ``|∂²y/∂ξ∂ξ|`` over ``ξ ∈ [0, 1]^n``, on any graph.
+
+    One walk of the interval-jet interpretation
+    (:class:`symft.walk.interval_jets.IntervalJets`): every node's value,
+    gradient and Hessian in ξ are enclosed over the whole crash box in
+    outward-rounded interval arithmetic (affine ops by the one interval rule
+    with the bias dropped for the derivative parts, activations by the chain
+    rule with the registry's derivative enclosures, crash sites by the ξ
+    rules); the output's gradient and Hessian give ``M1`` and ``M2``.  The
+    bounds over-approximate (intervals ignore correlations), never
+    under-approximate.
+
+    Parameters
+    ----------
+    net : Network
+        Numeric weights (float or exact; exact values are rounded to
+        float64 and the enclosures widened by that rounding, so the bound
+        holds for the exact network).
+    x : array_like (n_0,) or Interval
+        One input: floats (the binary values they hold), exact numbers
+        (``Fraction``, ``"1/3"``; enclosed), or an
+        :class:`~symft.walk.interval.Interval` box of inputs ``(1, n_0)``
+        (the bounds then hold over the box).
+    crash_layers : NeuronCrash, mapping or iterable of site keys
+    semantics : {"output_zero", "incoming_zeroed"}
+    force : bool
+        Skip the size guard (``(largest node downstream of the crash sites) ·
+        n²`` Hessian entries, :data:`MAX_JET_ENTRIES`).
+
+    Raises
+    ------
+    NotSmooth
+        When the output is not twice differentiable on the box: a
+        piecewise-linear activation downstream of a crash site whose
+        pre-activation interval meets a kink, a max-pooling window without a
+        strict winner, a custom activation.
+    TooLargeError
+        When the Hessian jets would exceed :data:`MAX_JET_ENTRIES` entries.
+
+    Examples
+    --------
+    >>> from symft.graph.network import first_input_network
+    >>> bd = derivative_bounds(first_input_network(3), np.array([2.0, 0.0, 0.0]), [0])
+    >>> bd.M1
+    array([[2.0..., 0.0..., 0.0...]])
+    """
+    if semantics not in SEMANTICS:
+        raise FaultModelError(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
+    box = _input_box(net, x)
+    if box.shape[0] != 1:
+        raise InvalidArgument("x: expected one input (call once per input of a batch)")
+    layers = crash_layers_of(net, crash_layers)
+    xi = tuple((l, i) for l in layers for i in range(net.site_size(l)))
+    n = len(xi)
+    if layers:
+        largest = max(net.node(m).size for m in net.downstream([net.site(l) for l in layers]))
+        entries = largest * n * n
+        if entries > MAX_JET_ENTRIES and not force:
+            raise TooLargeError(f"derivative bounds: Hessian jets of {entries:.3g} intervals "
+                                f"(limit {MAX_JET_ENTRIES:.3g}); crash fewer sites, or force=True")
+    K = net.n_outputs
+    jet = walk(net, IntervalJets(net, layers, semantics=semantics), _shaped(net, box), keep=False)
+    if jet.g is None:
+        M1, M2 = np.zeros((K, n)), np.zeros((K, n, n))
+    else:
+        M1 = jet.g.mag().reshape(n, K).T.copy()
+        M2 = np.zeros((K, n, n)) if jet.h is None else np.moveaxis(jet.h.mag().reshape(n, n, K), -1, 0)
+        M2 = np.maximum(M2, np.swapaxes(M2, 1, 2))
+    return DerivativeBounds(M1, M2, xi, tuple(net.site_size(l) for l, _ in xi))
+
+
+def gradient_enclosure(net, X, crash_layers, *, semantics: str = "output_zero") -> dict:
+    r"""Rigorous enclosures of the T1 sensitivities ``g_s[b, k, i] = ∂y^k/∂ξ_s^i`` at ``ξ = 0``, on any graph.
+
+    The clean forward pass in outward-rounded interval arithmetic
+    (:class:`symft.walk.interval.IntervalInterp`), then the reverse sweep of
+    :func:`t1` in interval arithmetic
+    (:class:`symft.walk.interval_reverse.IntervalBackward`, over the nodes
+    downstream of the crash sites), and ``g_s = J_s (c_s − y_s)`` with
+    ``c_s = 0`` or an enclosure of what a crashed neuron sends under
+    ``"incoming_zeroed"``.  Each enclosure contains the exact real
+    derivative of the network whose weights are the binary values of its
+    floats (exact parameters: within their rounding) at every input of the
+    box ``X`` — whatever cancellation the float64 passes suffer
+    (``1e12 + 1e-5 − 1e12``).  Cost: a forward and a reverse pass with three
+    products per op instead of one.
+
+    Parameters
+    ----------
+    net : Network
+    X : array_like (n_0,) or (B, n_0), or Interval
+        Floats, exact numbers (enclosed) or a box ``(B, n_0)``.
+    crash_layers : NeuronCrash, mapping or iterable of site keys
+    semantics : {"output_zero", "incoming_zeroed"}
+
+    Returns
+    -------
+    dict {site key: Interval}
+        Arrays of shape ``(B, n_out, n_s)``.
+
+    Raises
+    ------
+    NotSmooth
+        When a derivative has no enclosure: a pre-activation downstream of a
+        crash site at (or within rounding of) a kink, a max-pooling window
+        without a strict winner, or a custom activation.
+
+    Examples
+    --------
+    >>> from symft.graph.network import Network
+    >>> net = Network.from_numpy([[[1e6], [1e-5], [-1e6]], [[-1e6, -2.0, -1e6]]], activations=["linear", "linear"],
+    ...                          biases=[[1e3, 1e3, 1.001e6], [0.0]])
+    >>> g = gradient_enclosure(net, [1.0], [0])[0]      # exact g = 1e12 + 2·1e-5 − 1e12 (binary values)
+    >>> bool(g.lo[0, 0, 0] <= 2e-5 <= g.hi[0, 0, 0])
+    True
+    """
+    if semantics not in SEMANTICS:
+        raise InvalidArgument(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
+    layers = crash_layers_of(net, crash_layers)
+    box = _input_box(net, X)
+    B, K = box.shape[0], net.n_outputs
+    names = [net.site(l) for l in layers]
+    values = walk(net, IntervalInterp(net), _shaped(net, box))
+    seed = Interval.point(np.broadcast_to(np.eye(K), (B, K, K)).reshape((B, K) + tuple(net.output_shape)))
+    grads = walk_reverse(net, IntervalBackward(), values, seed, names) if names else {}
+    out = {}
+    for l, s in zip(layers, names):
+        m = net.site_size(s)
+        J = grads[s]
+        J = Interval.zeros((B, K, m)) if J is None else J.reshape(B, K, m)
+        y = values[s].reshape(B, 1, m)
+        d = -y if semantics == "output_zero" else crash_value_interval(net, s, semantics).reshape(1, 1, m) - y
+        out[l] = J * d
+    return out
 
 
 # ---------------------------------------------------------------------- remainder bounds
@@ -746,10 +1010,6 @@ class RemainderBound:
                          for k in range(self.mean_bound.size))
 
 
-def _up(a):
-    return np.nextafter(a, np.inf)
-
-
 def remainder_from_bounds(bd: DerivativeBounds, pvec) -> RemainderBound:
     r"""Turn derivative bounds into remainder bounds for crash probabilities ``pvec`` (one per ξ).
 
@@ -763,7 +1023,6 @@ def remainder_from_bounds(bd: DerivativeBounds, pvec) -> RemainderBound:
     Examples
     --------
     >>> from symft.graph.network import random_network
-    >>> from symft.intervals import derivative_bounds
     >>> net = random_network([2, 3, 1], seed=0)
     >>> bd = derivative_bounds(net, np.array([0.5, -1.0]), [1])
     >>> rb = remainder_from_bounds(bd, np.full(3, 0.01))
@@ -808,7 +1067,7 @@ def _remainder_from_bounds(bd: DerivativeBounds, p, pq) -> RemainderBound:
     layers = {l for l, _ in bd.xi}
     if len(layers) == 1 and n and np.all(p == p[0]):
         q, nl = p[0], w[0]
-        paper = 2.0 * q * D2s / nl + q * q * D2s
+        paper = _up(2.0 * q * D2s / nl + q * q * D2s)
     return RemainderBound(mean_b, var_b, D1, D2, _up(D1s), _up(D2s), paper, bd)
 
 
@@ -818,7 +1077,7 @@ def remainder_bound(net, x, p, *, semantics: str = "output_zero", force: bool = 
     Parameters
     ----------
     net : Network
-        Numeric weights; smooth on the crash box (see :mod:`symft.intervals`).
+        Numeric weights, any graph; smooth on the crash box (see :func:`derivative_bounds`).
     x : array_like (n_0,)
         Floats (the binary values they hold) or exact numbers (``Fraction``,
         SymPy rationals), which are enclosed.
@@ -828,7 +1087,7 @@ def remainder_bound(net, x, p, *, semantics: str = "output_zero", force: bool = 
     Raises
     ------
     NotSmooth, TooLargeError
-        From :func:`symft.intervals.derivative_bounds`.
+        From :func:`derivative_bounds`.
 
     Examples
     --------
@@ -838,7 +1097,7 @@ def remainder_bound(net, x, p, *, semantics: str = "output_zero", force: bool = 
     >>> bool(0 < rb.mean_bound[0] < 1e-2), bool(rb.paper_mean_bound[0] >= rb.mean_bound[0])
     (True, True)
     """
-    pb = _prob_bounds(_probabilities(net, p))
+    pb = _prob_bounds(_probabilities(net, p, semantics))
     return _remainder_box(net, x, pb, semantics, force)
 
 
@@ -894,7 +1153,7 @@ def remainder_formulas(p=None, n=None, D1=None, D2=None) -> dict:
 # ---------------------------------------------------------------------- numeric T1
 
 def _prob_bounds(probs: dict) -> dict:
-    """``{layer: (P, PQ)}``: point-or-two-float Intervals around the exact ``p_l`` and ``p_l (1 − p_l)``
+    """``{site: (P, PQ)}``: point-or-two-float Intervals around the exact ``p`` and ``p (1 − p)`` of each site
     (floats are their binary values; rationals and SymPy numbers are enclosed)."""
     out = {}
     for l, q in probs.items():
@@ -902,8 +1161,8 @@ def _prob_bounds(probs: dict) -> dict:
             raise FaultModelError(f"p[{l}] = {q} is symbolic; the numeric T1 needs numbers "
                                   "(use t1_symbolic / `symft derive`)")
         try:
-            e = _exact(q)
-        except (TypeError, ValueError):
+            e = to_fraction(to_exact(q, f"p[{l}]"), f"p[{l}]")
+        except (InvalidArgument, TypeError, ValueError):
             e = None
         if e is None:                       # an irrational SymPy number: one ulp either side of its float
             f = float(q)
@@ -912,12 +1171,11 @@ def _prob_bounds(probs: dict) -> dict:
             pq = Interval(np.maximum(pq.lo, 0.0), np.minimum(pq.hi, 0.25))
             out[l] = (Interval(np.array(max(lo, 0.0)), np.array(min(hi, 1.0))), pq)
             continue
-        out[l] = (Interval(*map(np.array, _float_bounds(e))), Interval(*map(np.array, _float_bounds(e * (1 - e)))))
+        out[l] = (Interval(*map(np.array, float_enclosure(e))), Interval(*map(np.array, float_enclosure(e * (1 - e)))))
     return out
 
 
-def _numeric_probs(net, p, *, checked: bool = False) -> dict:
-    probs = p if checked else _probabilities(net, p)
+def _numeric_probs(probs: dict) -> dict:
     out = {}
     for l, q in probs.items():
         if isinstance(q, sp.Basic):
@@ -931,22 +1189,22 @@ def _numeric_probs(net, p, *, checked: bool = False) -> dict:
 
 @dataclass(frozen=True, eq=False)
 class T1Result:
-    r"""Numeric T1 for a batch of inputs (THEORY §5, AP7 for several layers).
+    r"""Numeric T1 for a batch of inputs (THEORY §5, AP7 for several sites).
 
-    Arrays have shape ``(n_L,)`` for one input and ``(B, n_L)`` for a batch.
+    Arrays have shape ``(n_out,)`` for one input and ``(B, n_out)`` for a batch.
 
     Attributes
     ----------
     mean : ndarray
-        ``Σ_l p_l Σ_i g_l^i``.
+        ``Σ_s p_s Σ_i g_s^i``.
     var : ndarray
-        ``Σ_l p_l (1 − p_l) Σ_i (g_l^i)²`` (exact first order, E4).
+        ``Σ_s p_s (1 − p_s) Σ_i (g_s^i)²`` (exact first order, E4).
     var_paper : ndarray
-        ``Σ_l p_l Σ_i (g_l^i)²`` (T1 as printed).
+        ``Σ_s p_s Σ_i (g_s^i)²`` (T1 as printed).
     std : ndarray
         ``sqrt(var)``.
-    gradients : dict {layer: ndarray}
-        ``g_l[b, k, i] = ∂y^k/∂ξ_l^i`` at 0 (shape ``(B, n_L, n_l)``).
+    gradients : dict {site key: ndarray}
+        ``g_s[b, k, i] = ∂y^k/∂ξ_s^i`` at 0 (shape ``(B, n_out, n_s)``; neurons row-major).
     remainder_mean, remainder_var : ndarray or None
         Rigorous bounds of ``|E Δ − mean|`` and ``|Var Δ − var|`` for the
         float64 values ``mean`` and ``var`` returned here: the Taylor
@@ -954,13 +1212,13 @@ class T1Result:
         ``rounding_var``.  ``None`` when not available.
     remainder_note : str or None
         Why the remainder is missing.
-    p : tuple of (layer, p)
+    p : tuple of (site key, p)
     D1, D2 : ndarray or None
         Derivative bounds per input and output (when the remainder is available).
     rounding_mean, rounding_var : ndarray or None
         Proved bounds of the float64 error of ``mean`` and ``var`` (their
         distance to the exact first-order moments, enclosed by an
-        outward-rounded interval pass, :func:`symft.intervals.gradient_enclosure`);
+        outward-rounded interval pass, :func:`gradient_enclosure`);
         computed with the remainder.
 
     Examples
@@ -1051,17 +1309,17 @@ class T1Result:
 
 
 def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bool = False) -> T1Result:
-    r"""Numeric T1 through one backward pass, for a batch and crashes at any set of layers.
+    r"""Numeric T1 through one reverse sweep, for a batch and crashes at any set of sites, on any graph.
 
-    ``g_l[b, k, i] = ∂y^k/∂ξ_l^i = (c_l^i − y_l^i) · ∂y^k/∂y_l^i`` with
-    ``c = 0`` (or ``φ(b)`` under ``"incoming_zeroed"``), from
-    :func:`symft.engines.forward.backward`; the moments are summed over layers (AP7).
-    Cost: one clean forward pass and one reverse sweep (the recursion of
-    :func:`symft.engines.forward.backward`, stopped at the lowest crashed layer and
-    run as 2-D matrix products over ``B·n_L`` rows) — for a scalar output
-    about two to three forward passes, whatever the number of neurons (the
-    exact single-crash sum b4 needs ``n_l`` passes); see
-    ``benchmarks/bench_taylor.py``.
+    ``g_s[b, k, i] = ∂y^k/∂ξ_s^i = (c_s^i − y_s^i) · ∂y^k/∂y_s^i`` with
+    ``y_s`` the clean value of site ``s``, ``c = 0`` (or what a neuron with
+    its incoming synapses cut sends, ``φ(b)``, under ``"incoming_zeroed"``)
+    and ``∂y/∂y_s`` from one reverse walk over the nodes downstream of the
+    crash sites (:func:`symft.engines.forward.jacobians`); the moments are
+    summed over the sites (AP7).  Cost: one clean forward pass and one
+    reverse sweep — for a scalar output about two forward passes, whatever
+    the number of neurons (the exact single-crash sum b4 needs ``n_s``
+    passes); see ``benchmarks/bench_taylor.py``.
 
     The float64 passes can lose everything to cancellation
     (``1e12 + 1e-5 − 1e12 = 0``), so the rigorous bounds ``remainder_mean``
@@ -1069,20 +1327,21 @@ def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bo
     the true moments: the Taylor remainder (:func:`remainder_bound`) plus
     the proved rounding error (``rounding_mean``, ``rounding_var``), found
     by enclosing the exact first-order moments with an outward-rounded
-    interval pass (:func:`symft.intervals.gradient_enclosure`).  That pass
-    costs a few float passes and runs only with the remainder, whose
-    derivative bounds cost far more; ``remainder=False`` is unchanged.
+    interval pass (:func:`gradient_enclosure`).  That pass costs a few float
+    passes and runs only with the remainder, whose derivative bounds cost
+    far more; ``remainder=False`` is unchanged.
 
     Parameters
     ----------
     net : Network
-        Numeric weights.
+        Numeric weights; any graph.
     X : array_like (n_0,) or (B, n_0)
         Floats (the binary values they hold) or exact numbers (``Fraction``,
-        SymPy rationals): T1 runs at their floats, the rigorous bounds hold
-        at the exact values.
-    p : mapping {layer: probability} or NeuronCrash
-        Floats (their binary values) or exact rationals, likewise.
+        SymPy rationals, ``"1/3"``): T1 runs at their floats, the rigorous
+        bounds hold at the exact values.
+    p : mapping {site: probability} or NeuronCrash
+        Sites by name or number (layer ``l`` of a chain); floats (their
+        binary values) or exact rationals, likewise.
     semantics : {"output_zero", "incoming_zeroed"}
     remainder : {"auto", True, False}
         Compute the rigorous remainder bounds (:func:`remainder_bound`):
@@ -1105,29 +1364,26 @@ def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bo
     >>> float(r.mean[0]), bool(r.remainder_mean[0] >= 2e-6)
     (0.0, True)
     """
-    from .engines.forward import as_inputs, forward_trace
-
     if semantics not in SEMANTICS:
         raise FaultModelError(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
     if remainder not in ("auto", True, False):
         raise InvalidArgument(f"remainder: expected 'auto', True or False, got {remainder!r}")
-    raw = _probabilities(net, p)
-    probs = _numeric_probs(net, raw, checked=True)
-    Xa, single = as_inputs(net, X)
-    trace = forward_trace(net, Xa)
-    J = _reverse_sweep(net, trace, min(probs))
-    B, K = Xa.shape[0], net.n_outputs
+    raw = _probabilities(net, p, semantics)
+    probs = _numeric_probs(raw)
+    pb = make_problem(net, X, where="input")
+    trace = pb.clean
+    names = {k: net.site(k) for k in probs}
+    J = jacobians(net, pb.X, list(names.values()), trace=trace)
+    B, K = pb.B, net.n_outputs
     mean = np.zeros((B, K))
     var = np.zeros((B, K))
     var_paper = np.zeros((B, K))
     grads = {}
     for l, q in probs.items():
-        y = trace.ys[l]
-        if semantics == "incoming_zeroed" and l > 0:
-            d = net.activation(l)(net.bias(l))[None, :] - y
-        else:
-            d = -y
-        g = J[l] * d[:, None, :]
+        s = names[l]
+        y = trace.site(s)                                         # (B, n_s)
+        d = -y if semantics == "output_zero" else crash_values_float(net, s, semantics)[None, :] - y
+        g = J[s] * d[:, None, :]
         grads[l] = g
         s1 = g.sum(axis=2)
         s2 = (g * g).sum(axis=2)
@@ -1138,10 +1394,10 @@ def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bo
     note = None
     if remainder:
         try:
-            pb = _prob_bounds(raw)
-            box = _input_box_of(net, X, Xa)
-            rbs = [_remainder_box(net, box[b], pb, semantics, force) for b in range(B)]
-            em, ev = _rounding_bounds(net, box, pb, semantics, mean, var)
+            pbs = _prob_bounds(raw)
+            box = _problem_box(pb)
+            rbs = [_remainder_box(net, box[b:b + 1], pbs, semantics, force) for b in range(B)]
+            em, ev = _rounding_bounds(net, box, pbs, semantics, mean, var)
             rm = _up(np.array([r.mean_bound for r in rbs]) + em)
             rv = _up(np.array([r.var_bound for r in rbs]) + ev)
             D1 = np.array([r.D1 for r in rbs])
@@ -1153,50 +1409,36 @@ def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bo
                 raise
             note = str(e)
             rm = rv = D1 = D2 = em = ev = None
-    if single:
+    if pb.single:
         mean, var, var_paper = mean[0], var[0], var_paper[0]
         grads = {l: g[0] for l, g in grads.items()}
         rm, rv, D1, D2, em, ev = (None if a is None else a[0] for a in (rm, rv, D1, D2, em, ev))
     return T1Result(mean, var, var_paper, np.sqrt(var), grads, rm, rv, note, tuple(probs.items()), D1, D2, em, ev)
 
 
-def _input_box_of(net, X, Xa) -> Interval:
-    """The inputs ``X`` (checked as ``Xa``) as an interval box: floats exactly, exact numbers enclosed."""
-    if isinstance(X, np.ndarray) and X.dtype.kind == "f":
-        return Interval.point(Xa)
-    box = _input_box(net, X)
-    return Interval(box.lo.reshape(Xa.shape), box.hi.reshape(Xa.shape))
+def _problem_box(pb) -> Interval:
+    """A problem's inputs as an interval box ``(B, n_in)``: floats exactly, exact numbers enclosed."""
+    if pb.exact_given is None:
+        return Interval.point(pb.X)
+    return enclose_numbers(np.array([list(r) for r in pb.exact_given], dtype=object))
 
 
 def _rounding_bounds(net, box, pb, semantics, mean, var):
-    """Proved bounds of ``|mean − Σ_l p_l Σ_i g_l^i|`` and ``|var − Σ_l p_l (1 − p_l) Σ_i (g_l^i)²|`` for the
-    float64 ``mean``, ``var`` (B, n_L), the right-hand sides exact (real derivatives of the network at
+    """Proved bounds of ``|mean − Σ_s p_s Σ_i g_s^i|`` and ``|var − Σ_s p_s (1 − p_s) Σ_i (g_s^i)²|`` for the
+    float64 ``mean``, ``var`` (B, n_out), the right-hand sides exact (real derivatives of the network at
     every input of ``box``, exact probabilities): both are enclosed by the interval pass of
-    :func:`symft.intervals.gradient_enclosure` and the distance to the enclosure is rounded up."""
+    :func:`gradient_enclosure` and the distance to the enclosure is rounded up."""
     G = gradient_enclosure(net, box, list(pb), semantics=semantics)
     m_iv = v_iv = None
     for l, g in G.items():
         P, PQ = pb[l]
-        t1m = _isum(g) * P
-        t1v = _isum(_isquare(g)) * PQ
+        t1m = isum(g) * P
+        t1v = isum(isquare(g)) * PQ
         m_iv = t1m if m_iv is None else m_iv + t1m
         v_iv = t1v if v_iv is None else v_iv + t1v
     em = np.maximum(_up(mean - m_iv.lo), _up(m_iv.hi - mean))
     ev = np.maximum(_up(var - v_iv.lo), _up(v_iv.hi - var))
     return np.maximum(em, 0.0), np.maximum(ev, 0.0)
-
-
-def _reverse_sweep(net, trace, stop: int) -> dict:
-    """``J_l = ∂y_L/∂y_l`` (B, n_L, n_l) for ``l = stop … L``: the recursion of
-    :func:`symft.engines.forward.backward` on an existing trace, as 2-D products."""
-    B, K = trace.ys[0].shape[0], net.n_outputs
-    J = np.broadcast_to(np.eye(K), (B, K, K)).reshape(B * K, K).copy()
-    out = {net.depth: J.reshape(B, K, K)}
-    for l in range(net.depth, stop, -1):
-        d = net.activation(l).derivative(trace.zs[l])                      # (B, n_l)
-        J = (J.reshape(B, K, -1) * d[:, None, :]).reshape(B * K, -1) @ net.weights(l)
-        out[l - 1] = J.reshape(B, K, -1)
-    return out
 
 
 # ---------------------------------------------------------------------- derive (CLI)
@@ -1268,7 +1510,7 @@ def derive(net, p, *, x=None, order: int = 2, semantics: str = "output_zero", ex
     order = _check_order(order)
     probs = _probabilities(net, p)
     exp = taylor_expand(net, x, list(probs), order=order, semantics=semantics, exact=exact, force=force)
-    mo = bernoulli_moments(exp, probs)
+    mo = bernoulli_moments(exp, probs, net=net)
     grad = exp.gradient()
     mean, var, var_paper = _t1_from_gradient(grad, exp.xi, probs)
     exact1 = all(_is_polynomial_of_degree(y, exp.xi_symbols, 1) for y in exp.evaluation.outputs)
