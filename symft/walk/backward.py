@@ -48,7 +48,12 @@ class Backward(Interpretation):
         """
         op = node.op
         if op.affine:
-            return op.adjoint(g, op.params("float"), node.in_shapes)
+            # fold the leading axes (inputs × seed directions) into one, so that a dense op is one
+            # 2-D matrix product instead of a stack of small ones
+            shape = tuple(node.shape)
+            lead = g.shape[:g.ndim - len(shape)]
+            parts = op.adjoint(g.reshape((-1,) + shape), op.params("float"), node.in_shapes)
+            return [a.reshape(lead + tuple(s)) for a, s in zip(parts, node.in_shapes)]
         m = getattr(self, "vjp_" + op.kind, None)
         if m is None:
             raise NoRule(f"the {self.name} interpretation has no rule for {op.kind} ops (node {node.name!r})")
