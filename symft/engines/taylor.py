@@ -77,9 +77,10 @@ from ..walk.interval import (Interval, IntervalInterp, crash_value_interval, enc
                              up as _up)
 from ..walk.interval_jets import IntervalJets
 from ..walk.interval_reverse import IntervalBackward
+from ..walk.backward import Backward
 from ..walk.numeric import crash_values_float
 from ..walk.walker import walk, walk_reverse
-from .forward import as_inputs, jacobians
+from .forward import as_inputs
 from .symbolic import crash_layers_of, latex_block as _latex_block, symbolic_forward, symbolic_ops
 
 __all__ = [
@@ -1315,7 +1316,8 @@ def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bo
     ``y_s`` the clean value of site ``s``, ``c = 0`` (or what a neuron with
     its incoming synapses cut sends, ``φ(b)``, under ``"incoming_zeroed"``)
     and ``∂y/∂y_s`` from one reverse walk over the nodes downstream of the
-    crash sites (:func:`symft.engines.forward.jacobians`); the moments are
+    crash sites (:class:`symft.walk.backward.Backward`, as in
+    :func:`symft.engines.forward.jacobians`); the moments are
     summed over the sites (AP7).  Cost: one clean forward pass and one
     reverse sweep — for a scalar output about two forward passes, whatever
     the number of neurons (the exact single-crash sum b4 needs ``n_s``
@@ -1373,8 +1375,9 @@ def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bo
     pb = make_problem(net, X, where="input")
     trace = pb.clean
     names = {k: net.site(k) for k in probs}
-    J = jacobians(net, pb.X, list(names.values()), trace=trace)
     B, K = pb.B, net.n_outputs
+    seed = np.broadcast_to(np.eye(K), (B, K, K)).reshape((B, K) + tuple(net.output_shape))
+    J = walk_reverse(net, Backward(), trace.values, seed, list(names.values()))
     mean = np.zeros((B, K))
     var = np.zeros((B, K))
     var_paper = np.zeros((B, K))
@@ -1383,7 +1386,8 @@ def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bo
         s = names[l]
         y = trace.site(s)                                         # (B, n_s)
         d = -y if semantics == "output_zero" else crash_values_float(net, s, semantics)[None, :] - y
-        g = J[s] * d[:, None, :]
+        Js = J[s]
+        g = np.zeros((B, K, d.shape[1])) if Js is None else Js.reshape(B, K, -1) * d[:, None, :]
         grads[l] = g
         s1 = g.sum(axis=2)
         s2 = (g * g).sum(axis=2)
