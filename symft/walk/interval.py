@@ -284,6 +284,24 @@ def interval_affine(node, args, *, with_bias: bool = True) -> Interval:
     return Interval(down(c - rho), up(c + rho))
 
 
+#: Affine ops whose adjoint only copies or reshapes its cotangent.
+_MOVES_ONLY = ("add", "flatten", "reshape", "identity")
+
+
+def _adjoint_terms(node) -> int:
+    """An upper bound of the number of products summed into one element of ``Aᵀ g`` (rounding bound)."""
+    op = node.op
+    if op.kind == "dense":
+        return int(op.weight.shape[0])
+    if op.kind == "conv2d":
+        return int(op.weight.shape[0] // op.groups * op.weight.shape[2] * op.weight.shape[3])
+    if op.kind == "avgpool2d":
+        return int(op.kernel[0] * op.kernel[1]) + 1
+    if op.kind == "batchnorm":
+        return 1
+    return int(node.size)
+
+
 def interval_adjoint(node, g: Interval) -> list:
     """Enclosures of ``Aᵀ g`` for each input of an affine node (reverse mode), for interval cotangents ``g``.
 
@@ -291,10 +309,12 @@ def interval_adjoint(node, g: Interval) -> list:
     ``R = fl(|A|ᵀ r)``, ``S = fl(|A|ᵀ (|m| + r))`` and the result
     ``[c − ρ, c + ρ]`` with ``ρ = ↑(R + g S + k·2^-1070)``,
     ``g = 3 γ_{k+2} + 2 w_rel``.  ``k`` bounds the number of products summed
-    into one element of ``Aᵀ g``: the size of the node's output (exact for a
-    dense op, an over-estimate for convolutions and pooling, which only
-    widens the bound).  Leading axes of ``g`` (inputs, seed directions) are
-    folded into one, so a dense op costs one matrix product per term.
+    into one element of ``Aᵀ g``: the rows of a dense weight, ``C_out/groups ·
+    KH · KW`` for a convolution, ``KH · KW + 1`` for average pooling, 1 for
+    batch norm, and the size of the node's output for any other affine op.
+    Adds and reshapes only move values: their adjoint is exact.  Leading
+    axes of ``g`` (inputs, seed directions) are folded into one, so a dense
+    op costs one matrix product per term.
 
     Parameters
     ----------
@@ -319,6 +339,9 @@ def interval_adjoint(node, g: Interval) -> list:
     op = node.op
     shape = tuple(node.shape)
     lead = g.lo.shape[:g.lo.ndim - len(shape)]
+    if op.kind in _MOVES_ONLY:                       # the adjoint copies or reshapes: no rounding
+        P = op.params("float")
+        return [Interval(a, b) for a, b in zip(op.adjoint(g.lo, P, node.in_shapes), op.adjoint(g.hi, P, node.in_shapes))]
     lo = g.lo.reshape((-1,) + shape)
     hi = g.hi.reshape((-1,) + shape)
     m = 0.5 * (lo + hi)
@@ -327,7 +350,7 @@ def interval_adjoint(node, g: Interval) -> list:
     cs = op.adjoint(m, P, node.in_shapes)
     Rs = op.adjoint(r, A, node.in_shapes)
     Ss = op.adjoint(np.abs(m) + r, A, node.in_shapes)
-    k = int(node.size)
+    k = _adjoint_terms(node)
     gk = 3.0 * gamma(k) + 2.0 * _w_rel(op)
     out = []
     for c, R, S, s in zip(cs, Rs, Ss, node.in_shapes):
