@@ -186,7 +186,8 @@ class IntervalJets(Interpretation):
             d1 = Interval(*act.derivative_box(a.v.lo, a.v.hi, 1))
             d2 = Interval(*act.derivative_box(a.v.lo, a.v.hi, 2)) if self.order == 2 else None
         except NotSmooth as e:
-            raise NotSmooth(f"node {node.name!r}: {e}") from None
+            raise NotSmooth(f"node {node.name!r}: {e}; so over the crash box the output is not known to be "
+                            "twice differentiable") from None
         g = a.g * d1
         h = None
         if self.order == 2:

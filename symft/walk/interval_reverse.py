@@ -88,7 +88,8 @@ class IntervalBackward(Interpretation):
         try:
             d1 = Interval(*act.derivative_box(z.lo, z.hi, 1))
         except NotSmooth as e:
-            raise NotSmooth(f"node {node.name!r}: {e}") from None
+            raise NotSmooth(f"node {node.name!r}: {e} (the enclosure of a fault-free pre-activation, so the "
+                            "sensitivity has no proved enclosure)") from None
         return [g * d1[:, None]]
 
     def vjp_maxpool2d(self, node, g, values):
