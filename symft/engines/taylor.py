@@ -187,7 +187,7 @@ class TaylorExpansion:
     Attributes
     ----------
     order : int
-    xi : tuple of (layer, index, Symbol)
+    xi : tuple of (site, index, Symbol)
     coefficients : tuple
         Per output, a tuple of ``(multi_index, coefficient)`` where
         ``multi_index`` is a sorted tuple of ξ positions (``(a, a, b)`` means
@@ -335,7 +335,7 @@ def taylor_expand(net, x=None, crashes=(0,), order: int = 2, *, semantics: str =
         Weights may be symbolic.
     x : sequence, optional
         The input (default: symbols ``x_0 …``).
-    crashes : NeuronCrash, mapping {layer: p} or iterable of layers
+    crashes : NeuronCrash, mapping {site: p} or iterable of site keys
     order : int
     semantics : {"output_zero", "incoming_zeroed"}
     exact : bool or None
@@ -366,7 +366,7 @@ def taylor_expand(net, x=None, crashes=(0,), order: int = 2, *, semantics: str =
     order = _check_order(order)
     layers = crash_layers_of(net, crashes)
     if not layers:
-        raise FaultModelError("crashes: expected at least one layer that may crash")
+        raise FaultModelError("crashes: expected at least one site that may crash")
     size = expansion_size(net, layers, order)
     if size["work"] > MAX_EXPANSION_WORK and not force:
         raise TooLargeError(
@@ -566,8 +566,8 @@ class SymbolicT1:
     exact : bool
         The first-order expansion is ``Δ`` itself (then ``mean`` and ``var``
         are the exact moments).
-    p : tuple of (layer, probability)
-    xi : tuple of (layer, index, Symbol)
+    p : tuple of (site, probability)
+    xi : tuple of (site, index, Symbol)
 
     Examples
     --------
@@ -677,7 +677,7 @@ def t1_symbolic(net, x=None, p=None, *, second_order: bool = True, semantics: st
         Weights may be symbolic.
     x : sequence, optional
         The input (default: symbols).
-    p : mapping {layer: probability} or NeuronCrash
+    p : mapping {site: probability} or NeuronCrash
         Probabilities may be SymPy symbols.
     second_order : bool
         Also compute ``E`` and ``Var`` of the order-2 expansion.
@@ -965,7 +965,7 @@ class RemainderBound:
     D1_scaled, D2_scaled : ndarray (n_L,)
         The same in the units of P4 (``n_l`` and ``n_l²`` times).
     paper_mean_bound : ndarray or None
-        ``2 p D_2 / n + p² D_2`` (the proof's ``|E_1| + |E_2|``, scaled D_2), single-layer crashes only.
+        ``2 p D_2 / n + p² D_2`` (the proof's ``|E_1| + |E_2|``, scaled D_2), crashes at one site only.
     bounds : DerivativeBounds
 
     Examples
@@ -1082,7 +1082,7 @@ def remainder_bound(net, x, p, *, semantics: str = "output_zero", force: bool = 
     x : array_like (n_0,)
         Floats (the binary values they hold) or exact numbers (``Fraction``,
         SymPy rationals), which are enclosed.
-    p : mapping {layer: probability} or NeuronCrash
+    p : mapping {site: probability} or NeuronCrash
         Floats (their binary values) or exact rationals (enclosed).
 
     Raises
@@ -1114,7 +1114,7 @@ def _remainder_box(net, x, pb, semantics, force) -> RemainderBound:
 def remainder_formulas(p=None, n=None, D1=None, D2=None) -> dict:
     r"""The T1 remainder bounds as SymPy formulas in ``p``, ``n = n_l``, ``D_1``, ``D_2`` (P4 units).
 
-    For crashes at one layer of width ``n`` with probability ``p`` and
+    For crashes at one site of ``n`` neurons with probability ``p`` and
     ``sup |∂y/∂ξ_a| ≤ D_1/n``, ``sup |∂²y/∂ξ_a∂ξ_b| ≤ D_2/n²`` over the
     crash box (P4's scaling), the bounds of :func:`remainder_from_bounds`
     become closed forms:
