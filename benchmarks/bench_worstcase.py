@@ -25,7 +25,7 @@ import time
 
 import numpy as np
 
-from symft.fep import fep_report
+from symft.analysis.fep import fep_report
 from symft.engines.forward import forward_masked, forward_trace
 from symft.graph.netfile import load_network
 from symft.graph.network import random_network

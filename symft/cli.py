@@ -706,7 +706,7 @@ def _approx(v) -> str:
 
 def cmd_fep(args) -> int:
     """``symft fep NET --failures F1,F2,… [--byzantine C] [--json]``: Forward Error Propagation (THEORY §7)."""
-    from .fep import fep, fep_max, fep_params, fep_recursive
+    from .analysis.fep import fep, fep_max, fep_params, fep_recursive
 
     net = load_network(args.net)
     kw = {"byzantine": args.byzantine}

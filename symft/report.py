@@ -506,7 +506,7 @@ def compare(net_or_nets, x, model, *, samples: int = 20000, seed: int = 0, outpu
     >>> r.cases
     ('seed 0', 'seed 1', 'seed 2')
     """
-    from .bounds import all_bounds
+    from .analysis.bounds import all_bounds
     from .graph.network import Network
 
     if isinstance(net_or_nets, Network):

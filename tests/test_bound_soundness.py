@@ -11,7 +11,7 @@ in ``Fraction`` arithmetic when every activation is piecewise linear, in
 not; both crash semantics are drawn.
 
 Checked: b1 (1, 2, ∞), AC1, b2 and the [SRDS] expected bound through
-:func:`symft.bounds.all_bounds` (every bound it labels rigorous must be
+:func:`symft.analysis.bounds.all_bounds` (every bound it labels rigorous must be
 checked here, so a new rigorous bound cannot slip through unchecked), and
 Fep, its maximum over allocations, the synapse form, precision and boosting
 against the exact worst case over crash sets.
@@ -29,10 +29,10 @@ import pytest
 import sympy as sp
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from symft.bounds import all_bounds, b1, b2
+from symft.analysis.bounds import all_bounds, b1, b2
 from symft.errors import InvalidArgument
 from symft.faults import NeuronCrash
-from symft.fep import boosting, fep, fep_max, fep_params, fep_synapse, precision
+from symft.analysis.fep import boosting, fep, fep_max, fep_params, fep_synapse, precision
 from symft.graph.network import Network
 
 MP = mpmath.mp.clone()

@@ -1,4 +1,4 @@
-"""Tests of symft.bounds: every bound against brute-force enumeration (independent of symft.exact).
+"""Tests of symft.analysis.bounds: every bound against brute-force enumeration (independent of symft.exact).
 
 ``brute_all`` enumerates every crash configuration with itertools.product and
 returns all errors Δ with their probabilities; the exact quantities each bound
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from symft.bounds import (Bound, NORMS, ac1, all_bounds, ap10, b1, b2, b3, b4, crash_deviations,
+from symft.analysis.bounds import (Bound, NORMS, ac1, all_bounds, ap10, b1, b2, b3, b4, crash_deviations,
                           lipschitz_product)
 from symft.errors import FaultModelError
 from symft.faults import CrashPattern, NeuronCrash
@@ -147,8 +147,8 @@ def test_crash_deviations_semantics():
 @settings(deadline=None, max_examples=20, derandomize=True)
 @given(st.integers(0, 10 ** 6), st.sampled_from(NETS), st.floats(0.01, 0.5))
 def test_srds_expected_fep_is_an_upper_bound(seed, spec, p):
-    pytest.importorskip("symft.fep")
-    from symft.bounds import fep_expected
+    pytest.importorskip("symft.analysis.fep")
+    from symft.analysis.bounds import fep_expected
 
     act, widths = spec
     net = random_network(widths, seed=seed, activation=act)
@@ -240,7 +240,7 @@ def test_step_layers_give_finite_bounds_not_nan():
 def test_spectral_norm_upper_bounds_the_exact_norm(m, n, entries):
     import mpmath
 
-    from symft.bounds import spectral_norm_upper
+    from symft.analysis.bounds import spectral_norm_upper
 
     W = np.array(entries[:m * n]).reshape(m, n)
     s = spectral_norm_upper(W)

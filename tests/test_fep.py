@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from symft.cli import main
 from symft.errors import InvalidArgument
 from symft.faults import CrashPattern
-from symft.fep import (
+from symft.analysis.fep import (
     FepParams, boosting, fep, fep_expected, fep_max, fep_params, fep_recursive, fep_report, fep_synapse,
     growth_factors, precision, witness_network,
 )
@@ -252,7 +252,7 @@ def test_nonlinear_output_layer_multiplies_fep():
 
 
 def test_nonlinear_output_layer_srds_bound_against_enumeration():
-    from symft.bounds import fep_expected as srds
+    from symft.analysis.bounds import fep_expected as srds
     from symft.faults import NeuronCrash
 
     b = srds(_amplifying_output_net(), [1], NeuronCrash({1: R(1, 2)}))

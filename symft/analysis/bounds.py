@@ -11,7 +11,7 @@ assumptions (``rigorous``) or an estimate, and the assumptions.
 * :func:`ap10` — the AP10 variance recursion *as printed*: ``E (Δ_L^k)²`` (not proved);
 * :func:`b3` — T1 via :mod:`symft.taylor`: estimates ``E Δ`` and ``Var Δ``;
 * :func:`b4` — the single-crash term via :mod:`symft.engines.enumeration`: estimates ``E Δ``;
-* :func:`fep_expected` — the [SRDS] expected Fep via :mod:`symft.fep`: bounds ``E‖Δ_L‖_∞``.
+* :func:`fep_expected` — the [SRDS] expected Fep via :mod:`symft.analysis.fep`: bounds ``E‖Δ_L‖_∞``.
 
 **The general recursion behind b1, AC1 and b2.**  Let ``e_l = ŷ_l − y_l`` be
 the error at layer ``l`` for one crash configuration, ``ξ_l`` the crash
@@ -70,11 +70,11 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from .graph.activations import get_activation
-from .errors import FaultModelError, InvalidArgument, NotSmooth
-from .faults import NeuronCrash
-from .engines.forward import as_inputs, forward_trace
-from .walk.interval import Interval, activation_enclosures, upper_sum
+from ..graph.activations import get_activation
+from ..errors import FaultModelError, InvalidArgument, NotSmooth
+from ..faults import NeuronCrash
+from ..engines.forward import as_inputs, forward_trace
+from ..walk.interval import Interval, activation_enclosures, upper_sum
 
 __all__ = ["Bound", "float_up", "forward_enclosure", "spectral_norm_upper", "lipschitz_constants",
            "lipschitz_product", "crash_deviations", "b1", "ac1", "b2",
@@ -430,7 +430,7 @@ def _input_box(net, x, *, exact=False):
     such as ``"1/3"``) that float64 cannot hold is bracketed by its two neighbouring floats.  With
     ``exact=True`` also the exact inputs: a float array (all floats), Fractions, or ``None`` (irrational).
     """
-    from .utils import to_exact
+    from ..utils import to_exact
 
     a = np.asarray(x) if not isinstance(x, str) else None
     if a is not None and (a.dtype.kind == "f" or (a.dtype.kind in "iu" and np.abs(a).max(initial=0) <= 2 ** 53)):
@@ -475,7 +475,7 @@ def _exact_layer_fractions(net, l):
         W, b = net.weights(l), net.bias(l)
         return ([[Fraction(*v.as_integer_ratio()) for v in row] for row in W.tolist()],
                 [Fraction(*v.as_integer_ratio()) for v in b.tolist()])
-    from .worstcase import _frac
+    from ..worstcase import _frac
 
     W, b = net.weights_exact(l), net.bias_exact(l)
     return ([[_frac(W[i, j]) for j in range(W.shape[1])] for i in range(W.shape[0])],
@@ -484,7 +484,7 @@ def _exact_layer_fractions(net, l):
 
 def _exact_pwl_trace(net, xf):
     """The exact fault-free outputs of a piecewise-linear network (Fractions), layer by layer."""
-    from .worstcase import _pwl_apply
+    from ..worstcase import _pwl_apply
 
     ys, bs = [list(xf)], []
     for l in range(1, net.depth + 1):
@@ -541,7 +541,7 @@ def _deviations(net, x, model):
         if isinstance(xf, np.ndarray):
             xf = [Fraction(*v.as_integer_ratio()) for v in xf.tolist()]
         eys, bs = _exact_pwl_trace(net, xf)
-        from .worstcase import _pwl_apply
+        from ..worstcase import _pwl_apply
 
         for l in model.layers:
             if model.semantics == "incoming_zeroed" and l > 0:
@@ -947,7 +947,7 @@ def b3(net, x, model, *, remainder: bool = False) -> list[Bound]:
     >>> [b.name for b in b3(mean_network(2), [1, 1], NeuronCrash({0: 0.1}))]
     ['T1_mean', 'T1_var', 'T1_var_paper']
     """
-    from .engines import taylor
+    from ..engines import taylor
 
     model = _model(net, model)
     X = _x1(net, x)[0]
@@ -978,7 +978,7 @@ def b4(net, x, model) -> Bound:
     >>> b4(mean_network(2), [1, 1], NeuronCrash({0: 0.5})).value     # 2 · ½ · ½ · (−½)
     (-0.25,)
     """
-    from .engines import enumeration as exact
+    from ..engines import enumeration as exact
 
     model = _model(net, model)
     t = exact.single_crash_term(net, list(_x1(net, x)[0]), model, exact=False)
@@ -987,7 +987,7 @@ def b4(net, x, model) -> Bound:
 
 
 def fep_expected(net, x, model) -> Bound:
-    r"""The [SRDS] expected-error bound, Fep with ``f_l = p_l N_l`` (:func:`symft.fep.fep_expected`).
+    r"""The [SRDS] expected-error bound, Fep with ``f_l = p_l N_l`` (:func:`symft.analysis.fep.fep_expected`).
 
     ``E‖Δ‖_∞ ≤ Σ_l C_l (p_l N_l) w_m^{(L+1)} Π_{l'>l} K_{l'} (1 − p_{l'}) N_{l'} w_m^{(l')}``
     with ``C_l`` the largest fault-free ``|y_l^i(x)|`` at this input (what a
@@ -1001,7 +1001,7 @@ def fep_expected(net, x, model) -> Bound:
     Raises
     ------
     NotImplementedError
-        When :mod:`symft.fep` is not available.
+        When :mod:`symft.analysis.fep` is not available.
     FaultModelError
         Crashes at the input or output layer.
 
@@ -1015,7 +1015,7 @@ def fep_expected(net, x, model) -> Bound:
     try:
         from . import fep
     except ImportError:  # pragma: no cover - depends on issue 5
-        raise NotImplementedError("symft.fep is not available") from None
+        raise NotImplementedError("symft.analysis.fep is not available") from None
     model = _model(net, model)
     if any(l in (0, net.depth) for l in model.layers) or net.depth < 2:
         raise FaultModelError(f"model: the [SRDS] bound is for hidden-layer crashes only, got layers {model.layers}")

@@ -64,9 +64,9 @@ from numbers import Integral, Real
 import numpy as np
 import sympy as sp
 
-from .graph.activations import get_activation
-from .errors import InvalidArgument, TooLargeError
-from .graph.network import Network
+from ..graph.activations import get_activation
+from ..errors import InvalidArgument, TooLargeError
+from ..graph.network import Network
 
 __all__ = [
     "FepParams",
@@ -167,13 +167,13 @@ def _hidden_range_at(net, X):
 
     Exact (Fractions) for piecewise-linear networks and up to 1000 inputs;
     otherwise an outward-rounded interval enclosure of the forward pass
-    (:func:`symft.bounds.forward_enclosure`), so that a float64 pass that
+    (:func:`symft.analysis.bounds.forward_enclosure`), so that a float64 pass that
     cancels cannot make ``C_l`` too small.
     """
     from fractions import Fraction
 
     if all(net.activation(l).is_piecewise_linear for l in range(1, net.depth + 1)) and X.shape[0] <= 1000:
-        from .worstcase import _exact_layers, _pwl_apply
+        from ..worstcase import _exact_layers, _pwl_apply
 
         Ws, bs = _exact_layers(net)
         sups = [Fraction(0)] * (net.depth - 1)
@@ -700,7 +700,7 @@ def fep_report(net, x, f: int, *, byzantine=None, C=None, method="auto", timeout
     >>> r.worst.status, r.worst.worst_delta, r.fep, r.allocation
     ('proved', 15/128, 5/2, (2, 0))
     """
-    from .worstcase import worst_case
+    from ..worstcase import worst_case
 
     if C is None:
         P = fep_params(net, byzantine=byzantine, x=np.asarray(_floats(x))[None, :])
@@ -716,6 +716,6 @@ def fep_report(net, x, f: int, *, byzantine=None, C=None, method="auto", timeout
 
 
 def _floats(x):
-    from .utils import to_exact
+    from ..utils import to_exact
 
     return [float(to_exact(v, f"x[{k}]")) for k, v in enumerate(x)]
