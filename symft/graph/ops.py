@@ -180,10 +180,12 @@ class Op:
         >>> Identity().free_symbols
         frozenset()
         """
-        out = frozenset()
-        for n in self.arrays:
-            out |= array_free_symbols(getattr(self, n))
-        return out
+        if "free_symbols" not in self._cache:      # the op is frozen: scan its arrays once
+            out = frozenset()
+            for n in self.arrays:
+                out |= array_free_symbols(getattr(self, n))
+            self._cache["free_symbols"] = out
+        return self._cache["free_symbols"]
 
     @property
     def is_float(self) -> bool:
