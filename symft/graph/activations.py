@@ -615,6 +615,33 @@ class Activation:
             return np.zeros(lo.shape), np.zeros(hi.shape)
         sl = np.array([p[3] for p in pieces])
         return sl[k, 0], sl[k, 1]
+    @cached_property
+    def box_is_rigorous(self) -> bool:
+        """Whether :meth:`box` and :meth:`slope_bound` are proved enclosures, not only plausible ones.
+
+        True for piecewise-linear functions (exact pieces) and for symft's
+        own smooth functions — tanh, sigmoid, softplus, elu and their
+        positive multiples — whose NumPy code is accurate far within
+        :data:`ETA`.  False for a custom activation: its NumPy code is a
+        lambdified expression of unknown accuracy, so results built on its
+        box should be labelled not rigorous.
+
+        Examples
+        --------
+        >>> get_activation("1/2*tanh").box_is_rigorous, get_activation("relu").box_is_rigorous
+        (True, True)
+        >>> custom_activation(sp.Lambda(S, S / (1 + S ** 2)), name="bump_box_doc").box_is_rigorous
+        False
+        """
+        if self.pieces is not None:
+            return True
+        base, _ = _split_scaled_name(self.name)
+        if base not in ("tanh", "sigmoid", "softplus") and not base.startswith("elu("):
+            return False
+        try:     # the registry's own function, not a custom one that borrowed its name
+            return get_activation(self.name) == self
+        except InvalidArgument:
+            return False
 
     def __eq__(self, other):
         if not isinstance(other, Activation):
