@@ -33,7 +33,17 @@ and the recursion ``E_0 = 0``, ``E_l = f_l C_l + K_l w_m^{(l)} (N_l − f_l) E_{
 are read as the binary rationals they hold) and must agree.  The constants
 ``C_l`` taken from inputs are *enclosed* (exact rationals for
 piecewise-linear networks, outward-rounded interval arithmetic otherwise),
-never a rounded float64 forward pass.
+never a rounded float64 forward pass: the walker's rational or outward-rounded
+interval interpretation.
+
+**Chains only.**  Fep counts the failed neurons of each layer and multiplies
+by the widths ``N_l`` and the largest weight ``w_m^{(l)}`` of each layer: a
+recursion over the layers of a chain of dense layers.  Every function here
+reads the layers once through ``net.as_chain(…)``; another graph (a residual
+add, a convolution, pooling) raises :class:`~symft.graph.network.NotAChain`
+with the reason.  On any graph, the expected error is bounded by
+:func:`symft.analysis.bounds.norm_propagation_bound` and
+:func:`symft.analysis.bounds.absolute_propagation_bound`.
 
 Also here: the synapse form :func:`fep_synapse`, the maximum over all
 allocations of ``f`` failures :func:`fep_max` (Fep is not monotone in the
@@ -58,15 +68,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from itertools import product
+from fractions import Fraction
 from numbers import Integral, Real
 
 import numpy as np
 import sympy as sp
 
-from ..graph.activations import get_activation
 from ..errors import InvalidArgument, TooLargeError
 from ..graph.network import Network
+from ..problem import make_problem
+from ..walk.interval import Interval, IntervalInterp
+from ..walk.rational import Rational, as_fractions
+from ..walk.walker import walk
+from .rounding import input_box
 
 __all__ = [
     "FepParams",
@@ -147,13 +161,8 @@ def _exact(v, where):
         if not math.isfinite(v):
             raise InvalidArgument(f"{where}: expected a finite number, got {v!r}")
         return sp.Rational(float(v))
-    try:
-        from fractions import Fraction
-
-        if isinstance(v, Fraction):
-            return sp.Rational(v.numerator, v.denominator)
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(v, Fraction):
+        return sp.Rational(v.numerator, v.denominator)
     raise InvalidArgument(f"{where}: expected a number, got {type(v).__name__} {v!r}")
 
 
@@ -162,47 +171,66 @@ def _up(v: float):
     return sp.Rational(float(np.nextafter(abs(float(v)), np.inf)))
 
 
-def _hidden_range_at(net, X):
-    """Upper bounds of the largest exact |y_l^i| over a batch of inputs, per hidden layer.
+def _max_abs(W):
+    """``max |w|`` of a stored weight array, exactly (a float as the binary rational it holds)."""
+    if W.size == 0:
+        return sp.Integer(0)
+    if W.dtype != object:
+        return sp.Rational(float(np.abs(W).max()))
+    return max(abs(v) for v in W.reshape(-1))
 
-    Exact (Fractions) for piecewise-linear networks and up to 1000 inputs;
-    otherwise an outward-rounded interval enclosure of the forward pass
-    (:func:`symft.analysis.bounds.forward_enclosure`), so that a float64 pass that
-    cancels cannot make ``C_l`` too small.
+
+def _reachable_ranges(net, chain, *, x=None, box=None) -> list:
+    """Upper bounds of the largest exact ``|y_l^i|`` per hidden layer, over given inputs or an input box.
+
+    Given inputs (up to 1000, rational) of a network whose hidden
+    activations are piecewise linear with rational pieces: exact, by the
+    walker's rational interpretation.  Otherwise an enclosure by the
+    walker's outward-rounded interval interpretation, so that a float64
+    pass that cancels cannot make ``C_l`` too small.  A chain's hidden
+    layers only (Fep is defined on chains).
     """
-    from fractions import Fraction
-
-    if all(net.activation(l).is_piecewise_linear for l in range(1, net.depth + 1)) and X.shape[0] <= 1000:
-        from ..worstcase import _exact_layers, _pwl_apply
-
-        Ws, bs = _exact_layers(net)
-        sups = [Fraction(0)] * (net.depth - 1)
-        for row in X:
-            y = [Fraction(float(v)) for v in row]
-            for l in range(1, net.depth):
-                act = net.activation(l)
-                y = [_pwl_apply(act, sum((w * v for w, v in zip(Wi, y) if w and v), Fraction(0)) + b)
-                     for Wi, b in zip(Ws[l - 1], bs[l - 1])]
-                sups[l - 1] = max([sups[l - 1]] + [abs(v) for v in y])
-        return [sp.Rational(v.numerator, v.denominator) for v in sups]
-    return _interval_ranges(net, X, X)
-
-
-def _interval_ranges(net, lo, hi):
-    """Sound bounds on max |y_l^i| over the box [lo, hi] (or a batch of boxes), per hidden layer."""
-    from .bounds import _NoEnclosure, forward_enclosure, float_up
-
-    try:
-        ys = forward_enclosure(net, lo, hi)
-    except _NoEnclosure as e:
-        raise InvalidArgument(f"{e}; give C=… (the deviation bound) explicitly") from None
+    hidden = chain.sites[1:-1]
+    acts = [lay.activation for lay in chain.layers[:len(hidden)]]
+    if not hidden:
+        return []
+    if x is not None:
+        pb = make_problem(net, x, where="x")
+        lo, hi, exact = input_box(pb)
+        if exact is not None and pb.B <= 1000 and all(a.rational_fn is not None for a in acts):
+            xs = as_fractions(np.asarray(exact, dtype=object).reshape((pb.B,) + tuple(net.input_shape)))
+            vals = walk(net, Rational(net), xs, stop=hidden[-1])
+            sups = [max((abs(v) for v in np.asarray(vals[s], dtype=object).reshape(-1)), default=Fraction(0))
+                    for s in hidden]
+            return [sp.Rational(v.numerator, v.denominator) for v in sups]
+    else:
+        lo, hi = (np.atleast_2d(np.asarray(v, dtype=float)) for v in box)
+        if lo.shape != hi.shape or lo.ndim != 2 or lo.shape[1] != net.n_inputs:
+            raise InvalidArgument(f"input_box: expected two arrays of {net.n_inputs} numbers (or batches of them)")
+        if not (lo <= hi).all():
+            raise InvalidArgument("input_box: expected lo ≤ hi componentwise")
+    for a in acts:
+        if not a.box_is_rigorous:
+            raise InvalidArgument(f"activation {a.name!r} has no rigorous interval enclosure in symft; give C=… "
+                                  "(the deviation bound) explicitly")
+    shape = (lo.shape[0],) + tuple(net.input_shape)
+    vals = walk(net, IntervalInterp(net), Interval(lo.reshape(shape), hi.reshape(shape)), stop=hidden[-1])
     out = []
-    for l in range(1, net.depth):
-        m = float(np.max(ys[l].mag()))
+    for l, s in enumerate(hidden, start=1):
+        m = float(np.max(vals[s].mag(), initial=0.0))
         if not np.isfinite(m):
             raise InvalidArgument(f"layer {l}: the interval enclosure of the outputs overflows; give C=… explicitly")
-        out.append(sp.Rational(float_up(m)))
+        out.append(sp.Rational(m))
     return out
+
+
+def _input_bound(net, x, box):
+    """A rational ``≥ max |x_j|`` over the inputs (strictly above: the next float up)."""
+    if x is not None:
+        lo, hi, _ = input_box(make_problem(net, x, where="x"))
+    else:
+        lo, hi = (np.asarray(v, dtype=float) for v in box)
+    return _up(float(max(np.max(np.abs(lo)), np.max(np.abs(hi)))))
 
 
 def fep_params(net: Network, *, byzantine=None, C=None, x=None, input_box=None) -> FepParams:
@@ -226,7 +254,12 @@ def fep_params(net: Network, *, byzantine=None, C=None, x=None, input_box=None) 
         Bounds on the inputs: ``sup|y_l|`` by interval arithmetic.
 
     With none of ``C``, ``x``, ``input_box``: ``sup|φ_l|`` over the reals,
-    which must be finite (tanh, sigmoid, hardtanh, ramp, step).
+    which must be finite (tanh, sigmoid, hardtanh, ramp, step).  Inputs
+    ``x`` may be exact (``"1/3"``, ``Fraction``): ``C_l`` then holds for
+    them, not for their nearest floats.
+
+    Chains only: another graph raises
+    :class:`~symft.graph.network.NotAChain` (module docstring).
 
     Examples
     --------
@@ -239,22 +272,24 @@ def fep_params(net: Network, *, byzantine=None, C=None, x=None, input_box=None) 
     """
     if not isinstance(net, Network):
         raise InvalidArgument(f"net: expected a Network, got {type(net).__name__}")
+    chain = net.as_chain("Forward Error Propagation (a recursion over the layers)")
     if net.free_symbols:
         raise InvalidArgument("net: symbolic weights; substitute values first (net.subs)")
-    D = net.depth
+    D = chain.depth
     L = D - 1
-    N = tuple(net.widths[1:D])
-    w_max = tuple(max((abs(v) for v in net.weights_exact(l)), default=sp.Integer(0)) for l in range(1, D + 1))
+    N = tuple(chain.widths[1:D])
+    w_max = tuple(_max_abs(lay.weight) for lay in chain.layers)
     Ks = []
-    for l in range(1, D):
-        K = net.activation(l).lipschitz
+    for l, lay in enumerate(chain.layers[:L], start=1):
+        K = lay.activation.lipschitz
         if K is None or K == sp.oo:
-            raise InvalidArgument(f"layer {l}: activation {net.activation(l).name!r} has no finite Lipschitz "
+            raise InvalidArgument(f"layer {l}: activation {lay.activation.name!r} has no finite Lipschitz "
                                   f"constant (K = {K}); Fep needs one")
         Ks.append(sp.sympify(K))
-    K_out = net.activation(D).lipschitz
+    out_act = chain.layers[L].activation
+    K_out = out_act.lipschitz
     if K_out is None or K_out == sp.oo:
-        raise InvalidArgument(f"layer {D} (output): activation {net.activation(D).name!r} has no finite Lipschitz "
+        raise InvalidArgument(f"layer {D} (output): activation {out_act.name!r} has no finite Lipschitz "
                               f"constant (K = {K_out}); Fep needs one")
     K_out = sp.sympify(K_out)
     # sup |y_l| for the clean outputs
@@ -267,19 +302,18 @@ def fep_params(net: Network, *, byzantine=None, C=None, x=None, input_box=None) 
             sups = [_exact(C, "C")] * L
         how = "given"
     elif x is not None:
-        X = np.atleast_2d(np.asarray(x, dtype=float))
-        sups = _hidden_range_at(net, X)
-        how = f"sup|y_l| = max fault-free |y_l^i| over the {X.shape[0]} given input(s)"
+        sups = _reachable_ranges(net, chain, x=x)
+        B = make_problem(net, x, where="x").B
+        how = f"sup|y_l| = max fault-free |y_l^i| over the {B} given input(s)"
     elif input_box is not None:
-        lo, hi = input_box
-        sups = _interval_ranges(net, lo, hi)
+        sups = _reachable_ranges(net, chain, box=input_box)
         how = "sup|y_l| over the input box by interval arithmetic (outward rounded)"
     else:
         sups = []
-        for l in range(1, D):
-            s = net.activation(l).sup_abs
+        for l, lay in enumerate(chain.layers[:L], start=1):
+            s = lay.activation.sup_abs
             if s == sp.oo:
-                raise InvalidArgument(f"layer {l}: activation {net.activation(l).name!r} is unbounded; give "
+                raise InvalidArgument(f"layer {l}: activation {lay.activation.name!r} is unbounded; give "
                                       f"x=…, input_box=… or C=… to bound the reachable range")
             sups.append(sp.sympify(s))
         how = "C_l = sup|φ_l| over the reals (activation range)"
@@ -300,12 +334,7 @@ def fep_params(net: Network, *, byzantine=None, C=None, x=None, input_box=None) 
         Cs = tuple(sups)
         constant = f"crash: {how}" if how != "C_l = sup|φ_l| over the reals (activation range)" else \
             "crash: C_l = sup|φ_l| over the reals (activation range)"
-    c_in = None
-    if x is not None:
-        c_in = _up(float(np.max(np.abs(np.asarray(x, dtype=float)))))
-    elif input_box is not None:
-        c_in = _up(float(max(np.max(np.abs(np.asarray(input_box[0], dtype=float))),
-                             np.max(np.abs(np.asarray(input_box[1], dtype=float))))))
+    c_in = None if x is None and input_box is None else _input_bound(net, x, input_box)
     return FepParams(N, w_max, tuple(Ks), Cs, c_in, constant, K_out)
 
 
@@ -351,6 +380,9 @@ def fep(net_or_params, failures, *, byzantine=None, C=None, x=None, input_box=No
     -------
     SymPy number (exact)
 
+    Chains only: a network that is not a chain of dense layers raises
+    :class:`~symft.graph.network.NotAChain` (module docstring).
+
     Examples
     --------
     >>> P = FepParams((3, 2), (1, 2, 5), (1, 1), (1, 1), None, "given")
@@ -388,6 +420,9 @@ def fep_recursive(net_or_params, failures, *, byzantine=None, C=None, x=None, in
 
     Returns the same exact number as :func:`fep` (a test checks it).
 
+    Chains only: a network that is not a chain of dense layers raises
+    :class:`~symft.graph.network.NotAChain` (module docstring).
+
     Examples
     --------
     >>> P = FepParams((3, 2), (1, 2, 5), (1, 1), (1, 1), None, "given")
@@ -415,6 +450,9 @@ def fep_synapse(net_or_params, synapses, failures=None, *, byzantine=None, C=Non
     Π_{l'>l} K_{l'} (N_{l'} − f_{l'}) w_m^{(l')}
     + s_{L+1} C_L w_m^{(L+1)}]`` (plus the neuron term when ``failures`` is given;
     ``K_{L+1}`` is the output layer's Lipschitz constant).
+
+    Chains only: a network that is not a chain of dense layers raises
+    :class:`~symft.graph.network.NotAChain` (module docstring).
 
     Examples
     --------
@@ -453,6 +491,9 @@ def fep_max(net_or_params, f: int, *, at_most: bool = False, byzantine=None, C=N
     ``C(f + L − 1, L − 1)`` of them (refused above 10^6 unless ``force``).
 
     Returns ``(value, allocation)``.
+
+    Chains only: a network that is not a chain of dense layers raises
+    :class:`~symft.graph.network.NotAChain` (module docstring).
 
     Examples
     --------
@@ -498,6 +539,9 @@ def fep_expected(net_or_params, p, *, byzantine=None, C=None, x=None, input_box=
     p : number or sequence
         Crash probability of every hidden layer, or one per hidden layer.
 
+    Chains only: a network that is not a chain of dense layers raises
+    :class:`~symft.graph.network.NotAChain` (module docstring).
+
     Examples
     --------
     >>> P = FepParams((10,), (1, 1), (1,), (1,), None, "given")
@@ -526,6 +570,9 @@ def precision(net_or_params, epsilon, *, C=None, x=None, input_box=None) -> dict
     Returns ``eta = ε / (err(η)/η)`` and the bits of a fixed-point format
     of step ``2η`` covering ``[−C_max, C_max]`` (``C_max`` the largest
     ``sup|y_l|``): ``⌈log2(C_max/η + 1)⌉ + 1`` (sign bit).
+
+    Chains only: a network that is not a chain of dense layers raises
+    :class:`~symft.graph.network.NotAChain` (module docstring).
 
     Examples
     --------
@@ -560,6 +607,9 @@ def boosting(net_or_params, epsilon, *, byzantine=None, C=None, x=None, input_bo
     such ``f`` and the worst allocation of ``f + 1`` (``None`` when all
     neurons may be ignored).
 
+    Chains only: a network that is not a chain of dense layers raises
+    :class:`~symft.graph.network.NotAChain` (module docstring).
+
     Examples
     --------
     >>> P = FepParams((3, 2), (1, 2, 5), (1, 1), (1, 1), None, "given")
@@ -587,6 +637,9 @@ def growth_factors(net_or_params, *, C=None, x=None, input_box=None) -> tuple:
     price: a constrained training).  ``N_{l−1}`` is the fan-in.  The output
     layer contributes one fixed factor ``K_{L+1} w_m^{(L+1)}`` to every
     bound, not a growth with depth, so it is not listed.
+
+    Chains only: a network that is not a chain of dense layers raises
+    :class:`~symft.graph.network.NotAChain` (module docstring).
 
     Examples
     --------
@@ -692,6 +745,9 @@ def fep_report(net, x, f: int, *, byzantine=None, C=None, method="auto", timeout
     ``C`` defaults to the largest fault-free ``|y_l^i(x)|`` at this input
     (crash), which is the tightest sound constant for crashes at ``x``.
 
+    Chains only: a network that is not a chain of dense layers raises
+    :class:`~symft.graph.network.NotAChain` (module docstring).
+
     Examples
     --------
     >>> from symft.graph.network import random_network
@@ -702,20 +758,16 @@ def fep_report(net, x, f: int, *, byzantine=None, C=None, method="auto", timeout
     """
     from ..worstcase import worst_case
 
+    chain = net.as_chain("Forward Error Propagation (a recursion over the layers)")
     if C is None:
-        P = fep_params(net, byzantine=byzantine, x=np.asarray(_floats(x))[None, :])
+        P = fep_params(net, byzantine=byzantine, x=x)
     else:
         P = fep_params(net, byzantine=byzantine, C=C)
     value, alloc = fep_max(P, f, at_most=True)
-    w = worst_case(net, x, max_crashes=f, layers=list(range(1, net.depth)), method=method,
+    w = worst_case(net, x, max_crashes=f, layers=list(range(1, chain.depth)), method=method,
                    byzantine=byzantine, timeout=timeout)
     ratio = None
     if w.status == "proved" and w.worst_delta is not None and w.worst_delta != 0:
         ratio = float(value / w.worst_delta)
     return FepReport(value, alloc, w, ratio, P.constant)
 
-
-def _floats(x):
-    from ..utils import to_exact
-
-    return [float(to_exact(v, f"x[{k}]")) for k, v in enumerate(x)]
