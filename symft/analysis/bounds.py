@@ -281,8 +281,13 @@ def _analyse(net, x, model) -> _Analysis:
     clean = walk(net, IntervalInterp(net), box, stop=sites[-1]) if sites else boxes
     dev, loose = {}, False
     for s in sites:
-        with np.errstate(over="ignore", invalid="ignore"):
-            diff = _nan_out(crash_value_interval(net, s, sem) - clean[s].reshape(-1))
+        c = crash_value_interval(net, s, sem)
+        y = clean[s].reshape(-1)
+        if not (np.any(c.lo) or np.any(c.hi)):
+            diff = -y   # a crash outputs exactly 0: |c - y| = |y|, with no rounding
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):
+                diff = _nan_out(c - y)
         dev[s] = diff.mag()
         # redo exactly only where the enclosure is loose enough to matter (> 1e-6 relative: a
         # cancellation); the enclosure is sound either way
