@@ -275,6 +275,33 @@ def test_maxpool_batchnorm_graph_b1_b2_bound_the_exact_expectations(img, probs, 
     check_b1_b2(net, x, NeuronCrash(probs, semantics), exact)
 
 
+def cancelling_conv_net(act):
+    """x (1, 2, 2) → conv 2×2 [[1e6, 1e-5], [1e6, 0]] → act (r) → flatten → identity branch and add → out = 2 r."""
+    from symft.graph.ops import Identity
+
+    return Network([("x", Input((1, 2, 2)), ()),
+                    ("c", Conv2d(float_array([[[[1e6, 1e-5], [1e6, 0.0]]]]), None), ("x",)),
+                    ("r", ActivationOp(act), ("c",)),
+                    ("f", Flatten(), ("r",)), ("i", Identity(), ("f",)), ("s", Add(), ("f", "i")),
+                    ("out", Dense(float_array([[1.0]]), None), ("s",))])
+
+
+def test_cancelling_convolution_is_enclosed_on_a_graph():
+    # conv at x = [[1e6, 1], [−1e6, 0]]: float64 sums 1e12 + 1e-5 − 1e12 = 0, but 1e6·1e6 = 1e12 is exact, so the
+    # exact value is the binary value of 1e-5; a crash of r (p = 0.1) changes out = 2 r by 2 r: E|Δ| = 0.2·r.
+    x = [1e6, 1.0, -1e6, 0.0]
+    exact = 2 * F(0.1) * F(1e-5)
+    for n in NORMS:
+        assert F(b1(cancelling_conv_net("relu"), x, NeuronCrash({"r": 0.1}), n).value[0]) >= exact
+    v = b2(cancelling_conv_net("relu"), x, NeuronCrash({"r": 0.1})).value[0]
+    assert exact <= F(v) <= exact * (1 + F(1, 10 ** 12))        # piecewise linear: redone exactly, tight
+    with mpmath.workdps(60):                                    # tanh: the interval enclosure alone must hold
+        e = 2 * mpmath.mpf(0.1) * mpmath.tanh(mpmath.mpf(1e-5))
+        assert mpmath.mpf(b2(cancelling_conv_net("tanh"), x, NeuronCrash({"r": 0.1})).value[0]) >= e
+        for n in NORMS:
+            assert mpmath.mpf(b1(cancelling_conv_net("tanh"), x, NeuronCrash({"r": 0.1}), n).value[0]) >= e
+
+
 # ---------------------------------------------------------------------- chain-only results refuse
 
 def _refusals(net, x, model):
@@ -340,3 +367,100 @@ def test_fep_report_takes_C_at_the_exact_input():
     r = fep_module.fep_report(net, ["1/3"], 1)
     assert r.worst.status == "proved" and r.worst.worst_delta == 2
     assert r.fep >= 2 and r.ratio >= 1
+
+
+# ---------------------------------------------------------------------- adversarial weights on the same graph
+
+VALUES = [1e6, 1e3, 3.0, 1.0, 0.5, 1e-5, 1e-8, 0.0]
+ACTS = {"relu": lambda v: max(v, F(0)), "hardtanh": lambda v: min(max(v, F(-1)), F(1)),
+        "3*relu": lambda v: 3 * max(v, F(0)), "leaky_relu(1/10)": lambda v: v if v > 0 else v / 10}
+
+
+def _value(draw):
+    from hypothesis import strategies as st
+
+    return draw(st.sampled_from([-1.0, 1.0])) * draw(st.sampled_from(VALUES))
+
+
+def random_pool_graph(draw):
+    """The conv → act → max-pool → flatten → batch norm → act → add → dense graph with drawn float weights."""
+    from hypothesis import strategies as st
+
+    P = {"img": [[_value(draw) for _ in range(3)] for _ in range(3)],
+         "W": [[[[_value(draw) for _ in range(2)] for _ in range(2)]] for _ in range(2)],
+         "b": [_value(draw) for _ in range(2)], "scale": [_value(draw) for _ in range(2)],
+         "shift": [_value(draw) for _ in range(2)], "V": [[_value(draw) for _ in range(2)] for _ in range(2)],
+         "c": [_value(draw) for _ in range(2)],
+         "a1": draw(st.sampled_from(sorted(ACTS))), "a2": draw(st.sampled_from(sorted(ACTS)))}
+    net = Network([("x", Input((1, 3, 3)), ()),
+                   ("c", Conv2d(float_array(P["W"]), float_array(P["b"])), ("x",)),
+                   ("r", ActivationOp(P["a1"]), ("c",)),
+                   ("m", MaxPool2d((2, 2)), ("r",)),
+                   ("f", Flatten(), ("m",)),
+                   ("bn", BatchNorm(float_array(P["scale"]), float_array(P["shift"])), ("f",)),
+                   ("h", ActivationOp(P["a2"]), ("bn",)),
+                   ("res", Add(), ("f", "h")),
+                   ("out", Dense(float_array(P["V"]), float_array(P["c"])), ("res",))])
+    return net, P
+
+
+def pool_forward(P, crash, semantics):
+    """The drawn graph in Fractions (floats read as the binary values they hold)."""
+    z = semantics == "incoming_zeroed"
+    a1, a2 = ACTS[P["a1"]], ACTS[P["a2"]]
+    x = [F(0) if k in crash.get("x", ()) else F(v) for k, v in enumerate(sum(P["img"], []))]
+    x = [x[0:3], x[3:6], x[6:9]]
+    r = []
+    for c in range(2):
+        for i in range(2):
+            for j in range(2):
+                k = 4 * c + i * 2 + j
+                if k in crash.get("r", ()):
+                    r.append(a1(F(P["b"][c])) if z else F(0))
+                else:
+                    r.append(a1(sum(F(P["W"][c][0][a][b]) * x[i + a][j + b] for a in range(2) for b in range(2))
+                                + F(P["b"][c])))
+    f = [max(r[0:4]), max(r[4:8])]
+    h = [(a2(F(t)) if z else F(0)) if k in crash.get("h", ()) else a2(F(s) * v + F(t))
+         for k, (s, v, t) in enumerate(zip(P["scale"], f, P["shift"]))]
+    res = [a + b for a, b in zip(f, h)]
+    out = [sum(F(w) * v for w, v in zip(row, res)) + F(b) for row, b in zip(P["V"], P["c"])]
+    return [(F(P["c"][k]) if z else F(0)) if k in crash.get("out", ()) else v for k, v in enumerate(out)]
+
+
+def _check_random_pool_graph(data):
+    from hypothesis import strategies as st
+
+    net, P = random_pool_graph(data.draw)
+    sizes = {"x": 9, "r": 8, "h": 2, "out": 2}
+    chosen, budget = [], 8
+    for s in data.draw(st.permutations(sorted(sizes))):
+        if sizes[s] <= budget and data.draw(st.booleans()):
+            chosen.append(s)
+            budget -= sizes[s]
+    chosen = chosen or ["h"]
+    probs = {s: data.draw(st.sampled_from([F(1, 10), F(1, 2), F(1, 3), F(1, 1000)])) for s in chosen}
+    semantics = data.draw(st.sampled_from(["output_zero", "incoming_zeroed"]))
+    exact = expectations(lambda c: pool_forward(P, c, semantics), sizes, probs)
+    check_b1_b2(net, np.array(P["img"]).reshape(-1), NeuronCrash(probs, semantics), exact)
+
+
+def _property(max_examples):
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    @settings(deadline=None, max_examples=max_examples, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(st.data())
+    def run(data):
+        _check_random_pool_graph(data)
+    return run
+
+
+def test_pool_graph_with_cancelling_weights_bounds_hold_exactly():
+    # weights from 1e-8 to 1e6 with both signs: sums cancel in float64; the bounds must still hold exactly
+    _property(8)()
+
+
+@pytest.mark.slow
+def test_pool_graph_with_cancelling_weights_bounds_hold_exactly_many():
+    _property(300)()
