@@ -21,7 +21,7 @@ import numpy as np
 
 from symft.faults import NeuronCrash
 from symft.graph.netfile import load_network
-from symft.sampling import monte_carlo
+from symft.engines.sampling import monte_carlo
 
 NET, INPUT, P, EPS, DELTA = "examples/digits_sigmoid.json", "@examples/digit0.csv", "1e-3", "1.0", "0.05"
 

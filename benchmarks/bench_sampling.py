@@ -1,4 +1,4 @@
-"""Monte Carlo throughput: symft.sampling.monte_carlo vs a per-sample Python loop.
+"""Monte Carlo throughput: symft.engines.sampling.monte_carlo vs a per-sample Python loop.
 
 Same network (examples/digits_sigmoid.json, 64-32-16-10), same input, same
 failure model; the loop draws one Bernoulli mask per sample and calls
@@ -17,7 +17,7 @@ import numpy as np
 from symft.faults import CrashPattern, NeuronCrash
 from symft.engines.forward import forward
 from symft.graph.netfile import load_network
-from symft.sampling import monte_carlo
+from symft.engines.sampling import monte_carlo
 
 
 def loop_mc(net, x, model, n, seed):

@@ -362,7 +362,7 @@ def _load_net_input_model(args, allow_batch=True):
 
 def cmd_sample(args) -> int:
     """``symft sample NET --input X --p SPEC --samples N --seed S``: Monte Carlo with intervals."""
-    from .sampling import monte_carlo
+    from .engines.sampling import monte_carlo
 
     net, inputs, x, model = _load_net_input_model(args)
     r = monte_carlo(net, x, model, args.samples, args.seed, confidence=args.confidence,
@@ -370,7 +370,7 @@ def cmd_sample(args) -> int:
     _require_finite({k: getattr(r, k) for k in ("mean", "var", "std", "ci_low", "ci_high")}, "Monte Carlo")
     needed = None
     if args.halfwidth is not None:
-        from .sampling import samples_for_halfwidth
+        from .engines.sampling import samples_for_halfwidth
 
         v = max(np.ravel(r.var))
         rough = samples_for_halfwidth(args.halfwidth, v, args.confidence, "normal")  # closed form
@@ -412,7 +412,7 @@ def cmd_sample(args) -> int:
 
 def cmd_certify(args) -> int:
     """``symft certify NET --input X --p SPEC --eps E --delta D``: an (ε, δ) certificate."""
-    from .certify import certify
+    from .analysis.certify import certify
 
     net, inputs, x, model = _load_net_input_model(args, allow_batch=False)
     xe = inputs.rows[0]
@@ -446,7 +446,7 @@ def cmd_report(args) -> int:
     """``symft report NET… --input X --p SPEC``: every bound vs exact vs Monte Carlo, rank losses."""
     from .faults import NeuronCrash
     from .parsing import parse_p
-    from .report import compare
+    from .analysis.report import compare
 
     if len(args.net) == 1:
         net, inputs, x, model = _load_net_input_model(argparse.Namespace(**{**vars(args), "net": args.net[0]}))
@@ -481,7 +481,7 @@ def cmd_report(args) -> int:
 
 def cmd_check(args) -> int:
     """``symft check NET --input X --p SPEC``: do T1, exact/enclosure and Monte Carlo agree?"""
-    from .report import check
+    from .analysis.report import check
 
     net, inputs, x, model = _load_net_input_model(args, allow_batch=False)
     if isinstance(model, tuple):

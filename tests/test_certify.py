@@ -1,4 +1,4 @@
-"""Tests of symft.certify: tail inequalities, P3, the median trick (E5), certificates (E6).
+"""Tests of symft.analysis.certify: tail inequalities, P3, the median trick (E5), certificates (E6).
 
 Independent checks are written here with math.comb and Fractions; the exact
 tail probabilities of small networks come from a brute-force enumeration
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from symft.certify import (Certificate, Moments, balance_variance, balanced_widths, cantelli_tail,
+from symft.analysis.certify import (Certificate, Moments, balance_variance, balanced_widths, cantelli_tail,
                            certificate_from_moments, certify, chebyshev_tail, chernoff_copies,
                            delta0_kl_chernoff, kl_divergence, median_copies, median_failure_probability,
                            median_trick_comparison, network_hash, paper_median_bound, tail_bound, to_fraction)
@@ -367,7 +367,7 @@ def test_cli_certify_text_and_errors(capsys):
 def test_digits_rigorous_certificate_dominates_monte_carlo():
     # The benchmark's certificate (digits net, p = 1e-3 at every hidden layer) is rigorous, and
     # its per-output bounds lie above the 99% Clopper–Pearson lower limit of the true tail.
-    from symft.sampling import monte_carlo
+    from symft.engines.sampling import monte_carlo
 
     net = load_network("examples/digits_sigmoid.json")
     x = np.loadtxt("examples/digit0.csv", delimiter=",")

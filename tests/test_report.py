@@ -1,4 +1,4 @@
-"""Tests of symft.report: the comparison report (rank loss, references) and the three-way check."""
+"""Tests of symft.analysis.report: the comparison report (rank loss, references) and the three-way check."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from symft.errors import SymftError, TooLargeError
 from symft.faults import NeuronCrash
 from symft.graph.netfile import load_network
 from symft.graph.network import first_input_network, random_network
-from symft.report import check, compare, rank_loss
+from symft.analysis.report import check, compare, rank_loss
 
 from .test_bounds import brute_all
 from .test_sampling import DATA, raw_net

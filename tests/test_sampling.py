@@ -1,4 +1,4 @@
-"""Tests of symft.sampling: Monte Carlo, quantiles, Clopper–Pearson, planners.
+"""Tests of symft.engines.sampling: Monte Carlo, quantiles, Clopper–Pearson, planners.
 
 Every statistical check uses a fixed seed (the draws are deterministic), and
 the exact values it is compared with come from an independent brute-force
@@ -23,7 +23,7 @@ from symft.faults import CrashPattern, NeuronCrash, SynapseCrash
 from symft.engines.forward import forward, forward_patterns
 from symft.graph.netfile import load_network
 from symft.graph.network import Network, first_input_network, mean_network, random_network
-from symft.sampling import (binomial_cdf, clopper_pearson, mean_interval, monte_carlo, normal_quantile,
+from symft.engines.sampling import (binomial_cdf, clopper_pearson, mean_interval, monte_carlo, normal_quantile,
                             sample_errors, samples_for_halfwidth, samples_for_proportion, t_quantile)
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
@@ -216,7 +216,7 @@ def test_mc_reproducible_and_seed_recorded():
 def test_mc_is_the_scaled_average_of_the_draws_given_a_failure():
     # monte_carlo averages the draws of crashed_errors (same seed) and scales by P(at least one failure):
     # E Δ = P(C) E[Δ | C], Var Δ = P(C) Var[Δ | C] + P(C)(1 − P(C)) E[Δ | C]² (estimated without bias).
-    from symft.sampling import crashed_errors
+    from symft.engines.sampling import crashed_errors
     net = random_network([2, 3, 2], seed=2)
     x = [0.4, -0.9]
     model = NeuronCrash({0: 0.3, 1: 0.2})

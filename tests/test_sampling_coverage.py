@@ -28,7 +28,7 @@ from symft.engines.enclosure import enclosure
 from symft.engines.enumeration import enumerate_crashes
 from symft.faults import NeuronCrash, SynapseCrash
 from symft.graph.network import random_network
-from symft.sampling import monte_carlo, normal_quantile, sample_errors
+from symft.engines.sampling import monte_carlo, normal_quantile, sample_errors
 
 from .test_sampling import raw_net
 
@@ -64,9 +64,9 @@ def chi2(observed, expected):
         "rare-then-frequent"])
 def test_draws_follow_the_conditional_law(model, per_unit_limit, monkeypatch):
     # both ways of drawing (failure counts then positions; one uniform per unit with rejection)
-    import symft.sampling
-    from symft.sampling import _crashed_masks, _groups, _log_none, _models
-    monkeypatch.setattr(symft.sampling, "PER_UNIT_LIMIT", per_unit_limit)
+    import symft.engines.sampling
+    from symft.engines.sampling import _crashed_masks, _groups, _log_none, _models
+    monkeypatch.setattr(symft.engines.sampling, "PER_UNIT_LIMIT", per_unit_limit)
     net = random_network([2, 3, 2], seed=0)
     neuron, syn = _models(model)
     groups = _groups(net, neuron, syn)
@@ -94,7 +94,7 @@ def test_draws_follow_the_conditional_law(model, per_unit_limit, monkeypatch):
 
 @pytest.mark.parametrize("n,k", [(6, 2), (6, 5), (9, 1), (7, 4)])
 def test_subsets_are_uniform(n, k):
-    from symft.sampling import _subsets
+    from symft.engines.sampling import _subsets
     m = 60000
     out = _subsets(np.random.default_rng(n * 100 + k), np.full(m, k), n)
     assert (out.sum(axis=1) == k).all()
@@ -110,7 +110,7 @@ def test_subsets_are_uniform(n, k):
 def test_subsets_positions_and_pairs_are_uniform(n, k):
     # Every path of the sampler (column-wise rejection, batch repair, ranked keys, complement):
     # each position is chosen with probability k/n and each pair with k(k-1)/(n(n-1)).
-    from symft.sampling import _subsets
+    from symft.engines.sampling import _subsets
     m = 20000
     out = _subsets(np.random.default_rng(7), np.full(m, k), n)
     assert (out.sum(axis=1) == k).all()
@@ -122,7 +122,7 @@ def test_subsets_positions_and_pairs_are_uniform(n, k):
 
 
 def test_crash_probability_exact():
-    from symft.sampling import crash_probability
+    from symft.engines.sampling import crash_probability
     net = raw_net()
     p0, p1 = 0.3, 1e-4
     want = 1 - (1 - Fraction(p0)) ** 3 * (1 - Fraction(p1)) ** 3
@@ -225,7 +225,7 @@ def test_few_draws_and_zero_variance_warn():
 
 
 def test_absurd_sample_counts_are_refused_up_front():
-    from symft.sampling import crashed_errors
+    from symft.engines.sampling import crashed_errors
     net = raw_net()
     t = time.perf_counter()
     with pytest.raises(TooLargeError, match=r"n_samples: 1e\+20 samples .*estimated .*enclosure"):
@@ -246,7 +246,7 @@ def test_draws_without_spread_get_a_distribution_free_interval():
     # interval would be the single point −P(C)/4 = −9.9985e-5 and miss −1e-4 (the unseen multi-failure
     # mass).  The interval comes instead from the proved bound |Δ| ≤ 1 and the rule of three.
     from symft.graph.network import mean_network
-    from symft.report import check
+    from symft.analysis.report import check
     net, x = mean_network(4), [1, 1, 1, 1]
     with pytest.warns(UserWarning, match="rule of three"):
         r = monte_carlo(net, x, NeuronCrash({0: 1e-4}), 100000, seed=0)

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from symft.certify import certify, taylor_moments
+from symft.analysis.certify import certify, taylor_moments
 from symft.cli import main
 from symft.faults import NeuronCrash
 from symft.graph.network import Network

@@ -3,4 +3,5 @@
 * :mod:`symft.engines.forward` — evaluation with and without failures, derivatives.
 * :mod:`symft.engines.symbolic` — the output as SymPy expressions with crash indicators.
 * :mod:`symft.engines.taylor` — the Taylor expansion of the error, Theorem 1 and its rigorous remainder.
+* :mod:`symft.engines.sampling` — Monte Carlo with confidence intervals.
 """

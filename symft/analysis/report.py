@@ -49,9 +49,9 @@ from fractions import Fraction
 import numpy as np
 import sympy as sp
 
-from .errors import InvalidArgument, SymftError, TooLargeError
-from .faults import NeuronCrash
-from .sampling import (SamplingWarning, _range_bound, _warnings, crash_probability, crashed_errors,
+from ..errors import InvalidArgument, SymftError, TooLargeError
+from ..faults import NeuronCrash
+from ..engines.sampling import (SamplingWarning, _range_bound, _warnings, crash_probability, crashed_errors,
                        crashed_sample_size, monte_carlo, normal_quantile)
 
 __all__ = ["ComparisonReport", "compare", "rank_loss", "CheckResult", "check", "NORM_FUNCTIONS"]
@@ -122,8 +122,8 @@ def _rational_obstacle(net, model):
     """Why the rational engine does not give the reference here, or None: it needs activations piecewise
     linear with rational pieces, numeric weights and p, at most 2^16 configurations, and an estimated time
     of at most :data:`RATIONAL_SECONDS`."""
-    from .engines import enclosure as _enc
-    from .engines import enumeration as exact
+    from ..engines import enclosure as _enc
+    from ..engines import enumeration as exact
 
     reason = exact._exact_capable(net)
     if reason is not None:
@@ -184,7 +184,7 @@ def _frac(v) -> Fraction:
 
 
 def _enclosure_order(net, model, order):
-    from .engines.enclosure import choose_order
+    from ..engines.enclosure import choose_order
 
     return max(int(order), choose_order(net, model, max_configurations=ENCLOSURE_CONFIGURATIONS))
 
@@ -198,8 +198,8 @@ def _reference(net, x, model, quantities, output, samples, seed):
     a float enumeration, or from Monte Carlo (draws given a failure, seed
     ``seed + 1``) when the network is too wide to enumerate.
     """
-    from .engines import enclosure as _enc
-    from .engines import enumeration as exact
+    from ..engines import enclosure as _enc
+    from ..engines import enumeration as exact
     from .certify import _exact_model
 
     em = _exact_model(model)
@@ -494,7 +494,7 @@ def compare(net_or_nets, x, model, *, samples: int = 20000, seed: int = 0, outpu
     samples, seed : int
         Monte Carlo (also the fallback reference when enumeration is too large).
         The Monte Carlo column draws only configurations with a failure and
-        scales by their exact probability (:func:`symft.sampling.monte_carlo`).
+        scales by their exact probability (:func:`symft.engines.sampling.monte_carlo`).
     output : int
         The output component for per-output quantities.
 
@@ -506,8 +506,8 @@ def compare(net_or_nets, x, model, *, samples: int = 20000, seed: int = 0, outpu
     >>> r.cases
     ('seed 0', 'seed 1', 'seed 2')
     """
-    from .analysis.bounds import all_bounds
-    from .graph.network import Network
+    from .bounds import all_bounds
+    from ..graph.network import Network
 
     if isinstance(net_or_nets, Network):
         X = np.atleast_2d(np.asarray(x, dtype=float))
@@ -578,7 +578,7 @@ class CheckResult:
         every Monte Carlo draw gave the same error and no bound on ``|Δ|``
         is available to test with; with a proved bound, such a comparison
         uses the distribution-free interval of
-        :class:`~symft.sampling.MonteCarloResult` instead of a z-score).
+        :class:`~symft.engines.sampling.MonteCarloResult` instead of a z-score).
     exact_source : str
         The reference that ran (a kind of :data:`REFERENCE_KINDS`):
         ``"rational enumeration"`` (exact), ``"enclosure"`` (rigorous
@@ -591,7 +591,7 @@ class CheckResult:
     samples, seed : int
     notes : tuple of str
     crashed_samples : int
-        Monte Carlo draws given at least one failure (see :func:`symft.sampling.monte_carlo`).
+        Monte Carlo draws given at least one failure (see :func:`symft.engines.sampling.monte_carlo`).
     p_crash : float
         The probability of at least one failure.
 
@@ -676,8 +676,8 @@ def _moment_reference(net, x, xf, model, order, notes):
     to floats), else an enclosure (rigorous, full order when the
     configurations fit), else a float enumeration (approximate).
     """
-    from .engines import enclosure as _enc
-    from .engines import enumeration as exact
+    from ..engines import enclosure as _enc
+    from ..engines import enumeration as exact
     from .certify import _exact_model, float_down, float_up
 
     em = _exact_model(model)
@@ -783,7 +783,7 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
     # --- T1
     t1m = t1v = t1rm = t1rv = None
     try:
-        from .engines import taylor
+        from ..engines import taylor
         t = taylor.t1(net, xf, {l: float(q) for l, q in model.p}, semantics=model.semantics)
         t1m, t1v = np.ravel(t.mean), np.ravel(t.var)
         if t.remainder_mean is not None:

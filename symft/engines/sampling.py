@@ -67,10 +67,10 @@ from warnings import warn as _warn
 import numpy as np
 import sympy as sp
 
-from .errors import FaultModelError, InvalidArgument, TooLargeError
-from .faults import NeuronCrash, SynapseCrash
-from .engines.forward import as_inputs, forward_masked, forward_trace
-from .progress import progress
+from ..errors import FaultModelError, InvalidArgument, TooLargeError
+from ..faults import NeuronCrash, SynapseCrash
+from .forward import as_inputs, forward_masked, forward_trace
+from ..progress import progress
 
 __all__ = [
     "MonteCarloResult",
@@ -983,7 +983,7 @@ def _range_bound(net, X, model):
     neuron, syn = _models(model)
     if syn is not None and syn.layers:
         return np.full((X.shape[0], net.n_outputs), np.inf)
-    from .engines.enclosure import per_neuron_bounds
+    from .enclosure import per_neuron_bounds
 
     return np.array([per_neuron_bounds(net, X[b], neuron)[1] for b in range(X.shape[0])], dtype=float)
 

@@ -55,7 +55,7 @@ from numbers import Integral, Real
 import numpy as np
 import sympy as sp
 
-from .errors import InvalidArgument, SymftError, TooLargeError
+from ..errors import InvalidArgument, SymftError, TooLargeError
 
 __all__ = [
     "to_fraction",
@@ -523,7 +523,7 @@ def network_hash(net) -> str:
     >>> len(network_hash(mean_network(2))), network_hash(mean_network(2)) == network_hash(mean_network(2))
     (64, True)
     """
-    from .graph.netfile import dumps_network
+    from ..graph.netfile import dumps_network
 
     return hashlib.sha256(dumps_network(net).encode("utf-8")).hexdigest()
 
@@ -536,7 +536,7 @@ def package_versions() -> tuple:
     >>> dict(package_versions())["symft"]
     '0.1.0'
     """
-    from . import __version__
+    from .. import __version__
 
     return (("symft", __version__), ("python", platform.python_version()),
             ("numpy", np.__version__), ("sympy", sp.__version__))
@@ -802,7 +802,7 @@ def _outputs(v, n):
 
 def _exact_model(model):
     """The model with float probabilities read as the decimals they print as (1e-3 → 1/1000)."""
-    from .faults import NeuronCrash
+    from ..faults import NeuronCrash
 
     p = {l: (sp.Rational(repr(float(q))) if isinstance(q, float) else q) for l, q in model.p}
     return NeuronCrash(p, model.semantics)
@@ -837,8 +837,8 @@ def exact_moments(net, x, model, *, rational_seconds: float = 1.0) -> Moments:
     (-1/2,)
     """
     try:
-        from .engines import enclosure as _enc
-        from .engines import enumeration as _exact
+        from ..engines import enclosure as _enc
+        from ..engines import enumeration as _exact
     except ImportError:  # pragma: no cover
         raise NotImplementedError("exact enumeration is not available") from None
     em = _exact_model(model)
@@ -880,8 +880,8 @@ def enclosure_moments(net, x, model, order: int = 2) -> Moments:
     ('estimate', 'enclosure of the float64 rounding of the network: weight 1/3 of layer 1 is not a float64 value')
     """
     try:
-        from .engines import enclosure as _enc
-        from .engines import enumeration as _exact
+        from ..engines import enclosure as _enc
+        from ..engines import enumeration as _exact
     except ImportError:  # pragma: no cover
         raise NotImplementedError("exact enumeration is not available") from None
     from .report import _float_rounding
@@ -928,7 +928,7 @@ def taylor_moments(net, x, model, *, remainder: bool = True) -> Moments:
     'taylor'
     """
     try:
-        from .engines import taylor as _taylor
+        from ..engines import taylor as _taylor
     except ImportError:  # pragma: no cover - depends on issue 4
         raise NotImplementedError("symft.taylor is not available") from None
     xe = [v if isinstance(v, float) else to_fraction(v, "x") for v in np.asarray(x, dtype=object).ravel()]
@@ -1008,7 +1008,7 @@ def certify(net, x, model, eps, delta, *, source: str = "auto", inequality: str 
     >>> c.certified, c.rigorous, c.method
     (True, True, 'cantelli(exact)')
     """
-    from .faults import NeuronCrash
+    from ..faults import NeuronCrash
 
     if not isinstance(model, NeuronCrash):
         raise InvalidArgument(f"model: certify needs a NeuronCrash, got {type(model).__name__}")
@@ -1047,7 +1047,7 @@ def certify(net, x, model, eps, delta, *, source: str = "auto", inequality: str 
             raise InvalidArgument("certify: no source of moments is available (exact, enclosure, taylor)")
     delta0, assumptions = 0.0, []
     if moments.source == "taylor":
-        from .graph.network import layer_norms
+        from ..graph.network import layer_norms
 
         norms = layer_norms(net)
         d0 = 0.0
