@@ -51,8 +51,8 @@ import sympy as sp
 
 from ..errors import InvalidArgument, SymftError, TooLargeError
 from ..faults import NeuronCrash
-from ..engines.sampling import (SamplingWarning, _range_bound, _warnings, crash_probability, crashed_errors,
-                       crashed_sample_size, monte_carlo, normal_quantile)
+from ..engines.sampling import (SamplingWarning, crash_probability, crashed_errors, crashed_sample_size, error_bound,
+                               interval_warnings, monte_carlo, normal_quantile)
 
 __all__ = ["ComparisonReport", "compare", "rank_loss", "CheckResult", "check", "NORM_FUNCTIONS"]
 
@@ -803,9 +803,9 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
         se_var = g.std(axis=0, ddof=1) / math.sqrt(n)
         same = np.all(d == d[:1], axis=0)                 # no variation at all: no standard error
         se_mean, se_var = np.where(same, 0.0, se_mean), np.where(same, 0.0, se_var)
-        D = _range_bound(net, xf[None, :], model)[0] if np.any(same) else np.full(K, np.inf)
+        D = error_bound(net, xf[None, :], model)[0] if np.any(same) else np.full(K, np.inf)
         c3 = d - mean_c
-        notes += [f"Monte Carlo: {w}" for w in _warnings(n, model.n_neurons(net), (c3 ** 2).sum(axis=0),
+        notes += [f"Monte Carlo: {w}" for w in interval_warnings(n, model.n_neurons(net), (c3 ** 2).sum(axis=0),
                                                          (c3 ** 3).sum(axis=0), confidence, same,
                                                          bool(np.all(np.isfinite(D[same]))))]
     else:   # nothing can fail: Δ = 0 exactly

@@ -1,9 +1,15 @@
-r"""Monte Carlo estimation of the output error, with confidence intervals.
+r"""Monte Carlo estimation of the output error, with confidence intervals, on any graph.
 
-:func:`monte_carlo` estimates ``E Δ_L`` and ``Var Δ_L`` (``Δ_L = y_L^{faulty} −
-y_L``) under independent Bernoulli failures — per neuron
-(:class:`~symft.faults.NeuronCrash`) and/or per synapse
-(:class:`~symft.faults.SynapseCrash`) — from an explicit seed, and returns a
+:func:`monte_carlo` estimates ``E Δ`` and ``Var Δ`` (``Δ = y^{faulty} − y``
+at the output, THEORY D4) under independent Bernoulli failures — per neuron
+of any crash site (:class:`~symft.faults.NeuronCrash`; a site's neurons are
+the elements of its tensor, row-major) and/or per synapse of the dense ops
+feeding a site (:class:`~symft.faults.SynapseCrash`) — from an explicit
+seed.  Crash masks are drawn per site (sizes from
+:meth:`~symft.graph.network.Network.site_size`) and evaluated through the
+walker (:func:`symft.engines.forward.forward_masked`: only the nodes
+downstream of a failure are recomputed), so convolutions, residual adds and
+pools need nothing special.  It returns a
 frozen :class:`MonteCarloResult` with means, variances, confidence intervals
 for the means (Student t or normal) and Clopper–Pearson intervals for tail
 probabilities ``P{Δ ≥ ε}`` and ``P{|Δ| ≥ ε}``.
@@ -68,9 +74,11 @@ import numpy as np
 import sympy as sp
 
 from ..errors import FaultModelError, InvalidArgument, TooLargeError
-from ..faults import NeuronCrash, SynapseCrash
-from .forward import as_inputs, forward_masked, forward_trace
+from ..faults import NeuronCrash, SynapseCrash, synapse_shape
+from ..problem import as_model, make_problem
 from ..progress import progress
+from .enumeration import node_cost
+from .forward import forward_masked
 
 __all__ = [
     "MonteCarloResult",
@@ -87,6 +95,8 @@ __all__ = [
     "clopper_pearson",
     "samples_for_halfwidth",
     "samples_for_proportion",
+    "error_bound",
+    "interval_warnings",
 ]
 
 #: Memory budget (bytes) of the masks of one block of samples.
@@ -429,17 +439,20 @@ def _number(q, where):
 
 
 def _groups(net, neuron, syn):
-    """The units that may fail, by layer: a list of ``(kind, layer, count, p)`` with ``p > 0``."""
+    """The units that may fail, by site: a list of ``(kind, site key, count, p)`` with ``p > 0``.
+
+    A neuron group counts the neurons of its site (:meth:`~symft.graph.network.Network.site_size`,
+    any tensor shape); a synapse group the weights of the dense op feeding its site
+    (:func:`~symft.faults.synapse_shape`, which refuses other ops).
+    """
     groups = []
     if neuron is not None:
         neuron.check(net)
         for l in neuron.layers:
-            groups.append(("neuron", l, net.widths[l], _number(neuron.probability(l), f"p[{l}]")))
+            groups.append(("neuron", l, net.site_size(l), _number(neuron.probability(l), f"p[{l}]")))
     if syn is not None:
         for l in syn.layers:
-            if l > net.depth:
-                raise FaultModelError(f"p: layer {l} does not exist; the network has layers 1 … {net.depth}")
-            groups.append(("synapse", l, net.widths[l] * net.widths[l - 1],
+            groups.append(("synapse", l, math.prod(synapse_shape(net, l, "p")),
                            _number(syn.probability(l), f"p[{l}]")))
     return [g for g in groups if g[3] > 0 and g[2] > 0]
 
@@ -579,7 +592,7 @@ def _crashed_masks(net, groups, logq, m, rng):
         if kind == "neuron":
             nm[l] = mask
         else:
-            sm[l] = mask.reshape(m, net.widths[l], net.widths[l - 1])
+            sm[l] = mask.reshape((m,) + synapse_shape(net, l))
     return nm, sm
 
 
@@ -602,7 +615,7 @@ def _masks_by_rejection(net, groups, m, pc, rng):
         if kind == "neuron":
             nm[l] = mask
         else:
-            sm[l] = mask.reshape(m, net.widths[l], net.widths[l - 1])
+            sm[l] = mask.reshape((m,) + synapse_shape(net, l))
     return nm, sm
 
 
@@ -646,14 +659,20 @@ def crashed_sample_size(n_samples: int, p_crash: float) -> int:
 
 
 def _seconds(net, groups, n_draws, n_inputs):
-    """A rough wall-time estimate of ``n_draws`` draws with a failure (forward pass from the first failing layer)."""
+    """A rough wall-time estimate of ``n_draws`` draws with a failure.
+
+    Each draw recomputes the nodes downstream of the failing sites (and of the
+    ops whose synapses fail), at :func:`symft.engines.enumeration.node_cost`
+    multiply-adds each; a failing neuron site itself is only masked.
+    """
     if not groups:
         return 0.0
-    s = min(l if kind == "neuron" else l - 1 for kind, l, _, _ in groups)
-    w = net.widths
-    macs = sum(w[m] * w[m - 1] + 4 * w[m] for m in range(s + 1, net.depth + 1)) * n_inputs
-    # a layer with failing synapses multiplies by its own masked copy of W_l per draw
-    macs += 4 * sum(w[l] * w[l - 1] for kind, l, _, _ in groups if kind == "synapse") * n_inputs
+    sites = {net.site(l) for kind, l, _, _ in groups if kind == "neuron"}
+    starts = sites | {net.synapse_node(l) for kind, l, _, _ in groups if kind == "synapse"}
+    masked = {s for s in sites if not any(t != s and s in net.downstream([t]) for t in starts)}
+    macs = sum(node_cost(net.node(n)) for n in net.downstream(starts) if n not in masked) * n_inputs
+    # an op with failing synapses multiplies by its own masked copy of its weights per draw
+    macs += 4 * sum(n for kind, _, n, _ in groups if kind == "synapse") * n_inputs
     return float(n_draws) * (macs / _THROUGHPUT + _PER_DRAW)
 
 
@@ -681,15 +700,18 @@ def _fmt_seconds(t):
     return f"{t / (86400 * 365):.2g} years"
 
 
-def _draws(net, X, groups, semantics, n_draws, seed, show_progress, label):
-    """Yield the errors ``Δ`` (shape ``(m, B, n_L)``) of ``n_draws`` configurations with at least one failure.
+def _draws(pb, groups, semantics, n_draws, seed, show_progress, label):
+    """Yield the errors ``Δ`` (shape ``(m, B, n_out)``) of ``n_draws`` configurations with at least one failure.
 
     Block ``k`` uses ``numpy.random.default_rng([seed, k])``; the block size
-    depends only on the network and the failure model.
+    depends only on the network and the failure model.  Every block reuses
+    the problem's clean pass and recomputes only the nodes downstream of a
+    failure (:func:`symft.engines.forward.forward_masked`).
     """
     if n_draws == 0:
         return
-    trace = forward_trace(net, X)
+    net, X = pb.net, pb.X
+    trace = pb.clean
     clean = trace.output
     logq = _log_none(groups)
     block = _block_size(net, groups)
@@ -704,11 +726,15 @@ def _draws(net, X, groups, semantics, n_draws, seed, show_progress, label):
 
 
 def _prepare(net, x, model):
+    """One problem (inputs validated, neuron model normalised), the failing groups and the crash semantics."""
     neuron, syn = _models(model)
+    pb = make_problem(net, x, neuron, where="input")
+    neuron = pb.model
+    if syn is not None:
+        syn = as_model(net, syn)
     groups = _groups(net, neuron, syn)
     semantics = neuron.semantics if neuron is not None else "output_zero"
-    X, single = as_inputs(net, x)
-    return X, single, groups, semantics
+    return pb, groups, semantics
 
 
 def crashed_errors(net, x, model, n_draws: int, seed: int, *, force: bool = False,
@@ -748,11 +774,12 @@ def crashed_errors(net, x, model, n_draws: int, seed: int, *, force: bool = Fals
     if isinstance(n_draws, bool) or not isinstance(n_draws, Integral) or n_draws < 0:
         raise InvalidArgument(f"n_draws: expected a non-negative integer, got {n_draws!r}")
     seed = _check_seed(seed)
-    X, single, groups, semantics = _prepare(net, x, model)
+    pb, groups, semantics = _prepare(net, x, model)
+    X, single = pb.X, pb.single
     pc = float(-math.expm1(float(_log_none(groups).sum()))) if groups else 0.0
     n_draws = int(n_draws) if groups else 0
     _guard(net, groups, n_draws, n_draws, X.shape[0], force, pc, "n_draws")
-    parts = list(_draws(net, X, groups, semantics, n_draws, seed, show_progress, "sampling"))
+    parts = list(_draws(pb, groups, semantics, n_draws, seed, show_progress, "sampling"))
     d = np.concatenate(parts, axis=0) if parts else np.zeros((0, X.shape[0], net.n_outputs))
     return (d[:, 0, :] if single else d), pc
 
@@ -781,7 +808,8 @@ def sample_errors(net, x, model, n_samples: int, seed: int, *, force: bool = Fal
     True
     """
     n_samples, seed = _check_n(n_samples), _check_seed(seed)
-    X, single, groups, semantics = _prepare(net, x, model)
+    pb, groups, semantics = _prepare(net, x, model)
+    X, single = pb.X, pb.single
     size = n_samples * X.shape[0] * net.n_outputs * 8
     if not force and size > MAX_ERRORS_BYTES:
         raise TooLargeError(f"n_samples: {n_samples:.4g} errors need {size / 2 ** 30:.3g} GiB (limit "
@@ -794,7 +822,7 @@ def sample_errors(net, x, model, n_samples: int, seed: int, *, force: bool = Fal
         _guard(net, groups, n_samples, k, X.shape[0], force, pc)
         rows = rng.choice(n_samples, size=k, replace=False) if k else np.zeros(0, dtype=np.int64)
         pos = 0
-        for d in _draws(net, X, groups, semantics, k, seed, show_progress, "sampling"):
+        for d in _draws(pb, groups, semantics, k, seed, show_progress, "sampling"):
             out[rows[pos:pos + d.shape[0]]] = d
             pos += d.shape[0]
     return out[:, 0, :] if single else out
@@ -952,8 +980,38 @@ def _describe(model):
     return tuple(out)
 
 
-def _warnings(n_c, n_units, M2, M3, confidence, same=None, bounded=True):
-    """Reasons why an interval from ``n_c`` draws given a failure may be unreliable, or how it was made."""
+def interval_warnings(n_c: int, n_units: int, M2, M3, confidence: float, same=None, bounded: bool = True) -> tuple:
+    r"""Why an interval from ``n_c`` draws given a failure may be unreliable, or how it was made.
+
+    Parameters
+    ----------
+    n_c : int
+        Draws given at least one failure.
+    n_units : int
+        Units (neurons, synapses) that may fail.
+    M2, M3 : ndarray
+        Sums of squared and cubed deviations of the draws from their mean, per output.
+    confidence : float
+        The level of the interval.
+    same : ndarray of bool, optional
+        Per output, whether every draw gave the same error.
+    bounded : bool
+        Whether a proved bound on ``|Δ|`` backs the intervals of those outputs
+        (:func:`error_bound`).
+
+    Returns
+    -------
+    tuple of str
+        Few draws (below :data:`FEW_CRASHED`), very skewed errors (Cochran's
+        rule ``25·skewness²``), or outputs where every draw was the same.
+
+    Examples
+    --------
+    >>> interval_warnings(40, 10, np.array([1.0]), np.array([0.0]), 0.95)[0][:25]
+    'only 40 draws with a fail'
+    >>> interval_warnings(5000, 10, np.array([1.0]), np.array([0.0]), 0.95)
+    ()
+    """
     out = []
     if 0 < n_c < FEW_CRASHED:
         out.append(f"only {n_c} draws with a failure: the {100 * confidence:g}% interval is unreliable "
@@ -978,8 +1036,21 @@ def _warnings(n_c, n_units, M2, M3, confidence, same=None, bounded=True):
     return tuple(out)
 
 
-def _range_bound(net, X, model):
-    """A proved bound on ``|Δ|`` over every failure configuration, shape ``(B, n_L)`` (inf when unknown)."""
+def error_bound(net, X, model) -> np.ndarray:
+    r"""A proved bound on ``|Δ_k|`` over every failure configuration, shape ``(B, n_out)`` (inf when unknown).
+
+    For neuron crashes, the crude bound of
+    :func:`symft.engines.enclosure.per_neuron_bounds` (interval propagation
+    over every crash configuration, any graph); synapse failures have no
+    bound here (``inf``).
+
+    Examples
+    --------
+    >>> from symft.graph.network import first_input_network
+    >>> D = error_bound(first_input_network(2), np.array([[2.0, 1.0]]), NeuronCrash({0: 0.1}))
+    >>> D.shape, bool(2.0 <= D[0, 0] < 2.0 + 1e-12)          # |Δ| ≤ |x_1| = 2
+    ((1, 1), True)
+    """
     neuron, syn = _models(model)
     if syn is not None and syn.layers:
         return np.full((X.shape[0], net.n_outputs), np.inf)
@@ -1051,7 +1122,8 @@ def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float =
         if isinstance(eps, bool) or not isinstance(eps, Real) or not math.isfinite(float(eps)):
             raise InvalidArgument(f"eps: expected a finite number, got {eps!r}")
         eps = float(eps)
-    X, single, groups, semantics = _prepare(net, x, model)
+    pb, groups, semantics = _prepare(net, x, model)
+    X, single = pb.X, pb.single
     pc = float(-math.expm1(float(_log_none(groups).sum()))) if groups else 0.0
     n_c = crashed_sample_size(n_samples, pc)
     _guard(net, groups, n_samples, n_c, X.shape[0], force, pc)
@@ -1060,7 +1132,7 @@ def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float =
     dmin, dmax = np.full(shape, np.inf), np.full(shape, -np.inf)
     cu = np.zeros(shape, dtype=np.int64)
     ca = np.zeros(shape, dtype=np.int64)
-    for delta in _draws(net, X, groups, semantics, n_c, seed, show_progress, "monte carlo"):
+    for delta in _draws(pb, groups, semantics, n_c, seed, show_progress, "monte carlo"):
         m = delta.shape[0]
         bm = delta.mean(axis=0)
         c = delta - bm
@@ -1099,13 +1171,13 @@ def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float =
         # Every draw gave the same error v: the spread says nothing about configurations not drawn.  With
         # probability ≥ confidence, P(Δ ≠ v | failure) ≤ u = 1 − (1 − confidence)^(1/n) (no such draw in n),
         # so |E[Δ | failure] − v| ≤ u (D + |v|) with D a proved bound on |Δ|.
-        D = _range_bound(net, X, model)
+        D = error_bound(net, X, model)
         bounded = bool(np.all(np.isfinite(D[same])))
         u = -math.expm1(math.log1p(-confidence) / n_tot)
         with np.errstate(invalid="ignore", over="ignore"):
             hd = pc * u * (D + np.abs(mean)) * (1 + 1e-12)
         h = np.where(same, hd, h)
-    notes = _warnings(n_tot, n_units, M2, M3, confidence, same, bounded)
+    notes = interval_warnings(n_tot, n_units, M2, M3, confidence, same, bounded)
     for w in notes:
         _warn(w, SamplingWarning, stacklevel=2)
     return MonteCarloResult(
