@@ -96,6 +96,7 @@ __all__ = [
     "mean_polynomial",
     "single_crash_term",
     "node_cost",
+    "exact_obstacle",
 ]
 
 #: Default refusal limit (configurations × inputs) of the enumeration functions.
@@ -813,6 +814,23 @@ def _exact_capable(net):
     if net.free_symbols:
         return f"the network has symbolic weights {sorted(map(str, net.free_symbols))} (use net.subs)"
     return None
+
+
+def exact_obstacle(net):
+    """Why rational enumeration cannot evaluate ``net``, or None (every node is evaluated exactly).
+
+    It needs every activation piecewise linear with rational pieces and no
+    symbolic weight.
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network, random_network
+    >>> exact_obstacle(mean_network(2)) is None
+    True
+    >>> exact_obstacle(random_network([2, 2, 1], seed=0))
+    "layer 1's activation 'tanh' is not piecewise linear with rational pieces"
+    """
+    return _exact_capable(net)
 
 
 def _exact_row(pb, b):
