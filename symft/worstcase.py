@@ -716,7 +716,7 @@ _U = 2.0 ** -53
 #: Relative slack on every bound: absorbs the rounding of the bound's own arithmetic.
 _REL = 2.0 ** -40
 #: Relative error allowed for NumPy's evaluation of an activation (glibc documents a few ulps for
-#: exp/tanh/log1p; this is about 500 ulps, as in :mod:`symft.intervals`), plus _EVAL_ABS absolutely.
+#: exp/tanh/log1p; this is about 500 ulps, as in :mod:`symft.walk.interval`), plus _EVAL_ABS absolutely.
 _EVAL_REL = 2.0 ** -44
 _EVAL_ABS = 2.0 ** -1000
 #: Absolute error per product allowed for underflow (the smallest subnormal is 2^-1074).

@@ -1,4 +1,4 @@
-"""Tests of symft.analysis.bounds: every bound against brute-force enumeration (independent of symft.exact).
+"""Tests of symft.analysis.bounds: every bound against brute-force enumeration (independent of symft.engines.enumeration).
 
 ``brute_all`` enumerates every crash configuration with itertools.product and
 returns all errors Δ with their probabilities; the exact quantities each bound

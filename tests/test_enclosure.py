@@ -1,6 +1,6 @@
-"""Tests of symft.enclosure: certified intervals contain the enumerated values, shrink with the order.
+"""Tests of symft.engines.enclosure: certified intervals contain the enumerated values, shrink with the order.
 
-The enclosures are checked against full enumeration (symft.exact, itself checked against an
+The enclosures are checked against full enumeration (symft.engines.enumeration, itself checked against an
 independent brute force in tests/test_exact.py), on random nets with Hypothesis, with crashes at
 several layers, all activations with a slope bound, both crash semantics, and a step activation
 (no slope bound: the crude bound must take over).

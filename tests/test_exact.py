@@ -1,4 +1,4 @@
-"""Tests of symft.exact: enumeration, exact moments, distributions, polynomials in p, b4, guard rails.
+"""Tests of symft.engines.enumeration: enumeration, exact moments, distributions, polynomials in p, b4, guard rails.
 
 Cross-checks: exact rational enumeration vs float enumeration vs an independent brute force
 written here (itertools.product over masks + a plain NumPy forward pass that does not use

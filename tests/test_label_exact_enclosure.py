@@ -1,4 +1,4 @@
-"""Label property tests: what symft.exact calls "exact" is exact, what symft.enclosure calls a
+"""Label property tests: what symft.engines.enumeration calls "exact" is exact, what symft.engines.enclosure calls a
 certified enclosure contains the truth.
 
 Everything symft is compared with is computed here, independently of symft's engines:

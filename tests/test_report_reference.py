@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import symft.engines.enclosure
 import symft.analysis.report
+import symft.engines.moments
 from symft.analysis.certify import certify, enclosure_moments, exact_moments
 from symft.faults import NeuronCrash
 from symft.graph.network import Network
@@ -128,7 +129,7 @@ def test_certify_auto_uses_rational_arithmetic_on_float_weights():
 def test_float_enumeration_is_labelled_and_never_agrees(monkeypatch):
     # Without the rational engine and the enclosure, the float enumeration is the only reference:
     # it is named "float enumeration", never "exact", and the verdict is not AGREE.
-    monkeypatch.setattr(symft.analysis.report, "RATIONAL_SECONDS", -1.0)
+    monkeypatch.setattr(symft.engines.moments, "RATIONAL_SECONDS", -1.0)
 
     def missing(*a, **k):
         raise NotImplementedError("no enclosure (test)")
@@ -225,7 +226,7 @@ def test_enclosure_references_contain_the_exact_value(case):
     net = build(weights, biases, acts)
     dist = brute(weights, biases, acts, x, p)
     mp = pytest.MonkeyPatch()
-    mp.setattr(symft.analysis.report, "RATIONAL_SECONDS", -1.0)
+    mp.setattr(symft.engines.moments, "RATIONAL_SECONDS", -1.0)
     try:
         r = check(net, x, NeuronCrash(p), samples=2000, seed=0)
     finally:

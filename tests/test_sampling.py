@@ -34,7 +34,7 @@ DATA = os.path.join(os.path.dirname(__file__), "data")
 def brute_moments(net, x, model):
     """Exact E Δ and Var Δ (float64 per output) by enumerating every crash configuration.
 
-    Independent of symft.exact: a plain loop over all subsets of the neurons
+    Independent of symft.engines.enumeration: a plain loop over all subsets of the neurons
     (or synapses) that may fail, each weighted by Π p^{crashed} (1-p)^{alive}.
     """
     units = []

@@ -1,7 +1,7 @@
 """Tests of symft.engines.taylor: symbolic expansion, T1 (both forms), remainder bounds, numeric T1, CLI.
 
 Cross-checks (STYLE lesson 9): symbolic T1 vs numeric T1 vs the AC2 weight form; T1 and its
-remainder vs exact enumeration (symft.exact where it exists, and an independent brute force
+remainder vs exact enumeration (symft.engines.enumeration where it exists, and an independent brute force
 over crash masks with forward_masked written here); `symft taylor --json` vs an independent
 backprop written in this file.
 """
@@ -178,7 +178,7 @@ def test_second_order_moments_against_brute_force_on_quadratic():
 # ---------------------------------------------------------------------- T1 vs exact (Hypothesis)
 
 def _exact_linear_coefficient(net, x, layer):
-    """p × this = T1 mean when everything after `layer` is linear. symft.exact if present, else brute force."""
+    """p × this = T1 mean when everything after `layer` is linear. symft.engines.enumeration if present, else brute force."""
     try:
         from symft.engines.enumeration import mean_polynomial
     except ImportError:  # pragma: no cover - issue 3 not merged
@@ -227,7 +227,7 @@ def test_t1_within_remainder_bound_of_exact(spec, q, two_layers):
     assert np.all(np.abs(m - r.mean) <= r.remainder_mean + slack)
     assert np.all(np.abs(v - r.var) <= r.remainder_var + slack)
     if len(probs) == 1:
-        # also the exact polynomial's value from symft.exact, when available
+        # also the exact polynomial's value from symft.engines.enumeration, when available
         try:
             from symft.engines.enumeration import mean_polynomial
         except ImportError:  # pragma: no cover

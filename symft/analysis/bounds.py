@@ -640,7 +640,7 @@ def variance_recursion_as_printed(net, x, model) -> Bound:
 # ---------------------------------------------------------------------- b3, b4, Fep (other modules)
 
 def first_order_estimates(net, x, model, *, remainder: bool = False) -> list[Bound]:
-    r"""b3: T1's first-order ``E Δ`` and ``Var Δ`` (and the paper's ``p Σ g²``) via :func:`symft.taylor.t1`.
+    r"""b3: T1's first-order ``E Δ`` and ``Var Δ`` (and the paper's ``p Σ g²``) via :func:`symft.engines.taylor.t1`.
 
     Estimates, not bounds (T1 drops a remainder); with ``remainder=True``
     the rigorous remainder bounds are attached in ``note``.  b3 is T1 in

@@ -24,9 +24,15 @@ under random crashes?  This module answers it from the mean and variance of
 * :class:`Certificate`, a frozen record of the claim, the inequality, whether
   it is **rigorous** (every term bounded, under the stated assumptions) or
   **approximate**, the inputs, p, seed, versions and the network's hash; it
-  round-trips through JSON.  :func:`certify` builds one from exact moments
-  (:mod:`symft.engines.enumeration`), rigorous enclosures, or T1 (:mod:`symft.taylor`);
-  :func:`certificate_from_moments` from moments you supply.
+  round-trips through JSON.  :func:`certify` builds one from the moments
+  that :func:`symft.engines.moments.moments` chooses (exact moments, a
+  rigorous enclosure, T1 with its remainder, or a labelled estimate), on any
+  graph those engines evaluate; :func:`certificate_from_moments` from
+  moments you supply (:class:`~symft.engines.moments.Moments`, also
+  importable from here, like :func:`exact_moments`,
+  :func:`enclosure_moments` and :func:`taylor_moments`).  P3's δ_0
+  (:func:`p3_delta0`) is defined per layer of a chain and refuses other
+  graphs with a one-line reason.
 
 Exactness: every inequality is evaluated in exact rational arithmetic
 (:class:`fractions.Fraction`) from the exact binary values of the float
@@ -55,7 +61,9 @@ from numbers import Integral, Real
 import numpy as np
 import sympy as sp
 
-from ..errors import InvalidArgument, SymftError, TooLargeError
+from ..engines.moments import (APPROXIMATE_SOURCES, AUTO_ORDER, RIGOROUS_SOURCES, Moments, NoSourceError,
+                               enclosure_moments, exact_moments, float_down, float_up, moments, taylor_moments)
+from ..errors import InvalidArgument, TooLargeError
 
 __all__ = [
     "to_fraction",
@@ -79,14 +87,10 @@ __all__ = [
     "certify",
     "network_hash",
     "package_versions",
+    "p3_delta0",
     "RIGOROUS_SOURCES",
 ]
 
-#: Sources of moments that may back a rigorous certificate: exact moments, rigorous
-#: enclosures, T1 plus a proved remainder bound, or user moments declared as bounds.
-RIGOROUS_SOURCES = ("exact", "enclosure", "taylor+remainder", "bounds")
-#: Sources that can only back an approximate certificate.
-APPROXIMATE_SOURCES = ("taylor", "monte-carlo", "estimate")
 INEQUALITIES = ("cantelli", "chebyshev")
 
 
@@ -132,34 +136,6 @@ def to_fraction(v, where: str = "value", *, decimal: bool = False) -> Fraction:
             raise InvalidArgument(f"{where}: expected a finite number, got {f}")
         return Fraction(repr(f)) if decimal else Fraction(f)
     raise InvalidArgument(f"{where}: expected a number, got {type(v).__name__}")
-
-
-def float_up(q: Fraction) -> float:
-    """The smallest float ``≥ q`` (outward rounding of an upper bound).
-
-    Examples
-    --------
-    >>> float_up(Fraction(1, 3)) >= Fraction(1, 3), float_up(Fraction(1, 2))
-    (True, 0.5)
-    """
-    f = float(q)
-    if Fraction(f) < q:
-        f = math.nextafter(f, math.inf)
-    return f
-
-
-def float_down(q: Fraction) -> float:
-    """The largest float ``≤ q``.
-
-    Examples
-    --------
-    >>> float_down(Fraction(1, 3)) <= Fraction(1, 3)
-    True
-    """
-    f = float(q)
-    if Fraction(f) > q:
-        f = math.nextafter(f, -math.inf)
-    return f
 
 
 # ---------------------------------------------------------------------- tail inequalities
@@ -542,63 +518,6 @@ def package_versions() -> tuple:
             ("numpy", np.__version__), ("sympy", sp.__version__))
 
 
-@dataclass(frozen=True)
-class Moments:
-    r"""Bounds on the mean and variance of ``Δ`` for each output ``k``.
-
-    ``mean_lo[k] ≤ E Δ_k ≤ mean_hi[k]`` and ``Var Δ_k ≤ var_hi[k]``; for
-    point values ``mean_lo == mean_hi``.  ``source`` says where they come
-    from (see :data:`RIGOROUS_SOURCES`); only a rigorous source can back a
-    rigorous certificate.
-
-    Examples
-    --------
-    >>> m = Moments.point([0.0], [1e-4], "estimate")
-    >>> m.mean_hi, m.rigorous
-    ((0.0,), False)
-    """
-
-    mean_lo: tuple
-    mean_hi: tuple
-    var_hi: tuple
-    source: str
-    note: str = ""
-
-    def __post_init__(self):
-        for name in ("mean_lo", "mean_hi", "var_hi"):
-            v = getattr(self, name)
-            v = tuple(v) if not isinstance(v, (int, float, Fraction, sp.Basic)) else (v,)
-            object.__setattr__(self, name, v)
-        if not (len(self.mean_lo) == len(self.mean_hi) == len(self.var_hi)) or not self.mean_lo:
-            raise InvalidArgument("moments: mean_lo, mean_hi and var_hi must have the same non-zero length")
-        if self.source not in RIGOROUS_SOURCES + APPROXIMATE_SOURCES:
-            raise InvalidArgument(f"source: expected one of {RIGOROUS_SOURCES + APPROXIMATE_SOURCES}, "
-                                  f"got {self.source!r}")
-
-    @classmethod
-    def point(cls, mean, var, source: str, note: str = "") -> "Moments":
-        """Point values (``mean_lo = mean_hi``).
-
-        Examples
-        --------
-        >>> Moments.point([1.0, 2.0], [0.1, 0.2], "exact").var_hi
-        (0.1, 0.2)
-        """
-        mean = tuple(mean) if not isinstance(mean, (int, float, Fraction, sp.Basic)) else (mean,)
-        return cls(mean, mean, var, source, note)
-
-    @property
-    def rigorous(self) -> bool:
-        """Whether the source can back a rigorous certificate.
-
-        Examples
-        --------
-        >>> Moments.point([0], [0], "taylor").rigorous
-        False
-        """
-        return self.source in RIGOROUS_SOURCES
-
-
 def _jsonable(v):
     if isinstance(v, tuple):
         return [_jsonable(x) for x in v]
@@ -791,197 +710,81 @@ def certificate_from_moments(moments: Moments, eps, delta, *, inequality: str = 
     )
 
 
-# ---------------------------------------------------------------------- moments from the other modules
-
-def _outputs(v, n):
-    a = np.asarray(v, dtype=object).ravel()
-    if a.size != n:
-        raise SymftError(f"internal: expected {n} values, got {a.size}")
-    return tuple(a.tolist())
-
-
-def _exact_model(model):
-    """The model with float probabilities read as the decimals they print as (1e-3 → 1/1000)."""
-    from ..faults import NeuronCrash
-
-    p = {l: (sp.Rational(repr(float(q))) if isinstance(q, float) else q) for l, q in model.p}
-    return NeuronCrash(p, model.semantics)
-
-
-def exact_moments(net, x, model, *, rational_seconds: float = 1.0) -> Moments:
-    """``E Δ`` and ``Var Δ`` by enumeration (:func:`symft.engines.enumeration.enumerate_crashes`), labelled by the arithmetic.
-
-    Rational arithmetic whenever it can run — activations piecewise linear
-    with rational pieces, numeric weights (a float is read as the binary
-    rational it holds), at most ``2^16`` configurations — and its estimated
-    time is at most ``rational_seconds`` (or :mod:`symft.engines.enumeration` picks it by
-    itself, for an exact network): source ``"exact"``.  Otherwise float64
-    enumeration runs, and its result is labelled ``"estimate"`` with the
-    note ``"float enumeration …"``: its rounding errors are not bounded
-    (under cancellation they can change every digit), so it cannot back a
-    rigorous certificate — an enclosure should be used.
-
-    Raises :class:`~symft.errors.TooLargeError` when enumeration would explode
-    and ``NotImplementedError`` when exact enumeration is not available.
-
-    Examples
-    --------
-    >>> from symft.graph.network import mean_network, Network
-    >>> from symft.faults import NeuronCrash
-    >>> m = exact_moments(mean_network(2), [1, 1], NeuronCrash({0: 0.5}))
-    >>> m.mean_hi, m.var_hi, m.source
-    ((-1/2,), (1/8,), 'exact')
-    >>> # float weights that cancel: 1e16·x + x − 1e16·x = x (float64 evaluates 0); rational arithmetic is exact
-    >>> net = Network.from_numpy([[[1.0], [1.0], [1.0]], [[1e16, 1.0, -1e16]]], activations=["linear", "linear"])
-    >>> exact_moments(net, [1.0], NeuronCrash({1: 0.5})).mean_hi     # E Δ = −x/2
-    (-1/2,)
-    """
-    try:
-        from ..engines import enclosure as _enc
-        from ..engines import enumeration as _exact
-    except ImportError:  # pragma: no cover
-        raise NotImplementedError("exact enumeration is not available") from None
-    em = _exact_model(model)
-    em.check(net)
-    rational = None   # let symft.exact decide (rational for exact networks)
-    if (_exact._exact_capable(net) is None and em.n_neurons(net) <= 16
-            and _exact.estimate_seconds(net, em, exact=True) <= rational_seconds):
-        rational = True
-    r = _exact.enumerate_crashes(net, x, em, exact=rational)
-    n = net.n_outputs
-    mean, var = _outputs(r.mean, n), _outputs(r.var, n)
-    exactish = bool(getattr(r, "exact", False)) and all(
-        isinstance(v, (Integral, Fraction, sp.Rational)) for v in mean + var)
-    if not exactish:
-        return Moments.point(mean, var, "estimate",
-                             "float enumeration: float64 rounding errors not bounded (not exact, not rigorous)")
-    return Moments.point(mean, var, "exact")
-
-
-def enclosure_moments(net, x, model, order: int = 2) -> Moments:
-    """Rigorous intervals for ``E Δ`` and ``Var Δ`` (:func:`symft.engines.enclosure.enclosure`).
-
-    The enclosure evaluates the float64 network at the float64 input, with
-    rigorous margins for the rounding of that evaluation.  It is rigorous for
-    the network as given when every weight, bias and input *is* a float64
-    value; otherwise (a weight ``1/10``, an input ``"1/3"``) it encloses the
-    moments of a slightly different network, and the result is labelled
-    ``"estimate"`` with a note saying which value was rounded.
-
-    Examples
-    --------
-    >>> from symft.graph.network import mean_network, random_network
-    >>> from symft.faults import NeuronCrash
-    >>> m = enclosure_moments(random_network([2, 3, 1], seed=0), [0.5, -1.0], NeuronCrash({1: 0.1}), order=3)
-    >>> m.source, bool(m.mean_lo[0] <= m.mean_hi[0])
-    ('enclosure', True)
-    >>> m = enclosure_moments(mean_network(3), [1, 1, 1], NeuronCrash({0: 0.1}))
-    >>> m.source, m.note
-    ('estimate', 'enclosure of the float64 rounding of the network: weight 1/3 of layer 1 is not a float64 value')
-    """
-    try:
-        from ..engines import enclosure as _enc
-        from ..engines import enumeration as _exact
-    except ImportError:  # pragma: no cover
-        raise NotImplementedError("exact enumeration is not available") from None
-    from .report import _float_rounding
-
-    r = _enc.enclosure(net, _float_view(x), _exact_model(model), order=order)
-    n = net.n_outputs
-    rounding = _float_rounding(net, x)
-    if rounding is not None:
-        return Moments(_outputs(r.mean_lo, n), _outputs(r.mean_hi, n), _outputs(r.var_hi, n), "estimate",
-                       f"enclosure of the float64 rounding of the network: {rounding}")
-    return Moments(_outputs(r.mean_lo, n), _outputs(r.mean_hi, n), _outputs(r.var_hi, n), "enclosure")
-
-
-#: Relative margin added to T1's float64 moments before the remainder bound is applied.
-T1_FLOAT_MARGIN = 1e-9
-
-
-def taylor_moments(net, x, model, *, remainder: bool = True) -> Moments:
-    r"""T1's first-order moments (:func:`symft.taylor.t1`), with its rigorous remainder when available.
-
-    T1 runs at the exact input (floats are the binary values they hold,
-    fractions are enclosed) and the stated probabilities (a float ``0.1``
-    is the decimal 1/10, as in :func:`exact_moments`).  Its
-    ``remainder_mean`` and ``remainder_var`` bound ``|E Δ − m|`` and
-    ``|Var Δ − v|`` for the float64 values ``m`` and ``v`` themselves: the
-    Lagrange remainder (:func:`symft.taylor.remainder_bound`) plus the
-    proved rounding error of the float passes (an outward-rounded interval
-    pass, :func:`symft.intervals.gradient_enclosure`), so no cancellation
-    in the float passes can make the interval miss.  The result is
-    ``[m − r_m, m + r_m]`` and ``var_hi = v + r_v`` (source
-    ``"taylor+remainder"``, rigorous), rounded outward.  Without a
-    remainder (non-smooth activation, a kink the crashes can cross, too
-    large), the point values are returned with source ``"taylor"``
-    (approximate: the remainder is dropped).
-
-    Examples
-    --------
-    >>> from symft.graph.network import random_network
-    >>> from symft.faults import NeuronCrash
-    >>> m = taylor_moments(random_network([3, 5, 1], seed=2), [0.2, -0.4, 1.0], NeuronCrash({1: 0.01}))
-    >>> m.source, m.mean_lo[0] < m.mean_hi[0]
-    ('taylor+remainder', True)
-    >>> taylor_moments(random_network([2, 3, 1], seed=0), [0.1, 0.2], NeuronCrash({1: 0.01}), remainder=False).source
-    'taylor'
-    """
-    try:
-        from ..engines import taylor as _taylor
-    except ImportError:  # pragma: no cover - depends on issue 4
-        raise NotImplementedError("symft.taylor is not available") from None
-    xe = [v if isinstance(v, float) else to_fraction(v, "x") for v in np.asarray(x, dtype=object).ravel()]
-    r = _taylor.t1(net, xe, dict(_exact_model(model).p), semantics=model.semantics,
-                   remainder="auto" if remainder else False)
-    n = net.n_outputs
-    mean = [float(v) for v in _outputs(r.mean, n)]
-    var = [float(v) for v in _outputs(r.var, n)]
-    if r.remainder_mean is None or r.remainder_var is None:
-        why = r.remainder_note or "P5 as printed"
-        return Moments.point(mean, var, "taylor", f"T1 first order: the Taylor remainder is dropped ({why})")
-    rm = [float(v) for v in _outputs(r.remainder_mean, n)]
-    rv = [float(v) for v in _outputs(r.remainder_var, n)]
-    lo = tuple(float_down(Fraction(m) - Fraction(a)) for m, a in zip(mean, rm))
-    hi = tuple(float_up(Fraction(m) + Fraction(a)) for m, a in zip(mean, rm))
-    vh = tuple(float_up(Fraction(v) + Fraction(b)) for v, b in zip(var, rv))
-    return Moments(lo, hi, vh, "taylor+remainder",
-                   "T1 first order plus its rigorous Lagrange-remainder bound (symft.taylor.remainder_bound) "
-                   "and the proved rounding error of its float passes")
-
-
-def _float_view(x):
-    a = np.asarray(x, dtype=object).ravel()
-    return [float(to_fraction(v, "x")) if not isinstance(v, float) else v for v in a]
-
-
 def _float_x(x):
     a = np.asarray(x, dtype=object).ravel()
     return tuple(str(v) if isinstance(v, (Fraction, sp.Basic)) else float(v) for v in a)
+
+
+#: certify's names of the sources → the methods of :func:`symft.engines.moments.moments`.
+SOURCES = {"auto": "auto", "exact": "enumeration", "enclosure": "enclosure", "taylor": "taylor", "t1": "t1"}
+
+
+def p3_delta0(net, model, alpha: float) -> float:
+    r"""P3's ``δ_0 = Σ_l exp(−n_l q_l d_KL(α ‖ p_l))`` over the crashing layers of a chain, capped at 1.
+
+    ``q_l`` is the balance of layer ``l``'s per-neuron weight totals
+    (:func:`symft.graph.network.layer_norms`, key ``q_balance``; 1 at the
+    input).  A layer with ``p_l ≥ α`` or no balance gives ``δ_0 = 1`` (no
+    information).  P3 is a statement about the layers of a chain (its
+    totals ``W_l^i = Σ_j |W_l^{ij}|`` and width ``n_l``): other graphs are
+    refused with :class:`~symft.graph.network.NotAChain`.
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> from symft.faults import NeuronCrash
+    >>> d = p3_delta0(mean_network(100), NeuronCrash({0: 0.01}), 0.1)
+    >>> d == delta0_kl_chernoff(100, 1.0, 0.1, 0.01)
+    True
+    """
+    from ..graph.network import layer_norms
+
+    chain = net.as_chain("P3's δ_0 (the balance of each layer's weights)")
+    norms = layer_norms(net)
+    d0 = 0.0
+    for key in model.layers:
+        l = chain.sites.index(net.site(key))
+        pl = float(model.probability(key))
+        q = 1.0 if l == 0 else norms[l - 1]["q_balance"]
+        if q is None or q <= 0 or pl >= alpha:
+            return 1.0
+        d0 += delta0_kl_chernoff(chain.widths[l], q, alpha, pl)
+    return min(1.0, d0)
 
 
 def certify(net, x, model, eps, delta, *, source: str = "auto", inequality: str = "cantelli",
             sided: str = "upper", order: int = 2, alpha: float = 0.1, seed=None) -> Certificate:
     r"""Certify ``P{Δ_k ≥ ε} ≤ δ`` for every output ``k`` at input ``x`` (D5, P5).
 
+    The moments come from :func:`symft.engines.moments.moments`, the one
+    chooser of sources; this function turns them into a certificate.
+
     Parameters
     ----------
     net : Network
-    x : array_like, shape (n_0,)
+        Any graph the chosen source can evaluate (convolutions, residual
+        adds, …).  Only P5 as printed (``"t1"``, or T1 alone reached by
+        ``"taylor"``) needs a chain: its δ_0 (P3, :func:`p3_delta0`) is
+        defined per layer of a chain, and other graphs are refused with a
+        one-line reason.
+    x : array_like
+        One input (exact values such as ``"1/3"`` are kept exactly).
     model : NeuronCrash
     eps, delta : number or str
     source : {"auto", "exact", "enclosure", "taylor", "t1"}
         Where the moments come from.  ``"exact"`` enumerates every crash
         configuration (rigorous when the arithmetic is exact: rational
-        piecewise-linear networks); ``"enclosure"`` uses rigorous interval
-        bounds of order ``order`` (:func:`symft.engines.enclosure.enclosure`);
-        ``"taylor"`` uses T1 plus its rigorous remainder bound when one is
-        available (smooth activations), else falls back to ``"t1"``;
-        ``"t1"`` is P5 as printed — T1's first-order moments with the
-        remainder dropped, plus δ_0 from P3 with ``alpha`` — and is
-        **approximate**.  ``"auto"``: exact if exact arithmetic is possible,
-        else the enclosure, else T1 + remainder, else the float enumeration,
-        else P5 as printed (labelled approximate).
+        piecewise-linear networks; method ``"enumeration"``);
+        ``"enclosure"`` uses rigorous interval bounds of order ``order``
+        (:func:`symft.engines.enclosure.enclosure`); ``"taylor"`` uses T1 plus
+        its rigorous remainder bound when one is available (smooth
+        activations), else falls back to ``"t1"``; ``"t1"`` is P5 as printed
+        — T1's first-order moments with the remainder dropped, plus δ_0 from
+        P3 with ``alpha`` — and is **approximate**.  ``"auto"``: the rule of
+        :func:`symft.engines.moments.moments` — rational enumeration, else
+        the enclosure, else T1 + remainder, else (labelled approximate) a
+        float enumeration, P5 as printed (chains only), or Monte Carlo with
+        ``seed`` (default 0).
     inequality : {"cantelli", "chebyshev"}
         Cantelli (one-sided, never worse: E6) or Chebyshev (P5 as printed).
     sided : {"upper", "abs"}
@@ -991,7 +794,8 @@ def certify(net, x, model, eps, delta, *, source: str = "auto", inequality: str 
     alpha : float
         α of P3's δ_0 on the ``"t1"`` path.
     seed : int, optional
-        Recorded in the certificate (for certificates that accompany sampled evidence).
+        Recorded in the certificate (for certificates that accompany sampled
+        evidence); the seed of the Monte Carlo moments if ``"auto"`` ends there.
 
     Returns
     -------
@@ -1009,65 +813,34 @@ def certify(net, x, model, eps, delta, *, source: str = "auto", inequality: str 
     (True, True, 'cantelli(exact)')
     """
     from ..faults import NeuronCrash
+    from ..problem import make_problem
 
     if not isinstance(model, NeuronCrash):
         raise InvalidArgument(f"model: certify needs a NeuronCrash, got {type(model).__name__}")
-    model.check(net)
-    if source not in ("auto", "exact", "enclosure", "taylor", "t1"):
+    if source not in SOURCES:
         raise InvalidArgument(f"source: expected 'auto', 'exact', 'enclosure', 'taylor' or 't1', got {source!r}")
-    notes = []
-    moments = None
-    tried = ("exact", "enclosure", "taylor") if source == "auto" else (source,)
-    fallback = None
-    for s in tried:
+    pb = make_problem(net, x, model)
+    if source == "auto":
+        among = AUTO_ORDER
+        if not net.is_chain:     # P5 as printed needs P3's δ_0, defined per layer of a chain
+            among = tuple(s for s in AUTO_ORDER if s != "t1")
         try:
-            if s == "exact":
-                moments = exact_moments(net, x, model)
-                if moments.source != "exact" and source == "auto":
-                    notes.append("exact enumeration ran in floats (not rigorous); trying the enclosure")
-                    fallback, moments = moments, None
-                    continue
-            elif s == "enclosure":
-                moments = enclosure_moments(net, x, model, order=order)
-            else:
-                moments = taylor_moments(net, x, model, remainder=(s != "t1"))
-                if moments.source == "taylor" and fallback is not None:
-                    moments = fallback  # float enumeration beats a first-order approximation
-            break
-        except (TooLargeError, NotImplementedError, ImportError, AttributeError) as e:
-            if source != "auto":
-                if isinstance(e, TooLargeError):
-                    raise
-                raise InvalidArgument(f"source={s!r}: not available ({e})") from None
-            notes.append(f"{s}: not used ({type(e).__name__}: {e})")
-    if moments is None:
-        if fallback is not None:
-            moments = fallback
-        else:
-            raise InvalidArgument("certify: no source of moments is available (exact, enclosure, taylor)")
+            m = moments(pb, "auto", among=among, order=order, seed=0 if seed is None else seed)
+        except NoSourceError as e:
+            raise InvalidArgument(f"certify: {e}") from None
+        if m.method == "monte-carlo" and seed is None:
+            seed = m.seed
+    else:
+        try:
+            m = moments(pb, SOURCES[source], order=order)
+        except (NotImplementedError, ImportError, AttributeError) as e:
+            raise InvalidArgument(f"source={source!r}: not available ({e})") from None
     delta0, assumptions = 0.0, []
-    if moments.source == "taylor":
-        from ..graph.network import layer_norms
-
-        norms = layer_norms(net)
-        d0 = 0.0
-        for l in model.layers:
-            pl = float(model.probability(l))
-            if l == 0 or l > net.depth:
-                q = 1.0 if l == 0 else None
-            else:
-                q = norms[l - 1]["q_balance"]
-            if q is None or q <= 0 or pl >= alpha:
-                d0 = 1.0
-                break
-            d0 += delta0_kl_chernoff(net.widths[l], q, alpha, pl)
-        delta0 = min(1.0, d0)
+    if m.source == "taylor":
+        delta0 = p3_delta0(net, pb.model, alpha)
         assumptions += ["A1–A3 and AA1 (P3, P5): small p, wide layers, q-balanced weights, continuous limit",
                         f"T1 first-order moments (remainder dropped); P3 with alpha = {alpha}"]
-        inequality_used = inequality
-    else:
-        inequality_used = inequality
     p = tuple((l, str(q)) for l, q in model.p)
-    return certificate_from_moments(moments, eps, delta, inequality=inequality_used, sided=sided, delta0=delta0,
+    return certificate_from_moments(m, eps, delta, inequality=inequality, sided=sided, delta0=delta0,
                                     assumptions=assumptions, inputs=_float_x(x), p=p,
-                                    semantics=model.semantics, seed=seed, net=net, notes=notes)
+                                    semantics=model.semantics, seed=seed, net=net, notes=m.notes)

@@ -8,7 +8,7 @@ be wrong in every digit) or **monte-carlo** (statistical).  Only the first two
 can confirm an agreement.
 
 * :func:`compare` — for one network and a set of inputs, or a set of
-  networks and one input: every bound of :mod:`symft.bounds`, the reference
+  networks and one input: every bound of :mod:`symft.analysis.bounds`, the reference
   value of the quantity it bounds or estimates (rational enumeration when
   it can run; else the enclosure's midpoint for the moments and a float
   enumeration, or Monte Carlo when the network is too wide, for the other
@@ -19,7 +19,7 @@ can confirm an agreement.
   result :class:`ComparisonReport` renders as text, JSON
   (:meth:`ComparisonReport.as_dict`) and a matplotlib figure
   (:meth:`ComparisonReport.figure`, needs the ``plot`` extra).
-* :func:`check` — runs T1 (:mod:`symft.taylor`), the best reference for the
+* :func:`check` — runs T1 (:mod:`symft.engines.taylor`), the best reference for the
   moments (rational enumeration, else a rigorous enclosure, else a float
   enumeration — :mod:`symft.engines.enumeration`) and Monte Carlo, and says with z-scores
   whether they agree: ``"agree"``, ``"disagree"`` or ``"inconclusive"``
@@ -47,10 +47,14 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
-import sympy as sp
 
+from ..engines import enumeration
+from ..engines.forward import as_inputs
+from ..engines.moments import NoSourceError, moments
 from ..errors import InvalidArgument, SymftError, TooLargeError
 from ..faults import NeuronCrash
+from ..graph.numbers import to_fraction
+from ..problem import make_problem
 from ..engines.sampling import (SamplingWarning, crash_probability, crashed_errors, crashed_sample_size, error_bound,
                                interval_warnings, monte_carlo, normal_quantile)
 
@@ -106,185 +110,112 @@ REFERENCE_KINDS = {
 }
 #: The references a verdict of agreement can rest on.
 RIGOROUS_REFERENCES = ("rational enumeration", "enclosure")
-#: The rational engine gives the reference when its estimated time is at most this many seconds.
-RATIONAL_SECONDS = 1.0
+#: The methods of :func:`symft.engines.moments.moments` a reference value may come from (T1 is what the
+#: check tests, never its reference).
+REFERENCE_METHODS = ("rational", "enclosure", "float", "monte-carlo")
 #: The enclosure used as a reference evaluates at most this many configurations (all of them — the full
 #: order, where the only width left is the floating-point margin — when they fit).
 ENCLOSURE_CONFIGURATIONS = 2 ** 18
+_MOMENT_QUANTITIES = ("E Δ_k", "Var Δ_k", "E Δ_k²")
 
 
-def _rational_ok(net, model) -> bool:
-    """Whether the rational engine can and should run (:func:`_rational_obstacle` is None)."""
-    return _rational_obstacle(net, model) is None
+def _exact_functionals(dist, quantities, k):
+    """Every quantity from an exact law of Δ (``E‖Δ‖_2`` to 30 digits)."""
+    import mpmath
+
+    atoms = [[to_fraction(v) for v in a] for a in dist.atoms]
+    probs = [to_fraction(q) for q in dist.probabilities]
+    exact_f = {
+        "E‖Δ‖_1": lambda a: sum(abs(v) for v in a),
+        "E‖Δ‖_inf": lambda a: max(abs(v) for v in a),
+        "E|Δ_k|": lambda a: abs(a[k]),
+        "E Δ_k": lambda a: a[k],
+        "E Δ_k²": lambda a: a[k] * a[k],
+    }
+    mean_k = sum((p * a[k] for p, a in zip(probs, atoms)), Fraction(0))
+    vals = {}
+    for q in quantities:
+        if q == "Var Δ_k":
+            v = sum((p * (a[k] - mean_k) ** 2 for p, a in zip(probs, atoms)), Fraction(0))
+        elif q == "E‖Δ‖_2":
+            with mpmath.workdps(30):
+                v = sum(mpmath.mpf(p.numerator) / p.denominator
+                        * mpmath.sqrt(mpmath.mpf(sum(t * t for t in a).numerator) / sum(t * t for t in a).denominator)
+                        for p, a in zip(probs, atoms))
+        else:
+            v = sum((p * exact_f[q](a) for p, a in zip(probs, atoms)), Fraction(0))
+        vals[q] = float(v)
+    return vals
 
 
-def _rational_obstacle(net, model):
-    """Why the rational engine does not give the reference here, or None: it needs activations piecewise
-    linear with rational pieces, numeric weights and p, at most 2^16 configurations, and an estimated time
-    of at most :data:`RATIONAL_SECONDS`."""
-    from ..engines import enclosure as _enc
-    from ..engines import enumeration as exact
-
-    reason = exact._exact_capable(net)
-    if reason is not None:
-        return reason
-    if any(isinstance(q, sp.Basic) and q.free_symbols for _, q in model.p):
-        return "p is symbolic"
-    N = model.n_neurons(net)
-    if N > 16:
-        return f"2^{N} configurations exceed its limit of 2^16"
-    t = exact.estimate_seconds(net, model, exact=True)
-    if t > RATIONAL_SECONDS:
-        return f"estimated {t:.2g} s, above {RATIONAL_SECONDS:g} s"
-    return None
-
-
-def _float_rounding(net, x):
-    """Why the float64 network differs from the network as given (a weight or input that is not a float), or None.
-
-    Every float engine (enclosure, float enumeration, T1, Monte Carlo) evaluates
-    the float64 rounding of the weights and of ``x``; an enclosure is rigorous
-    for the network as given only when that rounding changes nothing.
-
-    Examples
-    --------
-    >>> from symft.graph.network import mean_network
-    >>> _float_rounding(mean_network(2), [1, 1]) is None, _float_rounding(mean_network(3), [1, 1, 1])
-    (True, 'weight 1/3 of layer 1 is not a float64 value')
-    """
-    if net.free_symbols:
-        return "the network has symbolic weights"
-    for l in range(1, net.depth + 1):
-        if net.layers[l - 1].is_float:
-            continue
-        for name, M in (("weight", net.weights_exact(l)), ("bias", net.bias_exact(l))):
-            for v in M:
-                q = _frac(v)
-                if Fraction(float(q)) != q:
-                    return f"{name} {v} of layer {l} is not a float64 value"
-    from .certify import to_fraction
-
-    for i, v in enumerate(np.asarray(x, dtype=object).ravel()):
-        if isinstance(v, (float, np.floating)):
-            continue
-        q = to_fraction(v, "x")
-        if Fraction(float(q)) != q:
-            return f"input {i} = {v} is not a float64 value"
-    return None
-
-
-def _frac(v) -> Fraction:
-    if isinstance(v, Fraction):
-        return v
-    if isinstance(v, sp.Rational):
-        return Fraction(int(v.p), int(v.q))
-    if isinstance(v, (int, np.integer)):
-        return Fraction(int(v))
-    return Fraction(float(v))
-
-
-def _enclosure_order(net, model, order):
-    from ..engines.enclosure import choose_order
-
-    return max(int(order), choose_order(net, model, max_configurations=ENCLOSURE_CONFIGURATIONS))
+def _float_functionals(dist, quantities, k):
+    """Every quantity from a float64 law of Δ."""
+    atoms = np.array(dist.atoms, dtype=float)
+    probs = np.array([float(q) for q in dist.probabilities])
+    vals = {}
+    for q in quantities:
+        if q == "Var Δ_k":
+            m = float((probs * atoms[:, k]).sum())
+            vals[q] = float((probs * (atoms[:, k] - m) ** 2).sum())
+        else:
+            vals[q] = float((probs * NORM_FUNCTIONS[q](atoms, k)).sum())
+    return vals
 
 
 def _reference(net, x, model, quantities, output, samples, seed):
     r"""Reference values of the quantities, and what each one is (a kind of :data:`REFERENCE_KINDS`).
 
-    Rational enumeration of the error distribution when it can run (every
-    functional exact; ``E‖Δ‖_2`` to 30 digits); otherwise the moments from an
-    enclosure (its midpoint; rigorous interval) and the other functionals from
-    a float enumeration, or from Monte Carlo (draws given a failure, seed
-    ``seed + 1``) when the network is too wide to enumerate.
+    The moments come from :func:`symft.engines.moments.moments` among
+    :data:`REFERENCE_METHODS`: rational enumeration when it can run (then its
+    law gives every functional exactly; ``E‖Δ‖_2`` to 30 digits), else an
+    enclosure (its midpoint; rigorous interval), else a float enumeration,
+    else Monte Carlo (seed ``seed + 1``).  The other functionals come from the
+    law an enumeration gave, else from a float enumeration of the law, else
+    from Monte Carlo draws given a failure (seed ``seed + 1``).
     """
-    from ..engines import enclosure as _enc
-    from ..engines import enumeration as exact
-    from .certify import _exact_model
-
-    em = _exact_model(model)
+    pb = make_problem(net, x, model)
     vals, kinds = {}, {}
-    if _rational_ok(net, em):
-        try:
-            dist = exact.error_distribution(net, x, em, exact=True)
-        except (TooLargeError, InvalidArgument):
-            dist = None
-        if dist is not None:
-            import mpmath
-
-            atoms = [[_frac(v) for v in a] for a in dist.atoms]
-            probs = [_frac(q) for q in dist.probabilities]
-            k = output
-            exact_f = {
-                "E‖Δ‖_1": lambda a: sum(abs(v) for v in a),
-                "E‖Δ‖_inf": lambda a: max(abs(v) for v in a),
-                "E|Δ_k|": lambda a: abs(a[k]),
-                "E Δ_k": lambda a: a[k],
-                "E Δ_k²": lambda a: a[k] * a[k],
-            }
-            mean_k = sum((p * a[k] for p, a in zip(probs, atoms)), Fraction(0))
-            for q in quantities:
-                if q == "Var Δ_k":
-                    v = sum((p * (a[k] - mean_k) ** 2 for p, a in zip(probs, atoms)), Fraction(0))
-                elif q == "E‖Δ‖_2":
-                    with mpmath.workdps(30):
-                        v = sum(mpmath.mpf(p.numerator) / p.denominator
-                                * mpmath.sqrt(mpmath.mpf(sum(t * t for t in a).numerator) / sum(t * t for t in a).denominator)
-                                for p, a in zip(probs, atoms))
-                else:
-                    v = sum((p * exact_f[q](a) for p, a in zip(probs, atoms)), Fraction(0))
-                vals[q] = float(v)
-                kinds[q] = "rational enumeration"
-            return vals, kinds
-    moment_q = [q for q in quantities if q in ("E Δ_k", "Var Δ_k", "E Δ_k²")]
-    if moment_q and _float_rounding(net, x) is None:
-        try:
-            e = _enc.enclosure(net, _float_view_x(x), em, order=_enclosure_order(net, em, 2))
-            enc = {"E Δ_k": (e.mean_lo, e.mean_hi), "Var Δ_k": (e.var_lo, e.var_hi),
-                   "E Δ_k²": (e.second_lo, e.second_hi)}
-            for q in moment_q:
-                lo, hi = (float(np.ravel(a)[output]) for a in enc[q])
-                vals[q] = 0.5 * (lo + hi)
-                kinds[q] = "enclosure"
-        except (TooLargeError, NotImplementedError, InvalidArgument):
-            pass
+    try:
+        m = moments(pb, among=REFERENCE_METHODS, distribution=True, configurations=ENCLOSURE_CONFIGURATIONS,
+                    samples=samples, seed=seed + 1)
+    except NoSourceError:
+        m = None
+    if m is not None and m.distribution is not None:
+        law = _exact_functionals if m.method == "rational enumeration" else _float_functionals
+        vals = law(m.distribution, quantities, output)
+        return vals, {q: m.method for q in quantities}
+    if m is not None:
+        f = m.floats()
+        second = (0.5 * (f["second_lo"] + f["second_hi"]) if "second_lo" in f else f["var"] + f["mean"] ** 2)
+        mom = {"E Δ_k": f["mean"], "Var Δ_k": f["var"], "E Δ_k²": second}
+        for q in quantities:
+            if q in mom:
+                vals[q] = float(mom[q][output])
+                kinds[q] = m.method
     rest = [q for q in quantities if q not in vals]
     if rest:
         try:
-            dist = exact.error_distribution(net, _float_view_x(x), model, exact=False)
-            atoms = np.array(dist.atoms, dtype=float)
-            probs = np.array([float(q) for q in dist.probabilities])
-            for q in rest:
-                if q == "Var Δ_k":
-                    m = float((probs * atoms[:, output]).sum())
-                    vals[q] = float((probs * (atoms[:, output] - m) ** 2).sum())
-                else:
-                    vals[q] = float((probs * NORM_FUNCTIONS[q](atoms, output)).sum())
-                kinds[q] = "float enumeration"
+            dist = enumeration.error_distribution(net, pb.X[0], model, exact=False)
+            vals.update(_float_functionals(dist, rest, output))
+            kinds.update({q: "float enumeration" for q in rest})
         except TooLargeError:
             pass
     rest = [q for q in quantities if q not in vals]
     if rest:
         # every functional here vanishes at Δ = 0: E f(Δ) = P(failure) · E[f(Δ) | failure]
         pc = crash_probability(net, model)
-        d, pc = crashed_errors(net, _float_view_x(x), model, crashed_sample_size(samples, pc), seed + 1)
+        d, pc = crashed_errors(net, pb.X[0], model, crashed_sample_size(samples, pc), seed + 1)
         n = d.shape[0]
         for q in rest:
             if n == 0:
                 vals[q] = 0.0
             elif q == "Var Δ_k":
-                m, s2 = d[:, output].mean(), d[:, output].var(ddof=1) if n > 1 else 0.0
-                vals[q] = float(pc * s2 * (1 - (1 - pc) / n) + pc * (1 - pc) * m * m)
+                mk, s2 = d[:, output].mean(), d[:, output].var(ddof=1) if n > 1 else 0.0
+                vals[q] = float(pc * s2 * (1 - (1 - pc) / n) + pc * (1 - pc) * mk * mk)
             else:
                 vals[q] = float(pc * NORM_FUNCTIONS[q](d, output).mean())
             kinds[q] = "monte-carlo"
     return vals, kinds
-
-
-def _float_view_x(x):
-    from .certify import _float_view
-
-    return np.asarray(_float_view(x), dtype=float)
 
 
 def _source_label(kinds: dict) -> str:
@@ -510,7 +441,7 @@ def compare(net_or_nets, x, model, *, samples: int = 20000, seed: int = 0, outpu
     from ..graph.network import Network
 
     if isinstance(net_or_nets, Network):
-        X = np.atleast_2d(np.asarray(x, dtype=float))
+        X, _ = as_inputs(net_or_nets, x, "x")
         cases = [(f"input {b}", net_or_nets, X[b]) for b in range(X.shape[0])]
     else:
         try:
@@ -669,55 +600,6 @@ def _dist_to_interval(v, lo, hi):
     return 0.0 if lo <= v <= hi else (lo - v if v < lo else v - hi)
 
 
-def _moment_reference(net, x, xf, model, order, notes):
-    """The best reference for E Δ and Var Δ: ``(kind, mean_lo, mean_hi, var_lo, var_hi, mean, var)`` or None.
-
-    Rational enumeration (exact; the intervals are its values rounded outward
-    to floats), else an enclosure (rigorous, full order when the
-    configurations fit), else a float enumeration (approximate).
-    """
-    from ..engines import enclosure as _enc
-    from ..engines import enumeration as exact
-    from .certify import _exact_model, float_down, float_up
-
-    em = _exact_model(model)
-    obstacle = _rational_obstacle(net, em)
-    if obstacle is None:
-        try:
-            r = exact.enumerate_crashes(net, list(np.asarray(x, dtype=object).ravel()), em, exact=True)
-            m = [_frac(v) for v in np.ravel(np.asarray(r.mean, dtype=object))]
-            v = [_frac(q) for q in np.ravel(np.asarray(r.var, dtype=object))]
-            fl = lambda f, a: np.array([f(q) for q in a])  # noqa: E731
-            return ("rational enumeration", fl(float_down, m), fl(float_up, m), fl(float_down, v), fl(float_up, v),
-                    fl(float, m), fl(float, v))
-        except (TooLargeError, InvalidArgument) as e:
-            notes.append(f"rational enumeration not used ({str(e).split(' (estimated')[0]})")
-    else:
-        notes.append(f"no rational enumeration: {obstacle}")
-    rounding = _float_rounding(net, x)
-    if rounding is not None:
-        notes.append(f"no enclosure: {rounding}, and the enclosure is computed for the float64 network")
-    else:
-        try:
-            k = _enclosure_order(net, em, order)
-            e2 = _enc.enclosure(net, xf, em, order=k)
-            a = [np.ravel(t).astype(float) for t in (e2.mean_lo, e2.mean_hi, e2.var_lo, e2.var_hi)]
-            notes.append(f"enclosure of order {k} ({'all configurations' if k >= em.n_neurons(net) else 'the rest bounded'}"
-                         f"; mean width ≤ {float(np.max(a[1] - a[0])):.3g})")
-            return ("enclosure", *a, 0.5 * (a[0] + a[1]), 0.5 * (a[2] + a[3]))
-        except (TooLargeError, NotImplementedError, InvalidArgument) as e3:
-            notes.append(f"enclosure not available ({e3})")
-    try:
-        r = exact.enumerate_crashes(net, xf, em, exact=False)
-        m, v = np.ravel(r.mean).astype(float), np.ravel(r.var).astype(float)
-        notes.append("the reference is a float64 enumeration: its rounding errors are not bounded, "
-                     "so it cannot confirm agreement")
-        return ("float enumeration", m, m, v, v, m, v)
-    except (TooLargeError, InvalidArgument) as e4:
-        notes.append(f"float enumeration not available ({str(e4).split(' (estimated')[0]})")
-    return None
-
-
 def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2,
           confidence: float = 0.999) -> CheckResult:
     r"""Do T1, a reference value (exact or rigorously enclosed) and Monte Carlo agree?
@@ -762,36 +644,41 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
     """
     if not isinstance(model, NeuronCrash):
         raise InvalidArgument(f"model: expected a NeuronCrash, got {type(model).__name__}")
-    from .certify import T1_FLOAT_MARGIN, _float_view
-
-    xf = np.asarray(_float_view(x), dtype=float)
+    pb = make_problem(net, x, model)
+    xf = pb.X[0]
     K = net.n_outputs
     notes = []
     # --- Monte Carlo (checked first: an absurd sample count is refused before any other work)
     pc = crash_probability(net, model)
     n = crashed_sample_size(samples, pc)
     d, pc = crashed_errors(net, xf, model, n, seed)
-    # --- the reference
+    # --- the reference: the moments chooser, among the methods independent of T1 and Monte Carlo
+    kind = "none"
     try:
-        ref = _moment_reference(net, x, xf, model, order, notes)
-    except ImportError:
-        ref = None
-        notes.append("symft.exact not available")
-    kind = "none" if ref is None else ref[0]
-    if ref is not None:
-        _, r_mlo, r_mhi, r_vlo, r_vhi, r_m, r_v = ref
-    # --- T1
-    t1m = t1v = t1rm = t1rv = None
+        ref = moments(pb, among=("rational", "enclosure", "float"), order=order,
+                      configurations=ENCLOSURE_CONFIGURATIONS)
+        notes += list(ref.notes)
+        kind = ref.method
+        f = ref.floats()
+        r_mlo, r_mhi, r_vlo, r_vhi, r_m, r_v = (f[k] for k in ("mean_lo", "mean_hi", "var_lo", "var_hi", "mean",
+                                                                 "var"))
+        if kind not in RIGOROUS_REFERENCES:
+            notes.append("the reference is a float64 enumeration: its rounding errors are not bounded, "
+                         "so it cannot confirm agreement")
+    except NoSourceError as e:
+        notes += list(e.notes)
+    # --- T1 (with its rigorous remainder bound when there is one)
+    t1m = t1v = t1_iv = None
     try:
-        from ..engines import taylor
-        t = taylor.t1(net, xf, {l: float(q) for l, q in model.p}, semantics=model.semantics)
-        t1m, t1v = np.ravel(t.mean), np.ravel(t.var)
-        if t.remainder_mean is not None:
-            t1rm, t1rv = np.ravel(t.remainder_mean), np.ravel(t.remainder_var)
-        elif t.remainder_note:
-            notes.append(f"T1 remainder not available: {t.remainder_note}")
-    except ImportError:
-        notes.append("symft.taylor not available")
+        t = moments(pb, "taylor")
+        ft = t.floats()
+        t1m, t1v = ft["mean"], ft["var"]
+        if t.method == "taylor+remainder":
+            t1_iv = {"mean": (ft["mean_lo"], ft["mean_hi"]), "var": (ft["var_lo"], ft["var_hi"])}
+        else:
+            notes.append(f"T1 remainder not available: {t.note}")
+    except (ImportError, NotImplementedError, InvalidArgument, TooLargeError) as e:
+        notes.append(f"T1 not available: {e}")
     # --- Monte Carlo statistics: E Δ = P(C) E[Δ | C]; Var Δ = P(C) E[Δ² | C] − (P(C) E[Δ | C])²
     if n >= 2:
         mean_c = d.mean(axis=0)
@@ -832,22 +719,18 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
                              "z": z if z is None else float(z),
                              "detail": f"{mcv:.6g} vs [{lo:.6g}, {hi:.6g}]", "_ref": (lo, hi)})
         if t1m is not None:
-            for q, tv, tr, in (("mean", t1m[k], None if t1rm is None else t1rm[k]),
-                               ("var", t1v[k], None if t1rv is None else t1rv[k])):
+            for q, tv in (("mean", t1m[k]), ("var", t1v[k])):
+                iv = None if t1_iv is None else (t1_iv[q][0][k], t1_iv[q][1][k])
                 if kind != "none":
                     ref_iv = (r_mlo[k], r_mhi[k]) if q == "mean" else (r_vlo[k], r_vhi[k])
                     ref_pt = r_m[k] if q == "mean" else r_v[k]
-                if tr is not None:
-                    # float64 evaluation of T1: the margin of certify.T1_FLOAT_MARGIN
-                    tr = tr + T1_FLOAT_MARGIN * (abs(tv) + tr + math.sqrt(abs(t1v[k])))
-                if kind != "none":
                     gap = tv - ref_pt
-                    if tr is not None:
-                        ok = ref_iv[1] >= tv - tr and ref_iv[0] <= tv + tr
+                    if iv is not None:
+                        ok = ref_iv[1] >= iv[0] and ref_iv[0] <= iv[1]
                         comps.append({"output": k, "quantity": q, "a": "T1 ± remainder", "b": kind,
-                                      "value_a": [float(tv - tr), float(tv + tr)],
+                                      "value_a": [float(iv[0]), float(iv[1])],
                                       "value_b": [float(ref_iv[0]), float(ref_iv[1])], "z": None,
-                                      "detail": f"{tv:.6g} ± {tr:.3g} vs {_iv(ref_iv)}",
+                                      "detail": f"{tv:.6g} ± {max(tv - iv[0], iv[1] - tv):.3g} vs {_iv(ref_iv)}",
                                       "status": "agree" if ok else "disagree"})
                     else:
                         comps.append({"output": k, "quantity": q, "a": "T1 (first order)", "b": kind,
@@ -856,13 +739,14 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
                                       "status": "approximation error"})
                 else:
                     mcv, se = (mc_mean[k], se_mean[k]) if q == "mean" else (mc_var[k], se_var[k])
-                    if tr is not None:
-                        dist = _dist_to_interval(mcv, tv - tr, tv + tr)
+                    if iv is not None:
+                        dist = _dist_to_interval(mcv, iv[0], iv[1])
                         z = 0.0 if dist == 0 else (dist / se if se > 0 else None)
                         stat.append({"output": k, "quantity": q, "a": "monte-carlo", "b": "T1 ± remainder",
-                                     "value_a": float(mcv), "value_b": [float(tv - tr), float(tv + tr)],
+                                     "value_a": float(mcv), "value_b": [float(iv[0]), float(iv[1])],
                                      "z": z if z is None else float(z),
-                                     "detail": f"{mcv:.6g} vs {tv:.6g} ± {tr:.3g}", "_ref": (tv - tr, tv + tr)})
+                                     "detail": f"{mcv:.6g} vs {tv:.6g} ± {max(tv - iv[0], iv[1] - tv):.3g}",
+                                     "_ref": iv})
                     else:
                         comps.append({"output": k, "quantity": q, "a": "T1 (first order)", "b": "monte-carlo",
                                       "value_a": float(tv), "value_b": float(mcv), "z": float((mcv - tv) / se)
@@ -913,7 +797,7 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
         verdict = "inconclusive"
         notes.append("no exact value or rigorous enclosure to compare Monte Carlo with")
     allc = tuple(sorted(allc, key=lambda c: (c["output"], c["quantity"] != "mean", c["a"])))
-    return CheckResult(verdict, allc, kind, t1rm is not None, float(thr), int(samples), int(seed), tuple(notes),
+    return CheckResult(verdict, allc, kind, t1_iv is not None, float(thr), int(samples), int(seed), tuple(notes),
                        int(n), float(pc))
 
 

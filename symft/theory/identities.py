@@ -317,7 +317,7 @@ def ac2(net, x, layer: int, p, *, symbolic: bool = False, tol: float = 1e-12) ->
     first-order variance has ``p(1 − p)``, E4).  The left side is computed
     from weight gradients ``∂y/∂W_{l+1}^{ij} = (∂y/∂z_{l+1}^i) y_l^j``
     (``∂y/∂z_{l+1}`` from one reverse sweep), the right side is
-    :func:`symft.taylor.t1` (numeric) — or, with ``symbolic=True``, both
+    :func:`symft.engines.taylor.t1` (numeric) — or, with ``symbolic=True``, both
     from SymPy derivatives (weights of layer ``l + 1`` as symbols) and the
     per-neuron difference ``z_j − g_j`` simplified to 0.
 
@@ -326,7 +326,7 @@ def ac2(net, x, layer: int, p, *, symbolic: bool = False, tol: float = 1e-12) ->
     where a site feeds several ops it would have to sum over all of them
     (convolution weights included), which the paper does not state, so other
     graphs are refused (:class:`~symft.graph.network.NotAChain`).  T1 itself
-    (:func:`symft.taylor.t1`) is the form for any site.
+    (:func:`symft.engines.taylor.t1`) is the form for any site.
 
     Parameters
     ----------
@@ -669,7 +669,7 @@ def _ap6_variances(n: int, q, sigma):
     """``(Var Δ, Var y, ws, xs)`` for ``y = Σ_{j<n} w_j x_j`` with input crashes, from symft's symbolic forward pass.
 
     The width-``n`` linear network with symbolic weights ``w_j`` is walked by
-    :func:`symft.symbolic.symbolic_forward` (crashes ``ξ_j`` of the inputs);
+    :func:`symft.engines.symbolic.symbolic_forward` (crashes ``ξ_j`` of the inputs);
     the moments over the crashes *and* the weights replace each monomial of
     the expanded polynomial by its expectation (independent symbols:
     ``E w = 0``, ``E w² = σ²``, higher moments ``μ_m`` kept symbolic, and
@@ -800,7 +800,7 @@ def p4_example(n0=None, activation: str = "tanh") -> IdentityResult:
 def toy_mean(n=None, p=P) -> IdentityResult:
     r"""THEORY §4: ``y = Σ x_i / n`` at ``x ≡ 1`` under input crashes: ``E Δ = −p``, ``Var Δ = p(1−p)/n``.
 
-    For an integer ``n`` the moments come from :func:`symft.taylor.t1_symbolic`
+    For an integer ``n`` the moments come from :func:`symft.engines.taylor.t1_symbolic`
     on :func:`symft.graph.network.mean_network` (exact: Δ is linear in ξ).  For
     ``n = None`` (symbolic width) ``Δ = −(1/n) Σ_i ξ_i x_i`` is a sum of
     independent terms: ``E Δ = −(p/n) Σ x_i`` and
@@ -849,7 +849,7 @@ def _pretty_pq(e, q):
 def toy_first_input(n: int = 3, p=P) -> IdentityResult:
     r"""THEORY §4 / E3: ``y = x_1``: ``E Δ = −p x_1`` (the paper prints ``p``), ``Var Δ = p(1−p) x_1²``.
 
-    Derived with :func:`symft.taylor.t1_symbolic` on
+    Derived with :func:`symft.engines.taylor.t1_symbolic` on
     :func:`symft.graph.network.first_input_network` with symbolic inputs; the
     variance does not decay with ``n``.
 
