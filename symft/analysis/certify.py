@@ -710,9 +710,11 @@ def certificate_from_moments(moments: Moments, eps, delta, *, inequality: str = 
     )
 
 
-def _float_x(x):
-    a = np.asarray(x, dtype=object).ravel()
-    return tuple(str(v) if isinstance(v, (Fraction, sp.Basic)) else float(v) for v in a)
+def _recorded_inputs(pb):
+    """The input as recorded in a certificate: floats, or strings for values given exactly."""
+    if pb.exact_given is not None:
+        return tuple(float(v) if isinstance(v, sp.Float) else str(v) for v in pb.exact_rows[0])
+    return tuple(float(v) for v in pb.X[0])
 
 
 #: certify's names of the sources → the methods of :func:`symft.engines.moments.moments`.
@@ -842,5 +844,5 @@ def certify(net, x, model, eps, delta, *, source: str = "auto", inequality: str 
                         f"T1 first-order moments (remainder dropped); P3 with alpha = {alpha}"]
     p = tuple((l, str(q)) for l, q in model.p)
     return certificate_from_moments(m, eps, delta, inequality=inequality, sided=sided, delta0=delta0,
-                                    assumptions=assumptions, inputs=_float_x(x), p=p,
+                                    assumptions=assumptions, inputs=_recorded_inputs(pb), p=p,
                                     semantics=model.semantics, seed=seed, net=net, notes=m.notes)
