@@ -4,4 +4,5 @@
 * :mod:`symft.engines.symbolic` — the output as SymPy expressions with crash indicators.
 * :mod:`symft.engines.taylor` — the Taylor expansion of the error, Theorem 1 and its rigorous remainder.
 * :mod:`symft.engines.sampling` — Monte Carlo with confidence intervals.
+* :mod:`symft.engines.moments` — ``E Δ`` and ``Var Δ`` from the best source available (the one chooser).
 """
