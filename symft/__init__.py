@@ -10,6 +10,11 @@ Examples
 >>> net = symft.mean_network(4)
 >>> symft.output_error(net, [1, 1, 1, 1], symft.CrashPattern([(0, 2)]), exact=True)
 array([-1/4], dtype=object)
+
+Models from elsewhere: ``symft.load_network("model.onnx")`` reads ONNX (by
+content), ``symft.from_torch(module, example_input)`` converts a PyTorch
+module, ``symft.save_onnx(net, path)`` writes ONNX.  The ``onnx`` and
+``torch`` packages are imported only when these are called.
 """
 
 __version__ = "0.1.0"
@@ -30,6 +35,23 @@ __all__ = [
     "TooLargeError", "SolverUnknown",
     "NeuronCrash", "SynapseCrash", "Byzantine", "StuckAt", "CrashPattern",
     "forward", "forward_trace", "forward_masked", "forward_patterns", "output_error", "backward",
-    "load_network", "save_network",
+    "load_network", "save_network", "load_onnx", "save_onnx",
     "Network", "random_network", "mean_network", "first_input_network", "rescale_lipschitz", "layer_norms",
 ]
+
+
+#: Names served lazily, so that ``import symft`` never imports onnx or torch.
+_LAZY = {"load_onnx": ("symft.io.onnx", "load_onnx"), "save_onnx": ("symft.io.onnx", "save_onnx")}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        mod, attr = _LAZY[name]
+        return getattr(importlib.import_module(mod), attr)
+    raise AttributeError(f"module 'symft' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -23,6 +23,7 @@ __all__ = [
     "SolverUnknown",
     "FloatOverflowError",
     "NotSmooth",
+    "MissingDependency",
 ]
 
 
@@ -136,5 +137,18 @@ class NotSmooth(SymftError, ValueError):
     Examples
     --------
     >>> issubclass(NotSmooth, ValueError)
+    True
+    """
+
+
+class MissingDependency(SymftError, ImportError):
+    """An optional package a feature needs is not installed.
+
+    The message names the package and the ``pip install`` line that adds it
+    (e.g. ``pip install symft[onnx]``).
+
+    Examples
+    --------
+    >>> issubclass(MissingDependency, ImportError)
     True
     """

@@ -105,7 +105,13 @@ _LAYER_KEYS = {"weights", "bias", "activation"}
 
 
 def load_network(path) -> Network:
-    """Read a network file.
+    """Read a network file: symft's JSON, or an ONNX model (recognised by its content).
+
+    An ONNX model (detected from the bytes, whatever the extension) is read
+    by :func:`symft.io.onnx.load_onnx`, which needs the ``onnx`` package
+    (``pip install symft[onnx]``).  A PyTorch file (``.pt``/``.pth``, a zip
+    archive or a pickle) cannot be read without its Python class: the error
+    says to call ``symft.from_torch(module, example_input)``.
 
     Parameters
     ----------
@@ -130,16 +136,28 @@ def load_network(path) -> Network:
     """
     src = os.fspath(path)
     try:
-        with open(src, encoding="utf-8") as fh:
-            text = fh.read()
+        with open(src, "rb") as fh:
+            data = fh.read()
     except FileNotFoundError:
         raise NetworkFormatError(f"{src}: no such file") from None
     except IsADirectoryError:
-        raise NetworkFormatError(f"{src}: is a directory, expected a network file (.json)") from None
-    except UnicodeDecodeError:
-        raise NetworkFormatError(f"{src}: not a text file; expected a symft.network JSON file") from None
+        raise NetworkFormatError(f"{src}: is a directory, expected a network file (.json or .onnx)") from None
     except OSError as e:
         raise NetworkFormatError(f"{src}: cannot be read ({e.strerror})") from None
+    from ..io.onnx import looks_like_onnx
+
+    if looks_like_onnx(data[:1 << 16]):
+        from ..io.onnx import load_onnx
+
+        return load_onnx(src)
+    if os.path.splitext(src)[1].lower() in (".pt", ".pth") or data[:4] == b"PK\x03\x04" or data[:1] == b"\x80":
+        raise NetworkFormatError(f"{src}: a PyTorch file cannot be read without its model class; load the module in "
+                                 "Python and call symft.from_torch(module, example_input)")
+    try:
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")   # as text mode reads it
+    except UnicodeDecodeError:
+        raise NetworkFormatError(f"{src}: not a text file; expected a symft.network JSON file or an ONNX model") \
+            from None
     return loads_network(text, source=src)
 
 
