@@ -35,13 +35,14 @@ __all__ = [
     "TooLargeError", "SolverUnknown",
     "NeuronCrash", "SynapseCrash", "Byzantine", "StuckAt", "CrashPattern",
     "forward", "forward_trace", "forward_masked", "forward_patterns", "output_error", "backward",
-    "load_network", "save_network", "load_onnx", "save_onnx",
+    "load_network", "save_network", "load_onnx", "save_onnx", "from_torch",
     "Network", "random_network", "mean_network", "first_input_network", "rescale_lipschitz", "layer_norms",
 ]
 
 
 #: Names served lazily, so that ``import symft`` never imports onnx or torch.
-_LAZY = {"load_onnx": ("symft.io.onnx", "load_onnx"), "save_onnx": ("symft.io.onnx", "save_onnx")}
+_LAZY = {"load_onnx": ("symft.io.onnx", "load_onnx"), "save_onnx": ("symft.io.onnx", "save_onnx"),
+         "from_torch": ("symft.io.torch", "from_torch")}
 
 
 def __getattr__(name):

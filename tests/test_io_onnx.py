@@ -557,7 +557,7 @@ def test_garbage_onnx_is_one_line(tmp_path):
 
 
 def test_import_symft_imports_neither_onnx_nor_torch():
-    code = ("import sys, symft; symft.load_network; symft.save_onnx;"
+    code = ("import sys, symft; symft.load_network; symft.save_onnx; symft.from_torch;"
             "print('onnx' in sys.modules, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
