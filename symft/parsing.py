@@ -2,8 +2,10 @@ r"""Parsers for the CLI conventions every subcommand shares.
 
 * ``--input``: comma-separated numbers (``"1,0.5,1/3"``) or ``@FILE`` with one
   or many inputs — ``.json`` (a list of numbers, a list of lists, or an object
-  with an ``"inputs"`` list), ``.npy`` (1-D or 2-D array) or ``.csv`` (one
-  input per row).
+  with an ``"inputs"`` list), ``.npy`` (1-D or 2-D array; given the network,
+  also an array shaped like its input, with or without a batch axis) or
+  ``.csv`` (one input per row).  Inputs are flat rows, row-major; a model with
+  an image input takes its total input size per row.
 * ``--p``: ``LAYER:P[,LAYER:P…]`` (layer 0 = input) or a bare probability
   meaning every hidden layer; ``P`` is a decimal, a rational ``1/1000``, or
   (where a command allows it) a symbol name such as ``p``.
@@ -275,7 +277,7 @@ def _json_value(v, where):
     return v
 
 
-def _from_file(path, opt):
+def _from_file(path, opt, net=None):
     where = f"{opt} @{path}"
     if not os.path.exists(path):
         raise InvalidArgument(f"{where}: no such file")
@@ -305,8 +307,15 @@ def _from_file(path, opt):
                 a = np.load(path, allow_pickle=False)
             except (ValueError, EOFError) as e:
                 raise InvalidArgument(f"{where}: not a numeric .npy array ({e})") from None
+            ishape = tuple(net.input_shape) if net is not None else ()
+            if len(ishape) > 1 and np.issubdtype(a.dtype, np.number) and not np.iscomplexobj(a):
+                if a.shape == ishape:                                   # one input, shaped like the model's
+                    return a.reshape(1, -1).astype(float).tolist(), True
+                if a.ndim == len(ishape) + 1 and a.shape[1:] == ishape:   # a batch of them
+                    return a.reshape(a.shape[0], -1).astype(float).tolist(), False
             if a.ndim not in (1, 2) or not (np.issubdtype(a.dtype, np.number)) or np.iscomplexobj(a):
-                raise InvalidArgument(f"{where}: expected a 1-D or 2-D real array, got {a.dtype} {a.shape}")
+                shaped = f", or of shape {ishape} with or without a batch axis" if len(ishape) > 1 else ""
+                raise InvalidArgument(f"{where}: expected a 1-D or 2-D real array{shaped}, got {a.dtype} {a.shape}")
             single = a.ndim == 1
             rows = (a[None, :] if single else a).astype(float).tolist()
             return rows, single
@@ -325,13 +334,26 @@ def _from_file(path, opt):
     raise InvalidArgument(f"{where}: unknown file type {ext!r}; expected .json, .npy or .csv")
 
 
-def parse_inputs(text: str, opt: str = "--input") -> Inputs:
+def parse_inputs(text: str, opt: str = "--input", net=None) -> Inputs:
     """Parse the ``--input`` convention (see the module docstring).
+
+    ``net`` (optional) is the network the inputs are for: with it, a ``.npy``
+    file may hold one input shaped like the network's input
+    (``net.input_shape``) or a batch of them (``(B,) + input_shape``); rows
+    are then the flattened inputs (row-major).
 
     Examples
     --------
     >>> parse_inputs("1,2,3").single
     True
+    >>> import os, tempfile
+    >>> from symft.graph.network import Network
+    >>> from symft.graph.ops import Input, Flatten
+    >>> net = Network([("x", Input((1, 2, 2)), ()), ("f", Flatten(), ("x",))])
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     np.save(os.path.join(d, "img.npy"), np.arange(4.0).reshape(1, 2, 2))
+    ...     parse_inputs("@" + os.path.join(d, "img.npy"), net=net).values
+    array([[0., 1., 2., 3.]])
     >>> parse_inputs("1,,3")
     Traceback (most recent call last):
     ...
@@ -341,7 +363,7 @@ def parse_inputs(text: str, opt: str = "--input") -> Inputs:
         raise InvalidArgument(f"{opt}: expected comma-separated numbers or @FILE")
     text = text.strip()
     if text.startswith("@"):
-        rows, single = _from_file(text[1:], opt)
+        rows, single = _from_file(text[1:], opt, net)
         source = text[1:]
     else:
         rows = [[parse_number(t, f"{opt}[{i}]") for i, t in enumerate(text.split(","))]]

@@ -176,3 +176,25 @@ def test_crash_indices_are_ascii_and_bounded():
     for bad in ("1:٣", "1:" + "9" * 5000, "٣:0"):
         with pytest.raises(InvalidArgument, match="expected LAYER:I,J"):
             parse_crashes([bad])
+def test_npy_inputs_shaped_like_the_model(tmp_path):
+    """With the network, a .npy of its input shape is one input, and with a batch axis a batch (flat rows)."""
+    from symft.graph.network import Network
+    from symft.graph.ops import Flatten, Input
+
+    net = Network([("x", Input((2, 3, 3)), ()), ("f", Flatten(), ("x",))])
+    img = np.arange(18.0).reshape(2, 3, 3)
+    np.save(tmp_path / "one.npy", img)
+    np.save(tmp_path / "many.npy", np.stack([img, -img, 2 * img]))
+    one = parse_inputs(f"@{tmp_path / 'one.npy'}", net=net)
+    assert one.single and one.values.tolist() == [img.reshape(-1).tolist()]
+    many = parse_inputs(f"@{tmp_path / 'many.npy'}", net=net)
+    assert not many.single and many.values.shape == (3, 18) and many.values[1].tolist() == (-img).reshape(-1).tolist()
+    np.save(tmp_path / "flat.npy", img.reshape(1, -1))
+    assert parse_inputs(f"@{tmp_path / 'flat.npy'}", net=net).values.shape == (1, 18)
+    np.save(tmp_path / "bad.npy", np.zeros((3, 3, 2)))
+    with pytest.raises(InvalidArgument, match=r"expected a 1-D or 2-D real array, or of shape \(2, 3, 3\) with or "
+                                              r"without a batch axis, got float64 \(3, 3, 2\)"):
+        parse_inputs(f"@{tmp_path / 'bad.npy'}", net=net)
+    # without the network, arrays of more than 2 dimensions stay refused
+    with pytest.raises(InvalidArgument, match="expected a 1-D or 2-D real array, got"):
+        parse_inputs(f"@{tmp_path / 'one.npy'}")
