@@ -647,6 +647,19 @@ def test_json_round_trip_through_onnx_keeps_metadata_and_sites(tmp_path):
     assert load_network(tmp_path / "r.json").order == net.order
 
 
+# ------------------------------------------------------------------------------------------ the example model
+
+def test_example_digits_cnn_matches_onnxruntime():
+    path = EXAMPLES / "digits_cnn.onnx"
+    assert path.stat().st_size < 200_000
+    net = load_network(path)
+    m = onnx.load(str(path))
+    X = np.random.default_rng(8).uniform(0, 1, size=(100,) + net.input_shape).astype(np.float32)
+    want = ort_run(m, X).astype(np.float64)
+    got = forward(net, X.astype(np.float64))
+    assert np.all(np.abs(got - want).max(axis=1) <= 1e-5 * np.abs(want).max(axis=1))
+
+
 # ------------------------------------------------------------------------------------------ exact moments vs brute force
 
 def arrays(m):
