@@ -388,3 +388,24 @@ def test_parametric_activations_exact_and_float():
             assert float(a(np.array([float(v)]))[0]) == float(exact)
     e = get_activation("elu(1)")
     assert e.rational_fn is None and abs(float(e(np.array([-1.0]))[0]) - (np.exp(-1) - 1)) < 1e-15
+
+
+@pytest.mark.parametrize("name", ["relu", "relu6", "hardtanh", "clip(1/3,1)", "clip(-1/2,5/4)", "linear",
+                                  "clip(-340282346638528859811704183484516925440,3)", "ramp", "leaky_relu(1/100)"])
+def test_clip_like_activations_give_the_piecewise_numbers_bit_for_bit(name):
+    """The fast path of clip-like activations returns slope·z + intercept of the piece, signs of zero, inf and NaN
+    included."""
+    act = get_activation(name)
+    his = [float(pc.hi) for pc in act.pieces[:-1]]
+    slopes = np.array([float(pc.slope) for pc in act.pieces])
+    icepts = np.array([float(pc.intercept) for pc in act.pieces])
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0, 6.0, 1 / 3, 5e-324, -5e-324, 1e308, -1e308])
+    zs = [special, np.concatenate([np.nextafter(special, np.inf), np.nextafter(special, -np.inf)]),
+          np.random.default_rng(0).normal(size=(4, 5, 6)) * 3, np.array([1e308, 1e308, -0.0]), np.array([-0.0, -0.0])]
+    with np.errstate(invalid="ignore", over="ignore"):
+        for z in zs:
+            k = np.searchsorted(his, z, side="left")
+            want = slopes[k] * z + icepts[k]
+            got = act(z)
+            np.testing.assert_array_equal(got, want)
+            np.testing.assert_array_equal(np.signbit(got), np.signbit(want))

@@ -123,6 +123,25 @@ def _pieces_to_expr(pieces):
     return sp.Piecewise(*args)
 
 
+def _clip_bounds(pieces, his, intercepts):
+    """``(lo, hi)`` (None for an open side) when the pieces are a clip: constant ``lo``, identity, constant ``hi``."""
+    kinds = []
+    for pc in pieces:
+        if pc.slope == 0:
+            kinds.append("c")
+        elif pc.slope == 1 and pc.intercept == 0:
+            kinds.append("i")
+        else:
+            return None
+    if kinds not in (["i"], ["c", "i"], ["i", "c"], ["c", "i", "c"]):
+        return None
+    lo = intercepts[0] if kinds[0] == "c" else None
+    hi = intercepts[-1] if kinds[-1] == "c" else None
+    if (lo is not None and lo != his[0]) or (hi is not None and hi != his[-1]):
+        return None
+    return (lo, hi)
+
+
 def _pieces_numpy(pieces):
     """NumPy value and derivative of a piecewise-linear function."""
     his = [float(pc.hi) for pc in pieces[:-1]]
@@ -133,7 +152,29 @@ def _pieces_numpy(pieces):
         # lo < s <= hi  <=>  number of breakpoints strictly below s
         return np.searchsorted(his, z, side="left")
 
+    bounds = _clip_bounds(pieces, his, intercepts)
+
     def value(z):
+        if bounds is not None and isinstance(z, np.ndarray) and z.dtype == np.float64 and z.ndim:
+            # a clip (relu, relu6, hardtanh, clip(lo,hi), linear): the same numbers as below, faster
+            lo, hi = bounds
+            if lo is None and hi is None:
+                out = z + 0.0
+            elif hi is None:
+                out = np.maximum(z, lo)
+            elif lo is None:
+                out = np.minimum(z, hi)
+            else:
+                out = np.minimum(np.maximum(z, lo), hi)
+            out += 0.0                    # 0·z + c and 1·z + 0 give +0 for −0: so does this
+            with np.errstate(over="ignore", invalid="ignore"):
+                suspect = not np.isfinite(np.add.reduce(z, axis=None))
+            if suspect:                   # an inf or NaN (0·(±inf) is NaN below): those entries as below
+                bad = ~np.isfinite(z)
+                zb = z[bad]
+                k = index(zb)
+                out[bad] = slopes[k] * zb + intercepts[k]
+            return out
         k = index(z)
         return slopes[k] * z + intercepts[k]
 
