@@ -390,6 +390,41 @@ def test_parametric_activations_exact_and_float():
     assert e.rational_fn is None and abs(float(e(np.array([-1.0]))[0]) - (np.exp(-1) - 1)) < 1e-15
 
 
+# ------------------------------------------------------------- the strided float64 paths of conv and pools
+
+@pytest.mark.parametrize("case", CONV_CASES + [dict(C=3, H=9, W=8, Cout=6, K=(3, 3), stride=(2, 1), pad=(1, 1, 1, 1),
+                                                    dil=(1, 1), groups=3)])
+def test_strided_float_paths_equal_the_gathered_ones(case, monkeypatch):
+    """Conv2d, AvgPool2d and MaxPool2d on float64 use strided views; they give the gathered path's numbers."""
+    import symft.graph.ops as ops_module
+
+    rng = np.random.default_rng(11)
+    Cg = case["C"] // case["groups"]
+    conv = Conv2d(float_array(rng.normal(size=(case["Cout"], Cg) + case["K"])), float_array(rng.normal(size=case["Cout"])),
+                  stride=case["stride"], padding=case["pad"], dilation=case["dil"], groups=case["groups"])
+    shape = (case["C"], case["H"], case["W"])
+    pools = [AvgPool2d((2, 2), (1, 1)), AvgPool2d((3, 3), (2, 2), (1, 1, 1, 1)),
+             AvgPool2d((3, 2), (2, 1), (1, 0, 1, 1), count_include_pad=True), AvgPool2d((3, 3), (1, 1), (1, 1, 1, 1)),
+             AvgPool2d(shape[1:], shape[1:]), AvgPool2d((2, 3), (1, 1)),
+             AvgPool2d((min(shape[1], 5), min(shape[2], 4)), (min(shape[1], 5), min(shape[2], 4))),
+             MaxPool2d((2, 2), (2, 2)), MaxPool2d((3, 3), (2, 2), (1, 1, 1, 1)), MaxPool2d((2, 2), (1, 1), (1, 1, 1, 1), (2, 2))]
+    for lead in [(), (5,), (3, 2)]:
+        X = rng.normal(size=lead + shape) * 10.0 ** rng.integers(-3, 4, size=lead + shape)
+        new = [conv.apply([X], conv.params(), [shape])] + [p.apply([X], p.params(), [shape]) if p.affine
+                                                          else p.apply(X, shape) for p in pools]
+        new.append(conv.apply([X], conv.abs_params(), [shape]))
+        with monkeypatch.context() as m:
+            m.setattr(ops_module, "_is_f64", lambda *a: False)
+            old = [conv.apply([X], conv.params(), [shape])] + [p.apply([X], p.params(), [shape]) if p.affine
+                                                              else p.apply(X, shape) for p in pools]
+            old.append(conv.apply([X], conv.abs_params(), [shape]))
+        for a, b in zip(new, old):        # the same sums in another order: equal to 1e-15 of the magnitude
+            assert a.shape == b.shape
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-15 * np.abs(b).max())
+        for a, b in zip(new[8:-1], old[8:-1]):        # max pooling: the same numbers, bit for bit
+            np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.parametrize("name", ["relu", "relu6", "hardtanh", "clip(1/3,1)", "clip(-1/2,5/4)", "linear",
                                   "clip(-340282346638528859811704183484516925440,3)", "ramp", "leaky_relu(1/100)"])
 def test_clip_like_activations_give_the_piecewise_numbers_bit_for_bit(name):

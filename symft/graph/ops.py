@@ -517,6 +517,32 @@ def _scatter_add(vals, plan, size, lead):
     return out.reshape(tuple(lead) + (size,))
 
 
+#: Bytes of im2col columns per chunk of samples in the float64 convolution (fits a typical L2/L3 cache).
+_CHUNK_BYTES = 4 * 2 ** 20
+
+
+def _is_f64(*arrays):
+    return all(isinstance(a, np.ndarray) and a.dtype == np.float64 for a in arrays)
+
+
+def _padded4(x4, pad, fill=0.0):
+    """``(R, C, H, W)`` padded by ``(top, left, bottom, right)`` with ``fill``."""
+    pt, pl, pb, pr = pad
+    if not (pt or pl or pb or pr):
+        return x4
+    R, C, H, W = x4.shape
+    xp = np.full((R, C, H + pt + pb, W + pl + pr), fill)
+    xp[:, :, pt:pt + H, pl:pl + W] = x4
+    return xp
+
+
+def _windows4(xp, kernel, stride, dil):
+    """A view ``(R, C, OH, OW, KH, KW)`` of the windows of a padded ``(R, C, H', W')`` array (no copy)."""
+    (KH, KW), (sh, sw), (dh, dw) = kernel, stride, dil
+    v = np.lib.stride_tricks.sliding_window_view(xp, (dh * (KH - 1) + 1, dw * (KW - 1) + 1), axis=(2, 3))
+    return v[:, :, ::sh, ::sw, ::dh, ::dw]
+
+
 @dataclass(frozen=True, eq=False)
 class Conv2d(AffineOp):
     """A 2-D convolution on ``(C, H, W)`` tensors (cross-correlation, as in PyTorch and ONNX).
@@ -589,6 +615,8 @@ class Conv2d(AffineOp):
         x = xs[0]
         in_shape = tuple(in_shapes[0])
         lead = _lead(x, in_shape)
+        if _is_f64(x, P["weight"]):
+            return self._apply_float(x, P, in_shape, lead)
         idx, (OH, OW), _ = self._index(in_shape)
         C, H, W = in_shape
         xf = x.reshape(lead + (C * H * W,))
@@ -601,6 +629,30 @@ class Conv2d(AffineOp):
         out = np.swapaxes(out, -1, -2).reshape(lead + (Cout, OH, OW))
         if P.get("bias") is not None:
             out = out + P["bias"][:, None, None]
+        return out
+
+    def _apply_float(self, x, P, in_shape, lead):
+        """float64: columns copied from a strided view of the padded input (no gather), one matrix product per
+        sample (so a sample's result does not depend on the batch it is in), in chunks of samples whose columns
+        fit in a few MiB of cache."""
+        C, H, W = in_shape
+        Cout, Cg, KH, KW = self.weight.shape
+        G = self.groups
+        R = int(np.prod(lead, dtype=np.int64))
+        OH, OW = self.out_shape([in_shape])[1:]
+        K = Cg * KH * KW
+        Wg = P["weight"].reshape(G, Cout // G, K)
+        x4 = x.reshape((R,) + in_shape)
+        out = np.empty((R, G, Cout // G, OH * OW))
+        step = max(1, _CHUNK_BYTES // (8 * G * K * OH * OW))
+        for s in range(0, R, step):
+            xs = x4[s:s + step]
+            win = _windows4(_padded4(xs, self.padding), (KH, KW), self.stride, self.dilation)
+            cols = win.reshape(len(xs), G, Cg, OH, OW, KH, KW).transpose(0, 1, 2, 5, 6, 3, 4)
+            np.matmul(Wg, cols.reshape(len(xs), G, K, OH * OW), out=out[s:s + step])
+        out = out.reshape(lead + (Cout, OH, OW))
+        if P.get("bias") is not None:
+            out += P["bias"][:, None, None]           # the same sums as out + bias, without a second array
         return out
 
     def adjoint(self, g, P, in_shapes):
@@ -708,6 +760,22 @@ class AvgPool2d(AffineOp):
         lead = _lead(x, in_shape)
         C, H, W = in_shape
         idx, (OH, OW), _, _ = self._index(in_shape)
+        kind = P.get("kind", "float")
+        if kind in ("float", "abs") and _is_f64(x):
+            # float64: window sums over a strided view (no gather), added left to right; the gathered sum
+            # added the same numbers in an order NumPy picks, so results agree to a few units in the last place
+            R = int(np.prod(lead, dtype=np.int64))
+            (KH, KW), (sh, sw) = self.kernel, self.stride
+            x4 = x.reshape((R,) + in_shape)
+            if KH * KW > 16 and (sh, sw) == (KH, KW) and not any(self.padding):
+                # large windows that tile the input (global pooling): a reduction over a reshape
+                s = x4[:, :, :OH * KH, :OW * KW].reshape(R, C, OH, KH, OW, KW).sum(axis=(3, 5))
+            else:
+                win = _windows4(_padded4(x4, self.padding), self.kernel, self.stride, (1, 1))
+                s = win[..., 0, 0]
+                for k in range(1, KH * KW):
+                    s = s + win[..., k // KW, k % KW]
+            return (s * self._inv(kind, in_shape).reshape(C, OH, OW)).reshape(lead + (C, OH, OW))
         xf = x.reshape(lead + (C * H * W,))
         xp = np.concatenate([xf, np.broadcast_to(_zero_like(x), lead + (1,))], axis=-1)
         s = xp[..., idx].sum(axis=-1)                                    # lead + (C, OHW)
@@ -818,6 +886,17 @@ class MaxPool2d(Op):
         """
         in_shape = tuple(in_shape)
         lead = _lead(x, in_shape)
+        if _is_f64(x):
+            # float64: the max over a strided view of the input padded with -inf (no gather)
+            R = int(np.prod(lead, dtype=np.int64))
+            win = _windows4(_padded4(x.reshape((R,) + in_shape), self.padding, -np.inf), self.kernel, self.stride,
+                            self.dilation)
+            m = win[..., 0, 0].copy()
+            for a in range(self.kernel[0]):
+                for b in range(self.kernel[1]):
+                    if a or b:
+                        np.maximum(m, win[..., a, b], out=m)
+            return m.reshape(lead + (in_shape[0],) + win.shape[2:4])
         _, (OH, OW), _ = self.index(in_shape)
         return self.windows(x, in_shape).max(axis=-1).reshape(lead + (in_shape[0], OH, OW))
 
