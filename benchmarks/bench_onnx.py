@@ -1,0 +1,178 @@
+"""Benchmark of symft.io.onnx: import time, and forward passes of imported CNNs against onnxruntime.
+
+1. Import of a model of about a million parameters (conv 3→32 on 14×14 images, dense
+   6272 → 160 → 10): ``symft.load_network`` on the file, next to ``onnx.load`` alone and to
+   creating an onnxruntime session for the same file.
+2. Forward passes, side by side on the same batch: ``symft.engines.forward.forward`` (float64)
+   against ``onnxruntime.InferenceSession.run`` (CPU, float32, ``intra_op_num_threads=1``) on
+   * the example ``examples/digits_cnn.onnx`` (1×8×8, batch 1024);
+   * a two-block CNN (3×32×32: conv 16 → relu → max pool → conv 32 → relu → average pool →
+     dense 64 → relu → dense 10, batch 256);
+   * a residual CNN with batch norm and a grouped convolution (3×16×16, batch 256);
+   * the million-parameter model of part 1 (batch 256).
+
+Every time is the best of 3 runs (the range is printed too), with one BLAS/OpenMP thread
+(``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1``, set below before NumPy loads).  Targets (the
+issue): import under 2 s; symft's forward within 3× of onnxruntime's.
+
+Run from the repository root: ``python benchmarks/bench_onnx.py`` (under a minute; needs
+``pip install -e ".[onnx]" onnxruntime``).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import pathlib  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from symft.engines.forward import forward  # noqa: E402
+from symft.graph.netfile import load_network  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def runs(fn, reps=3):
+    times, out = [], None
+    for _ in range(reps):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), max(times), out
+
+
+def fmt(lo, hi):
+    return f"{lo * 1e3:8.1f} ms (…{hi * 1e3:.1f})"
+
+
+def W(name, a):
+    return numpy_helper.from_array(np.asarray(a, dtype=np.float32), name)
+
+
+def rnd(seed, *shape, s=0.3):
+    return np.random.default_rng(seed).normal(0, s, shape)
+
+
+def model(nodes, inits, in_shape):
+    g = helper.make_graph(nodes, "bench", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N"] + list(in_shape))],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    ops = [helper.make_opsetid("", 17)]
+    m = helper.make_model(g, opset_imports=ops)
+    m.ir_version = helper.find_min_ir_version_for(ops)
+    return m
+
+
+def million():
+    C, H, hidden = 32, 14, 160
+    return model([helper.make_node("Conv", ["x", "k", "kb"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+                  helper.make_node("Relu", ["c"], ["r"], name="r"),
+                  helper.make_node("Flatten", ["r"], ["f"], name="flat"),
+                  helper.make_node("Gemm", ["f", "w1", "b1"], ["z"], name="fc1", transB=1),
+                  helper.make_node("Relu", ["z"], ["h"], name="h"),
+                  helper.make_node("Gemm", ["h", "w2", "b2"], ["y"], name="out", transB=1)],
+                 [W("k", rnd(1, C, 3, 3, 3)), W("kb", rnd(2, C)), W("w1", rnd(3, hidden, C * H * H, s=0.01)),
+                  W("b1", rnd(4, hidden)), W("w2", rnd(5, 10, hidden)), W("b2", rnd(6, 10))], (3, H, H))
+
+
+def two_blocks():
+    return model([helper.make_node("Conv", ["x", "k1", "b1"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+                  helper.make_node("Relu", ["c1"], ["r1"], name="r1"),
+                  helper.make_node("MaxPool", ["r1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
+                  helper.make_node("Conv", ["p1", "k2", "b2"], ["c2"], name="conv2", pads=[1, 1, 1, 1]),
+                  helper.make_node("Relu", ["c2"], ["r2"], name="r2"),
+                  helper.make_node("AveragePool", ["r2"], ["p2"], name="pool2", kernel_shape=[2, 2], strides=[2, 2]),
+                  helper.make_node("Flatten", ["p2"], ["f"], name="flat"),
+                  helper.make_node("Gemm", ["f", "w3", "b3"], ["z"], name="fc1", transB=1),
+                  helper.make_node("Relu", ["z"], ["h"], name="h"),
+                  helper.make_node("Gemm", ["h", "w4", "b4"], ["y"], name="out", transB=1)],
+                 [W("k1", rnd(10, 16, 3, 3, 3)), W("b1", rnd(11, 16)), W("k2", rnd(12, 32, 16, 3, 3, s=0.1)),
+                  W("b2", rnd(13, 32)), W("w3", rnd(14, 64, 2048, s=0.03)), W("b3", rnd(15, 64)),
+                  W("w4", rnd(16, 10, 64)), W("b4", rnd(17, 10))], (3, 32, 32))
+
+
+def residual():
+    C = 16
+    bn = [W("g", rnd(20, C) + 1), W("be", rnd(21, C)), W("mu", rnd(22, C)), W("var", np.abs(rnd(23, C)) + 0.5)]
+    return model([helper.make_node("Conv", ["x", "k1", "b1"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+                  helper.make_node("Relu", ["c1"], ["r1"], name="r1"),
+                  helper.make_node("Conv", ["r1", "k2"], ["c2"], name="conv2", pads=[1, 1, 1, 1], group=4),
+                  helper.make_node("BatchNormalization", ["c2", "g", "be", "mu", "var"], ["n2"], name="bn2"),
+                  helper.make_node("Relu", ["n2"], ["r2"], name="r2"),
+                  helper.make_node("Add", ["r1", "r2"], ["s"], name="res"),
+                  helper.make_node("GlobalAveragePool", ["s"], ["p"], name="gap"),
+                  helper.make_node("Flatten", ["p"], ["f"], name="flat"),
+                  helper.make_node("Gemm", ["f", "w", "b"], ["y"], name="out", transB=1)],
+                 [W("k1", rnd(24, C, 3, 3, 3)), W("b1", rnd(25, C)), W("k2", rnd(26, C, C // 4, 3, 3, s=0.2))] + bn
+                 + [W("w", rnd(27, 10, C)), W("b", rnd(28, 10))], (3, 16, 16))
+
+
+def session(path_or_bytes):
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    return ort.InferenceSession(path_or_bytes, so, providers=["CPUExecutionProvider"])
+
+
+def bench_import(tmp):
+    print("=" * 78)
+    print("1. import of a model of about a million parameters")
+    print("=" * 78)
+    p = os.path.join(tmp, "million.onnx")
+    onnx.save(million(), p)
+    lo, hi, net = runs(lambda: load_network(p))
+    olo, ohi, _ = runs(lambda: onnx.load(p))
+    slo, shi, _ = runs(lambda: session(p))
+    print(f"  {net.n_params:,} parameters, file {os.path.getsize(p) / 2 ** 20:.1f} MiB")
+    print(f"  symft.load_network      {fmt(lo, hi)}   (target < 2 s)")
+    print(f"  onnx.load alone         {fmt(olo, ohi)}")
+    print(f"  onnxruntime session     {fmt(slo, shi)}")
+    return p
+
+
+def bench_forward(name, path_or_model, batch, seed=0):
+    data = path_or_model if isinstance(path_or_model, str) else path_or_model.SerializeToString()
+    net = load_network(path_or_model) if isinstance(path_or_model, str) else None
+    if net is None:
+        from symft.io.onnx import load_onnx
+
+        net = load_onnx(path_or_model)
+    sess = session(data)
+    X = np.random.default_rng(seed).uniform(0, 1, size=(batch,) + tuple(net.input_shape)).astype(np.float32)
+    X64 = X.astype(np.float64)
+    feed = {sess.get_inputs()[0].name: X}
+    forward(net, X64[:2])                             # warm the per-shape caches (gather indices)
+    sess.run(None, feed)
+    lo, hi, got = runs(lambda: forward(net, X64))
+    olo, ohi, want = runs(lambda: sess.run(None, feed)[0])
+    err = np.abs(got - want).max() / np.abs(want).max()
+    print(f"  {name:<34} batch {batch:5d}  symft {fmt(lo, hi)}  onnxruntime {fmt(olo, ohi)}  "
+          f"ratio {lo / olo:5.2f}×  (max rel. diff {err:.1e})")
+    return lo / olo
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        big = bench_import(tmp)
+        print("=" * 78)
+        print("2. forward passes, symft (float64) vs onnxruntime (float32), one thread, best of 3")
+        print("=" * 78)
+        ratios = [
+            bench_forward("examples/digits_cnn.onnx", str(ROOT / "examples" / "digits_cnn.onnx"), 1024),
+            bench_forward("two conv blocks, 3x32x32", two_blocks(), 256),
+            bench_forward("residual + batch norm + groups", residual(), 256),
+            bench_forward("million-parameter model", big, 256),
+        ]
+        print(f"  worst ratio {max(ratios):.2f}× (target ≤ 3×)")
+
+
+if __name__ == "__main__":
+    main()
