@@ -20,7 +20,7 @@ tried and why.
 ``"float"``        float64 enumeration       estimate       ``"estimate"``
 ``"t1"``           T1 alone (first order)    estimate       ``"taylor"``
 ``"monte-carlo"``  Monte Carlo               statistical    ``"monte-carlo"``
-``"enumeration"``  rational when it can run, else float64 (labelled by what ran)
+``"enumeration"``  rational, else float64    by what ran    by what ran
 =================  ========================  =============  =====================================
 
 **The rule of** ``method="auto"`` — the first of these that applies (``among``
