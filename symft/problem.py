@@ -12,7 +12,10 @@ it is made from).  :func:`make_problem` is the one place where
 * the loss and the targets (one per input) are validated;
 
 and :attr:`Problem.clean` computes the fault-free pass once, for every
-engine that needs it.
+engine that needs it.  A command that runs several engines on one input
+(:func:`symft.analysis.report.check`, :func:`symft.analysis.certify.certify`)
+wraps them in :func:`sharing`, so that the engines' own problems of the same
+network and inputs reuse that one pass.
 
 Examples
 --------
@@ -27,6 +30,8 @@ Examples
 
 from __future__ import annotations
 
+import contextvars
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from numbers import Integral, Real
@@ -39,7 +44,10 @@ from .engines.forward import Trace, as_inputs, exact_inputs, forward_trace
 from .errors import FaultModelError, InvalidArgument
 from .faults import SEMANTICS, Byzantine, NeuronCrash, StuckAt, SynapseCrash, check_probability
 
-__all__ = ["Problem", "make_problem", "as_model", "LOSSES"]
+__all__ = ["Problem", "make_problem", "as_model", "sharing", "LOSSES"]
+
+#: Problems whose clean pass other problems of the same network and inputs reuse (see :func:`sharing`).
+_SHARED = contextvars.ContextVar("symft_shared_problems", default=None)
 
 #: Losses known by name (the loss change ``Δ_{L+1}``).
 LOSSES = ("squared", "zero_one", "cross_entropy")
@@ -148,6 +156,11 @@ class Problem:
         >>> make_problem(mean_network(2), [1, 3]).clean.output
         array([[2.]])
         """
+        shared = _SHARED.get()
+        if shared is not None:
+            other = shared.get(_share_key(self.net, self.X))
+            if other is not None and other is not self:
+                return other.clean
         return forward_trace(self.net, self.X)
 
     @cached_property
@@ -188,6 +201,42 @@ class Problem:
         0
         """
         return None if self.targets is None else self.targets[b]
+
+
+def _share_key(net, X):
+    return id(net), X.shape, X.dtype.str, X.tobytes()
+
+
+@contextmanager
+def sharing(pb: "Problem"):
+    """Within the block, every problem of ``pb``'s network and inputs reuses ``pb``'s clean pass.
+
+    For a command that runs several engines on one ``(net, x)``: each engine
+    validates its own arguments, but the fault-free forward pass is computed
+    once.  The network must not be changed inside the block.
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> net = mean_network(2)
+    >>> pb = make_problem(net, [1, 3])
+    >>> with sharing(pb):
+    ...     other = make_problem(net, [1.0, 3.0])
+    ...     other.clean is pb.clean
+    True
+    >>> make_problem(net, [1, 3]).clean is pb.clean
+    False
+    """
+    if not isinstance(pb, Problem):
+        raise InvalidArgument(f"pb: expected a Problem, got {type(pb).__name__}")
+    outer = _SHARED.get()
+    table = dict(outer or {})
+    table[_share_key(pb.net, pb.X)] = pb
+    token = _SHARED.set(table)
+    try:
+        yield pb
+    finally:
+        _SHARED.reset(token)
 
 
 def _float_view(x):

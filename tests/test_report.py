@@ -169,3 +169,23 @@ def test_cli_check_and_report(capsys, tmp_path):
                "--samples", "1000", "--json"])
     d = json.loads(capsys.readouterr().out)
     assert rc == 0 and len(d["cases"]) == 2 and d["bounds"]
+
+
+def test_check_computes_the_clean_pass_once(monkeypatch):
+    """Monte Carlo, the reference and T1 each validate their arguments, but share one fault-free pass."""
+    import symft.problem as problem_module
+    from symft.analysis.report import check as run_check
+    from symft.graph.network import random_network
+
+    calls = []
+    real = problem_module.forward_trace
+
+    def counting(net, X):
+        calls.append(X.shape)
+        return real(net, X)
+
+    monkeypatch.setattr(problem_module, "forward_trace", counting)
+    net = random_network([3, 5, 4, 2], seed=3, activation="tanh")
+    r = run_check(net, [0.2, -0.1, 0.4], NeuronCrash({1: 0.05}), samples=2000)
+    assert r.verdict in ("agree", "disagree", "untested", "inconclusive")
+    assert len(calls) == 1

@@ -54,7 +54,7 @@ from ..engines.moments import NoSourceError, moments
 from ..errors import InvalidArgument, SymftError, TooLargeError
 from ..faults import NeuronCrash
 from ..graph.numbers import to_fraction
-from ..problem import make_problem
+from ..problem import make_problem, sharing
 from ..engines.sampling import (SamplingWarning, crash_probability, crashed_errors, crashed_sample_size, error_bound,
                                interval_warnings, monte_carlo, normal_quantile)
 
@@ -648,37 +648,38 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
     xf = pb.X[0]
     K = net.n_outputs
     notes = []
-    # --- Monte Carlo (checked first: an absurd sample count is refused before any other work)
-    pc = crash_probability(net, model)
-    n = crashed_sample_size(samples, pc)
-    d, pc = crashed_errors(net, xf, model, n, seed)
-    # --- the reference: the moments chooser, among the methods independent of T1 and Monte Carlo
-    kind = "none"
-    try:
-        ref = moments(pb, among=("rational", "enclosure", "float"), order=order,
-                      configurations=ENCLOSURE_CONFIGURATIONS)
-        notes += list(ref.notes)
-        kind = ref.method
-        f = ref.floats()
-        r_mlo, r_mhi, r_vlo, r_vhi, r_m, r_v = (f[k] for k in ("mean_lo", "mean_hi", "var_lo", "var_hi", "mean",
-                                                                 "var"))
-        if kind not in RIGOROUS_REFERENCES:
-            notes.append("the reference is a float64 enumeration: its rounding errors are not bounded, "
-                         "so it cannot confirm agreement")
-    except NoSourceError as e:
-        notes += list(e.notes)
-    # --- T1 (with its rigorous remainder bound when there is one)
-    t1m = t1v = t1_iv = None
-    try:
-        t = moments(pb, "taylor")
-        ft = t.floats()
-        t1m, t1v = ft["mean"], ft["var"]
-        if t.method == "taylor+remainder":
-            t1_iv = {"mean": (ft["mean_lo"], ft["mean_hi"]), "var": (ft["var_lo"], ft["var_hi"])}
-        else:
-            notes.append(f"T1 remainder not available: {t.note}")
-    except (ImportError, NotImplementedError, InvalidArgument, TooLargeError) as e:
-        notes.append(f"T1 not available: {e}")
+    with sharing(pb):   # one clean pass for Monte Carlo, the reference and T1
+        # --- Monte Carlo (checked first: an absurd sample count is refused before any other work)
+        pc = crash_probability(net, model)
+        n = crashed_sample_size(samples, pc)
+        d, pc = crashed_errors(net, xf, model, n, seed)
+        # --- the reference: the moments chooser, among the methods independent of T1 and Monte Carlo
+        kind = "none"
+        try:
+            ref = moments(pb, among=("rational", "enclosure", "float"), order=order,
+                          configurations=ENCLOSURE_CONFIGURATIONS)
+            notes += list(ref.notes)
+            kind = ref.method
+            f = ref.floats()
+            r_mlo, r_mhi, r_vlo, r_vhi, r_m, r_v = (f[k] for k in ("mean_lo", "mean_hi", "var_lo", "var_hi", "mean",
+                                                                     "var"))
+            if kind not in RIGOROUS_REFERENCES:
+                notes.append("the reference is a float64 enumeration: its rounding errors are not bounded, "
+                             "so it cannot confirm agreement")
+        except NoSourceError as e:
+            notes += list(e.notes)
+        # --- T1 (with its rigorous remainder bound when there is one)
+        t1m = t1v = t1_iv = None
+        try:
+            t = moments(pb, "taylor")
+            ft = t.floats()
+            t1m, t1v = ft["mean"], ft["var"]
+            if t.method == "taylor+remainder":
+                t1_iv = {"mean": (ft["mean_lo"], ft["mean_hi"]), "var": (ft["var_lo"], ft["var_hi"])}
+            else:
+                notes.append(f"T1 remainder not available: {t.note}")
+        except (ImportError, NotImplementedError, InvalidArgument, TooLargeError) as e:
+            notes.append(f"T1 not available: {e}")
     # --- Monte Carlo statistics: E Δ = P(C) E[Δ | C]; Var Δ = P(C) E[Δ² | C] − (P(C) E[Δ | C])²
     if n >= 2:
         mean_c = d.mean(axis=0)

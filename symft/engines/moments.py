@@ -74,7 +74,7 @@ import sympy as sp
 from ..errors import InvalidArgument, TooLargeError
 from ..faults import NeuronCrash
 from ..graph.numbers import is_float_array, to_fraction
-from ..problem import Problem, make_problem
+from ..problem import Problem, make_problem, sharing
 from . import enclosure as _enc
 from . import enumeration as _enum
 
@@ -567,8 +567,13 @@ def _monte_carlo(pb, samples, seed, confidence):
                    method="monte-carlo", seed=seed, notes=notes)
 
 
-def _run(step, pb, em, *, order, configurations, rational_seconds, distribution, samples, seed, confidence,
-         notes):
+def _run(step, pb, em, **kw):
+    with sharing(pb):   # the engines' own problems reuse pb's clean pass
+        return _run_step(step, pb, em, **kw)
+
+
+def _run_step(step, pb, em, *, order, configurations, rational_seconds, distribution, samples, seed, confidence,
+              notes):
     if step == "rational":
         return _enumerate(pb, em, True, distribution)
     if step == "enumeration":
