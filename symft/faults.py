@@ -54,6 +54,7 @@ __all__ = [
     "CrashPattern",
     "check_probability",
     "site_key",
+    "site_order",
     "site_of",
     "synapse_shape",
     "patterns_to_masks",
@@ -122,7 +123,14 @@ def site_key(key, where: str = "site", first: int = 0):
     raise FaultModelError(f"{where}: layer {key!r}: expected an integer ≥ {first} or a site name")
 
 
-def _sort_key(k):
+def site_order(k):
+    """A sort key for site keys: layer numbers first (in order), then site names (alphabetically).
+
+    Examples
+    --------
+    >>> sorted(["h1", 2, "a", 0], key=site_order)
+    [0, 2, 'a', 'h1']
+    """
     return (1, k) if isinstance(k, str) else (0, k)
 
 
@@ -161,7 +169,7 @@ def _layer_probs(p, where, first):
         if k in out:
             raise FaultModelError(f"{where}: site {k!r} is given twice")
         out[k] = check_probability(q, f"{where}[{k}]")
-    return tuple(sorted(out.items(), key=lambda t: _sort_key(t[0])))
+    return tuple(sorted(out.items(), key=lambda t: site_order(t[0])))
 
 
 def _is_zero(q):
@@ -217,7 +225,7 @@ class NeuronCrash:
         """
         hidden = net.hidden_sites
         if not hidden:
-            L = f" (L = {net.depth})" if net.is_chain else ""
+            L = f" (L = {net.as_chain().depth})" if net.is_chain else ""
             raise FaultModelError("p: a bare probability means every hidden layer, "
                                   f"but this network has none{L}; use LAYER:P (e.g. 0:P for the inputs)")
         return cls({site_key(s): p for s in hidden}, semantics)
@@ -397,8 +405,10 @@ def synapse_shape(net, key, where: str = "synapses") -> tuple:
     >>> synapse_shape(random_network([2, 3, 1], seed=0), 2)
     (1, 3)
     """
-    if isinstance(key, int) and net.is_chain and not 1 <= key <= net.depth:
-        raise FaultModelError(f"{where}: synapse layer {key} does not exist; expected 1 … {net.depth}")
+    if isinstance(key, int) and net.is_chain:
+        L = net.as_chain().depth
+        if not 1 <= key <= L:
+            raise FaultModelError(f"{where}: synapse layer {key} does not exist; expected 1 … {L}")
     site = site_of(net, key, where)
     try:
         node = net.node(net.synapse_node(site))
@@ -535,7 +545,7 @@ class CrashPattern:
         >>> CrashPattern([(3, 0), (1, 1)]).layers
         (1, 3)
         """
-        return tuple(sorted({l for l, _ in self.neurons}, key=_sort_key))
+        return tuple(sorted({l for l, _ in self.neurons}, key=site_order))
 
     @property
     def value_map(self) -> dict:
@@ -562,13 +572,13 @@ class CrashPattern:
         ...
         symft.errors.FaultModelError: crash: neuron index 5 out of range for layer 0 (n_0 = 3, indices 0 … 2)
         """
-        for l, i in sorted(self.neurons, key=lambda t: (_sort_key(t[0]), t[1])):
+        for l, i in sorted(self.neurons, key=lambda t: (site_order(t[0]), t[1])):
             s = site_of(net, l, where)
             n = net.site_size(s)
             if not 0 <= i < n:
                 label = f"layer {l} (n_{l} = {n}" if isinstance(l, int) else f"site {l!r} ({n} neurons"
                 raise FaultModelError(f"{where}: neuron index {i} out of range for {label}, indices 0 … {n - 1})")
-        for l, i, j in sorted(self.synapses, key=lambda t: (_sort_key(t[0]), t[1], t[2])):
+        for l, i, j in sorted(self.synapses, key=lambda t: (site_order(t[0]), t[1], t[2])):
             m, n = synapse_shape(net, l, where)
             if not (0 <= i < m and 0 <= j < n):
                 what = f"W_{l}" if isinstance(l, int) and net.is_chain else f"the weight matrix into {l!r}"

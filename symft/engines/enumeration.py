@@ -69,7 +69,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import FaultModelError, InvalidArgument, TooLargeError
-from ..faults import NeuronCrash, _sort_key, site_key, site_of
+from ..faults import NeuronCrash, site_order, site_key, site_of
 from ..graph.numbers import to_fraction
 from ..problem import as_model, make_problem
 from ..progress import progress as _progress
@@ -1218,11 +1218,11 @@ def _polynomial_layers(net, crash, p):
             crash = [crash]
         if isinstance(crash, Mapping):
             keyed = {site_key(k, "crash"): v for k, v in crash.items()}
-            layers = sorted(keyed, key=_sort_key)
+            layers = sorted(keyed, key=site_order)
             probs = [keyed[l] for l in layers]
         else:
             try:
-                layers = sorted({site_key(l, "crash") for l in crash}, key=_sort_key)
+                layers = sorted({site_key(l, "crash") for l in crash}, key=site_order)
             except (TypeError, FaultModelError):
                 raise InvalidArgument("crash: expected a NeuronCrash, a layer, a list of layers or a mapping "
                                       "{layer: symbol}") from None
