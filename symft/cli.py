@@ -47,7 +47,7 @@ from .faults import SEMANTICS
 from .engines.forward import forward
 from .graph.netfile import load_network
 from .graph.network import layer_norms
-from .utils import _short, check_text, json_number, jsonable
+from .utils import short_text, check_text, json_number, jsonable
 from .parsing import check_output_file, parse_crashes, parse_exact, parse_inputs, parse_integer, parse_real
 
 __all__ = ["main", "build_parser"]
@@ -127,7 +127,7 @@ def _order_or_auto(text, where):
         return parse_integer(text, where, 0, MAX_ORDER)
     except InvalidArgument:
         raise InvalidArgument(f"{where}: expected a non-negative integer (at most {MAX_ORDER}) or 'auto', "
-                              f"got {_short(text)!r}") from None
+                              f"got {short_text(text)!r}") from None
 
 
 _SAMPLES = _arg(parse_integer, 2, MAX_SAMPLES)
@@ -1047,9 +1047,9 @@ def _check_argv(argv):
         if not isinstance(a, str):
             raise InvalidArgument(f"argument {k + 1}: expected a string, got {type(a).__name__}")
         if "\0" in a:
-            raise InvalidArgument(f"argument {k + 1} ({_short(a)!r}): contains a NUL character")
+            raise InvalidArgument(f"argument {k + 1} ({short_text(a)!r}): contains a NUL character")
         try:
-            check_text(a, f"argument {k + 1} ({_short(a)!r})")
+            check_text(a, f"argument {k + 1} ({short_text(a)!r})")
         except InvalidArgument as e:
             raise InvalidArgument(f"{e}; symft needs UTF-8 arguments") from None
     return list(argv)
@@ -1108,7 +1108,7 @@ def main(argv=None) -> int:
     except Exception as e:  # noqa: BLE001 - the command line never ends in a traceback
         if debug:
             traceback.print_exc()
-        detail = _short(str(e), 300) if str(e) else "no message"
+        detail = short_text(str(e), 300) if str(e) else "no message"
         _error_line(f"internal error ({type(e).__name__}: {detail}); this is a bug in symft — please report it "
                     "with the output of the same command run with 'symft --debug'")
         return 2

@@ -6,10 +6,16 @@ r"""Parsers for the CLI conventions every subcommand shares.
   also an array shaped like its input, with or without a batch axis) or
   ``.csv`` (one input per row).  Inputs are flat rows, row-major; a model with
   an image input takes its total input size per row.
-* ``--p``: ``LAYER:P[,LAYER:P…]`` (layer 0 = input) or a bare probability
-  meaning every hidden layer; ``P`` is a decimal, a rational ``1/1000``, or
-  (where a command allows it) a symbol name such as ``p``.
-* ``--crash``: ``LAYER:I,J,…`` (0-based neuron indices), repeatable.
+* ``--p``: ``SITE:P[,SITE:P…]`` or a bare probability meaning every hidden
+  site; a site is a crash site's name (``features.1``) or number (its
+  position among the sites, 0 = the input; for a chain of dense layers the
+  layer number); ``P`` is a decimal, a rational ``1/1000``, or (where a
+  command allows it) a symbol name such as ``p``.
+* ``--crash``: ``SITE:I,J,…`` (0-based neuron indices, row-major in the
+  site's tensor), repeatable.
+
+Site names on the command line are printable ASCII without ``:`` or ``,``;
+any other site is addressed by its number.
 
 Each parser raises :class:`~symft.errors.InvalidArgument` with a message that
 names the option (and the file) and what was expected.
@@ -39,13 +45,15 @@ import numpy as np
 import sympy as sp
 
 from .errors import InvalidArgument
-from .faults import CrashPattern, check_probability
-from .utils import MAX_DIGITS, _short, exact_decimal, load_json
+from .faults import CrashPattern, check_probability, site_key
+from .utils import MAX_DIGITS, short_text, exact_decimal, load_json
 
 __all__ = ["Inputs", "parse_inputs", "parse_p", "parse_crashes", "parse_number", "parse_integer", "parse_real",
            "parse_exact", "check_output_file"]
 
 _SYMBOL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$", re.ASCII)
+#: A site name on the command line: printable ASCII without ":" or "," (other names: use the site's number).
+_SITE = re.compile(r"[!-+\--9;-~](?:[ -+\--9;-~]*[!-+\--9;-~])?", re.ASCII)
 _NOT_FINITE = re.compile(r"^[+-]?(nan|inf|infinity)$", re.IGNORECASE)
 _INT = re.compile(r"^[+-]?[0-9]+$", re.ASCII)
 _RATIONAL = re.compile(r"^([+-]?[0-9]+)\s*/\s*([0-9]+)$", re.ASCII)
@@ -56,9 +64,9 @@ _FLOAT_MAX = Fraction(sys.float_info.max)
 def _in_float_range(q: Fraction, token, where):
     """Refuse an exact value that float64 cannot hold: beyond ±1.8e308, or non-zero but rounding to 0."""
     if abs(q) > _FLOAT_MAX:
-        raise InvalidArgument(f"{where}: {_short(token)!r} is beyond the float64 range (|x| ≤ 1.8e308)")
+        raise InvalidArgument(f"{where}: {short_text(token)!r} is beyond the float64 range (|x| ≤ 1.8e308)")
     if q != 0 and float(q) == 0.0:
-        raise InvalidArgument(f"{where}: {_short(token)!r} is too small for float64 (it rounds to 0)")
+        raise InvalidArgument(f"{where}: {short_text(token)!r} is too small for float64 (it rounds to 0)")
 
 
 def parse_number(token: str, where: str):
@@ -86,7 +94,7 @@ def parse_number(token: str, where: str):
         raise InvalidArgument(f"{where}: expected a number (like 0.5 or 1/3), got {token!r}")
     t = token.strip()
     if _NOT_FINITE.match(t):
-        raise InvalidArgument(f"{where}: expected a finite number, got {_short(token)!r}")
+        raise InvalidArgument(f"{where}: expected a finite number, got {short_text(token)!r}")
     if len(t) > 2 * MAX_DIGITS + 10:
         raise InvalidArgument(f"{where}: expected a number of at most {MAX_DIGITS} digits, got "
                               f"{len(t)} characters")
@@ -107,12 +115,12 @@ def parse_number(token: str, where: str):
         _in_float_range(f, token, where)
         return f
     if not _DECIMAL.match(t):
-        raise InvalidArgument(f"{where}: expected a number (like 0.5 or 1/3), got {_short(token)!r}")
+        raise InvalidArgument(f"{where}: expected a number (like 0.5 or 1/3), got {short_text(token)!r}")
     v = float(t)
     if not math.isfinite(v):
-        raise InvalidArgument(f"{where}: {_short(token)!r} is beyond the float64 range (|x| ≤ 1.8e308)")
+        raise InvalidArgument(f"{where}: {short_text(token)!r} is beyond the float64 range (|x| ≤ 1.8e308)")
     if v == 0.0 and re.search(r"[1-9]", t.lower().partition("e")[0]):
-        raise InvalidArgument(f"{where}: {_short(token)!r} is too small for float64 (it rounds to 0)")
+        raise InvalidArgument(f"{where}: {short_text(token)!r} is too small for float64 (it rounds to 0)")
     return v
 
 
@@ -133,13 +141,13 @@ def parse_integer(token: str, where: str, lo: int | None = None, hi: int | None 
            f"an integer ≥ {lo}" if lo is not None else f"an integer ≤ {hi}" if hi is not None else "an integer")
     t = token.strip() if isinstance(token, str) else ""
     if not _INT.match(t):
-        raise InvalidArgument(f"{where}: expected {rng}, got {_short(token)!r}")
+        raise InvalidArgument(f"{where}: expected {rng}, got {short_text(token)!r}")
     if len(t.lstrip("+-")) > max_digits:
         raise InvalidArgument(f"{where}: expected {rng} of at most {max_digits} digits, got "
                               f"{len(t.lstrip('+-'))} digits")
     v = int(t)
     if (lo is not None and v < lo) or (hi is not None and v > hi):
-        raise InvalidArgument(f"{where}: expected {rng}, got {_short(token)!r}")
+        raise InvalidArgument(f"{where}: expected {rng}, got {short_text(token)!r}")
     return v
 
 
@@ -176,7 +184,7 @@ def parse_exact(token: str, where: str, lo=None, hi=None, *, lo_open: bool = Fal
     q = exact_decimal(token.strip(), where) if isinstance(v, float) else Fraction(v)
     if ((lo is not None and (q < lo or (lo_open and q == lo)))
             or (hi is not None and (q > hi or (hi_open and q == hi)))):
-        raise InvalidArgument(f"{where}: expected {_interval(lo, hi, lo_open, hi_open)}, got {_short(token)!r}")
+        raise InvalidArgument(f"{where}: expected {_interval(lo, hi, lo_open, hi_open)}, got {short_text(token)!r}")
     return q
 
 
@@ -221,13 +229,13 @@ def check_output_file(path: str, where: str, suffixes=FIGURE_SUFFIXES) -> str:
     if not isinstance(path, str) or not path.strip():
         raise InvalidArgument(f"{where}: expected a file name")
     if os.path.isdir(path):
-        raise InvalidArgument(f"{where}: {_short(path)!r} is a folder; expected a file name such as "
+        raise InvalidArgument(f"{where}: {short_text(path)!r} is a folder; expected a file name such as "
                               f"{os.path.join(path, 'figure' + suffixes[0])!r}")
     if os.path.splitext(path)[1].lower() not in suffixes:
-        raise InvalidArgument(f"{where}: expected a file name ending in {', '.join(suffixes)}, got {_short(path)!r}")
+        raise InvalidArgument(f"{where}: expected a file name ending in {', '.join(suffixes)}, got {short_text(path)!r}")
     folder = os.path.dirname(path)
     if folder and not os.path.isdir(folder):
-        raise InvalidArgument(f"{where}: the folder {_short(folder)!r} does not exist")
+        raise InvalidArgument(f"{where}: the folder {short_text(folder)!r} does not exist")
     if len(os.path.basename(path).encode("utf-8", "surrogateescape")) > 255:
         raise InvalidArgument(f"{where}: the file name is longer than 255 bytes")
     return path
@@ -377,22 +385,23 @@ def parse_inputs(text: str, opt: str = "--input", net=None) -> Inputs:
 
 
 def parse_p(text: str, net=None, *, opt: str = "--p", allow_symbols: bool = False) -> dict:
-    """Parse ``--p``: ``LAYER:P[,LAYER:P…]`` or a bare ``P`` for every hidden layer.
+    """Parse ``--p``: ``SITE:P[,SITE:P…]`` or a bare ``P`` for every hidden site.
 
     Parameters
     ----------
     text : str
     net : Network, optional
-        Needed for a bare ``P`` (to know the hidden layers) and to check that
-        each layer exists.
+        Needed for a bare ``P`` (to know the hidden sites) and to check that
+        each site exists.  On a chain of dense layers a site is a layer
+        number; on other graphs also a site name.
     allow_symbols : bool
         Accept a symbol name (``0:p``) as a probability.
 
     Returns
     -------
-    dict {layer: probability}
-        Floats for decimals, exact SymPy rationals for ``a/b``, symbols when
-        allowed.
+    dict {site: probability}
+        Sites as numbers (int) or names (str); probabilities as floats for
+        decimals, exact SymPy rationals for ``a/b``, symbols when allowed.
 
     Examples
     --------
@@ -401,6 +410,11 @@ def parse_p(text: str, net=None, *, opt: str = "--p", allow_symbols: bool = Fals
     {1: 0.001, 2: 0.001}
     >>> parse_p("1:p", allow_symbols=True)
     {1: p}
+    >>> from symft.graph.network import Network
+    >>> from symft.graph.ops import ActivationOp, Add, Input
+    >>> g = Network([("x", Input((2,)), ()), ("h", ActivationOp("relu"), ("x",)), ("y", Add(), ("x", "h"))])
+    >>> parse_p("h:1/10", g), parse_p("0.5", g)
+    ({'h': 1/10}, {'h': 0.5})
     >>> parse_p("1:1.5")
     Traceback (most recent call last):
     ...
@@ -419,42 +433,55 @@ def parse_p(text: str, net=None, *, opt: str = "--p", allow_symbols: bool = Fals
             v = parse_number(tok, where)
         except InvalidArgument:
             hint = "" if allow_symbols else " (symbols are not accepted by this command)" if _SYMBOL.match(tok) else ""
-            raise InvalidArgument(f"{where}: expected a probability like 0.001 or 1/1000, got {_short(tok)!r}{hint}") \
+            raise InvalidArgument(f"{where}: expected a probability like 0.001 or 1/1000, got {short_text(tok)!r}{hint}") \
                 from None
         v = sp.Rational(v.numerator, v.denominator) if isinstance(v, Fraction) else v
         return check_probability(v, where)
 
     text = text.strip()
+    chain = net is None or net.is_chain
     if ":" not in text:
         p = prob(text, opt)
         if net is None:
-            raise InvalidArgument(f"{opt}: a bare probability means every hidden layer; give LAYER:P instead")
-        if net.depth < 2:
-            raise InvalidArgument(f"{opt}: a bare probability means every hidden layer, but the network has "
-                                  f"none (L = {net.depth}); use LAYER:P, e.g. 0:{text} for the inputs")
-        return {l: p for l in range(1, net.depth)}
+            raise InvalidArgument(f"{opt}: a bare probability means every hidden site; give SITE:P instead")
+        if not net.hidden_sites:
+            first = net.sites[0] if not chain else "0"
+            raise InvalidArgument(f"{opt}: a bare probability means every hidden site, but the network has "
+                                  f"none (sites {', '.join(net.sites)}); use SITE:P, e.g. {first}:{text} for "
+                                  "the inputs")
+        return {site_key(s): p for s in net.hidden_sites}
     out = {}
     for part in text.split(","):
         if part.count(":") != 1:
-            raise InvalidArgument(f"{opt}: expected LAYER:P, got {part.strip()!r}")
+            raise InvalidArgument(f"{opt}: expected {'LAYER' if chain else 'SITE'}:P, got {short_text(part.strip())!r}")
         ls, ps = part.split(":")
         ls = ls.strip()
-        if not re.fullmatch(r"[0-9]{1,9}", ls):
-            raise InvalidArgument(f"{opt}: layer {_short(ls)!r}: expected a non-negative integer")
-        l = int(ls)
-        if l in out:
-            raise InvalidArgument(f"{opt}: layer {l} is given twice")
-        if net is not None and l > net.depth:
-            raise InvalidArgument(f"{opt}: layer {l} does not exist; the network has layers 0 … {net.depth}")
-        out[l] = prob(ps, f"{opt} {l}")
+        if re.fullmatch(r"[0-9]{1,9}", ls):
+            key = int(ls)
+        elif not chain and _SITE.fullmatch(ls):
+            key = ls
+        else:
+            what = "a non-negative integer" if chain else "a site name or a site number"
+            raise InvalidArgument(f"{opt}: {'layer' if chain else 'site'} {short_text(ls)!r}: expected {what}")
+        if key in out:
+            raise InvalidArgument(f"{opt}: {'layer' if isinstance(key, int) else 'site'} {key} is given twice")
+        if net is not None:
+            name = net.site(key, opt)        # refuses a site that does not exist, naming the sites
+            if any(net.site(k, opt) == name for k in out):
+                raise InvalidArgument(f"{opt}: site {name!r} is given twice")
+        out[key] = prob(ps, f"{opt} {key}")
     return out
 
 
 def parse_crashes(specs, net=None, *, opt: str = "--crash") -> CrashPattern:
-    """Parse repeated ``LAYER:I,J,…`` into one :class:`~symft.faults.CrashPattern`.
+    """Parse repeated ``SITE:I,J,…`` (a site name, or a number such as a layer) into one crash pattern.
+
+    Returns a :class:`~symft.faults.CrashPattern` (checked against ``net`` when given).
 
     Examples
     --------
+    >>> parse_crashes(["relu1:0,2"]).neurons == {("relu1", 0), ("relu1", 2)}
+    True
     >>> from symft.graph.network import mean_network
     >>> parse_crashes(["0:1"], mean_network(2)).neurons
     frozenset({(0, 1)})
@@ -465,16 +492,17 @@ def parse_crashes(specs, net=None, *, opt: str = "--crash") -> CrashPattern:
     >>> parse_crashes(["1-2"])
     Traceback (most recent call last):
     ...
-    symft.errors.InvalidArgument: --crash: expected LAYER:I,J,… (e.g. 1:0,3) with indices below 10^9, got '1-2'
+    symft.errors.InvalidArgument: --crash: expected LAYER:I,J,… or SITE:I,J,… (e.g. 1:0,3) with indices below 10^9, got '1-2'
     """
     neurons = set()
     for spec in specs or ():
-        m = re.fullmatch(r"\s*([0-9]{1,9})\s*:\s*([0-9]{1,9}(?:\s*,\s*[0-9]{1,9})*)\s*", spec or "", re.ASCII)
-        if not m:
-            raise InvalidArgument(f"{opt}: expected LAYER:I,J,… (e.g. 1:0,3) with indices below 10^9, "
-                                  f"got {_short(spec)!r}")
-        l = int(m.group(1))
-        neurons.update((l, int(i)) for i in m.group(2).split(","))
+        m = re.fullmatch(r"\s*([^:,]+?)\s*:\s*([0-9]{1,9}(?:\s*,\s*[0-9]{1,9})*)\s*", spec or "", re.ASCII)
+        site = m and m.group(1)
+        if not m or not (re.fullmatch(r"[0-9]{1,9}", site) or _SITE.fullmatch(site)):
+            raise InvalidArgument(f"{opt}: expected LAYER:I,J,… or SITE:I,J,… (e.g. 1:0,3) with indices below "
+                                  f"10^9, got {short_text(spec)!r}")
+        key = site_key(site, opt)
+        neurons.update((key, int(i)) for i in m.group(2).split(","))
     pattern = CrashPattern(frozenset(neurons))
     if net is not None:
         pattern.check(net, opt)

@@ -26,7 +26,7 @@ import sympy as sp
 from .errors import InvalidArgument
 
 __all__ = ["as_rng", "to_exact", "parse_number_string", "exact_decimal", "is_exact_number", "json_number",
-           "jsonable", "check_text", "load_json", "MAX_DIGITS", "MAX_JSON_DEPTH"]
+           "jsonable", "check_text", "short_text", "load_json", "MAX_DIGITS", "MAX_JSON_DEPTH"]
 
 #: The most decimal digits an exact number may have (numerator or denominator): Python's own
 #: limit for converting strings to integers, which also keeps exact arithmetic from exploding.
@@ -102,25 +102,40 @@ def exact_decimal(text: str, where: str = "value") -> Fraction:
     """
     m = _DECIMAL.match(text.strip())
     if not m or not (m.group(2) or m.group(3)):
-        raise InvalidArgument(f"{where}: expected a number, got {_short(text)!r}")
+        raise InvalidArgument(f"{where}: expected a number, got {short_text(text)!r}")
     sign, whole, frac, exp = m.group(1), m.group(2), m.group(3) or "", m.group(4)
     if exp is not None and len(exp.lstrip("+-").lstrip("0")) > 9:
-        raise InvalidArgument(f"{where}: the exponent of {_short(text)!r} is too large")
+        raise InvalidArgument(f"{where}: the exponent of {short_text(text)!r} is too large")
     k = (int(exp) if exp is not None else 0) - len(frac)
     mantissa = (whole + frac).lstrip("0")
     if not mantissa:
         return Fraction(0)
     size = len(mantissa) + max(k, 0)
     if size > MAX_DIGITS or -k > MAX_DIGITS:
-        raise InvalidArgument(f"{where}: {_short(text)!r} has about {max(size, -k)} digits; exact numbers may have "
+        raise InvalidArgument(f"{where}: {short_text(text)!r} has about {max(size, -k)} digits; exact numbers may have "
                               f"at most {MAX_DIGITS} digits")
     n = int(mantissa or "0")
     v = Fraction(n * 10 ** k) if k >= 0 else Fraction(n, 10 ** -k)
     return -v if sign == "-" else v
 
 
-def _short(text, n: int = 40) -> str:
-    """``text`` cut to about ``n`` characters for an error message."""
+def short_text(text, n: int = 40) -> str:
+    """``text`` cut to about ``n`` characters, for quoting a user's value in an error message.
+
+    Parameters
+    ----------
+    text : object
+        Converted with :func:`str`.
+    n : int
+        About how many characters to keep.
+
+    Examples
+    --------
+    >>> short_text("1/3")
+    '1/3'
+    >>> short_text("9" * 100)
+    '99999999999999999999…99999999 (100 characters)'
+    """
     text = str(text)
     return text if len(text) <= n else f"{text[:n // 2]}…{text[-8:]} ({len(text)} characters)"
 
@@ -129,7 +144,7 @@ def _check_size(value, where, text):
     atoms = [value] if isinstance(value, sp.Rational) else value.atoms(sp.Rational)
     for a in atoms:
         if _too_big(a):
-            raise InvalidArgument(f"{where}: {_short(text)!r} gives a number with more than {MAX_DIGITS} digits")
+            raise InvalidArgument(f"{where}: {short_text(text)!r} gives a number with more than {MAX_DIGITS} digits")
     return value
 
 
@@ -176,12 +191,12 @@ def parse_number_string(text: str, where: str = "value"):
         if den:
             d = exact_decimal(den, where)
             if d == 0:
-                raise InvalidArgument(f"{where}: {_short(text)!r} divides by zero")
+                raise InvalidArgument(f"{where}: {short_text(text)!r} divides by zero")
             q = q / d
         return _check_size(sp.Rational(q.numerator, q.denominator), where, text)
     bad = InvalidArgument(
         f"{where}: expected a number, a rational like \"1/3\" or an arithmetic expression of "
-        f"symbols, got {_short(text)!r}"
+        f"symbols, got {short_text(text)!r}"
     )
     if not _EXPR_CHARS.match(text) or "__" in text or re.search(r"[A-Za-z0-9_]\s*\(", text):
         raise bad
@@ -200,11 +215,11 @@ def parse_number_string(text: str, where: str = "value"):
     try:
         expr = _eval_ast(tree.body, literals, where, text, bad)
     except RecursionError:
-        raise InvalidArgument(f"{where}: {_short(text)!r} is nested too deeply") from None
+        raise InvalidArgument(f"{where}: {short_text(text)!r} is nested too deeply") from None
     if not isinstance(expr, sp.Expr) or expr.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
-        raise InvalidArgument(f"{where}: {_short(text)!r} is not a finite number or expression")
+        raise InvalidArgument(f"{where}: {short_text(text)!r} is not a finite number or expression")
     if expr.is_number and expr.is_real is False:
-        raise InvalidArgument(f"{where}: {_short(text)!r} is not a real number")
+        raise InvalidArgument(f"{where}: {short_text(text)!r} is not a real number")
     return expr
 
 
@@ -230,23 +245,23 @@ def _eval_ast(node, literals, where, text, bad):
         return _check_size(_BINOPS[type(node.op)](a, b), where, text)
     if isinstance(node.op, ast.Div):
         if b == 0:
-            raise InvalidArgument(f"{where}: {_short(text)!r} divides by zero")
+            raise InvalidArgument(f"{where}: {short_text(text)!r} divides by zero")
         return _check_size(a / b, where, text)
     if not isinstance(node.op, ast.Pow):
         raise bad
     if b.is_Rational:
         # the size of a**b, estimated before it is computed
         if b.q > 64:
-            raise InvalidArgument(f"{where}: {_short(text)!r}: exponents must be integers or fractions "
+            raise InvalidArgument(f"{where}: {short_text(text)!r}: exponents must be integers or fractions "
                                   "with a small denominator")
         if a.is_Rational:
             if a == 0 and b < 0:
-                raise InvalidArgument(f"{where}: {_short(text)!r} divides by zero")
+                raise InvalidArgument(f"{where}: {short_text(text)!r} divides by zero")
             size = max(_digits(a.p), _digits(a.q)) * abs(b.p) / b.q
         else:
             size = abs(b.p) / b.q
         if size > MAX_DIGITS:
-            raise InvalidArgument(f"{where}: {_short(text)!r} gives a number with more than {MAX_DIGITS} digits")
+            raise InvalidArgument(f"{where}: {short_text(text)!r} gives a number with more than {MAX_DIGITS} digits")
     elif not b.free_symbols:
         raise bad
     return _check_size(a ** b, where, text)
@@ -293,10 +308,10 @@ def _json_int(text):
 def _json_float(text):
     v = float(text)
     if not math.isfinite(v):
-        return _BadLiteral(text, f"{_short(text)} is beyond the float64 range (±1.8e308); write it as a string "
+        return _BadLiteral(text, f"{short_text(text)} is beyond the float64 range (±1.8e308); write it as a string "
                                  f"such as \"1e400\" for an exact value")
     if v == 0.0 and re.search(r"[1-9]", text.lower().partition("e")[0]):
-        return _BadLiteral(text, f"{_short(text)} rounds to 0 in float64; write it as a string such as "
+        return _BadLiteral(text, f"{short_text(text)} rounds to 0 in float64; write it as a string such as "
                                  f"\"1e-400\" for an exact value")
     return v
 

@@ -78,7 +78,8 @@ import numpy as np
 import sympy as sp
 
 from ..errors import InvalidArgument, NetworkFormatError
-from ..utils import MAX_DIGITS, _short, load_json, to_exact
+from ..utils import MAX_DIGITS, load_json, to_exact
+from ..utils import short_text as _short
 from .activations import get_activation
 from .network import Network
 from .numbers import float_array, is_float_array
