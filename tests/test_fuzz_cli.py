@@ -43,7 +43,8 @@ with open(NET, "w") as _fh:
 #: A valid value for every positional and required argument (by argparse ``dest``), and cheap
 #: settings for optional ones, so that the base command of every subcommand succeeds quickly.
 VALID = {"net": NET, "input": "1,2", "p": "0.1", "seed": "0", "eps": "0.5", "delta": "0.1",
-         "max_crashes": "1", "problem": "subset-sum", "numbers": ["3", "-3", "5"]}
+         "max_crashes": "1", "problem": "subset-sum", "numbers": ["3", "-3", "5"],
+         "model": NET, "destination": os.path.join(_DIR, "converted.json")}
 CHEAP = {"samples": "200", "failures": "1"}
 #: Valid values that are merely expensive are not bad input: an example whose fuzzed value for
 #: one of these is a valid number above the cap is discarded.

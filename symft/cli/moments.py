@@ -1,0 +1,482 @@
+r"""Commands about the distribution of the output error Δ under random neuron crashes: ``exact``
+(enumeration, E Δ(p) as a polynomial), ``enclose`` (a certified enclosure), ``derive`` and ``taylor``
+(the first-order Taylor estimate (T1) with its remainder), ``sample`` (Monte Carlo), ``certify``
+((ε, δ) certificates), ``report`` and ``check`` (every method side by side).
+
+Each command reads its arguments, calls one library function and formats the result; which
+source of moments to use is decided by the library (:func:`symft.engines.moments.moments`).
+
+Examples
+--------
+>>> import argparse
+>>> sub = argparse.ArgumentParser().add_subparsers()
+>>> sorted(add_parsers(sub))
+['certify', 'check', 'derive', 'enclose', 'exact', 'report', 'sample', 'taylor']
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+import sympy as sp
+
+from ..errors import InvalidArgument
+from ..graph.netfile import load_network
+from ..parsing import check_output_file, parse_exact, parse_inputs, parse_integer, parse_real
+from ..utils import json_number
+from .format import emit, require_finite
+from .options import (MAX_SAMPLES, ORDER, SAMPLES, SEED, add_input, add_json, add_net, add_p, add_semantics,
+                      argument_type, check_input_size, load_net_and_inputs, load_net_input_model, order_or_auto,
+                      validated)
+
+__all__ = ["cmd_sample", "cmd_certify", "cmd_report", "cmd_check", "cmd_exact", "cmd_enclose", "cmd_derive",
+           "cmd_taylor", "add_parsers"]
+
+
+def cmd_sample(args) -> int:
+    """``symft sample NET --input X --p SPEC --samples N --seed S``: Monte Carlo with intervals."""
+    from ..engines.sampling import monte_carlo
+
+    net, inputs, x, model = load_net_input_model(args)
+    r = monte_carlo(net, x, model, args.samples, args.seed, confidence=args.confidence,
+                    interval=args.interval, eps=args.eps, show_progress=None if not args.json else False)
+    require_finite({k: getattr(r, k) for k in ("mean", "var", "std", "ci_low", "ci_high")}, "Monte Carlo")
+    needed = None
+    if args.halfwidth is not None:
+        from ..engines.sampling import samples_for_halfwidth
+
+        v = max(np.ravel(r.var))
+        rough = samples_for_halfwidth(args.halfwidth, v, args.confidence, "normal")  # closed form
+        if rough > MAX_SAMPLES:
+            raise InvalidArgument(f"--halfwidth: ±{args.halfwidth:g} needs about {float(rough):.3g} samples (normal "
+                                  f"approximation), more than the {MAX_SAMPLES:.0e} --samples accepts; ask for a "
+                                  "wider half-width")
+        needed = samples_for_halfwidth(args.halfwidth, v, args.confidence, args.interval)
+    if args.json:
+        d = r.as_dict()
+        if needed is not None:
+            d["samples_needed"] = needed
+            d["halfwidth"] = args.halfwidth
+        emit(d)
+        return 0
+    out = sys.stdout
+    names = net.output_names or [str(k) for k in range(net.n_outputs)]
+    out.write(f"Monte Carlo: {r.samples} samples (seed {r.seed}), {r.crashed_samples} with at least one "
+              f"failure; {100 * r.confidence:g}% {r.interval} intervals for E Δ\n")
+    stats = ("mean", "std", "ci_low", "ci_high")
+    rows = [{s_: getattr(r, s_) for s_ in stats}] if r.single else [
+        {s_: getattr(r, s_)[b] for s_ in stats} for b in range(len(r.mean))]
+    for b, d in enumerate(rows):
+        if not r.single:
+            out.write(f"input {b}\n")
+        out.write(f"  {'output':<10} {'mean':>13} {'std':>12} {'ci_low':>13} {'ci_high':>13}\n")
+        for k, nm in enumerate(names):
+            out.write(f"  {nm:<10} {d['mean'][k]:13.6g} {d['std'][k]:12.6g} {d['ci_low'][k]:13.6g} "
+                      f"{d['ci_high'][k]:13.6g}\n")
+        if r.eps is not None:
+            for k, nm in enumerate(names):
+                lo, hi = r.tail_interval(k, b, "abs")
+                out.write(f"  P(|Δ_{nm}| ≥ {r.eps:g}) ∈ [{lo:.4g}, {hi:.4g}]  (Clopper–Pearson)\n")
+    if needed is not None:
+        out.write(f"samples needed for ±{args.halfwidth:g} at {100 * r.confidence:g}% (largest observed "
+                  f"variance): {needed}\n")
+    return 0
+
+
+def cmd_certify(args) -> int:
+    """``symft certify NET --input X --p SPEC --eps E --delta D``: an (ε, δ) certificate."""
+    from ..analysis.certify import certify
+
+    net, inputs, x, model = load_net_input_model(args, allow_batch=False)
+    xe = inputs.rows[0]
+    kw = {}
+    if args.alpha is not None:
+        p_max = max((float(q) for _, q in model.p), default=0.0)
+        if not args.alpha > p_max:
+            raise InvalidArgument(f"--alpha: P3 needs p < α < 1, got α = {args.alpha:g} with p = {p_max:g}")
+        kw["alpha"] = args.alpha
+    c = certify(net, xe, model, args.eps, args.delta, source=args.source, inequality=args.inequality,
+                sided=args.sided, order=args.order, **kw)
+    if args.json:
+        emit(c.as_dict())
+        return 0
+    out = sys.stdout
+    d = c.as_dict()
+    out.write(f"claim        {d['claim']}\n")
+    out.write(f"certified    {'YES' if c.certified else 'no'}   (δ bound {c.delta_bound:.6g})\n")
+    out.write(f"method       {c.method}\n")
+    out.write(f"rigorous     {'yes' if c.rigorous else 'NO — approximation'}\n")
+    if c.copies_needed is not None and not c.certified:
+        out.write(f"median trick {c.copies_needed} independent copies reach δ (exact binomial tail)\n")
+    for a in c.assumptions:
+        out.write(f"assumes      {a}\n")
+    for n in c.notes:
+        out.write(f"note         {n}\n")
+    out.write(f"network      sha256 {c.network_sha256}\n")
+    return 0
+
+
+def cmd_report(args) -> int:
+    """``symft report NET… --input X --p SPEC``: every bound vs exact vs Monte Carlo, rank losses."""
+    from ..faults import NeuronCrash
+    from ..parsing import parse_p
+    from ..analysis.report import compare
+
+    if len(args.net) == 1:
+        net, inputs, x, model = load_net_input_model(argparse.Namespace(**{**vars(args), "net": args.net[0]}))
+        if isinstance(model, tuple):
+            raise InvalidArgument("--synapse-p: the report handles neuron crashes only")
+        rep = compare(net, inputs.values, model, samples=args.samples, seed=args.seed, output=args.output)
+    else:
+        nets = {path: load_network(path) for path in args.net}
+        inputs = parse_inputs(args.input, net=next(iter(nets.values())))
+        if not inputs.single:
+            raise InvalidArgument("--input: with several networks, give one input")
+        for path, n in nets.items():
+            if n.n_inputs != inputs.values.shape[1]:
+                raise InvalidArgument(f"--input: {path} expects {n.n_inputs} numbers, got {inputs.values.shape[1]}")
+        model = lambda n: NeuronCrash(parse_p(args.p, n), args.semantics).check(n)  # noqa: E731
+        rep = compare(nets, inputs.values[0], model, samples=args.samples, seed=args.seed, output=args.output)
+    require_finite({"monte_carlo.mean": rep.mc_mean, "monte_carlo.ci_low": rep.mc_low,
+                     "monte_carlo.ci_high": rep.mc_high}, "report")
+    if args.figure:
+        rep.figure(args.figure)
+    if args.json:
+        d = rep.as_dict()
+        if args.figure:
+            d["figure"] = args.figure
+        emit(d)
+        return 0
+    sys.stdout.write(rep.text() + "\n")
+    if args.figure:
+        sys.stdout.write(f"figure written to {args.figure}\n")
+    return 0
+
+
+def cmd_check(args) -> int:
+    """``symft check NET --input X --p SPEC``: do T1, exact/enclosure and Monte Carlo agree?"""
+    from ..analysis.report import check
+
+    net, inputs, x, model = load_net_input_model(args, allow_batch=False)
+    if isinstance(model, tuple):
+        raise InvalidArgument("--synapse-p: check handles neuron crashes only")
+    r = check(net, inputs.rows[0], model, samples=args.samples, seed=args.seed, order=args.order)
+    require_finite({f"comparisons[{i}].{k}": c[k] for i, c in enumerate(r.comparisons)
+                     for k in ("value_a", "value_b") if k in c}, "check")
+    if args.json:
+        emit(r.as_dict())
+    else:
+        sys.stdout.write(r.text() + "\n")
+    return 0
+
+
+# ---------------------------------------------------------------------- exact, enclose
+
+def cmd_exact(args) -> int:
+    """``symft exact NET --input X --p SPEC [--order K] [--distribution] [--polynomial]``: exact moments.
+
+    JSON keys: ``mean``, ``var``, ``std`` (one entry per output; a list per
+    input for a batch), ``method`` (``"enumeration"`` or ``"enclosure"``),
+    ``configurations``, ``seconds``; for enclosures also ``mean_lo``,
+    ``mean_hi``, ``var_lo``, ``var_hi``, ``second_lo``, ``second_hi``,
+    ``order``; with ``--distribution`` a ``distribution`` object (``atoms``,
+    ``probabilities``); with ``--polynomial`` ``polynomial`` (one string per
+    output, ``E Δ`` in p), ``coefficients`` (one list per output, increasing
+    powers), ``polynomial_second`` (``E Δ²``).
+    """
+    from ..engines.enclosure import enclosure
+    from ..engines.enumeration import enumerate_crashes, error_distribution, mean_polynomial
+    from ..faults import NeuronCrash
+    from ..parsing import parse_p
+
+    net, inputs = load_net_and_inputs(args)
+    probs = parse_p(args.p, net, allow_symbols=bool(args.polynomial))
+    symbolic = any(isinstance(q, sp.Basic) and q.free_symbols for q in probs.values())
+    x = inputs.rows[0] if inputs.single else inputs.rows
+    exact = True if args.exact else (False if args.float else None)
+    loss_kw = {}
+    if args.loss:
+        if args.target is None:
+            raise InvalidArgument("--target: --loss needs a target (a class index, or numbers for 'squared')")
+        if args.loss == "squared":
+            t = parse_inputs(args.target, "--target")
+            if not t.single or len(t.rows[0]) != net.n_outputs:
+                raise InvalidArgument(f"--target: expected {net.n_outputs} numbers (one per output) for the "
+                                      f"squared loss, got {args.target!r}")
+            target = t.rows[0]
+        else:
+            target = parse_integer(args.target, "--target", 0, net.n_outputs - 1)
+        loss_kw = {"loss": args.loss, "target": target}
+    out = {}
+    text = []
+    if args.order is not None:
+        if symbolic:
+            raise InvalidArgument("--order: an enclosure needs numeric probabilities")
+        order = args.order
+        r = enclosure(net, inputs.values[0] if inputs.single else inputs.values,
+                      NeuronCrash(probs, args.semantics), order=order, force=args.force,
+                      progress=None if not args.json else False)
+        out.update(r.to_dict())
+        text.append(r.summary(net.output_names))
+    elif not symbolic:
+        r = enumerate_crashes(net, x, NeuronCrash(probs, args.semantics), exact=exact, force=args.force,
+                              progress=None if not args.json else False, **loss_kw)
+        out.update(r.to_dict())
+        require_finite({k: out[k] for k in ("mean", "var", "std") if k in out}, "exact enumeration")
+        names = ["loss"] if args.loss else (net.output_names or [str(k) for k in range(net.n_outputs)])
+        text.append(f"exact enumeration: {r.configurations} configurations per input, {r.seconds:.3g} s, "
+                    f"{'exact rational' if r.exact else 'float64'} arithmetic")
+        means = [r.mean] if inputs.single else list(r.mean)
+        vars_ = [r.var] if inputs.single else list(r.var)
+        stds = [r.std] if inputs.single else list(r.std)
+        for b, (m, v, s_) in enumerate(zip(means, vars_, stds)):
+            if not inputs.single:
+                text.append(f"input {b}")
+            text.append(f"  {'output':<10} {'E Δ':>24} {'Var Δ':>24} {'std Δ':>14}")
+            for k, nm in enumerate(names):
+                text.append(f"  {nm:<10} {str(m[k]):>24} {str(v[k]):>24} {float(s_[k]):14.6g}")
+    if args.distribution:
+        if symbolic:
+            raise InvalidArgument("--distribution: needs numeric probabilities")
+        d = error_distribution(net, x, NeuronCrash(probs, args.semantics), exact=exact, force=args.force,
+                               progress=None if not args.json else False, **loss_kw)
+        ds = [d] if inputs.single else list(d)
+        out["distribution"] = ds[0].to_dict() if inputs.single else [e.to_dict() for e in ds]
+        for b, e in enumerate(ds):
+            text.append(f"distribution of Δ{'' if inputs.single else f' (input {b})'}: {len(e)} atoms")
+            for a, w in zip(e.atoms, e.probabilities):
+                text.append(f"  P(Δ = {', '.join(map(str, a))}) = {w}")
+    if args.polynomial:
+        if not inputs.single:
+            raise InvalidArgument("--polynomial: expected one input (the polynomial is per input)")
+        crash = {l: (q if isinstance(q, sp.Basic) and q.free_symbols else sp.Symbol("p", nonnegative=True))
+                 for l, q in probs.items()}
+        crash = {l: q for l, q in crash.items() if not (not isinstance(q, sp.Basic) and q == 0)}
+        p1 = mean_polynomial(net, x, crash, semantics=args.semantics, exact=exact, force=args.force,
+                             progress=None if not args.json else False, **loss_kw)
+        p2 = mean_polynomial(net, x, crash, moment=2, semantics=args.semantics, exact=exact, force=args.force,
+                             progress=None if not args.json else False, **loss_kw)
+        out["polynomial"] = [str(e) for e in p1.exprs]
+        out["polynomial_second"] = [str(e) for e in p2.exprs]
+        out["polynomial_exact"] = p1.exact
+        out["symbols"] = [str(s_) for s_ in p1.symbols]
+        if len(p1.symbols) == 1:
+            out["coefficients"] = [[json_number(c) for c in p1.coefficients(k)] for k in range(len(p1.exprs))]
+        text.append(str(p1))
+        text.append(str(p2))
+        out.setdefault("method", "enumeration")
+    if args.json:
+        emit(out)
+        return 0
+    sys.stdout.write("\n".join(text) + "\n")
+    return 0
+
+
+def cmd_enclose(args) -> int:
+    """``symft enclose NET --input X --p SPEC [--order K]``: certified bounds on E Δ and Var Δ.
+
+    The configurations with at most ``K`` crashes are enumerated exactly and
+    the rest bounded (same JSON keys as ``symft exact --order K``).
+    """
+    from ..engines.enclosure import enclosure
+
+    net, inputs, x, model = load_net_input_model(args)
+    r = enclosure(net, x, model, order=args.order, force=args.force, progress=None if not args.json else False)
+    if args.json:
+        emit(r.to_dict())
+        return 0
+    sys.stdout.write(r.summary(net.output_names) + "\n")
+    return 0
+
+
+# ---------------------------------------------------------------------- derive, taylor
+
+def cmd_derive(args) -> int:
+    """``symft derive NET --p SPEC [--order K] [--input X] [--latex]``: symbolic expansion, T1, remainder."""
+    from ..parsing import parse_p
+    from ..engines.taylor import derive
+
+    net = load_network(args.net)
+    probs = parse_p(args.p, net, allow_symbols=True)
+    x = None
+    if args.input:
+        inputs = parse_inputs(args.input, net=net)
+        if not inputs.single:
+            raise InvalidArgument("--input: derive takes one input (or none, for symbolic inputs x_0, x_1, …)")
+        x = check_input_size(net, inputs).rows[0]
+    d = derive(net, probs, x=x, order=args.order, semantics=args.semantics, force=args.force)
+    if args.json:
+        e = d.expansion
+        emit({"order": e.order, "exact": e.exact, "xi": [f"{l}:{i}" for l, i, _ in e.xi],
+               "expansion": [str(v) for v in e.polynomials()],
+               "mean": [str(v) for v in d.moments.mean], "var": [str(v) for v in d.moments.var],
+               "t1_mean": [str(v) for v in d.t1.mean], "t1_var": [str(v) for v in d.t1.var],
+               "t1_var_paper": [str(v) for v in d.t1.var_paper],
+               "remainder": None if d.remainder is None else [str(v) for v in d.remainder],
+               "remainder_note": d.remainder_note})
+        return 0
+    sys.stdout.write((d.latex() if args.latex else str(d)) + "\n")
+    return 0
+
+
+def cmd_taylor(args) -> int:
+    """``symft taylor NET --input X --p SPEC [--json]``: numeric T1 with rigorous remainder bounds."""
+    from ..parsing import parse_p
+    from ..engines.taylor import t1
+
+    net, inputs = load_net_and_inputs(args)
+    probs = parse_p(args.p, net)
+    x = inputs.values[0] if inputs.single else inputs.values
+    r = t1(net, x, probs, semantics=args.semantics, remainder=not args.no_remainder and "auto",
+           force=args.force)
+    d = r.to_dict()
+    require_finite({k: d[k] for k in ("mean", "var", "std") if k in d}, "T1")
+    if args.json:
+        emit(r.to_dict())
+        return 0
+    sys.stdout.write((r.latex() if args.latex else str(r)) + "\n")
+    return 0
+
+
+
+
+# ---------------------------------------------------------------------- parsers
+
+def add_parsers(sub) -> dict:
+    """Add the commands of this module to the subparsers ``sub``; returns ``{name: parser}``.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> sub = argparse.ArgumentParser().add_subparsers()
+    >>> add_parsers(sub)["sample"].parse_args(["n.json", "--input", "1", "--p", "0:0.1", "--seed", "3"]).seed
+    3
+    """
+    out = {}
+    s = out["sample"] = sub.add_parser("sample", help="Monte Carlo estimate of the output error under neuron or "
+                                                      "synapse crashes, with confidence intervals")
+    add_net(s)
+    add_input(s)
+    add_p(s, required=False)
+    s.add_argument("--synapse-p", metavar="SPEC",
+                   help="synapse crash probabilities: SITE:P[,…] (the weights into a site; layers 1 … L for chains)")
+    add_semantics(s)
+    s.add_argument("--samples", type=SAMPLES, default=100000, metavar="N", help="number of samples (default 100000)")
+    s.add_argument("--seed", type=SEED, required=True, metavar="S",
+                   help="random seed (required: results are reproducible)")
+    s.add_argument("--confidence", type=argument_type(parse_real, 0, 1, lo_open=True, hi_open=True), default=0.95,
+                   help="level of the intervals (default 0.95)")
+    s.add_argument("--interval", choices=("t", "normal"), default="t", help="quantile of the mean interval")
+    s.add_argument("--eps", type=argument_type(parse_real),
+                   help="also estimate P(Δ ≥ ε) and P(|Δ| ≥ ε) (Clopper–Pearson intervals)")
+    s.add_argument("--halfwidth", type=argument_type(parse_real, 0, lo_open=True), metavar="H",
+                   help="also report the samples needed for a mean interval of half-width H")
+    add_json(s, "mean, var, std, ci_low, ci_high, samples, seed")
+
+    s = out["certify"] = sub.add_parser("certify", help="(ε, δ) certificate: P(Δ ≥ ε) ≤ δ for every output, "
+                                                        "labelled rigorous or approximate")
+    add_net(s)
+    add_input(s, one=True)
+    add_p(s)
+    add_semantics(s)
+    s.add_argument("--eps", required=True, type=validated(parse_exact),
+                   help="error threshold ε (P(Δ ≥ ε) ≤ δ for every output)")
+    s.add_argument("--delta", required=True, type=validated(parse_exact, 0, 1), help="failure probability δ")
+    s.add_argument("--source", choices=("auto", "exact", "enclosure", "taylor", "t1"), default="auto",
+                   help="moments from exact enumeration, a certified enclosure, the first-order Taylor estimate "
+                        "with its remainder bound, or the Taylor estimate (T1) alone (approximate, as printed in "
+                        "P5); default auto: the library picks the best available")
+    s.add_argument("--inequality", choices=("cantelli", "chebyshev"), default="cantelli",
+                   help="tail inequality (Cantelli is one-sided and never worse, see errata E6)")
+    s.add_argument("--sided", choices=("upper", "abs"), default="upper",
+                   help="the event Δ ≥ ε (D5) or |Δ| ≥ ε")
+    s.add_argument("--order", type=ORDER, default=2, help="order of the enclosure (default 2)")
+    s.add_argument("--alpha", type=argument_type(parse_real, 0, 1, lo_open=True, hi_open=True), default=None,
+                   help="α of the crash-count tail bound δ_0 (P3), with p < α < 1 (Taylor estimate alone only; "
+                        "default 0.1)")
+    add_json(s, "certified, delta_bound, method, rigorous, copies_needed")
+
+    s = out["report"] = sub.add_parser("report", help="every bound vs the exact value vs Monte Carlo, with rank "
+                                                      "losses")
+    s.add_argument("net", metavar="NET", nargs="+",
+                   help="network file(s): symft JSON or ONNX; several = compare networks at one input")
+    add_input(s)
+    add_p(s)
+    add_semantics(s)
+    s.add_argument("--samples", type=SAMPLES, default=20000, metavar="N", help="Monte Carlo samples (default 20000)")
+    s.add_argument("--seed", type=SEED, default=0, metavar="S", help="random seed (default 0)")
+    s.add_argument("--output", type=argument_type(parse_integer, 0), default=0, metavar="K",
+                   help="output component for per-output bounds")
+    s.add_argument("--figure", metavar="PNG", type=argument_type(check_output_file),
+                   help="also write a matplotlib figure (.png, .pdf, .svg, …; needs symft[plot])")
+    add_json(s)
+
+    s = out["check"] = sub.add_parser("check", help="do the Taylor estimate (T1), the exact value (or a certified "
+                                                    "enclosure) and Monte Carlo agree? z-scores and a verdict")
+    add_net(s)
+    add_input(s, one=True)
+    add_p(s)
+    add_semantics(s)
+    s.add_argument("--samples", type=SAMPLES, default=100000, metavar="N",
+                   help="Monte Carlo samples (default 100000)")
+    s.add_argument("--seed", type=SEED, default=0, metavar="S", help="random seed (default 0)")
+    s.add_argument("--order", type=ORDER, default=2, help="order of the enclosure when enumeration is too large")
+    add_json(s, "verdict, comparisons")
+
+    s = out["exact"] = sub.add_parser("exact", help="exact moments of the output error over every crash "
+                                                    "configuration (or a certified enclosure)")
+    add_net(s)
+    add_input(s)
+    add_p(s, extra="; with --polynomial P may be a symbol (0:p)")
+    add_semantics(s)
+    s.add_argument("--order", metavar="K", type=argument_type(order_or_auto),
+                   help="certified enclosure: configurations with ≤ K crashes exactly, the rest bounded "
+                        "(K = auto: the largest order within 2^21 configurations)")
+    s.add_argument("--distribution", action="store_true", help="also print the atoms of Δ and their probabilities")
+    s.add_argument("--polynomial", action="store_true", help="print E Δ(p) and E Δ²(p) as polynomials in p")
+    s.add_argument("--loss", choices=("squared", "zero_one", "cross_entropy"),
+                   help="report the change of the loss instead of the output error")
+    s.add_argument("--target", metavar="T", help="loss target: a class index, or numbers for 'squared'")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--exact", action="store_true", help="rational arithmetic (piecewise-linear rational nets)")
+    g.add_argument("--float", action="store_true", help="float64 arithmetic")
+    s.add_argument("--force", action="store_true", help="enumerate even above the configuration limit")
+    add_json(s, "mean, var, std, method, configurations, seconds")
+
+    s = out["enclose"] = sub.add_parser("enclose", help="certified bounds on E Δ and Var Δ: configurations with "
+                                                        "at most K crashes exactly, the rest bounded")
+    add_net(s)
+    add_input(s)
+    add_p(s)
+    add_semantics(s)
+    s.add_argument("--order", metavar="K", type=argument_type(order_or_auto), default="auto",
+                   help="enumerate the configurations with ≤ K crashes (default auto: the largest order within "
+                        "2^21 configurations)")
+    s.add_argument("--force", action="store_true", help="enumerate even above the configuration limit")
+    add_json(s, "mean_lo, mean_hi, var_lo, var_hi, order")
+
+    s = out["derive"] = sub.add_parser("derive", help="symbolic Taylor expansion of the output error, the "
+                                                      "first-order estimate (T1) and its remainder")
+    add_net(s, "network file: symft JSON (weights may be symbols) or an ONNX model")
+    add_p(s, extra="; P may be a symbol (0:p)")
+    s.add_argument("--order", type=ORDER, default=2, metavar="K", help="order of the expansion (default 2)")
+    add_input(s, required=False, one=True,
+              help="one input: comma-separated numbers or @FILE (default: symbols x_0, x_1, …)")
+    add_semantics(s)
+    s.add_argument("--latex", action="store_true", help="print LaTeX")
+    s.add_argument("--force", action="store_true", help="expand even above the size limit")
+    add_json(s, "expansion, mean, var, t1_mean, t1_var, remainder")
+
+    s = out["taylor"] = sub.add_parser("taylor", help="the first-order Taylor estimate (T1) of E Δ and Var Δ (one "
+                                                      "backward pass) with rigorous remainder bounds")
+    add_net(s)
+    add_input(s)
+    add_p(s)
+    add_semantics(s)
+    s.add_argument("--no-remainder", action="store_true", help="skip the remainder bounds (D_1, D_2)")
+    s.add_argument("--force", action="store_true", help="compute the remainder even above the size limit")
+    s.add_argument("--latex", action="store_true", help="print LaTeX")
+    add_json(s, "mean, var, var_paper, std, remainder_mean, remainder_var")
+    return out

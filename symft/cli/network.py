@@ -1,0 +1,336 @@
+r"""Commands about one network: ``info`` (nodes, crash sites, norms), ``eval`` (outputs with and
+without crashed neurons) and ``convert`` (between symft JSON and ONNX).
+
+Examples
+--------
+>>> import argparse
+>>> sub = argparse.ArgumentParser().add_subparsers()
+>>> sorted(add_parsers(sub))
+['convert', 'eval', 'info']
+>>> describe_op(load_network("examples/digits_cnn.onnx").node("features.0"))
+'conv2d 8×1×3×3 stride 1 pad 1'
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import sympy as sp
+
+from ..engines.forward import forward
+from ..errors import InvalidArgument
+from ..graph.netfile import load_network, network_to_dict, save_network
+from ..graph.network import layer_norms
+from ..parsing import check_output_file, parse_crashes
+from .format import dims, emit, exact_text, jsonable_exact, neuron_list, sorted_neurons
+from .options import add_input, add_json, add_net, add_semantics, load_net_and_inputs
+
+__all__ = ["describe_op", "network_summary", "cmd_info", "cmd_eval", "cmd_convert", "add_parsers"]
+
+
+def _same(values) -> str:
+    values = [int(v) for v in values]
+    return str(values[0]) if len(set(values)) == 1 else "×".join(map(str, values))
+
+
+def describe_op(node) -> str:
+    """One node's op and its key attributes, e.g. ``dense 64→10`` or ``conv2d 8×1×3×3 stride 1 pad 1``.
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> net = random_network([3, 4, 2], seed=0)
+    >>> [describe_op(n) for n in net.nodes]
+    ['input 3', 'dense 3→4', 'tanh', 'dense 4→2', 'linear']
+    """
+    op, k = node.op, node.op.kind
+    if k == "input":
+        return f"input {dims(op.shape)}"
+    if k == "dense":
+        m, n = op.weight.shape
+        return f"dense {n}→{m}" + ("" if op.bias is not None else " (no bias)")
+    if k == "conv2d":
+        text = f"conv2d {dims(op.weight.shape)} stride {_same(op.stride)} pad {_same(op.padding)}"
+        if any(d != 1 for d in op.dilation):
+            text += f" dilation {_same(op.dilation)}"
+        if op.groups != 1:
+            text += f" groups {op.groups}"
+        return text + ("" if op.bias is not None else " (no bias)")
+    if k in ("avgpool2d", "maxpool2d"):
+        text = f"{k} {dims(op.kernel)} stride {_same(op.stride)}"
+        if any(op.padding):
+            text += f" pad {_same(op.padding)}"
+        return text
+    if k == "activation":
+        return op.act.name
+    if k == "batchnorm":
+        return f"batchnorm {op.scale.shape[0]} channels"
+    if k == "reshape":
+        return f"reshape {dims(op.shape)}"
+    return k
+
+
+def _node_params(node) -> int:
+    return int(sum(getattr(node.op, a).size for a in node.op.arrays if getattr(node.op, a) is not None))
+
+
+def network_summary(net, path=None) -> dict:
+    """What ``symft info`` reports, as data: nodes, crash sites and their sizes, and for a chain the layers.
+
+    Keys: ``file``, ``name``, ``kind``, ``n_params``, ``free_symbols``,
+    ``input_shape``, ``output_shape``, ``chain``, ``nodes`` (``name``,
+    ``op``, ``description``, ``inputs``, ``shape``, ``params``), ``sites``
+    (``name``, ``neurons``, ``shape``), ``n_neurons`` (over every site),
+    ``notes``; for a chain of dense layers also ``widths``, ``depth``,
+    ``layers`` (activation, Lipschitz constant, norms of ``W_l``) and
+    ``lipschitz_bound_l2`` (``Π_l K_l ‖W_l‖₂``, P2, AP1).
+
+    Examples
+    --------
+    >>> s = network_summary(load_network("examples/digits_cnn.onnx"))
+    >>> [(x["name"], x["neurons"]) for x in s["sites"]]
+    [('image', 64), ('features.1', 512), ('classifier.2', 24), ('classifier.3', 10)]
+    >>> s["nodes"][1]["description"], s["n_params"], s["chain"]
+    ('conv2d 8×1×3×3 stride 1 pad 1', 3426, False)
+    """
+    info = {
+        "file": None if path is None else str(path),
+        "name": net.name,
+        "kind": net.kind,
+        "n_params": net.n_params,
+        "free_symbols": sorted(map(str, net.free_symbols)),
+        "input_shape": list(net.input_shape),
+        "output_shape": list(net.output_shape),
+        "chain": net.is_chain,
+        "nodes": [{"name": n.name, "op": n.op.kind, "description": describe_op(n), "inputs": list(n.inputs),
+                   "shape": list(n.shape), "params": _node_params(n)} for n in net.nodes],
+        "sites": [{"name": s, "neurons": net.site_size(s), "shape": list(net.site_shape(s))} for s in net.sites],
+        "n_neurons": sum(net.site_size(s) for s in net.sites),
+        "notes": [str(t) for t in net.metadata.get("notes", [])] if isinstance(net.metadata.get("notes"), list)
+        else [],
+    }
+    if not net.is_chain:
+        return info
+    chain = net.as_chain()
+    info.update({"widths": list(chain.widths), "depth": chain.depth, "layers": []})
+    norms = layer_norms(net) if not net.free_symbols else [None] * chain.depth
+    lip_bound, lip_known = 1.0, not net.free_symbols
+    for l, (lay, norm) in enumerate(zip(chain.layers, norms), start=1):
+        a = lay.activation
+        row = {"layer": l, "shape": [chain.widths[l], chain.widths[l - 1]], "activation": a.name,
+               "lipschitz": exact_text(a.lipschitz), "smooth": a.smooth, "piecewise_linear": a.is_piecewise_linear}
+        if norm is not None:
+            row.update({k: v for k, v in norm.items() if k not in ("layer", "shape")})
+            if a.lipschitz is None or a.lipschitz == sp.oo:
+                lip_known = False
+            else:
+                lip_bound *= float(a.lipschitz) * norm["spectral"]
+        info["layers"].append(row)
+    # Π_l K_l ‖W_l‖₂ bounds the network's Lipschitz constant in the 2-norm (P2, AP1).
+    info["lipschitz_bound_l2"] = lip_bound if lip_known else None
+    return info
+
+
+# ---------------------------------------------------------------------- info
+
+def cmd_info(args) -> int:
+    """``symft info NET``: nodes, crash sites and their sizes, parameters; for chains also layer norms."""
+    net = load_network(args.net)
+    info = network_summary(net, args.net)
+    if args.json:
+        emit(info)
+        return 0
+    out = sys.stdout
+    out.write(f"network   {net.name or '(unnamed)'}  [{args.net}]\n")
+    if info["chain"]:
+        out.write(f"widths    {' → '.join(map(str, info['widths']))}   (L = {info['depth']})\n")
+    else:
+        out.write(f"shapes    input {dims(net.input_shape)} → output {dims(net.output_shape)}\n")
+    out.write(f"kind      {net.kind}" + (f"  symbols: {', '.join(info['free_symbols'])}" if net.free_symbols else "")
+              + f"\nparams    {net.n_params}\n")
+    rows = [(n["name"], n["description"], ", ".join(n["inputs"]), dims(n["shape"]), str(n["params"]))
+            for n in info["nodes"]]
+    w = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("node", "op", "inputs", "shape", "params"))]
+    out.write(f"nodes ({len(rows)})\n")
+    out.write(f"  {'node':<{w[0]}}  {'op':<{w[1]}}  {'inputs':<{w[2]}}  {'shape':>{w[3]}}  {'params':>{w[4]}}\n")
+    for r in rows:
+        out.write(f"  {r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]:>{w[3]}}  {r[4]:>{w[4]}}\n")
+    out.write(f"crash sites ({len(info['sites'])}, {info['n_neurons']} neurons)\n")
+    ws = max(len("site"), *(len(s["name"]) for s in info["sites"]))
+    for k, s in enumerate(info["sites"]):
+        role = " (input)" if s["name"] == net.input else " (output)" if s["name"] == net.output else ""
+        out.write(f"  {k:>2}  {s['name']:<{ws}}  {s['neurons']:>7} neurons  {dims(s['shape'])}{role}\n")
+    for note in info["notes"]:
+        out.write(f"note      {note}\n")
+    if not info["chain"]:
+        return 0
+    if info["lipschitz_bound_l2"] is not None:
+        out.write(f"Lipschitz bound (2-norm, Π K_l ‖W_l‖₂): {info['lipschitz_bound_l2']:.6g}\n")
+    else:
+        out.write("Lipschitz bound: unknown (symbolic weights or an activation without a Lipschitz constant)\n")
+    out.write(f"{'layer':>5}  {'shape':>9}  {'activation':<10} {'K':>5}  {'‖W‖₂':>9} {'‖W‖∞':>9} {'‖W‖₁':>9} "
+              f"{'max|w|':>9} {'q':>6}\n")
+    for row in info["layers"]:
+        shape = f"{row['shape'][0]}×{row['shape'][1]}"
+        K = str(row["lipschitz"])
+        if "spectral" in row:
+            out.write(f"{row['layer']:>5}  {shape:>9}  {row['activation']:<10} {K:>5}  {row['spectral']:9.4g} "
+                      f"{row['inf']:9.4g} {row['one']:9.4g} {row['max_abs']:9.4g} {row['q_balance']:6.3f}\n")
+        else:
+            out.write(f"{row['layer']:>5}  {shape:>9}  {row['activation']:<10} {K:>5}  (symbolic)\n")
+    return 0
+
+
+# ---------------------------------------------------------------------- eval
+
+def cmd_eval(args) -> int:
+    """``symft eval NET --input X [--crash SITE:I,J]…``: outputs with and without crashes."""
+    net, inputs = load_net_and_inputs(args)
+    pattern = parse_crashes(args.crash, net)
+    if args.exact:
+        x = inputs.rows[0] if inputs.single else inputs.rows
+        clean = forward(net, x, exact=True)
+        crashed = forward(net, x, pattern, semantics=args.semantics, exact=True)
+        # exact: the rational difference as it is (never rounded to a "nice" number), other
+        # closed forms simplified (an exact transformation)
+        delta = np.vectorize(lambda a, b: (a - b) if (a - b).is_Rational else sp.simplify(a - b),
+                             otypes=[object])(crashed, clean)
+    else:
+        x = inputs.values[0] if inputs.single else inputs.values
+        clean = forward(net, x)
+        crashed = forward(net, x, pattern, semantics=args.semantics)
+        delta = crashed - clean
+    crash_list = sorted_neurons(pattern.neurons)
+    if args.json:
+        emit({"output": jsonable_exact(clean), "crashed_output": jsonable_exact(crashed),
+              "delta": jsonable_exact(delta), "crash": crash_list, "semantics": args.semantics,
+              "exact": bool(args.exact)})
+        return 0
+    out = sys.stdout
+    names = net.output_names or [str(k) for k in range(net.n_outputs)]
+    rows_c = [clean] if inputs.single else list(clean)
+    rows_f = [crashed] if inputs.single else list(crashed)
+    rows_d = [delta] if inputs.single else list(delta)
+    out.write(f"crashed neurons: {neuron_list(crash_list)}   semantics: {args.semantics}\n")
+    for b, (c, f, d) in enumerate(zip(rows_c, rows_f, rows_d)):
+        c, f, d = (np.ravel(v) for v in (c, f, d))
+        if not inputs.single:
+            out.write(f"input {b}\n")
+        out.write(f"  {'output':<10} {'clean':>14} {'crashed':>14} {'delta':>14}\n")
+        for k, nm in enumerate(names):
+            if args.exact:
+                out.write(f"  {nm:<10} {str(c[k]):>14} {str(f[k]):>14} {str(d[k]):>14}\n")
+            else:
+                out.write(f"  {nm:<10} {c[k]:14.8g} {f[k]:14.8g} {d[k]:14.8g}\n")
+        if net.n_outputs > 1 and not args.exact:
+            out.write(f"  argmax: clean {int(np.argmax(c))}, crashed {int(np.argmax(f))}\n")
+    return 0
+
+
+# ---------------------------------------------------------------------- convert
+
+#: What ``symft convert`` writes, by the suffix of OUT.
+CONVERT_SUFFIXES = (".json", ".onnx")
+
+
+def _holds_exactly(net, dtype) -> bool:
+    """Whether every parameter is a ``dtype`` number, so an ONNX file of that element type holds the network."""
+    from fractions import Fraction
+
+    from ..graph.numbers import is_float_array
+
+    t = np.float32 if dtype == "float32" else np.float64
+    for n in net.nodes:
+        for a in n.op.arrays:
+            v = getattr(n.op, a)
+            if v is None:
+                continue
+            if is_float_array(v):
+                if not np.array_equal(v.astype(t).astype(np.float64), v):
+                    return False
+                continue
+            for q in v.reshape(-1):
+                if not (isinstance(q, sp.Rational) and abs(q) < 1e300
+                        and Fraction(float(t(float(q)))) == Fraction(int(q.p), int(q.q))):
+                    return False
+    return True
+
+
+def cmd_convert(args) -> int:
+    """``symft convert IN OUT``: any readable model to symft JSON (``.json``) or ONNX (``.onnx``)."""
+    net = load_network(args.model)
+    target = check_output_file(args.destination, "OUT", CONVERT_SUFFIXES)
+    if os.path.abspath(target) == os.path.abspath(args.model):
+        raise InvalidArgument("OUT: is the input file itself; write the converted model to another file")
+    result = {"input": args.model, "output": target, "nodes": len(net.nodes), "sites": list(net.sites)}
+    if target.lower().endswith(".onnx"):
+        from ..io.onnx import save_onnx
+
+        exact = _holds_exactly(net, args.dtype)
+        save_onnx(net, target, args.dtype, opset=args.opset)
+        result.update({"format": "onnx", "dtype": args.dtype, "opset": args.opset, "exact": exact})
+    else:
+        if args.dtype != "float32" or args.opset != 17:
+            raise InvalidArgument("--dtype, --opset: only for an ONNX output (OUT ending in .onnx)")
+        version = network_to_dict(net)["version"]
+        save_network(net, target)
+        result.update({"format": "symft.network", "version": version, "exact": True})
+    if args.json:
+        emit(result)
+        return 0
+    what = (f"ONNX ({args.dtype}, opset {args.opset})" if result["format"] == "onnx"
+            else f"symft JSON version {result['version']}")
+    sys.stdout.write(f"wrote {target}: {what}, {result['nodes']} nodes, sites {', '.join(net.sites)}\n")
+    if not result["exact"]:
+        hint = (" (--dtype float64 keeps float64 weights, but onnxruntime has no float64 kernels for some ops)"
+                if args.dtype == "float32" else "")
+        sys.stdout.write(f"note: some parameters were rounded to {args.dtype}; the file is not exactly the "
+                         f"network{hint}\n")
+    return 0
+
+
+# ---------------------------------------------------------------------- parsers
+
+def add_parsers(sub) -> dict:
+    """Add ``info``, ``eval`` and ``convert`` to the subparsers ``sub``; returns ``{name: parser}``.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> sub = argparse.ArgumentParser().add_subparsers()
+    >>> add_parsers(sub)["convert"].parse_args(["a.onnx", "b.json"]).destination
+    'b.json'
+    """
+    from ..parsing import parse_integer
+    from .options import argument_type
+
+    out = {}
+    s = out["info"] = sub.add_parser("info", help="nodes, crash sites and their sizes, parameter count; for a chain "
+                                                  "of dense layers also Lipschitz constants and norms per layer")
+    add_net(s)
+    add_json(s, "nodes, sites, n_params")
+
+    s = out["eval"] = sub.add_parser("eval", help="outputs with and without crashed neurons")
+    add_net(s)
+    add_input(s)
+    s.add_argument("--crash", action="append", default=[], metavar="SITE:I,J,…",
+                   help="crash these neurons (row-major indices) of a site: its name or number (layer numbers "
+                        "for chains, 0 = input); repeatable")
+    add_semantics(s)
+    s.add_argument("--exact", action="store_true",
+                   help="exact arithmetic (SymPy); floats are read as the binary rationals they hold")
+    add_json(s, "output, crashed_output, delta")
+
+    s = out["convert"] = sub.add_parser("convert", help="convert a model: symft JSON or ONNX in, symft JSON (.json) "
+                                                        "or ONNX (.onnx) out")
+    s.add_argument("model", metavar="IN", help="the model to read: symft JSON (version 1 or 2) or ONNX")
+    s.add_argument("destination", metavar="OUT", help="the file to write: .json (symft JSON; version 1 for chains of "
+                                                 "dense layers, else 2) or .onnx")
+    s.add_argument("--dtype", choices=("float32", "float64"), default="float32",
+                   help="element type of an ONNX output (default float32: weights rounded to float32)")
+    s.add_argument("--opset", type=argument_type(parse_integer, 11, 21), default=17,
+                   help="ONNX opset of an ONNX output (default 17)")
+    add_json(s, "output, format, exact")
+    return out

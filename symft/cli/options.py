@@ -1,0 +1,247 @@
+r"""What the commands share: argparse types over :mod:`symft.parsing`, the common options, and reading
+NET, ``--input`` and the failure model.
+
+Every network argument takes any file :func:`symft.graph.netfile.load_network`
+reads (symft JSON version 1 or 2, or an ONNX model); ``--input`` also takes a
+``.npy`` array shaped like the network's input (e.g. ``1×8×8``).
+
+Examples
+--------
+>>> import argparse
+>>> s = argparse.ArgumentParser()
+>>> add_net(s); add_input(s); add_json(s)
+>>> s.parse_args(["net.onnx", "--input", "@x.npy"]).input
+'@x.npy'
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import InvalidArgument
+from ..faults import SEMANTICS, NeuronCrash, SynapseCrash
+from ..graph.netfile import load_network
+from ..parsing import parse_inputs, parse_integer, parse_p, parse_real
+from ..utils import short_text
+from .format import dims
+
+__all__ = ["MAX_SAMPLES", "MAX_TIMEOUT", "MAX_ORDER", "MAX_SEED", "argument_type", "validated", "order_or_auto",
+           "SAMPLES", "SEED", "ORDER", "TIMEOUT", "NET_HELP", "add_net", "add_input", "add_p", "add_semantics",
+           "add_json", "check_input_size", "load_net_and_inputs", "load_net_input_model"]
+
+#: Most Monte Carlo samples accepted: beyond this a run takes days (the half-width of an
+#: interval only shrinks like 1/√N).
+MAX_SAMPLES = 10 ** 10
+#: Most seconds accepted for a solver timeout (about 11 days).
+MAX_TIMEOUT = 10 ** 6
+#: Largest order / moment accepted on the command line.  An enclosure's "auto" order stays near 21
+#: (2^21 configurations), and the engines' work grows with the order even beyond the number of
+#: crashable neurons (order 1000 took 45 s on a 2 → 2 → 1 net), so larger values are refused.
+MAX_ORDER = 64
+#: Seeds are 0 … 2^63 − 1.
+MAX_SEED = 2 ** 63 - 1
+
+NET_HELP = "network file: symft JSON (version 1 or 2) or an ONNX model"
+
+
+def argument_type(parse, *args, **kw):
+    """An argparse ``type`` from a :mod:`symft.parsing` parser (its message, without the option prefix).
+
+    argparse then reports ``argument --samples: expected an integer in 2 … …, got '1e20'``.
+
+    Examples
+    --------
+    >>> argument_type(parse_integer, 0)("12")
+    12
+    >>> argument_type(parse_integer, 0)("-1")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected an integer ≥ 0, got '-1'
+    """
+    def convert(text):
+        try:
+            return parse(text, "\0", *args, **kw)
+        except InvalidArgument as e:
+            raise argparse.ArgumentTypeError(str(e).replace("\0: ", "", 1).replace("\0", "value")) from None
+
+    convert.__name__ = parse.__name__.replace("parse_", "")
+    return convert
+
+
+def validated(parse, *args, **kw):
+    """An argparse ``type`` that checks a number but keeps the text (for engines that read it exactly).
+
+    Examples
+    --------
+    >>> from symft.parsing import parse_exact
+    >>> validated(parse_exact, 0)(" 1/3 ")
+    '1/3'
+    """
+    check = argument_type(parse, *args, **kw)
+
+    def convert(text):
+        check(text)
+        return text.strip()
+
+    convert.__name__ = check.__name__
+    return convert
+
+
+def order_or_auto(text, where):
+    """An order ``0 … MAX_ORDER`` or ``"auto"``.
+
+    Examples
+    --------
+    >>> order_or_auto("auto", "--order"), order_or_auto("3", "--order")
+    ('auto', 3)
+    """
+    if isinstance(text, str) and text.strip() == "auto":
+        return "auto"
+    try:
+        return parse_integer(text, where, 0, MAX_ORDER)
+    except InvalidArgument:
+        raise InvalidArgument(f"{where}: expected a non-negative integer (at most {MAX_ORDER}) or 'auto', "
+                              f"got {short_text(text)!r}") from None
+
+
+SAMPLES = argument_type(parse_integer, 2, MAX_SAMPLES)
+SEED = argument_type(parse_integer, 0, MAX_SEED)
+ORDER = argument_type(parse_integer, 0, MAX_ORDER)
+TIMEOUT = argument_type(parse_real, 0, MAX_TIMEOUT, lo_open=True)
+
+_SITES = "SITE:P[,…] (a crash site's name or number; layer numbers for chains)"
+
+
+def add_net(s, help: str = NET_HELP) -> None:
+    """The positional ``NET`` argument.
+
+    Examples
+    --------
+    >>> s = argparse.ArgumentParser(); add_net(s)
+    >>> s.parse_args(["m.onnx"]).net
+    'm.onnx'
+    """
+    s.add_argument("net", metavar="NET", help=help)
+
+
+def add_input(s, required: bool = True, one: bool = False, help: str | None = None) -> None:
+    """The ``--input X`` option (``one``: the command takes one input).
+
+    Examples
+    --------
+    >>> s = argparse.ArgumentParser(); add_input(s, required=False)
+    >>> s.parse_args([]).input is None
+    True
+    """
+    text = help or (("one input" if one else "one or many inputs") + ": comma-separated numbers, or @FILE "
+                    "(.json, .csv, or .npy, also shaped like the network's input, e.g. 1×8×8)")
+    s.add_argument("--input", required=required, metavar="X", help=text)
+
+
+def add_p(s, required: bool = True, extra: str = "") -> None:
+    """The ``--p SPEC`` option: neuron crash probabilities per site.
+
+    Examples
+    --------
+    >>> s = argparse.ArgumentParser(); add_p(s)
+    >>> s.parse_args(["--p", "1e-3"]).p
+    '1e-3'
+    """
+    s.add_argument("--p", required=required, metavar="SPEC",
+                   help=f"neuron crash probabilities: {_SITES}, or a bare P for every hidden site{extra}")
+
+
+def add_semantics(s) -> None:
+    """The ``--semantics`` option: what a crashed neuron outputs.
+
+    Examples
+    --------
+    >>> s = argparse.ArgumentParser(); add_semantics(s)
+    >>> s.parse_args([]).semantics
+    'output_zero'
+    """
+    s.add_argument("--semantics", choices=SEMANTICS, default="output_zero",
+                   help="what a crashed neuron outputs: 0 (default), or φ(bias) as when its incoming weights "
+                        "are zeroed")
+
+
+def add_json(s, keys: str = "") -> None:
+    """The ``--json`` flag.
+
+    Examples
+    --------
+    >>> s = argparse.ArgumentParser(); add_json(s, "mean, var")
+    >>> s.parse_args(["--json"]).json
+    True
+    """
+    s.add_argument("--json", action="store_true",
+                   help="print one JSON object" + (f" (keys {keys}, …)" if keys else ""))
+
+
+def check_input_size(net, inputs, opt: str = "--input"):
+    """Refuse parsed inputs whose rows do not have one number per input element of ``net``.
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> from symft.parsing import parse_inputs
+    >>> check_input_size(mean_network(3), parse_inputs("1,2"))
+    Traceback (most recent call last):
+    ...
+    symft.errors.InvalidArgument: --input: expected 3 numbers per input (n_0 = 3), got 2
+    """
+    n, got = net.n_inputs, inputs.values.shape[1]
+    if got == n:
+        return inputs
+    if len(net.input_shape) == 1 and net.is_chain:
+        raise InvalidArgument(f"{opt}: expected {n} numbers per input (n_0 = {n}), got {got}")
+    raise InvalidArgument(f"{opt}: expected {n} numbers per input (the input {net.input!r} is "
+                          f"{dims(net.input_shape)}), got {got}; a .npy file may hold it in that shape")
+
+
+def load_net_and_inputs(args):
+    """The network of ``NET`` and the ``--input`` rows (flat, row-major), checked to fit the network.
+
+    Examples
+    --------
+    >>> ns = argparse.Namespace(net="examples/mean_of_inputs.json", input="1,2,3,4")
+    >>> net, inputs = load_net_and_inputs(ns)
+    >>> inputs.values.shape
+    (1, 4)
+    """
+    net = load_network(args.net)
+    return net, check_input_size(net, parse_inputs(args.input, net=net))
+
+
+def load_net_input_model(args, allow_batch: bool = True):
+    """The network, the inputs, the input array and the failure model of ``--p`` / ``--synapse-p``.
+
+    Returns ``(net, inputs, x, model)``: ``x`` is one input (a vector) or a
+    batch (rows); ``model`` a :class:`~symft.faults.NeuronCrash`, a
+    :class:`~symft.faults.SynapseCrash` or a tuple of both.
+
+    Examples
+    --------
+    >>> ns = argparse.Namespace(net="examples/mean_of_inputs.json", input="1,2,3,4", p="0:0.1", synapse_p=None)
+    >>> load_net_input_model(ns)[3]
+    NeuronCrash(p=((0, 0.1),), semantics='output_zero')
+    """
+    net, inputs = load_net_and_inputs(args)
+    if not allow_batch and not inputs.single:
+        raise InvalidArgument(f"--input: expected one input, got {inputs.values.shape[0]} "
+                              "(pick one row, e.g. a .csv with one line)")
+    models = []
+    if getattr(args, "p", None):
+        models.append(NeuronCrash(parse_p(args.p, net), getattr(args, "semantics", "output_zero")).check(net))
+    if getattr(args, "synapse_p", None):
+        sp_ = parse_p(args.synapse_p, net, opt="--synapse-p")
+        for k in sp_:
+            if net.site(k, "--synapse-p") == net.input:
+                if net.is_chain:
+                    raise InvalidArgument("--synapse-p: layer 0 has no incoming synapses; use layers 1 … L")
+                raise InvalidArgument(f"--synapse-p: the input {net.input!r} has no incoming synapses")
+        models.append(SynapseCrash(sp_))
+    if not models:
+        raise InvalidArgument("--p: expected a failure model (--p SPEC and/or --synapse-p SPEC)")
+    x = inputs.values[0] if inputs.single else inputs.values
+    return net, inputs, x, (models[0] if len(models) == 1 else tuple(models))

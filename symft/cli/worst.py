@@ -1,0 +1,250 @@
+r"""Commands about the worst case: ``worst`` (the largest output error over crash sets, by brute
+force, SMT or SAT), ``fep`` (Forward Error Propagation bounds for failed neurons) and ``reduce`` (the
+SUBSET SUM reduction P1).
+
+Examples
+--------
+>>> import argparse
+>>> sub = argparse.ArgumentParser().add_subparsers()
+>>> sorted(add_parsers(sub))
+['fep', 'reduce', 'worst']
+"""
+
+from __future__ import annotations
+
+import sys
+
+import sympy as sp
+
+from ..errors import InvalidArgument
+from ..graph.netfile import load_network
+from ..parsing import parse_exact, parse_inputs, parse_integer
+from ..utils import MAX_DIGITS, short_text
+from .format import approx, emit, exact_text, neuron_list
+from .options import (MAX_ORDER, TIMEOUT, add_input, add_json, add_net, argument_type, check_input_size,
+                      load_net_and_inputs, validated)
+
+__all__ = ["cmd_worst", "cmd_fep", "cmd_reduce", "add_parsers"]
+
+
+def _int_args(tokens, opt, lo=None, hi=None, max_digits=40):
+    return [parse_integer(t, f"{opt}[{k}]", lo, hi, max_digits=max_digits) for k, t in enumerate(tokens)]
+
+
+def _sites(net, text, opt):
+    """Crash sites from ``A,B,…``: layer numbers on a chain of dense layers, else site names."""
+    tokens = [t.strip() for t in text.split(",") if t.strip()]
+    if net.is_chain:
+        return _int_args(tokens, opt, 0, net.as_chain().depth)
+    return [net.site(t, opt) for t in tokens]
+
+
+def cmd_reduce(args) -> int:
+    """``symft reduce subset-sum A1 A2 … [--literal] [--json]``: decide SUBSET SUM through the P1 network."""
+    from reductions.p1 import check_instance
+
+    if args.problem != "subset-sum":  # pragma: no cover - argparse choices
+        raise InvalidArgument(f"problem: expected 'subset-sum', got {args.problem!r}")
+    a = _int_args(args.numbers, "numbers", max_digits=MAX_DIGITS)
+    if not a:
+        raise InvalidArgument("numbers: expected at least one integer")
+    variant = "printed" if args.literal else args.variant
+    net_method = args.network_method
+    if net_method == "auto":
+        net_method = "enumeration" if len(a) <= 16 else "solver"
+    r = check_instance(a, variant, p=args.p, k=args.k, method=net_method, solvers=(args.solver,),
+                       timeout=args.timeout)
+    d = r.decision
+    if args.json:
+        emit({"answer": r.answer, "witness": None if r.witness is None else list(r.witness),
+               "network_answer": r.network_answer, "agree": r.agree, "method": r.method,
+               "variant": variant, "rule": d.rule, "clean_output": d.clean_output,
+               "expected": None if d.expected is None else str(d.expected),
+               "threshold": None if d.threshold is None else str(d.threshold),
+               "surviving": None if d.surviving is None else list(d.surviving),
+               "p": str(d.p), "k": d.k,
+               "solvers": [{"method": s.method, "answer": s.answer, "reason": s.reason} for s in r.solver_results]})
+        return 0
+    out = sys.stdout
+    yn = {True: "yes", False: "no", None: "unknown"}
+    out.write(f"SUBSET SUM a = {tuple(a)}: {yn[r.answer]}"
+              + (f", witness {list(r.witness)} (sum {sum(a[i] for i in r.witness)})" if r.witness else "") + "\n")
+    out.write(f"P1 network ({variant}): {yn[r.network_answer]}   rule: {d.rule}\n")
+    if d.expected is not None:
+        out.write(f"  E Δ^{d.k} = {d.expected} (p = {d.p}; threshold {d.threshold} = "
+                  f"{float(d.threshold):.6g})   clean output y(a) = {d.clean_output}\n")
+    out.write(f"  {'agree' if r.agree else 'DISAGREE'}   [{r.method}]\n")
+    return 0
+
+
+def cmd_fep(args) -> int:
+    """``symft fep NET --failures F1,F2,… [--byzantine C] [--json]``: Forward Error Propagation (THEORY §7)."""
+    from ..analysis.fep import fep, fep_max, fep_params, fep_recursive
+
+    net = load_network(args.net)
+    kw = {"byzantine": args.byzantine}
+    if args.C is not None:
+        kw["C"] = args.C
+    elif args.input is not None:
+        kw["x"] = check_input_size(net, parse_inputs(args.input, net=net)).values
+    P = fep_params(net, **kw)
+    if args.failures is None and args.max is None:
+        raise InvalidArgument("--failures: expected F1,F2,… (one per hidden layer) or --max F")
+    result = {"constant": P.constant, "N": list(P.N), "w_max": [str(w) for w in P.w_max],
+              "K": [str(k) for k in P.K], "C": [str(c) for c in P.C]}
+    if args.failures is not None:
+        f = _int_args([t.strip() for t in args.failures.split(",") if t.strip()], "--failures", 0)
+        v, r = fep(P, f), fep_recursive(P, f)
+        if v != r:  # pragma: no cover - would be a bug
+            raise RuntimeError(f"Fep closed form {v} differs from the recursion {r}")
+        result.update({"failures": f, "fep": float(v), "fep_exact": str(v)})
+    if args.max is not None:
+        m, alloc = fep_max(P, args.max)
+        result.update({"max_failures": args.max, "fep_max": float(m), "fep_max_exact": str(m),
+                       "worst_allocation": list(alloc)})
+        if "fep" not in result:
+            result.update({"failures": list(alloc), "fep": float(m), "fep_exact": str(m)})
+    if args.json:
+        emit(result)
+        return 0
+    out = sys.stdout
+    out.write(f"Forward Error Propagation [WNF]   {args.net}\n")
+    out.write(f"  N_l = {list(P.N)}   w_m = {result['w_max']}   K = {result['K']}   C = {result['C']}\n")
+    out.write(f"  constant: {P.constant}\n")
+    if args.failures is not None:
+        out.write(f"  failures f = {result['failures']}:  |Δ_out| ≤ Fep = {result['fep_exact']} "
+                  f"≈ {approx(v)}  (closed form = recursion)\n")
+    if args.max is not None:
+        out.write(f"  any {args.max} failures: max over allocations Fep = {result['fep_max_exact']} "
+                  f"≈ {approx(m)} at f = {result['worst_allocation']}\n")
+    return 0
+
+
+def cmd_worst(args) -> int:
+    """``symft worst NET --input X --max-crashes F [--sites …] [--json]``: exact worst case over crash sets."""
+    from ..worstcase import class_change, exists_crash, worst_case
+
+    net, inputs = load_net_and_inputs(args)
+    if not inputs.single:
+        raise InvalidArgument("--input: expected one input (the worst case is per input)")
+    x = inputs.rows[0]
+    # on a chain of dense layers the sites are its layers: messages name the options by that word
+    opt, per_opt = ("--layers", "--per-layer") if net.is_chain else ("--sites", "--per-site")
+    layers = None if not args.sites else _sites(net, args.sites, opt)
+    per_layer = None
+    if args.per_site:
+        per_layer = {}
+        for tok in args.per_site.split(","):
+            site, _, f = tok.rpartition(":")
+            key = _sites(net, site, per_opt)[0] if site.strip() else None
+            budget = parse_integer(f.strip(), per_opt, 0, max_digits=40)
+            if key is None or key in per_layer:
+                raise InvalidArgument(f"{per_opt}: expected SITE:F once per site, got {short_text(tok.strip())!r}")
+            per_layer[key] = budget
+    if args.output is not None and args.output >= net.n_outputs:
+        raise InvalidArgument(f"--output: expected an output index 0 … {net.n_outputs - 1}, got {args.output}")
+    # "at most F crashes" with F above the number of neurons is "any crash set": the same question
+    max_crashes = min(args.max_crashes, sum(net.site_size(k) for k in net.sites))
+    kw = dict(max_crashes=max_crashes, layers=layers, per_layer=per_layer, method=args.method,
+              byzantine=args.byzantine, timeout=args.timeout, force=args.force)
+    if args.class_change:
+        r = class_change(net, x, **kw)
+    elif args.epsilon is not None:
+        r = exists_crash(net, x, epsilon=args.epsilon, output=args.output, **kw)
+    else:
+        r = worst_case(net, x, output=args.output, **kw)
+    worst = None if r.worst_delta is None else exact_text(r.worst_delta) \
+        if isinstance(r.worst_delta, sp.Basic) and r.worst_delta.is_Rational else \
+        (None if r.worst_delta is None else str(r.worst_delta))
+    if args.json:
+        emit({"status": r.status, "worst_delta": worst,
+               "worst_delta_float": None if r.worst_delta is None else float(r.worst_delta),
+               "crash_set": None if r.crash_set is None else [list(n) for n in r.crash_set],
+               "values": [[list(k), str(v)] for k, v in r.values],
+               "delta": None if r.delta is None else [str(d) for d in r.delta],
+               "method": r.method, "reason": r.reason, "question": r.question,
+               "n_configurations": r.n_configurations, "seconds": r.seconds})
+        return 0
+    out = sys.stdout
+    out.write(f"{r.question}\n  status: {r.status}   method: {r.method}   ({r.seconds:.3g} s, "
+              f"{r.n_configurations} crash sets)\n")
+    if r.crash_set is not None:
+        out.write(f"  crash set: {neuron_list(r.crash_set)}\n")
+        out.write(f"  Δ_out = {[str(d) for d in r.delta]}   max |Δ| = {r.worst_delta}"
+                  f" ≈ {float(r.worst_delta):.6g}\n")
+    out.write(f"  {r.reason}\n")
+    return 0
+
+
+# ---------------------------------------------------------------------- parsers
+
+def add_parsers(sub) -> dict:
+    """Add ``reduce``, ``fep`` and ``worst`` to the subparsers ``sub``; returns ``{name: parser}``.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> sub = argparse.ArgumentParser().add_subparsers()
+    >>> add_parsers(sub)["worst"].parse_args(["n.json", "--input", "1", "--max-crashes", "1", "--layers", "1"]).sites
+    '1'
+    """
+    out = {}
+    s = out["reduce"] = sub.add_parser("reduce", help="decide SUBSET SUM through the network of the NP-hardness "
+                                                      "reduction (P1; errata E1, E2)")
+    s.add_argument("problem", choices=["subset-sum"], help="the source problem")
+    s.add_argument("numbers", nargs="+", metavar="A", help="the integers a_1 … a_M")
+    s.add_argument("--literal", action="store_true",
+                   help="the construction as printed (ramp from −ε to ε, rule E Δ^k > 0): shows erratum E1")
+    s.add_argument("--variant", choices=["printed", "ramp-fixed", "corrected", "guarded"], default="corrected",
+                   help="network and decision rule (default corrected: fixed ramp, compare E Δ^k with p^M)")
+    s.add_argument("--p", default="1/10", type=validated(parse_exact, 0, 1),
+                   help="input crash probability (exact; default 1/10)")
+    s.add_argument("--k", type=argument_type(parse_integer, 1, MAX_ORDER), default=1,
+                   help="the moment E Δ^k (default 1)")
+    s.add_argument("--network-method", choices=["auto", "enumeration", "solver"], default="auto",
+                   help="enumerate the 2^M crash configurations, or ask Z3 on the crashed network "
+                        "(default auto: enumeration up to 16 numbers)")
+    s.add_argument("--solver", default="auto", help="SUBSET SUM solver: auto, brute-force, meet-in-the-middle, "
+                   "z3, sat:glucose4, sat:cadical153, …")
+    s.add_argument("--timeout", type=TIMEOUT, default=60.0,
+                   help="solver timeout in seconds (default 60; then the answer is unknown)")
+    add_json(s, "answer, witness, network_answer, agree, method")
+
+    s = out["fep"] = sub.add_parser("fep", help="Forward Error Propagation: a worst-case bound on the output error "
+                                                "for f failed neurons per layer (chains of dense layers)")
+    add_net(s)
+    s.add_argument("--failures", metavar="F1,F2,…", help="failed neurons per hidden layer")
+    s.add_argument("--max", type=argument_type(parse_integer, 0), metavar="F",
+                   help="also maximize Fep over all allocations of F failures")
+    s.add_argument("--byzantine", metavar="C", type=validated(parse_exact, 0),
+                   help="Byzantine neurons with capacity C (deviation C + sup|y|)")
+    s.add_argument("--C", metavar="C", type=validated(parse_exact, 0),
+                   help="the deviation bound C of a failed neuron, given directly")
+    add_input(s, required=False, help="bound sup|y_l| by the fault-free outputs at these inputs (needed for "
+                                      "unbounded activations such as relu)")
+    add_json(s, "fep")
+
+    s = out["worst"] = sub.add_parser("worst", help="exact worst case of the output error over crash sets "
+                                                    "(brute force, SMT or SAT)")
+    add_net(s)
+    add_input(s, one=True)
+    s.add_argument("--max-crashes", type=argument_type(parse_integer, 0), required=True, metavar="F",
+                   help="at most F crashed neurons")
+    s.add_argument("--sites", "--layers", dest="sites", metavar="S1,S2,…",
+                   help="crash sites whose neurons may crash: names or numbers (layer numbers for chains; "
+                        "default: the hidden sites)")
+    s.add_argument("--per-site", "--per-layer", dest="per_site", metavar="SITE:F,…",
+                   help="at most F crashes at that site")
+    s.add_argument("--epsilon", metavar="EPS", type=validated(parse_exact, 0, lo_open=True),
+                   help="ask only: is there a crash set with |Δ_out| ≥ EPS?")
+    s.add_argument("--class-change", action="store_true", help="ask: can the predicted class change?")
+    s.add_argument("--output", type=argument_type(parse_integer, 0), metavar="K",
+                   help="one output component (default: the max over all)")
+    s.add_argument("--byzantine", metavar="C", type=validated(parse_exact, 0),
+                   help="failed neurons send any value in [-C, C] (SMT)")
+    s.add_argument("--method", choices=["auto", "smt", "sat", "brute-force"], default="auto",
+                   help="back end (default auto: the library picks brute force when cheaper, else SMT or SAT)")
+    s.add_argument("--timeout", type=TIMEOUT, metavar="S", help="solver timeout in seconds (then: unknown)")
+    s.add_argument("--force", action="store_true", help="allow a very large brute-force enumeration")
+    add_json(s, "worst_delta, crash_set, status, method")
+    return out
