@@ -304,6 +304,32 @@ def test_readme_main_command_runs(capsys, monkeypatch):
         assert out.strip()
 
 
+def test_readme_own_model_example_is_true(capsys, monkeypatch):
+    """The README's "your own model" commands run and print what the README shows (info in full; for
+    certify the claim, the verdict, the method and whether it is rigorous)."""
+    pytest.importorskip("onnx")
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## Your own model", 1)[1].split("```console", 1)[1].split("```", 1)[0]
+    runs, current = [], None
+    for line in block.strip("\n").splitlines():
+        if line.startswith("$ symft "):
+            current = [shlex.split(line[2:])[1:], []]
+            runs.append(current)
+        else:
+            current[1].append(line)
+    assert [r[0][0] for r in runs] == ["info", "certify"]
+    for argv, shown in runs:
+        code, out, err = run(capsys, *argv)
+        assert code == 0, err
+        got = out.rstrip("\n").splitlines()
+        if argv[0] == "info":
+            assert got == shown
+        else:
+            keep = ("claim", "certified", "method", "rigorous")
+            assert [g for g in got if g.startswith(keep)] == [s for s in shown if s.startswith(keep)]
+
+
 def test_readme_test_command_is_the_ci_command():
     _, test_cmd = _readme_commands()
     ci = (ROOT / ".ci" / "run").read_text()
