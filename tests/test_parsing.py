@@ -198,3 +198,25 @@ def test_npy_inputs_shaped_like_the_model(tmp_path):
     # without the network, arrays of more than 2 dimensions stay refused
     with pytest.raises(InvalidArgument, match="expected a 1-D or 2-D real array, got"):
         parse_inputs(f"@{tmp_path / 'one.npy'}")
+
+
+def test_sites_by_name_on_graphs():
+    """On a graph, --p and --crash name sites (or number them by position); a bare P means the hidden sites."""
+    from symft.graph.netfile import load_network
+    from tests.reference_graphs import DATA
+
+    net = load_network(DATA / "residual_mlp.json")                    # sites x, h1, h2, out
+    assert parse_p("0.1", net) == {"h1": 0.1, "h2": 0.1}
+    assert parse_p("h2:1/8, out:0.5", net) == {"h2": sp.Rational(1, 8), "out": 0.5}
+    assert parse_p("1:0.25", net) == {1: 0.25}                       # a number is the site's position
+    for text, msg in [("d1:0.1", "site 'd1' does not exist; the sites are x, h1, h2, out"),
+                      ("h1:0.1,1:0.2", "site 'h1' is given twice"),
+                      ("h1:0.1:2", "expected SITE:P")]:
+        with pytest.raises(InvalidArgument, match=msg):
+            parse_p(text, net)
+    pat = parse_crashes(["h1:0, 5", "out:1", "2:3"], net)
+    assert pat.neurons == {("h1", 0), ("h1", 5), ("out", 1), (2, 3)}
+    with pytest.raises(FaultModelError, match="neuron index 6 out of range for site 'h2'"):
+        parse_crashes(["h2:6"], net)
+    with pytest.raises(InvalidArgument, match="expected LAYER:I,J"):
+        parse_crashes(["h:1:2"], net)
