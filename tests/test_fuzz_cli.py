@@ -276,8 +276,8 @@ def network_command_lines(draw):
     # expansion runs for minutes (test_derive_sigmoid_float_net_finishes); its loader is the same
     # load_network every other command uses.
     command = draw(st.sampled_from(sorted(c for c, acts in COMMANDS.items()
-                                          if any(a.dest == "net" for a in acts) and c != "derive")))
-    over = {"net": draw(network_files())}
+                                          if any(a.dest in ("net", "model") for a in acts) and c != "derive")))
+    over = {"model" if command == "convert" else "net": draw(network_files())}
     if draw(st.booleans()):
         over["json"] = True
     return _base(command, COMMANDS[command], over)
