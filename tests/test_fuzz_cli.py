@@ -380,7 +380,7 @@ def test_small_halfwidth_finishes():
     # library call itself is slow (±1e-4 at variance 1: about 3.8e8 samples, 3 s)
     import time
 
-    from symft.sampling import samples_for_halfwidth
+    from symft.engines.sampling import samples_for_halfwidth
 
     t0 = time.perf_counter()
     samples_for_halfwidth(1e-4, 1.0)
