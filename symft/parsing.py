@@ -392,8 +392,8 @@ def parse_p(text: str, net=None, *, opt: str = "--p", allow_symbols: bool = Fals
     text : str
     net : Network, optional
         Needed for a bare ``P`` (to know the hidden sites) and to check that
-        each site exists.  On a chain of dense layers a site is a layer
-        number; on other graphs also a site name.
+        each site exists.  A site is a number (its position; the layer number
+        when the sites are named by layers, as in version-1 chains) or a name.
     allow_symbols : bool
         Accept a symbol name (``0:p``) as a probability.
 
@@ -439,13 +439,14 @@ def parse_p(text: str, net=None, *, opt: str = "--p", allow_symbols: bool = Fals
         return check_probability(v, where)
 
     text = text.strip()
-    chain = net is None or net.is_chain
+    # sites named by layer numbers (every version-1 chain): a key must be a number
+    chain = net is not None and all(s.isdigit() for s in net.sites)
     if ":" not in text:
         p = prob(text, opt)
         if net is None:
             raise InvalidArgument(f"{opt}: a bare probability means every hidden site; give SITE:P instead")
         if not net.hidden_sites:
-            first = net.sites[0] if not chain else "0"
+            first = "0"
             raise InvalidArgument(f"{opt}: a bare probability means every hidden site, but the network has "
                                   f"none (sites {', '.join(net.sites)}); use SITE:P, e.g. {first}:{text} for "
                                   "the inputs")
@@ -453,7 +454,8 @@ def parse_p(text: str, net=None, *, opt: str = "--p", allow_symbols: bool = Fals
     out = {}
     for part in text.split(","):
         if part.count(":") != 1:
-            raise InvalidArgument(f"{opt}: expected {'LAYER' if chain else 'SITE'}:P, got {short_text(part.strip())!r}")
+            raise InvalidArgument(f"{opt}: expected {'LAYER' if chain or net is None else 'SITE'}:P, got "
+                                  f"{short_text(part.strip())!r}")
         ls, ps = part.split(":")
         ls = ls.strip()
         if re.fullmatch(r"[0-9]{1,9}", ls):

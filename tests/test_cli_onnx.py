@@ -352,3 +352,46 @@ def test_info_and_exact_eval_on_the_residual_graph(capsys):
         assert [Fraction(v) for v in got["crashed_output"]] == list(y)
     code, out, err = run(capsys, "eval", path, "--input", "1,2,3,4", "--crash", "d1:0")
     assert code == 2 and err.count("\n") == 1 and "site 'd1' does not exist; the sites are x, h1, h2, out" in err
+
+
+def _named_mlp(path):
+    """x (2) → Gemm fc1 → Relu act (3) → Gemm fc2 (1): a chain of dense layers whose sites have names."""
+    from onnx import TensorProto, helper
+
+    W1 = np.array([[1.0, -2.0], [0.5, 1.0], [0.25, 0.75]])
+    W2 = np.array([[1.0, -1.0, 2.0]])
+    g = helper.make_graph(
+        [helper.make_node("Gemm", ["x", "W1"], ["z"], name="fc1", transB=1),
+         helper.make_node("Relu", ["z"], ["h"], name="act"),
+         helper.make_node("Gemm", ["h", "W2"], ["y"], name="fc2", transB=1)], "mlp",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 1])],
+        [numpy_helper.from_array(W1.astype(np.float32), "W1"), numpy_helper.from_array(W2.astype(np.float32), "W2")])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return W1, W2
+
+
+def test_a_chain_with_named_sites_takes_its_names(capsys, tmp_path):
+    import itertools
+    from fractions import Fraction
+
+    path = tmp_path / "mlp.onnx"
+    W1, W2 = _named_mlp(path)
+    x = np.array([1.0, 0.5])
+    h = np.maximum(W1 @ x, 0.0)
+    p = Fraction(1, 4)
+    mean = var2 = Fraction(0)
+    deltas = []
+    for mask in itertools.product((0, 1), repeat=3):       # every crash configuration of the 3 relu neurons
+        d = Fraction(float(W2[0] @ (h * (1 - np.array(mask))) - W2[0] @ h))
+        w = p ** sum(mask) * (1 - p) ** (3 - sum(mask))
+        mean += w * d
+        var2 += w * d * d
+        deltas.append((sum(mask), abs(d)))
+    for spec in ("act:1/4", "1/4"):                          # by name, and the hidden sites for a bare P
+        res = run_json(capsys, "exact", path, "--input", "1,0.5", "--p", spec)
+        assert Fraction(res["mean"][0]) == mean and Fraction(res["var"][0]) == var2 - mean ** 2
+    res = run_json(capsys, "worst", path, "--input", "1,0.5", "--max-crashes", "1", "--sites", "act")
+    assert res["status"] == "proved" and Fraction(res["worst_delta"]) == max(d for k, d in deltas if k <= 1)
+    code, out, err = run(capsys, "exact", path, "--input", "1,0.5", "--p", "fc1:0.1")
+    assert code == 2 and "site 'fc1' does not exist; the sites are x, act, fc2" in err

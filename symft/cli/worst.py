@@ -32,11 +32,14 @@ def _int_args(tokens, opt, lo=None, hi=None, max_digits=40):
 
 
 def _sites(net, text, opt):
-    """Crash sites from ``A,B,…``: layer numbers on a chain of dense layers, else site names."""
+    """Crash sites from ``A,B,…``: layer numbers on a chain of dense layers (whose sites are the input and
+    the layers' outputs, in order), else site names."""
     tokens = [t.strip() for t in text.split(",") if t.strip()]
-    if net.is_chain:
+    if not net.is_chain:
+        return [net.site(t, opt) for t in tokens]
+    if all(s.isdigit() for s in net.sites):
         return _int_args(tokens, opt, 0, net.as_chain().depth)
-    return [net.site(t, opt) for t in tokens]
+    return [net.sites.index(net.site(t, opt)) for t in tokens]
 
 
 def cmd_reduce(args) -> int:
