@@ -489,3 +489,29 @@ def test_exact_float_view_overflow_is_refused_but_exact_eval_works(capsys, tmp_p
     assert res["output"] == [10 ** 400]
     assert_one_line_error(*run(capsys, "eval", p, "--input", "1"), "layers[0].weights[0][0]",
                           "beyond the float64 range")
+
+
+def test_console_script_target_is_main():
+    import importlib
+    import tomllib
+
+    target = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["symft"]
+    module, _, name = target.partition(":")
+    assert getattr(importlib.import_module(module), name) is main
+
+
+def test_help_texts_are_plain_words():
+    """No ticket numbers in any help text, and every command's help starts with a word, not a label."""
+    import argparse
+    import re
+
+    from symft.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    texts = [(f"{c.dest}", c.help or "") for c in sub._choices_actions]
+    texts += [(f"{name} {a.dest}", a.help or "") for name, p in sub.choices.items() for a in p._actions]
+    for where, text in texts:
+        assert not re.search(r"\b(issue|ticket)s?\b", text, re.IGNORECASE), (where, text)
+    for c in sub._choices_actions:
+        assert not re.match(r"\(?[A-Z]{1,2}[0-9]", c.help), (c.dest, c.help)
