@@ -176,8 +176,12 @@ def test_convert_refusals_are_one_line(capsys, tmp_path):
     sym = tmp_path / "sym.json"
     sym.write_text(json.dumps({"format": "symft.network", "version": 1,
                                "layers": [{"weights": [["1/n"]], "activation": "linear"}]}))
+    big = tmp_path / "big.json"           # 10^39 is beyond float32 (max about 3.4e38): it would be written as inf
+    big.write_text(json.dumps({"format": "symft.network", "version": 1,
+                               "layers": [{"weights": [["10**39", "1/3"]], "activation": "linear"}]}))
     for argv, text in [
         ([sym, tmp_path / "s.onnx"], "symbolic weights ['n']"),
+        ([big, tmp_path / "big.onnx"], "a parameter of node 'z1' (weight) is beyond the float32 range"),
         ([MODEL, tmp_path / "x.txt"], "OUT: expected a file name ending in .json, .onnx"),
         ([MODEL, MODEL], "OUT: is the input file itself"),
         ([tmp_path / "none.onnx", tmp_path / "x.json"], "none.onnx: no such file"),
@@ -186,7 +190,7 @@ def test_convert_refusals_are_one_line(capsys, tmp_path):
         code, out, err = run(capsys, "convert", *argv)
         assert code == 2 and out == "" and err.count("\n") == 1 and err.startswith("symft: error: "), err
         assert text in err, err
-    assert not (tmp_path / "s.onnx").exists()
+    assert not (tmp_path / "s.onnx").exists() and not (tmp_path / "big.onnx").exists()
 
 
 # ------------------------------------------------------------------ moments at one site

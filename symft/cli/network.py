@@ -235,27 +235,41 @@ def cmd_eval(args) -> int:
 CONVERT_SUFFIXES = (".json", ".onnx")
 
 
-def _holds_exactly(net, dtype) -> bool:
-    """Whether every parameter is a ``dtype`` number, so an ONNX file of that element type holds the network."""
+def _rounding(net, dtype) -> bool:
+    """Whether every parameter is a ``dtype`` number, so an ONNX file of that element type holds the network.
+
+    Raises
+    ------
+    InvalidArgument
+        When a parameter is beyond the range of ``dtype`` (it would be written as infinity).
+    """
     from fractions import Fraction
 
     from ..graph.numbers import is_float_array
 
     t = np.float32 if dtype == "float32" else np.float64
+    exact = True
     for n in net.nodes:
         for a in n.op.arrays:
             v = getattr(n.op, a)
             if v is None:
                 continue
-            if is_float_array(v):
-                if not np.array_equal(v.astype(t).astype(np.float64), v):
-                    return False
-                continue
-            for q in v.reshape(-1):
-                if not (isinstance(q, sp.Rational) and abs(q) < 1e300
-                        and Fraction(float(t(float(q)))) == Fraction(int(q.p), int(q.q))):
-                    return False
-    return True
+            with np.errstate(over="ignore"):
+                if is_float_array(v):
+                    r = v.astype(t).astype(np.float64)
+                    values = None
+                else:
+                    values = [q for q in v.reshape(-1) if isinstance(q, sp.Rational)]
+                    r = np.array([float(t(float(q))) if abs(q) < 1e308 else np.inf for q in values])
+            if not np.isfinite(r).all():
+                raise InvalidArgument(f"OUT: a parameter of node {n.name!r} ({a}) is beyond the {dtype} range; "
+                                      + ("write --dtype float64" if dtype == "float32" else "scale the network down"))
+            if values is None:
+                exact = exact and bool(np.array_equal(r, v))
+            else:
+                exact = exact and len(values) == v.size and all(
+                    Fraction(float(x)) == Fraction(int(q.p), int(q.q)) for x, q in zip(r, values))
+    return exact
 
 
 def cmd_convert(args) -> int:
@@ -268,7 +282,8 @@ def cmd_convert(args) -> int:
     if target.lower().endswith(".onnx"):
         from ..io.onnx import save_onnx
 
-        exact = _holds_exactly(net, args.dtype)
+        net.check_numeric("ONNX export")
+        exact = _rounding(net, args.dtype)
         save_onnx(net, target, args.dtype, opset=args.opset)
         result.update({"format": "onnx", "dtype": args.dtype, "opset": args.opset, "exact": exact})
     else:
