@@ -96,7 +96,7 @@ def test_info_lists_nodes_sites_and_parameters(capsys):
     # sites: the input, the activations and the output, with their neuron counts
     expected = {"image": 64, "features.1": int(np.prod(shapes["features.1"])),
                 "classifier.2": int(np.prod(shapes["classifier.2"])), "classifier.3": 10}
-    assert {s["name"]: s["neurons"] for s in res["sites"]} == expected
+    assert res["sites"] == expected
     assert res["n_neurons"] == sum(expected.values()) and res["chain"] is False
     assert res["input_shape"] == [1, 8, 8] and res["output_shape"] == [10]
     code, out, err = run(capsys, "info", MODEL)
@@ -108,7 +108,7 @@ def test_info_lists_nodes_sites_and_parameters(capsys):
 def test_info_on_chains_also_lists_nodes_and_sites(capsys):
     res = run_json(capsys, "info", ROOT / "examples" / "relu_small.json")
     assert res["chain"] is True and res["widths"] == [3, 4, 2] and res["depth"] == 2
-    assert [(s["name"], s["neurons"]) for s in res["sites"]] == [("0", 3), ("1", 4), ("2", 2)]
+    assert list(res["sites"].items()) == [("0", 3), ("1", 4), ("2", 2)]
     assert [n["description"] for n in res["nodes"]] == ["input 3", "dense 3→4", "relu", "dense 4→2", "linear"]
 
 
@@ -339,7 +339,7 @@ def test_info_and_exact_eval_on_the_residual_graph(capsys):
     spec = json.loads(path.read_text())
     res = run_json(capsys, "info", path)
     assert [n["name"] for n in res["nodes"]] == [n["name"] for n in spec["nodes"]]
-    assert [(s["name"], s["neurons"]) for s in res["sites"]] == [("x", 4), ("h1", 6), ("h2", 6), ("out", 2)]
+    assert list(res["sites"].items()) == [("x", 4), ("h1", 6), ("h2", 6), ("out", 2)]
     assert res["chain"] is False and "widths" not in res
     x = [Fraction(1, 2), Fraction(-1), Fraction(3, 4), Fraction(2)]
     parts = residual_parts(x, exact=True)

@@ -82,7 +82,8 @@ def network_summary(net, path=None) -> dict:
     Keys: ``file``, ``name``, ``kind``, ``n_params``, ``free_symbols``,
     ``input_shape``, ``output_shape``, ``chain``, ``nodes`` (``name``,
     ``op``, ``description``, ``inputs``, ``shape``, ``params``), ``sites``
-    (``name``, ``neurons``, ``shape``), ``n_neurons`` (over every site),
+    (site name → number of neurons, in topological order), ``site_shapes``
+    (site name → tensor shape), ``n_neurons`` (over every site),
     ``notes``; for a chain of dense layers also ``widths``, ``depth``,
     ``layers`` (activation, Lipschitz constant, norms of ``W_l``) and
     ``lipschitz_bound_l2`` (``Π_l K_l ‖W_l‖₂``, P2, AP1).
@@ -90,8 +91,8 @@ def network_summary(net, path=None) -> dict:
     Examples
     --------
     >>> s = network_summary(load_network("examples/digits_cnn.onnx"))
-    >>> [(x["name"], x["neurons"]) for x in s["sites"]]
-    [('image', 64), ('features.1', 512), ('classifier.2', 24), ('classifier.3', 10)]
+    >>> s["sites"]
+    {'image': 64, 'features.1': 512, 'classifier.2': 24, 'classifier.3': 10}
     >>> s["nodes"][1]["description"], s["n_params"], s["chain"]
     ('conv2d 8×1×3×3 stride 1 pad 1', 3426, False)
     """
@@ -106,7 +107,8 @@ def network_summary(net, path=None) -> dict:
         "chain": net.is_chain,
         "nodes": [{"name": n.name, "op": n.op.kind, "description": describe_op(n), "inputs": list(n.inputs),
                    "shape": list(n.shape), "params": _node_params(n)} for n in net.nodes],
-        "sites": [{"name": s, "neurons": net.site_size(s), "shape": list(net.site_shape(s))} for s in net.sites],
+        "sites": {s: net.site_size(s) for s in net.sites},
+        "site_shapes": {s: list(net.site_shape(s)) for s in net.sites},
         "n_neurons": sum(net.site_size(s) for s in net.sites),
         "notes": [str(t) for t in net.metadata.get("notes", [])] if isinstance(net.metadata.get("notes"), list)
         else [],
@@ -158,10 +160,10 @@ def cmd_info(args) -> int:
     for r in rows:
         out.write(f"  {r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]:>{w[3]}}  {r[4]:>{w[4]}}\n")
     out.write(f"crash sites ({len(info['sites'])}, {info['n_neurons']} neurons)\n")
-    ws = max(len("site"), *(len(s["name"]) for s in info["sites"]))
-    for k, s in enumerate(info["sites"]):
-        role = " (input)" if s["name"] == net.input else " (output)" if s["name"] == net.output else ""
-        out.write(f"  {k:>2}  {s['name']:<{ws}}  {s['neurons']:>7} neurons  {dims(s['shape'])}{role}\n")
+    ws = max(len("site"), *(len(name) for name in info["sites"]))
+    for k, (name, n) in enumerate(info["sites"].items()):
+        role = " (input)" if name == net.input else " (output)" if name == net.output else ""
+        out.write(f"  {k:>2}  {name:<{ws}}  {n:>7} neurons  {dims(info['site_shapes'][name])}{role}\n")
     for note in info["notes"]:
         out.write(f"note      {note}\n")
     if not info["chain"]:
