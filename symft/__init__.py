@@ -14,7 +14,10 @@ array([-1/4], dtype=object)
 Models from elsewhere: ``symft.load_network("model.onnx")`` reads ONNX (by
 content), ``symft.from_torch(module, example_input)`` converts a PyTorch
 module, ``symft.save_onnx(net, path)`` writes ONNX.  The ``onnx`` and
-``torch`` packages are imported only when these are called.
+``torch`` packages are imported only when these are called.  The answers:
+``symft.moments`` (E Δ and Var Δ from the best source, labelled),
+``symft.certify`` ((ε, δ) certificates), ``symft.check`` (three methods
+compared) and ``symft.worst_case`` (the worst crash set).
 """
 
 __version__ = "0.1.0"
@@ -36,13 +39,16 @@ __all__ = [
     "NeuronCrash", "SynapseCrash", "Byzantine", "StuckAt", "CrashPattern",
     "forward", "forward_trace", "forward_masked", "forward_patterns", "output_error", "backward",
     "load_network", "save_network", "load_onnx", "save_onnx", "from_torch",
+    "moments", "certify", "check", "worst_case",
     "Network", "random_network", "mean_network", "first_input_network", "rescale_lipschitz", "layer_norms",
 ]
 
 
-#: Names served lazily, so that ``import symft`` never imports onnx or torch.
+#: Names served lazily, so that ``import symft`` never imports onnx or torch (nor the engines it does not need).
 _LAZY = {"load_onnx": ("symft.io.onnx", "load_onnx"), "save_onnx": ("symft.io.onnx", "save_onnx"),
-         "from_torch": ("symft.io.torch", "from_torch")}
+         "from_torch": ("symft.io.torch", "from_torch"),
+         "moments": ("symft.engines.moments", "moments"), "certify": ("symft.analysis.certify", "certify"),
+         "check": ("symft.analysis.report", "check"), "worst_case": ("symft.worstcase", "worst_case")}
 
 
 def __getattr__(name):

@@ -2,6 +2,7 @@
 word, and the way out through ONNX to onnxruntime."""
 
 import operator
+import os
 import warnings
 
 import numpy as np
@@ -321,3 +322,18 @@ def test_ceil_mode_that_changes_the_shape_is_refused():
     with pytest.raises(NetworkFormatError, match=r"node '0' \(MaxPool2d\): torch computes samples of shape "
                                                  r"\(1, 3, 3\), symft's op \(1, 2, 2\)"):
         from_torch(nn.Sequential(nn.MaxPool2d(2, ceil_mode=True)), torch.randn(2, 1, 5, 5))
+
+
+def test_three_line_snippet_from_torch_to_a_certificate():
+    """The README's snippet: from_torch, then a certificate with crash probabilities by module path."""
+    import symft
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
+                                torch.nn.Linear(256, 10))
+    x = np.load(os.path.join(os.path.dirname(__file__), "..", "examples", "digit0_image.npy"))
+    net = symft.from_torch(model, torch.zeros(1, 1, 8, 8))
+    c = symft.certify(net, x, {"1": 1e-3}, eps=0.5, delta=0.05)
+    assert c.certified and c.rigorous
+    # the same claim at a threshold the crashes can reach is not certified: the answer can be "no"
+    assert not symft.certify(net, x, {"1": 0.5}, eps=1e-6, delta=1e-6).certified

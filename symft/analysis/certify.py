@@ -57,6 +57,7 @@ import platform
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from numbers import Integral, Real
+from typing import Mapping
 
 import numpy as np
 import sympy as sp
@@ -64,6 +65,7 @@ import sympy as sp
 from ..engines.moments import (APPROXIMATE_SOURCES, AUTO_ORDER, RIGOROUS_SOURCES, Moments, NoSourceError,
                                enclosure_moments, exact_moments, float_down, float_up, moments, taylor_moments)
 from ..errors import InvalidArgument, TooLargeError
+from ..problem import as_model
 
 __all__ = [
     "to_fraction",
@@ -771,7 +773,9 @@ def certify(net, x, model, eps, delta, *, source: str = "auto", inequality: str 
         one-line reason.
     x : array_like
         One input (exact values such as ``"1/3"`` are kept exactly).
-    model : NeuronCrash
+    model : NeuronCrash, mapping or probability
+        Independent neuron crashes: a :class:`~symft.faults.NeuronCrash`, a
+        mapping ``{site: p}`` or one ``p`` for every hidden site.
     eps, delta : number or str
     source : {"auto", "exact", "enclosure", "taylor", "t1"}
         Where the moments come from.  ``"exact"`` enumerates every crash
@@ -818,7 +822,11 @@ def certify(net, x, model, eps, delta, *, source: str = "auto", inequality: str 
     from ..problem import make_problem
 
     if not isinstance(model, NeuronCrash):
-        raise InvalidArgument(f"model: certify needs a NeuronCrash, got {type(model).__name__}")
+        if isinstance(model, (Mapping, Real)) and not isinstance(model, bool):
+            model = as_model(net, model)     # {site: p}, or one p for every hidden site
+        else:
+            raise InvalidArgument(f"model: certify needs a NeuronCrash (or a mapping {{site: p}}), "
+                                  f"got {type(model).__name__}")
     if source not in SOURCES:
         raise InvalidArgument(f"source: expected 'auto', 'exact', 'enclosure', 'taylor' or 't1', got {source!r}")
     pb = make_problem(net, x, model)
