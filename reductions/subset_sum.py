@@ -49,7 +49,6 @@ False
 from __future__ import annotations
 
 import math
-import threading
 import time
 from dataclasses import dataclass
 from numbers import Integral
@@ -57,6 +56,7 @@ from numbers import Integral
 import numpy as np
 
 from symft.errors import InvalidArgument, TooLargeError
+from symft.solvers import PB_SUM_LIMIT, solve_clauses
 from symft.utils import as_rng
 
 __all__ = [
@@ -85,17 +85,8 @@ SAT_SOLVERS = ("glucose4", "cadical153", "minisat22", "minisat-gh")
 #: Sums beyond this do not fit int64 safely; larger instances use Python integers.
 _INT64_SAFE = 2 ** 62
 
-#: The largest ``Σ|w_i| + |k|`` of one constraint ``Σ w_i l_i = k`` handed to
-#: :mod:`pysat.pb`.  Its encoders run in pindakaas (Rust), which holds every
-#: coefficient and the bound in a 64-bit integer and sums them with
-#: wrap-around: a weight ``≥ 2^63`` is a ``TypeError`` in python-sat, ``−2^63``
-#: a ``PanicException``, and ``Σ|w_i| ≥ 2^63`` a wrong CNF without any error
-#: (``2^62·s_1 − 2^62·s_2 = 0`` encodes as unsatisfiable under adder,
-#: binmerge, watchdog and mixedradix).  binmerge and watchdog are wrong
-#: already for ``Σ|w_i| + k`` just below ``2^63`` when one coefficient has
-#: 63 bits; at or below ``2^62 − 1`` no encoder was found wrong (the test
-#: ``test_pb_sum_limit_holds_at_the_boundary`` checks it).
-PB_SUM_LIMIT = 2 ** 62 - 1
+# PB_SUM_LIMIT (imported from symft.solvers, where the reasons are written down): the largest
+# ``Σ|w_i| + |k|`` of one pseudo-boolean constraint handed to pysat.pb.
 
 
 @dataclass(frozen=True)
@@ -625,66 +616,6 @@ def _sat_cnf(a, encoding, limit):
     return clauses + [list(range(1, len(a) + 1))], nv, columns
 
 
-def _interruptible(solver):
-    """Whether python-sat can interrupt ``solver`` (CaDiCaL and Lingeling cannot)."""
-    from pysat.solvers import Solver
-
-    s = Solver(name=solver)
-    try:
-        cls = type(s.solver)
-        import inspect
-
-        return "NotImplementedError" not in inspect.getsource(cls.interrupt)
-    except (OSError, TypeError):  # pragma: no cover - no source: assume not
-        return False
-    finally:
-        s.delete()
-
-
-def _run_sat(solver, clauses, timeout):
-    from pysat.solvers import Solver
-
-    s = Solver(name=solver, bootstrap_with=clauses)
-    try:
-        if timeout is None:
-            r = s.solve()
-        else:
-            timer = threading.Timer(timeout, s.interrupt)
-            timer.start()
-            try:
-                r = s.solve_limited(expect_interrupt=True)
-            finally:
-                timer.cancel()
-        return r, (s.get_model() if r else None)
-    finally:
-        s.delete()
-
-
-def _child(solver, clauses, conn):  # pragma: no cover - runs in a child process
-    conn.send(_run_sat(solver, clauses, None))
-    conn.close()
-
-
-def _run_sat_in_child(solver, clauses, timeout):
-    """Solve in a forked process, killed after ``timeout`` seconds (for solvers without interrupt)."""
-    import multiprocessing as mp
-
-    ctx = mp.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(solver, clauses, child), daemon=True)
-    proc.start()
-    child.close()
-    try:
-        if parent.poll(timeout):
-            return parent.recv()
-        return None, None
-    finally:
-        if proc.is_alive():
-            proc.terminate()
-        proc.join()
-        parent.close()
-
-
 def solve_sat(a, *, solver: str = "glucose4", encoding: str = "adder",
               timeout: float | None = None) -> SubsetSumResult:
     """SAT through a pseudo-boolean encoding (python-sat); see :func:`sat_encoding`.
@@ -728,10 +659,7 @@ def solve_sat(a, *, solver: str = "glucose4", encoding: str = "adder",
         encoding = f"{encoding} encoding in {columns[0]} base-2^{columns[1]} digit columns with carries"
     else:
         encoding = f"{encoding} encoding"
-    if timeout is None or _interruptible(solver):
-        r, model = _run_sat(solver, clauses, timeout)
-    else:
-        r, model = _run_sat_in_child(solver, clauses, timeout)
+    r, model = solve_clauses(solver, clauses, timeout)
     if r is True:
         w = [i for i in range(len(a)) if model[i] > 0]
         return _yes(a, w, method, f"{method} ({encoding}): sat", t0)

@@ -174,7 +174,7 @@ def test_cancelling_big_bias_cli(tmp_path, capsys):
 
 
 def test_float_error_bound_is_zero_only_when_exact():
-    from symft.worstcase import _float_error
+    from symft.worstcase.brute_force import float_error as _float_error
 
     # dyadic weights and inputs whose sums fit in 53 bits: the float pass is exact (E = 0) ...
     net = Network.from_numpy([[[1.0, 0.5], [-2.0, 0.25]], [[1.0, -1.0]]], [[3.0, 0.0], [0.5]], ["relu", "linear"])
@@ -453,7 +453,7 @@ def test_property_sat_many(case):
 @given(st.one_of(adversarial_nets(smooth=False), adversarial_nets(smooth=True)))
 def test_float_error_bound_holds_for_every_crash_set(case):
     # the bound the brute force trusts, checked directly: |float64 output − exact output| ≤ E
-    from symft.worstcase import _float_error
+    from symft.worstcase.brute_force import float_error as _float_error
 
     net, x, layers, f = case
     ref, exact = reference(net, x, layers, f)

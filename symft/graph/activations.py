@@ -71,6 +71,7 @@ __all__ = [
     "custom_activation",
     "activation_names",
     "parametric_activation",
+    "builtin_form",
 ]
 
 #: The SymPy variable every activation expression is written in.
@@ -931,6 +932,30 @@ def _split_scaled_name(name):
     if m:
         return m.group(2), sp.Rational(m.group(1))
     return name, sp.Integer(1)
+
+
+def builtin_form(act):
+    """``(base name, scale c)`` when ``act`` is a built-in activation or ``c·`` one as the registry defines it, else None.
+
+    Engines that rely on how NumPy evaluates the built-ins (e.g. float error
+    bounds) use it to recognise them; custom or parametric activations give None.
+
+    Examples
+    --------
+    >>> builtin_form(get_activation("1/2*tanh"))
+    ('tanh', 1/2)
+    >>> builtin_form(get_activation("leaky_relu(1/10)")) is None
+    True
+    """
+    base, c = _split_scaled_name(act.name)
+    if base not in _BUILTINS:
+        return None
+    try:
+        if get_activation(act.name) != act:
+            return None
+    except InvalidArgument:  # pragma: no cover - a name the registry does not know
+        return None
+    return base, c
 
 
 def activation_names() -> list[str]:
