@@ -1,0 +1,309 @@
+"""The worst case over crash sets on graphs that are not chains: the residual MLP, the small CNN and the
+digits CNN imported from ONNX.  Every answer is compared with a brute force written here — its own
+forward pass of each network from the parameters in the files (Fractions for the exact residual MLP,
+NumPy for the float CNNs), never symft's forward pass."""
+
+import json
+import pathlib
+import time
+from fractions import Fraction
+from itertools import combinations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symft.graph.netfile import load_network
+from symft.worstcase import class_change, exists_crash, worst_case
+
+DATA = pathlib.Path(__file__).parent / "data"
+ROOT = pathlib.Path(__file__).parent.parent
+
+
+def _nodes(name):
+    return {n["name"]: n for n in json.loads((DATA / name).read_text())["nodes"]}
+
+
+# ---------------------------------------------------------------- residual MLP, exact (Fractions)
+
+RES = load_network(DATA / "residual_mlp.json")
+_R = _nodes("residual_mlp.json")
+
+
+def _mat(node, field, conv):
+    return [[conv(v) for v in row] for row in _R[node][field]] if field == "weight" else \
+        [conv(v) for v in _R[node][field]]
+
+
+def _fr(v):
+    return Fraction(v) if isinstance(v, str) else Fraction(v)
+
+
+RW = {n: (_mat(n, "weight", _fr), _mat(n, "bias", _fr)) for n in ("d1", "d2", "out")}
+
+
+def _dense(n, v):
+    W, b = RW[n]
+    return [sum((w * y for w, y in zip(row, v)), Fraction(0)) + bi for row, bi in zip(W, b)]
+
+
+def res_forward(x, crashed=()):
+    """x (4) → relu h1 (6) → relu h2 (6) → out(h1 + h2) (2), in Fractions; crashed neurons output 0."""
+    dead = set(crashed)
+    x = [Fraction(0) if ("x", i) in dead else v for i, v in enumerate(x)]
+    h1 = [max(v, Fraction(0)) for v in _dense("d1", x)]
+    h1 = [Fraction(0) if ("h1", i) in dead else v for i, v in enumerate(h1)]
+    h2 = [max(v, Fraction(0)) for v in _dense("d2", h1)]
+    h2 = [Fraction(0) if ("h2", i) in dead else v for i, v in enumerate(h2)]
+    return _dense("out", [a + b for a, b in zip(h1, h2)])
+
+
+def res_reference(x, sites, f):
+    """{crash set: Δ} over every crash set of at most f neurons of the sites."""
+    width = {"x": 4, "h1": 6, "h2": 6}
+    neurons = [(s, i) for s in sites for i in range(width[s])]
+    clean = res_forward(x)
+    out = {}
+    for k in range(f + 1):
+        for cs in combinations(neurons, k):
+            out[cs] = [a - b for a, b in zip(res_forward(x, cs), clean)]
+    return clean, out
+
+
+def first_argmax(v):
+    return max(range(len(v)), key=lambda j: (v[j], -j))
+
+
+# the last two inputs: a single crash set of at most 2 hidden neurons (one of 79; two) changes the class
+RES_X = [[Fraction(1), Fraction(-1, 2), Fraction(2), Fraction(0)], [Fraction(-1), Fraction(3, 4), Fraction(1, 3), 2],
+         [Fraction(3, 2), Fraction(1, 2), 0, -1], [Fraction(-3, 4), -2, Fraction(-7, 4), -2]]
+CASES = [(["h1", "h2"], 2), (["x"], 2), (["x", "h1"], 1), (["h2"], 1), (["x", "h1", "h2"], 2)]
+
+
+@pytest.mark.parametrize("xi", range(len(RES_X)))
+@pytest.mark.parametrize("sites,f", CASES)
+def test_residual_worst_case_smt_and_brute_force_equal_a_fraction_brute_force(xi, sites, f):
+    x = RES_X[xi]
+    _, ref = res_reference(x, sites, f)
+    best = max(max(abs(d) for d in delta) for delta in ref.values())
+    for method in ("brute-force", "smt"):
+        r = worst_case(RES, x, max_crashes=f, layers=sites, method=method)
+        assert r.status == "proved", (method, r.reason)
+        assert r.worst_delta == sp.Rational(best.numerator, best.denominator), method
+        # the reported crash set reaches it in the independent forward pass
+        assert max(abs(d) for d in ref[tuple(r.crash_set)]) == best
+        assert all(s in sites for s, _ in r.crash_set)
+
+
+@pytest.mark.parametrize("xi", range(len(RES_X)))
+@pytest.mark.parametrize("sites,f", CASES[:3])
+def test_residual_exists_crash_on_both_sides_of_the_maximum(xi, sites, f):
+    x = RES_X[xi]
+    _, ref = res_reference(x, sites, f)
+    best = max(max(abs(d) for d in delta) for delta in ref.values())
+    if best == 0:
+        pytest.skip("no crash set changes the output at this input")
+    for method in ("brute-force", "smt"):
+        hit = exists_crash(RES, x, max_crashes=f, layers=sites, epsilon=best, method=method)
+        assert hit.status == "found"
+        assert max(abs(d) for d in ref[tuple(hit.crash_set)]) >= best
+        miss = exists_crash(RES, x, max_crashes=f, layers=sites, epsilon=best * Fraction(1001, 1000), method=method)
+        assert miss.status == "proved", method
+        # one output component at a time
+        for k in range(2):
+            bk = max(abs(delta[k]) for delta in ref.values())
+            if bk:
+                assert exists_crash(RES, x, max_crashes=f, layers=sites, epsilon=bk, output=k,
+                                    method=method).status == "found"
+                assert exists_crash(RES, x, max_crashes=f, layers=sites, epsilon=bk * 2, output=k,
+                                    method=method).status == "proved"
+
+
+@pytest.mark.parametrize("xi", range(len(RES_X)))
+@pytest.mark.parametrize("sites,f", CASES)
+def test_residual_class_change_equals_the_fraction_brute_force(xi, sites, f):
+    x = RES_X[xi]
+    clean, ref = res_reference(x, sites, f)
+    k0 = first_argmax(clean)
+    changing = {cs for cs, d in ref.items() if first_argmax([c + e for c, e in zip(clean, d)]) != k0}
+    for method in ("brute-force", "smt"):
+        r = class_change(RES, x, max_crashes=f, layers=sites, method=method)
+        assert r.status == ("found" if changing else "proved"), method
+        if changing:
+            assert tuple(r.crash_set) in changing
+
+
+def test_residual_sites_by_position_and_default():
+    x = RES_X[0]
+    a = worst_case(RES, x, max_crashes=1, layers=[1, 2], method="brute-force")   # positions of h1, h2
+    b = worst_case(RES, x, max_crashes=1, method="brute-force")                  # default: hidden sites
+    c = worst_case(RES, x, max_crashes=1, layers=["h1", "h2"], method="smt")
+    assert a.worst_delta == b.worst_delta == c.worst_delta
+    assert "site 'h1' (6 neurons)" in b.question
+
+
+def test_residual_per_site_budget():
+    x = RES_X[1]
+    _, ref = res_reference(x, ["h1", "h2"], 2)
+    best = max(max(abs(d) for d in delta) for cs, delta in ref.items() if sum(s == "h2" for s, _ in cs) <= 0)
+    for method in ("brute-force", "smt"):
+        r = worst_case(RES, x, max_crashes=2, layers=["h1", "h2"], per_layer={"h2": 0}, method=method)
+        assert r.worst_delta == sp.Rational(best.numerator, best.denominator)
+
+
+# ---------------------------------------------------------------- small CNN (tanh): brute force, NumPy
+
+CNN = load_network(DATA / "small_cnn.json")
+_C = _nodes("small_cnn.json")
+
+
+def _arr(node, field):
+    return np.array(_C[node][field], dtype=object).astype(float) if not isinstance(
+        np.array(_C[node][field]).ravel()[0], str) else np.vectorize(lambda s: float(Fraction(s)))(
+        np.array(_C[node][field]))
+
+
+CW = {n: (np.asarray(_arr(n, "weight"), float), np.asarray(_arr(n, "bias"), float)) for n in ("conv", "fc1", "out")}
+
+
+def cnn_forward(x, masks):
+    """x (25,), masks (P, 18) of 0/1 survivors at site r → outputs (P, 3): conv 3×3 valid → relu → avg-pool
+    2×2 stride 1 → flatten → dense → tanh → dense."""
+    W, b = CW["conv"]
+    img = np.asarray(x, float).reshape(5, 5)
+    z = np.zeros((2, 3, 3))
+    for co in range(2):
+        for i in range(3):
+            for j in range(3):
+                z[co, i, j] = np.sum(W[co, 0] * img[i:i + 3, j:j + 3]) + b[co]
+    r = np.maximum(z, 0.0).reshape(1, 18) * masks                        # (P, 18)
+    r = r.reshape(-1, 2, 3, 3)
+    pool = (r[:, :, :2, :2] + r[:, :, 1:, :2] + r[:, :, :2, 1:] + r[:, :, 1:, 1:]) / 4
+    a = pool.reshape(-1, 8) @ CW["fc1"][0].T + CW["fc1"][1]
+    return np.tanh(a) @ CW["out"][0].T + CW["out"][1]
+
+
+def cnn_reference(x, f):
+    sets = [cs for k in range(f + 1) for cs in combinations(range(18), k)]
+    masks = np.ones((len(sets), 18))
+    for p, cs in enumerate(sets):
+        masks[p, list(cs)] = 0.0
+    out = cnn_forward(x, masks)
+    return sets, out, out - out[0]
+
+
+# at the last input, 2 of the 172 crash sets of at most 2 neurons of r change the class
+CNN_X = [np.linspace(-1, 1, 25), np.random.default_rng(3).normal(size=25), np.random.default_rng(8).normal(size=25)]
+
+
+@pytest.mark.parametrize("xi", range(len(CNN_X)))
+@pytest.mark.parametrize("f", [1, 2])
+def test_small_cnn_worst_case_by_brute_force_equals_numpy(xi, f):
+    x = CNN_X[xi]
+    sets, out, d = cnn_reference(x, f)
+    ref = np.max(np.abs(d))
+    r = worst_case(CNN, x, max_crashes=f, layers=["r"], method="auto")
+    assert r.method == "brute-force (auto)" and r.status == "proved"
+    assert "tanh is not piecewise linear" in r.reason
+    # the reported maximum carries 50 proved digits; NumPy's own pass is good to ~1e-15
+    assert abs(float(r.worst_delta) - ref) <= 1e-12 * max(1.0, ref)
+    cs = tuple(i for _, i in r.crash_set)
+    assert abs(np.max(np.abs(d[sets.index(cs)])) - ref) <= 1e-12 * max(1.0, ref)
+    # labels: found just below the maximum, proved just above
+    lo = exists_crash(CNN, x, max_crashes=f, layers=["r"], epsilon=float(ref) * (1 - 1e-9))
+    hi = exists_crash(CNN, x, max_crashes=f, layers=["r"], epsilon=float(ref) * (1 + 1e-9))
+    assert (lo.status, hi.status) == ("found", "proved")
+    assert lo.method == hi.method == "brute-force (auto)"
+    assert np.max(np.abs(d[sets.index(tuple(i for _, i in lo.crash_set))])) >= float(ref) * (1 - 1e-9) - 1e-12
+
+
+@pytest.mark.parametrize("xi", range(len(CNN_X)))
+def test_small_cnn_class_change_equals_numpy(xi):
+    x = CNN_X[xi]
+    sets, out, _ = cnn_reference(x, 2)
+    k0 = int(np.argmax(out[0]))
+    cls = np.argmax(out, axis=1)
+    assert np.min(np.abs(out - out[:, [k0]])[:, [j for j in range(3) if j != k0]]) > 1e-9  # no near-tie here
+    assert len({int(c) for c in cls}) == (2 if xi == 2 else 1)
+    r = class_change(CNN, x, max_crashes=2, layers=["r"])
+    changing = {sets[p] for p in np.flatnonzero(cls != k0)}
+    assert r.status == ("found" if changing else "proved")
+    if changing:
+        assert tuple(i for _, i in r.crash_set) in changing
+
+
+def test_smt_refuses_the_tanh_cnn_in_one_line():
+    from symft.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match="piecewise-linear"):
+        worst_case(CNN, CNN_X[0], max_crashes=1, layers=["r"], method="smt")
+
+
+# ---------------------------------------------------------------- the digits CNN from ONNX
+
+def _digits():
+    from onnx import load, numpy_helper
+
+    from symft.io.onnx import load_onnx
+
+    m = load(str(ROOT / "examples" / "digits_cnn.onnx"))
+    P = {i.name: numpy_helper.to_array(i).astype(float) for i in m.graph.initializer}
+    return load_onnx(str(ROOT / "examples" / "digits_cnn.onnx")), P
+
+
+def digits_numpy(P, img, site, masks):
+    """conv 3×3 pad 1 (8 ch) → relu (site features.1, 512) → avg-pool 2×2 stride 2 → flatten → dense 24 → tanh
+    (site classifier.2) → dense 10; ``masks`` (Q, n_site) 0/1 survivors at ``site``."""
+    W, b = P["features.0.weight"], P["features.0.bias"]
+    x = np.pad(np.asarray(img, float).reshape(8, 8), 1)
+    z = np.zeros((8, 8, 8))
+    for c in range(8):
+        for i in range(8):
+            for j in range(8):
+                z[c, i, j] = np.sum(W[c, 0] * x[i:i + 3, j:j + 3]) + b[c]
+    r = np.maximum(z, 0.0).reshape(1, 512)
+    if site == "features.1":
+        r = r * masks
+    r = r.reshape(-1, 8, 8, 8)
+    pool = (r[:, :, 0::2, 0::2] + r[:, :, 1::2, 0::2] + r[:, :, 0::2, 1::2] + r[:, :, 1::2, 1::2]) / 4
+    t = np.tanh(pool.reshape(-1, 128) @ P["classifier.1.weight"].T + P["classifier.1.bias"])
+    if site == "classifier.2":
+        t = t * masks
+    return t @ P["classifier.3.weight"].T + P["classifier.3.bias"]
+
+
+def _digits_check(site, n):
+    from symft.engines.forward import forward_masked
+
+    net, P = _digits()
+    img = np.load(ROOT / "examples" / "digit0_image.npy")
+    t0 = time.perf_counter()
+    r = worst_case(net, img.ravel(), max_crashes=2, layers=[site], method="brute-force")
+    seconds = time.perf_counter() - t0
+    assert r.status == "proved"
+    sets = [cs for k in range(3) for cs in combinations(range(n), k)]
+    masks = np.ones((len(sets), n))
+    for p, cs in enumerate(sets):
+        masks[p, list(cs)] = 0.0
+    ref = digits_numpy(P, img, site, masks)
+    dref = np.max(np.abs(ref - ref[0]))
+    own = forward_masked(net, img.reshape(1, 8, 8), {site: masks == 0})
+    down = np.max(np.abs(own - own[0]))
+    assert abs(float(r.worst_delta) - dref) <= 1e-12 * max(1.0, dref)
+    assert abs(float(r.worst_delta) - down) <= 1e-12 * max(1.0, dref)
+    cs = tuple(i for _, i in r.crash_set)
+    assert abs(np.max(np.abs(ref[sets.index(cs)] - ref[0])) - dref) <= 1e-12 * max(1.0, dref)
+    return seconds, len(sets)
+
+
+def test_digits_cnn_worst_case_at_the_tanh_site():
+    seconds, n = _digits_check("classifier.2", 24)
+    assert n == 301
+    print(f"digits_cnn, ≤ 2 crashes among the 24 tanh neurons: {n} crash sets, {seconds:.2f} s")
+
+
+@pytest.mark.slow
+def test_digits_cnn_worst_case_at_the_conv_site():
+    seconds, n = _digits_check("features.1", 512)
+    assert n == 131_329
+    print(f"digits_cnn, ≤ 2 crashes among the 512 relu neurons of the convolution: {n} crash sets, {seconds:.2f} s")
