@@ -307,3 +307,88 @@ def test_digits_cnn_worst_case_at_the_conv_site():
     seconds, n = _digits_check("features.1", 512)
     assert n == 131_329
     print(f"digits_cnn, ≤ 2 crashes among the 512 relu neurons of the convolution: {n} crash sets, {seconds:.2f} s")
+
+
+# ---------------------------------------------------------------- the pieces brute force trusts, checked directly
+
+def test_float_error_bound_holds_on_the_residual_mlp_and_is_zero_when_exact():
+    # dyadic weights and inputs: the float pass of every crash set is exact, and the bound says so
+    from symft.worstcase.brute_force import brute_outputs, float_error
+    from symft.worstcase.space import crash_space
+
+    for x in RES_X[:1] + RES_X[2:]:
+        space = crash_space(RES, 2, layers=["x", "h1", "h2"])
+        E, exact = float_error(RES, x, space)
+        clean, ref = res_reference(x, ["x", "h1", "h2"], 2)
+        n = 0
+        for block in brute_outputs(RES, x, space):
+            for p in range(len(block)):
+                y = [c + d for c, d in zip(clean, ref[block.set(p)])]
+                err = max(abs(Fraction(float(v)) - w) for v, w in zip(block.out[p], y))
+                assert err <= Fraction(float(max(E))), (block.set(p), err, E)
+                n += 1
+        assert n == len(ref) == space.size
+        assert exact == all(Fraction(float(v)) == v for v in x)
+
+
+def test_float_error_bound_holds_on_the_small_cnn():
+    # float weights, tanh: every float64 output of every crash set at r and t is within E of the exact output
+    # (the exact network evaluated here with mpmath at 60 digits, from the file's binary values)
+    import mpmath
+
+    from symft.worstcase.brute_force import brute_outputs, float_error
+    from symft.worstcase.space import crash_space
+
+    x = CNN_X[2]
+    space = crash_space(CNN, 2, layers=["r", "t"])
+    E, exact = float_error(CNN, x, space)
+    assert not exact and np.all(E > 0) and np.all(E < 1e-12)
+    with mpmath.workdps(60):
+        W, b = CW["conv"]
+        img = [[mpmath.mpf(float(v)) for v in row] for row in np.asarray(x).reshape(5, 5)]
+        r0 = []
+        for co in range(2):
+            for i in range(3):
+                for j in range(3):
+                    z = mpmath.mpf(float(b[co])) + mpmath.fsum(mpmath.mpf(float(W[co, 0, a, c])) * img[i + a][j + c]
+                                                             for a in range(3) for c in range(3))
+                    r0.append(max(z, mpmath.mpf(0)))
+
+        def exact_out(cs):
+            r = [mpmath.mpf(0) if ("r", i) in cs else v for i, v in enumerate(r0)]
+            pool = [(r[c * 9 + i * 3 + j] + r[c * 9 + (i + 1) * 3 + j] + r[c * 9 + i * 3 + j + 1]
+                     + r[c * 9 + (i + 1) * 3 + j + 1]) / 4 for c in range(2) for i in range(2) for j in range(2)]
+            Wf, bf = CW["fc1"]
+            t = [mpmath.tanh(mpmath.fsum(mpmath.mpf(float(w)) * v for w, v in zip(Wf[k], pool)) + mpmath.mpf(float(bf[k])))
+                 for k in range(6)]
+            t = [mpmath.mpf(0) if ("t", i) in cs else v for i, v in enumerate(t)]
+            Wo, bo = CW["out"]
+            return [mpmath.fsum(mpmath.mpf(float(w)) * v for w, v in zip(Wo[k], t)) + mpmath.mpf(float(bo[k]))
+                    for k in range(3)]
+
+        n = 0
+        for block in brute_outputs(CNN, x, space):
+            for p in range(len(block)):
+                y = exact_out(set(block.set(p)))
+                for k in range(3):
+                    assert abs(mpmath.mpf(float(block.out[p, k])) - y[k]) <= mpmath.mpf(float(E[k]))
+                n += 1
+        assert n == space.size == sum(1 for _ in combinations(range(24), 0)) + 24 + 276
+
+
+def test_affine_rows_of_the_digits_convolution_are_its_kernel():
+    # output (c, h, w) of the 3×3 convolution with padding 1 sums W[c, 0, a, b]·x[h + a − 1, w + b − 1]
+    from symft.walk.exactrows import affine_rows
+
+    net, P = _digits()
+    rows, bias = affine_rows(net.node("features.0"))
+    W = P["features.0.weight"]
+    for c, h, w in [(0, 0, 0), (3, 4, 5), (7, 7, 7), (5, 0, 6)]:
+        want = {}
+        for a in range(3):
+            for b_ in range(3):
+                i, j = h + a - 1, w + b_ - 1
+                if 0 <= i < 8 and 0 <= j < 8 and W[c, 0, a, b_]:
+                    want[i * 8 + j] = Fraction(float(W[c, 0, a, b_]))
+        assert dict(rows[c * 64 + h * 8 + w]) == want
+        assert bias[c * 64 + h * 8 + w] == Fraction(float(P["features.0.bias"][c]))

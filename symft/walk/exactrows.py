@@ -41,6 +41,9 @@ def _rows(op, in_shapes):
     sizes = [int(np.prod(s, dtype=np.int64)) for s in in_shapes]
     N = sum(sizes)
     zero, one = Fraction(0), Fraction(1)
+    fast = _coded_rows(op, in_shapes, sizes, N, P)
+    if fast is not None:
+        return fast
     args, off = [], 0
     for s, n in zip(in_shapes, sizes):
         eye = np.full((N, n), zero, dtype=object)
@@ -53,6 +56,55 @@ def _rows(op, in_shapes):
     b = np.asarray(op.apply(zeros, P, list(in_shapes)), dtype=object).reshape(-1)
     rows = tuple(tuple((j, Fraction(A[j, i])) for j in range(N) if A[j, i]) for i in range(A.shape[1]))
     return rows, tuple(Fraction(v) for v in b.tolist())
+
+
+def _coded_rows(op, in_shapes, sizes, N, P):
+    """Rows of a convolution, batch norm or average pooling from one float64 probe, or None.
+
+    Each entry of these ops' matrices is one parameter (a convolution: one
+    kernel entry per input/output pair; batch norm: one scale) or ``1/count``
+    (average pooling).  Applying the op to the identity with every parameter
+    replaced by its position ``1, 2, …`` (small integers: every float64 sum
+    of one such term and zeros is exact) tells which parameter each entry
+    is; the entries are then read from the exact parameters.  For average
+    pooling the probe gives ``fl(1/count)``, from which ``count`` is
+    recovered and checked.
+    """
+    if op.kind not in ("conv2d", "batchnorm", "avgpool2d") or len(in_shapes) != 1:
+        return None
+    shape = tuple(in_shapes[0])
+    eye = np.eye(N).reshape((N,) + shape)
+    if op.kind == "avgpool2d":
+        A = np.asarray(op.apply([eye], op.params("float"), [shape])).reshape(N, -1)
+        rows = []
+        for i in range(A.shape[1]):
+            row = []
+            for j in np.flatnonzero(A[:, i]).tolist():
+                c = int(round(1.0 / A[j, i]))
+                if c < 1 or 1.0 / c != A[j, i]:  # pragma: no cover - not a reciprocal count
+                    return None
+                row.append((j, Fraction(1, c)))
+            rows.append(tuple(row))
+    else:
+        names = [n for n in op.arrays if n not in op.offsets and P.get(n) is not None]
+        if len(names) != 1:  # pragma: no cover - every such op has one coefficient array
+            return None
+        name = names[0]
+        exact = np.asarray(P[name], dtype=object).ravel()
+        Pc = dict(op.params("float"))
+        Pc[name] = np.arange(1, exact.size + 1, dtype=float).reshape(np.shape(P[name]))
+        for n in op.offsets:
+            if n in Pc:
+                Pc[n] = None
+        A = np.asarray(op.apply([eye], Pc, [shape])).reshape(N, -1)
+        rows = []
+        for i in range(A.shape[1]):
+            col = A[:, i]
+            rows.append(tuple((j, exact[int(col[j]) - 1]) for j in np.flatnonzero(col).tolist()
+                              if exact[int(col[j]) - 1]))
+    zeros = [np.full((1,) + shape, Fraction(0), dtype=object)]
+    b = np.asarray(op.apply(zeros, P, [shape]), dtype=object).reshape(-1)
+    return tuple(rows), tuple(Fraction(v) for v in b.tolist())
 
 
 def affine_rows(node) -> tuple:
