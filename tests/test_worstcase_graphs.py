@@ -392,3 +392,64 @@ def test_affine_rows_of_the_digits_convolution_are_its_kernel():
                     want[i * 8 + j] = Fraction(float(W[c, 0, a, b_]))
         assert dict(rows[c * 64 + h * 8 + w]) == want
         assert bias[c * 64 + h * 8 + w] == Fraction(float(P["features.0.bias"][c]))
+
+
+# ---------------------------------------------------------------- SAT on a threshold network that is not a chain
+
+def _step_residual(tmp_path):
+    """The residual MLP with its weights times 8 (integers) and step activations: a threshold DAG."""
+    d = json.loads((DATA / "residual_mlp.json").read_text())
+    W = {}
+    for n in d["nodes"]:
+        if n["op"] == "activation":
+            n["activation"] = "step"
+        for k in ("weight", "bias"):
+            if k in n:
+                n[k] = np.vectorize(lambda s: str(int(Fraction(s) * 8)))(np.array(n[k], dtype=object)).tolist()
+        if n["op"] == "dense":
+            W[n["name"]] = ([[int(v) for v in row] for row in n["weight"]], [int(v) for v in n["bias"]])
+    p = tmp_path / "step_residual.json"
+    p.write_text(json.dumps(d))
+    return load_network(p), W
+
+
+def test_sat_on_a_residual_threshold_network_equals_a_brute_force(tmp_path):
+    net, W = _step_residual(tmp_path)
+
+    def dense(n, v):
+        return [sum(w * y for w, y in zip(row, v)) + b for row, b in zip(*W[n])]
+
+    def fwd(x, dead):
+        x = [0 if ("x", i) in dead else v for i, v in enumerate(x)]
+        h1 = [0 if ("h1", i) in dead else int(v > 0) for i, v in enumerate(dense("d1", x))]
+        h2 = [0 if ("h2", i) in dead else int(v > 0) for i, v in enumerate(dense("d2", h1))]
+        return dense("out", [a + b for a, b in zip(h1, h2)])
+
+    bests = []
+    for x in ([1, -1, 2, 0], [3, 1, 0, -2], [-2, 2, 1, 1]):
+        for sites in (["h1", "h2"], ["x", "h2"]):
+            neurons = [(s, i) for s in sites for i in range({"x": 4, "h1": 6, "h2": 6}[s])]
+            clean = fwd(x, set())
+            best = max(max(abs(a - b) for a, b in zip(fwd(x, set(cs)), clean))
+                       for k in range(3) for cs in combinations(neurons, k))
+            bests.append(best)
+            for method in ("sat", "smt", "brute-force"):
+                r = worst_case(net, x, max_crashes=2, layers=sites, method=method)
+                assert (r.status, r.worst_delta) == ("proved", best), (x, sites, method)
+            if best:
+                assert exists_crash(net, x, max_crashes=2, layers=sites, epsilon=best, method="sat").status == "found"
+                assert exists_crash(net, x, max_crashes=2, layers=sites, epsilon=best + 1,
+                                    method="sat").status == "proved"
+    assert len(set(bests)) > 2 and min(bests) > 0
+
+
+def test_sat_refuses_coefficients_beyond_what_python_sat_encodes():
+    from symft.errors import InvalidArgument
+    from symft.graph.network import Network
+
+    # Σ|w| of the first neuron's constraint is 2^62 + 3 > 2^62 − 1 (no common divisor): python-sat's encoders
+    # would silently produce wrong clauses there, so the SAT back end refuses in one line; SMT answers
+    net = Network.from_sympy([[[2 ** 62, -3], [1, 1]], [[1, 1]]], activations=["step", "linear"])
+    with pytest.raises(InvalidArgument, match="beyond what python-sat encodes correctly"):
+        exists_crash(net, [1, 1], max_crashes=1, epsilon=1, layers=[0], method="sat")
+    assert exists_crash(net, [1, 1], max_crashes=1, epsilon=1, layers=[0], method="smt").status == "found"
