@@ -453,3 +453,96 @@ def test_sat_refuses_coefficients_beyond_what_python_sat_encodes():
     with pytest.raises(InvalidArgument, match="beyond what python-sat encodes correctly"):
         exists_crash(net, [1, 1], max_crashes=1, epsilon=1, layers=[0], method="sat")
     assert exists_crash(net, [1, 1], max_crashes=1, epsilon=1, layers=[0], method="smt").status == "found"
+
+
+# ---------------------------------------------------------------- property: adversarial residual graphs
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_MAGS = [0.0, 1e-8, 1e-5, 0.1, 0.5, 1.0, 3.0, 1e6, 1e12]
+_PWL = {"relu": lambda z: max(z, Fraction(0)), "hardtanh": lambda z: min(max(z, Fraction(-1)), Fraction(1)),
+        "linear": lambda z: z}
+
+
+@st.composite
+def residual_graphs(draw):
+    """x (n0) → dense → φ h1 (n) → dense → φ h2 (n) → add(h1, h2) → dense out (m), float weights of wildly
+    different magnitudes (1e-8 … 1e12, with a big bias that the next layer cancels)."""
+    n0, n, m = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    mag = st.builds(lambda v, s: s * v, st.sampled_from(_MAGS), st.sampled_from([1.0, -1.0]))
+
+    def mat(r, c):
+        return [[draw(mag) for _ in range(c)] for _ in range(r)]
+
+    W1, b1, W2, b2, W3, b3 = mat(n, n0), [draw(mag) for _ in range(n)], mat(n, n), [draw(mag) for _ in range(n)], \
+        mat(m, n), [draw(mag) for _ in range(m)]
+    if draw(st.booleans()):
+        B = draw(st.sampled_from([1e6, 1e12]))
+        b1[0], W2[0][0], b2[0] = B, 1.0, -B
+    acts = [draw(st.sampled_from(sorted(_PWL))) for _ in range(2)]
+    d = {"format": "symft.network", "version": 2, "output": "out", "nodes": [
+        {"name": "x", "op": "input", "shape": [n0]},
+        {"name": "d1", "op": "dense", "inputs": ["x"], "weight": W1, "bias": b1},
+        {"name": "h1", "op": "activation", "inputs": ["d1"], "activation": acts[0]},
+        {"name": "d2", "op": "dense", "inputs": ["h1"], "weight": W2, "bias": b2},
+        {"name": "h2", "op": "activation", "inputs": ["d2"], "activation": acts[1]},
+        {"name": "res", "op": "add", "inputs": ["h1", "h2"]},
+        {"name": "out", "op": "dense", "inputs": ["res"], "weight": W3, "bias": b3}]}
+    x = [draw(mag) for _ in range(n0)]
+    sites = sorted(draw(st.sets(st.sampled_from(["x", "h1", "h2", "out"]), min_size=1)))
+    return d, x, sites, draw(st.integers(1, 2))
+
+
+def _residual_reference(d, x, sites, f):
+    nodes = {n["name"]: n for n in d["nodes"]}
+    P = {k: ([[Fraction(w) for w in row] for row in nodes[k]["weight"]], [Fraction(v) for v in nodes[k]["bias"]])
+         for k in ("d1", "d2", "out")}
+    a1, a2 = _PWL[nodes["h1"]["activation"]], _PWL[nodes["h2"]["activation"]]
+
+    def dense(k, v):
+        W, b = P[k]
+        return [sum((w * y for w, y in zip(row, v)), Fraction(0)) + bi for row, bi in zip(W, b)]
+
+    def fwd(dead):
+        def kill(s, v):
+            return [Fraction(0) if (s, i) in dead else e for i, e in enumerate(v)]
+        h0 = kill("x", [Fraction(v) for v in x])
+        h1 = kill("h1", [a1(z) for z in dense("d1", h0)])
+        h2 = kill("h2", [a2(z) for z in dense("d2", h1)])
+        return kill("out", dense("out", [a + b for a, b in zip(h1, h2)]))
+
+    size = {"x": len(x), "h1": len(P["d1"][1]), "h2": len(P["d2"][1]), "out": len(P["out"][1])}
+    neurons = [(s, i) for s in ("x", "h1", "h2", "out") if s in sites for i in range(size[s])]
+    return {cs: fwd(set(cs)) for k in range(f + 1) for cs in combinations(neurons, k)}
+
+
+@settings(deadline=None, max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+@given(residual_graphs())
+def test_property_brute_force_and_smt_on_adversarial_residual_graphs(case):
+    # the float64 pass with its running error bound, and the exact re-checks, against Fractions: every label;
+    # SMT (exact rationals) on the same graphs
+    from symft.graph.netfile import network_from_dict
+
+    d, x, sites, f = case
+    net = network_from_dict(d)
+    ref = _residual_reference(d, x, sites, f)
+    clean = ref[()]
+    absd = {cs: max(abs(a - b) for a, b in zip(y, clean)) for cs, y in ref.items()}
+    best = max(absd.values())
+    r = worst_case(net, x, max_crashes=f, layers=sites, method="brute-force")
+    assert r.status == "proved" and r.worst_delta == sp.Rational(best.numerator, best.denominator)
+    assert absd[tuple(r.crash_set)] == best
+    s = worst_case(net, x, max_crashes=f, layers=sites, method="smt")
+    assert (s.status, s.worst_delta) == ("proved", r.worst_delta)
+    if best > 0:
+        for eps, want in ((best, "found"), (best * Fraction(1 + 2 ** -30), "proved")):
+            e = exists_crash(net, x, max_crashes=f, layers=sites, epsilon=eps, method="brute-force")
+            assert e.status == want, (eps, best, e.reason)
+    if len(clean) > 1:
+        k0 = first_argmax(clean)
+        changing = {cs for cs, y in ref.items() if first_argmax(y) != k0}
+        c = class_change(net, x, max_crashes=f, layers=sites, method="brute-force")
+        assert c.status == ("found" if changing else "proved")
+        if changing:
+            assert tuple(c.crash_set) in changing
