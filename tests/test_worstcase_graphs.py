@@ -546,3 +546,86 @@ def test_property_brute_force_and_smt_on_adversarial_residual_graphs(case):
         assert c.status == ("found" if changing else "proved")
         if changing:
             assert tuple(c.crash_set) in changing
+
+
+# ---------------------------------------------------------------- max pooling (SMT via If, intervals, error bound)
+
+def _maxpool_net(act, rng):
+    """x (1×4×4) → conv 2×2 (2 channels) → act r (2×3×3) → max-pool 2×2 stride 1 → flatten (8) → dense out (2)."""
+    q = lambda: str(Fraction(int(rng.integers(-8, 9)), 8))  # noqa: E731
+    W = [[[[q(), q()], [q(), q()]]], [[[q(), q()], [q(), q()]]]]
+    b = [q(), q()]
+    Wo = [[q() for _ in range(8)] for _ in range(2)]
+    bo = [q(), q()]
+    d = {"format": "symft.network", "version": 2, "output": "out", "nodes": [
+        {"name": "x", "op": "input", "shape": [1, 4, 4]},
+        {"name": "conv", "op": "conv2d", "inputs": ["x"], "weight": W, "bias": b},
+        {"name": "r", "op": "activation", "inputs": ["conv"], "activation": act},
+        {"name": "pool", "op": "maxpool2d", "inputs": ["r"], "kernel": [2, 2], "stride": [1, 1]},
+        {"name": "flat", "op": "flatten", "inputs": ["pool"]},
+        {"name": "out", "op": "dense", "inputs": ["flat"], "weight": Wo, "bias": bo}]}
+    return d
+
+
+def _maxpool_reference(d, x, f, act):
+    nodes = {n["name"]: n for n in d["nodes"]}
+    W = [[[[Fraction(v) for v in row] for row in k] for k in ch] for ch in nodes["conv"]["weight"]]
+    b = [Fraction(v) for v in nodes["conv"]["bias"]]
+    Wo = [[Fraction(v) for v in row] for row in nodes["out"]["weight"]]
+    bo = [Fraction(v) for v in nodes["out"]["bias"]]
+    img = [[x[i * 4 + j] for j in range(4)] for i in range(4)]
+    r0 = [act(sum(W[c][0][a][e] * img[i + a][j + e] for a in range(2) for e in range(2)) + b[c])
+          for c in range(2) for i in range(3) for j in range(3)]
+
+    def fwd(dead):
+        r = [0 * v if ("r", i) in dead else v for i, v in enumerate(r0)]
+        pool = [max(r[c * 9 + (i + a) * 3 + j + e] for a in range(2) for e in range(2))
+                for c in range(2) for i in range(2) for j in range(2)]
+        return [sum(w * v for w, v in zip(row, pool)) + bb for row, bb in zip(Wo, bo)]
+
+    return {cs: fwd(set(cs)) for k in range(f + 1) for cs in combinations([("r", i) for i in range(18)], k)}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_max_pooling_graph_smt_and_brute_force_equal_a_fraction_brute_force(seed):
+    from symft.graph.netfile import network_from_dict
+
+    rng = np.random.default_rng(seed)
+    d = _maxpool_net("relu", rng)
+    net = network_from_dict(d)
+    x = [Fraction(int(v), 4) for v in rng.integers(-6, 7, size=16)]
+    ref = _maxpool_reference(d, x, 2, lambda z: max(z, Fraction(0)))
+    clean = ref[()]
+    best = max(max(abs(a - b) for a, b in zip(y, clean)) for y in ref.values())
+    assert best > 0
+    k0 = first_argmax(clean)
+    changing = {cs for cs, y in ref.items() if first_argmax(y) != k0}
+    for method in ("brute-force", "smt"):
+        r = worst_case(net, x, max_crashes=2, layers=["r"], method=method)
+        assert (r.status, r.worst_delta) == ("proved", best), method
+        assert exists_crash(net, x, max_crashes=2, layers=["r"], epsilon=best, method=method).status == "found"
+        assert exists_crash(net, x, max_crashes=2, layers=["r"], epsilon=best * Fraction(101, 100),
+                            method=method).status == "proved"
+        c = class_change(net, x, max_crashes=2, layers=["r"], method=method)
+        assert c.status == ("found" if changing else "proved")
+
+
+def test_max_pooling_graph_with_tanh_by_brute_force():
+    # tanh before the max pooling: the interval re-check and the float error bound go through max pooling
+    import mpmath
+
+    from symft.graph.netfile import network_from_dict
+
+    rng = np.random.default_rng(5)
+    d = _maxpool_net("tanh", rng)
+    net = network_from_dict(d)
+    x = [Fraction(int(v), 4) for v in rng.integers(-6, 7, size=16)]
+    with mpmath.workdps(60):
+        ref = _maxpool_reference(d, [mpmath.mpf(v.numerator) / v.denominator for v in x], 2,
+                                 lambda z: mpmath.tanh(z))
+        clean = ref[()]
+        best = max(max(abs(a - b) for a, b in zip(y, clean)) for y in ref.values())
+        r = worst_case(net, x, max_crashes=2, layers=["r"])
+        assert r.method == "brute-force (auto)" and r.status == "proved"
+        assert abs(mpmath.mpf(str(r.worst_delta)) - best) < mpmath.mpf(10) ** -45 * (1 + best)
+        assert abs(max(abs(a - b) for a, b in zip(ref[tuple(r.crash_set)], clean)) - best) < mpmath.mpf(10) ** -45

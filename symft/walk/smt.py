@@ -223,8 +223,8 @@ class Z3Terms(Interpretation):
         import numpy as np
 
         x = args[0]
-        idx = np.asarray(node.op.index(node.in_shapes[0])[0]).reshape(-1, np.asarray(
-            node.op.index(node.in_shapes[0])[0]).shape[-1])
+        idx = np.asarray(node.op.index(node.in_shapes[0])[0])
+        idx = idx.reshape(-1, idx.shape[-1])                   # one row of input positions per output
         out = []
         for win in idx.tolist():
             ents = [x[j] for j in dict.fromkeys(win)]
