@@ -2,7 +2,7 @@ r"""The mpmath-interval interpretation: the exact network in outward-rounded int
 
 Values are ``(vals, changed)``: ``vals`` a list (row-major over the node's
 tensor) of ``mpmath.iv`` intervals at the context's precision (212 bits and
-up in :mod:`symft.worstcase.recheck`), each containing the exact value of
+up in :mod:`symft.worstcase.rechecks`), each containing the exact value of
 the network whose parameters and input are exact rationals (floats read as
 the binary rationals they hold); ``changed`` says, per element, whether a
 crash may have changed it.  An element no crash can reach keeps its clean

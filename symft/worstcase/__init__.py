@@ -104,7 +104,7 @@ from .common import (
     METHODS, WorstCaseResult, abs_max, check_byz, check_eps, check_method, check_output, check_timeout, ge,
     is_pwl, show, to_sympy,
 )
-from .recheck import recheck
+from .rechecks import recheck
 from .sat import sat_applicable, sat_solve, sat_worst
 from .smt import smt_class_change, smt_exists, smt_worst
 from .space import CrashSpace, crash_space

@@ -8,7 +8,7 @@ on their float64 error is derived from the computation itself
 (:func:`float_error`, the :class:`~symft.walk.floaterror.FloatErrorBound`
 interpretation, on any DAG), and every crash set that this bound cannot
 decide (near ``ε``, near the maximum, a class tie) is re-checked exactly
-(:mod:`symft.worstcase.recheck`: Fractions for piecewise-linear networks,
+(:mod:`symft.worstcase.rechecks`: Fractions for piecewise-linear networks,
 ``mpmath.iv`` intervals otherwise).
 
 Examples
@@ -33,7 +33,7 @@ from ..walk.floaterror import FloatErrorBound
 from ..walk.numeric import Numeric
 from ..walk.walker import walk
 from .common import abs_max, exact_input, float_input, frac, ge, to_sympy
-from .recheck import PRECISIONS, ExactPWL, class_changed, exact_checker, recheck
+from .rechecks import PRECISIONS, ExactPWL, class_changed, exact_checker, recheck
 from .space import allocations
 
 __all__ = ["float_error", "brute_exists", "brute_worst", "brute_outputs", "MAX_BRUTE_FORCE"]
@@ -164,7 +164,7 @@ def _margin_note(E, exact, outs):
 
 
 def brute_exists(net, x, space, outputs, eps, kind, force):
-    """Brute force for |Δ| ≥ ε (kind='eps') or a class change (kind='class').
+    """Brute force for ``|Δ| ≥ ε`` (``kind="eps"``) or a class change (``kind="class"``).
 
     Returns ``(status, crash_set, delta, note)``: ``"found"`` with a
     re-checked crash set, ``"proved"`` when none exists, ``"unknown"`` when
@@ -233,7 +233,7 @@ def brute_exists(net, x, space, outputs, eps, kind, force):
 
 
 def brute_worst(net, x, space, outs, force):
-    """Brute force for the exact max |Δ|: ``(status, crash_set, delta, worst, note)``.
+    """Brute force for the exact ``max |Δ|``: ``(status, crash_set, delta, worst, note)``.
 
     Examples
     --------

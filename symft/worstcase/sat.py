@@ -35,7 +35,7 @@ from ..walk.pb import PBForms
 from ..walk.rational import Rational, as_fractions
 from ..walk.walker import walk
 from .common import WorstCaseResult, abs_max, exact_input
-from .recheck import recheck
+from .rechecks import recheck
 
 __all__ = ["sat_applicable", "sat_solve", "sat_worst"]
 

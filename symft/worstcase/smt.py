@@ -30,7 +30,7 @@ from ..walk.rational import Rational, as_fractions
 from ..walk.smt import Z3Terms, z3_fraction
 from ..walk.walker import walk
 from .common import WorstCaseResult, abs_max, exact_input, frac
-from .recheck import class_changed, recheck
+from .rechecks import class_changed, recheck
 
 __all__ = ["Z3Model", "smt_exists", "smt_class_change", "smt_worst", "z3_unknown"]
 
