@@ -363,8 +363,8 @@ def test_float_error_bound_holds_on_the_small_cnn():
             pool = [(r[c * 9 + i * 3 + j] + r[c * 9 + (i + 1) * 3 + j] + r[c * 9 + i * 3 + j + 1]
                      + r[c * 9 + (i + 1) * 3 + j + 1]) / 4 for c in range(2) for i in range(2) for j in range(2)]
             Wf, bf = CW["fc1"]
-            t = [mpmath.tanh(mpmath.fsum(mpmath.mpf(float(w)) * v for w, v in zip(Wf[k], pool)) + mpmath.mpf(float(bf[k])))
-                 for k in range(6)]
+            t = [mpmath.tanh(mpmath.fsum(mpmath.mpf(float(w)) * v for w, v in zip(Wf[k], pool))
+                             + mpmath.mpf(float(bf[k]))) for k in range(6)]
             t = [mpmath.mpf(0) if ("t", i) in cs else v for i, v in enumerate(t)]
             Wo, bo = CW["out"]
             return [mpmath.fsum(mpmath.mpf(float(w)) * v for w, v in zip(Wo[k], t)) + mpmath.mpf(float(bo[k]))

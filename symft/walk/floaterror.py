@@ -47,11 +47,11 @@ from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
-import sympy as sp
 
 from ..graph.activations import builtin_form
+from ..graph.numbers import to_fraction
 from .interval import down, gamma, up
-from .walker import Interpretation, NoRule
+from .walker import Interpretation
 
 __all__ = ["FloatErrorBound", "float_grid", "fraction_grid", "U"]
 
@@ -107,12 +107,6 @@ def fraction_grid(vals):
     return g
 
 
-def _frac(v) -> Fraction:
-    if isinstance(v, Fraction):
-        return v
-    v = sp.Rational(v) if isinstance(v, sp.Float) else sp.sympify(v)
-    return Fraction(int(v.p), int(v.q))
-
 
 @lru_cache(maxsize=None)
 def _act_float_model(act):
@@ -124,10 +118,11 @@ def _act_float_model(act):
     if act.pieces is not None:
         jumps = []
         for p, q in zip(act.pieces, act.pieces[1:]):
-            h = _frac(p.hi)
+            h = to_fraction(p.hi)
             if Fraction(float(h)) != h:  # pragma: no cover - built-in breakpoints are binary
                 return None
-            if _frac(p.slope) * h + _frac(p.intercept) != _frac(q.slope) * h + _frac(q.intercept):
+            left = to_fraction(p.slope) * h + to_fraction(p.intercept)
+            if left != to_fraction(q.slope) * h + to_fraction(q.intercept):
                 jumps.append(float(h))
         K = max(abs(float(pc.slope)) for pc in act.pieces) * (1 + _REL)
         return K, tuple(jumps), c == 1 and base in _PWL_BUILTINS, act.pieces
@@ -276,8 +271,8 @@ class FloatErrorBound(Interpretation):
             if grid is not None and act_exact:
                 if act.name == "linear":
                     return zlo, zhi, ez, grid
-                slopes = [_frac(pc.slope) for pc in pieces]
-                inter = [_frac(pc.intercept) for pc in pieces]
+                slopes = [to_fraction(pc.slope) for pc in pieces]
+                inter = [to_fraction(pc.intercept) for pc in pieces]
                 gy = min(fraction_grid(slopes) + grid, fraction_grid(inter))
                 zmag = np.maximum(np.abs(zlo), np.abs(zhi))
                 top = up((float(max(abs(v) for v in slopes)) * zmag + float(max(abs(v) for v in inter))) * 1.01)
@@ -301,9 +296,6 @@ class FloatErrorBound(Interpretation):
         op = node.op
         with np.errstate(all="ignore"):
             return op.apply(lo, s), op.apply(hi, s), op.apply(e, s), g
-
-    def op_input(self, node, args):  # pragma: no cover - the walker calls input()
-        raise NoRule("input nodes take the walk's input")
 
     def at_site(self, node, value):
         lo, hi, e, g = value

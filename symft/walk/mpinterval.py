@@ -40,18 +40,13 @@ from functools import cmp_to_key
 import sympy as sp
 
 from ..errors import InvalidArgument
+from ..graph.numbers import to_fraction
 from .exactrows import affine_rows
 from .walker import Interpretation, NoRule
 
 __all__ = ["MPInterval", "iv_rational", "iv_lt", "iv_abs", "iv_max", "iv_digits", "iv_to_sympy",
            "compile_activation", "raw_max", "raw_min", "raw_key"]
 
-
-def _frac(v) -> Fraction:
-    if isinstance(v, Fraction):
-        return v
-    v = sp.Rational(v) if isinstance(v, sp.Float) else sp.sympify(v)
-    return Fraction(int(v.p), int(v.q))
 
 
 def iv_rational(ctx, q: Fraction):
@@ -245,7 +240,7 @@ def _iv_compile(expr, ctx):
             k = iv_rational(ctx, Fraction(int(e.p), int(e.q)))
             return lambda z: k
         if e.is_Float:
-            k = iv_rational(ctx, _frac(e))
+            k = iv_rational(ctx, to_fraction(e))
             return lambda z: k
         if e is sp.pi or e is sp.E:
             k = ctx.pi if e is sp.pi else ctx.e
@@ -334,8 +329,8 @@ def _iv_piecewise(ctx, e, compile_):
 
 
 def _pwl_table(act):
-    return tuple((None if pc.hi == sp.oo else _frac(pc.hi), _frac(pc.slope), _frac(pc.intercept))
-                 for pc in act.pieces)
+    return tuple((None if pc.hi == sp.oo else to_fraction(pc.hi), to_fraction(pc.slope),
+                  to_fraction(pc.intercept)) for pc in act.pieces)
 
 
 def _iv_pwl(ctx, act):

@@ -40,17 +40,12 @@ from fractions import Fraction
 
 import sympy as sp
 
+from ..graph.numbers import to_fraction
 from .exactrows import affine_rows
 from .walker import Interpretation, NoRule
 
 __all__ = ["Z3Terms", "z3_fraction"]
 
-
-def _frac(v) -> Fraction:
-    if isinstance(v, Fraction):
-        return v
-    v = sp.Rational(v) if isinstance(v, sp.Float) else sp.sympify(v)
-    return Fraction(int(v.p), int(v.q))
 
 
 def pwl_value(act, z: Fraction) -> Fraction:
@@ -63,8 +58,8 @@ def pwl_value(act, z: Fraction) -> Fraction:
     Fraction(-1, 1)
     """
     for pc in act.pieces:
-        if pc.hi == sp.oo or z <= _frac(pc.hi):
-            return _frac(pc.slope) * z + _frac(pc.intercept)
+        if pc.hi == sp.oo or z <= to_fraction(pc.hi):
+            return to_fraction(pc.slope) * z + to_fraction(pc.intercept)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -211,12 +206,13 @@ class Z3Terms(Interpretation):
         pieces = list(act.pieces)
         if bounds is not None:  # keep the pieces (lo, hi] that meet [zlo, zhi]
             zlo, zhi = bounds
-            pieces = [pc for pc in pieces
-                      if (pc.lo == -sp.oo or _frac(pc.lo) < zhi) and (pc.hi == sp.oo or _frac(pc.hi) >= zlo)]
+            pieces = [pc for pc in pieces if (pc.lo == -sp.oo or to_fraction(pc.lo) < zhi)
+                      and (pc.hi == sp.oo or to_fraction(pc.hi) >= zlo)]
         expr = None
         for pc in reversed(pieces):
-            val = Q(_frac(pc.slope)) * zv + Q(_frac(pc.intercept)) if pc.slope != 0 else Q(_frac(pc.intercept))
-            expr = val if expr is None else z3.If(zv <= Q(_frac(pc.hi)), val, expr)
+            c = Q(to_fraction(pc.intercept))
+            val = Q(to_fraction(pc.slope)) * zv + c if pc.slope != 0 else c
+            expr = val if expr is None else z3.If(zv <= Q(to_fraction(pc.hi)), val, expr)
         return expr
 
     def op_maxpool2d(self, node, args):

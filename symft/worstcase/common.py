@@ -18,6 +18,7 @@ import sympy as sp
 
 from ..errors import InvalidArgument
 from ..faults import CrashPattern
+from ..graph.numbers import to_fraction
 
 __all__ = ["WorstCaseResult", "METHODS", "exact_input", "float_input", "frac", "to_sympy", "abs_max", "ge",
            "is_pwl", "show", "check_method", "check_timeout", "check_eps", "check_output", "check_byz",
@@ -164,10 +165,7 @@ def frac(v) -> Fraction:
     >>> frac(sp.Rational(1, 3))
     Fraction(1, 3)
     """
-    if isinstance(v, Fraction):
-        return v
-    v = sp.Rational(v) if isinstance(v, sp.Float) else sp.sympify(v)
-    return Fraction(int(v.p), int(v.q))
+    return to_fraction(v)
 
 
 def to_sympy(v):

@@ -93,7 +93,8 @@ def _encode(net, x, space, outputs, threshold):
     sel = []
     for k in outputs:
         f = out[k]
-        # Δ_k = S − base with S = Σ w·ℓ and base = clean_k − const; Δ_k ≥ t ⇔ S ≥ ⌈base + t⌉, Δ_k ≤ −t ⇔ S ≤ ⌊base − t⌋
+        # Δ_k = S − base with S = Σ w·ℓ and base = clean_k − const:
+        # Δ_k ≥ t ⇔ S ≥ ⌈base + t⌉, Δ_k ≤ −t ⇔ S ≤ ⌊base − t⌋
         base = clean_out[k] - f.const
         lits, ws = list(f.terms), list(f.terms.values())
         if any(w.denominator != 1 for w in ws):
