@@ -148,7 +148,13 @@ def test_timeout_is_unknown():
     net = random_network([8, 24, 24, 1], seed=0, activation="relu")
     x = np.linspace(-1, 1, 8)
     r = worst_case(net, x, max_crashes=3, method="smt", timeout=0.001)
-    assert r.status == "unknown" and r.crash_set is None and "timeout" in r.reason
+    # never "proved"; unknown, or (when the easy first query |Δ| > 0 beat the timer) the best crash set
+    # found so far, re-checked, as a lower bound
+    assert "timeout" in r.reason and r.status in ("unknown", "found"), r
+    if r.status == "unknown":
+        assert r.crash_set is None
+    else:
+        assert r.worst_delta > 0 and "not proved optimal" in r.reason
     # a 1 ms budget on a search that needs seconds: unknown (were Z3 ever faster than its timer,
     # the answer would still have to re-check — never a "proved" without a proof)
     r = exists_crash(net, x, max_crashes=3, epsilon="0.28", method="smt", timeout=0.001)

@@ -123,6 +123,17 @@ def cmd_fep(args) -> int:
     return 0
 
 
+def _exact_str(v) -> str:
+    """An exact value as text: ``"p/q"`` for a rational, else its decimal digits.
+
+    Examples
+    --------
+    >>> _exact_str(sp.Rational(-3, 4)), _exact_str(sp.Integer(2))
+    ('-3/4', '2')
+    """
+    return str(exact_text(v)) if isinstance(v, sp.Basic) and v.is_Rational else str(v)
+
+
 def cmd_worst(args) -> int:
     """``symft worst NET --input X --max-crashes F [--sites …] [--json]``: exact worst case over crash sets."""
     from ..worstcase import class_change, exists_crash, worst_case
@@ -156,17 +167,19 @@ def cmd_worst(args) -> int:
         r = exists_crash(net, x, epsilon=args.epsilon, output=args.output, **kw)
     else:
         r = worst_case(net, x, output=args.output, **kw)
-    worst = None if r.worst_delta is None else exact_text(r.worst_delta) \
-        if isinstance(r.worst_delta, sp.Basic) and r.worst_delta.is_Rational else \
-        (None if r.worst_delta is None else str(r.worst_delta))
     if args.json:
-        emit({"status": r.status, "worst_delta": worst,
-               "worst_delta_float": None if r.worst_delta is None else float(r.worst_delta),
-               "crash_set": None if r.crash_set is None else [list(n) for n in r.crash_set],
-               "values": [[list(k), str(v)] for k, v in r.values],
-               "delta": None if r.delta is None else [str(d) for d in r.delta],
-               "method": r.method, "reason": r.reason, "question": r.question,
-               "n_configurations": r.n_configurations, "seconds": r.seconds})
+        # numbers are JSON numbers; the exact values (rationals, or 50-digit re-checked decimals) as text
+        # under <key>_exact
+        emit({"status": r.status,
+              "worst_delta": None if r.worst_delta is None else float(r.worst_delta),
+              "worst_delta_exact": None if r.worst_delta is None else _exact_str(r.worst_delta),
+              "crash_set": None if r.crash_set is None else [list(n) for n in r.crash_set],
+              "values": [[list(k), float(v)] for k, v in r.values],
+              "values_exact": [[list(k), _exact_str(v)] for k, v in r.values],
+              "delta": None if r.delta is None else [float(d) for d in r.delta],
+              "delta_exact": None if r.delta is None else [_exact_str(d) for d in r.delta],
+              "method": r.method, "reason": r.reason, "question": r.question,
+              "n_configurations": r.n_configurations, "seconds": r.seconds})
         return 0
     out = sys.stdout
     out.write(f"{r.question}\n  status: {r.status}   method: {r.method}   ({r.seconds:.3g} s, "
@@ -249,5 +262,5 @@ def add_parsers(sub) -> dict:
                    help="back end (default auto: the library picks brute force when cheaper, else SMT or SAT)")
     s.add_argument("--timeout", type=TIMEOUT, metavar="S", help="solver timeout in seconds (then: unknown)")
     s.add_argument("--force", action="store_true", help="allow a very large brute-force enumeration")
-    add_json(s, "worst_delta, crash_set, status, method")
+    add_json(s, "worst_delta (a number; worst_delta_exact as text), crash_set, status, method")
     return out
