@@ -318,7 +318,10 @@ def test_readme_own_model_example_is_true(capsys, monkeypatch):
             runs.append(current)
         else:
             current[1].append(line)
-    assert [r[0][0] for r in runs] == ["info", "certify"]
+    assert [r[0][0] for r in runs] == ["info", "certify", "check", "worst"]
+    keep = {"certify": ("claim", "certified", "method", "rigorous"),
+            "check": ("output 0  mean", "reference:", "verdict:"),
+            "worst": ("max |Δ_out|", "  crash set:", "  Δ_out", "  all ")}
     for argv, shown in runs:
         code, out, err = run(capsys, *argv)
         assert code == 0, err
@@ -326,8 +329,11 @@ def test_readme_own_model_example_is_true(capsys, monkeypatch):
         if argv[0] == "info":
             assert got == shown
         else:
-            keep = ("claim", "certified", "method", "rigorous")
-            assert [g for g in got if g.startswith(keep)] == [s for s in shown if s.startswith(keep)]
+            k = keep[argv[0]]
+            assert [g for g in got if g.startswith(k)] == [s for s in shown if s.startswith(k)]
+            if argv[0] == "worst":      # the status line, without its time
+                assert [g.split("(")[0] for g in got if g.startswith("  status:")] == \
+                       [s.split("(")[0] for s in shown if s.startswith("  status:")]
 
 
 def test_readme_test_command_is_the_ci_command():

@@ -134,6 +134,31 @@ def _exact_str(v) -> str:
     return str(exact_text(v)) if isinstance(v, sp.Basic) and v.is_Rational else str(v)
 
 
+def _short_value(v) -> str:
+    """A short rational as it is (``-7673/4096``), anything longer to 6 significant digits (``--json`` has all).
+
+    Examples
+    --------
+    >>> _short_value(sp.Rational(-7673, 4096)), _short_value(sp.Float("2.34001420011402489931655874", 50))
+    ('-7673/4096', '≈2.34001')
+    """
+    text = _exact_str(v)
+    return text if len(text) <= 16 and isinstance(v, sp.Basic) and v.is_Rational else "≈" + approx(v)
+
+
+def _short_values(vs) -> str:
+    """Up to 8 values with :func:`_short_value`, then how many more.
+
+    Examples
+    --------
+    >>> _short_values([sp.Rational(1, 2)] * 10)
+    '[1/2, 1/2, 1/2, 1/2, 1/2, 1/2, 1/2, 1/2, … 2 more]'
+    """
+    vs = list(vs)
+    more = f", … {len(vs) - 8} more" if len(vs) > 8 else ""
+    return "[" + ", ".join(_short_value(v) for v in vs[:8]) + more + "]"
+
+
 def cmd_worst(args) -> int:
     """``symft worst NET --input X --max-crashes F [--sites …] [--json]``: exact worst case over crash sets."""
     from ..worstcase import class_change, exists_crash, worst_case
@@ -186,8 +211,9 @@ def cmd_worst(args) -> int:
               f"{r.n_configurations} crash sets)\n")
     if r.crash_set is not None:
         out.write(f"  crash set: {neuron_list(r.crash_set)}\n")
-        out.write(f"  Δ_out = {[str(d) for d in r.delta]}   max |Δ| = {r.worst_delta}"
-                  f" ≈ {float(r.worst_delta):.6g}\n")
+        out.write(f"  Δ_out = {_short_values(r.delta)}   max |Δ| = {_short_value(r.worst_delta)}"
+                  + (f" ≈ {approx(r.worst_delta)}" if isinstance(r.worst_delta, sp.Rational)
+                     and not r.worst_delta.is_Integer else "") + "\n")
     out.write(f"  {r.reason}\n")
     return 0
 
