@@ -97,6 +97,8 @@ __all__ = [
     "samples_for_proportion",
     "error_bound",
     "interval_warnings",
+    "failure_groups",
+    "random_subsets",
 ]
 
 #: Memory budget (bytes) of the masks of one block of samples.
@@ -487,6 +489,45 @@ def crash_probability(net, model) -> float:
     if not groups:
         return 0.0
     return float(-math.expm1(float(_log_none(groups).sum())))
+
+
+def failure_groups(net, model):
+    r"""The units that may fail, by site, and the crash semantics: ``([(kind, site key, count, p), ...], semantics)``.
+
+    ``kind`` is ``"neuron"`` or ``"synapse"``; only groups with ``p > 0`` and
+    at least one unit are listed, ``p`` as the float64 the samplers draw with.
+    The model is checked against the network (a :class:`~symft.faults.NeuronCrash`,
+    a :class:`~symft.faults.SynapseCrash`, or one of each).
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> failure_groups(random_network([2, 3, 1], seed=0), NeuronCrash({1: 0.1, 0: 0.2}))
+    ([('neuron', 0, 2, 0.2), ('neuron', 1, 3, 0.1)], 'output_zero')
+    """
+    neuron, syn = _models(model)
+    if neuron is not None:
+        neuron = as_model(net, neuron)
+    if syn is not None:
+        syn = as_model(net, syn)
+    semantics = neuron.semantics if neuron is not None else "output_zero"
+    return _groups(net, neuron, syn), semantics
+
+
+def random_subsets(rng, k, n: int) -> np.ndarray:
+    r"""Boolean rows of length ``n``; row ``r`` has ``k[r]`` True entries at uniformly random positions.
+
+    The positions of the failures given their number (the sampler of
+    :func:`monte_carlo`): random draws proportional to ``k``, not to ``n``,
+    when the rows are sparse.
+
+    Examples
+    --------
+    >>> m = random_subsets(np.random.default_rng(0), np.array([0, 2, 5]), 5)
+    >>> m.sum(axis=1).tolist()
+    [0, 2, 5]
+    """
+    return _subsets(rng, np.asarray(k, dtype=np.int64), int(n))
 
 
 def _subsets(rng, k, n):
