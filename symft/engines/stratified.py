@@ -97,6 +97,7 @@ __all__ = [
     "t_interval",
     "bounded_interval",
     "empirical_bernstein",
+    "configuration_blocks",
 ]
 
 #: Fewest draws in a sampled stratum.
@@ -430,24 +431,40 @@ def _combos(n, k):
     return flat.reshape(-1, k)
 
 
-def _enumerated_blocks(net, groups, qs, stratum, block):
-    """Yield ``(nm, sm, weights)``: every configuration of the stratum, with its exact conditional probability."""
+def configuration_blocks(net, model, lo: int, hi: int, block: int = 4096):
+    r"""Every failure configuration with ``lo … hi`` failed units, in blocks of masks, with its exact probability.
+
+    Yields ``(kappa, probability, neuron_masks, synapse_masks)``: ``kappa`` the
+    failure count per group (the groups of
+    :func:`symft.engines.sampling.failure_groups`), ``probability`` the exact
+    probability (``Fraction``) of *each* configuration of the block (they
+    share their counts), and masks for
+    :func:`symft.engines.forward.forward_masked` (at most ``block`` rows).
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> net = random_network([2, 3, 1], seed=0)
+    >>> [(k, str(P), nm[1].sum(axis=1).tolist()) for k, P, nm, _ in configuration_blocks(net, NeuronCrash({1: 0.5}), 0, 1)]
+    [((0,), '1/8', [0]), ((1,), '1/8', [1, 1, 1])]
+    """
+    groups, _, qs = _groups_exact(net, model)
+    lo, hi = _check_int(lo, "lo", 0), _check_int(hi, "hi", 0)
+    block = _check_int(block, "block", 1)
     sizes = [n for _, _, n, _ in groups]
-    kmax = stratum.hi
-    pref = [_binom_prefix(n, q, min(n, kmax)) for n, q in zip(sizes, qs)]
-    for kap in _count_vectors(sizes, stratum.lo, stratum.hi):
+    pref = [_binom_prefix(n, q, min(n, hi)) for n, q in zip(sizes, qs)]
+    for kap in _count_vectors(sizes, lo, hi):
         P = Fraction(1)
         for g, j in enumerate(kap):
             P *= pref[g][j] / math.comb(sizes[g], j)
-        w = float(P / stratum.probability)
-        if w == 0.0 and P == 0:
+        if P == 0:
             continue
         cs = [_combos(n, j) for n, j in zip(sizes, kap)]
         shape = tuple(c.shape[0] for c in cs)
         total = math.prod(shape)
         for a in range(0, total, block):
             idx = np.unravel_index(np.arange(a, min(total, a + block)), shape)
-            m = idx[0].size
+            m = idx[0].size if idx else 1
             nm, sm = {}, {}
             for g, (kind, l, n, _) in enumerate(groups):
                 mask = np.zeros((m, n), dtype=bool)
@@ -458,7 +475,14 @@ def _enumerated_blocks(net, groups, qs, stratum, block):
                     nm[l] = mask
                 else:
                     sm[l] = mask.reshape((m,) + synapse_shape(net, l))
-            yield nm, sm, np.full(m, w)
+            yield kap, P, nm, sm
+
+
+def _enumerated_blocks(net, model, stratum, block):
+    """Yield ``(nm, sm, weights)``: every configuration of the stratum, with its exact conditional probability."""
+    for _, P, nm, sm in configuration_blocks(net, model, stratum.lo, stratum.hi, block):
+        m = next(iter(nm.values())).shape[0] if nm else next(iter(sm.values())).shape[0]
+        yield nm, sm, np.full(m, float(P / stratum.probability))
 
 
 # ---------------------------------------------------------------------- statistics per stratum
@@ -556,7 +580,7 @@ def stratified_statistics(pb, model, plan, seed: int, fn) -> tuple:
     for si, st in enumerate(plan):
         if st.enumerated:
             acc = np.zeros(D)
-            for nm, sm, w in _enumerated_blocks(net, groups, qs, st, block):
+            for nm, sm, w in _enumerated_blocks(net, model, st, block):
                 Y = forward_masked(net, X, nm, synapse_masks=sm, semantics=semantics, trace=trace)
                 acc += w @ np.asarray(fn(Y), dtype=float)
             z = np.zeros(D)
