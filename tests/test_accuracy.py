@@ -195,3 +195,23 @@ def test_errors_are_one_line():
         accuracy(net, XS[0], [0], model)
     with pytest.raises(InvalidArgument, match="'exact' needs all 7 failures"):
         accuracy(net, XS, YS, model, method="exact", max_configurations=10)
+
+
+@pytest.mark.slow
+def test_digits_test_set_rigorous_in_seconds_and_the_statistical_answer_agrees():
+    pytest.importorskip("sklearn")
+    import time
+    from symft.io.datasets import load_dataset
+    net = load_network("examples/digits_sigmoid.json")
+    d = load_dataset("digits", net)
+    model = NeuronCrash.hidden(net, 1e-3)
+    t = time.perf_counter()
+    r = accuracy(net, d.X, d.y, model)
+    assert time.perf_counter() - t < 30
+    assert r.method == "rigorous" and r.order == 2 and r.n_inputs == 450
+    assert r.change_hi - r.change_lo < 1e-4 and r.accuracy_hi - r.accuracy_lo < 1e-4
+    assert r.accuracy_hi <= r.clean_accuracy + r.change_hi
+    s = accuracy(net, d.X, d.y, model, method="statistical", seed=1)
+    assert s.change_lo <= r.change_hi and r.change_lo <= s.change_hi
+    assert s.accuracy_lo <= r.accuracy_hi and r.accuracy_lo <= s.accuracy_hi
+    assert sum(c["count"] for c in r.per_class) == 450
