@@ -717,6 +717,7 @@ def bounded_interval(stats, confidence: float = 0.95):
     S = sum(1 for s in stats if not s.stratum.enumerated)
     a_s = a / max(S, 1)
     est, lo, hi = np.zeros(D), np.zeros(D), np.zeros(D)
+    cp = {}
     for s in stats:
         w = s.weight
         est += w * (s.mean - s.clean)
@@ -726,7 +727,10 @@ def bounded_interval(stats, confidence: float = 0.95):
             continue
         for i in range(D):
             if s.binary[i]:
-                l, h = clopper_pearson(int(s.ones[i]), s.n, 1 - a_s)
+                key = (int(s.ones[i]), s.n)
+                if key not in cp:
+                    cp[key] = clopper_pearson(key[0], key[1], 1 - a_s)
+                l, h = cp[key]
             else:
                 e = empirical_bernstein(float(s.mean[i]), float(s.var[i]), s.n, a_s)
                 l, h = max(0.0, float(s.mean[i]) - e), min(1.0, float(s.mean[i]) + e)
