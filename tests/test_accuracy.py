@@ -193,6 +193,8 @@ def test_errors_are_one_line():
         accuracy(net, XS, YS, model, method="fast")
     with pytest.raises(InvalidArgument, match="X: expected a batch"):
         accuracy(net, XS[0], [0], model)
+    with pytest.raises(InvalidArgument, match="X: expected float inputs"):
+        accuracy(net, [["1/10", 0, 0, 0]], [0], model)
     with pytest.raises(InvalidArgument, match="'exact' needs all 7 failures"):
         accuracy(net, XS, YS, model, method="exact", max_configurations=10)
 

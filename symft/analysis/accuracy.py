@@ -394,6 +394,9 @@ def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None
     pb = make_problem(net, X, None, where="X")
     if pb.single:
         raise InvalidArgument("X: expected a batch of inputs (B, n_0); wrap one input in a list")
+    if pb.exact_given is not None:
+        raise InvalidArgument("X: expected float inputs (numbers, not exact strings or fractions): the class "
+                              "decisions are proved for the inputs as float64 holds them")
     B = pb.B
     if B == 0:
         raise InvalidArgument("X: expected at least one input")
