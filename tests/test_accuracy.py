@@ -13,6 +13,7 @@ import itertools
 import math
 from fractions import Fraction
 
+import numpy as np
 import pytest
 
 from symft.analysis.accuracy import accuracy
@@ -158,6 +159,34 @@ def test_statistical_interval_contains_the_exact_values(case):
     assert r.change_hi - r.change_lo < 0.1
     for (c0, chb, _), (lo, hi) in zip(ref, r.change_each):       # Bonferroni over the inputs
         assert lo <= chb <= hi
+
+
+def test_small_cnn_exact_against_the_hand_written_forward():
+    # An imported-style graph (conv, avg-pool, flatten, tanh): every subset of the 18 relu outputs r at
+    # p = 1/16, the classes from tests/reference_graphs.cnn_parts (NumPy, not symft), the probabilities
+    # exact from the number of crashed neurons.
+    from .reference_graphs import cnn_parts
+    net = load_network(str(DATA / "small_cnn.json"))
+    X = np.random.default_rng(3).normal(size=(3, 25))
+    bits = ((np.arange(2 ** 18)[:, None] >> np.arange(18)[None, :]) & 1).astype(bool)
+    k = bits.sum(axis=1)
+    q = Fraction(1, 16)
+    w = [q ** j * (1 - q) ** (18 - j) for j in range(19)]
+    c0 = np.argmax(cnn_parts(X)["y"], axis=1)
+    y = np.array([c0[0], (c0[1] + 1) % 3, c0[2]])
+    ch = co = Fraction(0)
+    for b in range(3):
+        cls = np.argmax(cnn_parts(np.repeat(X[b:b + 1], 2 ** 18, axis=0), crash={"r": ~bits})["y"], axis=1)
+        ch += sum((w[j] * int(np.sum((cls != c0[b]) & (k == j))) for j in range(19)), Fraction(0))
+        co += sum((w[j] * int(np.sum((cls == y[b]) & (k == j))) for j in range(19)), Fraction(0))
+    ch, co = ch / 3, co / 3
+    assert 0 < ch < 1
+    r = accuracy(net, X, y, NeuronCrash({"r": 0.0625}))
+    assert r.method == "exact" and r.clean_correct == 2
+    assert Fraction(r.change_lo) <= ch <= Fraction(r.change_hi) and r.change_hi - r.change_lo <= 2 * math.ulp(float(ch))
+    assert Fraction(r.accuracy_lo) <= co <= Fraction(r.accuracy_hi)
+    s = accuracy(net, X, y, NeuronCrash({"r": 0.0625}), method="statistical", n_samples=2000, seed=2)
+    assert s.change_lo <= ch <= s.change_hi and s.accuracy_lo <= co <= s.accuracy_hi
 
 
 def test_undecided_classes_widen_the_interval_and_ties_are_rechecked_exactly():

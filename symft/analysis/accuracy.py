@@ -236,7 +236,7 @@ def _rigorous(pb, y, model, order, semantics, groups):
     crash_sites = {l: semantics for kind, l, _, _ in groups if kind == "neuron"}
     if any(kind != "neuron" for kind, _, _, _ in groups):
         raise InvalidArgument("model: the rigorous accuracy handles neuron crashes only; use method='statistical'")
-    vals = walk(net, BoxAndError(net, crash_sites, order=order), X)
+    vals = walk(net, BoxAndError(net, crash_sites, order=order), X.reshape((B,) + tuple(net.input_shape)))
     e = vals[net.output][1].reshape(B, -1)
     clean = pb.clean.output
     c0, ok0 = _decide(clean, e)
@@ -424,17 +424,22 @@ def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None
             raise InvalidArgument(f"method: 'exact' needs all {N} failures enumerated ({2 ** N:.4g} configurations "
                                   f"× {B} inputs, limit max_configurations = {max_configurations:.4g}); "
                                   "use method='rigorous' or 'statistical'")
-        c0, ok0, ch, co, tail, und = _rigorous(pb, y, model, k, semantics, groups)
-        lo_c = sum((a for a, _ in ch), Fraction(0)) / B
-        hi_c = sum((b for _, b in ch), Fraction(0)) / B
-        lo_a = sum((a for a, _ in co), Fraction(0)) / B
-        hi_a = sum((b for _, b in co), Fraction(0)) / B
-        exact = tail == 0 and all(u == 0 for u in und) and bool(ok0.all())
-        if method == "exact" and not exact:
-            raise InvalidArgument("method: 'exact' could not prove every class decision (float margins too small "
-                                  "and the activations are not piecewise linear); use method='rigorous'")
-        width = max(hi_c - lo_c, hi_a - lo_a)
-        if method != "auto" or width <= Fraction(max_width):
+        if method == "auto" and k < N:
+            tail = 1 - sum(crash_count_law(net, model, kmax=k), Fraction(0))
+            if tail > Fraction(max_width):      # the rigorous interval would be too wide: go straight to sampling
+                k = None
+        if k is not None:
+            c0, ok0, ch, co, tail, und = _rigorous(pb, y, model, k, semantics, groups)
+            lo_c = sum((a for a, _ in ch), Fraction(0)) / B
+            hi_c = sum((b for _, b in ch), Fraction(0)) / B
+            lo_a = sum((a for a, _ in co), Fraction(0)) / B
+            hi_a = sum((b for _, b in co), Fraction(0)) / B
+            exact = tail == 0 and all(u == 0 for u in und) and bool(ok0.all())
+            if method == "exact" and not exact:
+                raise InvalidArgument("method: 'exact' could not prove every class decision (float margins too "
+                                      "small and the activations are not piecewise linear); use method='rigorous'")
+            width = max(hi_c - lo_c, hi_a - lo_a)
+        if k is not None and (method != "auto" or width <= Fraction(max_width)):
             return finish(c0=c0, ch=ch, co=co, accuracy_lo=_down(lo_a), accuracy_hi=_up(hi_a),
                           change_lo=_down(lo_c), change_hi=_up(hi_c), method="exact" if exact else "rigorous",
                           order=k, tail_probability=_up(tail), undecided=_up(sum(und, Fraction(0)) / B),
