@@ -67,10 +67,10 @@ def case(name, net, x, model, n_plain, seeds=(1, 2, 3)):
 def main():
     net = load_network("examples/digits_sigmoid.json")
     x = np.loadtxt("examples/digit0.csv", delimiter=",")
-    case("digits_sigmoid, digit0, p = 1e-3 at both hidden layers", net, x, NeuronCrash.hidden(net, 1e-3), 400_000)
+    case("digits_sigmoid, digit0, p = 1e-3 at both hidden layers", net, x, NeuronCrash.hidden(net, 1e-3), 4_000_000)
     net = random_network([3, 5, 1], seed=0, activation="tanh")
     case("paper's random net 3-5-1 tanh, p = 1e-3 (hidden)", net, np.array([0.1, 0.2, 0.3]),
-         NeuronCrash({1: 1e-3}), 4_000_000)
+         NeuronCrash({1: 1e-3}), 40_000_000)
 
 
 if __name__ == "__main__":

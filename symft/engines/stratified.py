@@ -380,15 +380,17 @@ class _Drawer:
         for g in range(G - 1):
             lb = self.logb[g]
             Sn = self.S[g + 1]
-            j = np.arange(lb.size)
-            idx = r[:, None] - j[None, :]
-            ok = (idx >= 0) & (idx < Sn.size)
-            lw = np.where(ok, lb[None, :] + Sn[np.clip(idx, 0, Sn.size - 1)], -np.inf)
-            mx = lw.max(axis=1, keepdims=True)
-            w = np.exp(lw - np.where(np.isfinite(mx), mx, 0.0))
-            c = np.cumsum(w, axis=1)
-            u = rng.random(K.size) * c[:, -1]
-            pick = np.minimum((c < u[:, None]).sum(axis=1), lb.size - 1)
+            pick = np.zeros(K.size, dtype=np.int64)
+            u = rng.random(K.size)
+            for rv in np.unique(r):             # rows with the same remainder share one conditional law
+                rows = np.flatnonzero(r == rv)
+                j = np.arange(min(lb.size - 1, int(rv)) + 1)
+                idx = int(rv) - j
+                ok = idx < Sn.size
+                lw = np.where(ok, lb[j] + Sn[np.minimum(idx, Sn.size - 1)], -np.inf)
+                mx = lw.max()
+                c = np.cumsum(np.exp(lw - (mx if np.isfinite(mx) else 0.0)))
+                pick[rows] = np.minimum(np.searchsorted(c, u[rows] * c[-1], side="left"), j.size - 1)
             out[g] = pick
             r -= pick
         out[G - 1] = r
