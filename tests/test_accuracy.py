@@ -210,6 +210,22 @@ def test_auto_falls_back_to_statistics_when_the_rigorous_interval_is_wide():
     assert r.method == "rigorous" and r.order == 1
 
 
+def test_nothing_can_fail_and_synapse_failures():
+    net, _, ref = chain_case()
+    for method in ("auto", "statistical"):
+        r = accuracy(net, XS, YS, NeuronCrash({1: 0.0}), method=method)
+        clean = Fraction(sum(c0 == lab for (c0, _, _), lab in zip(ref, YS)), len(YS))
+        assert r.change_lo == r.change_hi == 0.0
+        assert Fraction(r.accuracy_lo) <= clean <= Fraction(r.accuracy_hi) and r.accuracy_hi - r.accuracy_lo <= 1e-15
+    assert accuracy(net, XS, YS, NeuronCrash({1: 0.0})).method == "exact"
+    # synapse failures: no rigorous engine, a statistical answer (here every configuration enumerated)
+    from symft.faults import SynapseCrash
+    r = accuracy(net, XS, YS, SynapseCrash({2: 0.125}))
+    assert r.method == "statistical" and r.confidence == 0.95
+    with pytest.raises(InvalidArgument, match="neuron crashes only"):
+        accuracy(net, XS, YS, SynapseCrash({2: 0.125}), method="rigorous")
+
+
 def test_errors_are_one_line():
     net, model, _ = chain_case()
     with pytest.raises(InvalidArgument, match="y: expected 5 labels"):

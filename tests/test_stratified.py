@@ -23,7 +23,7 @@ from symft.engines.sampling import failure_groups, monte_carlo
 from symft.engines.stratified import (bounded_interval, crash_count_law, plan_strata, stratified_monte_carlo,
                                       t_interval)
 from symft.errors import InvalidArgument
-from symft.faults import NeuronCrash
+from symft.faults import NeuronCrash, SynapseCrash
 from symft.graph.network import Network, random_network
 
 from .test_sampling import RAW_B, RAW_W
@@ -192,6 +192,55 @@ def test_squared_loss_through_strata():
         y = frac_chain(RELU_W, RELU_B, ["relu", "linear"], X4, {u for u, b in zip(units, bits) if b})
         want += w * (sum((a - Fraction(b)) ** 2 for a, b in zip(y, t)) - lc)
     assert r.mean[0] == pytest.approx(float(want), rel=1e-12)
+
+
+@pytest.mark.parametrize("model", [SynapseCrash({2: 0.125}), NeuronCrash({0: 0.25, 1: 0.125}, "incoming_zeroed"),
+                                   (NeuronCrash({1: 0.25}), SynapseCrash({2: 0.0625}))],
+                         ids=["synapses", "incoming-zeroed", "neurons-and-synapses"])
+def test_other_failure_models_enumerated_and_sampled(model):
+    # the independent float brute force of the sampling tests (every subset of the failing units)
+    from .test_sampling import brute_moments
+    net = relu_net()
+    if isinstance(model, tuple):
+        # neurons of layer 1 and synapses of W_2 together: brute force by hand over the 3 + 9 units
+        units = [("n", i) for i in range(3)] + [("s", i, j) for i in range(3) for j in range(3)]
+        from symft.engines.forward import forward_patterns
+        from symft.faults import CrashPattern
+        pats, ws = [], []
+        for bits in itertools.product((0, 1), repeat=len(units)):
+            pats.append(CrashPattern(frozenset((1, u[1]) for u, b in zip(units, bits) if b and u[0] == "n"),
+                                     frozenset((2, u[1], u[2]) for u, b in zip(units, bits) if b and u[0] == "s")))
+            ws.append(math.prod(((0.25 if u[0] == "n" else 0.0625) if b else (0.75 if u[0] == "n" else 0.9375))
+                                for u, b in zip(units, bits)))
+        d = forward_patterns(net, np.asarray(X4), pats) - forward_patterns(net, np.asarray(X4), [CrashPattern()])[0]
+        mean = (np.array(ws)[:, None] * d).sum(axis=0)
+    else:
+        mean, _ = brute_moments(net, X4, model)
+    r = stratified_monte_carlo(net, X4, model, 10 ** 4, seed=0)
+    assert r.method == "enumerated"
+    assert np.allclose(r.mean, mean, rtol=1e-12, atol=1e-14)
+    r = stratified_monte_carlo(net, X4, model, 4000, seed=1, enumerate_small=False)
+    assert r.method == "statistical" and r.crashed_samples >= 4000
+    assert all(lo <= m <= hi for lo, m, hi in zip(r.ci_low, mean, r.ci_high))
+
+
+def test_cross_entropy_loss_change():
+    net = relu_net()
+    x = np.asarray(X4)
+    from symft.engines.forward import forward_patterns
+    from symft.faults import CrashPattern
+    units = [(0, i) for i in range(4)] + [(1, i) for i in range(3)]
+    pats, ws = [], []
+    for bits in itertools.product((0, 1), repeat=7):
+        pats.append(CrashPattern(frozenset(u for u, b in zip(units, bits) if b)))
+        ws.append(math.prod((0.25 if u[0] == 0 else 0.125) if b else (0.75 if u[0] == 0 else 0.875)
+                            for u, b in zip(units, bits)))
+    Y = forward_patterns(net, x, pats)
+    ce = np.log(np.exp(Y).sum(axis=1)) - Y[:, 1]
+    want = float(np.dot(ws, ce - ce[0]))
+    r = stratified_monte_carlo(net, X4, NeuronCrash({0: 0.25, 1: 0.125}), 10 ** 4, seed=0,
+                               loss="cross_entropy", target=1)
+    assert r.statistic == "cross_entropy" and r.mean[0] == pytest.approx(want, rel=1e-12)
 
 
 def test_errors_are_one_line():

@@ -307,7 +307,9 @@ def _statistical(pb, y, model, n_samples, seed, confidence, enumerate_small):
     co = [(max(0.0, float(lo_b[B + b] + correct0[b])), min(1.0, float(hi_b[B + b] + correct0[b]))) for b in range(B)]
     agg_ch = (max(0.0, float(lo[2 * B])), min(1.0, float(hi[2 * B])))
     m0 = correct0.mean()
-    agg_co = (max(0.0, float(lo[2 * B + 1] + m0)), min(1.0, float(hi[2 * B + 1] + m0)))
+    # the clean accuracy m0 is a float mean: one ulp outward covers its rounding
+    agg_co = (max(0.0, float(np.nextafter(lo[2 * B + 1] + m0, -np.inf))),
+              min(1.0, float(np.nextafter(hi[2 * B + 1] + m0, np.inf))))
     sampled = sum(s.draws for s in plan if not s.enumerated)
     return c0, ch, co, agg_ch, agg_co, sampled
 

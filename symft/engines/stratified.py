@@ -465,7 +465,7 @@ def configuration_blocks(net, model, lo: int, hi: int, block: int = 4096):
         shape = tuple(c.shape[0] for c in cs)
         total = math.prod(shape)
         for a in range(0, total, block):
-            idx = np.unravel_index(np.arange(a, min(total, a + block)), shape)
+            idx = np.unravel_index(np.arange(a, min(total, a + block)), shape) if shape else ()
             m = idx[0].size if idx else 1
             nm, sm = {}, {}
             for g, (kind, l, n, _) in enumerate(groups):
