@@ -238,6 +238,9 @@ def test_errors_are_one_line():
         accuracy(net, XS, YS, model, method="fast")
     with pytest.raises(InvalidArgument, match="X: expected a batch"):
         accuracy(net, XS[0], [0], model)
+    from symft.errors import TooLargeError
+    with pytest.raises(TooLargeError, match="n_samples"):
+        accuracy(net, XS, YS, model, method="statistical", n_samples=10 ** 13, enumerate_small=False)
     with pytest.raises(InvalidArgument, match="X: expected float inputs"):
         accuracy(net, [["1/10", 0, 0, 0]], [0], model)
     with pytest.raises(InvalidArgument, match="'exact' needs all 7 failures"):

@@ -255,6 +255,12 @@ def test_errors_are_one_line():
         stratified_monte_carlo(net, X4, NeuronCrash({0: 0.1}), 100, seed=0, confidence=1.5)
     r = stratified_monte_carlo(net, X4, NeuronCrash({0: 0.0}), 100, seed=0)
     assert r.mean == r.ci_low == r.ci_high == (0.0, 0.0, 0.0) and r.change == 0.0 and r.strata == ()
+    import time
+    from symft.errors import TooLargeError
+    t = time.perf_counter()
+    with pytest.raises(TooLargeError, match=r"n_samples: .* configurations need about .*force=True"):
+        stratified_monte_carlo(net, X4, NeuronCrash({0: 0.1}), 10 ** 13, seed=0, enumerate_small=False)
+    assert time.perf_counter() - t < 2
 
 
 # ---------------------------------------------------------------------- coverage (sampled strata)

@@ -71,8 +71,8 @@ from ..engines.enclosure import choose_order
 from ..engines.enumeration import exact_obstacle
 from ..engines.forward import forward, forward_masked
 from ..engines.sampling import failure_groups
-from ..engines.stratified import (bounded_interval, configuration_blocks, crash_count_law, plan_strata,
-                                  stratified_statistics)
+from ..engines.stratified import (bounded_interval, check_budget, configuration_blocks, crash_count_law,
+                                  plan_strata, stratified_statistics)
 from ..walk.errorbound import BoxAndError
 from ..walk.walker import walk
 
@@ -282,7 +282,7 @@ def _rigorous(pb, y, model, order, semantics, groups):
 
 # ---------------------------------------------------------------------- statistical
 
-def _statistical(pb, y, model, n_samples, seed, confidence, enumerate_small):
+def _statistical(pb, y, model, n_samples, seed, confidence, enumerate_small, force):
     net, X = pb.net, pb.X
     B = X.shape[0]
     c0 = np.argmax(pb.clean.output, axis=1)
@@ -294,6 +294,7 @@ def _statistical(pb, y, model, n_samples, seed, confidence, enumerate_small):
         return np.concatenate([ch, co, ch.mean(axis=1, keepdims=True), co.mean(axis=1, keepdims=True)], axis=1)
 
     plan = plan_strata(net, model, n_samples, enumerate_small=enumerate_small)
+    check_budget(net, model, plan, B, force)
     stats = stratified_statistics(pb, model, plan, seed, fn)
     if not stats:
         z = np.zeros(2 * B + 2)
@@ -336,7 +337,7 @@ def _breakdown(y, c0, ch, co, top):
 def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None,
              max_configurations: int = 2 ** 21, max_width: float = 1e-2, n_samples: int = 4000,
              seed: int = 0, confidence: float = 0.95, enumerate_small: bool = True,
-             top: int = 10) -> AccuracyResult:
+             top: int = 10, force: bool = False) -> AccuracyResult:
     r"""Clean accuracy, accuracy under crashes and ``P(prediction changes)`` over a dataset.
 
     Parameters
@@ -364,6 +365,9 @@ def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None
         (:func:`symft.engines.stratified.plan_strata`).
     top : int
         How many inputs at risk to list.
+    force : bool
+        Sample even when the estimated time is above the samplers' limit
+        (:func:`symft.engines.stratified.check_budget`).
 
     Returns
     -------
@@ -453,7 +457,7 @@ def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None
     if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
         raise InvalidArgument(f"seed: expected a non-negative integer (recorded in the result), got {seed!r}")
     c0, ch, co, agg_ch, agg_co, sampled = _statistical(pb, y, model, int(n_samples), int(seed), float(confidence),
-                                                     bool(enumerate_small))
+                                                     bool(enumerate_small), bool(force))
     return finish(c0=c0, ch=ch, co=co, accuracy_lo=agg_co[0], accuracy_hi=agg_co[1], change_lo=agg_ch[0],
                   change_hi=agg_ch[1], method="statistical", confidence=float(confidence), samples=int(n_samples),
                   crashed_samples=int(sampled), seed=int(seed))

@@ -99,6 +99,7 @@ __all__ = [
     "interval_warnings",
     "failure_groups",
     "random_subsets",
+    "draw_seconds",
 ]
 
 #: Memory budget (bytes) of the masks of one block of samples.
@@ -715,6 +716,24 @@ def _seconds(net, groups, n_draws, n_inputs):
     # an op with failing synapses multiplies by its own masked copy of its weights per draw
     macs += 4 * sum(n for kind, _, n, _ in groups if kind == "synapse") * n_inputs
     return float(n_draws) * (macs / _THROUGHPUT + _PER_DRAW)
+
+
+def draw_seconds(net, model, n_draws: int, n_inputs: int = 1) -> float:
+    r"""A rough wall-time estimate (seconds) of evaluating ``n_draws`` failure configurations on ``n_inputs`` inputs.
+
+    The estimate the samplers use to refuse absurd runs up front
+    (:data:`MAX_SECONDS`): the multiply-adds of the nodes downstream of the
+    failing sites at about ``1e9`` per second, plus a fixed cost per draw.
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> t = draw_seconds(random_network([10, 100, 10], seed=0), NeuronCrash({1: 0.01}), 10 ** 6)
+    >>> 0.1 < t < 100
+    True
+    """
+    groups, _ = failure_groups(net, model)
+    return _seconds(net, groups, int(n_draws), int(n_inputs))
 
 
 def _guard(net, groups, n_samples, n_draws, n_inputs, force, p_crash, what="n_samples"):

@@ -79,12 +79,13 @@ from warnings import warn as _warn
 import numpy as np
 import sympy as sp
 
-from ..errors import FaultModelError, InvalidArgument
+from ..errors import FaultModelError, InvalidArgument, TooLargeError
 from ..faults import NeuronCrash, SynapseCrash, synapse_shape
 from ..problem import make_problem
 from .forward import forward_masked
 from .losses import loss_functions
-from .sampling import SamplingWarning, clopper_pearson, failure_groups, random_subsets, t_quantile
+from .sampling import (MAX_SECONDS, SamplingWarning, clopper_pearson, draw_seconds, failure_groups,
+                       random_subsets, t_quantile)
 
 __all__ = [
     "Stratum",
@@ -98,6 +99,7 @@ __all__ = [
     "bounded_interval",
     "empirical_bernstein",
     "configuration_blocks",
+    "check_budget",
 ]
 
 #: Fewest draws in a sampled stratum.
@@ -808,6 +810,34 @@ class StratifiedResult:
                 "strata": [s.as_dict() for s in self.strata], "warnings": list(self.warnings)}
 
 
+def check_budget(net, model, plan, n_inputs: int = 1, force: bool = False) -> float:
+    r"""Refuse (before any work) a plan estimated to take longer than :data:`symft.engines.sampling.MAX_SECONDS`.
+
+    Returns the estimate (seconds); raises :class:`~symft.errors.TooLargeError`
+    (with the estimate and a smaller budget) unless ``force``.
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> net, m = random_network([3, 40, 2], seed=0), NeuronCrash({1: 1e-3})
+    >>> check_budget(net, m, plan_strata(net, m, 2000)) < 1
+    True
+    >>> check_budget(net, m, plan_strata(net, m, 10 ** 13, enumerate_small=False))
+    Traceback (most recent call last):
+    ...
+    symft.errors.TooLargeError: n_samples: 1e+13 configurations need about ... (limit 1 h); use at most about ... configurations, or force=True
+    """
+    total = sum(s.draws for s in plan)
+    t = draw_seconds(net, model, total, n_inputs) if total else 0.0
+    if t > MAX_SECONDS and not force:
+        ok = MAX_SECONDS / (t / total)
+        h = f"{t / 3600:.3g} h" if t < 86400 * 365 else f"{t / (86400 * 365):.2g} years"
+        raise TooLargeError(f"n_samples: {total:.4g} configurations need about {h} "
+                            f"(limit {MAX_SECONDS / 3600:.3g} h); use at most about {ok:.3g} configurations, "
+                            "or force=True")
+    return t
+
+
 def _check_seed(seed):
     if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
         raise InvalidArgument(f"seed: expected a non-negative integer (recorded in the result), got {seed!r}")
@@ -816,7 +846,8 @@ def _check_seed(seed):
 
 def stratified_monte_carlo(net, x, model, n_samples: int, seed: int, *, loss=None, target=None,
                            confidence: float = 0.95, min_per_stratum: int = MIN_PER_STRATUM,
-                           max_strata: int = MAX_STRATA, enumerate_small: bool = True) -> StratifiedResult:
+                           max_strata: int = MAX_STRATA, enumerate_small: bool = True,
+                           force: bool = False) -> StratifiedResult:
     r"""Stratified Monte Carlo estimate of ``E Δ`` (or ``E Δ_{L+1}``) and ``P(prediction changes)`` for one input.
 
     See the module docstring: strata by the number of failures with exact
@@ -843,6 +874,9 @@ def stratified_monte_carlo(net, x, model, n_samples: int, seed: int, *, loss=Non
         Level of every interval (default 0.95).
     min_per_stratum, max_strata, enumerate_small
         See :func:`plan_strata`.
+    force : bool
+        Run even when the estimated time exceeds :data:`symft.engines.sampling.MAX_SECONDS`
+        (otherwise :class:`~symft.errors.TooLargeError`, raised before any work; :func:`check_budget`).
 
     Returns
     -------
@@ -874,6 +908,7 @@ def stratified_monte_carlo(net, x, model, n_samples: int, seed: int, *, loss=Non
     groups, _, _ = _groups_exact(net, model)
     plan = plan_strata(net, model, n_samples, min_per_stratum=min_per_stratum, max_strata=max_strata,
                        enumerate_small=enumerate_small)
+    check_budget(net, model, plan, 1, force)
     n_out = net.n_outputs
     if loss is None:
         if target is not None:
