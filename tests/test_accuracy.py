@@ -202,6 +202,18 @@ def test_undecided_classes_widen_the_interval_and_ties_are_rechecked_exactly():
     assert r.method == "rigorous" and r.clean_undecided == 1 and r.change_lo == 0.0 and r.change_hi == 1.0
 
 
+def test_float_ties_that_are_not_ties_are_decided_exactly():
+    from symft.graph.network import Network
+    # y = (x1, x1 + 2^-60 x2): at x = (1, 1) float64 computes a tie (class 0) but class 1 is larger.
+    # Crash of x2 (or of both): a true tie, class 0 — a change; crash of x1 alone: (0, 2^-60), class 1.
+    net = Network.from_numpy([[[1.0, 0.0], [1.0, 2.0 ** -60]]], activations=["linear"])
+    r = accuracy(net, [[1.0, 1.0]], [1], NeuronCrash({0: 0.5}))
+    assert r.method == "exact" and r.clean_correct == 1
+    assert r.change_lo == r.change_hi == 0.5 and r.accuracy_lo == r.accuracy_hi == 0.5
+    s = accuracy(net, [[1.0, 1.0]], [1], NeuronCrash({0: 0.5}), method="statistical")
+    assert s.clean_correct == 1 and s.clean_undecided == 0        # the clean count is proved in every method
+
+
 def test_auto_falls_back_to_statistics_when_the_rigorous_interval_is_wide():
     net, model, ref = chain_case()
     r = accuracy(net, XS, YS, model, max_configurations=5 * 8, max_width=1e-3, n_samples=500)
@@ -265,3 +277,19 @@ def test_digits_test_set_rigorous_in_seconds_and_the_statistical_answer_agrees()
     assert s.change_lo <= r.change_hi and r.change_lo <= s.change_hi
     assert s.accuracy_lo <= r.accuracy_hi and r.accuracy_lo <= s.accuracy_hi
     assert sum(c["count"] for c in r.per_class) == 450
+
+
+@pytest.mark.slow
+def test_statistical_dataset_intervals_keep_their_level():
+    # 200 seeds, every stratum sampled: the dataset intervals (empirical Bernstein per stratum, union bound)
+    # contain the exact values at least 95% of the time
+    net, model, ref = chain_case()
+    B = len(ref)
+    ch = sum((c for _, c, _ in ref), Fraction(0)) / B
+    co = sum((c for _, _, c in ref), Fraction(0)) / B
+    hits = 0
+    for seed in range(200):
+        r = accuracy(net, XS, YS, model, method="statistical", n_samples=2000, seed=seed, enumerate_small=False)
+        hits += (r.change_lo <= ch <= r.change_hi) and (r.accuracy_lo <= co <= r.accuracy_hi)
+    print(f"dataset coverage {hits / 200:.3f}")
+    assert hits >= 0.95 * 200

@@ -35,7 +35,9 @@ was obtained (``method``):
     for one input) combined by the union bound, at level ``confidence``; the
     per-input intervals (and the per-class means built from them) are at level
     ``1 − (1 − confidence)/B`` each (Bonferroni over the inputs), so they hold
-    simultaneously with probability ``confidence``.
+    simultaneously with probability ``confidence``.  The classes of the
+    sampled configurations, and the fault-free class they are compared with,
+    are the ones float64 computes; ``clean_accuracy`` is still the proved count.
 
 ``method="auto"`` (default) evaluates as many failures as ``max_configurations``
 (configurations × inputs) allows and answers ``"exact"`` or ``"rigorous"``
@@ -229,6 +231,25 @@ def _masks_row(nm, sm, r):
 
 # ---------------------------------------------------------------------- rigorous
 
+def _clean_classes(pb, crash_sites, order, semantics):
+    """Fault-free classes, whether each is proved, and the forward-error bounds ``e`` ``(B, n_out)``.
+
+    ``e`` bounds ``|computed − true|`` of the output for every configuration of
+    ``crash_sites`` with at most ``order`` failures; a clean class not proved
+    by its margin is re-computed in rationals when the network allows it.
+    """
+    net, X = pb.net, pb.X
+    B = X.shape[0]
+    vals = walk(net, BoxAndError(net, crash_sites, order=order), X.reshape((B,) + tuple(net.input_shape)))
+    e = vals[net.output][1].reshape(B, -1)
+    c0, ok0 = _decide(pb.clean.output, e)
+    if not ok0.all() and exact_obstacle(net) is None:
+        for b in np.flatnonzero(~ok0):
+            c0[b] = _exact_class(net, X[b], None, semantics)
+            ok0[b] = True
+    return c0, ok0, e
+
+
 def _rigorous(pb, y, model, order, semantics, groups):
     net, X = pb.net, pb.X
     B = X.shape[0]
@@ -236,14 +257,7 @@ def _rigorous(pb, y, model, order, semantics, groups):
     crash_sites = {l: semantics for kind, l, _, _ in groups if kind == "neuron"}
     if any(kind != "neuron" for kind, _, _, _ in groups):
         raise InvalidArgument("model: the rigorous accuracy handles neuron crashes only; use method='statistical'")
-    vals = walk(net, BoxAndError(net, crash_sites, order=order), X.reshape((B,) + tuple(net.input_shape)))
-    e = vals[net.output][1].reshape(B, -1)
-    clean = pb.clean.output
-    c0, ok0 = _decide(clean, e)
-    for b in np.flatnonzero(~ok0):
-        if exact_ok:
-            c0[b] = _exact_class(net, X[b], None, semantics)
-            ok0[b] = True
+    c0, ok0, e = _clean_classes(pb, crash_sites, order, semantics)
     correct0 = c0 == y
     ch_lo = [Fraction(0)] * B
     co_lo = [Fraction(0)] * B
@@ -312,7 +326,7 @@ def _statistical(pb, y, model, n_samples, seed, confidence, enumerate_small, for
     agg_co = (max(0.0, float(np.nextafter(lo[2 * B + 1] + m0, -np.inf))),
               min(1.0, float(np.nextafter(hi[2 * B + 1] + m0, np.inf))))
     sampled = sum(s.draws for s in plan if not s.enumerated)
-    return c0, ch, co, agg_ch, agg_co, sampled
+    return ch, co, agg_ch, agg_co, sampled
 
 
 # ---------------------------------------------------------------------- the analysis
@@ -456,8 +470,9 @@ def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None
         raise InvalidArgument(f"n_samples: expected an integer ≥ 2, got {n_samples!r}")
     if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
         raise InvalidArgument(f"seed: expected a non-negative integer (recorded in the result), got {seed!r}")
-    c0, ch, co, agg_ch, agg_co, sampled = _statistical(pb, y, model, int(n_samples), int(seed), float(confidence),
-                                                     bool(enumerate_small), bool(force))
+    ch, co, agg_ch, agg_co, sampled = _statistical(pb, y, model, int(n_samples), int(seed), float(confidence),
+                                                   bool(enumerate_small), bool(force))
+    c0, ok0, _ = _clean_classes(pb, {}, 0, semantics)
     return finish(c0=c0, ch=ch, co=co, accuracy_lo=agg_co[0], accuracy_hi=agg_co[1], change_lo=agg_ch[0],
                   change_hi=agg_ch[1], method="statistical", confidence=float(confidence), samples=int(n_samples),
-                  crashed_samples=int(sampled), seed=int(seed))
+                  crashed_samples=int(sampled), seed=int(seed), clean_undecided=int(np.sum(~ok0)))
