@@ -19,7 +19,7 @@ was obtained (``method``):
 ``"rigorous"``
     The configurations with at most ``order`` failures were evaluated; the
     rest have the exactly known probability ``tail_probability``
-    (:func:`symft.engines.stratified.crash_count_law`), and since a
+    (:func:`symft.engines.stratified.crash_count_tail`), and since a
     probability lies in ``[0, 1]`` that mass is added to the upper end of
     the per-input intervals.  A class decision counts only when proved: the
     float64 margin between the top output and every other must exceed the
@@ -73,7 +73,7 @@ from ..engines.enclosure import choose_order
 from ..engines.enumeration import exact_obstacle
 from ..engines.forward import forward, forward_masked
 from ..engines.sampling import failure_groups
-from ..engines.stratified import (bounded_interval, check_budget, configuration_blocks, crash_count_law,
+from ..engines.stratified import (bounded_interval, check_budget, configuration_blocks, crash_count_tail,
                                   plan_strata, stratified_statistics)
 from ..walk.errorbound import BoxAndError
 from ..walk.walker import walk
@@ -287,8 +287,7 @@ def _rigorous(pb, y, model, order, semantics, groups):
                 co_lo[b] += P * int(n_co[b])
             if n_un[b]:
                 und[b] += P * int(n_un[b])
-    law = crash_count_law(net, model, kmax=order)
-    tail = 1 - sum(law, Fraction(0))
+    tail = crash_count_tail(net, model, order)
     ch = [(lo, lo + u + tail) for lo, u in zip(ch_lo, und)]
     co = [(lo, lo + u + tail) for lo, u in zip(co_lo, und)]
     return c0, ok0, ch, co, tail, und
@@ -445,7 +444,7 @@ def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None
                                   f"× {B} inputs, limit max_configurations = {max_configurations:.4g}); "
                                   "use method='rigorous' or 'statistical'")
         if method == "auto" and k < N:
-            tail = 1 - sum(crash_count_law(net, model, kmax=k), Fraction(0))
+            tail = crash_count_tail(net, model, k)
             if tail > Fraction(max_width):      # the rigorous interval would be too wide: go straight to sampling
                 k = None
         if k is not None:

@@ -100,6 +100,7 @@ __all__ = [
     "empirical_bernstein",
     "configuration_blocks",
     "check_budget",
+    "crash_count_tail",
 ]
 
 #: Fewest draws in a sampled stratum.
@@ -138,28 +139,69 @@ def _groups_exact(net, model):
     return groups, semantics, exact
 
 
-def _binom_prefix(n: int, q: Fraction, kmax: int) -> list:
-    """``P(Bin(n, q) = j)`` for ``j = 0 … kmax``, exactly (one big power, then the ratio recurrence)."""
-    out = [Fraction(0)] * (kmax + 1)
-    if q == 1:
-        if n <= kmax:
-            out[n] = Fraction(1)
+class _Factored:
+    """The law of the number of failures as ``P0 · c_k``: one big exact factor, small exact coefficients.
+
+    ``P0 = Π_{g: q_g < 1} (1 − q_g)^{n_g}`` (the probability that no unit with
+    ``q < 1`` fails: a power of a dyadic rational, never normalised by a gcd),
+    ``ρ_g = q_g / (1 − q_g)``; ``P(K = k) = P0 · c_{k − F}`` with ``F`` the units
+    that fail surely (``q = 1``) and ``c`` the convolution of the small
+    sequences ``C(n_g, j) ρ_g^j``.  A configuration with ``κ_g`` failures in
+    group ``g`` has probability ``P0 Π ρ_g^{κ_g}``.  Big-number work is then
+    one product per value, not a gcd per operation: the law of thousands of
+    units takes milliseconds.
+    """
+
+    def __init__(self, sizes, qs):
+        self.sizes, self.qs = list(sizes), list(qs)
+        self.sure = sum(n for n, q in zip(sizes, qs) if q == 1)
+        P0 = Fraction(1)
+        for n, q in zip(sizes, qs):
+            if q < 1:
+                P0 *= (1 - q) ** n
+        self.P0 = P0
+        self.rho = [q / (1 - q) if q < 1 else None for q in qs]
+
+    def coefficients(self, kmax):
+        """``c_j`` for ``j = 0 … kmax`` (small Fractions; counts beyond the sure failures)."""
+        c = [Fraction(1)] + [Fraction(0)] * kmax
+        for n, r in zip(self.sizes, self.rho):
+            if r is None:
+                continue
+            b = [Fraction(math.comb(n, j)) * r ** j for j in range(min(n, kmax) + 1)]
+            c = [sum((c[i] * b[j - i] for i in range(max(0, j - len(b) + 1), j + 1) if c[i]), Fraction(0))
+                 for j in range(kmax + 1)]
+        return c
+
+    def law(self, kmax):
+        """``P(K = k)``, ``k = 0 … kmax``."""
+        out = [Fraction(0)] * (kmax + 1)
+        c = self.coefficients(max(0, kmax - self.sure))
+        for k in range(self.sure, kmax + 1):
+            if c[k - self.sure]:
+                out[k] = self.P0 * c[k - self.sure]
         return out
-    cur = (1 - q) ** n
-    r = q / (1 - q)
-    for j in range(min(n, kmax) + 1):
-        out[j] = cur
-        cur = cur * (n - j) / (j + 1) * r
-    return out
+
+    def more_than(self, k):
+        """``P(K > k)``, exactly (one big product)."""
+        if k < self.sure:
+            return Fraction(1)
+        return 1 - self.P0 * sum(self.coefficients(k - self.sure), Fraction(0))
+
+    def configuration(self, kap):
+        """The probability of one configuration with ``kap[g]`` failures in group ``g``."""
+        small = Fraction(1)
+        for n, q, r, j in zip(self.sizes, self.qs, self.rho, kap):
+            if r is None:
+                if j != n:
+                    return Fraction(0)
+            else:
+                small *= r ** j
+        return self.P0 * small
 
 
 def _law(sizes, qs, kmax):
-    pmf = [Fraction(1)] + [Fraction(0)] * kmax
-    for n, q in zip(sizes, qs):
-        b = _binom_prefix(n, q, kmax)
-        pmf = [sum((pmf[i] * b[j - i] for i in range(j + 1) if pmf[i] and b[j - i]), Fraction(0))
-               for j in range(kmax + 1)]
-    return pmf
+    return _Factored(sizes, qs).law(kmax)
 
 
 def crash_count_law(net, model, kmax: int | None = None) -> tuple:
@@ -168,7 +210,9 @@ def crash_count_law(net, model, kmax: int | None = None) -> tuple:
     ``K = Σ_g Bin(n_g, p_g)`` over the failing groups (the neurons of a site,
     or the synapses of a dense op); the binomial laws are convolved in
     ``Fraction`` arithmetic, a float ``p`` read as the binary rational it
-    holds (the value the samplers draw with).
+    holds (the value the samplers draw with), as ``Π_g (1 − p_g)^{n_g}`` times
+    the convolution of ``C(n_g, j) (p_g / (1 − p_g))^j`` (small numbers; one
+    big product per value).
 
     Parameters
     ----------
@@ -197,6 +241,20 @@ def crash_count_law(net, model, kmax: int | None = None) -> tuple:
     if isinstance(kmax, bool) or not isinstance(kmax, Integral) or kmax < 0:
         raise InvalidArgument(f"kmax: expected a non-negative integer, got {kmax!r}")
     return tuple(_law(sizes, qs, int(kmax)))
+
+
+def crash_count_tail(net, model, k: int) -> Fraction:
+    r"""``P(K > k)``: the exact probability that more than ``k`` units fail.
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> crash_count_tail(random_network([2, 2, 1], seed=0), NeuronCrash({0: 0.5, 1: 0.25}), 2)   # (8 + 1)/64
+    Fraction(9, 64)
+    """
+    groups, _, qs = _groups_exact(net, model)
+    k = _check_int(k, "k", 0)
+    return _Factored([n for _, _, n, _ in groups], qs).more_than(k)
 
 
 # ---------------------------------------------------------------------- strata
@@ -281,21 +339,22 @@ def plan_strata(net, model, n_samples: int, *, min_per_stratum: int = MIN_PER_ST
     if N == 0:
         return ()
     kcap = min(N, max_strata)
-    law = _law(sizes, qs, kcap)
-    p_any = 1 - law[0]
+    fac = _Factored(sizes, qs)
+    law = fac.law(kcap)
+    p_any = fac.more_than(0)
     if p_any == 0:
         return ()
     strata = []
     k_ind, rest = 0, p_any
     for k in range(1, kcap + 1):
-        rest -= law[k]
+        rest = fac.more_than(k)
         k_ind = k
         if law[k] > 0:
             strata.append([k, k, law[k], math.comb(N, k)])
         if rest <= TAIL_FRACTION * p_any:
             break
     if k_ind < N and rest > 0:
-        strata.append([k_ind + 1, N, rest, sum(math.comb(N, k) for k in range(k_ind + 1, N + 1))])
+        strata.append([k_ind + 1, N, rest, 2 ** N - sum(math.comb(N, k) for k in range(k_ind + 1))])
     score = [float(P) * math.sqrt(lo) for lo, _, P, _ in strata]
     enum = [False] * len(strata)
     budget = n_samples
@@ -456,11 +515,9 @@ def configuration_blocks(net, model, lo: int, hi: int, block: int = 4096):
     lo, hi = _check_int(lo, "lo", 0), _check_int(hi, "hi", 0)
     block = _check_int(block, "block", 1)
     sizes = [n for _, _, n, _ in groups]
-    pref = [_binom_prefix(n, q, min(n, hi)) for n, q in zip(sizes, qs)]
+    fac = _Factored(sizes, qs)
     for kap in _count_vectors(sizes, lo, hi):
-        P = Fraction(1)
-        for g, j in enumerate(kap):
-            P *= pref[g][j] / math.comb(sizes[g], j)
+        P = fac.configuration(kap)
         if P == 0:
             continue
         cs = [_combos(n, j) for n, j in zip(sizes, kap)]
