@@ -406,11 +406,11 @@ def _log_conv(a, b):
 class _Drawer:
     """Exact draws of failure counts per group given their total (float64 laws, log space)."""
 
-    def __init__(self, groups):
+    def __init__(self, groups, kneed=0):
         self.sizes = [n for _, _, n, _ in groups]
         self.logb = []
         for _, _, n, p in groups:
-            J = min(n, int(n * p + 40 * math.sqrt(n * p * (1 - p)) + 60 + MAX_STRATA))
+            J = min(n, max(int(kneed), int(n * p + 40 * math.sqrt(n * p * (1 - p)) + 60 + MAX_STRATA)))
             lb = _log_binom(n, p, J)
             self.logb.append(lb)
         # suffix laws: S[g] = law of the sum of groups g, g+1, …
@@ -648,7 +648,7 @@ def stratified_statistics(pb, model, plan, seed: int, fn) -> tuple:
             out.append(StratumStatistics(st, acc, z, z.copy(), np.zeros(D, bool), np.zeros(D, bool), clean))
             continue
         if drawer is None:
-            drawer = _Drawer(groups)
+            drawer = _Drawer(groups, max(t.hi for t in plan if t.lo == t.hi) if any(t.lo == t.hi for t in plan) else 0)
         n_tot, mean, M2 = 0, np.zeros(D), np.zeros(D)
         ones = np.zeros(D)
         binary = np.ones(D, bool)
