@@ -22,6 +22,7 @@ import os
 import signal
 import tempfile
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
@@ -39,12 +40,14 @@ GOOD_NET = {"format": "symft.network", "version": 1,
 NET = os.path.join(_DIR, "good.json")
 with open(NET, "w") as _fh:
     json.dump(GOOD_NET, _fh)
+DATA = os.path.join(_DIR, "data.npz")
+np.savez(DATA, X=np.array([[1.0, 2.0], [-1.0, 0.5], [0.0, 1.0]]), y=np.array([0, 0, 0]))
 
 #: A valid value for every positional and required argument (by argparse ``dest``), and cheap
 #: settings for optional ones, so that the base command of every subcommand succeeds quickly.
 VALID = {"net": NET, "input": "1,2", "p": "0.1", "seed": "0", "eps": "0.5", "delta": "0.1",
          "max_crashes": "1", "problem": "subset-sum", "numbers": ["3", "-3", "5"],
-         "model": NET, "destination": os.path.join(_DIR, "converted.json")}
+         "model": NET, "destination": os.path.join(_DIR, "converted.json"), "data": DATA}
 CHEAP = {"samples": "200", "failures": "1"}
 #: Valid values that are merely expensive are not bad input: an example whose fuzzed value for
 #: one of these is a valid number above the cap is discarded.

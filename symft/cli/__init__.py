@@ -27,6 +27,7 @@ to the library):
 * :mod:`symft.cli.moments` — ``exact``, ``enclose``, ``derive``, ``taylor``,
   ``sample``, ``certify``, ``report``, ``check``;
 * :mod:`symft.cli.worst` — ``worst``, ``fep``, ``reduce``;
+* :mod:`symft.cli.data` — ``accuracy`` (over a dataset);
 * :mod:`symft.cli.format` and :mod:`symft.cli.options` — what they share.
 
 Examples
@@ -49,10 +50,11 @@ import numpy as np
 from .. import __version__
 from ..errors import InvalidArgument, SymftError
 from ..utils import check_text, short_text
-from . import moments, network, worst
+from . import data, moments, network, worst
 from .format import error_line, one_line
 from .moments import (cmd_certify, cmd_check, cmd_derive, cmd_enclose, cmd_exact, cmd_report, cmd_sample,
                       cmd_taylor)
+from .data import cmd_accuracy
 from .network import cmd_convert, cmd_eval, cmd_info
 from .options import MAX_ORDER, MAX_SAMPLES, MAX_SEED, MAX_TIMEOUT
 from .worst import cmd_fep, cmd_reduce, cmd_worst
@@ -73,7 +75,7 @@ def _commands() -> dict:
     return {"info": cmd_info, "eval": cmd_eval, "convert": cmd_convert, "sample": cmd_sample,
             "certify": cmd_certify, "report": cmd_report, "check": cmd_check, "exact": cmd_exact,
             "enclose": cmd_enclose, "derive": cmd_derive, "taylor": cmd_taylor, "reduce": cmd_reduce,
-            "fep": cmd_fep, "worst": cmd_worst}
+            "fep": cmd_fep, "worst": cmd_worst, "accuracy": cmd_accuracy}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     commands = _commands()
-    for group in (network, moments, worst):
+    for group in (network, moments, worst, data):
         for name, s in group.add_parsers(sub).items():
             s.set_defaults(func=commands[name])
     for s in sub.choices.values():  # --debug also after the command (SUPPRESS: a global --debug stays)
