@@ -92,3 +92,26 @@ def test_accuracy_on_the_digits_example_is_rigorous_and_quick(capsys):
     assert d["method"] in ("exact", "rigorous") and d["n_inputs"] == 450
     assert d["accuracy_lo"] <= d["clean_accuracy"] + 1e-12 and d["change_hi"] - d["change_lo"] < 1e-3
     assert d["seconds"] < 30
+
+
+def test_exact_zero_one_loss_with_order_is_a_proved_interval(capsys, tmp_path):
+    """``exact --loss zero_one --order K`` bounds the loss change (it printed the output error before);
+    without --order the loss is enumerated (key loss_mean); other losses with --order are refused."""
+    W = [[1, -1, F(1, 2)], [-1, 1, F(1, 4)]]
+    x, p = [2, 1, 1], F(1, 4)
+    net = _net(tmp_path, [{"weights": [[str(w) for w in row] for row in W], "activation": "linear"}])
+    for target in (0, 1):
+        acc, _ = _exact_answers(W, [x], [target], p)
+        clean_right = 1 if target == 0 else 0                   # outputs (3/2, -3/4): class 0
+        want = (1 - acc) - (1 - clean_right)                    # E[wrong under crashes] − wrong without
+        e = run_json(capsys, "exact", net, "--input", "2,1,1", "--p", "0:0.25", "--loss", "zero_one",
+                     "--target", target)
+        assert F(e["loss_mean"][0]) == want
+        for order in (1, 3):
+            d = run_json(capsys, "exact", net, "--input", "2,1,1", "--p", "0:0.25", "--loss", "zero_one",
+                         "--target", target, "--order", order)
+            assert F(d["loss_mean_lo"][0]) <= want <= F(d["loss_mean_hi"][0]), (d, want)
+            if order == 3:                                      # every configuration: the interval is the value
+                assert d["loss_mean_hi"][0] - d["loss_mean_lo"][0] < 1e-15
+    assert_one_line_error(*run(capsys, "exact", net, "--input", "2,1,1", "--p", "0:0.25", "--loss", "squared",
+                               "--target", "1,0", "--order", "1"), "--order", "squared")

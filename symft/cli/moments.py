@@ -211,7 +211,19 @@ def cmd_exact(args) -> int:
         loss_kw = {"loss": args.loss, "target": target}
     out = {}
     text = []
-    if args.order is not None:
+    if args.order is not None and args.loss:
+        if symbolic:
+            raise InvalidArgument("--order: an enclosure needs numeric probabilities")
+        if args.loss != "zero_one":
+            raise InvalidArgument(f"--order: the enclosure bounds the output error, not the {args.loss} loss; "
+                                  "drop --order to enumerate the loss exactly, or use symft sample")
+        out.update(_zero_one_enclosure(net, inputs, loss_kw["target"], NeuronCrash(probs, args.semantics),
+                                       args.order, args.force))
+        text.append(f"zero-one loss change (wrong under crashes minus wrong without), {out['method']}, "
+                    f"up to {out['order']} crashes evaluated:")
+        for b, (lo, hi) in enumerate(zip(out["loss_mean_lo"], out["loss_mean_hi"])):
+            text.append(f"  {'' if inputs.single else f'input {b}: '}E Δ_loss ∈ [{lo:.6g}, {hi:.6g}]")
+    elif args.order is not None:
         if symbolic:
             raise InvalidArgument("--order: an enclosure needs numeric probabilities")
         order = args.order
@@ -225,6 +237,8 @@ def cmd_exact(args) -> int:
                               progress=None if not args.json else False, **loss_kw)
         out.update(r.to_dict())
         require_finite({k: out[k] for k in ("mean", "var", "std") if k in out}, "exact enumeration")
+        if args.loss:
+            out["loss"], out["loss_mean"], out["loss_var"] = args.loss, out["mean"], out["var"]
         names = ["loss"] if args.loss else (net.output_names or [str(k) for k in range(net.n_outputs)])
         text.append(f"exact enumeration: {r.configurations} configurations per input, {r.seconds:.3g} s, "
                     f"{'exact rational' if r.exact else 'float64'} arithmetic")
@@ -272,6 +286,29 @@ def cmd_exact(args) -> int:
         return 0
     sys.stdout.write("\n".join(text) + "\n")
     return 0
+
+
+def _zero_one_enclosure(net, inputs, target, model, order, force) -> dict:
+    """``E Δ`` of the zero-one loss per input, as a proved interval (:func:`symft.analysis.accuracy.accuracy`).
+
+    ``Δ_loss = 1[class under crashes ≠ target] − 1[clean class ≠ target]``, so ``E Δ_loss`` is the clean
+    correctness minus the accuracy under crashes, whose interval the accuracy engine proves.
+    """
+    from ..analysis.accuracy import accuracy
+
+    X = inputs.values
+    targets = [target] * X.shape[0] if inputs.single or not isinstance(target, (list, tuple)) else list(target)
+    los, his, methods, orders = [], [], [], []
+    for b in range(X.shape[0]):
+        r = accuracy(net, X[b:b + 1], [int(targets[b])], model, method="rigorous", order=order, force=force, top=0)
+        los.append(float(np.nextafter(r.clean_accuracy - r.accuracy_hi, -np.inf)) if r.accuracy_hi != r.clean_accuracy
+                   else 0.0)
+        his.append(float(np.nextafter(r.clean_accuracy - r.accuracy_lo, np.inf)) if r.accuracy_lo != r.clean_accuracy
+                   else 0.0)
+        methods.append(r.method)
+        orders.append(r.order)
+    return {"loss": "zero_one", "loss_mean_lo": los, "loss_mean_hi": his,
+            "method": "exact" if set(methods) == {"exact"} else "rigorous", "order": max(o or 0 for o in orders)}
 
 
 def cmd_enclose(args) -> int:
