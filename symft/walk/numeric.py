@@ -129,6 +129,8 @@ class Numeric(Interpretation):
         self.semantics = semantics
         self.skip_linear = skip_linear
         self.tall = tall
+        #: Activation nodes allowed to overwrite their input array (a scratch buffer its owner no longer needs).
+        self.overwrite = frozenset()
         self.masks = {}
         self.values = {}
         self.syn = {}
@@ -200,7 +202,10 @@ class Numeric(Interpretation):
         act = node.op.act
         if self.skip_linear and act.name == "linear":
             return args[0]
-        y = act(args[0])
+        if node.name in self.overwrite and isinstance(act.numpy_fn, np.ufunc) and args[0].dtype == np.float64:
+            y = act.numpy_fn(args[0], out=args[0])    # the caller's scratch buffer: no fresh array
+        else:
+            y = act(args[0])
         if act.name not in _FINITE_ACTS and not _finite(_sum(y)):
             check_finite(self.net, node.name, y, "value")
         return y
