@@ -864,14 +864,14 @@ def derivative_bounds(net, x, crash_layers, *, semantics: str = "output_zero",
     if box.shape[0] != 1:
         raise InvalidArgument("x: expected one input (call once per input of a batch)")
     layers = crash_layers_of(net, crash_layers)
-    xi = tuple((l, i) for l in layers for i in range(net.site_size(l)))
-    n = len(xi)
-    if layers:
+    n = sum(net.site_size(l) for l in layers)
+    if layers:          # refused before any work (the cost check runs on every T1 call)
         largest = max(net.node(m).size for m in net.downstream([net.site(l) for l in layers]))
         entries = largest * n * n
         if entries > MAX_JET_ENTRIES and not force:
             raise TooLargeError(f"derivative bounds: Hessian jets of {entries:.3g} intervals "
                                 f"(limit {MAX_JET_ENTRIES:.3g}); crash fewer sites, or force=True")
+    xi = tuple((l, i) for l in layers for i in range(net.site_size(l)))
     K = net.n_outputs
     jet = walk(net, IntervalJets(net, layers, semantics=semantics), _shaped(net, box), keep=False)
     if jet.g is None:

@@ -49,6 +49,8 @@ from numbers import Integral
 from typing import Mapping, Sequence
 
 import networkx as nx
+import math
+
 import numpy as np
 import sympy as sp
 
@@ -108,7 +110,7 @@ class Node:
         >>> mean_network(4).node("0").size
         4
         """
-        return int(np.prod(self.shape))
+        return math.prod(self.shape)
 
 
 @dataclass(frozen=True, eq=False)
