@@ -349,7 +349,8 @@ _RANK = {"exact": 0, "rigorous": 1, "estimate": 2, "statistical": 3}
 
 
 def evaluate_var_delta(net, X, p, *, method: str = "auto") -> dict:
-    """``Var Δ`` at ``p`` summed over the outputs, averaged over the inputs ``X``, by :func:`symft.engines.moments.moments`.
+    """``Var Δ`` at ``p`` summed over the outputs and averaged over the inputs ``X``
+    (:func:`symft.engines.moments.moments` at each input).
 
     Returns ``{"var_delta", "var_delta_lo", "var_delta_hi", "var_method", "var_label", "var_inputs"}``
     (methods joined with ``+`` when they differ between inputs; the weakest label).
@@ -505,7 +506,8 @@ def train(data="digits", *, arch=(64, 32, 16, 10), activation: str = "sigmoid", 
         probs = dict(regularizer.p)
         n_out = model(torch.as_tensor(Xtr[:1], dtype=tdtype)).reshape(1, -1).shape[1]
         if ytr.max() >= n_out or yte.max() >= n_out:
-            raise InvalidArgument(f"data: labels go up to {max(ytr.max(), yte.max())} but the model has {n_out} outputs")
+            raise InvalidArgument(f"data: labels go up to {max(ytr.max(), yte.max())} but the model has "
+                                  f"{n_out} outputs")
         Xtr_t = torch.as_tensor(Xtr, dtype=tdtype)
         ytr_t = torch.as_tensor(ytr)
         Xte_t = torch.as_tensor(Xte, dtype=tdtype)
