@@ -14,7 +14,8 @@ from symft.training.train import TrainResult, load_data, stratified_split, train
 
 
 def test_two_runs_with_one_seed_are_bit_identical_and_another_seed_differs():
-    kw = dict(arch=(64, 12, 10), activation="tanh", reg={"lam": 5.0, "mu": 1e-3}, epochs=2, var_inputs=0)
+    kw = dict(arch=(64, 12, 10), activation="tanh", reg={"lam": 5.0, "mu": 1e-3}, epochs=2, batch_size=256,
+              var_inputs=0)
     a = train("digits", seed=3, **kw)
     b = train("digits", seed=3, **kw)
     c = train("digits", seed=4, **kw)
@@ -105,3 +106,21 @@ def test_errors_name_the_argument(kw, msg):
     args.update(kw)
     with pytest.raises(InvalidArgument, match=msg):
         train(args.pop("data"), **args)
+
+
+def test_a_conv_model_trains_and_its_var_delta_is_enclosed():
+    # A CNN as imported models are (conv, relu, avgpool, flatten, dense, tanh, dense) on the 8×8 digit images.
+    from torch import nn
+    Xtr, ytr, Xte, yte = load_data("digits", 0)
+    imgs = (Xtr.reshape(-1, 1, 8, 8)[:300], ytr[:300], Xte.reshape(-1, 1, 8, 8)[:60], yte[:60])
+    torch.manual_seed(0)
+    cnn = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(27, 12), nn.Tanh(),
+                        nn.Linear(12, 10))
+    r = train(imgs, init=cnn, p={"1": 1e-3, "5": 1e-3}, reg={"lam": 1.0, "mu": 1e-3}, epochs=3, seed=0,
+              var_inputs=2)
+    assert r.arch == () and r.p == {"1": 1e-3, "5": 1e-3}
+    assert r.history[-1].r1 > 0 and r.var_label in ("exact", "rigorous")
+    assert r.var_delta_lo <= r.var_delta <= r.var_delta_hi
+    assert [n for n in r.network.sites if n in ("1", "5")] == ["1", "5"]
+    # The initial module is copied, not trained in place.
+    assert not torch.equal(cnn[0].weight, r.model[0].weight.float())

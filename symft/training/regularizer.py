@@ -482,27 +482,46 @@ class Regularizer:
         if self.layers is not None:
             object.__setattr__(self, "layers", tuple(str(l) for l in self.layers))
 
-    def __call__(self, model, x, *, loss_fn=None, target=None):
-        """``(total, {"r1", "r2", "r3", "w_inf"})`` as tensors; ``r1`` is differentiable only when ``lam > 0``
-        (otherwise computed without a graph) and 0 when no site is given."""
+    def __call__(self, model, x, *, loss_fn=None, target=None, all_terms: bool = True):
+        """``(total, terms)``: the weighted sum and ``{"r1", "r2", "r3", "w_inf"}`` as tensors.
+
+        Terms with a zero weight are computed without a graph, and only with
+        ``all_terms`` (else left out: the trainer skips them between reports);
+        ``r1`` needs sites (``p``).
+
+        Examples
+        --------
+        >>> import torch
+        >>> from torch import nn
+        >>> model = nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 1)).double()
+        >>> _, terms = Regularizer(p={"1": 0.01}, mu=1.0)(model, torch.zeros(3, 2, dtype=torch.float64),
+        ...                                                all_terms=False)
+        >>> sorted(terms)
+        ['r2']
+        """
         torch = _torch()
+        weights = {"r1": self.lam, "r2": self.mu, "r3": self.psi, "w_inf": self.nu}
+        wanted = [k for k, w in weights.items() if all_terms or w > 0]
         terms = {}
-        if self.p:
-            terms["r1"] = r1(model, x, self.p, of=self.of, loss_fn=loss_fn, target=target,
-                             create_graph=self.lam > 0)
-            if not self.lam > 0:
-                terms["r1"] = terms["r1"].detach()
-        else:
-            terms["r1"] = torch.zeros((), dtype=x.dtype)
-        terms["r2"] = r2(model, self.layers, form=self.r2_form)
-        terms["r3"] = r3(model, self.layers, sigma=self.sigma)
-        terms["w_inf"] = weight_max(model, self.layers)
-        total = 0
-        for w, k in ((self.lam, "r1"), (self.mu, "r2"), (self.psi, "r3"), (self.nu, "w_inf")):
-            if w > 0:
-                total = total + w * terms[k]
-            else:
-                terms[k] = terms[k].detach() if hasattr(terms[k], "detach") else terms[k]
-        if not torch.is_tensor(total):
-            total = torch.zeros((), dtype=x.dtype)
+        grad = torch.is_grad_enabled()
+        for k in wanted:
+            with torch.set_grad_enabled(grad and weights[k] > 0):
+                if k == "r1":
+                    if self.p:
+                        terms[k] = r1(model, x, self.p, of=self.of, loss_fn=loss_fn, target=target,
+                                      create_graph=grad and weights[k] > 0)
+                    else:
+                        terms[k] = torch.zeros((), dtype=x.dtype)
+                elif k == "r2":
+                    terms[k] = r2(model, self.layers, form=self.r2_form)
+                elif k == "r3":
+                    terms[k] = r3(model, self.layers, sigma=self.sigma)
+                else:
+                    terms[k] = weight_max(model, self.layers)
+            if not weights[k] > 0:
+                terms[k] = terms[k].detach()
+        total = torch.zeros((), dtype=x.dtype)
+        for k in wanted:
+            if weights[k] > 0:
+                total = total + weights[k] * terms[k]
         return total, terms

@@ -29,7 +29,7 @@ Examples
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
 >>> X = rng.normal(size=(200, 4)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
->>> r = train((X, y), arch=(4, 6, 2), activation="tanh", p=1e-3, reg={"lam": 1.0}, epochs=20, seed=0)
+>>> r = train((X, y), arch=(4, 6, 2), activation="tanh", p=1e-3, reg={"lam": 1.0}, epochs=8, seed=0)
 >>> r.accuracy > 0.8, r.var_label, sorted(r.as_dict())[:3]
 (True, 'rigorous', ['accuracy', 'activation', 'arch'])
 """
@@ -529,15 +529,15 @@ def train(data="digits", *, arch=(64, 32, 16, 10), activation: str = "sigmoid", 
                     loss = ce(model(xb), yb)
                     obj = loss
                     if regularizer.lam > 0 or regularizer.mu > 0 or regularizer.psi > 0 or regularizer.nu > 0:
-                        penalty, _ = regularizer(model, xb, loss_fn=ce_each, target=yb)
+                        penalty, _ = regularizer(model, xb, loss_fn=ce_each, target=yb, all_terms=False)
                         obj = loss + penalty
                     obj.backward()
                     opt.step()
                     tot_loss += float(loss.detach()) * len(idx)
                     tot_obj += float(obj.detach()) * len(idx)
                 model.eval()
-                _, terms = regularizer(model, probe, loss_fn=ce_each, target=ytr_t[:512])
                 with torch.no_grad():
+                    _, terms = regularizer(model, probe, loss_fn=ce_each, target=ytr_t[:512])
                     acc = float((model(Xte_t).argmax(dim=1).numpy() == yte).mean())
                 history.append(EpochRecord(epoch, tot_loss / order.size, tot_obj / order.size, acc,
                                            *(float(terms[k].detach()) for k in ("r1", "r2", "r3", "w_inf"))))
