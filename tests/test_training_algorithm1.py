@@ -3,6 +3,7 @@ median of R copies, both written here in NumPy on the trained weights; each exit
 width cap, by the round limit) and each adjustment (raise μ, widen and raise λ) taken when its check says so."""
 
 import itertools
+import json
 from fractions import Fraction
 
 import numpy as np
@@ -49,8 +50,9 @@ def test_certificate_agrees_with_exact_enumeration_and_monte_carlo_of_the_median
     med = np.median(np.stack([deltas(r, x, (rng.random((n, 16)) < P).astype(float)) for _ in range(R)]), axis=0)
     rate = (med >= 0.2).mean(axis=0).max()
     assert rate <= 1e-3 + 4 * np.sqrt(1e-3 / n)
-    d_ = r.as_dict()
+    d_ = json.loads(json.dumps(r.as_dict(), allow_nan=False))
     assert d_["certified"] is True and d_["widths"] == [3, 16, 2] and d_["copies"] == R
+    assert d_["var_delta"] > 0 and d_["accuracy"] == r.train.accuracy
 
 
 def test_infeasible_when_the_mean_error_reaches_eps():

@@ -57,3 +57,17 @@ def test_script_table_runs_on_a_tiny_setting():
     # Standard error of the summed sample variance: the spread of the per-sample sum of squared deviations.
     se = ((d - d.mean(axis=0)) ** 2).sum(axis=1).std() / np.sqrt(n)
     assert v["var_delta_lo"] - 5 * se <= var_mc <= v["var_delta_hi"] + 5 * se
+
+
+@pytest.mark.slow
+def test_algorithm1_on_digits_ends_certified_and_monte_carlo_does_not_contradict():
+    spec = importlib.util.spec_from_file_location("algorithm1_digits", SCRIPT.parent / "algorithm1_digits.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    res = mod.run(progress=False)
+    assert res["certified"] and res["rigorous"] and res["copies"] >= 1
+    mc = res["monte_carlo"]
+    assert not mc["contradicted"]
+    assert mc["one_copy"] <= mod.limit(mc["one_copy_bound"], mc["samples"])
+    assert mc["median"] <= mod.limit(1e-3, mc["samples"])
+    assert "certified" in mod.report(res)

@@ -37,6 +37,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from fractions import Fraction
 from numbers import Real
@@ -44,7 +45,7 @@ from numbers import Real
 import numpy as np
 
 from ..errors import InvalidArgument
-from .train import load_data, train
+from .train import evaluate_var_delta, load_data, train
 
 __all__ = ["Round", "Algorithm1Result", "algorithm1"]
 
@@ -127,6 +128,28 @@ class Algorithm1Result:
     mu: float = 0.0
     psi: float = 0.0
 
+    @property
+    def accuracy(self) -> float | None:
+        """The final network's test accuracy (None without a training).
+
+        Examples
+        --------
+        >>> Algorithm1Result(False, True, "", (2, 1), None, False, None).accuracy is None
+        True
+        """
+        return None if self.train is None else self.train.accuracy
+
+    @property
+    def var_delta(self) -> float | None:
+        """The final network's ``Var Δ`` (:attr:`TrainResult.var_delta <symft.training.train.TrainResult>`).
+
+        Examples
+        --------
+        >>> Algorithm1Result(False, True, "", (2, 1), None, False, None).var_delta is None
+        True
+        """
+        return None if self.train is None else self.train.var_delta
+
     def as_dict(self) -> dict:
         """JSON-ready dict (``certified``, ``widths``, ``copies``, ``reason``, the rounds, the certificate,
         and the last training's ``accuracy`` and ``var_delta``).
@@ -142,8 +165,9 @@ class Algorithm1Result:
              "rounds": [r.as_dict() for r in self.rounds],
              "certificate": None if self.certificate is None else self.certificate.as_dict()}
         if self.train is not None:
-            d["accuracy"] = self.train.accuracy
-            d["var_delta"] = self.train.var_delta
+            t = self.train.as_dict()
+            d["accuracy"] = t["accuracy"]
+            d["var_delta"] = t["var_delta"]
         return d
 
 
@@ -157,7 +181,7 @@ def algorithm1(data="digits", *, eps, delta, arch=(64, 32, 16, 10), activation: 
                C: float | None = None, lam: float = 1.0, mu: float = 0.0, psi: float = 0.0, nu: float = 0.0,
                q_min: float = 1e-2, alpha: float = 0.1, raise_factor: float = 10.0, widen_factor: int = 2,
                max_width: int = 512, max_rounds: int = 6, epochs: int = 40, seed: int = 0,
-               inequality: str = "cantelli", var_inputs: int = 0, progress: bool | None = None) -> Algorithm1Result:
+               inequality: str = "cantelli", var_inputs: int = 20, progress: bool | None = None) -> Algorithm1Result:
     r"""Algorithm 1 (see the module docstring): train and adjust until ``(ε, δ)`` is certified at ``x``.
 
     Parameters
@@ -182,7 +206,7 @@ def algorithm1(data="digits", *, eps, delta, arch=(64, 32, 16, 10), activation: 
     inequality : {"cantelli", "chebyshev"}
         Passed to :func:`symft.analysis.certify.certify`.
     var_inputs : int
-        Test inputs for each training's ``var_delta`` (0: skip).
+        Test inputs of the final network's ``var_delta`` (computed once, at the end; 0: skip).
 
     Returns
     -------
@@ -212,6 +236,10 @@ def algorithm1(data="digits", *, eps, delta, arch=(64, 32, 16, 10), activation: 
     cert = result = None
 
     def finish(certified, infeasible, reason, copies=None):
+        nonlocal result
+        if var_inputs and result is not None:
+            vd = evaluate_var_delta(result.network, load_data(data, seed)[2][:var_inputs], result.p)
+            result = dataclasses.replace(result, **vd)
         rigorous = bool(certified and cert is not None and cert.rigorous)
         return Algorithm1Result(certified, infeasible, reason, widths, copies, rigorous, cert, tuple(rounds), result,
                                 lam, mu, psi)
@@ -222,7 +250,7 @@ def algorithm1(data="digits", *, eps, delta, arch=(64, 32, 16, 10), activation: 
 
     for k in range(1, max_rounds + 1):
         result = train(data, arch=widths, activation=activation, p=p, reg={"lam": lam, "mu": mu, "psi": psi, "nu": nu},
-                       epochs=epochs, seed=seed, var_inputs=var_inputs, progress=progress)
+                       epochs=epochs, seed=seed, var_inputs=0, progress=progress)
         net = result.network
         model = NeuronCrash(dict(result.p))
         chain = net.as_chain("Algorithm 1")

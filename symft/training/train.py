@@ -337,6 +337,9 @@ class TrainResult:
         d = {k: getattr(self, k) for k in ("accuracy", "train_accuracy", "var_delta", "var_delta_lo", "var_delta_hi",
                                            "var_method", "var_label", "var_inputs", "regularizer", "activation",
                                            "epochs", "seed", "dtype")}
+        for k in ("var_delta", "var_delta_lo", "var_delta_hi"):
+            if d[k] != d[k]:            # not computed (var_inputs=0): null, not NaN, in JSON
+                d[k] = None
         d["p"] = dict(self.p)
         d["arch"] = list(self.arch)
         d["history"] = [h.as_dict() for h in self.history]
