@@ -17,7 +17,9 @@ module, ``symft.save_onnx(net, path)`` writes ONNX.  The ``onnx`` and
 ``torch`` packages are imported only when these are called.  The answers:
 ``symft.moments`` (E Δ and Var Δ from the best source, labelled),
 ``symft.certify`` ((ε, δ) certificates), ``symft.check`` (three methods
-compared) and ``symft.worst_case`` (the worst crash set).
+compared), ``symft.worst_case`` (the worst crash set), ``symft.accuracy``
+(accuracy under crashes over a dataset) and ``symft.train`` (training with
+the fault-tolerance regularizer; needs torch).
 """
 
 __version__ = "0.1.0"
@@ -39,7 +41,7 @@ __all__ = [
     "NeuronCrash", "SynapseCrash", "Byzantine", "StuckAt", "CrashPattern",
     "forward", "forward_trace", "forward_masked", "forward_patterns", "output_error", "backward",
     "load_network", "save_network", "load_onnx", "save_onnx", "from_torch",
-    "moments", "certify", "check", "worst_case",
+    "moments", "certify", "check", "worst_case", "accuracy", "train",
     "Network", "random_network", "mean_network", "first_input_network", "rescale_lipschitz", "layer_norms",
 ]
 
@@ -48,7 +50,8 @@ __all__ = [
 _LAZY = {"load_onnx": ("symft.io.onnx", "load_onnx"), "save_onnx": ("symft.io.onnx", "save_onnx"),
          "from_torch": ("symft.io.torch", "from_torch"),
          "moments": ("symft.engines.moments", "moments"), "certify": ("symft.analysis.certify", "certify"),
-         "check": ("symft.analysis.report", "check"), "worst_case": ("symft.worstcase", "worst_case")}
+         "check": ("symft.analysis.report", "check"), "worst_case": ("symft.worstcase", "worst_case"),
+         "accuracy": ("symft.analysis.accuracy", "accuracy"), "train": ("symft.training.train", "train")}
 
 
 def __getattr__(name):

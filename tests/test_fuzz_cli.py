@@ -48,7 +48,7 @@ np.savez(DATA, X=np.array([[1.0, 2.0], [-1.0, 0.5], [0.0, 1.0]]), y=np.array([0,
 VALID = {"net": NET, "input": "1,2", "p": "0.1", "seed": "0", "eps": "0.5", "delta": "0.1",
          "max_crashes": "1", "problem": "subset-sum", "numbers": ["3", "-3", "5"],
          "model": NET, "destination": os.path.join(_DIR, "converted.json"), "data": DATA}
-CHEAP = {"samples": "200", "failures": "1"}
+CHEAP = {"samples": "200", "failures": "1", "arch": "2,3,2", "epochs": "1"}
 #: Valid values that are merely expensive are not bad input: an example whose fuzzed value for
 #: one of these is a valid number above the cap is discarded.
 COST_CAPS = {"samples": 10 ** 5, "order": 8, "k": 8, "timeout": 30, "max": 50, "max_crashes": 50}

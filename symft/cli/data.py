@@ -1,4 +1,5 @@
-r"""Commands over a dataset: ``accuracy`` (accuracy and prediction changes under crashes).
+r"""Commands over a dataset: ``accuracy`` (accuracy and prediction changes under crashes) and ``train``
+(training with the Eq. 1 regularizer, and Algorithm 1).
 
 Examples
 --------
@@ -18,7 +19,7 @@ from ..parsing import parse_p
 from .format import emit
 from .options import (SAMPLES, SEED, add_json, add_net, add_p, add_semantics, argument_type)
 
-__all__ = ["cmd_accuracy", "add_parsers"]
+__all__ = ["cmd_accuracy", "cmd_train", "parse_reg", "parse_train_p", "add_parsers"]
 
 #: How the three kinds of answer are described, in plain words first.
 _KIND = {"exact": "exact: every crash configuration evaluated, every class decision proved",
@@ -72,6 +73,132 @@ def cmd_accuracy(args) -> int:
     return 0
 
 
+#: ``--reg`` names: the paper's letters, spelled out, and the keyword of the library.
+_REG_KEYS = {"lambda": "lam", "lam": "lam", "mu": "mu", "psi": "psi", "nu": "nu"}
+
+
+def parse_reg(text) -> dict:
+    """``--reg lambda=L,mu=M,psi=S,nu=N`` (any subset) as the keywords of the regularizer.
+
+    Examples
+    --------
+    >>> parse_reg("lambda=10,nu=1e-3")
+    {'lam': 10.0, 'nu': 0.001}
+    >>> parse_reg("kappa=1")
+    Traceback (most recent call last):
+    ...
+    symft.errors.InvalidArgument: --reg: unknown term 'kappa'; expected lambda, mu, psi or nu (e.g. lambda=10)
+    """
+    from ..errors import InvalidArgument
+    from ..parsing import parse_real
+
+    out = {}
+    for part in str(text).split(","):
+        name, eq, value = part.strip().partition("=")
+        if not eq or name.strip() not in _REG_KEYS:
+            raise InvalidArgument(f"--reg: unknown term {name.strip()!r}; expected lambda, mu, psi or nu "
+                                  "(e.g. lambda=10)")
+        out[_REG_KEYS[name.strip()]] = parse_real(value, f"--reg {name.strip()}", 0, 1e12)
+    return out
+
+
+def parse_train_p(text):
+    """``--p`` of ``train``: one probability for every hidden site, or ``SITE:P,SITE:P`` (sites by module name).
+
+    Examples
+    --------
+    >>> parse_train_p("1e-3"), parse_train_p("1:0.01,3:0.02")
+    (0.001, {'1': 0.01, '3': 0.02})
+    """
+    from ..parsing import parse_real
+
+    if ":" not in text:
+        return parse_real(text, "--p", 0, 1)
+    out = {}
+    for part in text.split(","):
+        site, _, value = part.strip().partition(":")
+        out[site.strip()] = parse_real(value, f"--p {site.strip()}", 0, 1)
+    return out
+
+
+def cmd_train(args) -> int:
+    """``symft train --data D --arch … --p P --reg lambda=… --epochs E --seed S --out F``: train (or Algorithm 1)."""
+    import os
+
+    from ..errors import InvalidArgument
+    from ..parsing import parse_integer
+
+    arch = tuple(parse_integer(t, "--arch", 1, 100_000) for t in args.arch.split(","))
+    if len(arch) < 2:
+        raise InvalidArgument("--arch: expected the widths input … output, e.g. 64,32,16,10")
+    out_path = None
+    if args.out is not None:
+        out_path = args.out
+        if not str(out_path).endswith((".json", ".onnx")):
+            raise InvalidArgument(f"--out: {out_path}: expected a file name ending in .json or .onnx")
+        folder = os.path.dirname(os.path.abspath(out_path))
+        if not os.path.isdir(folder):
+            raise InvalidArgument(f"--out: {out_path}: the folder {folder} does not exist")
+    init = load_network(args.init) if args.init else None
+    p = parse_train_p(args.p)
+    reg = parse_reg(args.reg) if args.reg else {}
+    progress = None if not args.json else False
+    if args.algorithm1:
+        from ..training.algorithm1 import algorithm1
+
+        if args.eps is None or args.delta is None:
+            raise InvalidArgument("--algorithm1: needs --eps and --delta (the claim P(Δ ≥ ε) ≤ δ to certify)")
+        if init is not None:
+            raise InvalidArgument("--algorithm1: starts from --arch (it widens the network itself), not --init")
+        r = algorithm1(args.data, eps=args.eps, delta=args.delta, arch=arch, activation=args.act, p=p,
+                       lam=reg.get("lam", 1.0), mu=reg.get("mu", 0.0), psi=reg.get("psi", 0.0),
+                       nu=reg.get("nu", 0.0), epochs=args.epochs, seed=args.seed, progress=progress)
+        net = r.train.network if r.train is not None else None
+        d = r.as_dict()
+    else:
+        from ..training.train import train
+
+        r = train(args.data, arch=arch, activation=args.act, init=init, p=p, reg=reg, epochs=args.epochs,
+                  batch_size=args.batch_size, lr=args.lr, seed=args.seed, dtype=args.dtype, progress=progress)
+        net = r.network
+        d = r.as_dict()
+    if out_path is not None and net is not None:
+        if str(out_path).endswith(".onnx"):
+            from ..io.onnx import save_onnx
+
+            save_onnx(net, out_path)
+        else:
+            from ..graph.netfile import save_network
+
+            save_network(net, out_path)
+        d["out"] = str(out_path)
+    d["command"] = "train"
+    if args.json:
+        emit(d)
+        return 0
+    out = sys.stdout
+    if args.algorithm1:
+        verdict = "CERTIFIED" if r.certified else ("INFEASIBLE" if r.infeasible else "NOT CERTIFIED")
+        out.write(f"Algorithm 1: {verdict}  P(Δ ≥ {args.eps:g}) ≤ {args.delta:g}   ({r.reason})\n")
+        out.write(f"widths      {','.join(map(str, r.widths))}\n")
+        if r.copies is not None:
+            out.write(f"copies      {r.copies} (the median of this many independent copies; median trick)\n")
+        out.write(f"rigorous    {'yes' if r.rigorous else 'no'}\n")
+        out.write(f"rounds      {len(r.rounds)}; λ = {r.lam:g}, μ = {r.mu:g}, ψ = {r.psi:g}\n")
+    else:
+        last = r.history[-1] if r.history else None
+        out.write(f"test accuracy {r.accuracy:.4g}  (train {r.train_accuracy:.4g}; {r.epochs} epochs, seed {r.seed}, "
+                  f"{r.dtype})\n")
+        out.write(f"Var Δ         {r.var_delta:.6g}  [{r.var_delta_lo:.6g}, {r.var_delta_hi:.6g}]  "
+                  f"({r.var_label}, {r.var_method}; summed over outputs, mean over {r.var_inputs} test inputs)\n")
+        if last is not None:
+            out.write(f"last epoch    loss {last.loss:.6g}  R_1 {last.r1:.4g}  R_2 {last.r2:.4g}  R_3 {last.r3:.4g}  "
+                      f"max|w| {last.w_inf:.4g}\n")
+    if out_path is not None and net is not None:
+        out.write(f"wrote         {out_path}\n")
+    return 0
+
+
 def add_parsers(sub) -> dict:
     """Add ``accuracy`` to the subparsers ``sub``; returns ``{name: parser}``.
 
@@ -80,7 +207,7 @@ def add_parsers(sub) -> dict:
     >>> import argparse
     >>> sub = argparse.ArgumentParser().add_subparsers()
     >>> sorted(add_parsers(sub))
-    ['accuracy']
+    ['accuracy', 'train']
     """
     from ..parsing import parse_integer, parse_real
 
@@ -108,4 +235,38 @@ def add_parsers(sub) -> dict:
                    help="how many inputs most at risk to list (default 10)")
     s.add_argument("--force", action="store_true", help="sample even when the estimated time is long")
     add_json(s, "clean_accuracy, accuracy_lo, accuracy_hi, change_lo, change_hi, method")
+
+    from ..training.train import ACTIVATIONS
+
+    s = out["train"] = sub.add_parser(
+        "train", help="train a classifier with the fault-tolerance regularizer (Eq. 1), or run Algorithm 1 to "
+                      "train until an (ε, δ) claim is certified; needs PyTorch (pip install symft[torch])")
+    s.add_argument("--data", default="digits", metavar="D",
+                   help="'digits' (the 8×8 digits, split as the examples do; default) or an .npz with X and y")
+    s.add_argument("--arch", default="64,32,16,10", metavar="W0,…,WL",
+                   help="widths of a dense chain, input … output (default 64,32,16,10)")
+    s.add_argument("--act", default="sigmoid", choices=ACTIVATIONS, help="hidden activation (default sigmoid)")
+    s.add_argument("--init", metavar="NET", help="start from this network (a chain of dense layers)")
+    s.add_argument("--p", default="1e-3", metavar="P",
+                   help="crash probability of the regularizer and of Var Δ: one P for every hidden site, or "
+                        "SITE:P,… (default 1e-3)")
+    s.add_argument("--reg", metavar="lambda=L,…",
+                   help="weights of the regularizer's terms: lambda (the T1 variance of the crash error, R_1), "
+                        "mu (weight balance, R_2), psi (smoothness, R_3), nu (largest weight); default none")
+    s.add_argument("--epochs", type=argument_type(parse_integer, 1, 100_000), default=100, metavar="E",
+                   help="training epochs (default 100)")
+    s.add_argument("--batch-size", type=argument_type(parse_integer, 1, 10 ** 6), default=64, metavar="B")
+    s.add_argument("--lr", type=argument_type(parse_real, 0, 10, lo_open=True), default=1e-2, metavar="R",
+                   help="Adam's learning rate (default 0.01)")
+    s.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed: the same seed, the same weights (default 0)")
+    s.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    s.add_argument("--out", metavar="F", help="write the trained network (.json: symft, .onnx: ONNX)")
+    s.add_argument("--algorithm1", action="store_true",
+                   help="Algorithm 1: train, check the balance, smoothness and the certificate, and adjust "
+                        "(raise the weights, widen) until P(Δ ≥ ε) ≤ δ is certified or found infeasible")
+    s.add_argument("--eps", type=argument_type(parse_real, 0, 1e12, lo_open=True), metavar="E",
+                   help="ε of Algorithm 1's claim")
+    s.add_argument("--delta", type=argument_type(parse_real, 0, 1, lo_open=True, hi_open=True), metavar="D",
+                   help="δ of Algorithm 1's claim")
+    add_json(s, "accuracy, var_delta; with --algorithm1 also certified, widths, copies")
     return out

@@ -19,8 +19,8 @@ weights.  Arithmetic is float64 unless ``dtype="float32"``; the dtype is
 recorded in the result.
 
 Data: ``"digits"`` (scikit-learn's 8×8 digits, pixels / 16, split as
-``examples/train_digits.py`` does: :func:`stratified_split` with a quarter for
-testing and the seed's generator), a path to an ``.npz`` file with arrays
+``examples/train_digits.py`` does with its default seed 0 — the split of
+:func:`symft.io.datasets.digits`, the same for every training seed), a path to an ``.npz`` file with arrays
 ``X, y`` (split likewise) or ``X_train, y_train, X_test, y_test``, or the same
 as a tuple ``(X, y)`` / ``(X_train, y_train, X_test, y_test)``.
 
@@ -44,6 +44,7 @@ from typing import Mapping
 
 import numpy as np
 
+from ..io.datasets import stratified_split
 from ..errors import InvalidArgument, MissingDependency
 from ..progress import progress as _progress
 from .regularizer import Regularizer
@@ -67,31 +68,6 @@ def _torch():
 
 
 # ---------------------------------------------------------------------- data
-
-def stratified_split(y, test_fraction, rng):
-    """Indices ``(train, test)`` of a stratified split, each class split in the same ratio, then shuffled.
-
-    The split of ``examples/train_digits.py`` (same generator calls in the same order).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> tr, te = stratified_split(np.array([0, 0, 0, 0, 1, 1, 1, 1]), 0.25, np.random.default_rng(0))
-    >>> len(tr), len(te), sorted(np.array([0, 0, 0, 0, 1, 1, 1, 1])[te].tolist())
-    (6, 2, [0, 1])
-    """
-    y = np.asarray(y)
-    train, test = [], []
-    for c in np.unique(y):
-        idx = np.flatnonzero(y == c)
-        idx = idx[rng.permutation(idx.size)]
-        n_test = int(round(test_fraction * idx.size))
-        test.append(idx[:n_test])
-        train.append(idx[n_test:])
-    train = np.concatenate(train)
-    test = np.concatenate(test)
-    return train[rng.permutation(train.size)], test[rng.permutation(test.size)]
-
 
 def _labels(y, name):
     y = np.asarray(y)
@@ -123,12 +99,16 @@ def load_data(data, seed: int = 0, test_fraction: float = 0.25):
     ((1347, 64), (450, 64), 1.0)
     """
     if isinstance(data, str) and data == "digits":
+        # the fixed split of the examples and of `symft accuracy --data digits` (symft.io.datasets), whatever
+        # the training seed: a network trained here is never evaluated on its own training images
         try:
-            from sklearn.datasets import load_digits
+            import sklearn  # noqa: F401
         except ImportError:
             raise MissingDependency("data 'digits' needs scikit-learn: pip install scikit-learn") from None
-        d = load_digits()
-        arrays = (np.asarray(d.data, dtype=np.float64) / 16.0, np.asarray(d.target, dtype=np.int64))
+        from ..io.datasets import digits
+
+        tr, te = digits("train"), digits("test")
+        return tr.X, tr.y, te.X, te.y
     elif isinstance(data, (str, os.PathLike)):
         try:
             with np.load(data) as f:
@@ -481,6 +461,12 @@ def train(data="digits", *, arch=(64, 32, 16, 10), activation: str = "sigmoid", 
     if isinstance(lr, bool) or not isinstance(lr, Real) or not lr > 0:
         raise InvalidArgument(f"lr: expected a positive number, got {lr!r}")
     Xtr, ytr, Xte, yte = load_data(data, seed)
+    if init is None:
+        arch = tuple(arch)
+        n_in = int(np.prod(Xtr.shape[1:]))
+        if arch[0] != n_in:
+            raise InvalidArgument(f"arch: the first width ({arch[0]}) must be the size of one input of the data "
+                                  f"({n_in})")
     tdtype = torch.float64 if dtype == "float64" else torch.float32
     was_det = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(True)
