@@ -320,7 +320,7 @@ def test_readme_own_model_example_is_true(capsys, monkeypatch):
             current[1].append(line)
     assert [r[0][0] for r in runs] == ["info", "certify", "check", "worst"]
     keep = {"certify": ("claim", "certified", "method", "rigorous"),
-            "check": ("output 0  mean", "reference:", "verdict:"),
+            "check": ("AGREE", "setting:", "output 0  mean", "reference:", "verdict:"),
             "worst": ("max |Δ_out|", "  crash set:", "  Δ_out", "  all ")}
     for argv, shown in runs:
         code, out, err = run(capsys, *argv)

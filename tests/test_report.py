@@ -189,3 +189,18 @@ def test_check_computes_the_clean_pass_once(monkeypatch):
     r = run_check(net, [0.2, -0.1, 0.4], NeuronCrash({1: 0.05}), samples=2000)
     assert r.verdict in ("agree", "disagree", "untested", "inconclusive")
     assert len(calls) == 1
+
+
+def test_check_is_inconclusive_when_the_reference_is_too_wide_to_test_anything():
+    """At p = 0.3 on 60 tanh neurons the enclosure (whatever order fits) is far wider than Monte Carlo's
+    interval: the comparison cannot fail, so the verdict must not be AGREE; at p = 1e-3 it is narrow and agrees."""
+    from symft.analysis.report import check as run_check
+    from symft.graph.network import random_network
+
+    net = random_network([3, 30, 30, 2], seed=2, activation="tanh")
+    x = [0.3, -0.2, 0.5]
+    wide = run_check(net, x, NeuronCrash({1: 0.3, 2: 0.3}), samples=20000, order=1)
+    assert wide.verdict == "inconclusive" and wide.summary().startswith("INCONCLUSIVE")
+    assert any("tests nothing" in c["detail"] for c in wide.comparisons if c["status"] == "untested")
+    narrow = run_check(net, x, NeuronCrash({1: 1e-3}), samples=20000)
+    assert narrow.verdict == "agree" and narrow.summary().startswith("AGREE")

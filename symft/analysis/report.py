@@ -572,8 +572,28 @@ class CheckResult:
                 "p_crash": self.p_crash, "seed": self.seed,
                 "comparisons": [dict(c) for c in self.comparisons], "notes": list(self.notes)}
 
+    def summary(self) -> str:
+        """The answer in one plain line: the verdict, and what it rests on.
+
+        Examples
+        --------
+        >>> from symft.graph.network import mean_network
+        >>> check(mean_network(2), [1, 1], NeuronCrash({0: 0.1}), samples=1000, seed=0).summary()[:6]
+        'AGREE:'
+        """
+        st = [c["status"] for c in self.comparisons]
+        n = len(st)
+        if self.verdict == "disagree":
+            return f"DISAGREE: {st.count('disagree')} of {n} comparisons disagree (below)"
+        if self.verdict == "inconclusive":
+            why = (f"{st.count('untested')} of {n} comparisons could not test anything" if "untested" in st
+                   else "nothing independent of Monte Carlo to compare it with")
+            return f"INCONCLUSIVE: {why} (see the notes)"
+        return (f"AGREE: Monte Carlo{' and T1' if any(c['a'].startswith('T1') for c in self.comparisons) else ''} "
+                f"match the {self.exact_source} on E Δ and Var Δ of every output ({n} comparisons)")
+
     def text(self) -> str:
-        """Human-readable summary.
+        """Human-readable summary (the one-line answer first).
 
         Examples
         --------
@@ -581,7 +601,7 @@ class CheckResult:
         >>> "verdict" in check(mean_network(2), [1, 1], NeuronCrash({0: 0.1}), samples=1000, seed=0).text()
         True
         """
-        lines = []
+        lines = [self.summary()]
         for c in self.comparisons:
             z = "" if c.get("z") is None else f"  z = {c['z']:+.2f}"
             lines.append(f"output {c['output']}  {c['quantity']:<7} {c['a']:>18} vs {c['b']:<20} "
@@ -756,10 +776,18 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
     m = max(1, len(stat))
     alpha = 1 - confidence
     thr = normal_quantile(1 - alpha / (2 * m))
+    too_wide = 0
     for c in stat:
         ref_lo, ref_hi = c.pop("_ref")
         if c["z"] is not None:
             c["status"] = "agree" if abs(c["z"]) <= thr else "disagree"
+            k = c["output"]
+            se = se_mean[k] if c["quantity"] == "mean" else se_var[k]
+            if c["status"] == "agree" and ref_hi - ref_lo > 2 * thr * se:
+                # an interval wider than Monte Carlo's own cannot catch an error Monte Carlo could see
+                c["status"] = "untested"
+                c["detail"] += " (the reference interval is wider than Monte Carlo's: it tests nothing)"
+                too_wide += 1
             continue
         # Every draw gave the same error v: no standard error, and the draws may have missed rare
         # configurations with another error (a z of ±inf would be a false disagreement).  With a proved
@@ -790,8 +818,12 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
         verdict = "disagree"
     elif "untested" in statuses:
         verdict = "inconclusive"
-        notes.append("a Monte Carlo comparison could not be tested: every draw gave the same error and "
-                     "|Δ| has no proved bound")
+        if too_wide:
+            notes.append(f"{too_wide} comparison(s) tested nothing: the reference interval is wider than Monte "
+                         "Carlo's confidence interval (a higher enclosure order, or fewer crashes, would narrow it)")
+        if too_wide < statuses.count("untested"):
+            notes.append("a Monte Carlo comparison could not be tested: every draw gave the same error and "
+                         "|Δ| has no proved bound")
     elif independent:
         verdict = "agree"
     else:

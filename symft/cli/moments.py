@@ -168,7 +168,11 @@ def cmd_check(args) -> int:
     if args.json:
         emit(r.as_dict())
     else:
-        sys.stdout.write(r.text() + "\n")
+        lines = r.text().split("\n")
+        sites = ", ".join(f"{k} (p = {q})" for k, q in model.p)
+        lines.insert(1, f"setting: neuron crashes at {sites}, {model.semantics}; enclosure order "
+                        f"{args.order} or more; {args.samples} Monte Carlo samples, seed {args.seed}")
+        sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
 
