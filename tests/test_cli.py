@@ -521,3 +521,19 @@ def test_help_texts_are_plain_words():
         assert not re.search(r"\b(issue|ticket)s?\b", text, re.IGNORECASE), (where, text)
     for c in sub._choices_actions:
         assert not re.match(r"\(?[A-Z]{1,2}[0-9]", c.help), (c.dest, c.help)
+
+
+def test_eval_and_worst_name_the_new_class(capsys, tmp_path):
+    # hidden relu copies the input, the output copies the hidden layer: x = (2, 1) is class 0; crashing
+    # hidden neuron 0 leaves (0, 1): class 1 (by hand)
+    p = _net(tmp_path, [{"weights": [[1, 0], [0, 1]], "bias": [0, 0], "activation": "relu"},
+                        {"weights": [[1, 0], [0, 1]], "bias": [0, 0], "activation": "linear"}])
+    e = run_json(capsys, "eval", p, "--input", "2,1", "--crash", "1:0")
+    assert (e["class"], e["crashed_class"]) == (0, 1)
+    e = run_json(capsys, "eval", p, "--input", "2,1", "--crash", "1:1")
+    assert (e["class"], e["crashed_class"]) == (0, 0)
+    w = run_json(capsys, "worst", p, "--input", "2,1", "--max-crashes", "1", "--layers", "1", "--class-change")
+    assert w["status"] == "found" and w["crash_set"] == [[1, 0]] and (w["clean_class"], w["new_class"]) == (0, 1)
+    code, out, err = run(capsys, "worst", p, "--input", "2,1", "--max-crashes", "1", "--layers", "1",
+                         "--class-change")
+    assert code == 0 and "predicted class: 0 without crashes, 1 with them" in out

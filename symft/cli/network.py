@@ -205,10 +205,12 @@ def cmd_eval(args) -> int:
         crashed = forward(net, x, pattern, semantics=args.semantics)
         delta = crashed - clean
     crash_list = sorted_neurons(pattern.neurons)
+    classes = _classes(clean, inputs.single, net.n_outputs)
+    crashed_classes = _classes(crashed, inputs.single, net.n_outputs)
     if args.json:
         emit({"output": jsonable_exact(clean), "crashed_output": jsonable_exact(crashed),
               "delta": jsonable_exact(delta), "crash": crash_list, "semantics": args.semantics,
-              "exact": bool(args.exact)})
+              "exact": bool(args.exact), "class": classes, "crashed_class": crashed_classes})
         return 0
     out = sys.stdout
     names = net.output_names or [str(k) for k in range(net.n_outputs)]
@@ -226,9 +228,33 @@ def cmd_eval(args) -> int:
                 out.write(f"  {nm:<10} {str(c[k]):>14} {str(f[k]):>14} {str(d[k]):>14}\n")
             else:
                 out.write(f"  {nm:<10} {c[k]:14.8g} {f[k]:14.8g} {d[k]:14.8g}\n")
-        if net.n_outputs > 1 and not args.exact:
-            out.write(f"  argmax: clean {int(np.argmax(c))}, crashed {int(np.argmax(f))}\n")
+        kc = classes if inputs.single else (classes or [None] * (b + 1))[b]
+        kf = crashed_classes if inputs.single else (crashed_classes or [None] * (b + 1))[b]
+        if kc is not None and kf is not None:
+            out.write(f"  predicted class: {kc} without crashes, {kf} with them"
+                      f"{' (changed)' if kc != kf else ''}\n")
     return 0
+
+
+def _classes(values, single, n_out):
+    """The predicted class (first largest output) of each input, or None (one output, or symbolic values).
+
+    Examples
+    --------
+    >>> _classes(np.array([[1.0, 3.0], [2.0, 2.0]]), False, 2), _classes(np.array([0.5]), True, 1)
+    ([1, 0], None)
+    """
+    if n_out < 2:
+        return None
+    rows = [np.ravel(values)] if single else [np.ravel(v) for v in values]
+    out = []
+    try:
+        for r in rows:
+            best = max(r)
+            out.append(next(k for k, v in enumerate(r) if bool(v == best)))
+    except TypeError:          # symbolic outputs have no order
+        return None
+    return out[0] if single else out
 
 
 # ---------------------------------------------------------------------- convert

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
 import sympy as sp
 
 from ..errors import InvalidArgument
@@ -134,6 +135,22 @@ def _exact_str(v) -> str:
     return str(exact_text(v)) if isinstance(v, sp.Basic) and v.is_Rational else str(v)
 
 
+def _class_names(net, x, r) -> dict:
+    """``clean_class`` and, for a crash set found, ``new_class``: the first largest output without and with it.
+
+    From the exact (re-checked) output change of the result and the float64 clean pass; the engine has
+    already proved that the class changes.
+    """
+    from ..engines.forward import forward
+
+    clean = np.ravel(forward(net, np.asarray(x, dtype=float)))
+    out = {"clean_class": int(np.argmax(clean)), "new_class": None}
+    if r.crash_set is not None and r.delta is not None and r.status == "found":
+        crashed = clean + np.array([float(d) for d in r.delta])
+        out["new_class"] = int(np.argmax(crashed))
+    return out
+
+
 def _short_value(v) -> str:
     """A short rational as it is (``-7673/4096``), anything longer to 6 significant digits (``--json`` has all).
 
@@ -192,6 +209,7 @@ def cmd_worst(args) -> int:
         r = exists_crash(net, x, epsilon=args.epsilon, output=args.output, **kw)
     else:
         r = worst_case(net, x, output=args.output, **kw)
+    classes = _class_names(net, x, r) if args.class_change else {}
     if args.json:
         # numbers are JSON numbers; the exact values (rationals, or 50-digit re-checked decimals) as text
         # under <key>_exact
@@ -204,13 +222,15 @@ def cmd_worst(args) -> int:
               "delta": None if r.delta is None else [float(d) for d in r.delta],
               "delta_exact": None if r.delta is None else [_exact_str(d) for d in r.delta],
               "method": r.method, "reason": r.reason, "question": r.question,
-              "n_configurations": r.n_configurations, "seconds": r.seconds})
+              "n_configurations": r.n_configurations, "seconds": r.seconds, **classes})
         return 0
     out = sys.stdout
     out.write(f"{r.question}\n  status: {r.status}   method: {r.method}   ({r.seconds:.3g} s, "
               f"{r.n_configurations} crash sets)\n")
     if r.crash_set is not None:
         out.write(f"  crash set: {neuron_list(r.crash_set)}\n")
+        if classes.get("new_class") is not None:
+            out.write(f"  predicted class: {classes['clean_class']} without crashes, {classes['new_class']} with them\n")
         out.write(f"  Δ_out = {_short_values(r.delta)}   max |Δ| = {_short_value(r.worst_delta)}"
                   + (f" ≈ {approx(r.worst_delta)}" if isinstance(r.worst_delta, sp.Rational)
                      and not r.worst_delta.is_Integer else "") + "\n")
