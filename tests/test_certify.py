@@ -393,3 +393,44 @@ def test_certificate_from_exact_moments_with_big_rationals_is_fast():
     net = load_network(f"{DATA}/foreign_relu_exact.json")
     c = certify(net, [1, 2, -1], NeuronCrash({0: 0.1, 1: 0.2}, "incoming_zeroed"), 2, 0.1, source="exact")
     assert c.rigorous and not c.certified and (c.copies_needed is None or c.copies_needed > 1)
+
+
+def test_statistical_certificate_against_the_exact_tail(capsys, tmp_path):
+    """A 2 → 3 relu → 1 net, crashes p = 1/5 of the 3 hidden neurons: the exact tail P(Δ ≥ ε) by enumerating
+    the 8 configurations in Fractions; the statistical bound lies above it (fixed seed), certifies a δ above
+    it, refuses a δ below it, and is never labelled rigorous."""
+    from fractions import Fraction as Fr
+    from itertools import product
+
+    from symft.analysis.certify import statistical_certificate
+    from symft.cli import main
+    from symft.graph.network import Network
+
+    W1, b1, W2 = [[1, 2], [-1, 1], [2, -1]], [0, 1, 0], [[1, -2, 1]]
+    net = Network.from_sympy([W1, W2], [b1, [0]], activations=["relu", "linear"])
+    x, p, eps = [1, 1], Fr(1, 5), Fr(1, 2)
+    h = [max(Fr(0), sum(w * v for w, v in zip(row, x)) + b) for row, b in zip(W1, b1)]
+    clean = sum(w * v for w, v in zip(W2[0], h))
+    tail = Fr(0)
+    for mask in product((0, 1), repeat=3):
+        prob = Fr(1)
+        for m in mask:
+            prob *= p if m else 1 - p
+        y = sum(w * (0 if m else v) for w, m, v in zip(W2[0], mask, h))
+        if y - clean >= eps:
+            tail += prob
+    assert 0 < tail < 1                                          # the event has positive probability
+    c = statistical_certificate(net, x, NeuronCrash({1: Fr(1, 5)}), "1/2", "0.9", samples=20000, seed=3)
+    assert not c.rigorous and c.source == "monte-carlo" and c.certified
+    assert Fr(c.delta_bound) >= tail and c.delta_bound < float(tail) + 0.03
+    below = statistical_certificate(net, x, NeuronCrash({1: Fr(1, 5)}), "1/2", str(float(tail) * 0.8),
+                                    samples=20000, seed=3)
+    assert not below.certified
+    from symft.graph.netfile import save_network
+
+    path = tmp_path / "net.json"
+    save_network(net, path)
+    code = main(["certify", "--json", "--source", "statistical", "--samples", "20000", "--seed", "3",
+                 "--eps", "1/2", "--delta", "0.9", "--p", "1:1/5", "--input", "1,1", str(path)])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["certified"] and not out["rigorous"] and out["delta_bound"] == c.delta_bound

@@ -50,6 +50,7 @@ Fraction(7, 27)
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -65,9 +66,10 @@ import sympy as sp
 from ..engines.moments import (APPROXIMATE_SOURCES, AUTO_ORDER, RIGOROUS_SOURCES, Moments, NoSourceError,
                                enclosure_moments, exact_moments, float_down, float_up, moments, taylor_moments)
 from ..errors import InvalidArgument, TooLargeError
-from ..problem import as_model
+from ..problem import as_model, make_problem
 
 __all__ = [
+    "statistical_certificate",
     "to_fraction",
     "float_up",
     "chebyshev_tail",
@@ -756,8 +758,80 @@ def p3_delta0(net, model, alpha: float) -> float:
     return min(1.0, d0)
 
 
+def statistical_certificate(net, x, model, eps, delta, *, samples: int = 100_000, seed: int = 0,
+                            confidence: float = 0.99, sided: str = "upper") -> Certificate:
+    r"""A **statistical** (ε, δ) certificate: Monte Carlo of the event itself, never labelled rigorous.
+
+    ``P(Δ_k ≥ ε) = P(C) · P(Δ_k ≥ ε | C)`` for ``ε > 0`` (``C``: at least one
+    failure; without one ``Δ = 0``), with ``P(C)`` computed (not sampled) and
+    the conditional probability bounded above by the one-sided Clopper–Pearson
+    limit of the draws given a failure
+    (:func:`symft.engines.sampling.crashed_errors`), at level
+    ``1 − (1 − confidence)/K`` for each of the ``K`` outputs (Bonferroni), so
+    that with probability at least ``confidence`` over the sampling every
+    bound holds.  It answers where the moment inequalities (Cantelli,
+    Chebyshev) are too weak, at the price of a statement that is statistical.
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> from symft.faults import NeuronCrash
+    >>> c = statistical_certificate(random_network([4, 8, 2], seed=0, activation="tanh"), [0.5, -1, 0.2, 0.1],
+    ...                             NeuronCrash({1: 1e-3}), 0.5, 0.01, samples=2000, seed=1)
+    >>> c.certified, c.rigorous, c.source
+    (True, False, 'monte-carlo')
+    """
+    from ..engines.sampling import clopper_pearson, crash_probability, crashed_errors
+    from ..faults import NeuronCrash
+
+    if not isinstance(model, NeuronCrash):
+        model = as_model(net, model)
+    if sided not in ("upper", "abs"):
+        raise InvalidArgument(f"sided: expected 'upper' or 'abs', got {sided!r}")
+    if isinstance(confidence, bool) or not isinstance(confidence, Real) or not 0 < float(confidence) < 1:
+        raise InvalidArgument(f"confidence: expected a number strictly between 0 and 1, got {confidence!r}")
+    e = to_fraction(eps, "eps", decimal=True)
+    d = to_fraction(delta, "delta", decimal=True)
+    if not e > 0:
+        raise InvalidArgument(f"eps: the statistical certificate needs ε > 0 (a crash-free run has Δ = 0), got {eps!r}")
+    if not 0 < d < 1:
+        raise InvalidArgument(f"delta: expected a probability in (0, 1), got {delta!r}")
+    pb = make_problem(net, x, model)
+    draws, pc = crashed_errors(net, pb.X[0], pb.model, samples, seed)
+    pc_up = float_up(Fraction(crash_probability(net, pb.model)) * (1 + Fraction(1, 10 ** 9)))  # a few ulps, covered
+    K = net.n_outputs
+    level = 1 - 2 * (1 - float(confidence)) / K            # two-sided level whose upper limit is one-sided
+    per, worst, counts = [], 0.0, []
+    n = draws.shape[0]
+    ef = float(e)
+    for k in range(K):
+        col = draws[:, k] if draws.size else np.zeros(0)
+        hit = int(np.count_nonzero((np.abs(col) if sided == "abs" else col) >= ef))
+        hi = 1.0 if n == 0 else clopper_pearson(hit, n, level)[1]
+        b = min(1.0, float_up(Fraction(pc_up) * Fraction(hi)))
+        counts.append(hit)
+        per.append((k, float("nan"), float("nan"), float("nan"), b))
+        worst = max(worst, b)
+    certified = worst <= float(d) and Fraction(worst) <= d
+    eps_text = eps.strip() if isinstance(eps, str) else (repr(float(eps)) if isinstance(eps, float) else str(e))
+    delta_text = delta.strip() if isinstance(delta, str) else (repr(float(delta)) if isinstance(delta, float)
+                                                               else str(d))
+    return Certificate(
+        eps=eps_text, delta=delta_text, sided=sided, certified=bool(certified), delta_bound=worst,
+        method=f"clopper-pearson(monte-carlo, confidence {float(confidence):g})", rigorous=False,
+        source="monte-carlo", copies_needed=_copies(Fraction(worst), d, certified), per_output=tuple(per),
+        assumptions=("independent Bernoulli crashes with the stated probabilities",
+                     f"statistical: holds with probability ≥ {float(confidence):g} over the {n} Monte Carlo draws "
+                     f"given a failure (seed {seed}); not a proof"),
+        inputs=_recorded_inputs(pb), p=tuple((l, str(q)) for l, q in pb.model.p), semantics=pb.model.semantics,
+        seed=seed, versions=package_versions(), network_sha256=network_hash(net),
+        notes=(f"P(at least one failure) = {pc:.6g}, computed; draws reaching ε per output: "
+               f"{', '.join(map(str, counts))} of {n}",))
+
+
 def certify(net, x, model, eps, delta, *, source: str = "auto", inequality: str = "cantelli",
-            sided: str = "upper", order: int = 2, alpha: float = 0.1, seed=None) -> Certificate:
+            sided: str = "upper", order: int = 2, alpha: float = 0.1, seed=None, samples: int = 100_000,
+            confidence: float = 0.99) -> Certificate:
     r"""Certify ``P{Δ_k ≥ ε} ≤ δ`` for every output ``k`` at input ``x`` (D5, P5).
 
     The moments come from :func:`symft.engines.moments.moments`, the one
@@ -791,6 +865,9 @@ def certify(net, x, model, eps, delta, *, source: str = "auto", inequality: str 
         the enclosure, else T1 + remainder, else (labelled approximate) a
         float enumeration, P5 as printed (chains only), or Monte Carlo with
         ``seed`` (default 0).
+        ``"statistical"``: :func:`statistical_certificate` — Monte Carlo of
+        the event with a Clopper–Pearson bound (``samples`` draws given a
+        failure, ``seed``, ``confidence``); never rigorous.
     inequality : {"cantelli", "chebyshev"}
         Cantelli (one-sided, never worse: E6) or Chebyshev (P5 as printed).
     sided : {"upper", "abs"}
@@ -819,7 +896,6 @@ def certify(net, x, model, eps, delta, *, source: str = "auto", inequality: str 
     (True, True, 'cantelli(exact)')
     """
     from ..faults import NeuronCrash
-    from ..problem import make_problem
 
     if not isinstance(model, NeuronCrash):
         if isinstance(model, (Mapping, Real)) and not isinstance(model, bool):
@@ -827,8 +903,12 @@ def certify(net, x, model, eps, delta, *, source: str = "auto", inequality: str 
         else:
             raise InvalidArgument(f"model: certify needs a NeuronCrash (or a mapping {{site: p}}), "
                                   f"got {type(model).__name__}")
+    if source == "statistical":
+        return statistical_certificate(net, x, model, eps, delta, samples=samples,
+                                       seed=0 if seed is None else seed, confidence=confidence, sided=sided)
     if source not in SOURCES:
-        raise InvalidArgument(f"source: expected 'auto', 'exact', 'enclosure', 'taylor' or 't1', got {source!r}")
+        raise InvalidArgument(f"source: expected 'auto', 'exact', 'enclosure', 'taylor', 't1' or 'statistical', "
+                              f"got {source!r}")
     pb = make_problem(net, x, model)
     if source == "auto":
         among = AUTO_ORDER
@@ -851,6 +931,15 @@ def certify(net, x, model, eps, delta, *, source: str = "auto", inequality: str 
         assumptions += ["A1–A3 and AA1 (P3, P5): small p, wide layers, q-balanced weights, continuous limit",
                         f"T1 first-order moments (remainder dropped); P3 with alpha = {alpha}"]
     p = tuple((l, str(q)) for l, q in model.p)
-    return certificate_from_moments(m, eps, delta, inequality=inequality, sided=sided, delta0=delta0,
-                                    assumptions=assumptions, inputs=_recorded_inputs(pb), p=p,
-                                    semantics=model.semantics, seed=seed, net=net, notes=m.notes)
+    c = certificate_from_moments(m, eps, delta, inequality=inequality, sided=sided, delta0=delta0,
+                                 assumptions=assumptions, inputs=_recorded_inputs(pb), p=p,
+                                 semantics=model.semantics, seed=seed, net=net, notes=m.notes)
+    if not c.certified:
+        widest = max((hi - lo for _, lo, hi, _, _ in c.per_output), default=0.0)
+        ways = ["a statistical certificate of the event itself (source='statistical', symft certify --source "
+                "statistical), which the moment inequality does not limit"]
+        if m.source == "enclosure" and widest > 1e-3 * max(float(eps), 1e-300):
+            ways.insert(0, "a higher enclosure order (--order), which narrows the moments")
+        c = dataclasses.replace(c, notes=c.notes + ("not certified from the mean and variance alone; what could "
+                                                    "decide: " + "; or ".join(ways),))
+    return c

@@ -97,6 +97,8 @@ def cmd_certify(args) -> int:
         if not args.alpha > p_max:
             raise InvalidArgument(f"--alpha: P3 needs p < α < 1, got α = {args.alpha:g} with p = {p_max:g}")
         kw["alpha"] = args.alpha
+    if args.source == "statistical":
+        kw.update(samples=args.samples, seed=args.seed, confidence=args.confidence)
     c = certify(net, xe, model, args.eps, args.delta, source=args.source, inequality=args.inequality,
                 sided=args.sided, order=args.order, **kw)
     if args.json:
@@ -107,7 +109,7 @@ def cmd_certify(args) -> int:
     out.write(f"claim        {d['claim']}\n")
     out.write(f"certified    {'YES' if c.certified else 'no'}   (δ bound {c.delta_bound:.6g})\n")
     out.write(f"method       {c.method}\n")
-    out.write(f"rigorous     {'yes' if c.rigorous else 'NO — approximation'}\n")
+    out.write(f"rigorous     {'yes' if c.rigorous else ('no — statistical' if c.source == 'monte-carlo' else 'NO — approximation')}\n")
     if c.copies_needed is not None and not c.certified:
         out.write(f"median trick {c.copies_needed} independent copies reach δ (exact binomial tail)\n")
     for a in c.assumptions:
@@ -425,15 +427,22 @@ def add_parsers(sub) -> dict:
     s.add_argument("--eps", required=True, type=validated(parse_exact),
                    help="error threshold ε (P(Δ ≥ ε) ≤ δ for every output)")
     s.add_argument("--delta", required=True, type=validated(parse_exact, 0, 1), help="failure probability δ")
-    s.add_argument("--source", choices=("auto", "exact", "enclosure", "taylor", "t1"), default="auto",
+    s.add_argument("--source", choices=("auto", "exact", "enclosure", "taylor", "t1", "statistical"), default="auto",
                    help="moments from exact enumeration, a certified enclosure, the first-order Taylor estimate "
                         "with its remainder bound, or the Taylor estimate (T1) alone (approximate, as printed in "
-                        "P5); default auto: the library picks the best available")
+                        "P5); statistical: Monte Carlo of the event with a Clopper–Pearson bound (never rigorous); "
+                        "default auto: the library picks the best available")
     s.add_argument("--inequality", choices=("cantelli", "chebyshev"), default="cantelli",
                    help="tail inequality (Cantelli is one-sided and never worse, see errata E6)")
     s.add_argument("--sided", choices=("upper", "abs"), default="upper",
                    help="the event Δ ≥ ε (D5) or |Δ| ≥ ε")
     s.add_argument("--order", type=ORDER, default=2, help="order of the enclosure (default 2)")
+    s.add_argument("--samples", type=SAMPLES, default=100_000, metavar="N",
+                   help="Monte Carlo draws given a failure, for --source statistical (default 100000)")
+    s.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of --source statistical (default 0)")
+    s.add_argument("--confidence", type=argument_type(parse_real, 0, 1, lo_open=True, hi_open=True),
+                   default=0.99, metavar="C",
+                   help="confidence of --source statistical over the sampling (default 0.99)")
     s.add_argument("--alpha", type=argument_type(parse_real, 0, 1, lo_open=True, hi_open=True), default=None,
                    help="α of the crash-count tail bound δ_0 (P3), with p < α < 1 (Taylor estimate alone only; "
                         "default 0.1)")
