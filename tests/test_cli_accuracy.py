@@ -115,3 +115,25 @@ def test_exact_zero_one_loss_with_order_is_a_proved_interval(capsys, tmp_path):
                 assert d["loss_mean_hi"][0] - d["loss_mean_lo"][0] < 1e-15
     assert_one_line_error(*run(capsys, "exact", net, "--input", "2,1,1", "--p", "0:0.25", "--loss", "squared",
                                "--target", "1,0", "--order", "1"), "--order", "squared")
+
+
+def test_sweep_points_equal_the_enumeration_and_the_figure_leaves_matplotlib_alone(capsys, tmp_path):
+    mpl = pytest.importorskip("matplotlib")
+    W = [[1, -1, F(1, 2)], [-1, 1, F(1, 4)]]
+    X = [[2, 1, 1], [1, 3, -1], [F(1, 2), F(1, 4), 2], [-1, 1, 1]]
+    y = [0, 1, 0, 0]
+    net = _net(tmp_path, [{"weights": [[str(w) for w in row] for row in W], "activation": "linear"}])
+    data = tmp_path / "d.npz"
+    np.savez(data, X=np.array([[float(v) for v in x] for x in X]), y=np.array(y))
+    backend = mpl.get_backend()
+    fig = tmp_path / "sweep.png"
+    d = run_json(capsys, "sweep", net, "--data", data, "--p", "1e-2:0.5:3", "--sites", "0", "--figure", fig)
+    assert [pt["p"] for pt in d["points"]] == [0.01, 0.0707107, 0.5]
+    for pt in d["points"]:
+        acc, chg = _exact_answers(W, X, y, F(pt["p"]))
+        assert pt["method"] == "exact"
+        assert F(pt["accuracy_lo"]) <= acc + F(1, 10 ** 12) and acc - F(1, 10 ** 12) <= F(pt["accuracy_hi"])
+        assert F(pt["change_lo"]) <= chg + F(1, 10 ** 12) and chg - F(1, 10 ** 12) <= F(pt["change_hi"])
+    assert fig.exists() and fig.stat().st_size > 1000 and mpl.get_backend() == backend
+    assert_one_line_error(*run(capsys, "sweep", net, "--data", data, "--p", "1e-1:1e-2:3"), "--p", "LO ≤ HI")
+    assert_one_line_error(*run(capsys, "sweep", net, "--data", data, "--p", "0:1:3"), "--p LO")

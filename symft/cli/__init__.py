@@ -27,7 +27,7 @@ to the library):
 * :mod:`symft.cli.moments` — ``exact``, ``enclose``, ``derive``, ``taylor``,
   ``sample``, ``certify``, ``report``, ``check``;
 * :mod:`symft.cli.worst` — ``worst``, ``fep``, ``reduce``;
-* :mod:`symft.cli.data` — ``accuracy`` (over a dataset), ``train``;
+* :mod:`symft.cli.data` — ``accuracy``, ``sweep`` (over a dataset), ``train``;
 * :mod:`symft.cli.format` and :mod:`symft.cli.options` — what they share.
 
 Examples
@@ -54,7 +54,7 @@ from . import data, moments, network, worst
 from .format import error_line, one_line
 from .moments import (cmd_certify, cmd_check, cmd_derive, cmd_enclose, cmd_exact, cmd_report, cmd_sample,
                       cmd_taylor)
-from .data import cmd_accuracy, cmd_train
+from .data import cmd_accuracy, cmd_sweep, cmd_train
 from .network import cmd_convert, cmd_eval, cmd_info
 from .options import MAX_ORDER, MAX_SAMPLES, MAX_SEED, MAX_TIMEOUT
 from .worst import cmd_fep, cmd_reduce, cmd_worst
@@ -76,7 +76,7 @@ def _commands() -> dict:
             "certify": cmd_certify, "report": cmd_report, "check": cmd_check, "exact": cmd_exact,
             "enclose": cmd_enclose, "derive": cmd_derive, "taylor": cmd_taylor, "reduce": cmd_reduce,
             "fep": cmd_fep, "worst": cmd_worst, "accuracy": cmd_accuracy,
-            "train": cmd_train}
+            "sweep": cmd_sweep, "train": cmd_train}
 
 
 def build_parser() -> argparse.ArgumentParser:

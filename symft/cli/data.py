@@ -1,4 +1,5 @@
-r"""Commands over a dataset: ``accuracy`` (accuracy and prediction changes under crashes) and ``train``
+r"""Commands over a dataset: ``accuracy`` (accuracy and prediction changes under crashes), ``sweep`` (the same
+against the crash probability) and ``train``
 (training with the Eq. 1 regularizer, and Algorithm 1).
 
 Examples
@@ -19,7 +20,7 @@ from ..parsing import parse_p
 from .format import emit
 from .options import (SAMPLES, SEED, add_json, add_net, add_p, add_semantics, argument_type)
 
-__all__ = ["cmd_accuracy", "cmd_train", "parse_reg", "parse_train_p", "add_parsers"]
+__all__ = ["cmd_accuracy", "cmd_sweep", "cmd_train", "parse_reg", "parse_train_p", "add_parsers"]
 
 #: How the three kinds of answer are described, in plain words first.
 _KIND = {"exact": "exact: every crash configuration evaluated, every class decision proved",
@@ -30,6 +31,44 @@ _KIND = {"exact": "exact: every crash configuration evaluated, every class decis
 
 def _iv(lo, hi) -> str:
     return f"{lo:.6g}" if lo == hi else f"[{lo:.6g}, {hi:.6g}]"
+
+
+def cmd_sweep(args) -> int:
+    """``symft sweep NET --data D --p LO:HI:N``: accuracy and prediction changes against p (JSON, figure)."""
+    from ..analysis.sweep import probability_grid, sweep
+    from ..io.datasets import load_dataset
+    from ..parsing import check_output_file
+
+    net = load_network(args.net)
+    data = load_dataset(args.data, net)
+    probs = probability_grid(args.p)
+    sites = None
+    if args.sites:
+        sites = tuple(net.site(t.strip(), "--sites") for t in args.sites.split(",") if t.strip())
+    figure = check_output_file(args.figure, "--figure") if args.figure else None
+    show = None if args.json or not sys.stderr.isatty() else (
+        lambda i, q: sys.stderr.write(f"p = {q:.3g} ({i + 1} of {len(probs)})\r"))
+    r = sweep(net, data.X, data.y, probs, sites=sites, semantics=args.semantics, method=args.method,
+              n_samples=args.samples, seed=args.seed, data=data.name, progress=show)
+    if figure is not None:
+        r.figure(figure)
+    if args.json:
+        d = r.as_dict()
+        d.update({"command": "sweep", "figure": figure})
+        emit(d)
+        return 0
+    out = sys.stdout
+    if show is not None:
+        sys.stderr.write(" " * 30 + "\r")
+    out.write(f"{data.name}: {r.n_inputs} inputs, crashes at {', '.join(map(str, r.sites))}; clean accuracy "
+              f"{r.points[0]['clean_accuracy']:.6g}\n")
+    out.write(f"  {'p':>10}  {'accuracy under crashes':<26} {'P(prediction changes)':<26} method\n")
+    for pt in r.points:
+        out.write(f"  {pt['p']:>10.3g}  {_iv(pt['accuracy_lo'], pt['accuracy_hi']):<26} "
+                  f"{_iv(pt['change_lo'], pt['change_hi']):<26} {pt['method']}\n")
+    if figure is not None:
+        out.write(f"figure: {figure}\n")
+    return 0
 
 
 def cmd_accuracy(args) -> int:
@@ -207,7 +246,7 @@ def add_parsers(sub) -> dict:
     >>> import argparse
     >>> sub = argparse.ArgumentParser().add_subparsers()
     >>> sorted(add_parsers(sub))
-    ['accuracy', 'train']
+    ['accuracy', 'sweep', 'train']
     """
     from ..parsing import parse_integer, parse_real
 
@@ -235,6 +274,23 @@ def add_parsers(sub) -> dict:
                    help="how many inputs most at risk to list (default 10)")
     s.add_argument("--force", action="store_true", help="sample even when the estimated time is long")
     add_json(s, "clean_accuracy, accuracy_lo, accuracy_hi, change_lo, change_hi, method")
+
+    s = out["sweep"] = sub.add_parser(
+        "sweep", help="accuracy and how often the predicted class changes against the crash probability, over a "
+                      "dataset: a table, JSON, and a figure (--figure)")
+    add_net(s)
+    s.add_argument("--data", required=True, metavar="D", help="the dataset, as for accuracy ('digits' or an .npz)")
+    s.add_argument("--p", required=True, metavar="LO:HI:N",
+                   help="N crash probabilities from LO to HI on a log scale (e.g. 1e-4:1e-1:13), or one P")
+    s.add_argument("--sites", metavar="S1,S2,…", help="the crash sites (default: every hidden site)")
+    add_semantics(s)
+    s.add_argument("--method", choices=("auto", "exact", "rigorous", "statistical"), default="auto",
+                   help="as for accuracy; each point says which answered")
+    s.add_argument("--samples", type=SAMPLES, default=4000, metavar="N",
+                   help="configurations sampled per input where a point is statistical (default 4000)")
+    s.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the sampler (default 0)")
+    s.add_argument("--figure", metavar="FILE", help="draw the curves into FILE (.png, .svg or .pdf; matplotlib)")
+    add_json(s, "points (p, accuracy_lo, accuracy_hi, change_lo, change_hi, method), sites")
 
     from ..training.train import ACTIVATIONS
 
