@@ -59,6 +59,7 @@ __all__ = [
     "synapse_shape",
     "patterns_to_masks",
     "zeroed_preactivation",
+    "crash_values",
 ]
 
 #: The crash semantics symft knows, default first.
@@ -697,3 +698,35 @@ def zeroed_preactivation(net, key, where: str = "crash"):
         raise FaultModelError(f"{where}: the crash semantics 'incoming_zeroed' needs site {site!r} to be fed "
                               f"by an affine op (dense, convolution, …), not {node.op.kind}")
     return node.name, act
+
+
+def crash_values(net, key, semantics: str, *, zero, kind: str, activate) -> np.ndarray:
+    """What a crashed neuron of a site outputs, in one arithmetic (a vector over the site's neurons).
+
+    ``"output_zero"``: ``zero``.  ``"incoming_zeroed"``: the affine op feeding
+    the site evaluated on zero inputs with its parameters in the view ``kind``
+    (``"float"``, ``"fraction"``, ``"sympy"``, ``"mpmath"`` …), then
+    ``activate(act, values)`` when an activation follows.  Every
+    interpretation's crash values are this function with its own numbers.
+
+    Examples
+    --------
+    >>> from symft.graph.network import Network
+    >>> net = Network.from_numpy([[[1.0]], [[1.0]]], [[-2.0], [0.0]], activations=["tanh", "linear"])
+    >>> crash_values(net, 1, "incoming_zeroed", zero=0.0, kind="float", activate=lambda act, z: act(z))
+    array([-0.96402758])
+    """
+    site = site_of(net, key)
+    n = net.site_size(site)
+    dtype = float if isinstance(zero, float) else object
+    if semantics == "output_zero":
+        return np.full(n, zero, dtype=dtype)
+    aff, act = zeroed_preactivation(net, site)
+    if aff is None:
+        return np.full(n, zero, dtype=dtype)
+    node = net.node(aff)
+    zeros = [np.full((1,) + tuple(s), zero, dtype=dtype) for s in node.in_shapes]
+    pre = node.op.apply(zeros, node.op.params(kind), node.in_shapes)[0]
+    if act is not None:
+        pre = activate(act, pre)
+    return np.asarray(pre, dtype=dtype).reshape(-1)

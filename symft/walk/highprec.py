@@ -27,15 +27,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import FaultModelError
-from ..faults import SEMANTICS, site_of, zeroed_preactivation
+from ..faults import SEMANTICS, crash_values, site_of
 from ..graph.numbers import convert, exact_array
-from .walker import Interpretation
+from .walker import Interpretation, elementwise
 
 __all__ = ["HighPrecision", "as_mpf", "crash_values_mpf"]
 
-
-def _elementwise(fn, a):
-    return np.frompyfunc(fn, 1, 1)(a).astype(object) if a.size else a.copy()
 
 
 def as_mpf(x) -> np.ndarray:
@@ -63,20 +60,8 @@ def crash_values_mpf(net, key, semantics: str) -> np.ndarray:
     """
     import mpmath
 
-    site = site_of(net, key)
-    n = net.site_size(site)
-    zero = np.array([mpmath.mpf(0)] * n, dtype=object)
-    if semantics == "output_zero":
-        return zero
-    aff, act = zeroed_preactivation(net, site)
-    if aff is None:
-        return zero
-    node = net.node(aff)
-    zeros = [np.full((1,) + tuple(s), mpmath.mpf(0), dtype=object) for s in node.in_shapes]
-    pre = node.op.apply(zeros, node.op.params("mpmath"), node.in_shapes)[0]
-    if act is not None:
-        pre = _elementwise(act.mp_fn, pre)
-    return np.asarray(pre, dtype=object).reshape(-1)
+    return crash_values(net, key, semantics, zero=mpmath.mpf(0), kind="mpmath",
+                        activate=lambda act, z: elementwise(act.mp_fn, z))
 
 
 class HighPrecision(Interpretation):
@@ -111,7 +96,7 @@ class HighPrecision(Interpretation):
         act = node.op.act
         if act.name == "linear":
             return args[0]
-        return _elementwise(act.mp_fn, args[0])
+        return elementwise(act.mp_fn, args[0])
 
     def op_maxpool2d(self, node, args):
         return node.op.apply(args[0], node.in_shapes[0])
@@ -124,7 +109,7 @@ class HighPrecision(Interpretation):
         if node.name in self.values:
             vals = np.asarray(self.values[node.name], dtype=object)
             base = np.where(np.vectorize(lambda v: v is None, otypes=[bool])(vals), base[None, :],
-                            _elementwise(lambda v: v, vals)).reshape((P, 1) + shape)
+                            elementwise(lambda v: v, vals)).reshape((P, 1) + shape)
         else:
             base = base.reshape(shape)
         return np.where(mask.reshape((P, 1) + shape), base, Y)

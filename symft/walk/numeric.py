@@ -31,7 +31,7 @@ import math
 import numpy as np
 
 from ..errors import FaultModelError, FloatOverflowError
-from ..faults import SEMANTICS, site_of, synapse_shape, zeroed_preactivation
+from ..faults import SEMANTICS, crash_values, site_of, synapse_shape
 from .walker import Interpretation
 
 __all__ = ["Numeric", "crash_values_float", "check_finite"]
@@ -80,18 +80,7 @@ def crash_values_float(net, key, semantics: str) -> np.ndarray:
     >>> crash_values_float(net, 1, "incoming_zeroed"), crash_values_float(net, 2, "incoming_zeroed")
     (array([0.]), array([0.]))
     """
-    site = site_of(net, key)
-    n = net.site_size(site)
-    if semantics == "output_zero":
-        return np.zeros(n)
-    aff, act = zeroed_preactivation(net, site)
-    if aff is None:
-        return np.zeros(n)
-    node = net.node(aff)
-    zeros = [np.zeros((1,) + tuple(s)) for s in node.in_shapes]
-    pre = node.op.apply(zeros, node.op.params("float"), node.in_shapes)[0]
-    out = act(pre) if act is not None else pre
-    return np.asarray(out, dtype=float).reshape(-1)
+    return crash_values(net, key, semantics, zero=0.0, kind="float", activate=lambda act, z: act(z))
 
 
 class Numeric(Interpretation):

@@ -26,10 +26,10 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import FaultModelError
-from ..faults import SEMANTICS, site_of, zeroed_preactivation
+from ..faults import SEMANTICS, crash_values, site_of
 from ..graph.numbers import to_fraction
 from ..utils import to_exact
-from .walker import Interpretation, NoRule
+from .walker import Interpretation, NoRule, elementwise
 
 __all__ = ["Rational", "as_fractions", "crash_values_rational"]
 
@@ -52,9 +52,6 @@ def as_fractions(x) -> np.ndarray:
     return out
 
 
-def _elementwise(fn, a):
-    return np.frompyfunc(fn, 1, 1)(a).astype(object) if a.size else a.copy()
-
 
 def crash_values_rational(net, key, semantics: str) -> np.ndarray:
     """What a crashed neuron of a site outputs, exactly (a vector of Fractions).
@@ -65,23 +62,13 @@ def crash_values_rational(net, key, semantics: str) -> np.ndarray:
     >>> crash_values_rational(mean_network(2), 1, "incoming_zeroed")
     array([Fraction(0, 1)], dtype=object)
     """
-    site = site_of(net, key)
-    n = net.site_size(site)
-    zero = np.array([Fraction(0)] * n, dtype=object)
-    if semantics == "output_zero":
-        return zero
-    aff, act = zeroed_preactivation(net, site)
-    if aff is None:
-        return zero
-    node = net.node(aff)
-    zeros = [np.full((1,) + tuple(s), Fraction(0), dtype=object) for s in node.in_shapes]
-    pre = node.op.apply(zeros, node.op.params("fraction"), node.in_shapes)[0]
-    if act is not None:
-        fn = act.rational_fn
-        if fn is None:
-            raise NoRule(f"the rational interpretation has no rule for activation {act.name!r} (site {site!r})")
-        pre = _elementwise(fn, pre)
-    return np.asarray(pre, dtype=object).reshape(-1)
+    def activate(act, z):
+        if act.rational_fn is None:
+            raise NoRule(f"the rational interpretation has no rule for activation {act.name!r} "
+                         f"(site {site_of(net, key)!r})")
+        return elementwise(act.rational_fn, z)
+
+    return crash_values(net, key, semantics, zero=Fraction(0), kind="fraction", activate=activate)
 
 
 def _scaled_ints(a):
@@ -156,7 +143,7 @@ class Rational(Interpretation):
                          f"{node.name!r}): it is not piecewise linear with rational pieces")
         if act.name == "linear":
             return args[0]
-        return _elementwise(fn, args[0])
+        return elementwise(fn, args[0])
 
     def op_maxpool2d(self, node, args):
         return node.op.apply(args[0], node.in_shapes[0])

@@ -26,14 +26,11 @@ import numpy as np
 import sympy as sp
 
 from ..errors import FaultModelError
-from ..faults import SEMANTICS, site_of, zeroed_preactivation
-from .walker import Interpretation
+from ..faults import SEMANTICS, crash_values, site_of
+from .walker import Interpretation, elementwise
 
 __all__ = ["Symbolic", "crash_values_sympy"]
 
-
-def _elementwise(fn, a):
-    return np.frompyfunc(fn, 1, 1)(a).astype(object) if a.size else a.copy()
 
 
 def crash_values_sympy(net, key, semantics: str, kind: str = "sympy") -> np.ndarray:
@@ -46,20 +43,8 @@ def crash_values_sympy(net, key, semantics: str, kind: str = "sympy") -> np.ndar
     >>> crash_values_sympy(net, 1, "incoming_zeroed")
     array([tanh(1/2)], dtype=object)
     """
-    site = site_of(net, key)
-    n = net.site_size(site)
-    zero = np.array([sp.Integer(0)] * n, dtype=object)
-    if semantics == "output_zero":
-        return zero
-    aff, act = zeroed_preactivation(net, site)
-    if aff is None:
-        return zero
-    node = net.node(aff)
-    zeros = [np.full((1,) + tuple(s), sp.Integer(0), dtype=object) for s in node.in_shapes]
-    pre = node.op.apply(zeros, node.op.params(kind), node.in_shapes)[0]
-    if act is not None:
-        pre = _elementwise(act.sympy, pre)
-    return np.asarray(pre, dtype=object).reshape(-1)
+    return crash_values(net, key, semantics, zero=sp.Integer(0), kind=kind,
+                        activate=lambda act, z: elementwise(act.sympy, z))
 
 
 class Symbolic(Interpretation):
@@ -128,7 +113,7 @@ class Symbolic(Interpretation):
         act = node.op.act
         if act.name == "linear":
             return args[0]
-        return _elementwise(act.sympy, args[0])
+        return elementwise(act.sympy, args[0])
 
     def op_maxpool2d(self, node, args):
         op = node.op

@@ -34,7 +34,22 @@ from typing import ClassVar
 
 from ..errors import SymftError
 
-__all__ = ["NoRule", "Interpretation", "walk", "walk_reverse"]
+__all__ = ["NoRule", "Interpretation", "walk", "walk_reverse", "elementwise"]
+
+
+def elementwise(fn, a):
+    """``fn`` applied to every entry of an object array (exact numbers, SymPy, mpmath), as an object array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fractions import Fraction
+    >>> elementwise(lambda v: 2 * v, np.array([Fraction(1, 3)], dtype=object))
+    array([Fraction(2, 3)], dtype=object)
+    """
+    import numpy as np
+
+    return np.frompyfunc(fn, 1, 1)(a).astype(object) if a.size else a.copy()
 
 
 class NoRule(SymftError, NotImplementedError):
