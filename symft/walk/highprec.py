@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import FaultModelError
 from ..faults import SEMANTICS, crash_values, site_of
 from ..graph.numbers import convert, exact_array
-from .walker import Interpretation, elementwise
+from .walker import Interpretation, elementwise, masked_objects
 
 __all__ = ["HighPrecision", "as_mpf", "crash_values_mpf"]
 
@@ -102,14 +102,4 @@ class HighPrecision(Interpretation):
         return node.op.apply(args[0], node.in_shapes[0])
 
     def at_site(self, node, Y):
-        mask = self.masks[node.name]
-        P = mask.shape[0]
-        shape = node.shape
-        base = self._base[node.name]
-        if node.name in self.values:
-            vals = np.asarray(self.values[node.name], dtype=object)
-            base = np.where(np.vectorize(lambda v: v is None, otypes=[bool])(vals), base[None, :],
-                            elementwise(lambda v: v, vals)).reshape((P, 1) + shape)
-        else:
-            base = base.reshape(shape)
-        return np.where(mask.reshape((P, 1) + shape), base, Y)
+        return masked_objects(node, Y, self.masks[node.name], self._base[node.name], self.values.get(node.name))

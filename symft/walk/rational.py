@@ -29,7 +29,7 @@ from ..errors import FaultModelError
 from ..faults import SEMANTICS, crash_values, site_of
 from ..graph.numbers import to_fraction
 from ..utils import to_exact
-from .walker import Interpretation, NoRule, elementwise
+from .walker import Interpretation, NoRule, elementwise, masked_objects
 
 __all__ = ["Rational", "as_fractions", "crash_values_rational"]
 
@@ -149,14 +149,4 @@ class Rational(Interpretation):
         return node.op.apply(args[0], node.in_shapes[0])
 
     def at_site(self, node, Y):
-        mask = self.masks[node.name]
-        P = mask.shape[0]
-        shape = node.shape
-        base = self._base[node.name]
-        if node.name in self.values:
-            vals = np.asarray(self.values[node.name], dtype=object)
-            base = np.where(np.vectorize(lambda v: v is None, otypes=[bool])(vals), base[None, :], vals)
-            base = base.reshape((P, 1) + shape)
-        else:
-            base = base.reshape(shape)
-        return np.where(mask.reshape((P, 1) + shape), base, Y)
+        return masked_objects(node, Y, self.masks[node.name], self._base[node.name], self.values.get(node.name))

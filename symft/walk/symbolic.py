@@ -27,7 +27,7 @@ import sympy as sp
 
 from ..errors import FaultModelError
 from ..faults import SEMANTICS, crash_values, site_of
-from .walker import Interpretation, elementwise
+from .walker import Interpretation, elementwise, masked_objects
 
 __all__ = ["Symbolic", "crash_values_sympy"]
 
@@ -127,16 +127,8 @@ class Symbolic(Interpretation):
 
     def at_site(self, node, Y):
         if node.name in self.masks:
-            mask = self.masks[node.name]
-            P = mask.shape[0]
-            base = self._base[node.name]
-            if node.name in self.values:
-                vals = self.values[node.name]
-                none = np.vectorize(lambda v: v is None, otypes=[bool])(vals)
-                base = np.where(none, base[None, :], vals).reshape((P, 1) + node.shape)
-            else:
-                base = base.reshape(node.shape)
-            return np.where(mask.reshape((P, 1) + node.shape), base, Y)
+            return masked_objects(node, Y, self.masks[node.name], self._base[node.name],
+                                  self.values.get(node.name))
         xi = self.xi[node.name].reshape(node.shape)
         base = self._base[node.name].reshape(node.shape)
         keep = np.frompyfunc(lambda s: 1 - s, 1, 1)(xi)

@@ -34,7 +34,7 @@ from typing import ClassVar
 
 from ..errors import SymftError
 
-__all__ = ["NoRule", "Interpretation", "walk", "walk_reverse", "elementwise"]
+__all__ = ["NoRule", "Interpretation", "walk", "walk_reverse", "elementwise", "masked_objects"]
 
 
 def elementwise(fn, a):
@@ -50,6 +50,35 @@ def elementwise(fn, a):
     import numpy as np
 
     return np.frompyfunc(fn, 1, 1)(a).astype(object) if a.size else a.copy()
+
+
+def masked_objects(node, Y, mask, base, values=None):
+    """The crash rule of the object-array interpretations: where ``mask`` is set, the crash value.
+
+    ``Y``: the node's values ``(P, B) + shape``; ``mask``: ``(P, n)`` booleans (crashed neurons per
+    pattern); ``base``: ``(n,)`` what a crashed neuron outputs; ``values``: optional ``(P, n)`` values sent
+    instead (None entries keep ``base``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from symft.graph.network import mean_network
+    >>> node = mean_network(2).node("0")
+    >>> Y = np.array([[[1, 2]]], dtype=object)
+    >>> masked_objects(node, Y, np.array([[True, False]]), np.array([0, 0], dtype=object))
+    array([[[0, 2]]], dtype=object)
+    """
+    import numpy as np
+
+    P = mask.shape[0]
+    shape = node.shape
+    if values is not None:
+        vals = np.asarray(values, dtype=object)
+        none = np.vectorize(lambda v: v is None, otypes=[bool])(vals)
+        b = np.where(none, base[None, :], vals).reshape((P, 1) + shape)
+    else:
+        b = base.reshape(shape)
+    return np.where(mask.reshape((P, 1) + shape), b, Y)
 
 
 class NoRule(SymftError, NotImplementedError):
