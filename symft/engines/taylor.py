@@ -85,6 +85,7 @@ from .symbolic import crash_layers_of, latex_block as _latex_block, symbolic_for
 
 __all__ = [
     "TaylorExpansion",
+    "check_jet_cost",
     "taylor_expand",
     "Moments",
     "bernoulli_moments",
@@ -810,6 +811,30 @@ class DerivativeBounds:
         return float(_up((self.M2 * np.outer(w, w)).max())) if self.M2.size else 0.0
 
 
+def check_jet_cost(net, layers, force: bool = False) -> None:
+    """Refuse, before any work, derivative bounds whose Hessian jets would hold more than :data:`MAX_JET_ENTRIES`.
+
+    The jets hold (largest node downstream of the crash sites) × n² intervals, ``n`` the number of
+    crash indicators.
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> check_jet_cost(random_network([64, 256, 256, 10], seed=0), (1, 2))
+    Traceback (most recent call last):
+    ...
+    symft.errors.TooLargeError: derivative bounds: Hessian jets of 6.71e+07 intervals (limit 3e+07); crash fewer sites, or force=True
+    """
+    if not layers:
+        return
+    n = sum(net.site_size(l) for l in layers)
+    largest = max(net.node(m).size for m in net.downstream([net.site(l) for l in layers]))
+    entries = largest * n * n
+    if entries > MAX_JET_ENTRIES and not force:
+        raise TooLargeError(f"derivative bounds: Hessian jets of {entries:.3g} intervals "
+                            f"(limit {MAX_JET_ENTRIES:.3g}); crash fewer sites, or force=True")
+
+
 def derivative_bounds(net, x, crash_layers, *, semantics: str = "output_zero",
                       force: bool = False) -> DerivativeBounds:
     r"""Rigorous ``sup`` bounds of ``|∂y/∂ξ|`` and ``|∂²y/∂ξ∂ξ|`` over ``ξ ∈ [0, 1]^n``, on any graph.
@@ -864,13 +889,8 @@ def derivative_bounds(net, x, crash_layers, *, semantics: str = "output_zero",
     if box.shape[0] != 1:
         raise InvalidArgument("x: expected one input (call once per input of a batch)")
     layers = crash_layers_of(net, crash_layers)
+    check_jet_cost(net, layers, force)
     n = sum(net.site_size(l) for l in layers)
-    if layers:          # refused before any work (the cost check runs on every T1 call)
-        largest = max(net.node(m).size for m in net.downstream([net.site(l) for l in layers]))
-        entries = largest * n * n
-        if entries > MAX_JET_ENTRIES and not force:
-            raise TooLargeError(f"derivative bounds: Hessian jets of {entries:.3g} intervals "
-                                f"(limit {MAX_JET_ENTRIES:.3g}); crash fewer sites, or force=True")
     xi = tuple((l, i) for l in layers for i in range(net.site_size(l)))
     K = net.n_outputs
     jet = walk(net, IntervalJets(net, layers, semantics=semantics), _shaped(net, box), keep=False)
@@ -1398,6 +1418,7 @@ def t1(net, X, p, *, semantics: str = "output_zero", remainder="auto", force: bo
     note = None
     if remainder:
         try:
+            check_jet_cost(net, tuple(names.values()), force)     # refused before the bounds are prepared
             pbs = _prob_bounds(raw)
             box = _problem_box(pb)
             rbs = [_remainder_box(net, box[b:b + 1], pbs, semantics, force) for b in range(B)]
