@@ -83,7 +83,7 @@ from ..errors import FaultModelError, InvalidArgument
 from ..faults import NeuronCrash
 from ..problem import make_problem
 from .rounding import float_up, input_box
-from ..walk.abspropagation import (NORMS, AbsPropagation, NormPropagation, operator_norm_upper,
+from ..walk.abspropagation import (NORMS, AbsPropagation, NormPropagation, mul_up, operator_norm_upper,
                                    spectral_norm_upper, upper_sum)
 from ..walk.interval import TINY, U, Interval, IntervalInterp, crash_value_interval, up
 from ..walk.rational import Rational, as_fractions, crash_values_rational
@@ -184,15 +184,6 @@ class BoundList(list):
 # operations are correctly rounded, so one nextafter toward +∞ after each of them gives an upper bound;
 # sums of many terms use Higham's γ_n (symft.walk.abspropagation.upper_sum).  Exact numbers are rounded
 # up by symft.analysis.rounding.float_up.
-
-def _mul_up(a, b):
-    """Upper bound of the exact product of non-negative floats (``0 · ∞ = 0``: a zero factor is exact)."""
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    with np.errstate(invalid="ignore", over="ignore"):
-        r = up(a * b)
-    return np.where((a == 0) | (b == 0), 0.0, r)
-
 
 def _sum_up(a) -> float:
     """Upper bound of the exact sum of non-negative floats (``∞`` if any term is)."""
@@ -430,7 +421,7 @@ def lipschitz_product(net, norm=2) -> float:
     K = lipschitz_constants(net)
     out = 1.0
     for Kl, lay in zip(K, chain.layers):
-        out = float(_mul_up(out, _mul_up(Kl, operator_norm_upper(net.node(lay.dense), norm))))
+        out = float(mul_up(out, mul_up(Kl, operator_norm_upper(net.node(lay.dense), norm))))
     return out
 
 
@@ -441,9 +432,9 @@ def _expected_masked_norm(d, p, norm) -> float:
     if p == 0 or d.size == 0 or not d.any():
         return 0.0
     if norm == 1:
-        return float(_mul_up(p, _sum_up(d)))
+        return float(mul_up(p, _sum_up(d)))
     if norm == 2:
-        return float(up(math.sqrt(float(_mul_up(p, _sum_up(_mul_up(d, d)))))))
+        return float(up(math.sqrt(float(mul_up(p, _sum_up(mul_up(d, d)))))))
     # E max_i ξ_i d_i = Σ_j s_j p (1 − p)^j over the deviations sorted in decreasing order
     # (the j-th largest is the largest crashed one with probability p (1 − p)^j)
     s = np.sort(d)[::-1]
@@ -456,8 +447,8 @@ def _expected_masked_norm(d, p, norm) -> float:
         pw = np.concatenate(([1.0], np.cumprod(np.full(s.size - 1, q))))    # q^j with j roundings
         g = (j + 2) * U
         w = up(up(pw * (1.0 + 2.0 * g / (1.0 - g))) + (j + 1) * TINY)   # ≥ q^j
-        w = _mul_up(p, w)
-    return _sum_up(_mul_up(s, w))
+        w = mul_up(p, w)
+    return _sum_up(mul_up(s, w))
 
 
 _ASSUMPTIONS = ("independent Bernoulli crashes",
@@ -522,7 +513,7 @@ def norm_propagation_bound(net, x, model, norm="inf") -> Bound:
 
 
 def _b2(net, an) -> Bound:
-    inject = {s: _mul_up(an.probs[s], an.deviations[s]) for s in an.sites}
+    inject = {s: mul_up(an.probs[s], an.deviations[s]) for s in an.sites}
     e = walk(net, AbsPropagation(an.boxes, inject), None, keep=False)
     e = np.zeros(net.n_outputs) if isinstance(e, float) else np.asarray(e, dtype=float).reshape(-1)
     assumptions, note = _rigor_note(an)
@@ -579,7 +570,7 @@ def input_crash_product_bound(net, x, model) -> Bound:
     p = float_up(_site_probabilities(pb).get(chain.input_site, 0))
     lo, hi, _ = _input_box(pb)
     xmax = float(np.max(np.maximum(np.abs(lo), np.abs(hi))))
-    v = float(_mul_up(_mul_up(_mul_up(p, float(net.n_inputs)), xmax), lipschitz_product(net, "inf")))
+    v = float(mul_up(mul_up(mul_up(p, float(net.n_inputs)), xmax), lipschitz_product(net, "inf")))
     return Bound("AC1", "AC1 [SRDS]", "E‖Δ‖_inf", (v,), True,
                  ("input crashes only", "Lipschitz activations (global K_l, output layer included)",
                   "rounded up"))

@@ -239,7 +239,7 @@ def cmd_train(args) -> int:
 
 
 def add_parsers(sub) -> dict:
-    """Add ``accuracy`` to the subparsers ``sub``; returns ``{name: parser}``.
+    """Add ``accuracy``, ``sweep`` and ``train`` to the subparsers ``sub``; returns ``{name: parser}``.
 
     Examples
     --------

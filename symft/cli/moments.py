@@ -383,8 +383,6 @@ def cmd_taylor(args) -> int:
     return 0
 
 
-
-
 # ---------------------------------------------------------------------- parsers
 
 def add_parsers(sub) -> dict:

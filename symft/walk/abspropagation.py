@@ -65,7 +65,7 @@ from .interval import TINY, U, Interval, down, gamma, up
 from .walker import Interpretation
 
 __all__ = ["AbsPropagation", "NormPropagation", "operator_norm_upper", "spectral_norm_upper", "upper_sum",
-           "vector_norm_upper", "NORMS"]
+           "vector_norm_upper", "NORMS", "mul_up"]
 
 #: The vector norms the propagation knows: 1, 2 and ∞ (``"inf"``).
 NORMS = (1, 2, "inf")
@@ -114,8 +114,14 @@ def vector_norm_upper(v, norm) -> float:
         return float(up(math.sqrt(float(upper_sum(up(v * v))))))
 
 
-def _mul_up(a, b):
-    """Upper bound of the exact product of non-negative floats; a zero factor gives 0 exactly."""
+def mul_up(a, b):
+    """Upper bound of the exact product of non-negative floats; a zero factor gives 0 exactly.
+
+    Examples
+    --------
+    >>> float(mul_up(0.1, 3.0)) >= 0.30000000000000004, float(mul_up(0.0, np.inf))
+    (True, 0.0)
+    """
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -184,7 +190,7 @@ def operator_norm_upper(node, norm, j: int = 0) -> float:
                     E = up(np.abs(W) * (4.0 * U) + TINY)
                     v = float(up(v + up(math.sqrt(float(upper_sum(up(E * E)))))))
             else:
-                v = float(up(math.sqrt(float(_mul_up(operator_norm_upper(node, 1, j),
+                v = float(up(math.sqrt(float(mul_up(operator_norm_upper(node, 1, j),
                                                      operator_norm_upper(node, "inf", j))))))
         else:
             raise ValueError(f"norm: expected one of 1, 2, 'inf', got {norm!r}")
@@ -218,9 +224,9 @@ def spectral_norm_upper(W) -> float:
     A = W if W.shape[0] >= W.shape[1] else W.T
     absA = np.abs(A)
     with np.errstate(over="ignore"):
-        frob = float(up(math.sqrt(float(upper_sum(_mul_up(absA, absA))))))
+        frob = float(up(math.sqrt(float(upper_sum(mul_up(absA, absA))))))
         n1, ninf = float(np.max(upper_sum(absA, axis=0))), float(np.max(upper_sum(absA, axis=1)))
-        crude = min(frob, float(up(math.sqrt(float(_mul_up(n1, ninf))))))
+        crude = min(frob, float(up(math.sqrt(float(mul_up(n1, ninf))))))
     # scale by a power of two so that the squares neither overflow nor underflow (only when needed,
     # and only if the scaling is exact: no entry may lose bits in the subnormal range)
     e = math.frexp(float(absA.max()))[1]
@@ -426,7 +432,7 @@ class NormPropagation(_Propagation):
         total = 0.0
         for j, v in enumerate(args):
             if v > 0:
-                total = float(up(total + float(_mul_up(operator_norm_upper(node, self.norm, j), v))))
+                total = float(up(total + float(mul_up(operator_norm_upper(node, self.norm, j), v))))
         return math.inf if math.isnan(total) else total
 
     def op_activation(self, node, args):
@@ -437,7 +443,7 @@ class NormPropagation(_Propagation):
         Kmax = float(np.max(K, initial=0.0))
         if Kmax == 0:
             return 0.0
-        return min(float(_mul_up(Kmax, v)), vector_norm_upper(width, self.norm))
+        return min(float(mul_up(Kmax, v)), vector_norm_upper(width, self.norm))
 
     def op_maxpool2d(self, node, args):
         v = args[0]
@@ -448,7 +454,7 @@ class NormPropagation(_Propagation):
         _, (OH, OW), _ = op.index(s)
         shares = float(np.max(op.spread(np.ones((1, s[0], OH, OW)), s)))   # windows sharing one input
         factor = shares if self.norm == 1 else float(up(math.sqrt(shares)))
-        return float(_mul_up(factor, v))
+        return float(mul_up(factor, v))
 
     def at_site(self, node, v):
         return float(up(v + float(self.injected[node.name])))
