@@ -171,3 +171,19 @@ def test_random_networks_script_on_a_tiny_setting(tmp_path):
     assert "b4 (paper: p sum)" in text and "b2_std (paper)" in text
     paths = mod.figures(res, tmp_path)
     assert all(p.exists() and p.stat().st_size > 1000 for p in paths)
+
+
+def test_script_truth_falls_back_to_a_labelled_enclosure():
+    mod = load_script()
+    net = supplement_random_network([20, 20, 20, 1], seed=11)
+    x = np.random.default_rng(12).standard_normal(20) * 2 + 0.1
+    model = NeuronCrash({1: 1e-2})
+    m_exact, s_exact, label = mod.truth(net, x, model, 2 ** 20)
+    assert label.startswith("enumeration")
+    m_enc, s_enc, label = mod.truth(net, x, model, 2 ** 10)
+    assert label.startswith("enclosure midpoint")
+    from symft.engines.moments import enclosure_moments
+    e = enclosure_moments(net, x, model, order=3)
+    assert e.mean_lo[0] <= m_exact <= e.mean_hi[0]
+    assert abs(m_enc - m_exact) <= 0.5 * (e.mean_hi[0] - e.mean_lo[0]) + 1e-15
+    assert e.var_lo[0] <= s_exact ** 2 * (1 + 1e-12) and s_exact ** 2 <= e.var_hi[0] * (1 + 1e-12)
