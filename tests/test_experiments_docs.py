@@ -81,3 +81,13 @@ def test_numbers_in_the_page_equal_the_json():
                 assert float(cells[4]) == pytest.approx(v["median_relative_error"], abs=5e-4)
                 n += 1
         assert n == len(table) >= 10
+
+
+@pytest.mark.parametrize("name", ["regularized_digits", "algorithm1_digits"])
+def test_figures_redraw_from_the_committed_json(name, tmp_path):
+    spec = importlib.util.spec_from_file_location(name, EXP / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.main(["--replot", str(EXP / f"{name}.json"), "--figures", str(tmp_path)]) in (None, 0)
+    png = tmp_path / f"{name}.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000

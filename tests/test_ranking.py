@@ -187,3 +187,20 @@ def test_script_truth_falls_back_to_a_labelled_enclosure():
     assert e.mean_lo[0] <= m_exact <= e.mean_hi[0]
     assert abs(m_enc - m_exact) <= 0.5 * (e.mean_hi[0] - e.mean_lo[0]) + 1e-15
     assert e.var_lo[0] <= s_exact ** 2 * (1 + 1e-12) and s_exact ** 2 <= e.var_hi[0] * (1 + 1e-12)
+
+
+@pytest.mark.slow
+def test_random_networks_full_run_reproduces_the_committed_json_and_the_papers_finding():
+    import json
+
+    mod = load_script()
+    res = json.loads(json.dumps(mod.run(networks=100, inputs=100, seed=0, mc=50000)))
+    committed = json.loads((SCRIPT.parent / "random_networks.json").read_text())
+    res.pop("seconds"), committed.pop("seconds")
+    assert res == committed
+    for st_ in res["settings"].values():
+        s = st_["summary"]
+        # The supplement's finding: only b3 and b4 order the networks (and inputs) well, b4 best.
+        assert s["mean"]["b4 (paper: p sum)"]["rank_loss"] <= 0.01 and s["std"]["b4_std (paper)"]["rank_loss"] <= 0.01
+        assert s["mean"]["b3 (T1)"]["rank_loss"] <= 0.05
+        assert min(s["mean"][k]["rank_loss_folded"] for k in ("b1_1", "b1_2", "b1_inf", "b2", "SRDS")) >= 0.09
