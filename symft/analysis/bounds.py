@@ -19,7 +19,10 @@ name that says what it computes and the paper's short name as an alias:
 * :func:`single_crash_estimate` (``b4``; the single-crash term) estimates
   ``E Δ`` — any graph;
 * :func:`expected_fep_bound` (``fep_expected``; the [SRDS] expected Fep)
-  bounds ``E‖Δ‖_∞`` — chains only.
+  bounds ``E‖Δ‖_∞`` — chains only;
+* the supplement's code's versions, estimates: :func:`single_crash_first_order`
+  (``b4_paper``, ``p Σ_i Δ(e_i)``), :func:`single_crash_std` (``b4_std``) and
+  :func:`absolute_propagation_std` (``b2_std``, chains only) of ``std Δ_k``.
 
 :func:`all_bounds` returns every bound that applies and says which were
 skipped and why.  A chain-only result asked of another graph raises
@@ -93,7 +96,8 @@ __all__ = ["Bound", "BoundList", "float_up", "forward_enclosure", "spectral_norm
            "lipschitz_product", "crash_deviations",
            "norm_propagation_bound", "absolute_propagation_bound", "input_crash_product_bound",
            "variance_recursion_as_printed", "first_order_estimates", "single_crash_estimate",
-           "expected_fep_bound", "b1", "ac1", "b2", "ap10", "b3", "b4", "fep_expected",
+           "expected_fep_bound", "single_crash_first_order", "single_crash_std", "absolute_propagation_std",
+           "b1", "ac1", "b2", "ap10", "b3", "b4", "fep_expected", "b4_paper", "b4_std", "b2_std",
            "all_bounds", "NORMS", "EXACT_RECHECK_MAX_WEIGHTS"]
 
 #: Largest number of parameters for which a loose enclosure of a piecewise-linear network is redone exactly.
@@ -684,6 +688,97 @@ def single_crash_estimate(net, x, model) -> Bound:
                  ("configurations with ≥ 2 crashes dropped",))
 
 
+def _single_crash(net, x, model):
+    pb = _problem(net, x, model)
+    t = single_crash_term(net, pb.X[0], pb.model, exact=False)
+    return pb, t
+
+
+def single_crash_first_order(net, x, model) -> Bound:
+    r"""b4 as the paper computes it: ``p Σ_i Δ(e_i)``, the first-order term of ``E Δ`` (no ``(1−p)^{n−1}``).
+
+    The supplement's code (``get_bound_b4``) returns ``p · Σ_i (y(e_i) − y)``
+    for crashes at one layer; with several crashed layers the terms add,
+    ``Σ_l p_l Σ_i Δ(e_i)`` (:attr:`symft.engines.enumeration.SingleCrashTerm.first_order`).
+    :func:`single_crash_estimate` is the exact single-crash term
+    ``Σ_i p(1−p)^{n−1} Δ(e_i)`` beside it.  An estimate of ``E Δ``; any graph.
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> b4_paper(mean_network(2), [1, 1], NeuronCrash({0: 0.5})).value     # ½ · 2 · (−½)
+    (-0.5,)
+    """
+    _, t = _single_crash(net, x, model)
+    return Bound("b4_paper", "b4 as the paper's code computes it, estimate", "E Δ_k",
+                 tuple(float(v) for v in np.ravel(t.first_order)), False,
+                 ("first order in p: configurations with ≥ 2 crashes dropped and (1 − p)^(n−1) taken as 1",))
+
+
+def single_crash_std(net, x, model) -> Bound:
+    r"""The paper's standard-deviation version of b4: ``sqrt(Σ_l p_l Σ_i Δ(e_i)²)``.
+
+    First order in p, ``E Δ² = Σ_l p_l Σ_i Δ(e_i)² + O(p²)`` and
+    ``(E Δ)² = O(p²)``, so this estimates ``std Δ_k`` (the supplement's
+    ``get_bound_b4``: ``sqrt(p · Σ_i (y(e_i) − y)²)``).  Not a bound: the
+    configurations with two or more crashes are dropped.  Any graph.
+
+    Examples
+    --------
+    >>> from symft.graph.network import first_input_network
+    >>> round(b4_std(first_input_network(3), [2, 5, 7], NeuronCrash({0: 0.01})).value[0], 12)  # sqrt(p·2²)
+    0.2
+    """
+    pb, t = _single_crash(net, x, model)
+    probs = dict(pb.model.p)
+    v = 0.0
+    for layer, d in t.deltas.items():
+        d = np.asarray(d, dtype=float)
+        v = v + float(probs[layer]) * (d * d).sum(axis=0)
+    return Bound("b4_std", "b4 standard deviation as in the paper's code, estimate", "std Δ_k",
+                 tuple(float(s) for s in np.sqrt(np.ravel(v))), False,
+                 ("first order in p: configurations with ≥ 2 crashes dropped",))
+
+
+def absolute_propagation_std(net, x, model) -> Bound:
+    r"""The paper's standard-deviation version of b2: ``sqrt(p (W_L∘W_L) ··· (W_{l+1}∘W_{l+1}) d_l²)``.
+
+    The supplement's code (``get_bound_b2``) propagates the squared
+    deviations ``d_l² = y_l²`` of the crashed layer through the entrywise
+    squared weight matrices of the layers after it and takes
+    ``sqrt(p · …)``; here each layer's activation enters through ``K_l²``
+    (``K_l`` its Lipschitz constant: 1 for the paper's ReLU and linear
+    layers, so the paper's formula), crashed layers add their terms, and
+    ``d_l`` is :func:`crash_deviations` (``|y|`` for crashes that output 0).
+    An estimate of ``std Δ_k``, not a bound (for a linear chain the exact
+    variance is ``p(1−p) Σ_i ((W_L ··· W_{l+1})_{ki} d_i)²``, which the
+    product of squared matrices neither bounds from above nor from below
+    once signs mix).  Chains only.
+
+    Examples
+    --------
+    >>> from symft.graph.network import first_input_network
+    >>> b2_std(first_input_network(3), [2, 5, 7], NeuronCrash({0: 0.01})).value    # sqrt(p·2²)
+    (0.2,)
+    """
+    pb = _problem(net, x, model)
+    chain = net.as_chain("the standard-deviation version of b2 (a product of squared weight matrices)")
+    K = lipschitz_constants(net)
+    dev = crash_deviations(net, x, model)
+    probs = dict(pb.model.p)
+    index = {s: l for l, s in enumerate(chain.sites)}
+    total = np.zeros(net.n_outputs)
+    for layer, d in dev.items():
+        v = np.asarray(d, dtype=float).reshape(-1) ** 2
+        for l in range(index[net.site(layer)] + 1, chain.depth + 1):
+            w = np.asarray(chain.layers[l - 1].weights, dtype=float)
+            v = K[l - 1] ** 2 * ((w * w) @ v)
+        total = total + float(probs[layer]) * v
+    return Bound("b2_std", "b2 standard deviation as in the paper's code, estimate", "std Δ_k",
+                 tuple(float(s) for s in np.sqrt(total)), False,
+                 ("the paper's heuristic: entrywise squared weights, first order in p",))
+
+
 def expected_fep_bound(net, x, model) -> Bound:
     r"""The [SRDS] expected-error bound, Fep with ``f_l = p_l N_l`` (:func:`symft.analysis.fep.fep_expected`).
 
@@ -741,6 +836,9 @@ ap10 = variance_recursion_as_printed
 b3 = first_order_estimates
 b4 = single_crash_estimate
 fep_expected = expected_fep_bound
+b4_paper = single_crash_first_order
+b4_std = single_crash_std
+b2_std = absolute_propagation_std
 
 
 def _one_line(e: Exception) -> str:

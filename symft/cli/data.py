@@ -167,9 +167,15 @@ def cmd_train(args) -> int:
     from ..errors import InvalidArgument
     from ..parsing import parse_integer
 
-    arch = tuple(parse_integer(t, "--arch", 1, 100_000) for t in args.arch.split(","))
-    if len(arch) < 2:
-        raise InvalidArgument("--arch: expected the widths input … output, e.g. 64,32,16,10")
+    from ..training.train import is_conv_arch, parse_arch
+
+    try:
+        arch = parse_arch(args.arch)
+    except InvalidArgument as e:
+        raise InvalidArgument("--" + str(e)) from None
+    for t in arch:
+        if isinstance(t, int):
+            parse_integer(str(t), "--arch", 1, 100_000)
     out_path = None
     if args.out is not None:
         out_path = args.out
@@ -189,6 +195,9 @@ def cmd_train(args) -> int:
             raise InvalidArgument("--algorithm1: needs --eps and --delta (the claim P(Δ ≥ ε) ≤ δ to certify)")
         if init is not None:
             raise InvalidArgument("--algorithm1: starts from --arch (it widens the network itself), not --init")
+        if is_conv_arch(arch):
+            raise InvalidArgument("--algorithm1: widens dense layers only; give --arch as dense widths, e.g. "
+                                  "64,32,16,10")
         r = algorithm1(args.data, eps=args.eps, delta=args.delta, arch=arch, activation=args.act, p=p,
                        lam=reg.get("lam", 1.0), mu=reg.get("mu", 0.0), psi=reg.get("psi", 0.0),
                        nu=reg.get("nu", 0.0), epochs=args.epochs, seed=args.seed, progress=progress)
@@ -299,10 +308,16 @@ def add_parsers(sub) -> dict:
                       "train until an (ε, δ) claim is certified; needs PyTorch (pip install symft[torch])")
     s.add_argument("--data", default="digits", metavar="D",
                    help="'digits' (the 8×8 digits, split as the examples do; default) or an .npz with X and y")
-    s.add_argument("--arch", default="64,32,16,10", metavar="W0,…,WL",
-                   help="widths of a dense chain, input … output (default 64,32,16,10)")
+    s.add_argument("--arch", default="64,32,16,10", metavar="LAYERS",
+                   help="the architecture, comma-separated: dense widths input … output (default 64,32,16,10), "
+                        "or conv and pool layers then dense widths, the last the output, e.g. conv8k3,pool2,32,10: "
+                        "conv{C}k{K}[p{P}][s{S}] is a convolution with C channels, a K×K kernel, padding P, "
+                        "stride S, then the activation; pool{K} is K×K average pooling, maxpool{K} max pooling; "
+                        "with conv layers the inputs are read as images (8×8 digits: one channel)")
     s.add_argument("--act", default="sigmoid", choices=ACTIVATIONS, help="hidden activation (default sigmoid)")
-    s.add_argument("--init", metavar="NET", help="start from this network (a chain of dense layers)")
+    s.add_argument("--init", metavar="NET",
+                   help="start from this network (.json or .onnx): one sequence of dense, conv, pooling, flatten "
+                        "and activation layers, e.g. examples/digits_cnn.onnx")
     s.add_argument("--p", default="1e-3", metavar="P",
                    help="crash probability of the regularizer and of Var Δ: one P for every hidden site, or "
                         "SITE:P,… (default 1e-3)")

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from numbers import Integral, Real
 from typing import Mapping
@@ -49,7 +50,8 @@ from ..errors import InvalidArgument, MissingDependency
 from ..progress import progress as _progress
 from .regularizer import Regularizer
 
-__all__ = ["ACTIVATIONS", "DTYPES", "stratified_split", "load_data", "build_model", "hidden_sites", "EpochRecord",
+__all__ = ["ACTIVATIONS", "DTYPES", "stratified_split", "load_data", "parse_arch", "is_conv_arch", "build_model",
+           "image_inputs", "hidden_sites", "EpochRecord",
            "TrainResult", "train", "evaluate_var_delta"]
 
 #: Activations :func:`build_model` knows, by name.
@@ -148,10 +150,97 @@ def _act_module(nn, name):
     return mods[name]()
 
 
-def build_model(arch, activation: str = "sigmoid"):
-    """``nn.Sequential(Linear, act, …, Linear)`` for widths ``arch`` (input, hidden…, output; linear output).
+_CONV = re.compile(r"conv(\d+)k(\d+)(?:p(\d+))?(?:s(\d+))?")
+_POOL = re.compile(r"(max)?pool(\d+)")
 
-    Initialised by torch's default (seed it first with ``torch.manual_seed``); float32 as torch makes it.
+
+def parse_arch(text) -> tuple:
+    r"""Read an architecture: dense widths ``64,32,16,10`` or conv layers then dense widths ``conv8k3,pool2,32,10``.
+
+    The mini-language, comma-separated:
+
+    * ``W0,W1,…,WL`` (integers only): a dense chain, input width first,
+      output width last;
+    * ``conv{C}k{K}[p{P}][s{S}]``: a convolution with ``C`` output channels,
+      a ``K×K`` kernel, zero padding ``P`` (default 0) and stride ``S``
+      (default 1), followed by the activation;
+    * ``pool{K}``: ``K×K`` average pooling (stride ``K``); ``maxpool{K}``: max
+      pooling;
+    * after the conv and pool layers, the integers are the widths of the
+      dense layers (the input is flattened first), the last one the output.
+      With conv layers the input shape comes from the data (8×8 digits are
+      read as one-channel images).
+
+    Returns
+    -------
+    tuple
+        Integers, and strings for the conv and pool layers (normalised).
+
+    Raises
+    ------
+    InvalidArgument
+        Naming ``arch`` and the token it cannot read.
+
+    Examples
+    --------
+    >>> parse_arch("64,32,16,10")
+    (64, 32, 16, 10)
+    >>> parse_arch("conv8k3p1, pool2, 32, 10")
+    ('conv8k3p1', 'pool2', 32, 10)
+    """
+    tokens = [t.strip().lower() for t in str(text).split(",")] if isinstance(text, str) else list(text)
+    out = []
+    for t in tokens:
+        if isinstance(t, Integral) and not isinstance(t, bool):
+            out.append(int(t))
+        elif isinstance(t, str) and t.isdigit():
+            out.append(int(t))
+        elif isinstance(t, str) and (_CONV.fullmatch(t) or _POOL.fullmatch(t)):
+            out.append(t)
+        else:
+            raise InvalidArgument(f"arch: cannot read {t!r}; expected a width (32), conv{{C}}k{{K}}[p{{P}}][s{{S}}] "
+                                  f"(conv8k3), pool{{K}} or maxpool{{K}}, e.g. 64,32,16,10 or conv8k3,pool2,32,10")
+    if any(isinstance(t, int) and t < 1 for t in out):
+        raise InvalidArgument(f"arch: widths must be positive, got {text!r}")
+    if not any(isinstance(t, str) for t in out):
+        if len(out) < 2:
+            raise InvalidArgument(f"arch: expected at least two positive widths (input … output), got {text!r}")
+        return tuple(out)
+    first_int = next((i for i, t in enumerate(out) if isinstance(t, int)), None)
+    if first_int is None or any(isinstance(t, str) for t in out[first_int:]):
+        raise InvalidArgument(f"arch: conv and pool layers come first, then at least one dense width (the last is "
+                              f"the output), got {text!r}")
+    if not isinstance(out[0], str) or not _CONV.fullmatch(out[0]):
+        raise InvalidArgument(f"arch: a convolutional architecture starts with a conv layer, got {text!r}")
+    for t in out:
+        m = _CONV.fullmatch(t) if isinstance(t, str) else None
+        if m and (int(m.group(1)) < 1 or int(m.group(2)) < 1 or (m.group(4) and int(m.group(4)) < 1)):
+            raise InvalidArgument(f"arch: {t!r} needs positive channels, kernel and stride")
+        m = _POOL.fullmatch(t) if isinstance(t, str) else None
+        if m and int(m.group(2)) < 1:
+            raise InvalidArgument(f"arch: {t!r} needs a positive pool size")
+    return tuple(out)
+
+
+def is_conv_arch(arch) -> bool:
+    """Whether a parsed architecture has conv layers (its input is an image, not a vector).
+
+    Examples
+    --------
+    >>> is_conv_arch(("conv4k3", 10)), is_conv_arch((64, 10))
+    (True, False)
+    """
+    return any(isinstance(t, str) for t in arch)
+
+
+def build_model(arch, activation: str = "sigmoid", input_shape=None):
+    """The PyTorch model of an architecture (:func:`parse_arch`): dense, or conv/pool layers then dense layers.
+
+    A dense chain is ``nn.Sequential(Linear, act, …, Linear)``; a conv
+    architecture ``Conv2d, act, [pool,] …, Flatten, Linear, act, …, Linear``
+    on inputs of shape ``input_shape = (C, H, W)``.  The output layer is
+    linear.  Initialised by torch's default (seed it first with
+    ``torch.manual_seed``); float32 as torch makes it.
 
     Examples
     --------
@@ -161,42 +250,143 @@ def build_model(arch, activation: str = "sigmoid"):
       (1): Tanh()
       (2): Linear(in_features=3, out_features=2, bias=True)
     )
+    >>> [type(m).__name__ for m in build_model("conv2k3,pool2,5,3", "relu", (1, 8, 8))]
+    ['Conv2d', 'ReLU', 'AvgPool2d', 'Flatten', 'Linear', 'ReLU', 'Linear']
     """
     torch = _torch()
     nn = torch.nn
+    if isinstance(arch, str):
+        arch = parse_arch(arch)
     try:
-        widths = [int(w) for w in arch]
-    except (TypeError, ValueError):
+        arch = parse_arch(tuple(arch))
+    except TypeError:
         raise InvalidArgument(f"arch: expected layer widths such as 64,32,16,10, got {arch!r}") from None
-    if len(widths) < 2 or min(widths) < 1 or any(isinstance(w, bool) for w in arch):
-        raise InvalidArgument(f"arch: expected at least two positive widths (input … output), got {arch!r}")
-    mods = []
+    _act_module(nn, activation)      # check the name
+    if not is_conv_arch(arch):
+        widths = list(arch)
+        mods = []
+        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+            mods.append(nn.Linear(a, b))
+            if i < len(widths) - 2:
+                mods.append(_act_module(nn, activation))
+        return nn.Sequential(*mods)
+    try:
+        shape = tuple(int(v) for v in input_shape)
+    except TypeError:
+        shape = ()
+    if len(shape) != 3 or min(shape) < 1:
+        raise InvalidArgument(f"input_shape: a conv architecture needs images (C, H, W), got {input_shape!r}")
+    mods, channels = [], shape[0]
+    dense = [t for t in arch if isinstance(t, int)]
+    for t in arch:
+        if isinstance(t, int):
+            break
+        m = _CONV.fullmatch(t)
+        if m:
+            c, k = int(m.group(1)), int(m.group(2))
+            mods += [nn.Conv2d(channels, c, k, stride=int(m.group(4) or 1), padding=int(m.group(3) or 0)),
+                     _act_module(nn, activation)]
+            channels = c
+        else:
+            m = _POOL.fullmatch(t)
+            k = int(m.group(2))
+            mods.append(nn.MaxPool2d(k) if m.group(1) else nn.AvgPool2d(k))
+    mods.append(nn.Flatten())
+    try:
+        with torch.no_grad():
+            n = int(nn.Sequential(*mods)(torch.zeros((1,) + shape)).shape[1])
+    except RuntimeError:
+        raise InvalidArgument(f"arch: the conv and pool layers do not fit an input of shape {shape}") from None
+    if n < 1:
+        raise InvalidArgument(f"arch: the conv and pool layers leave nothing of an input of shape {shape}")
+    widths = [n] + dense
     for i, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
         mods.append(nn.Linear(a, b))
         if i < len(widths) - 2:
             mods.append(_act_module(nn, activation))
-    if len(widths) == 2:
-        _act_module(nn, activation)      # still check the name
     return nn.Sequential(*mods)
 
 
+def image_inputs(X, channels: int = 1):
+    """Inputs as images ``(B, C, H, W)``: kept when 4-D, a flat square ``(B, C·s²)`` read as ``C`` channels of ``s×s``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> image_inputs(np.zeros((5, 64))).shape
+    (5, 1, 8, 8)
+    """
+    X = np.asarray(X)
+    if X.ndim == 4:
+        return X
+    if X.ndim == 3:
+        return X[:, None]
+    n = X.shape[1] // channels if X.ndim == 2 and X.shape[1] % channels == 0 else 0
+    s = int(round(np.sqrt(n)))
+    if X.ndim != 2 or n == 0 or s * s != n:
+        raise InvalidArgument(f"data: a conv architecture needs images; inputs of shape {X.shape[1:]} are not "
+                              f"{channels}-channel squares (give X as (N, C, H, W) in the .npz)")
+    return X.reshape(X.shape[0], channels, s, s)
+
+
 def _from_network(net):
-    """A symft chain of dense layers as ``nn.Sequential`` (float64, weights copied)."""
+    """A symft network whose ops form one sequence (dense, conv, pooling, flatten, activations) as ``nn.Sequential``.
+
+    Weights are copied in float64.  A chain of dense layers and a conv net
+    such as ``examples/digits_cnn.onnx`` qualify; branches (residual adds),
+    batch norm and activations outside :data:`ACTIVATIONS` are refused in one
+    line naming the node.
+    """
     torch = _torch()
     nn = torch.nn
     from ..graph.numbers import float_array
-    layers = net.as_chain("init").layers
-    mods = []
-    for lay in layers:
-        W = float_array(lay.weight)
-        lin = nn.Linear(W.shape[1], W.shape[0]).double()
-        with torch.no_grad():
-            lin.weight.copy_(torch.as_tensor(W))
-            lin.bias.copy_(torch.as_tensor(float_array(lay.bias)))
-        mods.append(lin)
-        name = lay.activation.name
-        if name != "linear":
-            mods.append(_act_module(nn, name))
+    mods, prev = [], net.input
+    for node in net.nodes:
+        kind = node.op.kind
+        if kind == "input":
+            continue
+        if node.inputs != (prev,):
+            raise InvalidArgument(f"init: node {node.name!r} does not follow the previous one (a branch); training "
+                                  f"starts from a sequence of layers")
+        prev = node.name
+        op = node.op
+        if kind == "dense":
+            W = float_array(op.weight)
+            m = nn.Linear(W.shape[1], W.shape[0]).double()
+            with torch.no_grad():
+                m.weight.copy_(torch.as_tensor(np.array(W)))
+                m.bias.copy_(torch.as_tensor(float_array(op.bias) if op.bias is not None else np.zeros(W.shape[0])))
+        elif kind == "conv2d":
+            W = float_array(op.weight)
+            t, l, b, r = op.padding
+            if (t, l) != (b, r):
+                raise InvalidArgument(f"init: node {node.name!r} has asymmetric padding {op.padding}")
+            m = nn.Conv2d(W.shape[1] * op.groups, W.shape[0], tuple(W.shape[2:]), stride=tuple(op.stride),
+                          padding=(t, l), dilation=tuple(op.dilation), groups=op.groups).double()
+            with torch.no_grad():
+                m.weight.copy_(torch.as_tensor(np.array(W)))
+                m.bias.copy_(torch.as_tensor(float_array(op.bias) if op.bias is not None else np.zeros(W.shape[0])))
+        elif kind in ("avgpool2d", "maxpool2d"):
+            t, l, b, r = op.padding
+            if (t, l) != (b, r):
+                raise InvalidArgument(f"init: node {node.name!r} has asymmetric padding {op.padding}")
+            stride = tuple(op.stride) if op.stride is not None else tuple(op.kernel)
+            if kind == "avgpool2d":
+                m = nn.AvgPool2d(tuple(op.kernel), stride, (t, l), count_include_pad=op.count_include_pad)
+            else:
+                m = nn.MaxPool2d(tuple(op.kernel), stride, (t, l), tuple(op.dilation))
+        elif kind == "flatten":
+            m = nn.Flatten()
+        elif kind == "identity":
+            continue
+        elif kind == "activation":
+            if op.act.name == "linear":
+                continue
+            m = _act_module(nn, op.act.name)
+        else:
+            raise InvalidArgument(f"init: node {node.name!r} is a {kind} op; training starts from dense, conv, "
+                                  f"pooling, flatten and activation layers")
+        mods.append(m)
     return nn.Sequential(*mods)
 
 
@@ -411,14 +601,18 @@ def train(data="digits", *, arch=(64, 32, 16, 10), activation: str = "sigmoid", 
     ----------
     data : "digits", path or tuple
         See the module docstring.
-    arch : sequence of int
+    arch : sequence or str
         Widths input … output of a dense chain (hidden layers use
-        ``activation``, the output is linear); ignored with ``init``.
+        ``activation``, the output is linear), or conv/pool layers then
+        dense widths (:func:`parse_arch`, e.g. ``"conv8k3,pool2,32,10"``; the
+        inputs are read as images, :func:`image_inputs`); ignored with ``init``.
     activation : str
         One of :data:`ACTIVATIONS`.
     init : torch.nn.Module or Network, optional
-        An initial model (copied; a symft network must be a chain of dense
-        layers with activations from :data:`ACTIVATIONS`).
+        An initial model (copied; a symft network must be one sequence of
+        dense, conv, pooling, flatten and activation layers with activations
+        from :data:`ACTIVATIONS`, such as a chain or ``examples/digits_cnn.onnx``;
+        the data are reshaped to its input shape).
     p : float or mapping {site: probability}
         Crash probabilities of ``R_1`` and of ``var_delta``; a number applies to
         every hidden activation site (:func:`hidden_sites`).
@@ -462,18 +656,21 @@ def train(data="digits", *, arch=(64, 32, 16, 10), activation: str = "sigmoid", 
         raise InvalidArgument(f"lr: expected a positive number, got {lr!r}")
     Xtr, ytr, Xte, yte = load_data(data, seed)
     if init is None:
-        arch = tuple(arch)
-        n_in = int(np.prod(Xtr.shape[1:]))
-        if arch[0] != n_in:
-            raise InvalidArgument(f"arch: the first width ({arch[0]}) must be the size of one input of the data "
-                                  f"({n_in})")
+        arch = parse_arch(arch)
+        if is_conv_arch(arch):
+            Xtr, Xte = image_inputs(Xtr), image_inputs(Xte)
+        else:
+            n_in = int(np.prod(Xtr.shape[1:]))
+            if arch[0] != n_in:
+                raise InvalidArgument(f"arch: the first width ({arch[0]}) must be the size of one input of the data "
+                                      f"({n_in})")
     tdtype = torch.float64 if dtype == "float64" else torch.float32
     was_det = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(True)
     try:
         torch.manual_seed(seed)
         if init is None:
-            model = build_model(arch, activation)
+            model = build_model(arch, activation, Xtr.shape[1:])
         elif isinstance(init, torch.nn.Module):
             model = copy.deepcopy(init)
             activation = ""
@@ -482,7 +679,12 @@ def train(data="digits", *, arch=(64, 32, 16, 10), activation: str = "sigmoid", 
             if not isinstance(init, Network):
                 raise InvalidArgument(f"init: expected a torch.nn.Module or a symft Network, got {type(init).__name__}")
             model = _from_network(init)
-            activation = ",".join(sorted({l.activation.name for l in init.as_chain("init").layers}))
+            activation = ",".join(sorted({n.op.act.name for n in init.nodes if n.op.kind == "activation"}))
+            shape = tuple(init.input_shape)
+            if int(np.prod(shape)) != int(np.prod(Xtr.shape[1:])):
+                raise InvalidArgument(f"init: the network takes inputs of shape {shape}, the data has "
+                                      f"{Xtr.shape[1:]}")
+            Xtr, Xte = Xtr.reshape((-1,) + shape), Xte.reshape((-1,) + shape)
         model = model.to(tdtype)
         sites = hidden_sites(model)
         if isinstance(p, Mapping):
@@ -546,4 +748,4 @@ def train(data="digits", *, arch=(64, 32, 16, 10), activation: str = "sigmoid", 
               "var_method": "", "var_label": "", "var_inputs": 0}
     reg_d = {k: getattr(regularizer, k) for k in ("lam", "mu", "psi", "nu", "of", "r2_form")}
     return TrainResult(net, model, tuple(history), acc, train_acc, p=probs, regularizer=reg_d,
-                       arch=_chain_arch(model), activation=activation, epochs=epochs, seed=seed, dtype=dtype, **vd)
+                       arch=_chain_arch(model) or (tuple(arch) if init is None else ()), activation=activation, epochs=epochs, seed=seed, dtype=dtype, **vd)
