@@ -186,3 +186,27 @@ def test_certify_over_a_dataset_bad_options_are_one_line(capsys, tmp_path):
     assert_one_line_error(*run(capsys, *base, "--data", data, "--target", "1"), "--target")
     assert_one_line_error(*run(capsys, *base, "--input", "1,2,3,4", "--population-confidence", "0.9"),
                           "--population-confidence")
+
+
+@pytest.mark.parametrize("loss,eps", [("squared", Fraction(1, 4)), ("cross_entropy", Fraction(1, 8))])
+def test_statistical_loss_certificate_contains_the_enumeration(loss, eps):
+    def ce(y, t):
+        m = max(float(v) for v in y)
+        return math.log(sum(math.exp(float(v) - m) for v in y)) + m - float(y[t])
+    want = Fraction(0)
+    for x, t in zip(X4, Y4):
+        clean, rows = law(x)
+        if loss == "squared":
+            om = lambda y: sum(((v - (1 if k == t else 0)) ** 2 for k, v in enumerate(y)), Fraction(0))  # noqa: E731
+            want += sum((w for w, y in rows if om(y) - om(clean) >= eps), Fraction(0))
+        else:
+            want += sum((w for w, y in rows if ce(y, t) - ce(clean, t) >= float(eps)), Fraction(0))
+    want /= len(X4)
+    assert 0 < want < 1
+    c = dataset_certificate(relu_net(), X4, NeuronCrash({0: 0.25, 1: 0.125}), str(eps), 0.5, y=Y4, loss=loss,
+                            source="statistical", samples=3000, seed=2)
+    assert c.method == "statistical" and c.confidence == 0.99
+    assert Fraction(c.bound_lo) <= want <= Fraction(c.bound_hi)
+    with pytest.raises(InvalidArgument, match="source"):
+        dataset_certificate(relu_net(), X4, NeuronCrash({0: 0.25, 1: 0.125}), 0.25, 0.5, y=Y4, loss=loss,
+                            source="enclosure")

@@ -16,7 +16,8 @@ D5 asks ``P_{x,U}{Δ ≥ ε} ≤ δ`` where ``x`` is random as well as the crash
         or for the zero-one loss the proved interval of the accuracy engine;
     ``"statistical"``
         a one-sided Clopper–Pearson bound of Monte Carlo draws
-        (:func:`symft.analysis.certify.statistical_certificate`), each at level
+        (:func:`symft.analysis.certify.statistical_certificate`; for a loss, stratified
+        Monte Carlo of the event, :func:`symft.engines.stratified.bounded_interval`), each at level
         ``1 − (1 − confidence)/B`` so that all ``B`` hold together with
         probability ``confidence`` (union bound).
 
@@ -152,13 +153,31 @@ def population_upper_bound(values, confidence: float = 0.95) -> float:
 def population_lower_bound(values, confidence: float = 0.95) -> float:
     r"""Lower confidence bound on the mean of i.i.d. ``[0, 1]``-valued variables (mirror of :func:`population_upper_bound`).
 
+    ``inf{μ ≤ m : n kl(m ‖ μ) ≤ ln(1/α)}``, ``m`` the exact sample mean rounded down; lower bounds of
+    the variables may be given instead of the variables.
+
     Examples
     --------
     >>> round(population_lower_bound([1.0] * 100, 0.95), 6)       # 0.05^(1/100)
     0.970487
+    >>> population_lower_bound([0.0, 0.0], 0.95)
+    0.0
     """
-    v = 1 - np.asarray(values, dtype=float).ravel()
-    return max(0.0, math.nextafter(1 - population_upper_bound(v, confidence), -math.inf))
+    m, n = _check_values(values, 1 - confidence if isinstance(confidence, Real) else confidence)
+    c = math.log(1 / (1 - float(confidence))) / n * (1 + 1e-9)
+    top = float_down(m)
+    if top <= 0:
+        return 0.0
+    lo, hi = 0.0, top
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if mid <= lo or mid >= hi:
+            break
+        if _kl(top, mid) > c:
+            lo = mid
+        else:
+            hi = mid
+    return max(0.0, math.nextafter(lo * (1 - 1e-12), -math.inf))
 
 
 # ---------------------------------------------------------------------- the result
@@ -300,6 +319,40 @@ def _zero_one_values(net, X, y, model, eps, method, order, samples, seed, confid
     return rows, m, r
 
 
+def _loss_statistical(net, X, targets, model, loss, eps, sided, samples, seed, confidence, force):
+    """``P{Δ_loss ≥ ε}`` per input by stratified Monte Carlo, each interval at ``1 − (1 − confidence)/B``.
+
+    The event is decided on the float64 loss (statistical, like the classes of the sampled
+    configurations in :mod:`symft.analysis.accuracy`); ``ε > 0``, so the crash-free configuration,
+    whose loss change is 0, never counts.
+    """
+    from ..engines.losses import loss_functions
+    from ..engines.stratified import bounded_interval, check_budget, plan_strata, stratified_statistics
+    from ..problem import make_problem
+
+    B = X.shape[0]
+    pb = make_problem(net, X, None, where="X")
+    fs = [loss_functions(loss, t, net.n_outputs)[0] for t in targets]
+    Y0 = pb.clean.output.reshape(B, -1)
+    base = [float(f(Y0[b][None, :])[0]) for b, f in enumerate(fs)]
+    ef = float(eps)
+
+    def fn(Y):
+        cols = []
+        for b, f in enumerate(fs):
+            dl = f(Y[:, b, :]) - base[b]
+            cols.append(((np.abs(dl) if sided == "abs" else dl) >= ef).astype(float))
+        return np.stack(cols, axis=1)
+
+    plan = plan_strata(net, model, samples)
+    check_budget(net, model, plan, B, force)
+    stats = stratified_statistics(pb, model, plan, seed, fn)
+    if not stats:
+        return [[(Fraction(0), Fraction(0))] for _ in range(B)]
+    _, lo, hi = bounded_interval(stats, 1 - (1 - float(confidence)) / B)
+    return [[(Fraction(max(0.0, float(lo[b]))), Fraction(min(1.0, float(hi[b]))))] for b in range(B)]
+
+
 # ---------------------------------------------------------------------- the certificate
 
 def _text(v, e):
@@ -333,7 +386,9 @@ def dataset_certificate(net, X, model, eps, delta, *, y=None, loss=None, source:
         of the event; ``"auto"``: the exact law when it fits in ``max_configurations`` (configurations
         × inputs), else :func:`~symft.analysis.certify.certify`'s choice of rigorous moments.  With
         ``loss="zero_one"`` the rigorous and statistical values come from the accuracy engine
-        (:func:`symft.analysis.accuracy.accuracy`; ``order`` its crashes evaluated, default its own choice).
+        (:func:`symft.analysis.accuracy.accuracy`; ``order`` its crashes evaluated, default its own choice);
+        the squared and cross-entropy losses have their exact law or, for ``"auto"`` and
+        ``"statistical"``, stratified Monte Carlo of the event (``ε > 0``).
     sided : {"upper", "abs"}
     order : int
         The enclosure's order.
@@ -423,8 +478,17 @@ def dataset_certificate(net, X, model, eps, delta, *, y=None, loss=None, source:
             notes.append(f"zero-one loss from the accuracy engine: up to {r.order} crashes evaluated, "
                          f"P(more) = {r.tail_probability:.3g} counted as changes")
     elif rows is None and loss is not None:
-        raise InvalidArgument(f"loss: the {loss} loss is certified from its exact law only (a rational enumeration "
-                              "that fits, or --loss zero_one for the proved and statistical answers)")
+        if source not in ("auto", "statistical"):
+            raise InvalidArgument(f"source: the {loss} loss has its exact law (a rational enumeration that fits) "
+                                  "or the statistical answer (source='statistical'); no moment source bounds it")
+        if e <= 0:
+            raise InvalidArgument(f"eps: beyond the exact law the {loss} loss change is certified for ε > 0 "
+                                  "(the crash-free run has Δ_loss = 0)")
+        rows = _loss_statistical(net, X, targets, model, loss, e, sided, samples, seed, confidence, force)
+        methods = ["statistical"] * B
+        stat_conf = float(confidence)
+        notes.append(f"{loss} loss: stratified Monte Carlo ({samples} configurations, seed {seed}), events decided "
+                     "on the float64 loss")
     if rows is None:
         rows, methods = [], []
         each_conf = 1 - (1 - float(confidence)) / B

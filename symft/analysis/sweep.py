@@ -21,7 +21,7 @@ import math
 import time
 from dataclasses import dataclass
 from fractions import Fraction
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -117,7 +117,12 @@ def mean_abs_error(net, X, model, *, method: str = "auto", order=None, max_confi
     neuron_only = all(kind == "neuron" for kind, _, _, _ in groups)
     out = {"norm": NORM}
     if method != "statistical" and neuron_only:
-        k = choose_order(net, model, max_configurations, B) if order is None else min(int(order), N)
+        if order is None:
+            k = choose_order(net, model, max_configurations, B) if groups else 0
+        elif isinstance(order, bool) or not isinstance(order, Integral) or order < 0:
+            raise InvalidArgument(f"order: expected a non-negative integer, got {order!r}")
+        else:
+            k = min(int(order), N)
         tail = crash_count_tail(net, model, k) if groups else Fraction(0)
         crash_sites = {l: semantics for _, l, _, _ in groups}
         box, e = walk(net, BoxAndError(net, crash_sites, order=k),
