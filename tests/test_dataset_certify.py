@@ -120,6 +120,9 @@ def test_population_in_the_certificate_uses_the_per_input_upper_bounds():
     pop = c.population
     assert pop["confidence"] == 0.9 and "rigorous over faults" in pop["label"]
     assert pop["bound_hi"] >= c.bound_hi and pop["bound_lo"] <= c.bound_lo
+    few = dataset_certificate(relu_net(), X4, NeuronCrash({0: 0.25, 1: 0.125}), 0.5, 0.3, population_confidence=0.9)
+    assert few.verdict == "certified" and few.population["verdict"] == "undecided"
+    assert "more inputs" in few.population["decide"]
     s = dataset_certificate(relu_net(), X4, NeuronCrash({0: 0.25, 1: 0.125}), 0.5, 0.9, source="statistical",
                             samples=500, population_confidence=0.9, confidence=0.99)
     assert s.population["confidence"] == pytest.approx(0.89) and "statistical over faults" in s.population["label"]

@@ -201,7 +201,7 @@ class DatasetCertificate:
     per_output : tuple of dict
         ``{"output", "bound_lo", "bound_hi"}`` per output.
     population : dict or None
-        ``{"verdict", "bound_lo", "bound_hi", "confidence", "method", "assumptions"}``.
+        ``{"verdict", "bound_lo", "bound_hi", "confidence", "method", "label", "assumptions", "decide"}``.
     top : tuple of dict
         The inputs with the largest upper bound: ``{"index", "bound_lo", "bound_hi", "method"}``.
     decide : str
@@ -556,7 +556,11 @@ def _population(rows, K, pc, stat_conf, d, B):
     hi, lo = max(his), max(los)
     conf = pc if stat_conf is None else max(0.0, pc - (1 - stat_conf))
     verdict = "certified" if hi <= d else ("not certified" if lo > d else "undecided")
-    return {"verdict": verdict, "bound_lo": lo, "bound_hi": hi, "confidence": conf, "n_inputs": B,
+    decide = ""
+    if verdict == "undecided":
+        decide = ("more inputs (the bound over inputs tightens as their number grows), a lower "
+                  "population confidence, or tighter per-input bounds")
+    return {"verdict": verdict, "bound_lo": lo, "bound_hi": hi, "confidence": conf, "n_inputs": B, "decide": decide,
             "method": "hoeffding-kl" + (f" (Bonferroni over {K} outputs)" if K > 1 else ""),
             "label": "statistical over inputs, " + ("statistical" if stat_conf is not None else "rigorous")
                      + " over faults",

@@ -139,6 +139,8 @@ def _certify_dataset(args) -> int:
         pp = c.population
         out.write(f"population   {pp['verdict']}: probability ≤ {pp['bound_hi']:.6g} with {100 * pp['confidence']:g}% "
                   f"confidence ({pp['label']}; {pp['method']}; inputs assumed i.i.d.)\n")
+        if pp["decide"]:
+            out.write(f"             could decide: {pp['decide']}\n")
     out.write("per input    " + ", ".join(f"{k} {v}" for k, v in c.methods.items()) + " (method: inputs)\n")
     if c.top:
         out.write("largest      " + ", ".join(f"input {t['index']}: {t['bound_hi']:.4g}" for t in c.top) + "\n")
