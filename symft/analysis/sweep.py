@@ -1,8 +1,9 @@
-r"""Accuracy and prediction changes against the crash probability: the curve fault-tolerance papers plot.
+r"""Accuracy, prediction changes and E|Δ| against the crash probability: the curve fault-tolerance papers plot.
 
-:func:`sweep` runs :func:`symft.analysis.accuracy.accuracy` at each probability of a grid, for crashes at
-the chosen sites, and keeps each point's interval and how it was obtained (exact, rigorous or
-statistical); :meth:`Sweep.figure` draws it with matplotlib without touching matplotlib's global state.
+:func:`sweep` runs :func:`symft.analysis.accuracy.accuracy` and :func:`mean_abs_error` (the mean size
+of the output error, ``E max_k |Δ_k|``) at each probability of a grid, for crashes at the chosen sites,
+and keeps each point's interval and how it was obtained (exact, rigorous or statistical);
+:meth:`Sweep.figure` draws it with matplotlib without touching matplotlib's global state.
 
 Examples
 --------
@@ -17,15 +18,17 @@ Examples
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
-from numbers import Real
+from fractions import Fraction
+from numbers import Integral, Real
 
 import numpy as np
 
 from ..errors import InvalidArgument, SymftError
 from ..faults import NeuronCrash
 
-__all__ = ["Sweep", "sweep", "probability_grid"]
+__all__ = ["Sweep", "sweep", "probability_grid", "mean_abs_error", "NORM"]
 
 
 def probability_grid(text: str, where: str = "--p") -> list:
@@ -55,10 +58,138 @@ def probability_grid(text: str, where: str = "--p") -> list:
     return [float(f"{v:.6g}") for v in np.geomspace(lo, hi, n)]
 
 
+#: The norm of the output error whose mean :func:`mean_abs_error` reports.
+NORM = "max_k |Δ_k| (the largest change of an output), averaged over the inputs"
+
+_U = 2.0 ** -53
+
+
+def mean_abs_error(net, X, model, *, method: str = "auto", order=None, max_configurations: int = 2 ** 21,
+                   max_width: float = 0.1, n_samples: int = 4000, seed: int = 0, confidence: float = 0.95) -> dict:
+    r"""``E max_k |Δ_k|`` averaged over the inputs ``X``: an interval and how it was obtained.
+
+    ``"rigorous"`` (or ``"exact"`` when the interval is a single float): the
+    configurations with at most ``order`` failures are evaluated, each
+    computed ``|Δ|`` widened by its proved forward-error bound
+    (:class:`symft.walk.errorbound.BoxAndError`, the error of the faulty and
+    of the clean output) and weighted by its exact probability; the rest,
+    of exactly known probability (:func:`symft.engines.stratified.crash_count_tail`),
+    add at most that probability times a proved bound on ``|Δ|`` over every
+    configuration (the interval box of the output).  The float sums of the
+    non-negative per-configuration bounds (one per configuration probability)
+    are widened by their error bound ``γ_{M−1}`` and combined in exact
+    rationals, rounded outward once.
+    ``"statistical"``: stratified Monte Carlo with a Welch t interval at
+    ``confidence`` (:func:`symft.engines.stratified.t_interval`), the same
+    draws for every input (the float sums of enumerated strata widened by a relative ``1e-12``).  ``"auto"``: rigorous when its interval is at most
+    ``max_width`` times its upper end wide, else statistical.
+
+    Returns
+    -------
+    dict
+        ``{"abs_mean_lo", "abs_mean_hi", "abs_method", "abs_order", "abs_confidence", "norm"}``.
+
+    Examples
+    --------
+    >>> from symft.graph.network import Network
+    >>> net = Network.from_numpy([[[1.0, 2.0]]], activations=["linear"])
+    >>> d = mean_abs_error(net, [[1.0, 1.0]], NeuronCrash({0: 0.5}))     # |Δ| ∈ {0, 1, 2, 3}, each 1/4
+    >>> d["abs_method"], d["abs_mean_lo"] <= 1.5 <= d["abs_mean_hi"], d["abs_mean_hi"] - d["abs_mean_lo"] < 1e-12
+    ('rigorous', True, True)
+    """
+    from ..engines.enclosure import choose_order
+    from ..engines.forward import forward_masked
+    from ..engines.moments import float_down, float_up
+    from ..engines.sampling import failure_groups
+    from ..engines.stratified import (check_budget, configuration_blocks, crash_count_tail, plan_strata,
+                                      stratified_statistics, t_interval)
+    from ..problem import make_problem
+    from ..walk.errorbound import BoxAndError
+    from ..walk.walker import walk
+
+    if method not in ("auto", "exact", "rigorous", "statistical"):
+        raise InvalidArgument(f"method: expected auto, exact, rigorous or statistical, got {method!r}")
+    pb = make_problem(net, X, None, where="X")
+    B = pb.B
+    Y0 = pb.clean.output.reshape(B, -1)
+    groups, semantics = failure_groups(net, model)
+    N = sum(n for _, _, n, _ in groups)
+    neuron_only = all(kind == "neuron" for kind, _, _, _ in groups)
+    out = {"norm": NORM}
+    if method != "statistical" and neuron_only:
+        if order is None:
+            k = choose_order(net, model, max_configurations, B) if groups else 0
+        elif isinstance(order, bool) or not isinstance(order, Integral) or order < 0:
+            raise InvalidArgument(f"order: expected a non-negative integer, got {order!r}")
+        else:
+            k = min(int(order), N)
+        tail = crash_count_tail(net, model, k) if groups else Fraction(0)
+        crash_sites = {l: semantics for _, l, _, _ in groups}
+        box, e = walk(net, BoxAndError(net, crash_sites, order=k),
+                      pb.X.reshape((B,) + tuple(net.input_shape)))[net.output]
+        e = e.reshape(B, -1)
+        ebar = (2 * e.max(axis=1)) * (1 + 4 * _U)                      # |Δ − computed Δ| ≤ 2 e + u |computed Δ|
+        with np.errstate(invalid="ignore", over="ignore"):
+            D = ((np.maximum(box.hi.reshape(B, -1) - Y0, Y0 - box.lo.reshape(B, -1)) + e) * (1 + 8 * _U)).max(axis=1)
+        # per configuration probability P: float sums of the non-negative per-configuration bounds, whose
+        # error after M terms is at most γ_{M−1} = (M−1)u / (1 − (M−1)u) of the sum, in any order
+        acc: dict = {}
+        rows = max(1, (8 * 2 ** 20) // max(1, 8 * B * net.n_outputs * 4))
+        for kap, P, nm, sm in configuration_blocks(net, model, 0, k, rows):
+            if sum(kap) == 0:
+                continue                                              # no failure: Δ = 0 exactly
+            Y = forward_masked(net, pb.X, nm, synapse_masks=sm, semantics=semantics, trace=pb.clean)
+            a = np.abs(Y - Y0[None]).max(axis=2)                        # (m, B)
+            hi = (a * (1 + 4 * _U) + ebar[None]) * (1 + 4 * _U)
+            lo = np.maximum(0.0, (a * (1 - 4 * _U) - ebar[None]) * (1 - 4 * _U))
+            s_lo, s_hi, M = acc.get(P, (0.0, 0.0, 0))
+            acc[P] = (s_lo + lo.sum(axis=0), s_hi + hi.sum(axis=0), M + a.shape[0])
+        lo_s, hi_s = [Fraction(0)] * B, [Fraction(0)] * B
+        for P, (s_lo, s_hi, M) in acc.items():
+            g = Fraction(M, 2 ** 53)
+            if g >= Fraction(1, 2):
+                raise SymftError("mean_abs_error: too many configurations for the float sums' error bound")
+            g = g / (1 - g)
+            for b in range(B):
+                lo_s[b] += P * Fraction(float(s_lo[b])) / (1 + g)
+                hi_s[b] += P * Fraction(float(s_hi[b])) / (1 - g)
+        if tail > 0:
+            if not np.all(np.isfinite(D)):
+                hi_s = None
+            else:
+                hi_s = [h + tail * Fraction(float(d)) for h, d in zip(hi_s, D)]
+        if hi_s is not None:
+            lo_m, hi_m = sum(lo_s, Fraction(0)) / B, sum(hi_s, Fraction(0)) / B
+            lo_f, hi_f = float_down(lo_m), float_up(hi_m)
+            if method != "auto" or hi_f - lo_f <= max_width * hi_f:
+                out.update(abs_mean_lo=lo_f, abs_mean_hi=hi_f, abs_method="exact" if lo_f == hi_f else "rigorous",
+                           abs_order=k, abs_confidence=None)
+                return out
+        if method in ("exact", "rigorous"):
+            raise InvalidArgument("method: no proved bound on |Δ| beyond the evaluated configurations (the output's "
+                                  "interval box is unbounded); use method='statistical'")
+    elif method in ("exact", "rigorous"):
+        raise InvalidArgument(f"method: {method!r} handles neuron crashes only; use method='statistical'")
+    plan = plan_strata(net, model, n_samples)
+    check_budget(net, model, plan, B, True)
+    stats = stratified_statistics(pb, model, plan, seed,
+                                  lambda Y: np.abs(Y - Y0[None]).max(axis=2).mean(axis=1, keepdims=True))
+    if not stats:
+        lo_f = hi_f = 0.0
+    else:
+        _, lo, hi, _ = t_interval(stats, confidence)
+        # the float sums of the enumerated strata: widened by a relative 1e-12, as bounded_interval does
+        lo_f, hi_f = max(0.0, float(lo[0]) - 1e-12 * abs(float(lo[0]))), float(hi[0]) + 1e-12 * abs(float(hi[0]))
+    out.update(abs_mean_lo=lo_f, abs_mean_hi=hi_f, abs_method="statistical", abs_order=None,
+               abs_confidence=float(confidence))
+    return out
+
+
 @dataclass(frozen=True)
 class Sweep:
     """Points ``{"p", "clean_accuracy", "accuracy_lo", "accuracy_hi", "change_lo", "change_hi", "method",
-    "seconds"}`` of a sweep, the sites and the number of inputs.
+    "abs_mean_lo", "abs_mean_hi", "abs_method", "abs_order", "abs_confidence", "seconds"}`` of a sweep (the
+    ``abs_`` keys: :func:`mean_abs_error`, on the norm :data:`NORM`), the sites and the number of inputs.
 
     Examples
     --------
@@ -80,7 +211,7 @@ class Sweep:
         3
         """
         return {"points": [dict(pt) for pt in self.points], "sites": list(self.sites), "n_inputs": self.n_inputs,
-                "data": self.data}
+                "data": self.data, "norm": NORM}
 
     def figure(self, path=None):
         """Accuracy and P(prediction changes) against p (log scale), each point's interval as a band.
@@ -100,19 +231,25 @@ class Sweep:
             from matplotlib.figure import Figure
         except ImportError:
             raise SymftError("the figure needs matplotlib: pip install 'symft[plot]'") from None
-        fig = Figure(figsize=(9, 3.8))
+        with_abs = bool(self.points) and all("abs_mean_hi" in pt for pt in self.points)
+        fig = Figure(figsize=(13.5 if with_abs else 9, 3.8))
         FigureCanvasAgg(fig)
-        ax1, ax2 = fig.subplots(1, 2)
+        axes = fig.subplots(1, 3 if with_abs else 2)
+        ax1 = axes[0]
         p = [pt["p"] for pt in self.points]
-        for ax, key, label in ((ax1, "accuracy", "accuracy under crashes"),
-                               (ax2, "change", "P(prediction changes)")):
+        panels = [("accuracy", "accuracy under crashes", "method"), ("change", "P(prediction changes)", "method")]
+        if with_abs:
+            panels.append(("abs_mean", "E max_k |Δ_k| (mean over the inputs)", "abs_method"))
+        for ax, (key, label, how) in zip(axes, panels):
             lo = [pt[f"{key}_lo"] for pt in self.points]
             hi = [pt[f"{key}_hi"] for pt in self.points]
             ax.fill_between(p, lo, hi, alpha=0.3, step=None, label="interval (exact, proved or statistical)")
             ax.plot(p, [(a + b) / 2 for a, b in zip(lo, hi)], "o-", ms=3, label=label)
             for x, pt, y in zip(p, self.points, hi):
-                ax.annotate(pt["method"][0], (x, y), fontsize=6, xytext=(0, 3), textcoords="offset points")
+                ax.annotate(pt[how][0], (x, y), fontsize=6, xytext=(0, 3), textcoords="offset points")
             ax.set_xscale("log")
+            if key == "abs_mean" and min(lo, default=0) > 0:
+                ax.set_yscale("log")
             ax.set_xlabel("crash probability p at " + ", ".join(map(str, self.sites)))
             ax.set_ylabel(label)
             ax.grid(alpha=0.3)
@@ -130,7 +267,7 @@ class Sweep:
 def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero", method: str = "auto",
           n_samples: int = 4000, seed: int = 0, confidence: float = 0.95, data: str = "",
           progress=None) -> Sweep:
-    r"""Accuracy under crashes and ``P(prediction changes)`` at each crash probability of a grid.
+    r"""Accuracy under crashes, ``P(prediction changes)`` and ``E max_k |Δ_k|`` at each crash probability of a grid.
 
     Parameters
     ----------
@@ -143,7 +280,8 @@ def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero
         The crash sites (default: every hidden site); every neuron of them crashes independently with the
         probability of the point.
     semantics, method, n_samples, seed, confidence
-        As :func:`symft.analysis.accuracy.accuracy` (each point says which method answered).
+        As :func:`symft.analysis.accuracy.accuracy` (each point says which method answered; the
+        ``abs_`` keys say it for :func:`mean_abs_error`, which gets the same arguments).
     data : str
         A name for the dataset (recorded).
     progress : callable, optional
@@ -165,11 +303,14 @@ def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero
     for i, q in enumerate(probs):
         if progress is not None:
             progress(i, q)
-        r = accuracy(net, X, y, NeuronCrash({s: float(q) for s in sites}, semantics), method=method,
-                     n_samples=n_samples, seed=seed, confidence=confidence, top=0)
+        model = NeuronCrash({s: float(q) for s in sites}, semantics)
+        r = accuracy(net, X, y, model, method=method, n_samples=n_samples, seed=seed, confidence=confidence, top=0)
+        t0 = time.perf_counter()
+        a = mean_abs_error(net, X, model, method=method, n_samples=n_samples, seed=seed, confidence=confidence)
         points.append({"p": float(q), "clean_accuracy": r.clean_accuracy, "accuracy_lo": r.accuracy_lo,
                        "accuracy_hi": r.accuracy_hi, "change_lo": r.change_lo, "change_hi": r.change_hi,
-                       "method": r.method, "seconds": r.seconds})
-    if any(not math.isfinite(v) for pt in points for k, v in pt.items() if isinstance(v, float)):
+                       "method": r.method, **{k: v for k, v in a.items() if k != "norm"},
+                       "seconds": r.seconds + time.perf_counter() - t0})
+    if any(not math.isfinite(v) for pt in points for k, v in pt.items() if isinstance(v, float) and v is not None):
         raise SymftError("sweep: a point came out not finite")  # pragma: no cover - accuracy refuses before
     return Sweep(tuple(points), sites, int(np.asarray(X).shape[0]), data)

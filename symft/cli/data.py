@@ -1,5 +1,5 @@
 r"""Commands over a dataset: ``accuracy`` (accuracy and prediction changes under crashes), ``sweep`` (the same
-against the crash probability) and ``train``
+and E|Δ| against the crash probability) and ``train``
 (training with the Eq. 1 regularizer, and Algorithm 1).
 
 Examples
@@ -34,8 +34,8 @@ def _iv(lo, hi) -> str:
 
 
 def cmd_sweep(args) -> int:
-    """``symft sweep NET --data D --p LO:HI:N``: accuracy and prediction changes against p (JSON, figure)."""
-    from ..analysis.sweep import probability_grid, sweep
+    """``symft sweep NET --data D --p LO:HI:N``: accuracy, prediction changes and E|Δ| against p (JSON, figure)."""
+    from ..analysis.sweep import NORM, probability_grid, sweep
     from ..io.datasets import load_dataset
     from ..parsing import check_output_file
 
@@ -62,10 +62,13 @@ def cmd_sweep(args) -> int:
         sys.stderr.write(" " * 30 + "\r")
     out.write(f"{data.name}: {r.n_inputs} inputs, crashes at {', '.join(map(str, r.sites))}; clean accuracy "
               f"{r.points[0]['clean_accuracy']:.6g}\n")
-    out.write(f"  {'p':>10}  {'accuracy under crashes':<26} {'P(prediction changes)':<26} method\n")
+    out.write(f"  {'p':>10}  {'accuracy under crashes':<26} {'P(prediction changes)':<26} {'method':<12}"
+              f"{'E max_k |Δ_k|':<26} method\n")
     for pt in r.points:
         out.write(f"  {pt['p']:>10.3g}  {_iv(pt['accuracy_lo'], pt['accuracy_hi']):<26} "
-                  f"{_iv(pt['change_lo'], pt['change_hi']):<26} {pt['method']}\n")
+                  f"{_iv(pt['change_lo'], pt['change_hi']):<26} {pt['method']:<12}"
+                  f"{_iv(pt['abs_mean_lo'], pt['abs_mean_hi']):<26} {pt['abs_method']}\n")
+    out.write(f"E max_k |Δ_k|: {NORM}\n")
     if figure is not None:
         out.write(f"figure: {figure}\n")
     return 0
@@ -285,8 +288,9 @@ def add_parsers(sub) -> dict:
     add_json(s, "clean_accuracy, accuracy_lo, accuracy_hi, change_lo, change_hi, method")
 
     s = out["sweep"] = sub.add_parser(
-        "sweep", help="accuracy and how often the predicted class changes against the crash probability, over a "
-                      "dataset: a table, JSON, and a figure (--figure)")
+        "sweep", help="accuracy, how often the predicted class changes, and the mean size of the output error "
+                      "(E max_k |Δ_k|) against the crash probability, over a dataset: a table, JSON, and a figure "
+                      "(--figure)")
     add_net(s)
     s.add_argument("--data", required=True, metavar="D", help="the dataset, as for accuracy ('digits' or an .npz)")
     s.add_argument("--p", required=True, metavar="LO:HI:N",
@@ -299,7 +303,8 @@ def add_parsers(sub) -> dict:
                    help="configurations sampled per input where a point is statistical (default 4000)")
     s.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the sampler (default 0)")
     s.add_argument("--figure", metavar="FILE", help="draw the curves into FILE (.png, .svg or .pdf; matplotlib)")
-    add_json(s, "points (p, accuracy_lo, accuracy_hi, change_lo, change_hi, method), sites")
+    add_json(s, "points (p, accuracy_lo, accuracy_hi, change_lo, change_hi, method, abs_mean_lo, abs_mean_hi, "
+                "abs_method), sites, norm")
 
     from ..training.train import ACTIVATIONS
 

@@ -85,10 +85,92 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def _certify_dataset(args) -> int:
+    """``certify`` over a dataset (``--data``) or on a loss change (``--loss``): D5 over inputs and faults."""
+    from ..analysis.dataset_certify import dataset_certificate
+    from ..faults import NeuronCrash
+    from ..parsing import parse_p
+
+    if args.dataset is not None and args.input is not None:
+        raise InvalidArgument("--input: give either --input (one input) or --data (a dataset), not both")
+    parse_exact(args.delta, "--delta", 0, 1, lo_open=True, hi_open=True)
+    if args.source == "t1":
+        raise InvalidArgument("--source: t1 is an approximation (no bound) and cannot be aggregated; use auto, "
+                              "exact, enclosure, taylor or statistical")
+    if args.alpha is not None:
+        raise InvalidArgument("--alpha: only the Taylor estimate alone (--source t1, one input) uses α")
+    if args.dataset is not None:
+        from ..io.datasets import load_dataset
+
+        net = load_network(args.net)
+        data = load_dataset(args.dataset, net)
+        if args.target is not None:
+            raise InvalidArgument("--target: with --data the targets are the dataset's labels; drop --target")
+        X, y, where = data.X, data.y, f"the empirical distribution of the {data.X.shape[0]} inputs of {data.name}"
+    else:
+        if args.population_confidence is not None:
+            raise InvalidArgument("--population-confidence: needs --data (a sample of inputs)")
+        net, inputs = load_net_and_inputs(args)
+        if not inputs.single:
+            raise InvalidArgument(f"--input: expected one input, got {inputs.values.shape[0]}; use --data for many")
+        if args.target is None:
+            raise InvalidArgument("--target: --loss needs the target class (an index 0 … n_out − 1)")
+        X, y = inputs.values[:1], np.array([parse_integer(args.target, "--target", 0, net.n_outputs - 1)])
+        where = "the one input"
+    model = NeuronCrash(parse_p(args.p, net), args.semantics).check(net)
+    samples = args.samples if args.samples is not None else (20_000 if args.dataset is not None else 100_000)
+    c = dataset_certificate(net, X, model, args.eps, args.delta, y=y, loss=args.loss, source=args.source,
+                            sided=args.sided, order=args.order, samples=samples, seed=args.seed,
+                            confidence=args.confidence, population_confidence=args.population_confidence,
+                            top=args.top, force=args.force)
+    if args.json:
+        d = c.as_dict()
+        d.update({"command": "certify", "data": args.dataset, "p": args.p, "semantics": args.semantics,
+                  "distribution": "empirical" if args.dataset is not None else "one input"})
+        emit(d)
+        return 0
+    out = sys.stdout
+    iv = f"{c.bound_hi:.6g}" if c.bound_lo == c.bound_hi else f"[{c.bound_lo:.6g}, {c.bound_hi:.6g}]"
+    kind = {"exact": "exact", "rigorous": "proved", "statistical": f"statistical, {100 * (c.confidence or 0):g}% "
+            "confidence over the sampling, not a proof"}[c.method]
+    out.write(f"{c.verdict.upper() if c.verdict == 'certified' else c.verdict}: "
+              f"{c.as_dict()['claim']} over {where}   (probability {iv}, {kind})\n")
+    if c.population is not None:
+        pp = c.population
+        out.write(f"population   {pp['verdict']}: probability ≤ {pp['bound_hi']:.6g} with {100 * pp['confidence']:g}% "
+                  f"confidence ({pp['label']}; {pp['method']}; inputs assumed i.i.d.)\n")
+        if pp["decide"]:
+            out.write(f"             could decide: {pp['decide']}\n")
+    out.write("per input    " + ", ".join(f"{k} {v}" for k, v in c.methods.items()) + " (method: inputs)\n")
+    if c.top:
+        out.write("largest      " + ", ".join(f"input {t['index']}: {t['bound_hi']:.4g}" for t in c.top) + "\n")
+    if c.decide:
+        out.write(f"could decide {c.decide}\n")
+    for a in c.assumptions:
+        out.write(f"assumes      {a}\n")
+    for n in c.notes:
+        out.write(f"note         {n}\n")
+    out.write(f"time         {c.seconds:.3g} s\n")
+    return 0
+
+
 def cmd_certify(args) -> int:
-    """``symft certify NET --input X --p SPEC --eps E --delta D``: an (ε, δ) certificate."""
+    """``symft certify NET --input X --p SPEC --eps E --delta D``: an (ε, δ) certificate.
+
+    With ``--data D`` the claim is over the inputs of the dataset as well (D5 as written), and with
+    ``--loss L`` it is on the loss change (:func:`symft.analysis.dataset_certify.dataset_certificate`).
+    """
     from ..analysis.certify import certify
 
+    if getattr(args, "dataset", None) is not None or getattr(args, "loss", None) is not None:
+        return _certify_dataset(args)
+    if args.input is None:
+        raise InvalidArgument("--input: expected one input (--input X), or a dataset (--data D)")
+    for opt, v in (("--population-confidence", args.population_confidence), ("--target", args.target)):
+        if v is not None:
+            raise InvalidArgument(f"{opt}: needs {'--data' if opt.startswith('--pop') else '--loss'}")
+    if args.samples is None:
+        args.samples = 100_000
     net, inputs, x, model = load_net_input_model(args, allow_batch=False)
     xe = inputs.rows[0]
     kw = {}
@@ -419,9 +501,24 @@ def add_parsers(sub) -> dict:
     s = out["certify"] = sub.add_parser("certify", help="(ε, δ) certificate: P(Δ ≥ ε) ≤ δ for every output, "
                                                         "labelled rigorous or approximate")
     add_net(s)
-    add_input(s, one=True)
+    add_input(s, required=False, one=True)
+    # dest "dataset": --data and --input exclude each other (the other commands' --data is "data")
+    s.add_argument("--data", dest="dataset", metavar="D",
+                   help="certify over a dataset instead of one input: 'digits' (the 8×8 digits' test part) or an "
+                        ".npz with arrays X and y; the probability is over the inputs and the crashes (D5)")
     add_p(s)
     add_semantics(s)
+    s.add_argument("--population-confidence", type=argument_type(parse_real, 0, 1, lo_open=True, hi_open=True),
+                   default=None, metavar="C",
+                   help="with --data: also bound the probability over the population the inputs were drawn from "
+                        "(i.i.d.), at this confidence over the inputs (e.g. 0.95)")
+    s.add_argument("--loss", choices=("zero_one", "squared", "cross_entropy"), default=None,
+                   help="certify the loss change instead of the output error (targets: --target, or the labels of "
+                        "--data)")
+    s.add_argument("--target", metavar="K", help="the target class of --loss for one input")
+    s.add_argument("--top", type=argument_type(parse_integer, 0, 10 ** 6), default=5, metavar="K",
+                   help="with --data: how many inputs with the largest bound to list (default 5)")
+    s.add_argument("--force", action="store_true", help="with --data: sample even when the estimated time is long")
     s.add_argument("--eps", required=True, type=validated(parse_exact),
                    help="error threshold ε (P(Δ ≥ ε) ≤ δ for every output)")
     s.add_argument("--delta", required=True, type=validated(parse_exact, 0, 1), help="failure probability δ")
@@ -435,8 +532,9 @@ def add_parsers(sub) -> dict:
     s.add_argument("--sided", choices=("upper", "abs"), default="upper",
                    help="the event Δ ≥ ε (D5) or |Δ| ≥ ε")
     s.add_argument("--order", type=ORDER, default=2, help="order of the enclosure (default 2)")
-    s.add_argument("--samples", type=SAMPLES, default=100_000, metavar="N",
-                   help="Monte Carlo draws given a failure, for --source statistical (default 100000)")
+    s.add_argument("--samples", type=SAMPLES, default=None, metavar="N",
+                   help="Monte Carlo draws given a failure, for --source statistical (default 100000; "
+                        "20000 per input with --data)")
     s.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of --source statistical (default 0)")
     s.add_argument("--confidence", type=argument_type(parse_real, 0, 1, lo_open=True, hi_open=True),
                    default=0.99, metavar="C",
@@ -444,7 +542,8 @@ def add_parsers(sub) -> dict:
     s.add_argument("--alpha", type=argument_type(parse_real, 0, 1, lo_open=True, hi_open=True), default=None,
                    help="α of the crash-count tail bound δ_0 (P3), with p < α < 1 (Taylor estimate alone only; "
                         "default 0.1)")
-    add_json(s, "certified, delta_bound, method, rigorous, copies_needed")
+    add_json(s, "certified, delta_bound, method, rigorous, copies_needed; with --data or --loss: verdict, bound_lo, "
+                "bound_hi, method, confidence, methods, population, top")
 
     s = out["report"] = sub.add_parser("report", help="every bound vs the exact value vs Monte Carlo, with rank "
                                                       "losses")
