@@ -102,7 +102,10 @@ def cmd_sample(args) -> int:
     loss_kw = loss_targets(args, net, inputs)
     method = args.method
     if method is None:       # the options only the plain sampler has select it; otherwise stratified
-        method = "plain" if (args.eps is not None or args.halfwidth is not None) and not loss_kw else "stratified"
+        method = ("plain" if (args.eps is not None or args.halfwidth is not None) and not loss_kw
+                  and args.control == "none" else "stratified")
+    if args.control != "none" and method == "plain":
+        raise InvalidArgument("--control: a control variate of the stratified sampler; drop --method plain")
     if method == "plain":
         if loss_kw:
             raise InvalidArgument("--loss: the plain sampler estimates the output error only; use --method "
@@ -123,8 +126,9 @@ def _sample_stratified(args, net, inputs, model, loss_kw) -> int:
 
     rows = [inputs.values[0]] if inputs.single else list(inputs.values)
     targets = [loss_kw.get("target")] if inputs.single else (loss_kw.get("target") or [None] * len(rows))
+    control = None if args.control == "none" else args.control.replace("-", "_")
     rs = [stratified_monte_carlo(net, xb, model, args.samples, args.seed, loss=loss_kw.get("loss"), target=tb,
-                                 confidence=args.confidence)
+                                 confidence=args.confidence, control=control)
           for xb, tb in zip(rows, targets)]
     for r in rs:
         require_finite({k: getattr(r, k) for k in ("mean", "ci_low", "ci_high")}, "stratified Monte Carlo")
@@ -559,6 +563,10 @@ def add_parsers(sub) -> dict:
                    help="estimate the change of the loss instead of the output error (stratified only)")
     s.add_argument("--target", metavar="T", help="loss target: a class index, numbers for 'squared', or @FILE "
                                                  "with one per input")
+    s.add_argument("--control", choices=("none", "single-crash", "first-order"), default="none",
+                   help="control variate of the stratified sampler for E Δ and smooth losses: the exact effect of "
+                        "each unit failing alone (one pass per unit), or T1's sensitivities (one reverse sweep); "
+                        "unbiased, same intervals, often far narrower (default none)")
     s.add_argument("--interval", choices=("t", "normal"), default="t",
                    help="quantile of the mean interval (--method plain)")
     s.add_argument("--eps", type=argument_type(parse_real),

@@ -95,6 +95,7 @@ __all__ = [
     "stratified_monte_carlo",
     "stratified_statistics",
     "control_values",
+    "expected_counts",
     "StratumStatistics",
     "t_interval",
     "bounded_interval",
@@ -328,8 +329,9 @@ def plan_strata(net, model, n_samples: int, *, min_per_stratum: int = MIN_PER_ST
     of the statistic given ``k`` failures used in that share (Neyman:
     ``n_s ∝ P_s σ_s``).  With a control variate that removes the effect of
     each failure alone, what is left are the interactions of the ``k (k − 1) / 2``
-    pairs: ``spread = lambda k: math.sqrt(k * (k - 1) / 2)``, and a stratum with
-    spread 0 gets only ``min_per_stratum`` draws.  The allocation depends on
+    pairs: ``spread = lambda k: math.sqrt(k * (k - 1) / 2)``, and a sampled
+    stratum with spread 0 gets only ``min_per_stratum`` draws (which strata
+    are enumerated is still decided with ``√k``).  The allocation depends on
     nothing sampled, so every estimate stays unbiased.
 
     Examples
@@ -364,15 +366,16 @@ def plan_strata(net, model, n_samples: int, *, min_per_stratum: int = MIN_PER_ST
             break
     if k_ind < N and rest > 0:
         strata.append([k_ind + 1, N, rest, 2 ** N - sum(math.comb(N, k) for k in range(k_ind + 1))])
+    enum_score = [float(P) * math.sqrt(lo) for lo, _, P, _ in strata]      # which strata are enumerated
     spread = spread or math.sqrt
-    score = [float(P) * float(spread(lo)) for lo, _, P, _ in strata]
+    score = [float(P) * float(spread(lo)) for lo, _, P, _ in strata]        # how the rest is shared
     enum = [False] * len(strata)
     budget = n_samples
     while True:
         live = [i for i in range(len(strata)) if not enum[i]]
-        tot = sum(score[i] for i in live)
+        tot = sum(enum_score[i] for i in live)
         new = [i for i in live if enumerate_small
-               and strata[i][3] <= max(min_per_stratum, budget * score[i] / tot if tot > 0 else 0)]
+               and strata[i][3] <= max(min_per_stratum, budget * enum_score[i] / tot if tot > 0 else 0)]
         if not new:
             break
         for i in new:
@@ -616,11 +619,13 @@ def stratified_statistics(pb, model, plan, seed: int, fn, control=None) -> tuple
     r"""Evaluate every stratum of ``plan``: per-stratum summaries of the statistics ``fn(Y)``.
 
     With ``control`` (one array ``(n_g, D)`` per failure group, :func:`control_values`), every sampled
-    draw with failed units ``S`` and counts ``κ`` gives ``fn(Y) − Σ_{i ∈ S} c_i + Σ_g κ_g c̄_g`` instead of
-    ``fn(Y)`` (``c̄_g`` the mean of ``c`` over group ``g``): a control variate with coefficient 1.  Given
-    the counts the positions are uniform within each group, so ``E[Σ_{i∈S} c_i | κ] = Σ_g κ_g c̄_g``
-    exactly and every stratum's mean is unchanged (no bias, no estimated coefficient); its variance
-    drops by as much as ``c`` predicts ``fn``.  Enumerated strata are exact and use no control.
+    draw with failed units ``S`` in stratum ``s`` gives ``fn(Y) − Σ_{i ∈ S} c_i + Σ_g E[κ_g | s] c̄_g``
+    instead of ``fn(Y)`` (``c̄_g`` the mean of ``c`` over group ``g``, ``κ_g`` its failure count,
+    :func:`expected_counts`): a control variate with coefficient 1.  Given the counts the positions
+    are uniform within each group, so ``E[Σ_{i∈S} c_i | s] = Σ_g E[κ_g | s] c̄_g`` and every stratum's
+    mean is unchanged (no bias, no estimated coefficient; the only error is the float64 rounding of
+    that constant); its variance drops by as much as ``c`` predicts ``fn``.  Enumerated strata are
+    exact and use no control.
 
     Parameters
     ----------
@@ -658,7 +663,9 @@ def stratified_statistics(pb, model, plan, seed: int, fn, control=None) -> tuple
     drawer = None
     if control is not None:
         control = [np.asarray(c, dtype=float).reshape(n, D) for c, (_, _, n, _) in zip(control, groups)]
-        cbar = [c.mean(axis=0) for c in control]
+        cbar = np.array([c.mean(axis=0) for c in control])                       # (G, D)
+        shift = [None if st.enumerated else
+                 np.array([float(v) for v in expected_counts(groups, qs, st)]) @ cbar for st in plan]
     out = []
     for si, st in enumerate(plan):
         if st.enumerated:
@@ -686,7 +693,8 @@ def stratified_statistics(pb, model, plan, seed: int, fn, control=None) -> tuple
             if control is not None:
                 for g, (kind, l, n, _) in enumerate(groups):
                     mk = (nm if kind == "neuron" else sm)[l].reshape(m, n)
-                    V = V - mk @ control[g] + counts[g][:, None] * cbar[g][None, :]
+                    V = V - mk @ control[g]
+                V = V + shift[si][None, :]
             bm = V.mean(axis=0)
             bM2 = ((V - bm) ** 2).sum(axis=0)
             if n_tot == 0:
@@ -703,6 +711,46 @@ def stratified_statistics(pb, model, plan, seed: int, fn, control=None) -> tuple
         var = M2 / (n_tot - 1) if n_tot > 1 else np.zeros(D)
         out.append(StratumStatistics(st, mean, var, ones, binary, lo_v == hi_v, clean))
     return tuple(out)
+
+
+def expected_counts(groups, qs, stratum) -> list:
+    r"""``E[κ_g | K ∈ stratum]``: the exact mean number of failures of every group given the stratum.
+
+    ``P(κ_g = j, K = k) = P0 · C(n_g, j) ρ_g^j · c^{(−g)}_{k − j}`` with the convolution ``c^{(−g)}`` of
+    the other groups (:class:`_Factored`); a tail stratum ``{lo, …, N}`` uses ``E κ_g = n_g q_g`` minus
+    the counts below ``lo``.  ``Fraction`` arithmetic throughout.
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> net, m = random_network([2, 2, 1], seed=0), NeuronCrash({0: 0.5, 1: 0.25})
+    >>> groups, _, qs = _groups_exact(net, m)
+    >>> [str(v) for v in expected_counts(groups, qs, Stratum(1, 1, Fraction(3, 8), 4, 4, False))]
+    ['3/4', '1/4']
+    """
+    sizes = [n for _, _, n, _ in groups]
+    kmax = stratum.lo - 1 if stratum.hi > stratum.lo else stratum.hi
+    fac = _Factored(sizes, qs)
+    out = []
+    for g, (n_g, q_g) in enumerate(zip(sizes, qs)):
+        if q_g == 1:
+            part = [n_g * v for v in fac.law(kmax)]                     # κ_g = n_g surely
+        else:
+            others = _Factored(sizes[:g] + sizes[g + 1:], qs[:g] + qs[g + 1:])
+            sure = others.sure
+            c = others.coefficients(max(0, kmax - sure))
+            r = fac.rho[g]
+            part = []
+            for k in range(kmax + 1):
+                acc = Fraction(0)
+                for j in range(1, min(n_g, k - sure) + 1):
+                    acc += j * math.comb(n_g, j) * r ** j * c[k - sure - j]
+                part.append(fac.P0 * acc)
+        if stratum.hi > stratum.lo:
+            out.append((n_g * q_g - sum(part, Fraction(0))) / stratum.probability)
+        else:
+            out.append(part[stratum.lo] / stratum.probability)
+    return out
 
 
 def control_values(pb, model, fn, how: str, *, gradients=None) -> list:
@@ -1027,7 +1075,10 @@ def stratified_monte_carlo(net, x, model, n_samples: int, seed: int, *, loss=Non
         sampled strata (:func:`control_values`, :func:`stratified_statistics`): unbiased, the same
         intervals, a smaller variance.  ``"single_crash"`` costs one forward pass per unit,
         ``"first_order"`` one reverse sweep (T1; neuron crashes, not for a callable loss).  Not used for
-        the zero-one loss and the prediction change (their Clopper–Pearson intervals need 0/1 draws).
+        the zero-one loss and the prediction change (their Clopper–Pearson intervals need 0/1 draws);
+        the sampled draws are shared by the spread of what the control leaves
+        (:func:`plan_strata`), so with ``enumerate_small=False`` the one-failure stratum gets few
+        draws and the prediction change's interval widens.
     force : bool
         Run even when the estimated time exceeds :data:`symft.engines.sampling.MAX_SECONDS`
         (otherwise :class:`~symft.errors.TooLargeError`, raised before any work; :func:`check_budget`).
@@ -1124,6 +1175,8 @@ def stratified_monte_carlo(net, x, model, n_samples: int, seed: int, *, loss=Non
         mean, lo, hi, interval = t_est[:K], t_lo[:K], t_hi[:K], "t-welch"
         se = se[:K]
         for s in stats:
+            if ctrl is not None and control == "single_crash" and s.stratum.hi == 1:
+                continue            # one failure, its exact effect subtracted: the draws are constant by design
             if not s.stratum.enumerated and s.stratum.configurations > s.n and np.any(s.same[:K]):
                 notes.append(f"every one of the {s.n} draws with {s.stratum.lo}…{s.stratum.hi} failures gave the "
                              "same value for some output: that stratum's variance is unknown, its interval "
