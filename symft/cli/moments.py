@@ -355,7 +355,8 @@ def cmd_exact(args) -> int:
             raise InvalidArgument("--order: an enclosure needs numeric probabilities")
         if args.loss != "zero_one":
             raise InvalidArgument(f"--order: the enclosure bounds the output error, not the {args.loss} loss; "
-                                  "drop --order to enumerate the loss exactly, or use symft sample")
+                                  "drop --order to enumerate the loss exactly, or use symft taylor --loss (T1 with a "
+                                  "rigorous remainder) or symft sample --loss")
         out.update(_zero_one_enclosure(net, inputs, loss_kw["target"], NeuronCrash(probs, args.semantics),
                                        args.order, args.force))
         text.append(f"zero-one loss change (wrong under crashes minus wrong without), {out['method']}, "
