@@ -203,8 +203,12 @@ def test_sample_onnx_at_the_output_site_covers_the_closed_form(capsys):
     y = numpy_cnn(np.load(IMAGE))
     n = 20000
     res = run_json(capsys, "sample", MODEL, "--input", X, "--p", f"classifier.3:{P_OUT}", "--samples", n,
-                   "--seed", "3", "--confidence", "0.999999")
+                   "--seed", "3", "--confidence", "0.999999", "--method", "plain")
     mean = -P_OUT * y
+    # the default stratified sampler enumerates the 2^10 − 1 configurations: the exact mean, up to rounding
+    st = run_json(capsys, "sample", MODEL, "--input", X, "--p", f"classifier.3:{P_OUT}", "--samples", n,
+                  "--seed", "3")
+    assert st["method"] == "enumerated" and np.allclose(st["mean"], mean, rtol=1e-12, atol=1e-15)
     sd = np.sqrt(P_OUT * (1 - P_OUT)) * np.abs(y)
     lo, hi = np.array(res["ci_low"]), np.array(res["ci_high"])
     assert np.all(lo <= mean) and np.all(mean <= hi), (lo, mean, hi)

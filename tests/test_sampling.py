@@ -335,7 +335,7 @@ def test_mc_bad_arguments():
 
 def test_cli_sample_json(capsys):
     rc = main(["sample", "examples/mean_of_inputs.json", "--input", "1,1,1,1", "--p", "0:0.1",
-               "--samples", "20000", "--seed", "3", "--json", "--confidence", "0.99"])
+               "--samples", "20000", "--seed", "3", "--json", "--confidence", "0.99", "--method", "plain"])
     out = capsys.readouterr().out
     assert rc == 0 and out.count("\n") == 1
     d = json.loads(out)
@@ -349,7 +349,7 @@ def test_cli_sample_json(capsys):
 
 def test_cli_sample_text_and_errors(capsys):
     rc = main(["sample", "examples/mean_of_inputs.json", "--input", "1,1,1,1", "--p", "0:0.1",
-               "--samples", "1000", "--seed", "3", "--eps", "0.2"])
+               "--samples", "1000", "--seed", "3", "--eps", "0.2", "--method", "plain"])
     out = capsys.readouterr().out
     assert rc == 0 and "Clopper" in out and "ci_low" in out
     rc = main(["sample", "examples/mean_of_inputs.json", "--input", "1,1,1,1", "--samples", "10", "--seed", "0"])
@@ -387,7 +387,7 @@ def test_mc_neuron_and_synapse_together_matches_brute_force():
 
 def test_cli_sample_halfwidth_planner(capsys):
     rc = main(["sample", "examples/mean_of_inputs.json", "--input", "1,1,1,1", "--p", "0:0.1",
-               "--samples", "5000", "--seed", "2", "--halfwidth", "0.001", "--json"])
+               "--samples", "5000", "--seed", "2", "--halfwidth", "0.001", "--json", "--method", "plain"])
     d = json.loads(capsys.readouterr().out)
     assert rc == 0 and d["samples_needed"] == samples_for_halfwidth(0.001, d["var"][0], 0.95, "t")
     # Var Δ = p(1-p)/4 = 0.0225: about (1.96 · 0.15 / 0.001)² ≈ 86 000 samples

@@ -31,15 +31,160 @@ from .options import (MAX_SAMPLES, ORDER, SAMPLES, SEED, add_input, add_json, ad
                       argument_type, check_input_size, load_net_and_inputs, load_net_input_model, order_or_auto,
                       validated)
 
-__all__ = ["cmd_sample", "cmd_certify", "cmd_report", "cmd_check", "cmd_exact", "cmd_enclose", "cmd_derive",
+__all__ = ["loss_targets", "cmd_sample", "cmd_certify", "cmd_report", "cmd_check", "cmd_exact", "cmd_enclose", "cmd_derive",
            "cmd_taylor", "add_parsers"]
 
 
+def loss_targets(args, net, inputs):
+    """The loss and its target(s) from ``--loss`` / ``--target``: ``{}`` without a loss, else ``{"loss", "target"}``.
+
+    ``--target`` is a class index (``zero_one``, ``cross_entropy``) or ``n_out`` numbers (``squared``), given
+    once for every input, or ``@FILE`` with one target per input (a class index per line, or one row of
+    numbers per input for ``squared``).  A batch gets a list of targets, one per input.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from symft.graph.network import random_network
+    >>> net = random_network([2, 3, 2], seed=0)
+    >>> inputs = parse_inputs("0,1")
+    >>> loss_targets(argparse.Namespace(loss="zero_one", target="1"), net, inputs)
+    {'loss': 'zero_one', 'target': 1}
+    >>> loss_targets(argparse.Namespace(loss=None, target="1"), net, inputs)
+    Traceback (most recent call last):
+    ...
+    symft.errors.InvalidArgument: --target: given without --loss
+    """
+    loss, text = getattr(args, "loss", None), getattr(args, "target", None)
+    if not loss:
+        if text is not None:
+            raise InvalidArgument("--target: given without --loss")
+        return {}
+    if text is None:
+        raise InvalidArgument("--target: --loss needs a target (a class index, numbers for 'squared', or @FILE "
+                              "with one per input)")
+    B = inputs.values.shape[0]
+    t = parse_inputs(text, "--target")
+    rows = t.rows
+    if loss == "squared":
+        if any(len(r) != net.n_outputs for r in rows):
+            raise InvalidArgument(f"--target: expected {net.n_outputs} numbers (one per output) for the squared "
+                                  f"loss, got {text!r}")
+        targets = [list(r) for r in rows]
+    else:
+        if text.strip().startswith("@"):
+            flat = [v for r in rows for v in r]
+            if any(len(r) != 1 for r in rows) and len(rows) != 1:
+                raise InvalidArgument("--target: expected one class index per input (a column or one row)")
+            rows = [[v] for v in flat]
+        elif len(rows) != 1 or len(rows[0]) != 1:
+            raise InvalidArgument(f"--target: expected a class index 0 … {net.n_outputs - 1} for --loss {loss}, "
+                                  f"or @FILE with one per input, got {text!r}")
+        targets = [parse_integer(str(r[0]), "--target", 0, net.n_outputs - 1) for r in rows]
+    if len(targets) == 1:
+        target = targets[0] if inputs.single else [targets[0]] * B
+    elif len(targets) != B:
+        raise InvalidArgument(f"--target: {len(targets)} targets for {B} input{'s' if B != 1 else ''}; give one "
+                              "per input, or one for all")
+    else:
+        target = targets[0] if inputs.single else targets
+    return {"loss": loss, "target": target}
+
+
 def cmd_sample(args) -> int:
-    """``symft sample NET --input X --p SPEC --samples N --seed S``: Monte Carlo with intervals."""
+    """``symft sample NET --input X --p SPEC --samples N --seed S [--method stratified|plain] [--loss L --target T]``.
+
+    Stratified Monte Carlo by the number of failures by default
+    (:func:`symft.engines.stratified.stratified_monte_carlo`); ``--method plain`` is the plain sampler
+    (:func:`symft.engines.sampling.monte_carlo`, needed for ``--eps`` and ``--halfwidth``).
+    """
+    net, inputs, x, model = load_net_input_model(args)
+    loss_kw = loss_targets(args, net, inputs)
+    method = args.method
+    if method is None:       # the options only the plain sampler has select it; otherwise stratified
+        method = ("plain" if (args.eps is not None or args.halfwidth is not None) and not loss_kw
+                  and args.control == "none" else "stratified")
+    if args.control != "none" and method == "plain":
+        raise InvalidArgument("--control: a control variate of the stratified sampler; drop --method plain")
+    if method == "plain":
+        if loss_kw:
+            raise InvalidArgument("--loss: the plain sampler estimates the output error only; use --method "
+                                  "stratified (the default)")
+        return _sample_plain(args, net, inputs, x, model)
+    for opt, v in (("--eps", args.eps), ("--halfwidth", args.halfwidth)):
+        if v is not None:
+            raise InvalidArgument(f"{opt}: needs the per-sample variance and tail counts of the plain sampler "
+                                  "(--method plain, without --loss)")
+    if args.interval != "t":
+        raise InvalidArgument("--interval: the stratified sampler's intervals are Student t (Welch) and "
+                              "Clopper–Pearson; --interval applies to --method plain")
+    return _sample_stratified(args, net, inputs, model, loss_kw)
+
+
+def _sample_stratified(args, net, inputs, model, loss_kw) -> int:
+    from ..engines.stratified import stratified_monte_carlo
+
+    rows = [inputs.values[0]] if inputs.single else list(inputs.values)
+    targets = [loss_kw.get("target")] if inputs.single else (loss_kw.get("target") or [None] * len(rows))
+    control = None if args.control == "none" else args.control.replace("-", "_")
+    rs = [stratified_monte_carlo(net, xb, model, args.samples, args.seed, loss=loss_kw.get("loss"), target=tb,
+                                 confidence=args.confidence, control=control)
+          for xb, tb in zip(rows, targets)]
+    for r in rs:
+        require_finite({k: getattr(r, k) for k in ("mean", "ci_low", "ci_high")}, "stratified Monte Carlo")
+    if args.json:
+        ds = [r.as_dict() for r in rs]
+        if inputs.single:
+            d = ds[0]
+        else:
+            d = {k: [e[k] for e in ds] for k in ("mean", "ci_low", "ci_high", "standard_error", "change",
+                                                 "change_low", "change_high", "method", "crashed_samples",
+                                                 "enumerated_configurations", "warnings", "strata")}
+            d["crashed_samples"] = sum(d["crashed_samples"])
+            d["crashed_samples_per_input"] = [e["crashed_samples"] for e in ds]
+            d["method"] = "enumerated" if set(d["method"]) == {"enumerated"} else "statistical"
+            d.update({k: ds[0][k] for k in ("statistic", "interval", "confidence", "seed", "samples", "p_crash")})
+        d["sampler"] = "stratified"
+        d["model"] = _model_description(model)
+        if loss_kw:
+            d["loss"] = loss_kw["loss"]
+        emit(d)
+        return 0
+    out = sys.stdout
+    names = ["loss change"] if loss_kw else (net.output_names or [str(k) for k in range(net.n_outputs)])
+    what = f"E Δ_loss ({loss_kw['loss']} loss)" if loss_kw else "E Δ"
+    r0 = rs[0]
+    out.write(f"stratified Monte Carlo by the number of failures: budget {args.samples} configurations per input "
+              f"(seed {args.seed}); {100 * args.confidence:g}% {r0.interval} intervals for {what}; P(failure) = "
+              f"{r0.p_crash:.4g}\n")
+    for b, r in enumerate(rs):
+        if not inputs.single:
+            out.write(f"input {b}\n")
+        out.write(f"  {r.crashed_samples} sampled configurations (each with a failure), "
+                  f"{r.enumerated_configurations} enumerated; {r.method}\n")
+        out.write(f"  {'output':<12} {'mean':>13} {'ci_low':>13} {'ci_high':>13}\n")
+        for k, nm in enumerate(names):
+            out.write(f"  {nm:<12} {r.mean[k]:13.6g} {r.ci_low[k]:13.6g} {r.ci_high[k]:13.6g}\n")
+        out.write(f"  P(prediction changes) = {r.change:.6g} ∈ [{r.change_low:.6g}, {r.change_high:.6g}]\n")
+    return 0
+
+
+def _model_description(model) -> list:
+    """``[["neuron", semantics, "site:p", …], ["synapse", "site:p", …]]``, as the plain sampler's JSON has it."""
+    from ..faults import NeuronCrash
+
+    out = []
+    for m in (model if isinstance(model, tuple) else (model,)):
+        if isinstance(m, NeuronCrash):
+            out.append(["neuron", m.semantics] + [f"{l}:{q}" for l, q in m.p])
+        else:
+            out.append(["synapse"] + [f"{l}:{q}" for l, q in m.p])
+    return out
+
+
+def _sample_plain(args, net, inputs, x, model) -> int:
     from ..engines.sampling import monte_carlo
 
-    net, inputs, x, model = load_net_input_model(args)
     r = monte_carlo(net, x, model, args.samples, args.seed, confidence=args.confidence,
                     interval=args.interval, eps=args.eps, show_progress=None if not args.json else False)
     require_finite({k: getattr(r, k) for k in ("mean", "var", "std", "ci_low", "ci_high")}, "Monte Carlo")
@@ -284,19 +429,7 @@ def cmd_exact(args) -> int:
     symbolic = any(isinstance(q, sp.Basic) and q.free_symbols for q in probs.values())
     x = inputs.rows[0] if inputs.single else inputs.rows
     exact = True if args.exact else (False if args.float else None)
-    loss_kw = {}
-    if args.loss:
-        if args.target is None:
-            raise InvalidArgument("--target: --loss needs a target (a class index, or numbers for 'squared')")
-        if args.loss == "squared":
-            t = parse_inputs(args.target, "--target")
-            if not t.single or len(t.rows[0]) != net.n_outputs:
-                raise InvalidArgument(f"--target: expected {net.n_outputs} numbers (one per output) for the "
-                                      f"squared loss, got {args.target!r}")
-            target = t.rows[0]
-        else:
-            target = parse_integer(args.target, "--target", 0, net.n_outputs - 1)
-        loss_kw = {"loss": args.loss, "target": target}
+    loss_kw = loss_targets(args, net, inputs)
     out = {}
     text = []
     if args.order is not None and args.loss:
@@ -304,7 +437,8 @@ def cmd_exact(args) -> int:
             raise InvalidArgument("--order: an enclosure needs numeric probabilities")
         if args.loss != "zero_one":
             raise InvalidArgument(f"--order: the enclosure bounds the output error, not the {args.loss} loss; "
-                                  "drop --order to enumerate the loss exactly, or use symft sample")
+                                  "drop --order to enumerate the loss exactly, or use symft taylor --loss (T1 with a "
+                                  "rigorous remainder) or symft sample --loss")
         out.update(_zero_one_enclosure(net, inputs, loss_kw["target"], NeuronCrash(probs, args.semantics),
                                        args.order, args.force))
         text.append(f"zero-one loss change (wrong under crashes minus wrong without), {out['method']}, "
@@ -449,18 +583,31 @@ def cmd_derive(args) -> int:
 def cmd_taylor(args) -> int:
     """``symft taylor NET --input X --p SPEC [--json]``: numeric T1 with rigorous remainder bounds."""
     from ..parsing import parse_p
-    from ..engines.taylor import t1
+    from ..engines.taylor import t1, t1_loss
 
     net, inputs = load_net_and_inputs(args)
     probs = parse_p(args.p, net)
+    loss_kw = loss_targets(args, net, inputs)
     x = inputs.values[0] if inputs.single else inputs.values
-    r = t1(net, x, probs, semantics=args.semantics, remainder=not args.no_remainder and "auto",
-           force=args.force)
+    if loss_kw:
+        if loss_kw["loss"] == "zero_one":
+            raise InvalidArgument("--loss: the zero-one loss is a step in the outputs, not smooth, so T1 does not "
+                                  "apply; use `symft exact --loss zero_one --target T --order K` (a proved "
+                                  "interval) or `symft sample --loss zero_one --target T`")
+        r = t1_loss(net, x, probs, loss_kw["loss"], loss_kw["target"], semantics=args.semantics,
+                    remainder=not args.no_remainder and "auto", force=args.force)
+    else:
+        r = t1(net, x, probs, semantics=args.semantics, remainder=not args.no_remainder and "auto",
+               force=args.force)
     d = r.to_dict()
     require_finite({k: d[k] for k in ("mean", "var", "std") if k in d}, "T1")
     if args.json:
-        emit(r.to_dict())
+        if loss_kw:
+            d["loss"] = loss_kw["loss"]
+        emit(d)
         return 0
+    if loss_kw and not args.latex:
+        sys.stdout.write(f"change of the {loss_kw['loss']} loss (Δ_loss; 'output 0' below is the loss)\n")
     sys.stdout.write((r.latex() if args.latex else str(r)) + "\n")
     return 0
 
@@ -491,12 +638,25 @@ def add_parsers(sub) -> dict:
                    help="random seed (required: results are reproducible)")
     s.add_argument("--confidence", type=argument_type(parse_real, 0, 1, lo_open=True, hi_open=True), default=0.95,
                    help="level of the intervals (default 0.95)")
-    s.add_argument("--interval", choices=("t", "normal"), default="t", help="quantile of the mean interval")
+    s.add_argument("--method", choices=("stratified", "plain"), default=None,
+                   help="stratified: by the number of failures, with exact stratum probabilities (small strata "
+                        "enumerated, the others sampled); plain: independent draws given a failure (default "
+                        "stratified; plain when --eps or --halfwidth asks for what only it reports)")
+    s.add_argument("--loss", choices=("squared", "zero_one", "cross_entropy"),
+                   help="estimate the change of the loss instead of the output error (stratified only)")
+    s.add_argument("--target", metavar="T", help="loss target: a class index, numbers for 'squared', or @FILE "
+                                                 "with one per input")
+    s.add_argument("--control", choices=("none", "single-crash", "first-order"), default="none",
+                   help="control variate of the stratified sampler for E Δ and smooth losses: the exact effect of "
+                        "each unit failing alone (one pass per unit), or T1's sensitivities (one reverse sweep); "
+                        "unbiased, same intervals, often far narrower (default none)")
+    s.add_argument("--interval", choices=("t", "normal"), default="t",
+                   help="quantile of the mean interval (--method plain)")
     s.add_argument("--eps", type=argument_type(parse_real),
-                   help="also estimate P(Δ ≥ ε) and P(|Δ| ≥ ε) (Clopper–Pearson intervals)")
+                   help="also estimate P(Δ ≥ ε) and P(|Δ| ≥ ε) (Clopper–Pearson intervals; --method plain)")
     s.add_argument("--halfwidth", type=argument_type(parse_real, 0, lo_open=True), metavar="H",
-                   help="also report the samples needed for a mean interval of half-width H")
-    add_json(s, "mean, var, std, ci_low, ci_high, samples, seed")
+                   help="also report the samples needed for a mean interval of half-width H (--method plain)")
+    add_json(s, "mean, ci_low, ci_high, crashed_samples, method, confidence, samples, seed (plain: also var, std)")
 
     s = out["certify"] = sub.add_parser("certify", help="(ε, δ) certificate: P(Δ ≥ ε) ≤ δ for every output, "
                                                         "labelled rigorous or approximate")
@@ -585,7 +745,8 @@ def add_parsers(sub) -> dict:
     s.add_argument("--polynomial", action="store_true", help="print E Δ(p) and E Δ²(p) as polynomials in p")
     s.add_argument("--loss", choices=("squared", "zero_one", "cross_entropy"),
                    help="report the change of the loss instead of the output error")
-    s.add_argument("--target", metavar="T", help="loss target: a class index, or numbers for 'squared'")
+    s.add_argument("--target", metavar="T", help="loss target: a class index, numbers for 'squared', or @FILE "
+                                                 "with one per input")
     g = s.add_mutually_exclusive_group()
     g.add_argument("--exact", action="store_true", help="rational arithmetic (piecewise-linear rational nets)")
     g.add_argument("--float", action="store_true", help="float64 arithmetic")
@@ -622,6 +783,11 @@ def add_parsers(sub) -> dict:
     add_input(s)
     add_p(s)
     add_semantics(s)
+    s.add_argument("--loss", choices=("squared", "cross_entropy", "zero_one"),
+                   help="T1 of the change of a smooth loss instead of the output error (zero_one is not smooth: "
+                        "use exact --order or sample)")
+    s.add_argument("--target", metavar="T", help="loss target: a class index, numbers for 'squared', or @FILE "
+                                                 "with one per input")
     s.add_argument("--no-remainder", action="store_true", help="skip the remainder bounds (D_1, D_2)")
     s.add_argument("--force", action="store_true", help="compute the remainder even above the size limit")
     s.add_argument("--latex", action="store_true", help="print LaTeX")

@@ -70,6 +70,7 @@ import sympy as sp
 
 from ..errors import FaultModelError, InvalidArgument, NotSmooth, TooLargeError
 from ..faults import SEMANTICS, NeuronCrash, check_probability, site_key
+from ..graph.activations import ETA
 from ..graph.numbers import float_enclosure, to_fraction
 from ..problem import as_model, make_problem
 from ..utils import to_exact
@@ -93,6 +94,8 @@ __all__ = [
     "t1_symbolic",
     "T1Result",
     "t1",
+    "t1_loss",
+    "SMOOTH_LOSSES",
     "RemainderBound",
     "remainder_bound",
     "remainder_from_bounds",
@@ -1549,3 +1552,220 @@ def derive(net, p, *, x=None, order: int = 2, semantics: str = "output_zero", ex
         except TooLargeError as e:
             note = str(e)
     return Derivation(exp, mo, t, rem, note)
+
+
+# ---------------------------------------------------------------------- T1 on a smooth loss
+
+#: Losses T1 handles: smooth functions of the output (THEORY §5 with the loss as the last node).
+SMOOTH_LOSSES = ("squared", "cross_entropy")
+
+
+def _check_loss(loss):
+    if loss == "zero_one":
+        raise InvalidArgument("loss: the zero-one loss is a step in the outputs, not smooth, so T1 does not apply; "
+                              "bound it with `symft exact --loss zero_one --order K` (a proved interval) or "
+                              "estimate it with `symft sample --loss zero_one`")
+    if loss not in SMOOTH_LOSSES:
+        raise InvalidArgument(f"loss: T1 handles the smooth losses {', '.join(SMOOTH_LOSSES)}, got {loss!r}")
+
+
+def _loss_gradient(loss, Y, targets):
+    """``∂ω/∂y`` at the outputs ``Y`` (B, K), float64."""
+    if loss == "squared":
+        return 2.0 * (Y - np.array([[float(v) for v in t] for t in targets]))
+    m = Y.max(axis=1, keepdims=True)
+    e = np.exp(Y - m)
+    s = e / e.sum(axis=1, keepdims=True)
+    s[np.arange(Y.shape[0]), np.asarray(targets, dtype=int)] -= 1.0
+    return s
+
+
+def _exp_enclosure(z: Interval) -> Interval:
+    """``exp`` over intervals: NumPy's ``exp`` (accurate to a few ulp) widened by a relative ``ETA``
+    (about 256 ulp, the convention of the activation enclosures, :data:`symft.graph.activations.ETA`)."""
+    with np.errstate(over="ignore"):
+        lo, hi = np.exp(z.lo), np.exp(z.hi)
+    return Interval(np.maximum(np.nextafter(lo * (1.0 - ETA), -np.inf), 0.0), np.nextafter(hi * (1.0 + ETA), np.inf))
+
+
+def _loss_gradient_enclosure(loss, V: Interval, T) -> Interval:
+    """Enclosure of ``∂ω/∂y`` over outputs in ``V`` (B, K): ``2 (y − t)`` (``T`` an Interval of targets), or
+    ``softmax(y) − e_t`` (``T`` class indices) with ``softmax_k = 1 / Σ_m exp(y_m − y_k)``."""
+    if loss == "squared":
+        return (V - T) * 2.0
+    B, K = V.shape
+    d = Interval(V.lo[:, None, :], V.hi[:, None, :]) - Interval(V.lo[:, :, None], V.hi[:, :, None])   # [b, k, m]
+    tot = isum(_exp_enclosure(d), axis=2)                                                             # ≥ 1
+    with np.errstate(divide="ignore"):
+        s = Interval(np.maximum(np.nextafter(1.0 / tot.hi, -np.inf), 0.0),
+                     np.minimum(np.nextafter(1.0 / np.maximum(tot.lo, 1.0), np.inf), 1.0))
+    onehot = np.zeros((B, K))
+    onehot[np.arange(B), np.asarray(T, dtype=int)] = 1.0
+    return s - Interval.point(onehot)
+
+
+def _loss_derivative_bounds(net, box, layers, loss, T, semantics, force) -> DerivativeBounds:
+    r"""Rigorous ``sup`` bounds of the first and second ξ-derivatives of ``ω(y(ξ), t)`` over the crash box.
+
+    One interval-jet walk encloses ``y``, ``∂y/∂ξ`` and ``∂²y/∂ξ∂ξ`` over ``[0, 1]^n``; the chain rule
+    ``∂ω/∂ξ_a = Σ_k ω_k g_ka``, ``∂²ω/∂ξ_a∂ξ_b = Σ_k ω_k h_kab + Σ_{k,m} ω_km g_ka g_mb`` is then bounded:
+
+    * squared (``ω_k = 2 (y_k − t_k)``, ``ω_km = 2 δ_km``): in outward-rounded interval arithmetic;
+    * cross-entropy (``ω_k = s_k − δ_kt``, ``ω_km = s_k δ_km − s_k s_m``, ``s = softmax y``, a probability
+      vector whatever ``y``): ``Σ_k s_k v_k`` and ``v_t`` both lie in ``[min_k v_k, max_k v_k]``, so
+      ``|Σ_k ω_k v_k| ≤ max_k v_k − min_k v_k``; and ``Σ_{k,m} ω_km u_k w_m`` is the covariance of ``u`` and
+      ``w`` under ``s``, at most ``range(u) range(w) / 4`` (Cauchy–Schwarz and Popoviciu) — no range of
+      ``y`` is needed.
+    """
+    check_jet_cost(net, [net.site(l) for l in layers], force)
+    n = sum(net.site_size(l) for l in layers)
+    xi = tuple((l, i) for l in layers for i in range(net.site_size(l)))
+    widths = tuple(net.site_size(l) for l, _ in xi)
+    K = net.n_outputs
+    jet = walk(net, IntervalJets(net, layers, semantics=semantics), _shaped(net, box), keep=False)
+    if jet.g is None or n == 0:
+        return DerivativeBounds(np.zeros((1, n)), np.zeros((1, n, n)), xi, widths)
+    G = jet.g.reshape(n, K)
+    G = Interval(G.lo.T.copy(), G.hi.T.copy())                                          # (K, n)
+    if jet.h is None:
+        H = Interval.zeros((K, n, n))
+    else:
+        H = jet.h.reshape(n, n, K)
+        H = Interval(np.moveaxis(H.lo, -1, 0).copy(), np.moveaxis(H.hi, -1, 0).copy())   # (K, n, n)
+    if loss == "squared":
+        V = jet.v.reshape(K)
+        A = (V - T) * 2.0                                                               # ω_k over the box
+        M1 = isum(Interval(A.lo[:, None], A.hi[:, None]) * G, axis=0).mag()
+        first = isum(Interval(A.lo[:, None, None], A.hi[:, None, None]) * H, axis=0)
+        GG = Interval(G.lo[:, :, None], G.hi[:, :, None]) * Interval(G.lo[:, None, :], G.hi[:, None, :])
+        M2 = (first + isum(GG, axis=0) * 2.0).mag()
+    else:
+        rg = _up(G.hi.max(axis=0) - G.lo.min(axis=0))                                   # range over k, (n,)
+        M1 = rg
+        rh = _up(H.hi.max(axis=0) - H.lo.min(axis=0))
+        M2 = _up(rh + _up(_up(rg[:, None] * rg[None, :]) * 0.25))
+    M2 = np.maximum(M2, M2.T)
+    return DerivativeBounds(M1[None, :], M2[None, :, :], xi, widths)
+
+
+def t1_loss(net, X, p, loss: str, target, *, semantics: str = "output_zero", remainder="auto",
+            force: bool = False) -> T1Result:
+    r"""T1 on a smooth loss: the first-order moments of ``Δ_{L+1} = ω(ŷ, t) − ω(y, t)`` with rigorous remainders.
+
+    The loss is the network's last node (THEORY §1, §5): ``ω(y(ξ), t)`` is smooth in the crash
+    indicators ``ξ`` when ``y`` is, so T1 applies with the chain rule — the sensitivities are
+    ``∂ω/∂ξ_i = Σ_k ∂ω/∂y_k · ∂y_k/∂ξ_i`` (the output sensitivities of :func:`t1` contracted with the
+    loss's gradient at the clean output), the mean ``Σ_s p_s Σ_i ∂ω/∂ξ_s^i`` and the variance
+    ``Σ_s p_s (1 − p_s) Σ_i (∂ω/∂ξ_s^i)²``.  The remainder is the same Lagrange bound as :func:`t1`'s
+    with the derivative bounds of the composite (:func:`_loss_derivative_bounds`: the loss's first and
+    second derivatives enter), plus the proved float64 rounding of the returned values.
+
+    * ``"squared"``: ``ω = Σ_k (y_k − t_k)²`` (target: ``n_out`` numbers);
+    * ``"cross_entropy"``: ``ω = −log softmax(y)_t`` (target: a class index).
+
+    The zero-one loss is a step in the outputs: T1 refuses it (bound it with
+    :func:`symft.analysis.accuracy.accuracy` or ``symft exact --loss zero_one --order K``).
+
+    Parameters
+    ----------
+    net, X, p, semantics, remainder, force
+        As for :func:`t1`.
+    loss : {"squared", "cross_entropy"}
+    target : int, array_like, or one per input for a batch
+
+    Returns
+    -------
+    T1Result
+        One "output" (the loss change): arrays of shape ``(1,)``, or ``(B, 1)`` for a batch.
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> r = t1_loss(mean_network(2), np.ones(2), {0: 0.1}, "squared", [0.0])   # ω = y², y = 1, g = (−½, −½)
+    >>> r.mean, r.var       # 0.1 · 2 · (−1),  0.09 · 2 · 1
+    (array([-0.2]), array([0.18]))
+    >>> bool(r.remainder_mean[0] >= 0.1 ** 2 * 0.5)   # E Δ_loss = −0.19: the second-order part is ≥ 0.01
+    True
+    >>> t1_loss(mean_network(2), np.ones(2), {0: 0.1}, "zero_one", 0)
+    Traceback (most recent call last):
+    ...
+    symft.errors.InvalidArgument: loss: the zero-one loss is a step in the outputs, not smooth, so T1 does not apply; bound it with `symft exact --loss zero_one --order K` (a proved interval) or estimate it with `symft sample --loss zero_one`
+    """
+    _check_loss(loss)
+    pbm = make_problem(net, X, loss=loss, target=target, where="input")
+    B, K = pbm.B, net.n_outputs
+    targets = [pbm.target(b) for b in range(B)]
+    r = t1(net, X, p, semantics=semantics, remainder=False)
+    probs = dict(r.p)
+    Y = np.asarray(pbm.clean.output, dtype=float).reshape(B, K)
+    w = _loss_gradient(loss, Y, targets)                                   # (B, K)
+    mean = np.zeros((B, 1))
+    var = np.zeros((B, 1))
+    var_paper = np.zeros((B, 1))
+    grads = {}
+    for l, q in probs.items():
+        g = np.asarray(r.gradients[l], dtype=float).reshape(B, K, -1)
+        gl = np.einsum("bk,bki->bi", w, g)[:, None, :]
+        grads[l] = gl
+        s1, s2 = gl.sum(axis=2), (gl * gl).sum(axis=2)
+        mean += q * s1
+        var += q * (1.0 - q) * s2
+        var_paper += q * s2
+    rm = rv = D1 = D2 = em = ev = None
+    note = None
+    if remainder:
+        try:
+            raw = _probabilities(net, p, semantics)
+            layers = crash_layers_of(net, list(raw))
+            check_jet_cost(net, [net.site(l) for l in layers], force)
+            pbs = _prob_bounds(raw)
+            box = _problem_box(pbm)
+            if loss == "squared":
+                T = enclose_numbers(np.array([list(t) for t in targets], dtype=object))
+            else:
+                T = np.asarray(targets, dtype=int)
+            rbs = []
+            for b in range(B):
+                bd = _loss_derivative_bounds(net, box[b:b + 1], layers, loss, T[b] if loss == "squared" else None,
+                                             semantics, force)
+                p_hi = np.array([pbs[l][0].hi for l, _ in bd.xi])
+                pq_hi = np.array([pbs[l][1].hi for l, _ in bd.xi])
+                rbs.append(_remainder_from_bounds(bd, p_hi, pq_hi))
+            em, ev = _loss_rounding_bounds(net, box, pbs, semantics, loss, T, mean, var)
+            rm = _up(np.array([rb.mean_bound for rb in rbs]) + em)
+            rv = _up(np.array([rb.var_bound for rb in rbs]) + ev)
+            D1 = np.array([rb.D1 for rb in rbs])
+            D2 = np.array([rb.D2 for rb in rbs])
+            if not (np.all(np.isfinite(rm)) and np.all(np.isfinite(rv))):
+                raise NotSmooth("the float64 passes overflow (an infinite or undefined bound)")
+        except (NotSmooth, TooLargeError) as e:
+            if remainder is True:
+                raise
+            note = str(e)
+            rm = rv = D1 = D2 = em = ev = None
+    if pbm.single:
+        mean, var, var_paper = mean[0], var[0], var_paper[0]
+        grads = {l: g[0] for l, g in grads.items()}
+        rm, rv, D1, D2, em, ev = (None if a is None else a[0] for a in (rm, rv, D1, D2, em, ev))
+    return T1Result(mean, var, var_paper, np.sqrt(var), grads, rm, rv, note, r.p, D1, D2, em, ev)
+
+
+def _loss_rounding_bounds(net, box, pb, semantics, loss, T, mean, var):
+    """:func:`_rounding_bounds` for the loss: the exact first-order moments enclosed with the output
+    sensitivities of :func:`gradient_enclosure` contracted with an enclosure of ``∂ω/∂y`` at the clean
+    output (itself enclosed by an outward-rounded forward pass)."""
+    G = gradient_enclosure(net, box, list(pb), semantics=semantics)
+    Bn = box.shape[0]
+    V = walk(net, IntervalInterp(net), _shaped(net, box), keep=False).reshape(Bn, net.n_outputs)
+    W = _loss_gradient_enclosure(loss, V, T)                                     # (B, K)
+    m_iv = v_iv = None
+    for l, g in G.items():
+        P, PQ = pb[l]
+        gl = isum(Interval(W.lo[:, :, None], W.hi[:, :, None]) * g, axis=1)       # (B, n_s)
+        t1m = isum(gl)[:, None] * P
+        t1v = isum(isquare(gl))[:, None] * PQ
+        m_iv = t1m if m_iv is None else m_iv + t1m
+        v_iv = t1v if v_iv is None else v_iv + t1v
+    em = np.maximum(_up(mean - m_iv.lo), _up(m_iv.hi - mean))
+    ev = np.maximum(_up(var - v_iv.lo), _up(v_iv.hi - var))
+    return np.maximum(em, 0.0), np.maximum(ev, 0.0)
