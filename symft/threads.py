@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import sys
 import threading
 
 from .errors import InvalidArgument
@@ -44,6 +45,20 @@ __all__ = ["blas_threads", "limit_blas", "current_blas_threads", "ENV_VAR"]
 ENV_VAR = "SYMFT_BLAS_THREADS"
 
 _local = threading.local()
+_libs = [None, -1]     # the BLAS libraries threadpoolctl found, and len(sys.modules) then
+
+
+def _blas_libraries():
+    """threadpoolctl's controllers of the loaded BLAS libraries, cached: scanning the loaded libraries
+    costs about a millisecond, too much per call of a small engine function; scanned again whenever
+    new modules were imported since (a new BLAS comes with new modules)."""
+    libs, seen = _libs
+    if libs is None or seen != len(sys.modules):
+        from threadpoolctl import ThreadpoolController
+
+        libs = [lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas"]
+        _libs[:] = [libs, len(sys.modules)]
+    return libs
 
 
 def _resolve(threads):
@@ -92,18 +107,20 @@ def blas_threads(threads: int | None = None):
     """
     depth = getattr(_local, "depth", 0)
     n = None if (threads is None and depth) else _resolve(threads)
-    limiter = None
+    changed = []
     if n is not None:
-        from threadpoolctl import threadpool_limits
-
-        limiter = threadpool_limits(n, user_api="blas")
+        for lib in _blas_libraries():
+            old = lib.num_threads
+            if old != n:
+                lib.set_num_threads(n)
+                changed.append((lib, old))
     _local.depth = depth + 1
     try:
         yield
     finally:
         _local.depth = depth
-        if limiter is not None:
-            limiter.restore_original_limits()
+        for lib, old in reversed(changed):
+            lib.set_num_threads(old)
 
 
 def limit_blas(fn):
