@@ -11,6 +11,11 @@
 2. Symbolic vs numeric T1 on a [3, 4, 2] tanh network: time and largest difference.
 3. Remainder bounds (interval D_1, D_2) cost and tightness: bound / |exact − T1| against the
    exact mean error by enumeration, for crashes at the 12 inputs of a [12, 16, 1] tanh net.
+4. T1 with its remainder on [n, n, n, 1] tanh nets: wall time and peak RSS (one process per n,
+   ``--remainder-n 300 800``).  The Hessian jets are computed in blocks of rows
+   (symft.engines.taylor.JET_BLOCK_ENTRIES), so memory no longer grows as n³: measured on the
+   loaded 2-core machine, n = 300 took 2.2 GiB before and 0.74 GiB after (same bits), n = 800
+   0.83 GiB (before: more than 24 GiB).
 
 Run from the repository root: ``python benchmarks/bench_taylor.py`` (about half a minute).
 BLAS runs single-threaded (set below, before NumPy is imported): multi-threaded BLAS on a
@@ -107,7 +112,40 @@ def part3():
               f"{rb.mean_bound[0] / err:11.1f} {tb:8.4f}")
 
 
+_REMAINDER_CHILD = r"""
+import resource, sys, time, numpy as np
+from symft.graph.network import random_network
+from symft.engines.taylor import t1
+n = int(sys.argv[1])
+net = random_network([n, n, n, 1], seed=0)
+x = np.random.default_rng(0).normal(size=(1, n))
+t = time.perf_counter()
+r = t1(net, x, {1: 1e-3}, remainder=True, force=True)
+print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, float(r.remainder_mean[0, 0]))
+"""
+
+
+def part4(sizes):
+    """Peak memory of T1 with its remainder (Hessian jets in blocks of rows), one process per size."""
+    import subprocess
+    import sys
+
+    print("\n4. T1 with its remainder, [n, n, n, 1] tanh, crashes at the first hidden layer: time and peak RSS")
+    print(f"{'n':>5} {'seconds':>9} {'peak RSS GiB':>13} {'remainder (mean)':>17}")
+    for n in sizes:
+        out = subprocess.run([sys.executable, "-c", _REMAINDER_CHILD, str(n)], capture_output=True, text=True,
+                             check=True).stdout.split()
+        print(f"{n:>5} {float(out[0]):>9.1f} {int(out[1]) / 2 ** 20:>13.2f} {float(out[2]):>17.6g}", flush=True)
+
+
 if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--remainder-n", type=int, nargs="*", default=[100, 200],
+                    help="sizes n of part 4 (n = 800 takes minutes)")
+    args = ap.parse_args()
     part1()
     part2()
     part3()
+    part4(args.remainder_n)

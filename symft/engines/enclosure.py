@@ -103,6 +103,7 @@ from ..faults import NeuronCrash
 from ..graph.activations import ETA
 from ..problem import as_model, make_problem
 from ..progress import progress as _progress
+from ..threads import blas_threads
 from ..walk.configurations import Stage, walk_configurations
 from ..walk.errorbound import AbsSensitivity, BoxAndError
 from ..walk.numeric import Numeric, crash_values_float
@@ -112,17 +113,6 @@ __all__ = ["Enclosure", "enclosure", "per_neuron_bounds", "choose_order"]
 
 _U = 2.0 ** -53
 _CHUNK_BYTES = 8 * 2 ** 20
-
-
-def _blas_one_thread():
-    """Single-threaded BLAS while evaluating many small products (multi-threaded OpenBLAS stalls on
-    small matrices, badly so on a loaded machine); a no-op without ``threadpoolctl``."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        import contextlib
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
 
 
 def _gamma(n):
@@ -546,7 +536,7 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
     cvals = {l: crash_values_float(net, l, model.semantics) for l in layers}
     interp = Numeric(net, skip_linear=True, tall=True)
     res = {k: [] for k in ("mlo", "mhi", "slo", "shi", "vlo", "vhi", "pm", "ps", "tm", "ts", "mm", "ms", "how")}
-    with _progress(n_conf * B, "enclosure: configurations", enabled=progress) as bar, _blas_one_thread():
+    with _progress(n_conf * B, "enclosure: configurations", enabled=progress) as bar, blas_threads():
         for b in range(B):
             clean = {n: v[b:b + 1] for n, v in pb.clean.values.items()}
             clean_out = clean[net.output].reshape(-1)

@@ -73,6 +73,7 @@ from ..faults import NeuronCrash, site_order, site_key, site_of
 from ..graph.numbers import to_fraction
 from ..problem import as_model, make_problem
 from ..progress import progress as _progress
+from ..threads import limit_blas
 from ..utils import json_number, jsonable, to_exact
 from ..walk.configurations import Stage, consumer_columns, walk_configurations
 from ..walk.numeric import Numeric, crash_values_float
@@ -994,6 +995,7 @@ def _decide_exact(net, model, layers, exact, n_inputs, lossx_ok=True):
     return bool(exact)
 
 
+@limit_blas
 def enumerate_crashes(net, x, model: NeuronCrash, *, loss=None, target=None, moments: int = 2,
                       exact: bool | None = None, force: bool = False, progress: bool | None = None,
                       max_configurations: int | None = MAX_CONFIGURATIONS) -> ExactMoments:
@@ -1129,6 +1131,7 @@ def _exact_limit(max_configurations):
     return min(max_configurations, 2 ** 16)
 
 
+@limit_blas
 def error_distribution(net, x, model: NeuronCrash, *, loss=None, target=None, exact: bool | None = None,
                        decimals: int | None = None, force: bool = False, progress: bool | None = None,
                        max_configurations: int | None = 2 ** 20):
@@ -1252,6 +1255,7 @@ def _polynomial_layers(net, crash, p):
     return tuple(layers), tuple(probs), tuple(syms)
 
 
+@limit_blas
 def mean_polynomial(net, x, crash, *, p=None, moment: int = 1, exact: bool | None = None, loss=None,
                     target=None, semantics: str = "output_zero", force: bool = False,
                     progress: bool | None = None,
@@ -1376,6 +1380,7 @@ def mean_polynomial(net, x, crash, *, p=None, moment: int = 1, exact: bool | Non
                            tuple(sp.sympify(q) for q in probs))
 
 
+@limit_blas
 def single_crash_term(net, x, crash, *, exact: bool | None = None, loss=None, target=None) -> SingleCrashTerm:
     r"""Bound b4 (THEORY §5): the exact contribution of the single-neuron crashes.
 

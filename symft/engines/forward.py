@@ -44,6 +44,7 @@ import sympy as sp
 
 from ..errors import FaultModelError, InvalidArgument
 from ..faults import SEMANTICS, CrashPattern, patterns_to_masks
+from ..threads import limit_blas
 from ..utils import to_exact
 from ..walk.backward import Backward
 from ..walk.numeric import Numeric
@@ -224,6 +225,7 @@ def forward_trace(net, X) -> Trace:
     return Trace(net, walk(net, Numeric(net), _shaped(net, X)))
 
 
+@limit_blas
 def forward_masked(net, X, neuron_masks: Mapping | None = None, *, values: Mapping | None = None,
                    synapse_masks: Mapping | None = None, semantics: str = "output_zero",
                    trace: Trace | None = None, chunk_bytes: int = CHUNK_BYTES) -> np.ndarray:

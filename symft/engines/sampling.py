@@ -77,6 +77,7 @@ from ..errors import FaultModelError, InvalidArgument, TooLargeError
 from ..faults import NeuronCrash, SynapseCrash, synapse_shape
 from ..problem import as_model, make_problem
 from ..progress import progress
+from ..threads import limit_blas
 from .enumeration import node_cost
 from .forward import forward_masked
 
@@ -797,6 +798,7 @@ def _prepare(net, x, model):
     return pb, groups, semantics
 
 
+@limit_blas
 def crashed_errors(net, x, model, n_draws: int, seed: int, *, force: bool = False,
                    show_progress: bool | None = False):
     r"""Errors ``Δ`` drawn from their law *given at least one failure*, and the probability of that event.
@@ -848,6 +850,7 @@ def crashed_errors(net, x, model, n_draws: int, seed: int, *, force: bool = Fals
 MAX_ERRORS_BYTES = 2 ** 31
 
 
+@limit_blas
 def sample_errors(net, x, model, n_samples: int, seed: int, *, force: bool = False,
                   show_progress: bool | None = False) -> np.ndarray:
     r"""``n_samples`` independent output errors ``Δ`` (memory ``n_samples × B × n_L`` floats).
@@ -1119,6 +1122,7 @@ def error_bound(net, X, model) -> np.ndarray:
     return np.array([per_neuron_bounds(net, X[b], neuron)[1] for b in range(X.shape[0])], dtype=float)
 
 
+@limit_blas
 def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float = 0.95,
                 interval: str = "t", eps: float | None = None, force: bool = False,
                 show_progress: bool | None = None) -> MonteCarloResult:

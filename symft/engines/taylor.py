@@ -108,6 +108,7 @@ __all__ = [
     "gradient_enclosure",
     "MAX_EXPANSION_WORK",
     "MAX_JET_ENTRIES",
+    "JET_BLOCK_ENTRIES",
 ]
 
 #: Refuse symbolic expansions whose estimated work (terms × operations) exceeds this, unless forced.
@@ -115,6 +116,11 @@ MAX_EXPANSION_WORK = 3_000_000
 #: Default limit on ``(largest node downstream of the crash sites) · n²`` (entries of one Hessian jet)
 #: in :func:`derivative_bounds`.
 MAX_JET_ENTRIES = 30_000_000
+
+#: The Hessian jets of :func:`derivative_bounds` are computed in blocks of rows of at most this many
+#: intervals per node (memory independent of the number of crash indicators).
+JET_BLOCK_ENTRIES = 2 ** 23
+
 _U = 2.0 ** -53
 
 
@@ -896,12 +902,23 @@ def derivative_bounds(net, x, crash_layers, *, semantics: str = "output_zero",
     n = sum(net.site_size(l) for l in layers)
     xi = tuple((l, i) for l in layers for i in range(net.site_size(l)))
     K = net.n_outputs
-    jet = walk(net, IntervalJets(net, layers, semantics=semantics), _shaped(net, box), keep=False)
-    if jet.g is None:
-        M1, M2 = np.zeros((K, n)), np.zeros((K, n, n))
-    else:
-        M1 = jet.g.mag().reshape(n, K).T.copy()
-        M2 = np.zeros((K, n, n)) if jet.h is None else np.moveaxis(jet.h.mag().reshape(n, n, K), -1, 0)
+    M1, M2 = np.zeros((K, n)), np.zeros((K, n, n))
+    if n:
+        # the Hessian jets in blocks of rows ∂²/∂ξ_a∂ξ_· (one walk per block, memory bounded by
+        # JET_BLOCK_ENTRIES intervals per node whatever n); every entry is computed as in one walk
+        largest = max(net.node(m).size for m in net.downstream([net.site(l) for l in layers]))
+        rows = int(max(1, min(n, JET_BLOCK_ENTRIES // max(1, largest * n))))
+        x0 = _shaped(net, box)
+        for r0 in range(0, n, rows):
+            r1 = min(n, r0 + rows)
+            jet = walk(net, IntervalJets(net, layers, semantics=semantics, rows=(r0, r1)), x0, keep=False)
+            if jet.g is None:
+                break
+            if r0 == 0:
+                M1 = jet.g.mag().reshape(n, K).T.copy()
+            if jet.h is not None:
+                M2[:, r0:r1, :] = np.moveaxis(jet.h.mag().reshape(r1 - r0, n, K), -1, 0)
+            del jet
         M2 = np.maximum(M2, np.swapaxes(M2, 1, 2))
     return DerivativeBounds(M1, M2, xi, tuple(net.site_size(l) for l, _ in xi))
 

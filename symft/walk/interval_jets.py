@@ -108,11 +108,18 @@ class IntervalJets(Interpretation):
         What a crashed neuron sends.
     order : {1, 2}
         ``1`` propagates ``(v, g)`` only (``h`` stays ``None``).
+    rows : (int, int), optional
+        Only the rows ``a ∈ [start, stop)`` of the Hessian: ``h`` then has
+        shape ``(stop − start, n) + shape`` and holds ``∂²/∂ξ_a∂ξ_b`` for
+        those ``a`` and every ``b`` (each row block is a walk of its own,
+        so the Hessian of a wide site can be computed in bounded memory;
+        every entry is computed by the same operations as in the full
+        Hessian).  Default: every row.
 
     Notes
     -----
-    Memory per node is about ``n² · size`` intervals for ``h``; the caller
-    guards the size (:func:`symft.engines.taylor.derivative_bounds`).  The
+    Memory per node is about ``n² · size`` intervals for ``h`` (``rows``:
+    ``(stop − start) · n · size``); the caller guards the size (:func:`symft.engines.taylor.derivative_bounds`).  The
     walk's input is an :class:`~symft.walk.interval.Interval` box
     ``(1,) + input_shape`` (one input, or a box of inputs).
 
@@ -128,7 +135,7 @@ class IntervalJets(Interpretation):
 
     name = "interval jet"
 
-    def __init__(self, net, sites, *, semantics: str = "output_zero", order: int = 2):
+    def __init__(self, net, sites, *, semantics: str = "output_zero", order: int = 2, rows=None):
         if semantics not in SEMANTICS:
             raise FaultModelError(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
         if order not in (1, 2):
@@ -147,6 +154,10 @@ class IntervalJets(Interpretation):
             self.crash[s] = crash_value_interval(net, s, semantics) if semantics != "output_zero" else None
             o += m
         self.n = o
+        r0, r1 = (0, o) if rows is None else (int(rows[0]), int(rows[1]))
+        if not 0 <= r0 <= r1 <= o:
+            raise FaultModelError(f"rows: expected 0 ≤ start ≤ stop ≤ {o}, got {rows!r}")
+        self.rows = (r0, r1)
         self.fault_nodes = frozenset(self.offsets)
 
     # ---------------------------------------------------------------- rules
@@ -169,7 +180,8 @@ class IntervalJets(Interpretation):
             gs = [a.g if a.g is not None else _zeros_like_lead((self.n,), s) for a, s in zip(args, node.in_shapes)]
             g = interval_affine(node, gs, with_bias=False)
         if any(a.h is not None for a in args):
-            hs = [a.h if a.h is not None else _zeros_like_lead((self.n, self.n), s)
+            lead = (self.rows[1] - self.rows[0], self.n)
+            hs = [a.h if a.h is not None else _zeros_like_lead(lead, s)
                   for a, s in zip(args, node.in_shapes)]
             h = interval_affine(node, hs, with_bias=False)
         return IntervalJet(v, g, h)
@@ -192,7 +204,7 @@ class IntervalJets(Interpretation):
         h = None
         if self.order == 2:
             if np.any(d2.lo != 0) or np.any(d2.hi != 0):
-                gg = a.g[:, None] * a.g[None, :]
+                gg = a.g[self.rows[0]:self.rows[1]][:, None] * a.g[None, :]
                 h = gg * d2
             if a.h is not None:
                 t = a.h * d1
@@ -227,7 +239,7 @@ class IntervalJets(Interpretation):
 
         v = route(a.v, (1,))
         g = route(a.g, (self.n,))
-        h = None if a.h is None else route(a.h, (self.n, self.n))
+        h = None if a.h is None else route(a.h, (self.rows[1] - self.rows[0], self.n))
         return IntervalJet(v, g, h)
 
     def at_site(self, node, a):
@@ -252,16 +264,20 @@ class IntervalJets(Interpretation):
         g = Interval(glo.reshape((n,) + shape), ghi.reshape((n,) + shape))
         h = None
         if self.order == 2 and (a.h is not None or a.g is not None):
+            r0, r1 = self.rows
+            r = r1 - r0
             if a.h is None:
-                hlo, hhi = np.zeros((n, n, m)), np.zeros((n, n, m))
+                hlo, hhi = np.zeros((r, n, m)), np.zeros((r, n, m))
             else:
-                hk = a.h.reshape(n, n, m) * keep
+                hk = a.h.reshape(r, n, m) * keep
                 hlo, hhi = hk.lo.copy(), hk.hi.copy()
             if a.g is not None:
                 g0lo, g0hi = a.g.lo.reshape(n, m), a.g.hi.reshape(n, m)
-                hlo[o + ii, :, ii] = down(hlo[o + ii, :, ii] - g0hi.T)
-                hhi[o + ii, :, ii] = up(hhi[o + ii, :, ii] - g0lo.T)
-                hlo[:, o + ii, ii] = down(hlo[:, o + ii, ii] - g0hi)
-                hhi[:, o + ii, ii] = up(hhi[:, o + ii, ii] - g0lo)
-            h = Interval(hlo.reshape((n, n) + shape), hhi.reshape((n, n) + shape))
+                mine = ii[(o + ii >= r0) & (o + ii < r1)]          # rows a = o + i of this block
+                ra = o + mine - r0
+                hlo[ra, :, mine] = down(hlo[ra, :, mine] - g0hi.T[mine])
+                hhi[ra, :, mine] = up(hhi[ra, :, mine] - g0lo.T[mine])
+                hlo[:, o + ii, ii] = down(hlo[:, o + ii, ii] - g0hi[r0:r1])
+                hhi[:, o + ii, ii] = up(hhi[:, o + ii, ii] - g0lo[r0:r1])
+            h = Interval(hlo.reshape((r, n) + shape), hhi.reshape((r, n) + shape))
         return IntervalJet(v.reshape((1,) + shape), g, h)

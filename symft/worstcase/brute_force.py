@@ -28,6 +28,7 @@ import sympy as sp
 
 from ..errors import TooLargeError
 from ..progress import progress
+from ..threads import limit_blas
 from ..walk.configurations import Stage, walk_configurations
 from ..walk.floaterror import FloatErrorBound
 from ..walk.numeric import Numeric
@@ -163,6 +164,7 @@ def _margin_note(E, exact, outs):
     return f"float64 error bound {2 * e:.2g} on each |Δ_k|, derived from the magnitudes summed"
 
 
+@limit_blas
 def brute_exists(net, x, space, outputs, eps, kind, force):
     """Brute force for ``|Δ| ≥ ε`` (``kind="eps"``) or a class change (``kind="class"``).
 
@@ -232,6 +234,7 @@ def brute_exists(net, x, space, outputs, eps, kind, force):
     return "proved", None, None, note
 
 
+@limit_blas
 def brute_worst(net, x, space, outs, force):
     """Brute force for the exact ``max |Δ|``: ``(status, crash_set, delta, worst, note)``.
 
