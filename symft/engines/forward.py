@@ -46,7 +46,7 @@ from ..errors import FaultModelError, InvalidArgument
 from ..faults import SEMANTICS, CrashPattern, patterns_to_masks
 from ..utils import to_exact
 from ..walk.backward import Backward
-from ..walk.numeric import Numeric
+from ..walk.numeric import Numeric, float_dtype
 from ..walk.symbolic import Symbolic
 from ..walk.walker import walk, walk_reverse
 
@@ -332,7 +332,7 @@ def forward_patterns(net, X, patterns, *, semantics: str = "output_zero", trace:
 
 
 def forward(net, x, pattern: CrashPattern | None = None, *, semantics: str = "output_zero",
-            exact: bool = False):
+            exact: bool = False, dtype=np.float64):
     r"""Evaluate the network on one input or a batch, optionally under a crash pattern.
 
     Parameters
@@ -350,12 +350,21 @@ def forward(net, x, pattern: CrashPattern | None = None, *, semantics: str = "ou
         input become the binary rationals they hold).  Piecewise-linear
         networks with rational weights give rational outputs; smooth
         activations give exact closed forms such as ``tanh(1/2)``.
+    dtype : {numpy.float64, numpy.float32}
+        The float type of the pass (without ``exact``).  ``numpy.float32`` is
+        APPROXIMATE and UNCERTIFIED: inputs and parameters are rounded to
+        float32, every operation keeps about 7 significant digits, and no
+        error bound covers the result (outputs typically agree with float64 to
+        about 1e-6 relative, with no guarantee).  It is faster on
+        convolutional networks; nothing rigorous or exact in symft uses it.
+        Only the fault-free network (``pattern`` None or empty).
 
     Returns
     -------
     ndarray
-        ``(n_out,)`` or ``(B, n_out)``; float64, or ``object`` holding SymPy
-        values when ``exact=True``.
+        ``(n_out,)`` or ``(B, n_out)``; float64 (float32 with
+        ``dtype=numpy.float32``), or ``object`` holding SymPy values when
+        ``exact=True``.
 
     Examples
     --------
@@ -367,19 +376,44 @@ def forward(net, x, pattern: CrashPattern | None = None, *, semantics: str = "ou
     array([1.])
     >>> forward(net, [1.0, 0.5], CrashPattern([(1, 0)]))
     array([0.])
+    >>> forward(net, [1.0, 0.5], dtype=np.float32)          # approximate: float32, no error bound
+    array([1.], dtype=float32)
     """
     if semantics not in SEMANTICS:
         raise FaultModelError(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
     if pattern is not None and not isinstance(pattern, CrashPattern):
         raise InvalidArgument(f"pattern: expected a CrashPattern or None, got {type(pattern).__name__}")
+    dtype = float_dtype(dtype)
     if exact:
+        if dtype != np.float64:
+            raise InvalidArgument("dtype: exact=True computes exactly; leave dtype at float64")
         return _forward_exact(net, x, pattern or CrashPattern(), semantics)
     Xa, single = as_inputs(net, x)
     if pattern is None or len(pattern) == 0:
-        out = forward_trace(net, Xa).output
+        out = _forward_clean(net, Xa, dtype)
+    elif dtype != np.float64:
+        raise InvalidArgument("dtype: float32 passes evaluate the fault-free network only (pattern must be None)")
     else:
         out = forward_patterns(net, Xa, [pattern], semantics=semantics)[0]
     return out[0] if single else out
+
+
+#: Ops whose float value is always a fresh array (never a view of an input): an activation consuming one of them
+#: alone may overwrite it.
+_FRESH = frozenset(("dense", "conv2d", "avgpool2d", "maxpool2d", "batchnorm", "add"))
+
+
+def _forward_clean(net, X, dtype):
+    """The fault-free outputs ``(B, n_out)``: intermediate values are dropped as soon as they are used, and an
+    activation whose input is a fresh array used by nothing else evaluates in that array (the same numbers as
+    :func:`forward_trace`, without its memory)."""
+    interp = Numeric(net, dtype=dtype)
+    interp.overwrite = frozenset(
+        a for a in net.order
+        if net.node(a).op.kind == "activation" and len(net.node(a).inputs) == 1
+        and net.node(net.node(a).inputs[0]).op.kind in _FRESH and tuple(net.consumers(net.node(a).inputs[0])) == (a,))
+    v = walk(net, interp, _shaped(net, X).astype(dtype, copy=False), keep=False)
+    return v.reshape(v.shape[0], -1)
 
 
 def exact_inputs(net, x, where: str = "input"):
