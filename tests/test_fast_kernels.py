@@ -289,3 +289,37 @@ def test_relu_rule_gives_what_the_activation_gives():
             np.testing.assert_array_equal(got, want)
             assert (np.signbit(got) == np.signbit(want)).all()
             assert (got is zz) == (in_place and np.isfinite(z).all())
+
+
+CLIPS = {"relu": lambda z: np.maximum(z, 0.0), "relu6": lambda z: np.clip(z, 0.0, 6.0),
+         "hardtanh": lambda z: np.clip(z, -1.0, 1.0), "tanh": np.tanh}
+
+
+@pytest.mark.parametrize("act", sorted(CLIPS))
+def test_activation_before_max_pooling(act):
+    """conv → act → max pool (twice, the second pooling skips positions): forward applies a clipping activation
+    after the pooling; the outputs equal the loops' and the trace's (which keeps every value) bit for bit."""
+    rng = np.random.default_rng(13)
+    k1, b1, k2 = rng.normal(size=(3, 2, 3, 3)) * 3, rng.normal(size=3), rng.normal(size=(4, 3, 2, 2)) * 3
+    w = rng.normal(size=(2, 4 * 2 * 2))
+    nodes = [("x", Input((2, 8, 7)), ()),
+             ("c1", Conv2d(float_array(k1), float_array(b1), padding=1), ("x",)),
+             ("a1", ActivationOp(act), ("c1",)),
+             ("m1", MaxPool2d((3, 3), (2, 2), (1, 1, 1, 1)), ("a1",)),
+             ("c2", Conv2d(float_array(k2), None), ("m1",)),
+             ("a2", ActivationOp(act), ("c2",)),
+             ("m2", MaxPool2d((1, 1), (2, 2)), ("a2",)),
+             ("f", Flatten(), ("m2",)),
+             ("y", Dense(float_array(w), None), ("f",))]
+    net = Network(nodes)
+    X = rng.uniform(-2, 2, size=(5, 2, 8, 7))
+    f = CLIPS[act]
+    m1 = ref_pool(f(ref_conv(X, k1, b1, (1, 1), (1, 1, 1, 1), (1, 1), 1)), (3, 3), (2, 2), (1, 1, 1, 1), (1, 1), "max")
+    m2 = ref_pool(f(ref_conv(m1, k2, None, (1, 1), (0, 0, 0, 0), (1, 1), 1)), (1, 1), (2, 2), (0, 0, 0, 0), (1, 1),
+                  "max")
+    want = m2.reshape(5, -1) @ w.T
+    y = forward(net, X)
+    np.testing.assert_allclose(y, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(y, forward_trace(net, X).output)
+    y32 = forward(net, X, dtype=np.float32)
+    assert np.abs(y32 - y).max() <= 1e-5 * np.abs(y).max()

@@ -105,6 +105,10 @@ def _activation32(act, z, in_place: bool):
     return act(z).astype(np.float32)
 
 
+#: Activations that clip (non-decreasing, exact in float): they commute with a maximum.
+_CLIPS = frozenset(("relu", "relu6", "hardtanh"))
+
+
 _FINITE_ACTS = frozenset(("linear", "relu", "tanh", "sigmoid", "hardtanh", "ramp", "step", "relu6"))
 
 
@@ -166,6 +170,12 @@ class Numeric(Interpretation):
         self.tall = tall
         #: Activation nodes allowed to overwrite their input array (a scratch buffer its owner no longer needs).
         self.overwrite = frozenset()
+        #: Clipping activations (relu, relu6, hardtanh) whose only reader is a max pooling: their rule passes the
+        #: finite values through and the pooling applies the activation to its (smaller) result; a
+        #: non-decreasing function commutes with a maximum, so the numbers are the same.  Only for passes
+        #: that do not keep the activation's own value (see :func:`~symft.engines.forward.forward`).
+        self.pool_first = frozenset()
+        self._deferred = set()
         self.masks = {}
         self.values = {}
         self.syn = {}
@@ -248,6 +258,10 @@ class Numeric(Interpretation):
         z = args[0]
         if self.skip_linear and act.name == "linear":
             return z
+        if node.name in self.pool_first and act.name in _CLIPS and node.name not in self.fault_nodes \
+                and z.ndim and _finite(_sum(z)):
+            self._deferred.add(node.name)              # the max pooling after this node applies act
+            return z
         if z.dtype == np.float32:
             y = _activation32(act, z, node.name in self.overwrite)
         elif act.name == "relu" and z.ndim and _finite(_sum(z)):
@@ -264,7 +278,19 @@ class Numeric(Interpretation):
         return y
 
     def op_maxpool2d(self, node, args):
-        return node.op.apply(args[0], node.in_shapes[0])
+        y = node.op.apply(args[0], node.in_shapes[0])
+        src = node.inputs[0]
+        if src in self._deferred:                      # its rule passed finite values through: act on the maxima
+            self._deferred.discard(src)
+            act = self.net.node(src).op.act
+            if y.dtype == np.float32:
+                y = _activation32(act, y, True)
+            elif act.name == "relu":
+                np.maximum(y, 0.0, out=y)              # y is fresh: the numbers act() gives, in place
+                y += 0.0
+            else:
+                y = act(y)
+        return y
 
     def at_site(self, node, Y):
         mask = self.masks[node.name]
