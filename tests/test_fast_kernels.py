@@ -173,6 +173,26 @@ def test_convolution_equals_loops(dtype):
         assert (np.abs(got - want) <= tol * mag).all()
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_convolution_with_dilation_on_whole_rows(dtype):
+    """Stride 1 along the width, uneven padding, dilation and groups."""
+    rng = np.random.default_rng(14)
+    for stride, pad, dil, groups, (KH, KW) in [((2, 1), (1, 1, 0, 1), (2, 2), 2, (2, 2)),
+                                                ((1, 1), (0, 2, 1, 0), (1, 2), 1, (3, 2)),
+                                                ((3, 1), (2, 0, 2, 1), (3, 1), 4, (2, 3))]:
+        C, Co, H, W = 4, 8, 9, 13
+        Wt, b = rng.normal(size=(Co, C // groups, KH, KW)), rng.normal(size=Co)
+        op = Conv2d(float_array(Wt), float_array(b), stride=stride, padding=pad, dilation=dil, groups=groups)
+        x = rng.normal(size=(2, C, H, W))
+        P = {k: v.astype(dtype) for k, v in op.params().items()}
+        got = op.apply([x.astype(dtype)], P, [(C, H, W)])
+        want = ref_conv(x.astype(dtype).astype(np.float64), P["weight"].astype(np.float64),
+                        P["bias"].astype(np.float64), stride, pad, dil, groups)
+        mag = ref_conv(np.abs(x), np.abs(Wt), np.abs(b), stride, pad, dil, groups)
+        assert got.dtype == dtype and got.shape == want.shape
+        assert (np.abs(got - want) <= (1e-14 if dtype == np.float64 else 2e-6) * mag).all()
+
+
 def test_convolution_of_a_batch_equals_each_sample():
     """Each sample's float64 result does not depend on the batch it is in (one product per sample)."""
     rng = np.random.default_rng(4)

@@ -894,22 +894,16 @@ class MaxPool2d(Op):
         in_shape = tuple(in_shape)
         lead = _lead(x, in_shape)
         if _is_float(x):
-            # float: the max over strided slices of the input padded with -inf (no gather), first down the
-            # rows of each window, then along them (a maximum is the same number in any order)
+            # float: the max over a strided view of the input padded with -inf (no gather); the first two
+            # window positions make a fresh array that the others update in place
             R = int(np.prod(lead, dtype=np.int64))
-            xp = _padded4(x.reshape((R,) + in_shape), self.padding, -np.inf)
-            (KH, KW), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
-            OH = (xp.shape[2] - dh * (KH - 1) - 1) // sh + 1
-            OW = (xp.shape[3] - dw * (KW - 1) - 1) // sw + 1
-            rows = [xp[:, :, a * dh:a * dh + sh * (OH - 1) + 1:sh] for a in range(KH)]
-            m = np.maximum(rows[0], rows[1]) if KH > 1 else rows[0]
-            for r in rows[2:]:
-                np.maximum(m, r, out=m)
-            cols = [m[..., b * dw:b * dw + sw * (OW - 1) + 1:sw] for b in range(KW)]
-            out = np.maximum(cols[0], cols[1]) if KW > 1 else cols[0].copy()
-            for c in cols[2:]:
-                np.maximum(out, c, out=out)
-            return out.reshape(lead + (in_shape[0], OH, OW))
+            win = _windows4(_padded4(x.reshape((R,) + in_shape), self.padding, -np.inf), self.kernel, self.stride,
+                            self.dilation)
+            KH, KW = self.kernel
+            m = np.maximum(win[..., 0, 0], win[..., 1 // KW, 1 % KW]) if KH * KW > 1 else win[..., 0, 0].copy()
+            for k in range(2, KH * KW):
+                np.maximum(m, win[..., k // KW, k % KW], out=m)
+            return m.reshape(lead + (in_shape[0],) + win.shape[2:4])
         _, (OH, OW), _ = self.index(in_shape)
         return self.windows(x, in_shape).max(axis=-1).reshape(lead + (in_shape[0], OH, OW))
 
