@@ -343,3 +343,16 @@ def test_activation_before_max_pooling(act):
     np.testing.assert_array_equal(y, forward_trace(net, X).output)
     y32 = forward(net, X, dtype=np.float32)
     assert np.abs(y32 - y).max() <= 1e-5 * np.abs(y).max()
+
+
+def test_float32_interpretation_rounds_its_input():
+    from symft.walk.walker import walk
+
+    net, p = cnn(15)
+    X = np.random.default_rng(16).uniform(-1, 1, size=(4, 2, 9, 9))
+    y = walk(net, Numeric(net, dtype=np.float32), X, keep=False)
+    assert y.dtype == np.float32
+    want = ref_cnn(X, p, ACTS["relu"])
+    assert np.abs(y - want).max() <= 1e-5 * np.abs(want).max()
+    with pytest.raises(InvalidArgument, match="dtype"):
+        Numeric(net, dtype=np.int32)

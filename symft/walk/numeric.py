@@ -146,7 +146,7 @@ class Numeric(Interpretation):
         parameters are rounded to float32 and every operation rounds to about
         7 significant digits, with no error bound; no rigorous or exact engine
         uses it (it is what :func:`~symft.engines.forward.forward` offers for
-        fast, uncertified passes).  The input is given in that dtype.
+        fast, uncertified passes).  The input is rounded to that dtype.
 
     Examples
     --------
@@ -216,6 +216,8 @@ class Numeric(Interpretation):
 
     # ---------------------------------------------------------------- rules
     def input(self, node, x):
+        if self.dtype != np.float64 and isinstance(x, np.ndarray):
+            return x.astype(self.dtype, copy=False)
         return x
 
     def _params(self, node):
