@@ -36,6 +36,7 @@ array([3/4], dtype=object)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -47,7 +48,7 @@ from ..faults import SEMANTICS, CrashPattern, patterns_to_masks
 from ..threads import limit_blas
 from ..utils import to_exact
 from ..walk.backward import Backward
-from ..walk.numeric import Numeric
+from ..walk.numeric import Numeric, float_dtype
 from ..walk.symbolic import Symbolic
 from ..walk.walker import walk, walk_reverse
 
@@ -122,7 +123,9 @@ def as_inputs(net, x, where: str = "input") -> tuple[np.ndarray, bool]:
     a = a.reshape(1 if single else a.shape[0], net.n_inputs)
     if a.shape[0] == 0:
         raise InvalidArgument(f"{where}: expected at least one input, got an empty batch")
-    if not np.isfinite(a).all():
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite = math.isfinite(np.add.reduce(a, axis=None))   # one pass; a huge sum falls back to the test below
+    if not finite and not np.isfinite(a).all():
         r, c = np.argwhere(~np.isfinite(a))[0]
         at = f"[{c}]" if single else f"[{r}][{c}]"
         raise InvalidArgument(f"{where}{at}: expected a finite number, got {a[r, c]}")
@@ -334,7 +337,7 @@ def forward_patterns(net, X, patterns, *, semantics: str = "output_zero", trace:
 
 
 def forward(net, x, pattern: CrashPattern | None = None, *, semantics: str = "output_zero",
-            exact: bool = False):
+            exact: bool = False, dtype=np.float64):
     r"""Evaluate the network on one input or a batch, optionally under a crash pattern.
 
     Parameters
@@ -352,12 +355,21 @@ def forward(net, x, pattern: CrashPattern | None = None, *, semantics: str = "ou
         input become the binary rationals they hold).  Piecewise-linear
         networks with rational weights give rational outputs; smooth
         activations give exact closed forms such as ``tanh(1/2)``.
+    dtype : {numpy.float64, numpy.float32}
+        The float type of the pass (without ``exact``).  ``numpy.float32`` is
+        APPROXIMATE and UNCERTIFIED: inputs and parameters are rounded to
+        float32, every operation keeps about 7 significant digits, and no
+        error bound covers the result (outputs typically agree with float64 to
+        about 1e-6 relative, with no guarantee).  It is faster on
+        convolutional networks; nothing rigorous or exact in symft uses it.
+        Only the fault-free network (``pattern`` None or empty).
 
     Returns
     -------
     ndarray
-        ``(n_out,)`` or ``(B, n_out)``; float64, or ``object`` holding SymPy
-        values when ``exact=True``.
+        ``(n_out,)`` or ``(B, n_out)``; float64 (float32 with
+        ``dtype=numpy.float32``), or ``object`` holding SymPy values when
+        ``exact=True``.
 
     Examples
     --------
@@ -369,19 +381,49 @@ def forward(net, x, pattern: CrashPattern | None = None, *, semantics: str = "ou
     array([1.])
     >>> forward(net, [1.0, 0.5], CrashPattern([(1, 0)]))
     array([0.])
+    >>> forward(net, [1.0, 0.5], dtype=np.float32)          # approximate: float32, no error bound
+    array([1.], dtype=float32)
     """
     if semantics not in SEMANTICS:
         raise FaultModelError(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
     if pattern is not None and not isinstance(pattern, CrashPattern):
         raise InvalidArgument(f"pattern: expected a CrashPattern or None, got {type(pattern).__name__}")
+    dtype = float_dtype(dtype)
     if exact:
+        if dtype != np.float64:
+            raise InvalidArgument("dtype: exact=True computes exactly; leave dtype at float64")
         return _forward_exact(net, x, pattern or CrashPattern(), semantics)
     Xa, single = as_inputs(net, x)
     if pattern is None or len(pattern) == 0:
-        out = forward_trace(net, Xa).output
+        out = _forward_clean(net, Xa, dtype)
+    elif dtype != np.float64:
+        raise InvalidArgument("dtype: float32 passes evaluate the fault-free network only (pattern must be None)")
     else:
         out = forward_patterns(net, Xa, [pattern], semantics=semantics)[0]
     return out[0] if single else out
+
+
+#: Ops whose float value is always a fresh array (never a view of an input): an activation consuming one of them
+#: alone may overwrite it.
+_FRESH = frozenset(("dense", "conv2d", "avgpool2d", "maxpool2d", "batchnorm", "add"))
+
+
+def _forward_clean(net, X, dtype):
+    """The fault-free outputs ``(B, n_out)``: intermediate values are dropped as soon as they are used, an
+    activation whose input is a fresh array used by nothing else evaluates in that array, and a clipping
+    activation read only by a max pooling is applied after the pooling, to fewer numbers (the same numbers as
+    :func:`forward_trace`, without its memory)."""
+    interp = Numeric(net, dtype=dtype)
+    interp.overwrite = frozenset(
+        a for a in net.order
+        if net.node(a).op.kind == "activation" and len(net.node(a).inputs) == 1
+        and net.node(net.node(a).inputs[0]).op.kind in _FRESH and tuple(net.consumers(net.node(a).inputs[0])) == (a,))
+    interp.pool_first = frozenset(
+        a for a in net.order
+        if net.node(a).op.kind == "activation" and a != net.output
+        and [net.node(c).op.kind for c in net.consumers(a)] == ["maxpool2d"])
+    v = walk(net, interp, _shaped(net, X).astype(dtype, copy=False), keep=False)
+    return v.reshape(v.shape[0], -1)
 
 
 def exact_inputs(net, x, where: str = "input"):

@@ -525,13 +525,18 @@ def _is_f64(*arrays):
     return all(isinstance(a, np.ndarray) and a.dtype == np.float64 for a in arrays)
 
 
+def _is_float(*arrays):
+    """Whether the arrays are all float64, or all float32 (the approximate passes): the strided-view kernels."""
+    return _is_f64(*arrays) or all(isinstance(a, np.ndarray) and a.dtype == np.float32 for a in arrays)
+
+
 def _padded4(x4, pad, fill=0.0):
-    """``(R, C, H, W)`` padded by ``(top, left, bottom, right)`` with ``fill``."""
+    """``(R, C, H, W)`` padded by ``(top, left, bottom, right)`` with ``fill`` (in the dtype of ``x4``)."""
     pt, pl, pb, pr = pad
     if not (pt or pl or pb or pr):
         return x4
     R, C, H, W = x4.shape
-    xp = np.full((R, C, H + pt + pb, W + pl + pr), fill)
+    xp = np.full((R, C, H + pt + pb, W + pl + pr), fill, dtype=x4.dtype)
     xp[:, :, pt:pt + H, pl:pl + W] = x4
     return xp
 
@@ -615,7 +620,7 @@ class Conv2d(AffineOp):
         x = xs[0]
         in_shape = tuple(in_shapes[0])
         lead = _lead(x, in_shape)
-        if _is_f64(x, P["weight"]):
+        if _is_float(x, P["weight"]):
             return self._apply_float(x, P, in_shape, lead)
         idx, (OH, OW), _ = self._index(in_shape)
         C, H, W = in_shape
@@ -643,8 +648,8 @@ class Conv2d(AffineOp):
         K = Cg * KH * KW
         Wg = P["weight"].reshape(G, Cout // G, K)
         x4 = x.reshape((R,) + in_shape)
-        out = np.empty((R, G, Cout // G, OH * OW))
-        step = max(1, _CHUNK_BYTES // (8 * G * K * OH * OW))
+        out = np.empty((R, G, Cout // G, OH * OW), dtype=x.dtype)
+        step = max(1, _CHUNK_BYTES // (x.itemsize * G * K * OH * OW))
         for s in range(0, R, step):
             xs = x4[s:s + step]
             win = _windows4(_padded4(xs, self.padding), (KH, KW), self.stride, self.dilation)
@@ -761,7 +766,7 @@ class AvgPool2d(AffineOp):
         C, H, W = in_shape
         idx, (OH, OW), _, _ = self._index(in_shape)
         kind = P.get("kind", "float")
-        if kind in ("float", "abs") and _is_f64(x):
+        if kind in ("float", "abs") and _is_float(x):
             # float64: window sums over a strided view (no gather), added left to right; the gathered sum
             # added the same numbers in an order NumPy picks, so results agree to a few units in the last place
             R = int(np.prod(lead, dtype=np.int64))
@@ -772,10 +777,12 @@ class AvgPool2d(AffineOp):
                 s = x4[:, :, :OH * KH, :OW * KW].reshape(R, C, OH, KH, OW, KW).sum(axis=(3, 5))
             else:
                 win = _windows4(_padded4(x4, self.padding), self.kernel, self.stride, (1, 1))
-                s = win[..., 0, 0]
-                for k in range(1, KH * KW):
-                    s = s + win[..., k // KW, k % KW]
-            return (s * self._inv(kind, in_shape).reshape(C, OH, OW)).reshape(lead + (C, OH, OW))
+                s = win[..., 0, 0] + win[..., 1 // KW, 1 % KW] if KH * KW > 1 else win[..., 0, 0].copy()
+                for k in range(2, KH * KW):
+                    np.add(s, win[..., k // KW, k % KW], out=s)     # s is fresh: add in place, same sums
+            inv = self._inv(kind, in_shape).reshape(C, OH, OW)
+            s *= inv if s.dtype == np.float64 else inv.astype(s.dtype)
+            return s.reshape(lead + (C, OH, OW))
         xf = x.reshape(lead + (C * H * W,))
         xp = np.concatenate([xf, np.broadcast_to(_zero_like(x), lead + (1,))], axis=-1)
         s = xp[..., idx].sum(axis=-1)                                    # lead + (C, OHW)
@@ -886,16 +893,16 @@ class MaxPool2d(Op):
         """
         in_shape = tuple(in_shape)
         lead = _lead(x, in_shape)
-        if _is_f64(x):
-            # float64: the max over a strided view of the input padded with -inf (no gather)
+        if _is_float(x):
+            # float: the max over a strided view of the input padded with -inf (no gather); the first two
+            # window positions make a fresh array that the others update in place
             R = int(np.prod(lead, dtype=np.int64))
             win = _windows4(_padded4(x.reshape((R,) + in_shape), self.padding, -np.inf), self.kernel, self.stride,
                             self.dilation)
-            m = win[..., 0, 0].copy()
-            for a in range(self.kernel[0]):
-                for b in range(self.kernel[1]):
-                    if a or b:
-                        np.maximum(m, win[..., a, b], out=m)
+            KH, KW = self.kernel
+            m = np.maximum(win[..., 0, 0], win[..., 1 // KW, 1 % KW]) if KH * KW > 1 else win[..., 0, 0].copy()
+            for k in range(2, KH * KW):
+                np.maximum(m, win[..., k // KW, k % KW], out=m)
             return m.reshape(lead + (in_shape[0],) + win.shape[2:4])
         _, (OH, OW), _ = self.index(in_shape)
         return self.windows(x, in_shape).max(axis=-1).reshape(lead + (in_shape[0], OH, OW))
@@ -967,7 +974,10 @@ class BatchNorm(AffineOp):
         s = tuple(in_shapes[0])
         y = xs[0] * self._bc(P["scale"], s)
         if P.get("shift") is not None:
-            y = y + self._bc(P["shift"], s)
+            if isinstance(y, np.ndarray) and y.dtype != object and np.result_type(y, P["shift"]) == y.dtype:
+                y += self._bc(P["shift"], s)          # y is fresh: add in place (the same sums, no second array)
+            else:
+                y = y + self._bc(P["shift"], s)
         return y
 
     def adjoint(self, g, P, in_shapes):
@@ -1004,9 +1014,13 @@ class Add(AffineOp):
         return first
 
     def apply(self, xs, P, in_shapes):
-        y = xs[0]
-        for x in xs[1:]:
-            y = y + x
+        y = xs[0] + xs[1]
+        for x in xs[2:]:
+            if isinstance(y, np.ndarray) and y.dtype != object and np.result_type(y, x) == y.dtype \
+                    and np.broadcast_shapes(y.shape, np.shape(x)) == y.shape:
+                y += x                                # y is fresh: add in place (the same sums)
+            else:
+                y = y + x
         return y
 
     def adjoint(self, g, P, in_shapes):

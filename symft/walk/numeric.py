@@ -30,11 +30,11 @@ import math
 
 import numpy as np
 
-from ..errors import FaultModelError, FloatOverflowError
+from ..errors import FaultModelError, FloatOverflowError, InvalidArgument
 from ..faults import SEMANTICS, crash_values, site_of, synapse_shape
 from .walker import Interpretation
 
-__all__ = ["Numeric", "crash_values_float", "check_finite"]
+__all__ = ["Numeric", "crash_values_float", "check_finite", "float_dtype"]
 
 _finite = math.isfinite
 
@@ -62,9 +62,51 @@ def check_finite(net, node, a, what: str = "pre-activation") -> None:
     if _finite(_sum(a)) or np.isfinite(a).all():
         return
     bad = a[~np.isfinite(a)].ravel()[0]
+    name, top = ("float32", "3.4e38") if a.dtype == np.float32 else ("float64", "1.8e308")
     raise FloatOverflowError(
-        f"{net.label(node)}: the float64 forward pass overflows (a {what} is {bad}; |values| above 1.8e308); "
-        "the weights or inputs are too large for float64 — scale them down or use exact arithmetic")
+        f"{net.label(node)}: the {name} forward pass overflows (a {what} is {bad}; |values| above {top}); "
+        f"the weights or inputs are too large for {name} — scale them down or use exact arithmetic")
+
+
+def float_dtype(dtype) -> np.dtype:
+    """``dtype`` as a NumPy dtype, float64 or float32; :class:`~symft.errors.InvalidArgument` otherwise.
+
+    Examples
+    --------
+    >>> float_dtype("float32")
+    dtype('float32')
+    >>> float_dtype(int)
+    Traceback (most recent call last):
+    ...
+    symft.errors.InvalidArgument: dtype: expected float64 or float32, got int64
+    """
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        raise InvalidArgument(f"dtype: expected float64 or float32, got {dtype!r}") from None
+    if d not in (np.float64, np.float32):
+        raise InvalidArgument(f"dtype: expected float64 or float32, got {d}")
+    return d
+
+
+#: Activations evaluated directly in float32 (the others go through float64 and are rounded back).
+_FLOAT32_FNS = {"linear": lambda z, out: z, "relu": lambda z, out: np.maximum(z, np.float32(0), out=out),
+                "tanh": lambda z, out: np.tanh(z, out=out),
+                "sigmoid": lambda z, out: np.reciprocal(np.exp(np.negative(z, out=out), out=out) + np.float32(1),
+                                                        out=out)}
+
+
+def _activation32(act, z, in_place: bool):
+    """An activation on a float32 array (approximate passes only), in ``z`` itself when ``in_place``."""
+    fn = _FLOAT32_FNS.get(act.name)
+    if fn is not None:
+        with np.errstate(over="ignore"):
+            return fn(z, z if in_place else None)
+    return act(z).astype(np.float32)
+
+
+#: Activations that clip (non-decreasing, exact in float): they commute with a maximum.
+_CLIPS = frozenset(("relu", "relu6", "hardtanh"))
 
 
 _FINITE_ACTS = frozenset(("linear", "relu", "tanh", "sigmoid", "hardtanh", "ramp", "step", "relu6"))
@@ -99,6 +141,12 @@ class Numeric(Interpretation):
         Compute dense ops on 2-D batches as ``(W @ Y.T).T`` (faster with
         OpenBLAS for tall-skinny ``Y``; the last bits may differ from
         :func:`~symft.engines.forward.forward`).
+    dtype : {numpy.float64, numpy.float32}
+        The float type of every value.  ``float32`` is APPROXIMATE: the
+        parameters are rounded to float32 and every operation rounds to about
+        7 significant digits, with no error bound; no rigorous or exact engine
+        uses it (it is what :func:`~symft.engines.forward.forward` offers for
+        fast, uncertified passes).  The input is rounded to that dtype.
 
     Examples
     --------
@@ -111,15 +159,23 @@ class Numeric(Interpretation):
     kind = "float"
 
     def __init__(self, net, *, masks=None, values=None, synapse_masks=None, semantics: str = "output_zero",
-                 skip_linear: bool = False, tall: bool = False):
+                 skip_linear: bool = False, tall: bool = False, dtype=np.float64):
         if semantics not in SEMANTICS:
             raise FaultModelError(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
+        self.dtype = float_dtype(dtype)
+        self._params32 = {}
         self.net = net.check_numeric()
         self.semantics = semantics
         self.skip_linear = skip_linear
         self.tall = tall
         #: Activation nodes allowed to overwrite their input array (a scratch buffer its owner no longer needs).
         self.overwrite = frozenset()
+        #: Clipping activations (relu, relu6, hardtanh) whose only reader is a max pooling: their rule passes the
+        #: finite values through and the pooling applies the activation to its (smaller) result; a
+        #: non-decreasing function commutes with a maximum, so the numbers are the same.  Only for passes
+        #: that do not keep the activation's own value (see :func:`~symft.engines.forward.forward`).
+        self.pool_first = frozenset()
+        self._deferred = set()
         self.masks = {}
         self.values = {}
         self.syn = {}
@@ -160,14 +216,26 @@ class Numeric(Interpretation):
 
     # ---------------------------------------------------------------- rules
     def input(self, node, x):
+        if self.dtype != np.float64 and isinstance(x, np.ndarray):
+            return x.astype(self.dtype, copy=False)
         return x
+
+    def _params(self, node):
+        """The node's float parameters, rounded to float32 (cached) for a float32 pass."""
+        P = self.net.params(node.name)
+        if self.dtype == np.float64:
+            return P
+        if node.name not in self._params32:
+            self._params32[node.name] = {k: v.astype(np.float32) if isinstance(v, np.ndarray) and v.dtype == np.float64
+                                         else v for k, v in P.items()}
+        return self._params32[node.name]
 
     def affine(self, node, args):
         op = node.op
-        P = self.net.params(node.name)
+        P = self._params(node)
         if node.name in self.syn:
             W = P["weight"]
-            Wm = np.where(self.syn[node.name], 0.0, W[None, :, :])
+            Wm = np.where(self.syn[node.name], W.dtype.type(0), W[None, :, :])
             Y = args[0]
             Yb = np.broadcast_to(Y, (Wm.shape[0],) + Y.shape[-2:]) if Y.ndim == 2 else Y
             z = np.einsum("pij,pbj->pbi", Wm, Yb)
@@ -189,18 +257,42 @@ class Numeric(Interpretation):
 
     def op_activation(self, node, args):
         act = node.op.act
+        z = args[0]
         if self.skip_linear and act.name == "linear":
-            return args[0]
-        if node.name in self.overwrite and isinstance(act.numpy_fn, np.ufunc) and args[0].dtype == np.float64:
-            y = act.numpy_fn(args[0], out=args[0])    # the caller's scratch buffer: no fresh array
+            return z
+        if node.name in self.pool_first and act.name in _CLIPS and node.name not in self.fault_nodes \
+                and z.ndim and _finite(_sum(z)):
+            self._deferred.add(node.name)              # the max pooling after this node applies act
+            return z
+        if z.dtype == np.float32:
+            y = _activation32(act, z, node.name in self.overwrite)
+        elif act.name == "relu" and z.ndim and _finite(_sum(z)):
+            # relu on finite float64 values: the numbers act() gives (the max, then + 0.0 to turn -0 into +0),
+            # in the caller's scratch buffer when allowed
+            y = np.maximum(z, 0.0, out=z if node.name in self.overwrite else None)
+            y += 0.0
+        elif node.name in self.overwrite and isinstance(act.numpy_fn, np.ufunc) and z.dtype == np.float64:
+            y = act.numpy_fn(z, out=z)    # the caller's scratch buffer: no fresh array
         else:
-            y = act(args[0])
+            y = act(z)
         if act.name not in _FINITE_ACTS and not _finite(_sum(y)):
             check_finite(self.net, node.name, y, "value")
         return y
 
     def op_maxpool2d(self, node, args):
-        return node.op.apply(args[0], node.in_shapes[0])
+        y = node.op.apply(args[0], node.in_shapes[0])
+        src = node.inputs[0]
+        if src in self._deferred:                      # its rule passed finite values through: act on the maxima
+            self._deferred.discard(src)
+            act = self.net.node(src).op.act
+            if y.dtype == np.float32:
+                y = _activation32(act, y, True)
+            elif act.name == "relu":
+                np.maximum(y, 0.0, out=y)              # y is fresh: the numbers act() gives, in place
+                y += 0.0
+            else:
+                y = act(y)
+        return y
 
     def at_site(self, node, Y):
         mask = self.masks[node.name]
@@ -211,5 +303,5 @@ class Numeric(Interpretation):
         if node.name in self.values:
             v = self.values[node.name]
             sent = np.where(np.isnan(v), self._base[node.name][None, :], v).reshape((P, 1) + shape)
-            return np.where(m, sent, Y)
-        return np.where(m, base, Y)
+            return np.where(m, sent.astype(Y.dtype, copy=False), Y)
+        return np.where(m, base.astype(Y.dtype, copy=False), Y)

@@ -1,0 +1,358 @@
+"""The fast float kernels of convolution, pooling and the clean forward pass, against loops written here.
+
+The references below are plain NumPy loops over output positions and kernel taps (zero or -inf padding
+built by hand); nothing here calls symft's kernels to compute an expected value.  float32 passes
+(approximate by design) are compared with float64 ones to 1e-5 of the output magnitude.
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from symft.engines.forward import forward, forward_trace
+from symft.errors import InvalidArgument
+from symft.faults import CrashPattern
+from symft.graph.activations import get_activation
+from symft.graph.network import Network
+from symft.graph.numbers import float_array
+from symft.graph.ops import (ActivationOp, Add, AvgPool2d, BatchNorm, Conv2d, Dense, Flatten, Input, MaxPool2d)
+from symft.walk.numeric import Numeric
+
+
+# ---------------------------------------------------------------- references (loops)
+def pad_hw(x, t, l, b, r, fill):
+    """x (B, C, H, W) padded by hand."""
+    B, C, H, W = x.shape
+    out = np.full((B, C, H + t + b, W + l + r), fill, dtype=np.float64)
+    out[:, :, t:t + H, l:l + W] = x
+    return out
+
+
+def ref_conv(x, Wt, bias, stride, pad, dil, groups):
+    B, C, H, W = x.shape
+    Co, Cg, KH, KW = Wt.shape
+    t, l, b, r = pad
+    xp = pad_hw(x, t, l, b, r, 0.0)
+    OH = (H + t + b - dil[0] * (KH - 1) - 1) // stride[0] + 1
+    OW = (W + l + r - dil[1] * (KW - 1) - 1) // stride[1] + 1
+    out = np.zeros((B, Co, OH, OW))
+    per = Co // groups
+    for co in range(Co):
+        g = co // per
+        for oh in range(OH):
+            for ow in range(OW):
+                acc = np.zeros(B)
+                for c in range(Cg):
+                    for i in range(KH):
+                        for j in range(KW):
+                            acc += Wt[co, c, i, j] * xp[:, g * Cg + c, oh * stride[0] + i * dil[0],
+                                                         ow * stride[1] + j * dil[1]]
+                out[:, co, oh, ow] = acc + (bias[co] if bias is not None else 0.0)
+    return out
+
+
+def ref_pool(x, kernel, stride, pad, dil, how, count_include_pad=False):
+    B, C, H, W = x.shape
+    t, l, b, r = pad
+    KH, KW = kernel
+    OH = (H + t + b - dil[0] * (KH - 1) - 1) // stride[0] + 1
+    OW = (W + l + r - dil[1] * (KW - 1) - 1) // stride[1] + 1
+    out = np.zeros((B, C, OH, OW))
+    for oh in range(OH):
+        for ow in range(OW):
+            vals = []
+            for i in range(KH):
+                for j in range(KW):
+                    h, w = oh * stride[0] + i * dil[0] - t, ow * stride[1] + j * dil[1] - l
+                    if 0 <= h < H and 0 <= w < W:
+                        vals.append(x[:, :, h, w])
+            v = np.stack(vals)
+            if how == "max":
+                out[:, :, oh, ow] = v.max(axis=0)
+            else:
+                out[:, :, oh, ow] = v.sum(axis=0) / (KH * KW if count_include_pad else len(vals))
+    return out
+
+
+POOLS = [((2, 2), (2, 2), (0, 0, 0, 0), (1, 1)), ((3, 3), (2, 2), (1, 1, 1, 1), (1, 1)),
+         ((3, 2), (1, 2), (1, 0, 2, 1), (1, 1)), ((2, 3), (3, 1), (0, 1, 1, 0), (2, 1)),
+         ((1, 1), (2, 2), (0, 0, 0, 0), (1, 1)), ((2, 1), (1, 1), (0, 0, 0, 0), (1, 1)),
+         ((1, 3), (1, 1), (0, 2, 0, 2), (1, 2))]
+SHAPES = [(1, 5, 5), (2, 7, 6), (3, 4, 9)]
+LEADS = [(), (1,), (3,), (2, 2)]
+
+
+def with_lead(rng, lead, shape):
+    return rng.normal(size=lead + shape) * 10.0 ** rng.integers(-3, 4, size=lead + shape)
+
+
+def as4(x, shape):
+    return x.reshape((-1,) + shape)
+
+
+# ---------------------------------------------------------------- pooling
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_max_pooling_equals_loops(dtype):
+    rng = np.random.default_rng(0)
+    for (kernel, stride, pad, dil), shape, lead in itertools.product(POOLS, SHAPES, LEADS):
+        if pad[0] >= kernel[0] or pad[2] >= kernel[0] or pad[1] >= kernel[1] or pad[3] >= kernel[1]:
+            continue
+        try:
+            op = MaxPool2d(kernel, stride, pad, dil)
+            out_shape = op.out_shape([shape])
+        except Exception:
+            continue
+        x = with_lead(rng, lead, shape).astype(dtype)
+        got = op.apply(x, shape)
+        want = ref_pool(as4(x.astype(np.float64), shape), kernel, stride, pad, dil, "max")
+        assert got.dtype == dtype and got.shape == lead + out_shape
+        np.testing.assert_array_equal(as4(got, out_shape), want.astype(dtype))      # a max is exact
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_average_pooling_equals_loops(dtype):
+    rng = np.random.default_rng(1)
+    tol = 1e-14 if dtype == np.float64 else 3e-6
+    for (kernel, stride, pad, _), shape, lead, cip in itertools.product(POOLS, SHAPES, LEADS, [False, True]):
+        try:
+            op = AvgPool2d(kernel, stride, pad, count_include_pad=cip)
+            out_shape = op.out_shape([shape])
+        except Exception:
+            continue
+        x = with_lead(rng, lead, shape).astype(dtype)
+        got = op.apply([x], op.params(), [shape])
+        want = ref_pool(as4(x.astype(np.float64), shape), kernel, stride, pad, (1, 1), "avg", cip)
+        assert got.dtype == dtype and got.shape == lead + out_shape
+        scale = ref_pool(np.abs(as4(x.astype(np.float64), shape)), kernel, stride, pad, (1, 1), "avg", cip)
+        assert (np.abs(as4(got, out_shape) - want) <= tol * scale + 1e-300).all()
+
+
+def test_global_average_pooling_equals_loops():
+    rng = np.random.default_rng(2)
+    for shape in [(3, 5, 5), (2, 6, 4)]:
+        op = AvgPool2d(shape[1:], shape[1:])
+        x = with_lead(rng, (4,), shape)
+        got = op.apply([x], op.params(), [shape])
+        want = ref_pool(x, shape[1:], shape[1:], (0, 0, 0, 0), (1, 1), "avg")
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-14 * np.abs(x).max())
+
+
+# ---------------------------------------------------------------- convolution
+CONVS = [dict(stride=(1, 1), padding=(1, 1, 1, 1), dilation=(1, 1), groups=1),
+         dict(stride=(2, 1), padding=(0, 1, 2, 0), dilation=(1, 1), groups=1),
+         dict(stride=(1, 2), padding=(2, 2, 2, 2), dilation=(2, 1), groups=2),
+         dict(stride=(3, 3), padding=(1, 0, 1, 0), dilation=(1, 2), groups=4),
+         dict(stride=(1, 1), padding=(0, 0, 0, 0), dilation=(1, 1), groups=4)]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_convolution_equals_loops(dtype):
+    rng = np.random.default_rng(3)
+    for kw, (KH, KW), (H, W), B in itertools.product(CONVS, [(3, 3), (2, 1), (1, 3)], [(7, 6), (5, 9)], [1, 3]):
+        C, Co = 4, 8
+        g = kw["groups"]
+        Wt = rng.normal(size=(Co, C // g, KH, KW))
+        b = rng.normal(size=Co)
+        op = Conv2d(float_array(Wt), float_array(b), **kw)
+        try:
+            out_shape = op.out_shape([(C, H, W)])
+        except Exception:
+            continue
+        x = rng.normal(size=(B, C, H, W))
+        P = op.params()
+        if dtype == np.float32:
+            P = {k: v.astype(np.float32) for k, v in P.items()}
+        got = op.apply([x.astype(dtype)], P, [(C, H, W)])
+        # the reference on the very numbers the kernel sees (float32-rounded for a float32 pass)
+        want = ref_conv(x.astype(dtype).astype(np.float64), P["weight"].astype(np.float64),
+                        P["bias"].astype(np.float64), kw["stride"], kw["padding"], kw["dilation"], g)
+        mag = ref_conv(np.abs(x), np.abs(Wt), np.abs(b), kw["stride"], kw["padding"], kw["dilation"], g)
+        assert got.dtype == dtype and got.shape == (B,) + out_shape
+        tol = 1e-14 if dtype == np.float64 else 2e-6
+        assert (np.abs(got - want) <= tol * mag).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_convolution_with_dilation_on_whole_rows(dtype):
+    """Stride 1 along the width, uneven padding, dilation and groups."""
+    rng = np.random.default_rng(14)
+    for stride, pad, dil, groups, (KH, KW) in [((2, 1), (1, 1, 0, 1), (2, 2), 2, (2, 2)),
+                                                ((1, 1), (0, 2, 1, 0), (1, 2), 1, (3, 2)),
+                                                ((3, 1), (2, 0, 2, 1), (3, 1), 4, (2, 3))]:
+        C, Co, H, W = 4, 8, 9, 13
+        Wt, b = rng.normal(size=(Co, C // groups, KH, KW)), rng.normal(size=Co)
+        op = Conv2d(float_array(Wt), float_array(b), stride=stride, padding=pad, dilation=dil, groups=groups)
+        x = rng.normal(size=(2, C, H, W))
+        P = {k: v.astype(dtype) for k, v in op.params().items()}
+        got = op.apply([x.astype(dtype)], P, [(C, H, W)])
+        want = ref_conv(x.astype(dtype).astype(np.float64), P["weight"].astype(np.float64),
+                        P["bias"].astype(np.float64), stride, pad, dil, groups)
+        mag = ref_conv(np.abs(x), np.abs(Wt), np.abs(b), stride, pad, dil, groups)
+        assert got.dtype == dtype and got.shape == want.shape
+        assert (np.abs(got - want) <= (1e-14 if dtype == np.float64 else 2e-6) * mag).all()
+
+
+def test_convolution_of_a_batch_equals_each_sample():
+    """Each sample's float64 result does not depend on the batch it is in (one product per sample)."""
+    rng = np.random.default_rng(4)
+    op = Conv2d(float_array(rng.normal(size=(6, 3, 3, 3))), float_array(rng.normal(size=6)), padding=1)
+    x = rng.normal(size=(300, 3, 12, 12))           # more than one chunk of columns
+    whole = op.apply([x], op.params(), [(3, 12, 12)])
+    for i in [0, 137, 299]:
+        np.testing.assert_array_equal(whole[i], op.apply([x[i:i + 1]], op.params(), [(3, 12, 12)])[0])
+
+
+# ---------------------------------------------------------------- whole networks
+def cnn(seed, act="relu"):
+    """conv → relu → (conv grouped → batch norm → act) + relu output → max pool → avg pool → dense."""
+    rng = np.random.default_rng(seed)
+    C = 4
+    p = {"k1": rng.normal(size=(C, 2, 3, 3)) * 0.5, "b1": rng.normal(size=C),
+         "k2": rng.normal(size=(C, 2, 3, 3)) * 0.5, "sc": rng.normal(size=C) + 1, "sh": rng.normal(size=C),
+         "w": rng.normal(size=(3, C * 3 * 3)), "b": rng.normal(size=3)}
+    nodes = [("x", Input((2, 9, 9)), ()),
+             ("c1", Conv2d(float_array(p["k1"]), float_array(p["b1"]), padding=1), ("x",)),
+             ("r1", ActivationOp("relu"), ("c1",)),
+             ("c2", Conv2d(float_array(p["k2"]), None, padding=1, groups=2), ("r1",)),
+             ("bn", BatchNorm(float_array(p["sc"]), float_array(p["sh"])), ("c2",)),
+             ("a2", ActivationOp(act), ("bn",)),
+             ("s", Add(), ("r1", "a2")),
+             ("mp", MaxPool2d((3, 3), (2, 2), (1, 1, 1, 1)), ("s",)),
+             ("ap", AvgPool2d((2, 2), (2, 2), (0, 0, 1, 1)), ("mp",)),
+             ("f", Flatten(), ("ap",)),
+             ("y", Dense(float_array(p["w"]), float_array(p["b"])), ("f",))]
+    return Network(nodes), p
+
+
+def ref_cnn(X, p, act):
+    c1 = ref_conv(X, p["k1"], p["b1"], (1, 1), (1, 1, 1, 1), (1, 1), 1)
+    r1 = np.maximum(c1, 0.0)
+    c2 = ref_conv(r1, p["k2"], None, (1, 1), (1, 1, 1, 1), (1, 1), 2)
+    bn = c2 * p["sc"][:, None, None] + p["sh"][:, None, None]
+    s = r1 + act(bn)
+    mp = ref_pool(s, (3, 3), (2, 2), (1, 1, 1, 1), (1, 1), "max")
+    ap = ref_pool(mp, (2, 2), (2, 2), (0, 0, 1, 1), (1, 1), "avg")
+    return ap.reshape(len(X), -1) @ p["w"].T + p["b"]
+
+
+ACTS = {"relu": lambda z: np.maximum(z, 0.0), "tanh": np.tanh, "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+        "softplus": lambda z: np.log1p(np.exp(z))}
+
+
+@pytest.mark.parametrize("act", sorted(ACTS))
+def test_forward_equals_reference_and_trace(act):
+    net, p = cnn(5, act)
+    X = np.random.default_rng(6).uniform(-1, 1, size=(7, 2, 9, 9))
+    y = forward(net, X)
+    np.testing.assert_allclose(y, ref_cnn(X, p, ACTS[act]), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(y, forward_trace(net, X).output)     # the in-place pass: the same numbers
+    np.testing.assert_allclose(forward(net, X[3]), y[3], rtol=1e-13, atol=1e-13)   # batch 1 (the dense product
+    # of one vector is another BLAS routine: the last bits may differ)
+    assert X.flags.writeable and np.isfinite(X).all()
+
+
+@pytest.mark.parametrize("act", sorted(ACTS))
+def test_float32_forward_within_1e5_of_float64(act):
+    net, _ = cnn(7, act)
+    X = np.random.default_rng(8).uniform(-1, 1, size=(20, 2, 9, 9))
+    y64 = forward(net, X)
+    y32 = forward(net, X, dtype=np.float32)
+    assert y32.dtype == np.float32 and y32.shape == y64.shape
+    assert np.abs(y32 - y64).max() <= 1e-5 * np.abs(y64).max()
+    assert forward(net, X[0], dtype="float32").shape == y64[0].shape
+
+
+def test_float32_forward_on_the_reference_graphs():
+    from .reference_graphs import DATA, cnn_parts, residual_forward
+    from symft.graph.netfile import load_network
+
+    rng = np.random.default_rng(9)
+    X = rng.uniform(-1, 1, size=(30, 25))
+    net = load_network(str(DATA / "small_cnn.json"))
+    want = cnn_parts(X)["y"]
+    assert np.abs(forward(net, X, dtype=np.float32) - want).max() <= 1e-5 * np.abs(want).max()
+    net = load_network(str(DATA / "residual_mlp.json"))
+    X = rng.uniform(-1, 1, size=(30, 4))
+    want = residual_forward(X)
+    assert np.abs(forward(net, X, dtype=np.float32) - want).max() <= 1e-5 * np.abs(want).max()
+
+
+def test_float32_forward_refuses_exact_faults_and_other_types():
+    net, _ = cnn(10)
+    x = np.zeros((2, 9, 9))
+    with pytest.raises(InvalidArgument, match="dtype"):
+        forward(net, x, dtype=np.int64)
+    with pytest.raises(InvalidArgument, match="dtype"):
+        forward(net, x, dtype="float16")
+    with pytest.raises(InvalidArgument, match="dtype"):
+        forward(net, x, CrashPattern([("r1", 0)]), dtype=np.float32)
+    with pytest.raises(InvalidArgument, match="dtype"):
+        forward(net, x, exact=True, dtype=np.float32)
+
+
+def test_relu_rule_gives_what_the_activation_gives():
+    """The float64 relu rule (in place when allowed) gives act()'s numbers, -0 → +0 and non-finite entries too."""
+    net, _ = cnn(11)
+    node = net.node("r1")
+    relu = get_activation("relu")
+    for z in [np.array([[-0.0, 0.0, -1.5, 2.5, 1e-310, -1e-310]]), np.array([[1.0, -np.inf, np.inf, np.nan]]),
+              np.random.default_rng(12).normal(size=(3, 50))]:
+        with np.errstate(invalid="ignore"):           # act() on -inf: 0·(-inf)
+            want = relu(z.copy())
+        for in_place in (False, True):
+            interp = Numeric(net)
+            interp.overwrite = frozenset(["r1"] if in_place else [])
+            zz = z.copy()
+            with np.errstate(invalid="ignore"):
+                got = interp.op_activation(node, [zz])
+            np.testing.assert_array_equal(got, want)
+            assert (np.signbit(got) == np.signbit(want)).all()
+            assert (got is zz) == (in_place and np.isfinite(z).all())
+
+
+CLIPS = {"relu": lambda z: np.maximum(z, 0.0), "relu6": lambda z: np.clip(z, 0.0, 6.0),
+         "hardtanh": lambda z: np.clip(z, -1.0, 1.0), "tanh": np.tanh}
+
+
+@pytest.mark.parametrize("act", sorted(CLIPS))
+def test_activation_before_max_pooling(act):
+    """conv → act → max pool (twice, the second pooling skips positions): forward applies a clipping activation
+    after the pooling; the outputs equal the loops' and the trace's (which keeps every value) bit for bit."""
+    rng = np.random.default_rng(13)
+    k1, b1, k2 = rng.normal(size=(3, 2, 3, 3)) * 3, rng.normal(size=3), rng.normal(size=(4, 3, 2, 2)) * 3
+    w = rng.normal(size=(2, 4 * 2 * 2))
+    nodes = [("x", Input((2, 8, 7)), ()),
+             ("c1", Conv2d(float_array(k1), float_array(b1), padding=1), ("x",)),
+             ("a1", ActivationOp(act), ("c1",)),
+             ("m1", MaxPool2d((3, 3), (2, 2), (1, 1, 1, 1)), ("a1",)),
+             ("c2", Conv2d(float_array(k2), None), ("m1",)),
+             ("a2", ActivationOp(act), ("c2",)),
+             ("m2", MaxPool2d((1, 1), (2, 2)), ("a2",)),
+             ("f", Flatten(), ("m2",)),
+             ("y", Dense(float_array(w), None), ("f",))]
+    net = Network(nodes)
+    X = rng.uniform(-2, 2, size=(5, 2, 8, 7))
+    f = CLIPS[act]
+    m1 = ref_pool(f(ref_conv(X, k1, b1, (1, 1), (1, 1, 1, 1), (1, 1), 1)), (3, 3), (2, 2), (1, 1, 1, 1), (1, 1), "max")
+    m2 = ref_pool(f(ref_conv(m1, k2, None, (1, 1), (0, 0, 0, 0), (1, 1), 1)), (1, 1), (2, 2), (0, 0, 0, 0), (1, 1),
+                  "max")
+    want = m2.reshape(5, -1) @ w.T
+    y = forward(net, X)
+    np.testing.assert_allclose(y, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(y, forward_trace(net, X).output)
+    y32 = forward(net, X, dtype=np.float32)
+    assert np.abs(y32 - y).max() <= 1e-5 * np.abs(y).max()
+
+
+def test_float32_interpretation_rounds_its_input():
+    from symft.walk.walker import walk
+
+    net, p = cnn(15)
+    X = np.random.default_rng(16).uniform(-1, 1, size=(4, 2, 9, 9))
+    y = walk(net, Numeric(net, dtype=np.float32), X, keep=False)
+    assert y.dtype == np.float32
+    want = ref_cnn(X, p, ACTS["relu"])
+    assert np.abs(y - want).max() <= 1e-5 * np.abs(want).max()
+    with pytest.raises(InvalidArgument, match="dtype"):
+        Numeric(net, dtype=np.int32)
