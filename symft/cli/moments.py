@@ -28,8 +28,8 @@ from ..parsing import check_output_file, parse_exact, parse_inputs, parse_intege
 from ..utils import json_number
 from .format import emit, require_finite
 from .options import (MAX_SAMPLES, ORDER, SAMPLES, SEED, add_input, add_json, add_net, add_p, add_semantics,
-                      argument_type, check_input_size, load_net_and_inputs, load_net_input_model, order_or_auto,
-                      validated)
+                      add_scheduler, argument_type, check_input_size, load_net_and_inputs, load_net_input_model,
+                      open_scheduler, order_or_auto, validated)
 
 __all__ = ["cmd_sample", "cmd_certify", "cmd_report", "cmd_check", "cmd_exact", "cmd_enclose", "cmd_derive",
            "cmd_taylor", "add_parsers"]
@@ -37,11 +37,13 @@ __all__ = ["cmd_sample", "cmd_certify", "cmd_report", "cmd_check", "cmd_exact", 
 
 def cmd_sample(args) -> int:
     """``symft sample NET --input X --p SPEC --samples N --seed S``: Monte Carlo with intervals."""
-    from ..engines.sampling import monte_carlo
+    from ..distributed import monte_carlo
 
     net, inputs, x, model = load_net_input_model(args)
-    r = monte_carlo(net, x, model, args.samples, args.seed, confidence=args.confidence,
-                    interval=args.interval, eps=args.eps, show_progress=None if not args.json else False)
+    with open_scheduler(args) as sched:
+        r = monte_carlo(net, x, model, args.samples, args.seed, confidence=args.confidence,
+                        interval=args.interval, eps=args.eps, show_progress=None if not args.json else False,
+                        scheduler=sched)
     require_finite({k: getattr(r, k) for k in ("mean", "var", "std", "ci_low", "ci_high")}, "Monte Carlo")
     needed = None
     if args.halfwidth is not None:
@@ -414,6 +416,7 @@ def add_parsers(sub) -> dict:
                    help="also estimate P(Δ ≥ ε) and P(|Δ| ≥ ε) (Clopper–Pearson intervals)")
     s.add_argument("--halfwidth", type=argument_type(parse_real, 0, lo_open=True), metavar="H",
                    help="also report the samples needed for a mean interval of half-width H")
+    add_scheduler(s)
     add_json(s, "mean, var, std, ci_low, ci_high, samples, seed")
 
     s = out["certify"] = sub.add_parser("certify", help="(ε, δ) certificate: P(Δ ≥ ε) ≤ δ for every output, "
