@@ -1,7 +1,8 @@
 r"""Independent pieces of work on a Dask cluster, merged so that the answer does not depend on where they ran.
 
 Monte Carlo sampling (:func:`monte_carlo`), the accuracy over a dataset (:func:`accuracy`) and the sweep over
-crash probabilities (:func:`sweep`) are split into **fixed chunks** — of draws, of inputs, of probabilities —
+crash probabilities (:func:`sweep`) are split into **fixed chunks** — of draws, of inputs, of probabilities
+(each point of a sweep a task) —
 whose size never depends on the number of workers.  Each chunk is a task with its own seed (derived from the
 user's seed and the chunk's index with :class:`numpy.random.SeedSequence`), and the results are merged in
 chunk order: moments with the same pairwise (Chan / Pébay) updates in the same order, proved intervals in
@@ -58,6 +59,8 @@ __all__ = ["Scheduler", "scheduler", "chunk_seed", "monte_carlo", "accuracy", "s
 
 #: Draws given a failure per Monte Carlo chunk (the split never depends on the number of workers).
 SAMPLE_CHUNK = 1 << 14
+#: Most bytes of draws a Monte Carlo chunk holds (fewer draws per chunk for many inputs × outputs).
+CHUNK_BYTES = 32 * 2 ** 20
 #: Inputs per accuracy chunk.
 INPUT_CHUNK = 128
 #: How often Dask re-runs a chunk that raised (a chunk lost with its worker is re-run anyway).
@@ -359,7 +362,8 @@ def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float =
     scheduler : None, str, Client or Scheduler
         Where the chunks run (:class:`Scheduler`); never changes the answer.
     chunk : int
-        Draws per chunk (the answer depends on it, never on the workers).
+        Draws per chunk, at most :data:`CHUNK_BYTES` of errors (the answer depends on it and on the
+        problem, never on the workers).
     show_progress : bool or None
         A bar of chunks done (``None``: when stderr is a terminal).
 
@@ -391,13 +395,16 @@ def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float =
         raise InvalidArgument(f"interval: expected 't' or 'normal', got {interval!r}")
     pc = S.crash_probability(net, model)
     n_c = S.crashed_sample_size(n_samples, pc)
-    if n_c <= chunk:
-        return S.monte_carlo(net, x, model, n_samples, seed, confidence=confidence, interval=interval, eps=eps,
-                             force=force, show_progress=show_progress)
     from .problem import make_problem
 
     pb = make_problem(net, x, None, where="input")
     X, single, B = pb.X, pb.single, pb.X.shape[0]
+    # a chunk's draws are held in memory: fewer per chunk for many inputs and outputs (a property of the
+    # problem, never of the workers)
+    chunk = min(int(chunk), max(2, CHUNK_BYTES // (8 * B * max(1, net.n_outputs))))
+    if n_c <= chunk:
+        return S.monte_carlo(net, x, model, n_samples, seed, confidence=confidence, interval=interval, eps=eps,
+                             force=force, show_progress=show_progress)
     if not force:
         t = S.draw_seconds(net, model, n_c, B)
         if t > S.MAX_SECONDS:
