@@ -217,11 +217,13 @@ class Scheduler:
             return 1
         return len(self.client.scheduler_info().get("workers", {}))
 
-    def map(self, fn, items, shared=(), label: str = "chunks") -> list:
+    def map(self, fn, items, shared=(), label: str = "chunks", priorities=None) -> list:
         r"""``[fn(*shared, item) for item in items]``, in the order of ``items``, wherever the chunks run.
 
         ``shared`` (the network, the inputs …) is sent to the scheduler once, as a task the chunks depend on.  Progress is counted in chunks
         done, whichever worker did them.  An exception raised by a chunk (after the retries) is raised here.
+        ``priorities`` (one number per item, larger first) only orders the work on a cluster (e.g. the
+        longest chunks first); it never changes the results or their order.
 
         Examples
         --------
@@ -244,8 +246,9 @@ class Scheduler:
             # makes the scheduler compute them again instead of failing the run
             sh = [c.submit(_identity, v, key=f"symft-shared-{uuid.uuid4().hex[:12]}", pure=False) for v in shared]
             tag = uuid.uuid4().hex[:12]
+            prio = [0] * len(items) if priorities is None else list(priorities)
             futs = [c.submit(_single_thread, fn, *sh, it, key=f"symft-{label.replace(' ', '-')}-{tag}-{i}",
-                             retries=self.retries, pure=False) for i, it in enumerate(items)]
+                             retries=self.retries, pure=False, priority=prio[i]) for i, it in enumerate(items)]
             for _ in as_completed(futs):
                 bar.update(1)
             return c.gather(futs)
@@ -689,8 +692,11 @@ def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero
         spans.append((len(jobs), len(js)))
         # the keyword arguments differ between points (the order chosen): they travel with each job
         jobs += [(kw, model, jx, jy) for jx, jy in js]
+    # larger probabilities tend to cost more (sampled rather than enumerated): start them first
+    rank = {q: r for r, q in enumerate(sorted(set(float(q) for q in probs)))}
+    prio = [rank[float(q)] for (start, n), q in zip(spans, probs) for _ in range(n)]
     with _Use(scheduler, show_progress) as s:
-        res = s.map(_sweep_task, jobs, shared=(net,), label="sweep")
+        res = s.map(_sweep_task, jobs, shared=(net,), label="sweep", priorities=prio)
     from .analysis.sweep import Sweep
 
     points = []

@@ -277,3 +277,13 @@ def test_a_network_whose_activations_have_cached_views_travels_to_the_workers(cl
 
     _ = get_activation("tanh").mp_fn          # a cached mpmath function: it does not pickle, it must not travel
     assert D.Scheduler(clients[2]).map(_outputs, [[1], [1, 2]], shared=(_tanh_net(),)) == [2, 2]
+
+
+def test_progress_counts_chunks_done_on_any_worker_and_is_silent_when_asked(clients, capsys):
+    s = D.Scheduler(clients[2], show_progress=True)
+    assert s.map(_outputs, [[1]] * 3, shared=(_tanh_net(),), label="demo") == [2, 2, 2]
+    err = capsys.readouterr().err
+    assert "demo" in err and "/3 [" in err          # a bar over the 3 chunks
+    s = D.Scheduler(clients[2], show_progress=False)
+    assert s.map(_outputs, [[1]] * 3, shared=(_tanh_net(),), label="demo") == [2, 2, 2]
+    assert capsys.readouterr().err == ""
