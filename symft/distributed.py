@@ -89,13 +89,20 @@ def chunk_seed(seed: int, index: int) -> int:
 
 # ---------------------------------------------------------------------- schedulers
 
-def _single_thread(fn, *args):
-    """Run ``fn(*args)`` with BLAS limited to one thread (same rounding and speed everywhere)."""
+def _one_thread():
+    """A context limiting BLAS to one thread (a no-op without ``threadpoolctl``)."""
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:                                   # pragma: no cover - threadpoolctl is in the venv
-        return fn(*args)
-    with threadpool_limits(1):
+        from contextlib import nullcontext
+
+        return nullcontext()
+    return threadpool_limits(1)
+
+
+def _single_thread(fn, *args):
+    """Run ``fn(*args)`` with BLAS limited to one thread (same rounding and speed everywhere)."""
+    with _one_thread():
         return fn(*args)
 
 
@@ -235,9 +242,10 @@ class Scheduler:
         try:
             if self.client is None:
                 out = []
-                for it in items:
-                    out.append(_single_thread(fn, *shared, it))
-                    bar.update(1)
+                with _one_thread():
+                    for it in items:
+                        out.append(fn(*shared, it))
+                        bar.update(1)
                 return out
             from distributed import as_completed
 
