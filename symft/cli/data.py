@@ -18,7 +18,8 @@ from ..faults import NeuronCrash
 from ..graph.netfile import load_network
 from ..parsing import parse_p
 from .format import emit
-from .options import (SAMPLES, SEED, add_json, add_net, add_p, add_semantics, argument_type)
+from .options import (SAMPLES, SEED, add_json, add_net, add_p, add_scheduler, add_semantics, argument_type,
+                      open_scheduler)
 
 __all__ = ["cmd_accuracy", "cmd_sweep", "cmd_train", "parse_reg", "parse_train_p", "add_parsers"]
 
@@ -35,7 +36,8 @@ def _iv(lo, hi) -> str:
 
 def cmd_sweep(args) -> int:
     """``symft sweep NET --data D --p LO:HI:N``: accuracy, prediction changes and E|Δ| against p (JSON, figure)."""
-    from ..analysis.sweep import NORM, probability_grid, sweep
+    from ..analysis.sweep import NORM, probability_grid
+    from ..distributed import sweep
     from ..io.datasets import load_dataset
     from ..parsing import check_output_file
 
@@ -46,10 +48,9 @@ def cmd_sweep(args) -> int:
     if args.sites:
         sites = tuple(net.site(t.strip(), "--sites") for t in args.sites.split(",") if t.strip())
     figure = check_output_file(args.figure, "--figure") if args.figure else None
-    show = None if args.json or not sys.stderr.isatty() else (
-        lambda i, q: sys.stderr.write(f"p = {q:.3g} ({i + 1} of {len(probs)})\r"))
-    r = sweep(net, data.X, data.y, probs, sites=sites, semantics=args.semantics, method=args.method,
-              n_samples=args.samples, seed=args.seed, data=data.name, progress=show)
+    with open_scheduler(args) as sched:
+        r = sweep(net, data.X, data.y, probs, sites=sites, semantics=args.semantics, method=args.method,
+                  n_samples=args.samples, seed=args.seed, data=data.name, scheduler=sched)
     if figure is not None:
         r.figure(figure)
     if args.json:
@@ -58,8 +59,6 @@ def cmd_sweep(args) -> int:
         emit(d)
         return 0
     out = sys.stdout
-    if show is not None:
-        sys.stderr.write(" " * 30 + "\r")
     out.write(f"{data.name}: {r.n_inputs} inputs, crashes at {', '.join(map(str, r.sites))}; clean accuracy "
               f"{r.points[0]['clean_accuracy']:.6g}\n")
     out.write(f"  {'p':>10}  {'accuracy under crashes':<26} {'P(prediction changes)':<26} {'method':<12}"
@@ -76,14 +75,15 @@ def cmd_sweep(args) -> int:
 
 def cmd_accuracy(args) -> int:
     """``symft accuracy NET --data D --p SPEC``: accuracy and prediction changes under crashes over a dataset."""
-    from ..analysis.accuracy import accuracy
+    from ..distributed import accuracy
     from ..io.datasets import load_dataset
 
     net = load_network(args.net)
     data = load_dataset(args.data, net)
     model = NeuronCrash(parse_p(args.p, net), args.semantics).check(net)
-    r = accuracy(net, data.X, data.y, model, method=args.method, order=args.order, n_samples=args.samples,
-                 seed=args.seed, confidence=args.confidence, top=args.top, force=args.force)
+    with open_scheduler(args) as sched:
+        r = accuracy(net, data.X, data.y, model, method=args.method, order=args.order, n_samples=args.samples,
+                     seed=args.seed, confidence=args.confidence, top=args.top, force=args.force, scheduler=sched)
     if args.json:
         d = r.as_dict()
         d.update({"command": "accuracy", "data": data.name, "p": args.p, "semantics": args.semantics})
@@ -285,6 +285,7 @@ def add_parsers(sub) -> dict:
     s.add_argument("--top", type=argument_type(parse_integer, 0, 10 ** 6), default=10, metavar="K",
                    help="how many inputs most at risk to list (default 10)")
     s.add_argument("--force", action="store_true", help="sample even when the estimated time is long")
+    add_scheduler(s)
     add_json(s, "clean_accuracy, accuracy_lo, accuracy_hi, change_lo, change_hi, method")
 
     s = out["sweep"] = sub.add_parser(
@@ -303,6 +304,7 @@ def add_parsers(sub) -> dict:
                    help="configurations sampled per input where a point is statistical (default 4000)")
     s.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the sampler (default 0)")
     s.add_argument("--figure", metavar="FILE", help="draw the curves into FILE (.png, .svg or .pdf; matplotlib)")
+    add_scheduler(s)
     add_json(s, "points (p, accuracy_lo, accuracy_hi, change_lo, change_hi, method, abs_mean_lo, abs_mean_hi, "
                 "abs_method), sites, norm")
 

@@ -28,8 +28,8 @@ from ..parsing import check_output_file, parse_exact, parse_inputs, parse_intege
 from ..utils import json_number
 from .format import emit, require_finite
 from .options import (MAX_SAMPLES, ORDER, SAMPLES, SEED, add_input, add_json, add_net, add_p, add_semantics,
-                      argument_type, check_input_size, load_net_and_inputs, load_net_input_model, order_or_auto,
-                      validated)
+                      add_scheduler, argument_type, check_input_size, load_net_and_inputs, load_net_input_model,
+                      open_scheduler, order_or_auto, validated)
 
 __all__ = ["loss_targets", "cmd_sample", "cmd_certify", "cmd_report", "cmd_check", "cmd_exact", "cmd_enclose", "cmd_derive",
            "cmd_taylor", "add_parsers"]
@@ -102,7 +102,9 @@ def cmd_sample(args) -> int:
     loss_kw = loss_targets(args, net, inputs)
     method = args.method
     if method is None:       # the options only the plain sampler has select it; otherwise stratified
-        method = ("plain" if (args.eps is not None or args.halfwidth is not None) and not loss_kw
+        method = ("plain" if (args.eps is not None or args.halfwidth is not None
+                              or getattr(args, "scheduler", None) is not None
+                              or getattr(args, "workers", None) is not None) and not loss_kw
                   and args.control == "none" else "stratified")
     if args.control != "none" and method == "plain":
         raise InvalidArgument("--control: a control variate of the stratified sampler; drop --method plain")
@@ -111,6 +113,9 @@ def cmd_sample(args) -> int:
             raise InvalidArgument("--loss: the plain sampler estimates the output error only; use --method "
                                   "stratified (the default)")
         return _sample_plain(args, net, inputs, x, model)
+    if getattr(args, "scheduler", None) is not None or getattr(args, "workers", None) is not None:
+        raise InvalidArgument("--scheduler: the stratified sampler runs in one process; the plain sampler "
+                              "(--method plain, without --loss) spreads its draws over workers")
     for opt, v in (("--eps", args.eps), ("--halfwidth", args.halfwidth)):
         if v is not None:
             raise InvalidArgument(f"{opt}: needs the per-sample variance and tail counts of the plain sampler "
@@ -183,10 +188,12 @@ def _model_description(model) -> list:
 
 
 def _sample_plain(args, net, inputs, x, model) -> int:
-    from ..engines.sampling import monte_carlo
+    from ..distributed import monte_carlo
 
-    r = monte_carlo(net, x, model, args.samples, args.seed, confidence=args.confidence,
-                    interval=args.interval, eps=args.eps, show_progress=None if not args.json else False)
+    with open_scheduler(args) as sched:
+        r = monte_carlo(net, x, model, args.samples, args.seed, confidence=args.confidence,
+                        interval=args.interval, eps=args.eps, show_progress=None if not args.json else False,
+                        scheduler=sched)
     require_finite({k: getattr(r, k) for k in ("mean", "var", "std", "ci_low", "ci_high")}, "Monte Carlo")
     needed = None
     if args.halfwidth is not None:
@@ -656,6 +663,7 @@ def add_parsers(sub) -> dict:
                    help="also estimate P(Δ ≥ ε) and P(|Δ| ≥ ε) (Clopper–Pearson intervals; --method plain)")
     s.add_argument("--halfwidth", type=argument_type(parse_real, 0, lo_open=True), metavar="H",
                    help="also report the samples needed for a mean interval of half-width H (--method plain)")
+    add_scheduler(s)
     add_json(s, "mean, ci_low, ci_high, crashed_samples, method, confidence, samples, seed (plain: also var, std)")
 
     s = out["certify"] = sub.add_parser("certify", help="(ε, δ) certificate: P(Δ ≥ ε) ≤ δ for every output, "

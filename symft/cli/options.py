@@ -27,7 +27,8 @@ from .format import dims
 
 __all__ = ["MAX_SAMPLES", "MAX_TIMEOUT", "MAX_ORDER", "MAX_SEED", "argument_type", "validated", "order_or_auto",
            "SAMPLES", "SEED", "ORDER", "TIMEOUT", "NET_HELP", "add_net", "add_input", "add_p", "add_semantics",
-           "add_json", "check_input_size", "load_net_and_inputs", "load_net_input_model"]
+           "add_json", "add_scheduler", "open_scheduler", "check_input_size", "load_net_and_inputs",
+           "load_net_input_model"]
 
 #: Most Monte Carlo samples accepted: beyond this a run takes days (the half-width of an
 #: interval only shrinks like 1/√N).
@@ -176,6 +177,44 @@ def add_json(s, keys: str = "") -> None:
     """
     s.add_argument("--json", action="store_true",
                    help="print one JSON object" + (f" (keys {keys}, …)" if keys else ""))
+
+
+def add_scheduler(s) -> None:
+    """The ``--scheduler`` and ``--workers`` options: where the independent chunks of work run.
+
+    Examples
+    --------
+    >>> s = argparse.ArgumentParser(); add_scheduler(s)
+    >>> a = s.parse_args(["--scheduler", "processes", "--workers", "2"]); a.scheduler, a.workers
+    ('processes', 2)
+    >>> s.parse_args([]).scheduler is None
+    True
+    """
+    s.add_argument("--scheduler", metavar="local|processes|ADDRESS", default=None,
+                   help="run the chunks of work on Dask: 'local' (worker threads in this process), 'processes' "
+                        "(worker processes on this machine) or the address of a running Dask scheduler "
+                        "(tcp://HOST:8786); the answer is the same bit for bit (default: in this process; "
+                        "needs pip install 'symft[distributed]')")
+    s.add_argument("--workers", type=argument_type(parse_integer, 1, 4096), default=None, metavar="N",
+                   help="workers of --scheduler local or processes (default: the number of CPUs)")
+
+
+def open_scheduler(args):
+    """The :class:`symft.distributed.Scheduler` of ``--scheduler`` / ``--workers`` (progress off with ``--json``).
+
+    Examples
+    --------
+    >>> with open_scheduler(argparse.Namespace(scheduler=None, workers=None, json=True)) as s:
+    ...     s.kind
+    'inprocess'
+    """
+    from ..distributed import Scheduler
+
+    if args.workers is not None and args.scheduler not in ("local", "processes"):
+        raise InvalidArgument("--workers: only with --scheduler local or processes (a scheduler at an address "
+                              "has the workers started there)")
+    return Scheduler(args.scheduler, workers=args.workers, show_progress=False if args.json else None,
+                     where="--scheduler")
 
 
 def check_input_size(net, inputs, opt: str = "--input"):

@@ -389,6 +389,21 @@ class Activation:
             monotone=self.monotone,
         )
 
+    def __getstate__(self):
+        """The fields without the cached views below: those are rebuilt on demand, and some (the mpmath
+        function) do not survive pickling, which sending a network to another process needs.
+
+        Examples
+        --------
+        >>> import pickle
+        >>> a = get_activation("tanh"); _ = a.mp_fn
+        >>> b = pickle.loads(pickle.dumps(a))
+        >>> "mp_fn" in b.__dict__, float(b(np.array([0.5]))[0]) == float(a(np.array([0.5]))[0])
+        (False, True)
+        """
+        cls = type(self)
+        return {k: v for k, v in self.__dict__.items() if not isinstance(getattr(cls, k, None), cached_property)}
+
     # ------------------------------------------------------------------ views for the interpretations
     @cached_property
     def rational_fn(self):

@@ -1,0 +1,742 @@
+r"""Independent pieces of work on a Dask cluster, merged so that the answer does not depend on where they ran.
+
+Monte Carlo sampling (:func:`monte_carlo`), the accuracy over a dataset (:func:`accuracy`) and the sweep over
+crash probabilities (:func:`sweep`) are split into **fixed chunks** — of draws, of inputs, of probabilities
+(each point of a sweep a task) —
+whose size never depends on the number of workers.  Each chunk is a task with its own seed (derived from the
+user's seed and the chunk's index with :class:`numpy.random.SeedSequence`), and the results are merged in
+chunk order: moments with the same pairwise (Chan / Pébay) updates in the same order, proved intervals in
+exact rationals rounded outward.  So the same seed gives the same answer, bit for bit, in-process (the
+default, which runs the very same chunks one after the other) and on 1, 2 or 100 workers.  A chunk whose
+worker dies is run again by Dask (and a chunk that raises is retried :data:`RETRIES` times); as a chunk is a
+pure function of its inputs and seed, that cannot change the answer.
+
+Where the work fits in one chunk, the functions return exactly what the single-process library functions
+(:func:`symft.engines.sampling.monte_carlo`, :func:`symft.analysis.accuracy.accuracy`,
+:func:`symft.analysis.sweep.sweep`) return.
+
+Schedulers (:class:`Scheduler`): ``None`` (in-process), ``"local"`` (a Dask ``LocalCluster`` of ``workers``
+threads in this process: no copying, useful when NumPy releases the GIL), ``"processes"`` (a ``LocalCluster``
+of ``workers`` processes: the choice on one multi-core machine), an address such as
+``"tcp://10.0.0.5:8786"`` (a running ``dask scheduler``; its workers need symft installed), or a
+:class:`distributed.Client`.  Each task limits BLAS to one thread (``threadpoolctl``) so that neither
+the speed nor the rounding depends on where it runs.
+
+Examples
+--------
+>>> from symft.graph.network import random_network
+>>> from symft.faults import NeuronCrash
+>>> from symft.engines import sampling
+>>> net = random_network([3, 6, 2], seed=0)
+>>> a = monte_carlo(net, [0.5, -1.0, 2.0], NeuronCrash({1: 0.3}), 5000, seed=1, chunk=1000)
+>>> with Scheduler("local", workers=2) as s:                              # doctest: +SKIP
+...     b = monte_carlo(net, [0.5, -1.0, 2.0], NeuronCrash({1: 0.3}), 5000, seed=1, chunk=1000, scheduler=s)
+>>> a.crashed_samples                                                    # 5000 · (1 − 0.7^6), five chunks
+4412
+>>> c = monte_carlo(net, [0.5, -1.0, 2.0], NeuronCrash({1: 0.3}), 500, seed=1)   # one chunk: the plain run
+>>> c == sampling.monte_carlo(net, [0.5, -1.0, 2.0], NeuronCrash({1: 0.3}), 500, seed=1)
+True
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+import uuid
+from fractions import Fraction
+from numbers import Integral, Real
+from warnings import warn as _warn
+
+import numpy as np
+
+from .errors import InvalidArgument, MissingDependency, SymftError, TooLargeError
+from .faults import NeuronCrash, SynapseCrash
+from .progress import Progress
+
+__all__ = ["Scheduler", "scheduler", "chunk_seed", "monte_carlo", "accuracy", "sweep",
+           "SAMPLE_CHUNK", "INPUT_CHUNK", "RETRIES", "CONNECT_TIMEOUT"]
+
+#: Draws given a failure per Monte Carlo chunk (the split never depends on the number of workers).
+SAMPLE_CHUNK = 1 << 14
+#: Most bytes of draws a Monte Carlo chunk holds (fewer draws per chunk for many inputs × outputs).
+CHUNK_BYTES = 32 * 2 ** 20
+#: Inputs per accuracy chunk.
+INPUT_CHUNK = 128
+#: How often Dask re-runs a chunk that raised (a chunk lost with its worker is re-run anyway).
+RETRIES = 3
+#: Seconds to wait for a scheduler address to answer.
+CONNECT_TIMEOUT = 10
+#: Scheduler names that are not addresses.
+NAMES = ("local", "processes")
+
+_INSTALL = "pip install 'symft[distributed]'"
+
+
+def chunk_seed(seed: int, index: int) -> int:
+    """The seed of chunk ``index`` of a run with ``seed``: a :class:`numpy.random.SeedSequence` child, 63 bits.
+
+    Examples
+    --------
+    >>> chunk_seed(0, 1) == chunk_seed(0, 1) != chunk_seed(0, 2)
+    True
+    >>> 0 <= chunk_seed(2 ** 63 - 1, 10 ** 6) < 2 ** 63
+    True
+    """
+    ss = np.random.SeedSequence(int(seed), spawn_key=(int(index),))
+    return int(ss.generate_state(1, np.uint64)[0]) >> 1
+
+
+# ---------------------------------------------------------------------- schedulers
+
+def _one_thread():
+    """A context limiting BLAS to one thread (a no-op without ``threadpoolctl``)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:                                   # pragma: no cover - threadpoolctl is in the venv
+        from contextlib import nullcontext
+
+        return nullcontext()
+    return threadpool_limits(1)
+
+
+def _single_thread(fn, *args):
+    """Run ``fn(*args)`` with BLAS limited to one thread (same rounding and speed everywhere)."""
+    with _one_thread():
+        return fn(*args)
+
+
+def _identity(v):
+    return v
+
+
+class _Bar:
+    """tqdm when it is installed, else symft's own bar; silent unless ``enabled``."""
+
+    def __init__(self, total, label, enabled):
+        if enabled is None:
+            enabled = bool(getattr(sys.stderr, "isatty", lambda: False)())
+        self._tqdm = None
+        self._own = None
+        if enabled:
+            try:
+                from tqdm import tqdm
+                self._tqdm = tqdm(total=total, desc=label, unit="chunk", file=sys.stderr, leave=False)
+            except ImportError:
+                pass
+        if self._tqdm is None:
+            self._own = Progress(total, label, enabled=enabled)
+
+    def update(self, n=1):
+        (self._tqdm or self._own).update(n)
+
+    def close(self):
+        if self._tqdm is not None:
+            self._tqdm.close()
+        else:
+            self._own.__exit__(None, None, None)
+
+
+class Scheduler:
+    r"""Where chunks run: in-process, on a local Dask cluster, or on a Dask scheduler at an address.
+
+    Parameters
+    ----------
+    spec : None, "local", "processes", str or distributed.Client
+        ``None``: in this process, one chunk after the other.  ``"local"``: a ``LocalCluster`` of
+        ``workers`` threads; ``"processes"``: of ``workers`` processes; any other string: the address of a
+        running Dask scheduler (``tcp://HOST:8786``); a ``Client``: use it (not closed here).
+    workers : int, optional
+        Workers of ``"local"`` / ``"processes"`` (default: the number of CPUs).
+    show_progress : bool or None
+        A bar of chunks done on stderr (tqdm when installed); ``None``: when stderr is a terminal.
+    retries : int
+        How often a chunk that raised is run again before the error is reported.
+    where : str
+        The option named in errors (``"--scheduler"`` on the command line).
+
+    Examples
+    --------
+    >>> with Scheduler(None) as s:
+    ...     s.map(pow, [2, 3], shared=(10,))                 # pow(10, 2), pow(10, 3)
+    [100, 1000]
+    >>> Scheduler("tcp://", where="--scheduler")
+    Traceback (most recent call last):
+    ...
+    symft.errors.InvalidArgument: --scheduler: expected 'local', 'processes' or a scheduler address HOST:PORT (e.g. tcp://10.0.0.5:8786), got 'tcp://'
+    """
+
+    def __init__(self, spec=None, workers: int | None = None, show_progress: bool | None = None,
+                 retries: int = RETRIES, where: str = "scheduler"):
+        self.show_progress = show_progress
+        self.retries = int(retries)
+        self.client = None
+        self._owned = []
+        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, Integral) or workers < 1):
+            raise InvalidArgument(f"workers: expected a positive integer, got {workers!r}")
+        if spec is None or spec == "inprocess":
+            self.kind = "inprocess"
+            return
+        if not isinstance(spec, str):
+            self.kind = "client"
+            self.client = spec
+            return
+        spec = spec.strip()
+        if spec not in NAMES and (":" not in spec or spec.endswith(":") or spec.endswith("/")):
+            raise InvalidArgument(f"{where}: expected 'local', 'processes' or a scheduler address HOST:PORT "
+                                  f"(e.g. tcp://10.0.0.5:8786), got {spec!r}")
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise MissingDependency(f"{where}: running on Dask needs dask.distributed: {_INSTALL}") from None
+        if spec in NAMES:
+            import os
+
+            n = int(workers) if workers is not None else (os.cpu_count() or 1)
+            try:
+                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=spec == "processes",
+                                       dashboard_address=None)
+            except (OSError, RuntimeError) as e:
+                raise SymftError(f"{where}: could not start a local Dask cluster of {n} workers "
+                                 f"({type(e).__name__}: {e})") from None
+            self._owned.append(cluster)
+            self.kind = spec
+            self.client = Client(cluster)
+        else:
+            self.kind = "address"
+            try:
+                self.client = Client(spec, timeout=f"{CONNECT_TIMEOUT}s")
+            except (OSError, TimeoutError, ValueError) as e:
+                raise SymftError(f"{where}: cannot reach a Dask scheduler at {spec!r} within {CONNECT_TIMEOUT} s "
+                                 f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'no answer'})") from None
+        self._owned.insert(0, self.client)
+
+    @property
+    def n_workers(self) -> int:
+        """Workers available now (1 in-process).
+
+        Examples
+        --------
+        >>> Scheduler().n_workers
+        1
+        """
+        if self.client is None:
+            return 1
+        return len(self.client.scheduler_info().get("workers", {}))
+
+    def map(self, fn, items, shared=(), label: str = "chunks", priorities=None) -> list:
+        r"""``[fn(*shared, item) for item in items]``, in the order of ``items``, wherever the chunks run.
+
+        ``shared`` (the network, the inputs …) is sent to the scheduler once, as a task the chunks depend on.  Progress is counted in chunks
+        done, whichever worker did them.  An exception raised by a chunk (after the retries) is raised here.
+        ``priorities`` (one number per item, larger first) only orders the work on a cluster (e.g. the
+        longest chunks first); it never changes the results or their order.
+
+        Examples
+        --------
+        >>> Scheduler().map(divmod, [3, 5], shared=(17,))
+        [(5, 2), (3, 2)]
+        """
+        items = list(items)
+        bar = _Bar(len(items), label, self.show_progress)
+        try:
+            if self.client is None:
+                out = []
+                with _one_thread():
+                    for it in items:
+                        out.append(fn(*shared, it))
+                        bar.update(1)
+                return out
+            from distributed import as_completed
+
+            c = self.client
+            # the shared values enter the graph as tasks (not scattered data): a worker lost with them
+            # makes the scheduler compute them again instead of failing the run
+            sh = [c.submit(_identity, v, key=f"symft-shared-{uuid.uuid4().hex[:12]}", pure=False) for v in shared]
+            tag = uuid.uuid4().hex[:12]
+            prio = [0] * len(items) if priorities is None else list(priorities)
+            futs = [c.submit(_single_thread, fn, *sh, it, key=f"symft-{label.replace(' ', '-')}-{tag}-{i}",
+                             retries=self.retries, pure=False, priority=prio[i]) for i, it in enumerate(items)]
+            for _ in as_completed(futs):
+                bar.update(1)
+            return c.gather(futs)
+        finally:
+            bar.close()
+
+    def close(self) -> None:
+        """Close the client and the cluster this object started (a client passed in is left open).
+
+        Examples
+        --------
+        >>> Scheduler().close()
+        """
+        for obj in self._owned:
+            try:
+                obj.close()
+            except Exception:                 # pragma: no cover - closing a dead cluster
+                pass
+        self._owned = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def scheduler(spec=None, workers: int | None = None, show_progress: bool | None = None,
+              where: str = "scheduler") -> Scheduler:
+    """A :class:`Scheduler` (a ``Scheduler`` passed in is returned as it is).
+
+    Examples
+    --------
+    >>> scheduler().kind
+    'inprocess'
+    """
+    if isinstance(spec, Scheduler):
+        return spec
+    return Scheduler(spec, workers=workers, show_progress=show_progress, where=where)
+
+
+class _Use:
+    """Context: a scheduler from a spec (closed at the end when made here)."""
+
+    def __init__(self, spec, show_progress):
+        self.spec, self.show = spec, show_progress
+
+    def __enter__(self):
+        self.s = scheduler(self.spec, show_progress=self.show)
+        return self.s
+
+    def __exit__(self, *exc):
+        if self.s is not self.spec:
+            self.s.close()
+        return False
+
+
+# ---------------------------------------------------------------------- Monte Carlo
+
+def _sample_chunk(net, x, model, eps, job):
+    """Sufficient statistics of one chunk of draws given a failure: count, mean, M2, M3, min, max, tail counts."""
+    from .engines.sampling import crashed_errors
+
+    size, seed = job
+    d, _ = crashed_errors(net, x, model, size, seed, force=True)
+    if d.ndim == 2:
+        d = d[:, None, :]
+    m = d.mean(axis=0)
+    c = d - m
+    st = {"n": d.shape[0], "mean": m, "M2": (c * c).sum(axis=0), "M3": (c * c * c).sum(axis=0),
+          "min": d.min(axis=0), "max": d.max(axis=0)}
+    if eps is not None:
+        st["cu"] = (d >= eps).sum(axis=0).astype(np.int64)
+        st["ca"] = (np.abs(d) >= eps).sum(axis=0).astype(np.int64)
+    return st
+
+
+def _describe(model):
+    ms = (model,) if isinstance(model, (NeuronCrash, SynapseCrash)) else tuple(model)
+    out = []
+    for m in ms:
+        if isinstance(m, NeuronCrash):
+            out.append(("neuron", m.semantics) + tuple(f"{l}:{q}" for l, q in m.p))
+    for m in ms:
+        if isinstance(m, SynapseCrash):
+            out.append(("synapse",) + tuple(f"{l}:{q}" for l, q in m.p))
+    return tuple(out)
+
+
+def _tuples(a, single, cast=float):
+    if single:
+        return tuple(cast(v) for v in a[0])
+    return tuple(tuple(cast(v) for v in row) for row in a)
+
+
+def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float = 0.95, interval: str = "t",
+                eps: float | None = None, force: bool = False, scheduler=None, chunk: int = SAMPLE_CHUNK,
+                show_progress: bool | None = None):
+    r""":func:`symft.engines.sampling.monte_carlo` in fixed chunks of draws, run by a scheduler, merged exactly.
+
+    The draws given a failure (:func:`symft.engines.sampling.crashed_sample_size` of them) are split into
+    chunks of ``chunk`` draws; chunk ``i`` is
+    :func:`symft.engines.sampling.crashed_errors` with the seed :func:`chunk_seed` ``(seed, i)``; the chunks'
+    means and second and third central moments are merged in chunk order by the pairwise updates of
+    :func:`~symft.engines.sampling.monte_carlo`, and the intervals, the warnings and the bound used when
+    every draw agrees are made as there.  When the draws fit in one chunk this *is*
+    :func:`~symft.engines.sampling.monte_carlo` with ``seed``.
+
+    Parameters
+    ----------
+    net, x, model, n_samples, seed, confidence, interval, eps, force
+        As :func:`symft.engines.sampling.monte_carlo`.
+    scheduler : None, str, Client or Scheduler
+        Where the chunks run (:class:`Scheduler`); never changes the answer.
+    chunk : int
+        Draws per chunk, at most :data:`CHUNK_BYTES` of errors (the answer depends on it and on the
+        problem, never on the workers).
+    show_progress : bool or None
+        A bar of chunks done (``None``: when stderr is a terminal).
+
+    Returns
+    -------
+    symft.engines.sampling.MonteCarloResult
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> r = monte_carlo(mean_network(4), [1, 1, 1, 1], NeuronCrash({0: 0.25}), 20000, seed=0, chunk=4096)
+    >>> r.crashed_samples, bool(r.ci_low[0] <= -0.25 <= r.ci_high[0])      # E Δ = −p (THEORY §4)
+    (13672, True)
+    """
+    from .engines import sampling as S
+
+    if isinstance(chunk, bool) or not isinstance(chunk, Integral) or chunk < 2:
+        raise InvalidArgument(f"chunk: expected an integer ≥ 2, got {chunk!r}")
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+        raise InvalidArgument(f"seed: expected a non-negative integer (recorded in the result), got {seed!r}")
+    if eps is not None:
+        if isinstance(eps, bool) or not isinstance(eps, Real) or not math.isfinite(float(eps)):
+            raise InvalidArgument(f"eps: expected a finite number, got {eps!r}")
+        eps = float(eps)
+    if isinstance(confidence, bool) or not isinstance(confidence, Real) or not 0 < float(confidence) < 1:
+        raise InvalidArgument(f"confidence: expected a number strictly between 0 and 1, got {confidence!r}")
+    confidence = float(confidence)
+    if interval not in ("t", "normal"):
+        raise InvalidArgument(f"interval: expected 't' or 'normal', got {interval!r}")
+    pc = S.crash_probability(net, model)
+    n_c = S.crashed_sample_size(n_samples, pc)
+    from .problem import make_problem
+
+    pb = make_problem(net, x, None, where="input")
+    X, single, B = pb.X, pb.single, pb.X.shape[0]
+    # a chunk's draws are held in memory: fewer per chunk for many inputs and outputs (a property of the
+    # problem, never of the workers)
+    chunk = min(int(chunk), max(2, CHUNK_BYTES // (8 * B * max(1, net.n_outputs))))
+    if n_c <= chunk:
+        return S.monte_carlo(net, x, model, n_samples, seed, confidence=confidence, interval=interval, eps=eps,
+                             force=force, show_progress=show_progress)
+    if not force:
+        t = S.draw_seconds(net, model, n_c, B)
+        if t > S.MAX_SECONDS:
+            raise TooLargeError(f"n_samples: {n_c} draws with a failure would take about {t:.3g} s (limit "
+                                f"{S.MAX_SECONDS:g} s); use fewer samples, force=True, or an enclosure")
+    jobs = [(min(chunk, n_c - i * chunk), chunk_seed(seed, i)) for i in range(-(-n_c // chunk))]
+    with _Use(scheduler, show_progress) as s:
+        parts = s.map(_sample_chunk, jobs, shared=(net, x, model, eps), label="monte carlo")
+    n_tot = 0
+    for st in parts:
+        m, bm, bM2, bM3 = st["n"], st["mean"], st["M2"], st["M3"]
+        if n_tot == 0:
+            mean, M2, M3 = bm, bM2, bM3
+            dmin, dmax = st["min"], st["max"]
+            cu, ca = st.get("cu"), st.get("ca")
+        else:
+            d = bm - mean
+            tot = n_tot + m
+            M3 = (M3 + bM3 + d ** 3 * (n_tot * m * (n_tot - m) / tot ** 2)
+                  + 3 * d * (n_tot * bM2 - m * M2) / tot)
+            M2 = M2 + bM2 + d * d * (n_tot * m / tot)
+            mean = mean + d * (m / tot)
+            dmin, dmax = np.minimum(dmin, st["min"]), np.maximum(dmax, st["max"])
+            if eps is not None:
+                cu, ca = cu + st["cu"], ca + st["ca"]
+        n_tot += m
+    var_c = M2 / (n_tot - 1)
+    se = pc * np.sqrt(var_c / n_tot)
+    var = pc * var_c * (1 - (1 - pc) / n_tot) + pc * (1 - pc) * mean * mean
+    q = 0.5 + confidence / 2
+    c = S.t_quantile(q, n_tot - 1) if interval == "t" else S.normal_quantile(q)
+    est = pc * mean
+    h = c * se
+    groups, _ = S.failure_groups(net, model)
+    n_units = sum(n for _, _, n, _ in groups)
+    same = dmin == dmax
+    bounded = True
+    if n_units > 1 and np.any(same):
+        # as monte_carlo: every draw agreed, so the interval comes from a proved bound and the rule of three
+        D = S.error_bound(net, X, model)
+        bounded = bool(np.all(np.isfinite(D[same])))
+        u = -math.expm1(math.log1p(-confidence) / n_tot)
+        with np.errstate(invalid="ignore", over="ignore"):
+            hd = pc * u * (D + np.abs(mean)) * (1 + 1e-12)
+        h = np.where(same, hd, h)
+    notes = S.interval_warnings(n_tot, n_units, M2, M3, confidence, same, bounded)
+    for w in notes:
+        _warn(w, S.SamplingWarning, stacklevel=2)
+    return S.MonteCarloResult(
+        mean=_tuples(est, single), var=_tuples(var, single), std=_tuples(np.sqrt(var), single),
+        ci_low=_tuples(est - h, single), ci_high=_tuples(est + h, single),
+        samples=int(n_samples), seed=int(seed), confidence=confidence, interval=interval, single=single,
+        crashed_samples=int(n_tot), eps=eps,
+        count_upper=_tuples(cu, single, int) if eps is not None else None,
+        count_abs=_tuples(ca, single, int) if eps is not None else None,
+        model=_describe(model), p_crash=pc, standard_error=_tuples(se, single), warnings=notes)
+
+
+# ---------------------------------------------------------------------- accuracy and sweep
+
+def _accuracy_chunk(net, model, kw, job):
+    """The accuracy of one chunk of inputs (the labels and inputs travel with the chunk)."""
+    from .analysis.accuracy import accuracy as acc
+
+    X, y = job
+    return acc(net, X, y, model, **kw)
+
+
+def _down(fr: Fraction) -> float:
+    v = float(fr)
+    return float(np.nextafter(v, -np.inf)) if Fraction(v) > fr else v
+
+
+def _up(fr: Fraction) -> float:
+    v = float(fr)
+    return float(np.nextafter(v, np.inf)) if Fraction(v) < fr else v
+
+
+def _wmean(pairs, rnd):
+    """``rnd(Σ w·v / Σ w)`` in rationals, for ``(w, v)`` pairs with float ``v``."""
+    tot = sum(w for w, _ in pairs)
+    return rnd(sum((w * Fraction(v) for w, v in pairs), Fraction(0)) / tot)
+
+
+def _merge_accuracy(parts, offsets, confidence, top, seconds):
+    """One :class:`~symft.analysis.accuracy.AccuracyResult` from the results of chunks of inputs.
+
+    Means over the inputs are the chunks' bounds weighted by their sizes, summed in rationals and rounded
+    outward (each chunk's bound is already outward); a statistical chunk was run at level
+    ``1 − (1 − confidence)/chunks``, so the merged interval holds at ``confidence`` (union bound).
+    """
+    from .analysis.accuracy import AccuracyResult
+
+    B = sum(r.n_inputs for r in parts)
+    sized = lambda key: [(r.n_inputs, getattr(r, key)) for r in parts]  # noqa: E731
+    methods = {r.method for r in parts}
+    method = "statistical" if "statistical" in methods else "rigorous" if "rigorous" in methods else "exact"
+    stat = [r for r in parts if r.method == "statistical"]
+    rig = [r for r in parts if r.method != "statistical"]
+    per = {}
+    for r in parts:
+        for c in r.per_class:
+            per.setdefault(c["label"], []).append(c)
+    per_class = []
+    for lab in sorted(per):
+        cs = per[lab]
+        n = sum(c["count"] for c in cs)
+        row = {"label": lab, "count": n,
+               "clean_accuracy": float(sum(Fraction(c["clean_accuracy"]) * c["count"] for c in cs) / n)}
+        for key, rnd in (("accuracy_lo", _down), ("accuracy_hi", _up), ("change_lo", _down), ("change_hi", _up)):
+            row[key] = _wmean([(c["count"], c[key]) for c in cs], rnd)
+        per_class.append(row)
+    risk = [dict(a, index=a["index"] + off) for r, off in zip(parts, offsets) for a in r.at_risk]
+    risk = sorted(risk, key=lambda a: (-a["change_hi"], -a["change_lo"], a["index"]))[:top]
+    correct = sum(r.clean_correct for r in parts)
+    first_stat = stat[0] if stat else None
+    return AccuracyResult(
+        clean_accuracy=correct / B, clean_correct=correct, n_inputs=B,
+        accuracy_lo=_wmean(sized("accuracy_lo"), _down), accuracy_hi=_wmean(sized("accuracy_hi"), _up),
+        change_lo=_wmean(sized("change_lo"), _down), change_hi=_wmean(sized("change_hi"), _up),
+        method=method, confidence=float(confidence) if stat else None,
+        order=rig[0].order if not stat else None,
+        tail_probability=max(r.tail_probability for r in rig) if not stat else 0.0,
+        undecided=_wmean(sized("undecided"), _up) if not stat else 0.0,
+        clean_undecided=sum(r.clean_undecided for r in parts),
+        samples=first_stat.samples if stat else 0, crashed_samples=first_stat.crashed_samples if stat else 0,
+        seed=first_stat.seed if stat else None, per_class=tuple(per_class), at_risk=tuple(risk),
+        change_each=tuple(c for r in parts for c in r.change_each), seconds=seconds)
+
+
+def _accuracy_jobs(net, X, y, model, method, order, max_configurations, max_width, n_samples, seed,
+                   confidence, top, force, chunk):
+    """The chunks of an accuracy run and the keyword arguments every chunk gets (one chunk: the plain call)."""
+    from .analysis.accuracy import METHODS
+    from .engines.enclosure import choose_order
+    from .engines.sampling import failure_groups
+
+    if isinstance(chunk, bool) or not isinstance(chunk, Integral) or chunk < 1:
+        raise InvalidArgument(f"chunk: expected a positive integer, got {chunk!r}")
+    kw = dict(method=method, order=order, max_configurations=max_configurations, max_width=max_width,
+              n_samples=n_samples, seed=seed, confidence=confidence, top=top, force=force)
+    try:
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y)
+    except (TypeError, ValueError):
+        return [(X, y)], kw                  # let accuracy() say what is wrong
+    if method not in METHODS:
+        raise InvalidArgument(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
+    if isinstance(confidence, bool) or not isinstance(confidence, Real) or not 0 < float(confidence) < 1:
+        raise InvalidArgument(f"confidence: expected a number strictly between 0 and 1, got {confidence!r}")
+    B = X.shape[0] if X.ndim >= 1 else 0
+    n_chunks = max(1, -(-B // chunk))
+    if y.ndim != 1 or y.shape[0] != B:
+        return [(X, y)], kw                  # let accuracy() report the mismatch
+    if n_chunks > 1:
+        groups, _ = failure_groups(net, model)
+        if method == "statistical" or not all(kind == "neuron" for kind, _, _, _ in groups):
+            n_chunks = 1          # sampled: every input shares the draws, so one chunk (splitting costs draws)
+        elif groups:
+            # the same order for every chunk: the one the whole dataset gets (the budget is configurations × inputs)
+            if order is None:
+                kw["order"] = choose_order(net, model, max_configurations, B)
+            if method == "auto" and isinstance(kw["order"], Integral) and not isinstance(kw["order"], bool):
+                from .engines.stratified import crash_count_tail
+
+                k = min(int(kw["order"]), sum(n for _, _, n, _ in groups))
+                if crash_count_tail(net, model, k) > Fraction(max_width):
+                    n_chunks = 1  # auto goes straight to sampling
+        if n_chunks == 1:
+            kw["order"] = order
+        else:
+            kw["confidence"] = 1 - (1 - float(confidence)) / n_chunks
+    if n_chunks == 1:
+        return [(X, y)], kw
+    jobs = [(X[i:i + chunk], y[i:i + chunk]) for i in range(0, max(B, 1), chunk)]
+    return jobs, kw
+
+
+def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None,
+             max_configurations: int = 2 ** 21, max_width: float = 1e-2, n_samples: int = 4000, seed: int = 0,
+             confidence: float = 0.95, top: int = 10, force: bool = False, scheduler=None,
+             chunk: int = INPUT_CHUNK, show_progress: bool | None = None):
+    r""":func:`symft.analysis.accuracy.accuracy` over fixed chunks of ``chunk`` inputs, run by a scheduler.
+
+    With at most ``chunk`` inputs, and whenever the answer is sampled (``method="statistical"``, failures
+    other than neuron crashes, or ``"auto"`` when the crash-count tail beyond the affordable order exceeds
+    ``max_width``: every input shares the draws, so splitting would repeat them), this is
+    :func:`~symft.analysis.accuracy.accuracy` itself, run as one task.  Otherwise every chunk gets the order the whole dataset would get (``max_configurations`` shared by all inputs) and, for a
+    statistical answer, the same seed (the same draws for every input) at level
+    ``1 − (1 − confidence)/chunks``; the means over the inputs are the chunks' bounds weighted by their sizes,
+    summed in rationals and rounded outward, so an exact or rigorous answer stays proved (an exact one may then
+    be an interval an ulp or two wide around the exact value) and a statistical one holds at ``confidence``
+    (union bound over the chunks; a mix of proved and statistical chunks is statistical).  The answer depends on ``chunk``, never on the
+    scheduler.
+
+    Parameters
+    ----------
+    net, X, y, model, method, order, max_configurations, max_width, n_samples, seed, confidence, top, force
+        As :func:`symft.analysis.accuracy.accuracy`.
+    scheduler : None, str, Client or Scheduler
+        Where the chunks run (:class:`Scheduler`).
+    chunk : int
+        Inputs per chunk.
+    show_progress : bool or None
+        A bar of chunks done.
+
+    Returns
+    -------
+    symft.analysis.accuracy.AccuracyResult
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> from symft.analysis.accuracy import accuracy as plain
+    >>> net = random_network([4, 8, 3], seed=0, activation="relu")
+    >>> X = np.random.default_rng(0).normal(size=(10, 4)); y = np.arange(10) % 3
+    >>> a = accuracy(net, X, y, NeuronCrash({1: 0.1}), chunk=4)          # three chunks of inputs
+    >>> b = plain(net, X, y, NeuronCrash({1: 0.1}))
+    >>> a.method, b.method, a.clean_correct == b.clean_correct
+    ('exact', 'exact', True)
+    >>> bool(a.change_lo <= b.change_lo <= b.change_hi <= a.change_hi and a.change_hi - a.change_lo < 1e-15)
+    True
+    """
+    t0 = time.perf_counter()
+    jobs, kw = _accuracy_jobs(net, X, y, model, method, order, max_configurations, max_width, n_samples, seed,
+                              confidence, top, force, chunk)
+    if len(jobs) == 1:
+        return _accuracy_chunk(net, model, kw, jobs[0])
+    with _Use(scheduler, show_progress) as s:
+        parts = s.map(_accuracy_chunk, jobs, shared=(net, model, kw), label="accuracy")
+    offsets = np.cumsum([0] + [len(j[1]) for j in jobs[:-1]]).tolist()
+    return _merge_accuracy(parts, offsets, confidence, top, time.perf_counter() - t0)
+
+
+def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero", method: str = "auto",
+          n_samples: int = 4000, seed: int = 0, confidence: float = 0.95, data: str = "", scheduler=None,
+          chunk: int | None = None, show_progress: bool | None = None):
+    r""":func:`symft.analysis.sweep.sweep` with every (probability, chunk of inputs) a task of its own.
+
+    Each point is :func:`accuracy` at that probability; all points' chunks go to the scheduler at once.  By
+    default (``chunk=None``) a point is one task over every input: the very point
+    :func:`~symft.analysis.sweep.sweep` computes, the points running in parallel.
+
+    Parameters
+    ----------
+    net, X, y, probabilities, sites, semantics, method, n_samples, seed, confidence, data
+        As :func:`symft.analysis.sweep.sweep`.
+    scheduler, show_progress
+        As :func:`accuracy`.
+    chunk : int, optional
+        Inputs per chunk of a point (default: all of them).
+
+    Returns
+    -------
+    symft.analysis.sweep.Sweep
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> from symft.analysis.sweep import sweep as plain
+    >>> net = random_network([4, 6, 3], seed=0, activation="tanh")
+    >>> X = np.random.default_rng(0).normal(size=(10, 4))
+    >>> a = sweep(net, X, np.zeros(10, int), [1e-3, 1e-1])
+    >>> b = plain(net, X, np.zeros(10, int), [1e-3, 1e-1])
+    >>> [{k: v for k, v in pt.items() if k != "seconds"} for pt in a.points] == \
+    ...     [{k: v for k, v in pt.items() if k != "seconds"} for pt in b.points]
+    True
+    """
+    probs = list(probabilities)
+    if not probs or not all(isinstance(q, Real) and not isinstance(q, bool) and 0 < float(q) <= 1 for q in probs):
+        raise InvalidArgument("probabilities: expected crash probabilities in (0, 1]")
+    sites = tuple(net.hidden_sites if sites is None else sites)
+    if not sites:
+        raise InvalidArgument("sites: the network has no hidden site; name the sites to crash")
+    if chunk is None:
+        chunk = max(1, len(np.asarray(X)))
+    jobs, spans = [], []
+    for q in probs:
+        model = NeuronCrash({s: float(q) for s in sites}, semantics)
+        js, kw = _accuracy_jobs(net, X, y, model, method, None, 2 ** 21, 1e-2, n_samples, seed, confidence, 0,
+                                False, chunk)
+        spans.append((len(jobs), len(js)))
+        # the keyword arguments differ between points (the order chosen): they travel with each job
+        jobs += [(kw, model, jx, jy) for jx, jy in js]
+    # larger probabilities tend to cost more (sampled rather than enumerated): start them first
+    rank = {q: r for r, q in enumerate(sorted(set(float(q) for q in probs)))}
+    prio = [rank[float(q)] for (start, n), q in zip(spans, probs) for _ in range(n)]
+    # E max_k |Δ_k| at each point: one task per probability, over every input, as the plain sweep computes it
+    abs_jobs = [(NeuronCrash({s: float(q) for s in sites}, semantics), np.asarray(X), method, n_samples, seed,
+                 confidence) for q in probs]
+    with _Use(scheduler, show_progress) as s:
+        res = s.map(_sweep_task, jobs, shared=(net,), label="sweep", priorities=prio)
+        abs_res = s.map(_abs_task, abs_jobs, shared=(net,), label="sweep E|Δ|")
+    from .analysis.sweep import Sweep
+
+    points = []
+    for (start, n), q, (a, abs_seconds) in zip(spans, probs, abs_res):
+        parts = res[start:start + n]
+        if n == 1:
+            r = parts[0]
+        else:
+            offsets = np.cumsum([0] + [p.n_inputs for p in parts[:-1]]).tolist()
+            r = _merge_accuracy(parts, offsets, confidence, 0, sum(p.seconds for p in parts))
+        points.append({"p": float(q), "clean_accuracy": r.clean_accuracy, "accuracy_lo": r.accuracy_lo,
+                       "accuracy_hi": r.accuracy_hi, "change_lo": r.change_lo, "change_hi": r.change_hi,
+                       "method": r.method, **{k: v for k, v in a.items() if k != "norm"},
+                       "seconds": r.seconds + abs_seconds})
+    return Sweep(tuple(points), sites, int(np.asarray(X).shape[0]), data)
+
+
+def _abs_task(net, job):
+    """``E max_k |Δ_k|`` at one probability of a sweep, and the seconds it took."""
+    from .analysis.sweep import mean_abs_error
+
+    model, X, method, n_samples, seed, confidence = job
+    t0 = time.perf_counter()
+    a = mean_abs_error(net, X, model, method=method, n_samples=n_samples, seed=seed, confidence=confidence)
+    return a, time.perf_counter() - t0
+
+
+def _sweep_task(net, job):
+    """One (probability, chunk of inputs) piece of a sweep."""
+    kw, model, X, y = job
+    return _accuracy_chunk(net, model, kw, (X, y))

@@ -1,0 +1,311 @@
+"""Chunks of work on Dask: the same answer bit for bit on any number of workers, and the merges checked
+against NumPy / Fraction computations written here."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from fractions import Fraction as F
+from itertools import product
+
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+from symft import distributed as D                                    # noqa: E402
+from symft.analysis.accuracy import accuracy as plain_accuracy        # noqa: E402
+from symft.analysis.sweep import sweep as plain_sweep                 # noqa: E402
+from symft.engines.sampling import crashed_errors                     # noqa: E402
+from symft.faults import NeuronCrash                                  # noqa: E402
+from symft.graph.network import Network                               # noqa: E402
+
+from .test_cli import assert_one_line_error, run, run_json            # noqa: E402
+
+RNG = np.random.default_rng(11)
+W1, B1 = RNG.normal(size=(6, 3)), RNG.normal(size=6)
+W2, B2 = RNG.normal(size=(2, 6)), RNG.normal(size=2)
+XS = np.array([[0.5, -1.0, 2.0], [1.0, 0.25, -0.5]])
+P = 0.3
+
+
+def _tanh_net():
+    return Network.from_numpy([W1, W2], [B1, B2], activations="tanh")
+
+
+def _exact_mean(x):
+    """E Δ over all 2^6 crash masks of the hidden layer (crashed neurons output 0), in NumPy."""
+    h = np.tanh(W1 @ x + B1)
+    clean = W2 @ h + B2
+    m = np.zeros(2)
+    for mask in product((0, 1), repeat=6):
+        keep = 1 - np.array(mask)
+        prob = P ** sum(mask) * (1 - P) ** (6 - sum(mask))
+        m += prob * (W2 @ (h * keep) + B2 - clean)
+    return m
+
+
+@pytest.fixture(scope="module")
+def clients():
+    """In-process LocalClusters of 1, 2 and 3 workers (threads: quick to start)."""
+    out = {}
+    for n in (1, 2, 3):
+        cl = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=False, dashboard_address=None)
+        out[n] = distributed.Client(cl)
+    yield out
+    for c in out.values():
+        cl = c.cluster
+        c.close()
+        cl.close()
+
+
+def test_sample_chunks_merge_to_the_statistics_of_all_their_draws():
+    net, m = _tanh_net(), NeuronCrash({1: P})
+    r = D.monte_carlo(net, XS, m, 5000, seed=4, chunk=1000, confidence=0.999)
+    pc = 1 - (1 - P) ** 6
+    n_c = int(np.ceil(5000 * pc))
+    assert r.crashed_samples == n_c and abs(r.p_crash - pc) < 1e-15
+    sizes = [min(1000, n_c - i) for i in range(0, n_c, 1000)]
+    draws = np.concatenate([crashed_errors(net, XS, m, s, D.chunk_seed(4, i))[0] for i, s in enumerate(sizes)])
+    mean_c = draws.mean(axis=0)
+    se = pc * draws.std(axis=0, ddof=1) / np.sqrt(n_c)
+    np.testing.assert_allclose(np.array(r.mean), pc * mean_c, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(np.array(r.standard_error), se, rtol=1e-10)
+    for b, x in enumerate(XS):
+        exact = _exact_mean(x)
+        assert all(r.ci_low[b][k] <= exact[k] <= r.ci_high[b][k] for k in range(2))
+
+
+def test_sample_one_chunk_is_the_plain_run_and_the_seeds_differ_per_chunk():
+    from symft.engines.sampling import monte_carlo as plain
+
+    net, m = _tanh_net(), NeuronCrash({1: P})
+    assert D.monte_carlo(net, XS[0], m, 800, seed=2) == plain(net, XS[0], m, 800, seed=2)
+    seeds = {D.chunk_seed(2, i) for i in range(1000)}
+    assert len(seeds) == 1000 and all(0 <= s < 2 ** 63 for s in seeds)
+
+
+def _linear_relu_net():
+    rng = np.random.default_rng(5)
+    return rng.normal(size=(5, 4)), rng.normal(size=(3, 5))
+
+
+def _exact_accuracy(Wa, Wb, X, y, p):
+    """Per-input P(class changes) and P(class = label), every crash mask of the 5 hidden relu neurons
+    enumerated, probabilities in Fractions, classes the first largest float output."""
+    pf = F(p)
+    ch, co = [], []
+    for x, lab in zip(X, y):
+        h = np.maximum(Wa @ x, 0)
+        c0 = int(np.argmax(Wb @ h))
+        a = b = F(0)
+        for mask in product((0, 1), repeat=5):
+            prob = F(1)
+            for mm in mask:
+                prob *= pf if mm else 1 - pf
+            c = int(np.argmax(Wb @ (h * (1 - np.array(mask)))))
+            a += prob * (c != c0)
+            b += prob * (c == lab)
+        ch.append(a)
+        co.append(b)
+    return ch, co
+
+
+def test_accuracy_in_chunks_contains_the_enumeration_and_keeps_the_top_inputs():
+    Wa, Wb = _linear_relu_net()
+    net = Network.from_numpy([Wa, Wb], activations="relu")
+    X = np.random.default_rng(6).normal(size=(10, 4))
+    y = np.arange(10) % 3
+    r = D.accuracy(net, X, y, NeuronCrash({1: 0.2}), chunk=3, top=4)
+    ch, co = _exact_accuracy(Wa, Wb, X, y, 0.2)
+    change, acc = sum(ch) / 10, sum(co) / 10
+    assert r.method == "exact" and r.n_inputs == 10 and len(r.change_each) == 10
+    assert F(r.change_lo) <= change <= F(r.change_hi) and r.change_hi - r.change_lo < 1e-15
+    assert F(r.accuracy_lo) <= acc <= F(r.accuracy_hi) and r.accuracy_hi - r.accuracy_lo < 1e-15
+    clean = [int(np.argmax(Wb @ np.maximum(Wa @ x, 0))) for x in X]
+    assert r.clean_correct == sum(int(c == lab) for c, lab in zip(clean, y))
+    for c in r.per_class:
+        idx = [b for b in range(10) if y[b] == c["label"]]
+        assert c["count"] == len(idx)
+        assert F(c["change_lo"]) <= sum(ch[b] for b in idx) / len(idx) <= F(c["change_hi"])
+    order = sorted(range(10), key=lambda b: (-ch[b], b))
+    if len(set(ch)) == 10:
+        assert [a["index"] for a in r.at_risk] == order[:4]
+    for a in r.at_risk:
+        assert F(a["change_lo"]) <= ch[a["index"]] <= F(a["change_hi"])
+
+
+def test_accuracy_sampled_is_one_chunk_and_the_plain_answer():
+    Wa, Wb = _linear_relu_net()
+    net = Network.from_numpy([Wa, Wb], activations="relu")
+    X = np.random.default_rng(6).normal(size=(10, 4))
+    y = np.arange(10) % 3
+    kw = dict(method="statistical", n_samples=300, seed=1)
+    a = D.accuracy(net, X, y, NeuronCrash({1: 0.2}), chunk=3, **kw)
+    b = plain_accuracy(net, X, y, NeuronCrash({1: 0.2}), **kw)
+    assert {k: v for k, v in a.as_dict().items() if k != "seconds"} == \
+        {k: v for k, v in b.as_dict().items() if k != "seconds"}
+
+
+def _no_seconds(d):
+    if isinstance(d, dict):
+        return {k: _no_seconds(v) for k, v in d.items() if k != "seconds"}
+    if isinstance(d, list):
+        return [_no_seconds(v) for v in d]
+    return d
+
+
+def test_one_two_and_three_workers_give_the_in_process_answer_bit_for_bit(clients):
+    net, m = _tanh_net(), NeuronCrash({1: P})
+    Wa, Wb = _linear_relu_net()
+    rnet = Network.from_numpy([Wa, Wb], activations="relu")
+    X = np.random.default_rng(6).normal(size=(10, 4))
+    y = np.arange(10) % 3
+    mc = D.monte_carlo(net, XS, m, 5000, seed=7, chunk=700, eps=0.05)
+    ac = D.accuracy(rnet, X, y, NeuronCrash({1: 0.2}), chunk=3)
+    sw = D.sweep(rnet, X, y, [0.01, 0.2, 0.5], chunk=4, n_samples=200)
+    assert ac.method == "exact" and len(sw.points) == 3
+    for n, c in clients.items():
+        with D.Scheduler(c) as s:
+            assert s.n_workers == n
+            got = D.monte_carlo(net, XS, m, 5000, seed=7, chunk=700, eps=0.05, scheduler=s)
+            assert got == mc and json.dumps(got.as_dict()) == json.dumps(mc.as_dict())
+            got = D.accuracy(rnet, X, y, NeuronCrash({1: 0.2}), chunk=3, scheduler=s)
+            assert _no_seconds(got.as_dict()) == _no_seconds(ac.as_dict())
+            got = D.sweep(rnet, X, y, [0.01, 0.2, 0.5], chunk=4, n_samples=200, scheduler=s)
+            assert _no_seconds(got.as_dict()) == _no_seconds(sw.as_dict())
+    # a sweep in one chunk per point is the plain sweep
+    a = D.sweep(rnet, X, y, [0.01, 0.2], n_samples=200, scheduler=clients[2])
+    assert _no_seconds(a.as_dict()) == _no_seconds(plain_sweep(rnet, X, y, [0.01, 0.2], n_samples=200).as_dict())
+
+
+def _flaky(marker, x):
+    """Raises the first time it sees x == 2 (a marker file remembers), like a worker lost mid-chunk."""
+    if x == 2 and not os.path.exists(marker):
+        open(marker, "w").close()
+        raise RuntimeError("worker lost")
+    return x * x
+
+
+def test_a_chunk_that_fails_once_is_retried_without_changing_the_answer(clients, tmp_path, monkeypatch):
+    marker = str(tmp_path / "failed-once")
+    assert D.Scheduler(clients[2]).map(_flaky, range(5), shared=(marker,)) == [0, 1, 4, 9, 16]
+    assert os.path.exists(marker)
+    # a whole Monte Carlo run with its third chunk failing once
+    net, m = _tanh_net(), NeuronCrash({1: P})
+    want = D.monte_carlo(net, XS, m, 5000, seed=3, chunk=1000)
+    real = D._sample_chunk
+    marker2 = str(tmp_path / "chunk-failed-once")
+
+    def once(net_, x_, model_, eps_, job):
+        if job[1] == D.chunk_seed(3, 2) and not os.path.exists(marker2):
+            open(marker2, "w").close()
+            raise RuntimeError("worker lost")
+        return real(net_, x_, model_, eps_, job)
+
+    monkeypatch.setattr(D, "_sample_chunk", once)
+    got = D.monte_carlo(net, XS, m, 5000, seed=3, chunk=1000, scheduler=clients[2])
+    assert os.path.exists(marker2) and got == want
+    # without retries the error reaches the caller
+    os.remove(marker2)
+    with pytest.raises(RuntimeError, match="worker lost"):
+        D.monte_carlo(net, XS, m, 5000, seed=3, chunk=1000, scheduler=D.Scheduler(clients[2], retries=0))
+
+
+@pytest.mark.slow
+def test_a_killed_worker_process_does_not_change_the_answer():
+    net = Network.from_numpy([np.random.default_rng(0).normal(size=(64, 32)),
+                              np.random.default_rng(1).normal(size=(10, 64))], activations="tanh")
+    x = np.random.default_rng(2).normal(size=(16, 32))
+    m = NeuronCrash({1: 0.05})
+    want = D.monte_carlo(net, x, m, 400_000, seed=5, chunk=4096)
+    with D.Scheduler("processes", workers=2) as s:
+        pids = list(s.client.run(os.getpid).values())
+        killed = []
+
+        def kill():
+            time.sleep(1.0)
+            os.kill(pids[0], signal.SIGKILL)
+            killed.append(pids[0])
+
+        t = threading.Thread(target=kill)
+        t0 = time.perf_counter()
+        t.start()
+        got = D.monte_carlo(net, x, m, 400_000, seed=5, chunk=4096, scheduler=s)
+        elapsed = time.perf_counter() - t0
+        t.join()
+    assert killed and elapsed > 1.5, "the worker must die while the run is under way"
+    assert got == want
+
+
+def test_cli_sample_on_worker_processes_prints_the_in_process_json(capsys, tmp_path):
+    p = tmp_path / "net.json"
+    p.write_text(json.dumps({"format": "symft.network", "version": 1, "layers": [
+        {"weights": W1.tolist(), "bias": B1.tolist(), "activation": "tanh"},
+        {"weights": W2.tolist(), "bias": B2.tolist(), "activation": "linear"}]}))
+    args = ["sample", p, "--input", "0.5,-1,2", "--p", f"1:{P}", "--samples", "40000", "--seed", "9",
+            "--eps", "0.1"]
+    a = run_json(capsys, *args)
+    assert a["crashed_samples"] > D.SAMPLE_CHUNK                # more than one chunk
+    b = run_json(capsys, *args, "--scheduler", "processes", "--workers", "2")
+    assert a == b
+    exact = _exact_mean(np.array([0.5, -1.0, 2.0]))
+    assert all(lo - 1e-3 <= e <= hi + 1e-3 for lo, e, hi in zip(a["ci_low"], exact, a["ci_high"]))
+
+
+def test_cli_scheduler_errors_are_one_line(capsys, tmp_path, monkeypatch):
+    p = tmp_path / "net.json"
+    p.write_text(json.dumps({"format": "symft.network", "version": 1,
+                             "layers": [{"weights": W1.tolist(), "activation": "tanh"},
+                                        {"weights": W2.tolist(), "activation": "linear"}]}))
+    base = ["sample", p, "--input", "0.5,-1,2", "--p", "1:0.1", "--seed", "1", "--samples", "100"]
+    monkeypatch.setattr(D, "CONNECT_TIMEOUT", 1)
+    assert_one_line_error(*run(capsys, *base, "--scheduler", "tcp://127.0.0.1:9"), "--scheduler",
+                          "cannot reach a Dask scheduler", "127.0.0.1:9")
+    assert_one_line_error(*run(capsys, *base, "--scheduler", "nowhere"), "--scheduler", "HOST:PORT")
+    assert_one_line_error(*run(capsys, *base, "--workers", "2"), "--workers", "--scheduler local")
+    monkeypatch.setitem(__import__("sys").modules, "distributed", None)
+    assert_one_line_error(*run(capsys, *base, "--scheduler", "local"), "--scheduler", "symft[distributed]")
+
+
+def _outputs(net, x):
+    return net.n_outputs + 0 * len(x)
+
+
+def test_a_network_whose_activations_have_cached_views_travels_to_the_workers(clients):
+    from symft.graph.activations import get_activation
+
+    _ = get_activation("tanh").mp_fn          # a cached mpmath function: it does not pickle, it must not travel
+    assert D.Scheduler(clients[2]).map(_outputs, [[1], [1, 2]], shared=(_tanh_net(),)) == [2, 2]
+
+
+def test_progress_counts_chunks_done_on_any_worker_and_is_silent_when_asked(clients, capsys):
+    s = D.Scheduler(clients[2], show_progress=True)
+    assert s.map(_outputs, [[1]] * 3, shared=(_tanh_net(),), label="demo") == [2, 2, 2]
+    err = capsys.readouterr().err
+    assert "demo" in err and "/3 [" in err          # a bar over the 3 chunks
+    s = D.Scheduler(clients[2], show_progress=False)
+    assert s.map(_outputs, [[1]] * 3, shared=(_tanh_net(),), label="demo") == [2, 2, 2]
+    assert capsys.readouterr().err == ""
+
+
+def test_sample_scheduler_selects_the_plain_sampler_and_the_stratified_one_refuses_it(capsys, tmp_path):
+    # the stratified sampler runs in one process: --scheduler picks the plain sampler unless a loss asks
+    # for the stratified one, which then refuses --scheduler in one line
+    p = tmp_path / "net.json"
+    p.write_text(json.dumps({"format": "symft.network", "version": 1,
+                             "layers": [{"weights": W1.tolist(), "activation": "tanh"},
+                                        {"weights": W2.tolist(), "activation": "linear"}]}))
+    base = ["sample", p, "--input", "0.5,-1,2", "--p", "1:0.1", "--seed", "1", "--samples", "200"]
+    code, out, err = run(capsys, *base, "--scheduler", "local", "--workers", "1", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    code, out, err = run(capsys, *base, "--method", "plain", "--json")
+    assert code == 0, err
+    plain = json.loads(out)
+    assert d["mean"] == plain["mean"] and d["ci_low"] == plain["ci_low"] and "var" in d
+    assert_one_line_error(*run(capsys, *base, "--scheduler", "local", "--loss", "zero_one", "--target", "0"),
+                          "--scheduler", "--method plain")
