@@ -1,6 +1,6 @@
 """Reductions between decision problems and symft's fault-tolerance questions.
 
-THEORY §3 (P1): deciding ``E Δ^k > 0`` under Bernoulli input crashes is
+theory §3 (P1): deciding ``E Δ^k > 0`` under Bernoulli input crashes is
 NP-hard by a reduction from SUBSET SUM.  One module per idea:
 
 * :mod:`reductions.subset_sum` — SUBSET SUM instances (random, planted-yes,

@@ -1,13 +1,13 @@
 r"""The P1 reduction (SUBSET SUM → ``E Δ^k`` under input crashes), as printed and corrected.
 
-THEORY §3, P1 [PFT]: the input is ``x = a`` (one input neuron per integer),
+theory §3, P1 [PFT]: the input is ``x = a`` (one input neuron per integer),
 every input crashes independently with probability ``p`` (a crashed input
 outputs 0, so the surviving inputs are a random subset ``S``); layer 1 has
 two neurons with all weights +1 and all weights −1 and a ramp activation;
 layer 2 is one threshold neuron with weights ``(1, 1)`` and bias −1.5; the
 output layer is the identity.  The network outputs 1 iff ``Σ_{i∈S} a_i = 0``.
 
-The printed construction is wrong twice (THEORY errata E1, E2); this module
+The printed construction is wrong twice (errata E1, E2); this module
 builds every variant as a symft :class:`~symft.graph.network.Network` (exact
 weights, widths ``[M, 2, 1, 1]``) and decides an instance *through the
 network*:
@@ -488,7 +488,7 @@ def check_instance(a, variant: str = "corrected", *, p="1/10", k: int = 1, metho
 
 
 def errata_demo() -> dict:
-    r"""The two concrete counterexamples of THEORY E1 and E2, computed through the networks.
+    r"""The two concrete counterexamples of theory E1 and E2, computed through the networks.
 
     Returns a dict with, for E1 (``a = (3, −3)``), the clean outputs of the
     printed and fixed networks, and for E2 (``a = (1, 2, 4)``, ``p = 1/10``)

@@ -1,6 +1,6 @@
 r"""SUBSET SUM: instances, four independent solvers, and an independent witness check.
 
-The problem (THEORY §3, P1): given integers ``a_1 … a_M``, is there a
+The problem (theory §3, P1): given integers ``a_1 … a_M``, is there a
 **non-empty** set ``S ⊆ {0, …, M−1}`` with ``Σ_{i∈S} a_i = 0``?  (Indices are
 0-based throughout.)
 

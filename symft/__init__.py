@@ -1,8 +1,8 @@
 """symft — symbolic and formal verification of neural-network fault tolerance.
 
 The theory is that of El Mhamdi et al., *The Probabilistic Fault Tolerance of
-Neural Networks in the Continuous Limit* and *When Neurons Fail* (restated in
-THEORY.md).  The most used names are re-exported here.
+Neural Networks in the Continuous Limit* and *When Neurons Fail* (restated on the
+documentation's theory page, ``docs/theory.rst``).  The most used names are re-exported here.
 
 Examples
 --------

@@ -386,7 +386,7 @@ def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float =
     --------
     >>> from symft.graph.network import mean_network
     >>> r = monte_carlo(mean_network(4), [1, 1, 1, 1], NeuronCrash({0: 0.25}), 20000, seed=0, chunk=4096)
-    >>> r.crashed_samples, bool(r.ci_low[0] <= -0.25 <= r.ci_high[0])      # E Δ = −p (THEORY §4)
+    >>> r.crashed_samples, bool(r.ci_low[0] <= -0.25 <= r.ci_high[0])      # E Δ = −p (theory §4)
     (13672, True)
     """
     from .engines import sampling as S

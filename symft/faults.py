@@ -1,4 +1,4 @@
-r"""Failure models (THEORY D2, D3) and crash patterns, as frozen value objects.
+r"""Failure models (theory D2, D3) and crash patterns, as frozen value objects.
 
 Failure *models* say how failures happen:
 
@@ -179,7 +179,7 @@ def _is_zero(q):
 
 @dataclass(frozen=True)
 class NeuronCrash:
-    r"""Independent Bernoulli neuron crashes at any set of layers (THEORY D3).
+    r"""Independent Bernoulli neuron crashes at any set of layers (theory D3).
 
     Parameters
     ----------
@@ -331,7 +331,7 @@ class SynapseCrash:
     The synapses into a site are the weights of the dense (or convolution)
     op that feeds it: for a chain, the entries of ``W_l`` for layer
     ``l = 1 … L``.  This is the zeroing special case of weight failures
-    (THEORY D2: ``U^{ij} = -W^{ij}`` with probability p).
+    (theory D2: ``U^{ij} = -W^{ij}`` with probability p).
 
     Examples
     --------

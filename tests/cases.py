@@ -12,7 +12,7 @@ so a reader can re-check it without running anything).
   the expected outputs are floats computed by an independent formula
   (``math.tanh``, ``math.exp``, ``math.log1p``), so compare to ~1e-12.
 
-Conventions (THEORY D1, D3): ``y_l = φ_l(W_l y_{l-1} + b_l)``; a crashed
+Conventions (theory D1, D3): ``y_l = φ_l(W_l y_{l-1} + b_l)``; a crashed
 neuron outputs 0 (``semantics="output_zero"``) or, under
 ``"incoming_zeroed"``, ``φ_l(b_l^i)`` (0 at the input layer).  At kinks:
 ``relu(0) = 0``, ``step(0) = 0`` (step is 1 only for ``s > 0``),
@@ -136,7 +136,7 @@ def hardtanh_221():
 
 
 def p1_ramp_net():
-    r"""Corrected P1 construction (THEORY P1 + E1) for M = 2 inputs.
+    r"""Corrected P1 construction (theory P1 + E1) for M = 2 inputs.
 
     Layer 1: two ramp neurons, weights (1, 1) and (-1, -1), no bias.
     Layer 2: one step neuron, weights (1, 1), bias -3/2.
@@ -193,11 +193,11 @@ CASES = [
     # mean_network(4): y = (x1+x2+x3+x4)/4.  x = (1,1,1,1): y = 4/4 = 1.
     # Crash input 0: y = (0+1+1+1)/4 = 3/4.   Δ = -1/4.
     Case("mean4_input0", _mean4, (1, 1, 1, 1), {0: (0,)}, (R(1),), (R(3, 4),),
-         "THEORY §4 toy: E Δ = -p at x ≡ 1"),
+         "theory §4 toy: E Δ = -p at x ≡ 1"),
     # first_input_network(3): y = x1.  x = (2,5,7): y = 2.
     # Crash input 0: y = 0 (Δ = -2 = -x1, erratum E3's sign).
     Case("first3_input0", _first3, (2, 5, 7), {0: (0,)}, (R(2),), (R(0),),
-         "THEORY E3: Δ = -x1 when the read input crashes"),
+         "theory E3: Δ = -x1 when the read input crashes"),
     # Crash input 1: the net ignores x2, y stays 2 (Δ = 0).
     Case("first3_input1", _first3, (2, 5, 7), {0: (1,)}, (R(2),), (R(2),),
          "a crash the output does not read"),
@@ -236,11 +236,11 @@ CASES = [
     #   A = ramp(-3) = clip(-2, 0, 1) = 0;  B = ramp(3) = clip(4, 0, 1) = 1
     #   step(0 + 1 - 3/2) = step(-1/2) = 0;  y = 0.
     Case("p1_ramp_input0", p1_ramp_net, (3, -3), {0: (0,)}, (R(1),), (R(0),),
-         "THEORY P1/E1: the surviving sum -3 is not zero"),
+         "theory P1/E1: the surviving sum -3 is not zero"),
     # Crash both inputs: surviving sum is the empty sum 0: A = B = ramp(0) = 1,
     #   step(1/2) = 1, y = 1 (erratum E2: the empty configuration also says 'zero sum').
     Case("p1_ramp_all_inputs", p1_ramp_net, (3, -3), {0: (0, 1)}, (R(1),), (R(1),),
-         "THEORY E2: all inputs crashed still outputs 1"),
+         "theory E2: all inputs crashed still outputs 1"),
     # step_231 at x = (1, -1):
     #   z1 = (1 - 1, 1, 0 + 1) = (0, 1, 1) -> step = (0, 1, 1)   [step(0) = 0]
     #   y = 4*0 + 2*1 + 1*1 + 1/2 = 7/2

@@ -215,7 +215,7 @@ def test_monte_carlo_synapses_of_the_cnn_head_and_refusal_on_a_convolution():
 # ---------------------------------------------------------------------- the moments chooser
 
 def test_moments_auto_on_chains():
-    # y = mean of 4 inputs, input crashes: E Δ = −p and Var Δ = p(1 − p)/4 exactly (THEORY §4)
+    # y = mean of 4 inputs, input crashes: E Δ = −p and Var Δ = p(1 − p)/4 exactly (theory §4)
     m = moments(mean_network(4), [1, 1, 1, 1], NeuronCrash({0: 0.1}))
     assert (m.method, m.label, m.source) == ("rational enumeration", "exact", "exact")
     assert m.mean == (F(-1, 10),) and m.var == (F(9, 400),) and m.notes == ()

@@ -72,7 +72,7 @@ def test_width_strictly_shrinks_on_a_wider_net():
 
 
 def test_closed_form_inside_and_exact_tail_probabilities():
-    # mean of 20 inputs at x ≡ 1: E Δ = -p, Var Δ = p(1-p)/20 (THEORY §4)
+    # mean of 20 inputs at x ≡ 1: E Δ = -p, Var Δ = p(1-p)/20 (theory §4)
     for k in (0, 1, 3):
         e = enclosure(mean_network(20), np.ones(20), NeuronCrash({0: sp.Rational(1, 50)}), order=k)
         assert e.mean_lo[0] <= -0.02 <= e.mean_hi[0]

@@ -2,7 +2,7 @@
 
 Cross-checks: exact rational enumeration vs float enumeration vs an independent brute force
 written here (itertools.product over masks + a plain NumPy forward pass that does not use
-symft.engines.forward), vs hand-derived closed forms (THEORY §4, erratum E3), vs tests/cases.py.
+symft.engines.forward), vs hand-derived closed forms (theory §4, erratum E3), vs tests/cases.py.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def brute_force(layers, x, probs, incoming_zeroed=False):
     return m1, m2
 
 
-# --------------------------------------------------------------------------- closed forms (THEORY §4)
+# --------------------------------------------------------------------------- closed forms (theory §4)
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5, 8])
 def test_mean_network_closed_form_exact(n):

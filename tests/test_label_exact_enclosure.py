@@ -363,7 +363,7 @@ def test_float_engine_is_never_labelled_exact(data):
 
 
 def test_brute_force_reproduces_the_hand_example():
-    # the oracle itself, on THEORY §4's toy: y = (x_0 + x_1)/2 at x = (1, 1), input crashes with p:
+    # the oracle itself, on theory §4's toy: y = (x_0 + x_1)/2 at x = (1, 1), input crashes with p:
     # Δ ∈ {0, −1/2, −1} with probabilities (1−p)², 2p(1−p), p² → E Δ = −p, Var Δ = p(1−p)/2
     p = Fraction(1, 3)
     law = brute_force([[[Fraction(1, 2), Fraction(1, 2)]]], [[Fraction(0)]], ["linear"], [Fraction(1), Fraction(1)],
@@ -378,7 +378,7 @@ def test_brute_force_reproduces_the_hand_example():
 
 
 def test_mean_polynomial_float_probability_is_exact():
-    # E Δ = −p for the mean of two inputs at x = (1, 1) (THEORY §4); p = 0.1 is the binary rational
+    # E Δ = −p for the mean of two inputs at x = (1, 1) (theory §4); p = 0.1 is the binary rational
     # 3602879701896397/36028797018963968, so the exact E Δ is its negative
     ep = mean_polynomial(mean_network(2), [1, 1], NeuronCrash({0: 0.1}))
     assert ep.exact is True

@@ -198,7 +198,7 @@ def test_mean_interval_shapes():
 # ---------------------------------------------------------------------- Monte Carlo
 
 def test_mc_toy_mean_network():
-    # THEORY §4: y = Σ x_i / n at x ≡ 1, input crashes: E Δ = -p, Var Δ = p(1-p)/n
+    # theory §4: y = Σ x_i / n at x ≡ 1, input crashes: E Δ = -p, Var Δ = p(1-p)/n
     n, p = 4, 0.2
     r = monte_carlo(mean_network(n), np.ones(n), NeuronCrash({0: p}), 40000, seed=11, confidence=0.99)
     assert r.ci_low[0] <= -p <= r.ci_high[0]

@@ -92,7 +92,7 @@ def run_cli(argv):
     return code, buf.getvalue()
 
 
-# ---------------------------------------------------------------------- toy examples (THEORY §4)
+# ---------------------------------------------------------------------- toy examples (theory §4)
 
 @pytest.mark.parametrize("n", [1, 2, 3, 5, 8])
 def test_mean_network_symbolic(n):

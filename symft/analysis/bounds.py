@@ -1,4 +1,4 @@
-r"""The papers' bounds on the crash error, one function each, with their assumptions (THEORY §3, §5, §7).
+r"""The papers' bounds on the crash error, one function each, with their assumptions (theory §3, §5, §7).
 
 Every function takes the network first and returns a frozen :class:`Bound`
 saying *what* it bounds (``quantity``), the value (one entry per output, or
@@ -113,7 +113,7 @@ class Bound:
     name : str
         Short name (``"b1_inf"``, ``"AC1"``, ``"b2"``, …).
     statement : str
-        The numbered statement it implements (THEORY.md).
+        The numbered statement it implements (the theory page, ``docs/theory.rst``).
     quantity : str
         What the value bounds or estimates, e.g. ``"E‖Δ‖_inf"``, ``"E|Δ_k|"``, ``"E Δ_k"``.
     value : tuple of float

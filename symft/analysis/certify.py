@@ -1,4 +1,4 @@
-r"""(ε, δ) fault-tolerance certificates, tail inequalities and the median trick (THEORY §4, §6).
+r"""(ε, δ) fault-tolerance certificates, tail inequalities and the median trick (theory §4, §6).
 
 The question (D5): is ``P{Δ ≥ ε} ≤ δ`` for the output error ``Δ`` of a network
 under random crashes?  This module answers it from the mean and variance of
@@ -449,7 +449,7 @@ def median_trick_comparison(delta, delta1="1/3") -> dict:
 # ---------------------------------------------------------------------- layer balance
 
 def balanced_widths(p, C, total: int) -> tuple[int, ...]:
-    r"""Widths ``n_l ∝ sqrt(p_l C_l)`` with ``Σ n_l = total`` (THEORY §6, layer balance).
+    r"""Widths ``n_l ∝ sqrt(p_l C_l)`` with ``Σ n_l = total`` (theory §6, layer balance).
 
     Minimizes ``Σ_l C_l p_l / n_l`` under the budget (Lagrange: ``C_l p_l / n_l² = λ``).
     Rounded by largest remainders; every width is at least 1.

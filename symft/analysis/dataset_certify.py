@@ -1,4 +1,4 @@
-r"""(ε, δ) certificates over a dataset: D5 as THEORY writes it, a probability over inputs *and* faults.
+r"""(ε, δ) certificates over a dataset: D5 as the theory page writes it, a probability over inputs *and* faults.
 
 D5 asks ``P_{x,U}{Δ ≥ ε} ≤ δ`` where ``x`` is random as well as the crashes ``U``.
 :func:`dataset_certificate` answers it for two laws of ``x``:

@@ -1,4 +1,4 @@
-r"""Forward Error Propagation (Fep): the worst-case bound of [WNF] and its relatives (THEORY §7).
+r"""Forward Error Propagation (Fep): the worst-case bound of [WNF] and its relatives (theory §7).
 
 Notation of [WNF] mapped onto a symft network of depth ``D``: the hidden
 layers are ``l = 1 … L`` with ``L = D − 1`` and widths ``N_l``; the input
@@ -22,7 +22,7 @@ a failed neuron of layer ``l`` can inject:
   reach ``±C``); symft uses this *deviation* bound and says so
   (:attr:`FepParams.constant`).
 
-The bound (per output component), with ``K_l`` per layer (THEORY writes
+The bound (per output component), with ``K_l`` per layer (the theory page writes
 ``K^{L−l}`` for equal constants):
 
 ``Fep(f) = K_{L+1} w_m^{(L+1)} Σ_{l=1}^{L} C_l f_l Π_{l'=l+1}^{L} K_{l'} (N_{l'} − f_{l'}) w_m^{(l')}``,
@@ -651,7 +651,7 @@ def growth_factors(net_or_params, *, C=None, x=None, input_box=None) -> tuple:
 
 
 def witness_network(widths, w_max, *, K=1, C=1, byzantine=False) -> tuple:
-    r"""The tight network of THEORY §7 on which Fep is attained exactly.
+    r"""The tight network of theory §7 on which Fep is attained exactly.
 
     Hidden activation ``φ(z) = K z``, every weight into layer ``l`` equal to
     ``+w_m^{(l)}``, biases chosen so that every hidden output is exactly

@@ -82,7 +82,7 @@ def cmd_reduce(args) -> int:
 
 
 def cmd_fep(args) -> int:
-    """``symft fep NET --failures F1,F2,… [--byzantine C] [--json]``: Forward Error Propagation (THEORY §7)."""
+    """``symft fep NET --failures F1,F2,… [--byzantine C] [--json]``: Forward Error Propagation (theory §7)."""
     from ..analysis.fep import fep, fep_max, fep_params, fep_recursive
 
     net = load_network(args.net)

@@ -1,6 +1,6 @@
 r"""Certified enclosures of ``E Δ``, ``E Δ²`` and ``Var Δ`` for networks too wide to enumerate.
 
-Beyond the papers: under Bernoulli neuron crashes (THEORY D3), evaluate every
+Beyond the papers: under Bernoulli neuron crashes (theory D3), evaluate every
 configuration with at most ``k`` crashes exactly and bound the rest
 rigorously.  The result is an interval ``[lo, hi]`` for each output that
 provably contains the true value, and whose width shrinks as ``k`` grows.

@@ -1,6 +1,6 @@
 r"""The exact engine: every crash configuration, exact moments and distributions.
 
-Under Bernoulli neuron crashes (THEORY D3) at a set of crash sites (layers of
+Under Bernoulli neuron crashes (theory D3) at a set of crash sites (layers of
 a chain, or any sites of a graph), with ``N`` neurons that may crash, the
 output error ``Δ = y^{faulty} − y`` (D4) takes one value per crash
 configuration ``s ⊆ {crashable neurons}``, with probability
@@ -19,7 +19,7 @@ is checked against:
 * :func:`mean_polynomial` — ``E Δ`` (or ``E Δ²``) as a polynomial in ``p``,
   ``E Δ(p) = Σ_k p^k (1 − p)^{N−k} S_k`` with ``S_k`` the sum of the errors
   of the configurations with ``k`` crashes;
-* :func:`single_crash_term` — bound b4 (THEORY §5): the exact contribution
+* :func:`single_crash_term` — bound b4 (theory §5): the exact contribution
   of the single-neuron crashes, ``Σ_i p (1 − p)^{n−1} Δ(e_i)``, from
   ``n_l`` forward passes;
 * :func:`symft.engines.enclosure.enclosure` — certified intervals for
@@ -48,7 +48,7 @@ Examples
 >>> from symft.graph.network import mean_network
 >>> from symft.faults import NeuronCrash
 >>> r = enumerate_crashes(mean_network(3), [1, 1, 1], NeuronCrash({0: sp.Rational(1, 10)}))
->>> r.mean, r.var          # E Δ = -p, Var Δ = p(1-p)/n (THEORY §4)
+>>> r.mean, r.var          # E Δ = -p, Var Δ = p(1-p)/n (theory §4)
 (array([-1/10], dtype=object), array([3/100], dtype=object))
 >>> mean_polynomial(mean_network(3), [1, 1, 1], 0).expr()
 -p
@@ -452,7 +452,7 @@ class ErrorPolynomial:
 
 @dataclass(frozen=True, eq=False)
 class SingleCrashTerm:
-    r"""Bound b4: the exact contribution of single-neuron crashes (THEORY §5).
+    r"""Bound b4: the exact contribution of single-neuron crashes (theory §5).
 
     Attributes
     ----------
@@ -1382,7 +1382,7 @@ def mean_polynomial(net, x, crash, *, p=None, moment: int = 1, exact: bool | Non
 
 @limit_blas
 def single_crash_term(net, x, crash, *, exact: bool | None = None, loss=None, target=None) -> SingleCrashTerm:
-    r"""Bound b4 (THEORY §5): the exact contribution of the single-neuron crashes.
+    r"""Bound b4 (theory §5): the exact contribution of the single-neuron crashes.
 
     For each crashable neuron ``i`` one crashed forward pass gives ``Δ(e_i)``
     (``n_l`` passes per layer, vectorized).  For one crashed layer,

@@ -10,7 +10,7 @@ Everything here runs through the walker (:mod:`symft.walk`):
 * :func:`forward_masked` — many inputs × many crash patterns in one NumPy
   pass: the clean pass is computed once and only the nodes downstream of a
   failure are recomputed, in chunks of patterns so that memory stays bounded.
-* :func:`output_error` — ``Δ = y^{faulty} − y`` (THEORY D4).
+* :func:`output_error` — ``Δ = y^{faulty} − y`` (theory D4).
 * :func:`jacobians` / :func:`backward` — ``∂y/∂(site neuron)`` for every
   neuron of the chosen sites and a batch of inputs, in one reverse sweep
   (what T1 needs).
@@ -482,7 +482,7 @@ def _forward_exact(net, x, pattern, semantics):
 
 
 def output_error(net, x, pattern: CrashPattern, *, semantics: str = "output_zero", exact: bool = False):
-    r"""The output error ``Δ(x) = y^{faulty}(x) − y(x)`` of THEORY D4.
+    r"""The output error ``Δ(x) = y^{faulty}(x) − y(x)`` of theory D4.
 
     Examples
     --------

@@ -1,4 +1,4 @@
-r"""Losses: the loss change ``Δ_{L+1} = ω(ŷ, y*) − ω(y, y*)`` of THEORY §1, in float and exactly.
+r"""Losses: the loss change ``Δ_{L+1} = ω(ŷ, y*) − ω(y, y*)`` of theory §1, in float and exactly.
 
 * ``"squared"`` — ``Σ_k (y_k − t_k)²`` (target: a vector);
 * ``"zero_one"`` — ``[argmax y ≠ t]`` (target: a class index); ties go to the

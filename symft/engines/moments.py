@@ -1,6 +1,6 @@
 r"""The mean and variance of the output error from the best source available: one verb over every engine.
 
-``E Δ`` and ``Var Δ`` (THEORY D4, under Bernoulli neuron crashes D3) can come
+``E Δ`` and ``Var Δ`` (theory D4, under Bernoulli neuron crashes D3) can come
 from several engines, which differ in cost and in how far their numbers can
 be trusted.  :func:`moments` is the one place that chooses among them
 (``method="auto"``) or runs the one asked for; :func:`symft.analysis.certify.certify`,
@@ -52,7 +52,7 @@ Examples
 >>> from symft.graph.network import mean_network, random_network
 >>> from symft.faults import NeuronCrash
 >>> m = moments(mean_network(4), [1, 1, 1, 1], NeuronCrash({0: 0.1}))
->>> m.method, m.label, m.mean, m.var          # E Δ = −p, Var Δ = p(1 − p)/n (THEORY §4)
+>>> m.method, m.label, m.mean, m.var          # E Δ = −p, Var Δ = p(1 − p)/n (theory §4)
 ('rational enumeration', 'exact', (-1/10,), (9/400,))
 >>> m = moments(random_network([3, 8, 2], seed=0), [0.5, -1.0, 2.0], {1: 0.01})
 >>> m.method, m.label, bool(m.mean_lo[0] <= m.mean[0] <= m.mean_hi[0])

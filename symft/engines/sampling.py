@@ -1,7 +1,7 @@
 r"""Monte Carlo estimation of the output error, with confidence intervals, on any graph.
 
 :func:`monte_carlo` estimates ``E Δ`` and ``Var Δ`` (``Δ = y^{faulty} − y``
-at the output, THEORY D4) under independent Bernoulli failures — per neuron
+at the output, theory D4) under independent Bernoulli failures — per neuron
 of any crash site (:class:`~symft.faults.NeuronCrash`; a site's neurons are
 the elements of its tensor, row-major) and/or per synapse of the dense ops
 feeding a site (:class:`~symft.faults.SynapseCrash`) — from an explicit
@@ -57,7 +57,7 @@ Examples
 >>> r = monte_carlo(mean_network(4), [1, 1, 1, 1], NeuronCrash({0: 0.25}), 20000, seed=0)
 >>> r.samples, r.seed, r.crashed_samples      # 20000 · (1 − 0.75^4) draws with a failure
 (20000, 0, 13672)
->>> bool(r.ci_low[0] <= -0.25 <= r.ci_high[0])     # E Δ = -p (THEORY §4)
+>>> bool(r.ci_low[0] <= -0.25 <= r.ci_high[0])     # E Δ = -p (theory §4)
 True
 """
 

@@ -1,6 +1,6 @@
 r"""Stratified Monte Carlo by the number of failures: unbiased, far narrower, and honest about rare events.
 
-Under independent Bernoulli failures (THEORY D3) the number ``K`` of failed
+Under independent Bernoulli failures (theory D3) the number ``K`` of failed
 units is a sum of independent binomials ``Bin(n_g, p_g)``, one per site (or
 per synapse group).  Every statistic ``f(Δ)`` that vanishes without a failure
 (the output error ``Δ``, a loss change ``Δ_{L+1}``, the indicator that the

@@ -1,4 +1,4 @@
-r"""Symbolic network evaluation: ``y_L`` as a SymPy expression (THEORY D1, D3).
+r"""Symbolic network evaluation: ``y_L`` as a SymPy expression (theory D1, D3).
 
 The output of a network is written as a SymPy expression of
 
@@ -6,7 +6,7 @@ The output of a network is written as a SymPy expression of
   given),
 * the crash indicators ``ξ_l^i`` (:func:`xi_symbol`), one per neuron of every
   layer that may crash: a crashed neuron's output is multiplied by
-  ``1 − ξ_l^i`` (THEORY D3, "output is 0"), or, under the
+  ``1 − ξ_l^i`` (theory D3, "output is 0"), or, under the
   ``"incoming_zeroed"`` semantics, replaced by ``φ(b)`` when ``ξ = 1``;
 * the weights and biases as the network stores them (exact rationals,
   symbols, or floats read as the binary rationals they hold).

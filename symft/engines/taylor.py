@@ -1,4 +1,4 @@
-r"""Taylor expansion of the output error, Theorem 1 (T1), and its remainder (THEORY §5).
+r"""Taylor expansion of the output error, Theorem 1 (T1), and its remainder (theory §5).
 
 With crash indicators ``ξ`` (one per neuron of the crash sites, see
 :mod:`symft.engines.symbolic`), the output error is ``Δ(ξ) = y(ξ) − y(0)``.
@@ -992,7 +992,7 @@ def gradient_enclosure(net, X, crash_layers, *, semantics: str = "output_zero") 
 
 @dataclass(frozen=True)
 class RemainderBound:
-    r"""Rigorous bounds of the T1 remainders for one input (THEORY §5).
+    r"""Rigorous bounds of the T1 remainders for one input (theory §5).
 
     Attributes
     ----------
@@ -1230,7 +1230,7 @@ def _numeric_probs(probs: dict) -> dict:
 
 @dataclass(frozen=True, eq=False)
 class T1Result:
-    r"""Numeric T1 for a batch of inputs (THEORY §5, AP7 for several sites).
+    r"""Numeric T1 for a batch of inputs (theory §5, AP7 for several sites).
 
     Arrays have shape ``(n_out,)`` for one input and ``(B, n_out)`` for a batch.
 
@@ -1573,7 +1573,7 @@ def derive(net, p, *, x=None, order: int = 2, semantics: str = "output_zero", ex
 
 # ---------------------------------------------------------------------- T1 on a smooth loss
 
-#: Losses T1 handles: smooth functions of the output (THEORY §5 with the loss as the last node).
+#: Losses T1 handles: smooth functions of the output (theory §5 with the loss as the last node).
 SMOOTH_LOSSES = ("squared", "cross_entropy")
 
 
@@ -1669,7 +1669,7 @@ def t1_loss(net, X, p, loss: str, target, *, semantics: str = "output_zero", rem
             force: bool = False) -> T1Result:
     r"""T1 on a smooth loss: the first-order moments of ``Δ_{L+1} = ω(ŷ, t) − ω(y, t)`` with rigorous remainders.
 
-    The loss is the network's last node (THEORY §1, §5): ``ω(y(ξ), t)`` is smooth in the crash
+    The loss is the network's last node (theory §1, §5): ``ω(y(ξ), t)`` is smooth in the crash
     indicators ``ξ`` when ``y`` is, so T1 applies with the chain rule — the sensitivities are
     ``∂ω/∂ξ_i = Σ_k ∂ω/∂y_k · ∂y_k/∂ξ_i`` (the output sensitivities of :func:`t1` contracted with the
     loss's gradient at the clean output), the mean ``Σ_s p_s Σ_i ∂ω/∂ξ_s^i`` and the variance

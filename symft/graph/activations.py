@@ -22,13 +22,13 @@ Each :class:`Activation` knows
 
 The built-ins are ``linear``, ``relu``, ``sigmoid``, ``tanh``, ``softplus``,
 ``hardtanh``, ``ramp`` (``clip(s + 1, 0, 1)``, the corrected P1 activation of
-THEORY E1), ``step`` (Heaviside, 1 for ``s > 0``) and ``relu6``; with
+theory E1), ``step`` (Heaviside, 1 for ``s > 0``) and ``relu6``; with
 parameters: ``leaky_relu(a)``, ``elu(a)``, ``clip(lo,hi)`` and
 ``hardsigmoid(a,b)`` (``max(0, min(1, a·s + b))``), the parameters written
 as exact rationals (``"leaky_relu(1/100)"``).  A custom activation is
 made from a SymPy ``Lambda`` with :func:`custom_activation`.  A name of the
 form ``"c*name"`` with a rational ``c`` (e.g. ``"4*sigmoid"``) denotes the
-scaled function ``c·φ``; the K-Lipschitz rescaling of THEORY §1 produces such
+scaled function ``c·φ``; the K-Lipschitz rescaling of theory §1 produces such
 names, so rescaled networks save and load like any other.
 
 Conventions at kinks (piecewise-linear functions): derivatives are taken from

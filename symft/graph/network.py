@@ -1,4 +1,4 @@
-r"""The network (THEORY D1) as a DAG of operators, walked in topological order.
+r"""The network (theory D1) as a DAG of operators, walked in topological order.
 
 A :class:`Network` is a ``networkx.DiGraph`` whose nodes are named and each
 hold one op (:mod:`symft.graph.ops`): the input, dense layers, 2-D
@@ -1411,7 +1411,7 @@ def random_network(widths: Sequence[int], *, seed, activation: str = "tanh",
     activation : str
         Hidden-layer activation.
     output_activation : str
-        Output-layer activation (THEORY §1: linear).
+        Output-layer activation (theory §1: linear).
 
     Examples
     --------
@@ -1443,7 +1443,7 @@ def random_network(widths: Sequence[int], *, seed, activation: str = "tanh",
 
 
 def mean_network(n: int) -> Network:
-    r"""The toy network ``y = Σ_i x_i / n`` of THEORY §4 (exact weights ``1/n``).
+    r"""The toy network ``y = Σ_i x_i / n`` of theory §4 (exact weights ``1/n``).
 
     Under input crashes with probability p at ``x ≡ 1``:
     ``E Δ = -p`` and ``Var Δ = p(1-p)/n``.
@@ -1459,7 +1459,7 @@ def mean_network(n: int) -> Network:
 
 
 def first_input_network(n: int) -> Network:
-    r"""The toy network ``y = x_1`` on ``n`` inputs (THEORY §4, erratum E3).
+    r"""The toy network ``y = x_1`` on ``n`` inputs (theory §4, erratum E3).
 
     Under input crashes: ``E Δ = -p x_1`` and ``Var Δ = p(1-p) x_1²``,
     which does not decay with n.
@@ -1480,7 +1480,7 @@ def _positive_int(n, field):
 
 
 def rescale_lipschitz(net: Network) -> Network:
-    r"""The K-Lipschitz rescaling of THEORY §1 (PFT footnote 1); chains only.
+    r"""The K-Lipschitz rescaling of theory §1 (PFT footnote 1); chains only.
 
     Every hidden layer whose activation has Lipschitz constant ``K ≠ 1`` gets
     the activation ``φ/K`` (1-Lipschitz) and the weights that read its

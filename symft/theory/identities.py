@@ -1,4 +1,4 @@
-r"""The paper's identities as theorems you can run on a given network (THEORY §4, §5).
+r"""The paper's identities as theorems you can run on a given network (theory §4, §5).
 
 Each function evaluates both sides of one statement on a concrete (or
 symbolic) network and returns an :class:`IdentityResult` holding the two
@@ -798,7 +798,7 @@ def p4_example(n0=None, activation: str = "tanh") -> IdentityResult:
 # ---------------------------------------------------------------------- toy examples
 
 def toy_mean(n=None, p=P) -> IdentityResult:
-    r"""THEORY §4: ``y = Σ x_i / n`` at ``x ≡ 1`` under input crashes: ``E Δ = −p``, ``Var Δ = p(1−p)/n``.
+    r"""theory §4: ``y = Σ x_i / n`` at ``x ≡ 1`` under input crashes: ``E Δ = −p``, ``Var Δ = p(1−p)/n``.
 
     For an integer ``n`` the moments come from :func:`symft.engines.taylor.t1_symbolic`
     on :func:`symft.graph.network.mean_network` (exact: Δ is linear in ξ).  For
@@ -847,7 +847,7 @@ def _pretty_pq(e, q):
 
 
 def toy_first_input(n: int = 3, p=P) -> IdentityResult:
-    r"""THEORY §4 / E3: ``y = x_1``: ``E Δ = −p x_1`` (the paper prints ``p``), ``Var Δ = p(1−p) x_1²``.
+    r"""theory §4 / E3: ``y = x_1``: ``E Δ = −p x_1`` (the paper prints ``p``), ``Var Δ = p(1−p) x_1²``.
 
     Derived with :func:`symft.engines.taylor.t1_symbolic` on
     :func:`symft.graph.network.first_input_network` with symbolic inputs; the

@@ -1,4 +1,4 @@
-r"""Algorithm 1 of the paper (THEORY §6): train, check, adjust, until an (ε, δ) certificate — or *infeasible*.
+r"""Algorithm 1 of the paper (theory §6): train, check, adjust, until an (ε, δ) certificate — or *infeasible*.
 
 Each round trains a dense chain from the seed with the Eq. 1 regularizer
 (:func:`symft.training.train.train`), then checks, in the paper's order:

@@ -1,4 +1,4 @@
-r"""The regularizer of Eq. 1 as differentiable PyTorch functions (THEORY §6).
+r"""The regularizer of Eq. 1 as differentiable PyTorch functions (theory §6).
 
 ``L̃(W) = L(W) + λ R_1 + μ R_2 + ψ R_3 + ν ‖W‖_∞`` for a PyTorch model (an
 ``nn.Sequential`` of ``Linear``/``Conv2d``/activations or any module whose
@@ -251,7 +251,7 @@ def t1_variance(model, x, p, *, of: str = "output", loss_fn=None, target=None, c
     >>> mean = nn.Linear(4, 1, bias=False).double()
     >>> _ = torch.nn.init.constant_(mean.weight, 0.25)
     >>> x = torch.ones(1, 4, dtype=torch.float64)
-    >>> t1_variance(nn.Sequential(mean), x, {"input": 0.1}).tolist()   # p(1 − p)/n (THEORY §4)
+    >>> t1_variance(nn.Sequential(mean), x, {"input": 0.1}).tolist()   # p(1 − p)/n (theory §4)
     [[0.0225]]
     """
     probs = _site_probabilities(p)

@@ -1,6 +1,6 @@
 r"""The interval-jet interpretation: enclosures of first and second derivatives w.r.t. the crash indicators.
 
-T1's remainder (THEORY §5) needs, over the whole crash box
+T1's remainder (theory §5) needs, over the whole crash box
 ``ξ ∈ [0, 1]^n`` (one ``ξ`` per neuron of the crash sites), rigorous bounds
 of ``|∂y/∂ξ_a|`` and ``|∂²y/∂ξ_a∂ξ_b|`` (``D_1``, ``D_2``).  This
 interpretation propagates, node by node in topological order, an

@@ -1,6 +1,6 @@
 r"""The exact worst case over crash sets: SMT (Z3), SAT (PB encodings) and vectorized brute force.
 
-THEORY §7, "Exact worst case": Forward Error Propagation (:mod:`symft.analysis.fep`)
+theory §7, "Exact worst case": Forward Error Propagation (:mod:`symft.analysis.fep`)
 is a bound; the exact ``max_{crash sets} |Δ|`` is a combinatorial search.
 This package answers three questions about one input ``x``, on any network
 graph (chains, residual connections, convolutions, pooling):
