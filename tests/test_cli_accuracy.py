@@ -113,8 +113,18 @@ def test_exact_zero_one_loss_with_order_is_a_proved_interval(capsys, tmp_path):
             assert F(d["loss_mean_lo"][0]) <= want <= F(d["loss_mean_hi"][0]), (d, want)
             if order == 3:                                      # every configuration: the interval is the value
                 assert d["loss_mean_hi"][0] - d["loss_mean_lo"][0] < 1e-15
-    assert_one_line_error(*run(capsys, "exact", net, "--input", "2,1,1", "--p", "0:0.25", "--loss", "squared",
-                               "--target", "1,0", "--order", "1"), "--order", "squared")
+    # the squared loss's change: E Δ_ω = 2 (y − t)·E Δ + E|Δ|², with every configuration enumerated in Fractions
+    want = F(0)
+    y0 = [sum(w * v for w, v in zip(row, x)) for row in W]
+    for mask in product((0, 1), repeat=3):
+        prob = F(1)
+        for m in mask:
+            prob *= p if m else 1 - p
+        y1 = [sum(w * v * (1 - m) for w, v, m in zip(row, x, mask)) for row in W]
+        want += prob * (sum((a - t) ** 2 for a, t in zip(y1, (1, 0))) - sum((a - t) ** 2 for a, t in zip(y0, (1, 0))))
+    d = run_json(capsys, "exact", net, "--input", "2,1,1", "--p", "0:0.25", "--loss", "squared", "--target", "1,0",
+                 "--order", "1")
+    assert F(d["loss_mean_lo"][0]) <= want <= F(d["loss_mean_hi"][0]), (d, want)
 
 
 def test_sweep_points_equal_the_enumeration_and_the_figure_leaves_matplotlib_alone(capsys, tmp_path):

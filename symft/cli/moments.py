@@ -442,14 +442,18 @@ def cmd_exact(args) -> int:
     if args.order is not None and args.loss:
         if symbolic:
             raise InvalidArgument("--order: an enclosure needs numeric probabilities")
-        if args.loss != "zero_one":
-            raise InvalidArgument(f"--order: the enclosure bounds the output error, not the {args.loss} loss; "
-                                  "drop --order to enumerate the loss exactly, or use symft taylor --loss (T1 with a "
-                                  "rigorous remainder) or symft sample --loss")
-        out.update(_zero_one_enclosure(net, inputs, loss_kw["target"], NeuronCrash(probs, args.semantics),
-                                       args.order, args.force))
-        text.append(f"zero-one loss change (wrong under crashes minus wrong without), {out['method']}, "
-                    f"up to {out['order']} crashes evaluated:")
+        model = NeuronCrash(probs, args.semantics)
+        if args.loss == "zero_one":
+            out.update(_zero_one_enclosure(net, inputs, loss_kw["target"], model, args.order, args.force))
+            what = "zero-one loss change (wrong under crashes minus wrong without)"
+        else:
+            from ..analysis.loss_bounds import loss_mean_enclosure
+
+            out.update(loss_mean_enclosure(net, inputs.values[0] if inputs.single else inputs.values, model,
+                                           args.loss, loss_kw["target"], order=args.order, force=args.force))
+            what = (f"{args.loss.replace('_', '-')} loss change (from proved intervals of E Δ and E Δ² at the "
+                    "outputs)")
+        text.append(f"{what}, {out['method']}, up to {out['order']} crashes evaluated:")
         for b, (lo, hi) in enumerate(zip(out["loss_mean_lo"], out["loss_mean_hi"])):
             text.append(f"  {'' if inputs.single else f'input {b}: '}E Δ_loss ∈ [{lo:.6g}, {hi:.6g}]")
     elif args.order is not None:

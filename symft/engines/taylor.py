@@ -86,6 +86,7 @@ from .symbolic import crash_layers_of, latex_block as _latex_block, symbolic_for
 
 __all__ = [
     "TaylorExpansion",
+    "loss_gradient_enclosure",
     "check_jet_cost",
     "taylor_expand",
     "Moments",
@@ -1605,9 +1606,20 @@ def _exp_enclosure(z: Interval) -> Interval:
     return Interval(np.maximum(np.nextafter(lo * (1.0 - ETA), -np.inf), 0.0), np.nextafter(hi * (1.0 + ETA), np.inf))
 
 
-def _loss_gradient_enclosure(loss, V: Interval, T) -> Interval:
-    """Enclosure of ``∂ω/∂y`` over outputs in ``V`` (B, K): ``2 (y − t)`` (``T`` an Interval of targets), or
-    ``softmax(y) − e_t`` (``T`` class indices) with ``softmax_k = 1 / Σ_m exp(y_m − y_k)``."""
+def loss_gradient_enclosure(loss, V: Interval, T) -> Interval:
+    """Enclosure of the loss gradient ``∂ω/∂y`` over every output in the box ``V`` (B, K).
+
+    ``2 (y − t)`` for the squared loss (``T`` an :class:`~symft.walk.interval.Interval` of targets), or
+    ``softmax(y) − e_t`` for cross-entropy (``T`` class indices), with ``softmax_k = 1 / Σ_m exp(y_m − y_k)``
+    rounded outward.
+
+    Examples
+    --------
+    >>> V = Interval(np.array([[0.0, 0.0]]), np.array([[0.0, 0.0]]))       # y = (0, 0): softmax = (1/2, 1/2)
+    >>> g = loss_gradient_enclosure("cross_entropy", V, [0])
+    >>> bool(g.lo[0, 0] <= -0.5 <= g.hi[0, 0]) and bool(g.lo[0, 1] <= 0.5 <= g.hi[0, 1])
+    True
+    """
     if loss == "squared":
         return (V - T) * 2.0
     B, K = V.shape
@@ -1774,7 +1786,7 @@ def _loss_rounding_bounds(net, box, pb, semantics, loss, T, mean, var):
     G = gradient_enclosure(net, box, list(pb), semantics=semantics)
     Bn = box.shape[0]
     V = walk(net, IntervalInterp(net), _shaped(net, box), keep=False).reshape(Bn, net.n_outputs)
-    W = _loss_gradient_enclosure(loss, V, T)                                     # (B, K)
+    W = loss_gradient_enclosure(loss, V, T)                                     # (B, K)
     m_iv = v_iv = None
     for l, g in G.items():
         P, PQ = pb[l]
