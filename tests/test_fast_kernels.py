@@ -356,3 +356,32 @@ def test_float32_interpretation_rounds_its_input():
     assert np.abs(y - want).max() <= 1e-5 * np.abs(want).max()
     with pytest.raises(InvalidArgument, match="dtype"):
         Numeric(net, dtype=np.int32)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_stride_one_convolution_on_padded_rows_equals_loops(dtype):
+    """Stride-1 convolutions (computed on whole padded rows, the bias inside the product): uneven padding,
+    dilation, groups, no bias, a 1×1 kernel, and batches of several chunks of columns, against the loops."""
+    rng = np.random.default_rng(21)
+    cases = [((3, 3), (1, 1, 1, 1), (1, 1), 1, True, (5, 12, 12), 40),
+             ((3, 2), (0, 2, 1, 0), (1, 2), 1, True, (4, 9, 13), 3),
+             ((2, 3), (2, 1, 0, 2), (2, 1), 2, False, (4, 8, 7), 5),
+             ((1, 1), (0, 0, 0, 0), (1, 1), 4, True, (8, 6, 6), 2),
+             ((3, 3), (0, 0, 0, 0), (1, 1), 1, True, (16, 16, 16), 70),     # 70 samples: several chunks
+             ((3, 3), (1, 1, 1, 1), (1, 1), 1, True, (2, 5, 5), 0)]          # an empty batch
+    for (KH, KW), pad, dil, groups, has_bias, (C, H, W), B in cases:
+        Co = 8
+        Wt = rng.normal(size=(Co, C // groups, KH, KW))
+        b = rng.normal(size=Co) if has_bias else None
+        op = Conv2d(float_array(Wt), float_array(b) if has_bias else None, padding=pad, dilation=dil, groups=groups)
+        x = rng.normal(size=(B, C, H, W))
+        P = {k: (v.astype(dtype) if v is not None else None) for k, v in op.params().items()}
+        got = op.apply([x.astype(dtype)], P, [(C, H, W)])
+        bb = P["bias"].astype(np.float64) if has_bias else None
+        want = ref_conv(x.astype(dtype).astype(np.float64), P["weight"].astype(np.float64), bb, (1, 1), pad, dil,
+                        groups)
+        mag = ref_conv(np.abs(x), np.abs(Wt), np.abs(b) if has_bias else None, (1, 1), pad, dil, groups)
+        assert got.dtype == dtype and got.shape == want.shape and got.flags.c_contiguous
+        assert (np.abs(got - want) <= (1e-14 if dtype == np.float64 else 2e-6) * mag).all()
+        if dtype == np.float64 and B:  # a sample's numbers do not depend on the batch it is in
+            np.testing.assert_array_equal(got[B - 1], op.apply([x[B - 1:]], P, [(C, H, W)])[0])

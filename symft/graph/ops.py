@@ -637,7 +637,7 @@ class Conv2d(AffineOp):
         return out
 
     def _apply_float(self, x, P, in_shape, lead):
-        """float64: columns copied from a strided view of the padded input (no gather), one matrix product per
+        """float64 or float32: columns copied from a strided view of the padded input (no gather), one matrix product per
         sample (so a sample's result does not depend on the batch it is in), in chunks of samples whose columns
         fit in a few MiB of cache."""
         C, H, W = in_shape
@@ -646,6 +646,8 @@ class Conv2d(AffineOp):
         R = int(np.prod(lead, dtype=np.int64))
         OH, OW = self.out_shape([in_shape])[1:]
         K = Cg * KH * KW
+        if self.stride == (1, 1) and 2 * (W + self.padding[1] + self.padding[3]) <= 3 * OW:
+            return self._apply_wide(x, P, in_shape, lead)
         Wg = P["weight"].reshape(G, Cout // G, K)
         x4 = x.reshape((R,) + in_shape)
         out = np.empty((R, G, Cout // G, OH * OW), dtype=x.dtype)
@@ -659,6 +661,50 @@ class Conv2d(AffineOp):
         if P.get("bias") is not None:
             out += P["bias"][:, None, None]           # the same sums as out + bias, without a second array
         return out
+
+    def _apply_wide(self, x, P, in_shape, lead):
+        """Stride 1 (float64 or float32): every output row is computed on the full padded width ``W'``, so the
+        columns of one kernel tap are ONE contiguous run of ``OH·W'`` numbers of the flattened padded input
+        (long copies instead of rows of ``OW``); the ``W' − OW`` extra columns per row are dropped.
+        Each output is the dot product over the same ``K`` taps as in the other path (one matrix product per
+        sample, in chunks that fit in cache), the bias folded in as one more term (``bias · 1``, exact): a
+        sum of ``K + 1`` products in BLAS's order, within ``γ_{K+1} (Σ |w x| + |b|)`` of the exact value, as
+        ``fl(dot) + bias`` is; every rigorous bound (:mod:`symft.walk.interval`, ``errorbound``,
+        ``floaterror``) allows ``γ_{K+2}`` or more for an op of fan-in ``K``."""
+        C, H, W = in_shape
+        Cout, Cg, KH, KW = self.weight.shape
+        G = self.groups
+        R = int(np.prod(lead, dtype=np.int64))
+        (dh, dw), (pt, pl, pb, pr) = self.dilation, self.padding
+        Hp, Wp = H + pt + pb, W + pl + pr
+        OH, OW = Hp - dh * (KH - 1), Wp - dw * (KW - 1)
+        L, K, isz = OH * Wp, Cg * KH * KW, x.itemsize
+        Wg = P["weight"].reshape(G, Cout // G, K)
+        bias = P.get("bias")
+        if bias is not None:
+            # the bias as one more term of each dot product (a row of ones under the columns): no separate pass
+            # over the output; a sum of K + 1 terms in BLAS's order, like fl(dot) + bias within γ_{K+1}
+            Wg = np.concatenate([Wg, bias.reshape(G, Cout // G, 1)], axis=2)
+        Kb = Wg.shape[2]
+        x4 = x.reshape((R,) + in_shape)
+        out = np.empty((R, Cout, OH, OW), dtype=x.dtype)
+        step = max(1, min(R, _CHUNK_BYTES // (isz * G * Kb * L)))     # ≥ 1 even for an empty batch
+        # the padded input, with one more zero row: the extra columns of the last output row read past H'·W'
+        xp = np.zeros((step, C, Hp + 1, Wp), dtype=x.dtype)
+        cols = np.empty((step, G, Kb, L), dtype=x.dtype)
+        cols[:, :, K:] = 1
+        wide = np.empty((step, G, Cout // G, L), dtype=x.dtype)
+        for s in range(0, R, step):
+            n = min(step, R - s)
+            xp[:n, :, pt:pt + H, pl:pl + W] = x4[s:s + n]
+            taps = np.lib.stride_tricks.as_strided(
+                xp, shape=(n, G, Cg, KH, KW, L),
+                strides=(xp.strides[0], Cg * xp.strides[1], xp.strides[1], dh * Wp * isz, dw * isz, isz),
+                writeable=False)
+            cols[:n, :, :K].reshape(n, G, Cg, KH, KW, L)[...] = taps
+            np.matmul(Wg, cols[:n], out=wide[:n])
+            out[s:s + n] = wide[:n].reshape(n, Cout, OH, Wp)[..., :OW]
+        return out.reshape(lead + (Cout, OH, OW))
 
     def adjoint(self, g, P, in_shapes):
         in_shape = tuple(in_shapes[0])
