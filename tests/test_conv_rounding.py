@@ -29,12 +29,15 @@ from symft.walk.walker import walk
 
 U = Fraction(1, 2 ** 53)
 
-#: (kernel, stride, padding, dilation, groups, (C, H, W)): the stride-1 kernel (whole padded rows) and the other
-CASES = [((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1, (3, 5, 5)),
-         ((3, 2), (1, 1), (0, 2, 1, 0), (1, 2), 2, (4, 4, 6)),
+#: (kernel, stride, padding, dilation, groups, (C, H, W)): the first three wide enough for the stride-1 kernel
+#: (whole padded rows), the others for the general one
+CASES = [((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1, (3, 4, 16)),
+         ((3, 2), (1, 1), (0, 2, 1, 0), (1, 2), 2, (4, 3, 16)),
          ((1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 1, (6, 3, 4)),
+         ((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1, (3, 5, 5)),
          ((2, 3), (2, 1), (1, 0, 0, 1), (1, 1), 1, (3, 5, 4)),
          ((3, 3), (2, 2), (1, 1, 1, 1), (2, 1), 2, (4, 6, 6))]
+WIDE = 3
 
 
 def gamma(n):
@@ -102,24 +105,29 @@ def kernels_used(monkeypatch):
 
 @pytest.mark.parametrize("case", CASES)
 def test_float_convolution_is_within_gamma_k_plus_1(case, kernels_used):
+    """Both float kernels (whole padded rows for stride 1, columns for any stride) and the one apply picks."""
     rng = np.random.default_rng(31)
     op, Wt, b, x = make_case(rng, case)
     in_shape = case[-1]
-    got = op.apply([x], op.params(), [in_shape])
-    assert bool(kernels_used) == (case[1] == (1, 1))
+    got = {"apply": op.apply([x], op.params(), [in_shape])}
+    assert bool(kernels_used) == (CASES.index(case) < WIDE)
+    got["columns"] = op._apply_cols(x, op.params(), in_shape, (len(x),))
+    if case[1] == (1, 1):
+        got["rows"] = op._apply_wide(x, op.params(), in_shape, (len(x),))
     val, mag = exact_conv(x, Wt, b, case[1], case[2], case[3], case[4])
     K = int(np.prod(Wt.shape[1:]))
-    worst = Fraction(0)
-    for idx in np.ndindex(val.shape):
-        err = abs(Fraction(got[idx]) - val[idx])
-        assert err <= gamma(K + 1) * mag[idx], (idx, float(err), float(mag[idx]))
-        if mag[idx]:
-            worst = max(worst, err / mag[idx])
-    assert worst > 0        # the numbers do round: the test is not vacuous
+    for y in got.values():
+        worst = Fraction(0)
+        for idx in np.ndindex(val.shape):
+            err = abs(Fraction(y[idx]) - val[idx])
+            assert err <= gamma(K + 1) * mag[idx], (idx, float(err), float(mag[idx]))
+            if mag[idx]:
+                worst = max(worst, err / mag[idx])
+        assert worst > 0        # the numbers do round: the test is not vacuous
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_interval_and_error_bounds_cover_the_kernel(case):
+def test_interval_and_error_bounds_cover_the_kernel(case, kernels_used):
     """interval_affine's box holds the exact output; BoxAndError's and FloatErrorBound's e bound the computed one."""
     rng = np.random.default_rng(32)
     op, Wt, b, x = make_case(rng, case)
@@ -139,6 +147,7 @@ def test_interval_and_error_bounds_cover_the_kernel(case):
             assert abs(c - v) <= Fraction(e[(n,) + idx])
             assert Fraction(lo[(0,) + idx]) <= v <= Fraction(hi[(0,) + idx])
             assert abs(c - v) <= Fraction(ef[(0,) + idx])
+    assert bool(kernels_used) == (CASES.index(case) < WIDE)
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -376,7 +376,7 @@ def test_stride_one_convolution_on_padded_rows_equals_loops(dtype):
         op = Conv2d(float_array(Wt), float_array(b) if has_bias else None, padding=pad, dilation=dil, groups=groups)
         x = rng.normal(size=(B, C, H, W))
         P = {k: (v.astype(dtype) if v is not None else None) for k, v in op.params().items()}
-        got = op.apply([x.astype(dtype)], P, [(C, H, W)])
+        got = op._apply_wide(x.astype(dtype), P, (C, H, W), (B,))     # whatever apply would pick
         bb = P["bias"].astype(np.float64) if has_bias else None
         want = ref_conv(x.astype(dtype).astype(np.float64), P["weight"].astype(np.float64), bb, (1, 1), pad, dil,
                         groups)
@@ -384,4 +384,88 @@ def test_stride_one_convolution_on_padded_rows_equals_loops(dtype):
         assert got.dtype == dtype and got.shape == want.shape and got.flags.c_contiguous
         assert (np.abs(got - want) <= (1e-14 if dtype == np.float64 else 2e-6) * mag).all()
         if dtype == np.float64 and B:  # a sample's numbers do not depend on the batch it is in
-            np.testing.assert_array_equal(got[B - 1], op.apply([x[B - 1:]], P, [(C, H, W)])[0])
+            np.testing.assert_array_equal(got[B - 1], op._apply_wide(x[B - 1:], P, (C, H, W), (1,))[0])
+
+
+# ---------------------------------------------------------------- a convolution and the nodes after it, fused
+FUSE_CONVS = [dict(stride=(1, 1), padding=(1, 1, 1, 1), dilation=(1, 1), groups=1),      # whole padded rows
+              dict(stride=(1, 1), padding=(0, 2, 1, 0), dilation=(2, 1), groups=3),      # uneven, dilated, grouped
+              dict(stride=(2, 1), padding=(1, 0, 2, 1), dilation=(1, 1), groups=1),      # the column kernel
+              dict(stride=(1, 1), padding=(1, 1, 1, 1), dilation=(1, 2), groups=1)]      # too narrow for rows
+
+
+def fuse_tails(rng, OH, OW):
+    """(nodes after the convolution, the chain fused with it, their reference on a (B, 6, OH, OW) array)."""
+    sc, sh = rng.normal(size=6) + 1, rng.normal(size=6)
+    relu = ActivationOp("relu")
+    return [
+        ([("r", relu), ("p", MaxPool2d((2, 2)))], lambda z: ref_pool(np.maximum(z, 0), (2, 2), (2, 2),
+                                                                       (0, 0, 0, 0), (1, 1), "max")),
+        ([("r", relu), ("p", AvgPool2d((2, 2)))], lambda z: ref_pool(np.maximum(z, 0), (2, 2), (2, 2),
+                                                                       (0, 0, 0, 0), (1, 1), "avg")),
+        ([("n", BatchNorm(float_array(sc), float_array(sh))), ("t", ActivationOp("tanh")),
+          ("p", MaxPool2d((3, 3), (2, 2), (1, 1, 1, 1)))],
+         lambda z: ref_pool(np.tanh(z * sc[:, None, None] + sh[:, None, None]), (3, 3), (2, 2), (1, 1, 1, 1),
+                            (1, 1), "max")),
+        ([("r", relu), ("p", AvgPool2d((OH, OW)))],                                             # global pooling
+         lambda z: ref_pool(np.maximum(z, 0), (OH, OW), (OH, OW), (0, 0, 0, 0), (1, 1), "avg")),
+        ([("p", MaxPool2d((2, 2), (1, 1)))], lambda z: ref_pool(z, (2, 2), (1, 1), (0, 0, 0, 0), (1, 1), "max")),
+        ([("s", ActivationOp("sigmoid"))], lambda z: 1 / (1 + np.exp(-z))),
+        ([], lambda z: z),
+    ]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("chunk", [None, 2 ** 12])
+def test_convolution_fused_with_the_nodes_after_it(dtype, chunk, monkeypatch):
+    """forward evaluates a convolution with its activations and pooling a chunk of samples at a time: the very
+    numbers of the node-by-node pass, float64 and float32, with one chunk or many, and the loops' values."""
+    import symft.graph.ops as ops_module
+    from symft.walk.walker import walk
+
+    if chunk:
+        monkeypatch.setattr(ops_module, "_CHUNK_BYTES", chunk)
+    used, wide = [], Conv2d._apply_wide
+    monkeypatch.setattr(Conv2d, "_apply_wide", lambda self, *a: used.append(1) or wide(self, *a))
+    rng = np.random.default_rng(40)
+    C, H, W, B = 3, 10, 16, 13
+    for i, kw in enumerate(FUSE_CONVS):
+        used.clear()
+        Wt, b = rng.normal(size=(6, C // kw["groups"], 3, 3)), rng.normal(size=6)
+        conv = Conv2d(float_array(Wt), float_array(b), **kw)
+        _, OH, OW = conv.out_shape([(C, H, W)])
+        for tail, ref in fuse_tails(rng, OH, OW):
+            nodes = [("x", Input((C, H, W)), ()), ("c", conv, ("x",))]
+            prev = "c"
+            for name, op in tail:
+                nodes.append((name, op, (prev,)))
+                prev = name
+            nodes.append(("f", Flatten(), (prev,)))
+            net = Network(nodes)
+            assert Numeric(net).fuse_after_convolutions() == ({"c": tuple(n for n, _ in tail)} if tail else {})
+            X = rng.normal(size=(B, C, H, W))
+            got = forward(net, X, dtype=dtype)
+            plain = walk(net, Numeric(net, dtype=dtype), X.astype(dtype), keep=False).reshape(B, -1)
+            assert got.dtype == dtype
+            np.testing.assert_array_equal(got, plain)
+            want = ref(ref_conv(X, Wt, b, kw["stride"], kw["padding"], kw["dilation"], kw["groups"])).reshape(B, -1)
+            tol = 1e-13 if dtype == np.float64 else 3e-6
+            assert np.abs(got - want).max() <= tol * np.abs(want).max()
+        assert bool(used) == (i < 2)
+
+
+def test_fused_convolution_overflow_is_reported_like_the_plain_pass():
+    """-inf after a convolution would vanish in relu → max pooling: the fused pass still names the node."""
+    from symft.errors import FloatOverflowError
+    from symft.walk.walker import walk
+
+    conv = Conv2d(float_array(-1e300 * np.ones((2, 1, 3, 3))), None, padding=1)
+    net = Network([("x", Input((1, 4, 4)), ()), ("c", conv, ("x",)), ("r", ActivationOp("relu"), ("c",)),
+                   ("p", MaxPool2d((2, 2)), ("r",)), ("f", Flatten(), ("p",))])
+    X = np.ones((3, 1, 4, 4))
+    X[1, 0, 2, 2] = 1e10
+    with pytest.raises(FloatOverflowError) as plain:
+        walk(net, Numeric(net), X, keep=False)
+    with pytest.raises(FloatOverflowError) as fused:
+        forward(net, X)
+    assert str(fused.value) == str(plain.value) and "inf" in str(fused.value)

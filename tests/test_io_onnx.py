@@ -166,6 +166,49 @@ def test_conv(case, bias):
     check(m, (case["C"], case["H"], case["W"]))
 
 
+CHAINS = {"relu, max pool": [("Relu", {}), ("MaxPool", dict(kernel_shape=[2, 2], strides=[2, 2]))],
+          "relu, average pool": [("Relu", {}), ("AveragePool", dict(kernel_shape=[3, 3], strides=[2, 2],
+                                                                     pads=[1, 1, 1, 1]))],
+          "batch norm, tanh, max pool": [("BatchNormalization", {}), ("Tanh", {}),
+                                         ("MaxPool", dict(kernel_shape=[3, 2], strides=[1, 2]))],
+          "sigmoid": [("Sigmoid", {})]}
+CHAIN_CONVS = [dict(C=3, H=6, W=16, Cout=6, k=(3, 3), strides=[1, 1], pads=[1, 1, 1, 1], dil=[1, 1], group=1),
+               dict(C=4, H=7, W=17, Cout=4, k=(2, 3), strides=[1, 1], pads=[0, 2, 1, 1], dil=[2, 1], group=2),
+               dict(C=2, H=8, W=7, Cout=4, k=(3, 3), strides=[1, 1], pads=[1, 0, 2, 1], dil=[1, 1], group=1),
+               dict(C=3, H=9, W=8, Cout=6, k=(3, 3), strides=[2, 1], pads=[1, 1, 0, 1], dil=[1, 2], group=3)]
+
+
+@pytest.mark.parametrize("case", CHAIN_CONVS)
+@pytest.mark.parametrize("chain", sorted(CHAINS))
+@pytest.mark.parametrize("chunk", [None, 2 ** 12])
+def test_conv_fused_with_activation_and_pooling(case, chain, chunk, monkeypatch):
+    """A convolution evaluated with the nodes after it, a chunk of samples at a time (both float kernels,
+    one chunk or many), float64 and float32, against onnxruntime."""
+    import symft.graph.ops as ops_module
+    from symft.walk.numeric import Numeric
+
+    if chunk:
+        monkeypatch.setattr(ops_module, "_CHUNK_BYTES", chunk)
+    Co = case["Cout"]
+    inits = [W("w", rnd(11, Co, case["C"] // case["group"], *case["k"])), W("b", rnd(12, Co)),
+             W("g", rnd(13, Co) + 1), W("be", rnd(14, Co)), W("mu", rnd(15, Co)), W("var", np.abs(rnd(16, Co)) + 0.5)]
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["t0"], name="conv", kernel_shape=list(case["k"]),
+                              strides=case["strides"], pads=case["pads"], dilations=case["dil"], group=case["group"])]
+    for i, (op, attrs) in enumerate(CHAINS[chain]):
+        ins = [f"t{i}"] + (["g", "be", "mu", "var"] if op == "BatchNormalization" else [])
+        nodes.append(helper.make_node(op, ins, [f"t{i + 1}"], name=f"n{i}", **attrs))
+    nodes.append(helper.make_node("Flatten", [f"t{len(CHAINS[chain])}"], ["y"], name="flat"))
+    shape = (case["C"], case["H"], case["W"])
+    m = make(nodes, inits, shape)
+    net = check(m, shape)
+    assert [len(c) for c in Numeric(net).fuse_after_convolutions().values()] == [len(CHAINS[chain])]
+    X = np.random.default_rng(17).normal(size=(60,) + shape).astype(np.float32)
+    want = ort_run(m, X).reshape(60, -1)
+    got = forward(net, X, dtype=np.float32)
+    assert got.dtype == np.float32
+    assert np.all(np.abs(got - want).max(axis=1) <= 2e-5 * np.abs(want).max(axis=1))
+
+
 @pytest.mark.parametrize("auto_pad", ["SAME_UPPER", "SAME_LOWER", "VALID"])
 @pytest.mark.parametrize("strides", [[1, 1], [2, 2]])
 def test_conv_auto_pad(auto_pad, strides):

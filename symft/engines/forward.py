@@ -411,7 +411,8 @@ _FRESH = frozenset(("dense", "conv2d", "avgpool2d", "maxpool2d", "batchnorm", "a
 def _forward_clean(net, X, dtype):
     """The fault-free outputs ``(B, n_out)``: intermediate values are dropped as soon as they are used, an
     activation whose input is a fresh array used by nothing else evaluates in that array, and a clipping
-    activation read only by a max pooling is applied after the pooling, to fewer numbers (the same numbers as
+    activation read only by a max pooling is applied after the pooling, to fewer numbers, and a convolution is
+    evaluated with the activations and pooling after it a chunk of samples at a time (the same numbers as
     :func:`forward_trace`, without its memory)."""
     interp = Numeric(net, dtype=dtype)
     interp.overwrite = frozenset(
@@ -422,6 +423,7 @@ def _forward_clean(net, X, dtype):
         a for a in net.order
         if net.node(a).op.kind == "activation" and a != net.output
         and [net.node(c).op.kind for c in net.consumers(a)] == ["maxpool2d"])
+    interp.fuse_after_convolutions()
     v = walk(net, interp, _shaped(net, X).astype(dtype, copy=False), keep=False)
     return v.reshape(v.shape[0], -1)
 

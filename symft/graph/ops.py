@@ -541,11 +541,25 @@ def _padded4(x4, pad, fill=0.0):
     return xp
 
 
+def _put_chunk(res, y, s, R):
+    """Rows ``s : s + len(y)`` of the result of :meth:`Conv2d.apply_then` (allocated from the first chunk)."""
+    if res is None:
+        res = np.empty((R,) + y.shape[1:], dtype=y.dtype)
+    res[s:s + len(y)] = y
+    return res
+
+
 def _windows4(xp, kernel, stride, dil):
     """A view ``(R, C, OH, OW, KH, KW)`` of the windows of a padded ``(R, C, H', W')`` array (no copy)."""
     (KH, KW), (sh, sw), (dh, dw) = kernel, stride, dil
-    v = np.lib.stride_tricks.sliding_window_view(xp, (dh * (KH - 1) + 1, dw * (KW - 1) + 1), axis=(2, 3))
-    return v[:, :, ::sh, ::sw, ::dh, ::dw]
+    R, C, H, W = xp.shape
+    OH, OW = (H - dh * (KH - 1) - 1) // sh + 1, (W - dw * (KW - 1) - 1) // sw + 1
+    if OH <= 0 or OW <= 0:
+        raise ValueError(f"a {KH}×{KW} window (dilation {dh}×{dw}) does not fit a {H}×{W} input")
+    s0, s1, s2, s3 = xp.strides
+    # the strided view directly (sliding_window_view's checks cost more than a small pooling itself)
+    return np.lib.stride_tricks.as_strided(xp, (R, C, OH, OW, KH, KW), (s0, s1, sh * s2, sw * s3, dh * s2, dw * s3),
+                                           writeable=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -636,33 +650,95 @@ class Conv2d(AffineOp):
             out = out + P["bias"][:, None, None]
         return out
 
-    def _apply_float(self, x, P, in_shape, lead):
-        """float64 or float32: columns copied from a strided view of the padded input (no gather), one matrix product per
-        sample (so a sample's result does not depend on the batch it is in), in chunks of samples whose columns
-        fit in a few MiB of cache."""
-        C, H, W = in_shape
+    def apply_then(self, x, P, in_shape, then):
+        """``then(apply([x], P, [in_shape]))``, a chunk of samples at a time while its convolution is in cache.
+
+        ``then`` maps a ``(n, C_out, OH, OW)`` float array (a scratch buffer it may overwrite) to an
+        ``(n, ...)`` array whose row ``i`` depends only on row ``i`` of its input (an activation, a pooling),
+        so the result equals ``then`` of the whole output number for number, without the whole output in
+        memory.  For other number kinds, and an empty batch, it is ``then`` of the whole output.
+
+        Parameters
+        ----------
+        x : ndarray
+            The input, ``lead + in_shape``.
+        P : dict
+            The parameters (as for :meth:`apply`).
+        in_shape : tuple
+            ``(C, H, W)``.
+        then : callable
+            A function of a chunk of outputs, sample by sample.
+
+        Returns
+        -------
+        ndarray
+            ``lead + then's shape per sample``.
+
+        Examples
+        --------
+        >>> c = Conv2d(np.ones((2, 1, 2, 2)), np.array([0.0, -9.0]))
+        >>> x = np.arange(18.0).reshape(2, 1, 3, 3)
+        >>> y = c.apply_then(x, c.params(), (1, 3, 3), lambda z: np.maximum(z, 0.0).max(axis=(2, 3)))
+        >>> y
+        array([[24., 15.],
+               [60., 51.]])
+        >>> bool((y == np.maximum(c.apply([x], c.params(), [(1, 3, 3)]), 0.0).max(axis=(2, 3))).all())
+        True
+        """
+        in_shape = tuple(in_shape)
+        lead = _lead(x, in_shape)
+        if not _is_float(x, P["weight"]) or not int(np.prod(lead, dtype=np.int64)):
+            y = then(self.apply([x.reshape((-1,) + in_shape)], P, [in_shape]))
+            return y.reshape(lead + y.shape[1:])
+        return self._apply_float(x, P, in_shape, lead, then)
+
+    def _apply_float(self, x, P, in_shape, lead, then=None):
+        """float64 or float32, one matrix product per sample (so a sample's result does not depend on the batch
+        it is in), in chunks of samples whose columns fit in a few MiB of cache; ``then`` (see
+        :meth:`apply_then`) applied to each chunk."""
+        W = in_shape[2]
+        OW = self.out_shape([in_shape])[2]
+        # whole padded rows compute W' − OW wasted columns per row: worth it while that is at most one in eight
+        if self.stride == (1, 1) and 8 * (W + self.padding[1] + self.padding[3]) <= 9 * OW:
+            return self._apply_wide(x, P, in_shape, lead, then)
+        return self._apply_cols(x, P, in_shape, lead, then)
+
+    def _apply_cols(self, x, P, in_shape, lead, then=None):
+        """Any stride: columns copied from a strided view of the padded input (no gather)."""
         Cout, Cg, KH, KW = self.weight.shape
         G = self.groups
         R = int(np.prod(lead, dtype=np.int64))
         OH, OW = self.out_shape([in_shape])[1:]
         K = Cg * KH * KW
-        if self.stride == (1, 1) and 2 * (W + self.padding[1] + self.padding[3]) <= 3 * OW:
-            return self._apply_wide(x, P, in_shape, lead)
         Wg = P["weight"].reshape(G, Cout // G, K)
+        bias = P.get("bias")
         x4 = x.reshape((R,) + in_shape)
-        out = np.empty((R, G, Cout // G, OH * OW), dtype=x.dtype)
         step = max(1, _CHUNK_BYTES // (x.itemsize * G * K * OH * OW))
+        if then is None:
+            out = np.empty((R, G, Cout // G, OH * OW), dtype=x.dtype)
+        else:
+            out, res = np.empty((min(step, R), G, Cout // G, OH * OW), dtype=x.dtype), None
         for s in range(0, R, step):
             xs = x4[s:s + step]
+            n = len(xs)
             win = _windows4(_padded4(xs, self.padding), (KH, KW), self.stride, self.dilation)
-            cols = win.reshape(len(xs), G, Cg, OH, OW, KH, KW).transpose(0, 1, 2, 5, 6, 3, 4)
-            np.matmul(Wg, cols.reshape(len(xs), G, K, OH * OW), out=out[s:s + step])
+            cols = win.reshape(n, G, Cg, OH, OW, KH, KW).transpose(0, 1, 2, 5, 6, 3, 4)
+            if then is None:
+                np.matmul(Wg, cols.reshape(n, G, K, OH * OW), out=out[s:s + n])
+                continue
+            np.matmul(Wg, cols.reshape(n, G, K, OH * OW), out=out[:n])
+            z = out[:n].reshape(n, Cout, OH, OW)
+            if bias is not None:
+                z += bias[:, None, None]
+            res = _put_chunk(res, then(z), s, R)
+        if then is not None:
+            return res.reshape(lead + res.shape[1:])
         out = out.reshape(lead + (Cout, OH, OW))
-        if P.get("bias") is not None:
-            out += P["bias"][:, None, None]           # the same sums as out + bias, without a second array
+        if bias is not None:
+            out += bias[:, None, None]           # the same sums as out + bias, without a second array
         return out
 
-    def _apply_wide(self, x, P, in_shape, lead):
+    def _apply_wide(self, x, P, in_shape, lead, then=None):
         """Stride 1 (float64 or float32): every output row is computed on the full padded width ``W'``, so the
         columns of one kernel tap are ONE contiguous run of ``OH·W'`` numbers of the flattened padded input
         (long copies instead of rows of ``OW``); the ``W' − OW`` extra columns per row are dropped.
@@ -687,8 +763,10 @@ class Conv2d(AffineOp):
             Wg = np.concatenate([Wg, bias.reshape(G, Cout // G, 1)], axis=2)
         Kb = Wg.shape[2]
         x4 = x.reshape((R,) + in_shape)
-        out = np.empty((R, Cout, OH, OW), dtype=x.dtype)
         step = max(1, min(R, _CHUNK_BYTES // (isz * G * Kb * L)))     # ≥ 1 even for an empty batch
+        out = np.empty((R, Cout, OH, OW), dtype=x.dtype) if then is None else None
+        # with then: each chunk's outputs made contiguous (in cache), so then's ops run on long rows
+        dense = np.empty((step, Cout, OH, OW), dtype=x.dtype) if then is not None else None
         # the padded input, with one more zero row: the extra columns of the last output row read past H'·W'
         xp = np.zeros((step, C, Hp + 1, Wp), dtype=x.dtype)
         cols = np.empty((step, G, Kb, L), dtype=x.dtype)
@@ -703,8 +781,13 @@ class Conv2d(AffineOp):
                 writeable=False)
             cols[:n, :, :K].reshape(n, G, Cg, KH, KW, L)[...] = taps
             np.matmul(Wg, cols[:n], out=wide[:n])
-            out[s:s + n] = wide[:n].reshape(n, Cout, OH, Wp)[..., :OW]
-        return out.reshape(lead + (Cout, OH, OW))
+            z = wide[:n].reshape(n, Cout, OH, Wp)[..., :OW]
+            if then is None:
+                out[s:s + n] = z
+            else:
+                dense[:n] = z
+                out = _put_chunk(out, then(dense[:n]), s, R)
+        return out.reshape(lead + out.shape[1:])
 
     def adjoint(self, g, P, in_shapes):
         in_shape = tuple(in_shapes[0])
@@ -827,7 +910,12 @@ class AvgPool2d(AffineOp):
                 for k in range(2, KH * KW):
                     np.add(s, win[..., k // KW, k % KW], out=s)     # s is fresh: add in place, same sums
             inv = self._inv(kind, in_shape).reshape(C, OH, OW)
-            s *= inv if s.dtype == np.float64 else inv.astype(s.dtype)
+            if s.dtype != np.float64:
+                key = ("inv", kind, in_shape, s.dtype.str)
+                if key not in self._cache:
+                    self._cache[key] = inv.astype(s.dtype)       # rounded once, not at every call
+                inv = self._cache[key]
+            s *= inv
             return s.reshape(lead + (C, OH, OW))
         xf = x.reshape(lead + (C * H * W,))
         xp = np.concatenate([xf, np.broadcast_to(_zero_like(x), lead + (1,))], axis=-1)

@@ -39,6 +39,14 @@ __all__ = ["Numeric", "crash_values_float", "check_finite", "float_dtype"]
 _finite = math.isfinite
 
 
+class _NotFinite(Exception):
+    """A chunk of a convolution's output holds ±inf or NaN (the whole output is then checked the usual way)."""
+
+
+def _pass_through(node, args):
+    return args[0]
+
+
 def _sum(a):
     return sum(a.ravel().tolist()) if a.size <= 32 else np.add.reduce(a, None)
 
@@ -176,6 +184,9 @@ class Numeric(Interpretation):
         #: that do not keep the activation's own value (see :func:`~symft.engines.forward.forward`).
         self.pool_first = frozenset()
         self._deferred = set()
+        #: Convolution nodes → the nodes after them evaluated with them a chunk of samples at a time, while the
+        #: chunk is in cache (:meth:`~symft.graph.ops.Conv2d.apply_then`; see :meth:`fuse_after_convolutions`).
+        self.fuse = {}
         self.masks = {}
         self.values = {}
         self.syn = {}
@@ -214,6 +225,78 @@ class Numeric(Interpretation):
         self.recompute = frozenset(self.syn)
         self._base = {s: crash_values_float(net, s, semantics) for s in self.masks}
 
+    def fuse_after_convolutions(self) -> dict:
+        """Evaluate each convolution with the nodes after it, a chunk of samples at a time.
+
+        The chain after a convolution: its only reader while that is an activation or a batch norm, then at
+        most one pooling (each node the only reader of the one before, none a fault site nor the network's
+        output before the last).  These ops work sample by sample, so the numbers are those of the node by
+        node pass, without the convolution's whole output in memory.  Only for passes that keep none of the
+        chain's intermediate values (the walker then sees the chain's last value as the convolution's and the
+        chain's nodes pass it through); :func:`~symft.engines.forward.forward` uses it for the fault-free pass.
+
+        Returns
+        -------
+        dict
+            ``{convolution node: (the nodes after it, in order)}`` (also :attr:`fuse`).
+
+        Examples
+        --------
+        >>> from symft.graph.network import Network
+        >>> from symft.graph.ops import ActivationOp, Conv2d, Input, MaxPool2d
+        >>> net = Network([("x", Input((1, 4, 4)), ()), ("c", Conv2d(np.ones((2, 1, 3, 3)), None, padding=1), ("x",)),
+        ...                ("r", ActivationOp("relu"), ("c",)), ("p", MaxPool2d((2, 2)), ("r",))])
+        >>> Numeric(net).fuse_after_convolutions()
+        {'c': ('r', 'p')}
+        """
+        net = self.net
+        blocked = set(self.fault_nodes) | set(self.syn) | set(self.recompute)
+        fuse = {}
+        for name in net.order:
+            if net.node(name).op.kind != "conv2d" or name in blocked:
+                continue
+            chain, cur = [], name
+            while cur != net.output and len(net.consumers(cur)) == 1:
+                nxt = net.node(net.consumers(cur)[0])
+                if nxt.name in blocked or nxt.op.kind not in ("activation", "batchnorm", "maxpool2d", "avgpool2d"):
+                    break
+                chain.append(nxt.name)
+                cur = nxt.name
+                if nxt.op.kind in ("maxpool2d", "avgpool2d"):
+                    break
+            if chain:
+                fuse[name] = tuple(chain)
+        self.fuse = fuse
+        return fuse
+
+    def rule(self, node):
+        if self.fuse and any(node.name in chain for chain in self.fuse.values()):
+            return _pass_through                       # computed with its convolution
+        return super().rule(node)
+
+    def _conv_chain(self, node, x, P):
+        """A convolution and the chain after it (:attr:`fuse`), a chunk of samples at a time."""
+        chain = [self.net.node(n) for n in self.fuse[node.name]]
+
+        def then(z):
+            if not _finite(_sum(z)):
+                raise _NotFinite
+            for c in chain:
+                # every value reaching an activation here is finite: the convolution's is checked above, a
+                # batch norm's by its rule, an activation's by its rule (or finite by nature)
+                z = self.op_activation(c, [z], finite=True) if c.op.kind == "activation" \
+                    else super(Numeric, self).rule(c)(c, [z])
+            return z
+
+        try:
+            return node.op.apply_then(x, P, node.in_shapes[0], then)
+        except _NotFinite:                              # name the node the way the node-by-node pass does
+            z = node.op.apply([x], P, node.in_shapes)
+            check_finite(self.net, node.name, z)
+            for c in chain:
+                z = super().rule(c)(c, [z])
+            return z
+
     # ---------------------------------------------------------------- rules
     def input(self, node, x):
         if self.dtype != np.float64 and isinstance(x, np.ndarray):
@@ -249,24 +332,27 @@ class Numeric(Interpretation):
             z = args[0] @ W.T if W.shape[0] == 1 else (W @ args[0].T).T
             if P["bias"] is not None:
                 z += P["bias"]
+        elif node.name in self.fuse:
+            return self._conv_chain(node, args[0], P)
         else:
             z = op.apply(args, P, node.in_shapes)
         if not _finite(_sum(z)):
             check_finite(self.net, node.name, z)
         return z
 
-    def op_activation(self, node, args):
+    def op_activation(self, node, args, finite: bool = False):
+        """An activation (``finite``: ``args[0]`` is known to hold finite numbers only)."""
         act = node.op.act
         z = args[0]
         if self.skip_linear and act.name == "linear":
             return z
         if node.name in self.pool_first and act.name in _CLIPS and node.name not in self.fault_nodes \
-                and z.ndim and _finite(_sum(z)):
+                and z.ndim and (finite or _finite(_sum(z))):
             self._deferred.add(node.name)              # the max pooling after this node applies act
             return z
         if z.dtype == np.float32:
             y = _activation32(act, z, node.name in self.overwrite)
-        elif act.name == "relu" and z.ndim and _finite(_sum(z)):
+        elif act.name == "relu" and z.ndim and (finite or _finite(_sum(z))):
             # relu on finite float64 values: the numbers act() gives (the max, then + 0.0 to turn -0 into +0),
             # in the caller's scratch buffer when allowed
             y = np.maximum(z, 0.0, out=z if node.name in self.overwrite else None)
