@@ -1,7 +1,7 @@
 """The rounding of the float64 convolution kernels against exact rationals, and the bounds that rely on it.
 
 The stride-1 kernel sums each output as ``K + 1`` products (the ``K`` taps and ``bias · 1``) in BLAS's
-order; the other kernel adds the bias after a ``K``-term product.  Either way the computed value is
+order; the 1×1 and the general kernels add the bias after a ``K``-term product.  Either way the computed value is
 within ``γ_{K+1} (Σ |w x| + |b|)`` of the exact one (Higham; ``γ_n = n u / (1 − n u)``, ``u = 2^-53``,
 any order, FMA or not).  The tests check that claim on weights, inputs and biases from 1e-8 to 1e12
 (with biases that cancel the sum), exactly in ``Fraction``, and that every rigorous consumer of the
@@ -29,15 +29,17 @@ from symft.walk.walker import walk
 
 U = Fraction(1, 2 ** 53)
 
-#: (kernel, stride, padding, dilation, groups, (C, H, W)): the first three wide enough for the stride-1 kernel
-#: (whole padded rows), the others for the general one
+#: (kernel, stride, padding, dilation, groups, (C, H, W)) and the float kernel apply picks: "rows" (stride 1 on
+#: whole padded rows), "pointwise" (1×1), "columns" (the general one)
 CASES = [((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1, (3, 4, 16)),
          ((3, 2), (1, 1), (0, 2, 1, 0), (1, 2), 2, (4, 3, 16)),
-         ((1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 1, (6, 3, 4)),
+         ((1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 2, (6, 3, 4)),
+         ((1, 1), (1, 1), (1, 0, 0, 1), (1, 1), 1, (3, 3, 16)),
          ((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1, (3, 5, 5)),
          ((2, 3), (2, 1), (1, 0, 0, 1), (1, 1), 1, (3, 5, 4)),
          ((3, 3), (2, 2), (1, 1, 1, 1), (2, 1), 2, (4, 6, 6))]
-WIDE = 3
+PICKS = ["rows", "rows", "pointwise", "rows", "columns", "columns", "columns"]
+KERNELS = {"rows": "_apply_wide", "pointwise": "_apply_pointwise", "columns": "_apply_cols"}
 
 
 def gamma(n):
@@ -91,29 +93,34 @@ def make_case(rng, case, cancel=True):
 
 @pytest.fixture
 def kernels_used(monkeypatch):
-    """Which float kernel each convolution took (so the stride-1 one is known to be tested)."""
-    used = []
-    wide = Conv2d._apply_wide
+    """Which float kernels the convolutions took (so each one is known to be tested)."""
+    used = set()
 
-    def spy(self, *a, **k):
-        used.append("wide")
-        return wide(self, *a, **k)
+    def spy(name, method):
+        def run(self, *a, **k):
+            used.add(name)
+            return method(self, *a, **k)
+        return run
 
-    monkeypatch.setattr(Conv2d, "_apply_wide", spy)
+    for name, attr in KERNELS.items():
+        monkeypatch.setattr(Conv2d, attr, spy(name, getattr(Conv2d, attr)))
     return used
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_float_convolution_is_within_gamma_k_plus_1(case, kernels_used):
-    """Both float kernels (whole padded rows for stride 1, columns for any stride) and the one apply picks."""
+    """Every float kernel that fits (whole padded rows for stride 1, 1×1, columns for any stride) and the one
+    apply picks."""
     rng = np.random.default_rng(31)
     op, Wt, b, x = make_case(rng, case)
     in_shape = case[-1]
     got = {"apply": op.apply([x], op.params(), [in_shape])}
-    assert bool(kernels_used) == (CASES.index(case) < WIDE)
+    assert kernels_used == {PICKS[CASES.index(case)]}
     got["columns"] = op._apply_cols(x, op.params(), in_shape, (len(x),))
     if case[1] == (1, 1):
         got["rows"] = op._apply_wide(x, op.params(), in_shape, (len(x),))
+    if PICKS[CASES.index(case)] == "pointwise":
+        got["pointwise"] = op._apply_pointwise(x, op.params(), in_shape, (len(x),))
     val, mag = exact_conv(x, Wt, b, case[1], case[2], case[3], case[4])
     K = int(np.prod(Wt.shape[1:]))
     for y in got.values():
@@ -147,7 +154,7 @@ def test_interval_and_error_bounds_cover_the_kernel(case, kernels_used):
             assert abs(c - v) <= Fraction(e[(n,) + idx])
             assert Fraction(lo[(0,) + idx]) <= v <= Fraction(hi[(0,) + idx])
             assert abs(c - v) <= Fraction(ef[(0,) + idx])
-    assert bool(kernels_used) == (CASES.index(case) < WIDE)
+    assert kernels_used == {PICKS[CASES.index(case)]}
 
 
 @pytest.mark.parametrize("case", CASES)

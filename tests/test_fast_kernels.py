@@ -469,3 +469,34 @@ def test_fused_convolution_overflow_is_reported_like_the_plain_pass():
     with pytest.raises(FloatOverflowError) as fused:
         forward(net, X)
     assert str(fused.value) == str(plain.value) and "inf" in str(fused.value)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_pointwise_convolution_equals_loops(dtype, monkeypatch):
+    """1×1 kernels (the input is the matrix of columns): groups, with and without bias, leading axes, one chunk
+    or many, alone and with a function of each chunk, against the loops."""
+    import symft.graph.ops as ops_module
+
+    rng = np.random.default_rng(41)
+    for (C, Co, groups, has_bias, lead, chunk) in [(6, 4, 2, True, (5,), None), (3, 8, 1, False, (2, 3), 2 ** 10),
+                                                   (4, 4, 4, True, (70,), 2 ** 12), (2, 3, 1, True, (0,), None)]:
+        if chunk:
+            monkeypatch.setattr(ops_module, "_CHUNK_BYTES", chunk)
+        Wt = rng.normal(size=(Co, C // groups, 1, 1))
+        b = rng.normal(size=Co) if has_bias else None
+        op = Conv2d(float_array(Wt), float_array(b) if has_bias else None, groups=groups)
+        x = rng.normal(size=lead + (C, 5, 7)).astype(dtype)
+        P = {k: (v.astype(dtype) if v is not None else None) for k, v in op.params().items()}
+        got = op.apply([x], P, [(C, 5, 7)])
+        pooled = op.apply_then(x, P, (C, 5, 7), lambda z: np.maximum(z, 0).max(axis=(2, 3)))
+        x4 = x.reshape((-1, C, 5, 7)).astype(np.float64)
+        want = ref_conv(x4, P["weight"].astype(np.float64), P["bias"].astype(np.float64) if has_bias else None,
+                        (1, 1), (0, 0, 0, 0), (1, 1), groups)
+        mag = ref_conv(np.abs(x4), np.abs(Wt), np.abs(b) if has_bias else None, (1, 1), (0, 0, 0, 0), (1, 1), groups)
+        assert got.dtype == dtype and got.shape == lead + (Co, 5, 7) and pooled.shape == lead + (Co,)
+        tol = 1e-14 if dtype == np.float64 else 2e-6
+        assert (np.abs(got.reshape(want.shape) - want) <= tol * mag).all()
+        np.testing.assert_array_equal(pooled, np.maximum(got, 0).max(axis=(-2, -1)))
+        if x4.shape[0] and dtype == np.float64:      # a sample's numbers do not depend on the batch it is in
+            one = x.reshape((-1, C, 5, 7))[-1:]
+            np.testing.assert_array_equal(got.reshape(want.shape)[-1], op.apply([one], P, [(C, 5, 7)])[0])

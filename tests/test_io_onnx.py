@@ -175,7 +175,8 @@ CHAINS = {"relu, max pool": [("Relu", {}), ("MaxPool", dict(kernel_shape=[2, 2],
 CHAIN_CONVS = [dict(C=3, H=6, W=16, Cout=6, k=(3, 3), strides=[1, 1], pads=[1, 1, 1, 1], dil=[1, 1], group=1),
                dict(C=4, H=7, W=17, Cout=4, k=(2, 3), strides=[1, 1], pads=[0, 2, 1, 1], dil=[2, 1], group=2),
                dict(C=2, H=8, W=7, Cout=4, k=(3, 3), strides=[1, 1], pads=[1, 0, 2, 1], dil=[1, 1], group=1),
-               dict(C=3, H=9, W=8, Cout=6, k=(3, 3), strides=[2, 1], pads=[1, 1, 0, 1], dil=[1, 2], group=3)]
+               dict(C=3, H=9, W=8, Cout=6, k=(3, 3), strides=[2, 1], pads=[1, 1, 0, 1], dil=[1, 2], group=3),
+               dict(C=4, H=5, W=6, Cout=6, k=(1, 1), strides=[1, 1], pads=[0, 0, 0, 0], dil=[1, 1], group=2)]
 
 
 @pytest.mark.parametrize("case", CHAIN_CONVS)
