@@ -721,7 +721,7 @@ class Conv2d(AffineOp):
             if b is not None:
                 out += b
             return out.reshape(lead + (Cout, H, W))
-        step = max(1, min(R, _CHUNK_BYTES // (x.itemsize * C * H * W)))
+        step = max(1, min(R, _CHUNK_BYTES // (x.itemsize * (C + Cout) * H * W)))     # input and output in cache
         buf, res = np.empty((step, G, Cout // G, H * W), dtype=x.dtype), None
         for s in range(0, R, step):
             n = min(step, R - s)
@@ -741,7 +741,8 @@ class Conv2d(AffineOp):
         Wg = P["weight"].reshape(G, Cout // G, K)
         bias = P.get("bias")
         x4 = x.reshape((R,) + in_shape)
-        step = max(1, _CHUNK_BYTES // (x.itemsize * G * K * OH * OW))
+        # the columns of a chunk in cache (with then: and its outputs, which then reads next)
+        step = max(1, _CHUNK_BYTES // (x.itemsize * (G * K + (Cout if then is not None else 0)) * OH * OW))
         if then is None:
             out = np.empty((R, G, Cout // G, OH * OW), dtype=x.dtype)
         else:
@@ -791,7 +792,8 @@ class Conv2d(AffineOp):
             Wg = np.concatenate([Wg, bias.reshape(G, Cout // G, 1)], axis=2)
         Kb = Wg.shape[2]
         x4 = x.reshape((R,) + in_shape)
-        step = max(1, min(R, _CHUNK_BYTES // (isz * G * Kb * L)))     # ≥ 1 even for an empty batch
+        # the columns of a chunk in cache (with then: and its outputs, which then reads next); ≥ 1 for no samples
+        step = max(1, min(R, _CHUNK_BYTES // (isz * (G * Kb * L + (2 * Cout * L if then is not None else 0)))))
         out = np.empty((R, Cout, OH, OW), dtype=x.dtype) if then is None else None
         # with then: each chunk's outputs made contiguous (in cache), so then's ops run on long rows
         dense = np.empty((step, Cout, OH, OW), dtype=x.dtype) if then is not None else None
