@@ -368,7 +368,9 @@ def test_stride_one_convolution_on_padded_rows_equals_loops(dtype):
              ((2, 3), (2, 1, 0, 2), (2, 1), 2, False, (4, 8, 7), 5),
              ((1, 1), (0, 0, 0, 0), (1, 1), 4, True, (8, 6, 6), 2),
              ((3, 3), (0, 0, 0, 0), (1, 1), 1, True, (16, 16, 16), 70),     # 70 samples: several chunks
-             ((3, 3), (1, 1, 1, 1), (1, 1), 1, True, (2, 5, 5), 0)]          # an empty batch
+             ((3, 3), (1, 1, 1, 1), (1, 1), 1, True, (2, 5, 5), 0),          # an empty batch
+             ((1, 1), (1, 1, 1, 1), (1, 1), 2, True, (4, 5, 9), 3),          # rows longer than W + padding
+             ((2, 2), (2, 2, 0, 2), (1, 1), 1, False, (3, 4, 6), 4)]
     for (KH, KW), pad, dil, groups, has_bias, (C, H, W), B in cases:
         Co = 8
         Wt = rng.normal(size=(Co, C // groups, KH, KW))

@@ -696,12 +696,12 @@ class Conv2d(AffineOp):
         """float64 or float32, one matrix product per sample (so a sample's result does not depend on the batch
         it is in), in chunks of samples whose columns fit in a few MiB of cache; ``then`` (see
         :meth:`apply_then`) applied to each chunk."""
-        W = in_shape[2]
-        OW = self.out_shape([in_shape])[2]
         if self.weight.shape[2:] == (1, 1) and self.stride == (1, 1) and not any(self.padding):
             return self._apply_pointwise(x, P, in_shape, lead, then)
-        # whole padded rows compute W' − OW wasted columns per row: worth it while that is at most one in eight
-        if self.stride == (1, 1) and 8 * (W + self.padding[1] + self.padding[3]) <= 9 * OW:
+        # whole padded rows compute W' − OW wasted columns per row: worth it while that is at most one in eight,
+        # on rows of at least 16 outputs (on shorter ones, measured, cropping them costs what the copies save)
+        OW = self.out_shape([in_shape])[2]
+        if self.stride == (1, 1) and OW >= 16 and 8 * self._row_width(in_shape) <= 9 * OW:
             return self._apply_wide(x, P, in_shape, lead, then)
         return self._apply_cols(x, P, in_shape, lead, then)
 
@@ -767,23 +767,33 @@ class Conv2d(AffineOp):
             out += bias[:, None, None]           # the same sums as out + bias, without a second array
         return out
 
+    def _row_width(self, in_shape):
+        """``W'``, the length of a row of the flattened padded input of :meth:`_apply_wide`: ``W`` numbers and
+        a gap of ``W' − W ≥ max(left, right)`` zeros, the right padding of a row and the left padding of the
+        next (at least ``OW``, so each output row fits in one)."""
+        W, (pl, pr) = in_shape[2], (self.padding[1], self.padding[3])
+        return max(W + max(pl, pr), self.out_shape([in_shape])[2])
+
     def _apply_wide(self, x, P, in_shape, lead, then=None):
-        """Stride 1 (float64 or float32): every output row is computed on the full padded width ``W'``, so the
-        columns of one kernel tap are ONE contiguous run of ``OH·W'`` numbers of the flattened padded input
-        (long copies instead of rows of ``OW``); the ``W' − OW`` extra columns per row are dropped.
-        Each output is the dot product over the same ``K`` taps as in the other path (one matrix product per
-        sample, in chunks that fit in cache), the bias folded in as one more term (``bias · 1``, exact): a
-        sum of ``K + 1`` products in BLAS's order, within ``γ_{K+1} (Σ |w x| + |b|)`` of the exact value, as
-        ``fl(dot) + bias`` is; every rigorous bound (:mod:`symft.walk.interval`, ``errorbound``,
+        """Stride 1 (float64 or float32): every output row is computed on a whole row of ``W'`` numbers of the
+        flattened padded input (:meth:`_row_width`: the zeros between two rows are the right padding of one
+        and the left padding of the next), so the columns of one kernel tap are ONE contiguous run of
+        ``OH·W'`` numbers (long copies instead of rows of ``OW``); the ``W' − OW`` extra columns per row are
+        dropped.  Each output is the dot product over the same ``K`` taps as in the other path (one matrix
+        product per sample, in chunks that fit in cache), the bias folded in as one more term (``bias · 1``,
+        exact): a sum of ``K + 1`` products in BLAS's order, within ``γ_{K+1} (Σ |w x| + |b|)`` of the exact
+        value, as ``fl(dot) + bias`` is; every rigorous bound (:mod:`symft.walk.interval`, ``errorbound``,
         ``floaterror``) allows ``γ_{K+2}`` or more for an op of fan-in ``K``."""
         C, H, W = in_shape
         Cout, Cg, KH, KW = self.weight.shape
         G = self.groups
         R = int(np.prod(lead, dtype=np.int64))
         (dh, dw), (pt, pl, pb, pr) = self.dilation, self.padding
-        Hp, Wp = H + pt + pb, W + pl + pr
-        OH, OW = Hp - dh * (KH - 1), Wp - dw * (KW - 1)
-        L, K, isz = OH * Wp, Cg * KH * KW, x.itemsize
+        Hp = H + pt + pb
+        OH, OW = self.out_shape([in_shape])[1:]
+        Wq = self._row_width(in_shape)
+        gap = Wq - W
+        L, K, isz = OH * Wq, Cg * KH * KW, x.itemsize
         Wg = P["weight"].reshape(G, Cout // G, K)
         bias = P.get("bias")
         if bias is not None:
@@ -797,21 +807,24 @@ class Conv2d(AffineOp):
         out = np.empty((R, Cout, OH, OW), dtype=x.dtype) if then is None else None
         # with then: each chunk's outputs made contiguous (in cache), so then's ops run on long rows
         dense = np.empty((step, Cout, OH, OW), dtype=x.dtype) if then is not None else None
-        # the padded input, with one more zero row: the extra columns of the last output row read past H'·W'
-        xp = np.zeros((step, C, Hp + 1, Wp), dtype=x.dtype)
+        # the flattened padded input: padded row i, column j at gap + i·W' + j; zeros everywhere else (the gaps,
+        # the padding rows, and two more rows that the extra columns of the last output rows read)
+        xp = np.zeros((step, C, gap + (Hp + 2) * Wq), dtype=x.dtype)
+        rows = xp[:, :, gap:gap + Hp * Wq].reshape(step, C, Hp, Wq)[:, :, pt:pt + H, :W]
+        base = xp[:, :, gap - pl:]
         cols = np.empty((step, G, Kb, L), dtype=x.dtype)
         cols[:, :, K:] = 1
         wide = np.empty((step, G, Cout // G, L), dtype=x.dtype)
         for s in range(0, R, step):
             n = min(step, R - s)
-            xp[:n, :, pt:pt + H, pl:pl + W] = x4[s:s + n]
+            rows[:n] = x4[s:s + n]
             taps = np.lib.stride_tricks.as_strided(
-                xp, shape=(n, G, Cg, KH, KW, L),
-                strides=(xp.strides[0], Cg * xp.strides[1], xp.strides[1], dh * Wp * isz, dw * isz, isz),
+                base, shape=(n, G, Cg, KH, KW, L),
+                strides=(base.strides[0], Cg * base.strides[1], base.strides[1], dh * Wq * isz, dw * isz, isz),
                 writeable=False)
             cols[:n, :, :K].reshape(n, G, Cg, KH, KW, L)[...] = taps
             np.matmul(Wg, cols[:n], out=wide[:n])
-            z = wide[:n].reshape(n, Cout, OH, Wp)[..., :OW]
+            z = wide[:n].reshape(n, Cout, OH, Wq)[..., :OW]
             if then is None:
                 out[s:s + n] = z
             else:
