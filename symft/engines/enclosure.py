@@ -39,6 +39,31 @@ With ``T_{−i}(k) = P(at least k crashes among the other neurons)``,
 and, for the second moment,
 ``Σ_{|s|>k} P(s) Δ(s)² ≤ Σ_i c_i² p_i T_{−i}(k) + Σ_{i ≠ j} c_i c_j p_i p_j T_{−i,−j}(k−1)``.
 
+**The interaction tail (sharper; used for the mean).**  Write the crash of
+neuron ``a`` with ``t_a ∈ [0, 1]`` (the neuron sends ``c_a + (1 − t_a)(y_a − c_a)``),
+so the output is a function ``f`` on ``[0, 1]^N`` with ``Δ(s) = f(1_s) − f(0)``,
+and let ``Δ_a = Δ({a})`` be the exact single-crash effects (evaluated at order
+1).  For ``s = {a_1, …, a_m}`` and ``S_r = {a_1 … a_r}``, telescoping gives
+``Δ(s) − Σ_{a ∈ s} Δ_a = Σ_r [f(1_{S_r}) − f(1_{S_{r−1}}) − f(e_{a_r}) + f(0)]``,
+and each bracket is the mixed difference of ``F(u, v) = f(u 1_{S_{r−1}} + v e_{a_r})``
+over ``[0, 1]²``, i.e. ``∫∫ Σ_{b ∈ S_{r−1}} ∂²f/∂t_b∂t_{a_r} du dv``.  Hence
+
+``|Δ(s) − Σ_{a ∈ s} Δ_a| ≤ Σ_{{a, b} ⊆ s, a ≠ b} H̄_{ab}``,  ``H̄_{ab} ≥ sup_{[0,1]^N} |∂²f/∂t_a∂t_b|``,
+
+with no diagonal term.  Summing with the probabilities (``P(a, b ∈ s, |s| > k) = p_a p_b T_{−a,−b}(k−1)``),
+
+``Σ_{|s|>k} P(s) Δ(s) ∈ Σ_a Δ_a p_a T_{−a}(k) ± ½ Σ_{g,h} p_g p_h T_{−a,−b}(k−1) H[g, h]``
+
+where ``H[g, h] ≥ Σ_{a ∈ g, b ∈ h} H̄_{ab}`` (sites ``g``, ``h``) comes from a
+forward pass of first and second derivative bounds over the boxes
+(:mod:`symft.walk.interaction`).  The linear part is *signed* and computed
+(its float margin added), so only the interactions are bounded: the tail
+shrinks by about ``k H / (N Σ c)`` against the per-neuron bound.  It needs
+``k ≥ 1`` and a bound of ``|φ''|`` over each box (a kink inside a box, a
+max pooling: not available, the other bounds are used).  The mean interval
+is the intersection of this one and the one below; the second moment keeps
+the per-neuron bound.
+
 **Crude bound.**  Interval propagation over all configurations gives boxes
 ``ŷ_l(s) ∈ [lo_l, hi_l]``, hence ``|Δ_k(s)| ≤ D_k``, and the tails are at most
 ``D_k P(|s| > k)`` and ``D_k² P(|s| > k)``.  The smaller of the two bounds is
@@ -98,7 +123,7 @@ from numbers import Integral
 import numpy as np
 import sympy as sp
 
-from ..errors import FaultModelError, InvalidArgument, TooLargeError
+from ..errors import FaultModelError, InvalidArgument, NotSmooth, TooLargeError
 from ..faults import NeuronCrash
 from ..graph.activations import ETA
 from ..problem import as_model, make_problem
@@ -106,6 +131,7 @@ from ..progress import progress as _progress
 from ..threads import blas_threads
 from ..walk.configurations import Combinations, Stage, walk_configurations
 from ..walk.errorbound import AbsSensitivity, BoxAndError
+from ..walk.interaction import pair_bounds
 from ..walk.numeric import Numeric, crash_values_float
 from ..walk.walker import walk, walk_reverse
 
@@ -152,7 +178,8 @@ class Enclosure:
     margin_mean, margin_second : ndarray
         The floating-point margins added (see the module docstring).
     tail_method : ndarray of str
-        ``"per-neuron"`` or ``"crude"``: which tail bound was smaller.
+        ``"pairwise"``, ``"per-neuron"`` or ``"crude"``: which tail bound gave the
+        narrower mean interval (the interval is the intersection of all that apply).
     mass : float
         Probability of the evaluated configurations (rounded down).
     order : int
@@ -284,6 +311,7 @@ class _Bounds:
     c: dict          # {site key: (n_site, n_out)} per-neuron constants (inf allowed)
     D: np.ndarray    # (n_out,) crude bound on |Δ|
     eps: np.ndarray  # (n_out,) bound on the float error of one computed Δ
+    pair: np.ndarray | None = None  # (L, L, n_out) summed mixed-derivative bounds, None without one
 
 
 def per_neuron_bounds(net, x, model: NeuronCrash, order: int = 0):
@@ -339,7 +367,11 @@ def _bounds(net, clean, model, order, input_error=None) -> _Bounds:
         with np.errstate(invalid="ignore", over="ignore"):
             cl = (Gs * d[None, :]).T * (1 + 4 * _U)
         c[k] = np.where(np.isnan(cl), np.inf, cl)
-    return _Bounds(c, D, eps)
+    try:
+        _, pair = pair_bounds(net, vals, {s: sem for s in sites})
+    except NotSmooth:
+        pair = None
+    return _Bounds(c, D, eps, pair)
 
 
 # =====================================================================================
@@ -427,6 +459,7 @@ def choose_order(net, model: NeuronCrash, max_configurations: int = 2 ** 21, n_i
 
 
 _SEARCH_ORDER = 12
+_TAILS = ("best", "first-order", "pairwise")
 
 
 def _level_kappas(sizes, j):
@@ -533,7 +566,7 @@ def _positive(v, where):
 
 def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool = False,
               progress: bool | None = None, max_configurations: int | None = 2 ** 24,
-              width: float | None = None, time_limit: float | None = None) -> Enclosure:
+              width: float | None = None, time_limit: float | None = None, tail: str = "best") -> Enclosure:
     r"""Certified intervals for ``E Δ``, ``E Δ²`` and ``Var Δ`` (exact up to order ``k``, bounded tail).
 
     All configurations with at most ``order`` crashes are evaluated; the
@@ -564,6 +597,13 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
     max_configurations : int or None
         Refusal limit on the evaluated configurations × inputs (not applied
         under ``time_limit`` alone: the time is the limit then).
+    tail : {"best", "first-order", "pairwise"}
+        Which bound of the configurations with more than ``order`` crashes:
+        the first-order per-neuron bound (or the crude one), the exact linear
+        part plus the pairwise-interaction bound (needs ``order ≥ 1`` and a
+        second-derivative bound of every activation over its box; without
+        one the first-order bound is used), or the intersection of both
+        (default).  See "The interaction tail" in the module docstring.
     width : float or None
         With ``order="auto"``: the smallest order whose mean intervals are all
         at most this wide.  The order is predicted from the tail bound (known
@@ -603,6 +643,8 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
     True
     """
     t0 = time.perf_counter()
+    if tail not in _TAILS:
+        raise InvalidArgument(f"tail: expected one of {', '.join(_TAILS)}, got {tail!r}")
     model = _check_model(net, model)
     pb = make_problem(net, x, model)
     width = _positive(width, "width")
@@ -676,7 +718,7 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
         if target is None:
             raise TooLargeError(f"width: {width:g} is out of reach; order {k_max} still gives a predicted width "
                                 f"of {pred:.3g} (use a larger width, sampling (symft sample), or a fixed --order)")
-    acc = [[[Fraction(0)] * n_out for _ in range(4)] for _ in range(B)]   # S1, S2, Mg1, Mg2 per input
+    acc = [[[Fraction(0)] * n_out for _ in range(4)] + [{}] for _ in range(B)]   # S1, S2, Mg1, Mg2, singles
     rate = None
     done = -1
 
@@ -713,7 +755,7 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
                 rate = lcount[j] * B / max(dt, 1e-9)
             done = j
             if width is not None and j >= target:
-                res = _finish(acc, bds, nsums, qs_exact, probs(j), j)
+                res = _finish(acc, bds, nsums, qs_exact, probs(j), j, tail)
                 if max(np.max(np.array(res["mhi"]) - np.array(res["mlo"])), 0.0) <= width or j == k_max:
                     break
                 target = j + 1
@@ -721,7 +763,7 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
                 break
             j += 1
     order = done
-    res = _finish(acc, bds, nsums, qs_exact, probs(order), order)
+    res = _finish(acc, bds, nsums, qs_exact, probs(order), order, tail)
     mass = sum(weights[kap] * _level_count(sizes, kap) for lv in levels[:order + 1] for kap in lv)
     arr = {k: (np.array(v) if k != "how" else np.array(v, dtype=object)) for k, v in res.items()}
     if single:
@@ -749,8 +791,12 @@ def _calibrate(net, clean, layers, sizes, cvals, interp):
 
 
 def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weights, acc, bar):
-    """Add the configurations of the count vectors ``kappas`` (one input) to ``acc`` = [S1, S2, Mg1, Mg2]."""
-    S1, S2, Mg1, Mg2 = acc
+    """Add the configurations of the count vectors ``kappas`` (one input) to ``acc`` = [S1, S2, Mg1, Mg2, singles].
+
+    ``singles[g]`` keeps, for the single crashes at site ``g``, the unweighted
+    sum of the computed ``Δ`` and its float margin (for the interaction tail).
+    """
+    S1, S2, Mg1, Mg2, singles = acc
     clean_out = clean[net.output].reshape(-1)
     n_out = clean_out.size
     for kap in kappas:
@@ -784,17 +830,29 @@ def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weight
                   + 2 * _U * float(s2[o]))
             Mg1[o] += w * Fraction(m1) * Fraction(1 + 1e-10)
             Mg2[o] += w * Fraction(m2) * Fraction(1 + 1e-10)
+        if sum(kap) == 1:
+            singles[kap.index(1)] = ([Fraction(float(v)) for v in s1],
+                                     [Fraction(float(cnt * float(bd.eps[o]) + 3 * gm * float(a1[o]) * (1 + 4 * gm)
+                                                     + _U * float(a1[o]))) * Fraction(1 + 1e-10)
+                                      for o in range(n_out)])
 
 
-def _finish(acc, bds, nsums, qs_exact, probs, order):
+def _finish(acc, bds, nsums, qs_exact, probs, order, tail="best"):
     """Combine the evaluated part, its margins and the tails into outward-rounded intervals (per input)."""
     res = {k: [] for k in ("mlo", "mhi", "slo", "shi", "vlo", "vhi", "pm", "ps", "tm", "ts", "mm", "ms", "how")}
-    for (S1, S2, Mg1, Mg2), bd, ns in zip(acc, bds, nsums):
+    for (S1, S2, Mg1, Mg2, singles), bd, ns in zip(acc, bds, nsums):
         tm, ts, how = _tails(bd, ns, qs_exact, probs, order)
+        inter = _interaction_tail(bd, singles, qs_exact, probs, order) if tail != "first-order" else None
         mlo, mhi, slo, shi, vlo, vhi = [], [], [], [], [], []
         for o in range(len(S1)):
             lo1 = S1[o] - Mg1[o] - tm[o]
             hi1 = S1[o] + Mg1[o] + tm[o]
+            if inter is not None:
+                shift, half = inter[0][o], inter[1][o]
+                lo2, hi2 = S1[o] + shift - Mg1[o] - half, S1[o] + shift + Mg1[o] + half
+                if tail == "pairwise" or hi2 - lo2 < hi1 - lo1:
+                    tm[o], how[o] = half, "pairwise"
+                lo1, hi1 = (lo2, hi2) if tail == "pairwise" else (max(lo1, lo2), min(hi1, hi2))
             lo2 = max(Fraction(0), S2[o] - Mg2[o])
             hi2 = S2[o] + Mg2[o] + ts[o]
             msq_max = max(lo1 * lo1, hi1 * hi1)
@@ -819,3 +877,45 @@ def _finish(acc, bds, nsums, qs_exact, probs, order):
         res["ms"].append([_up(v) for v in Mg2])
         res["how"].append(how)
     return res
+
+
+def _pair_tail(bd, qs_exact, probs, order):
+    """Per output, ``½ Σ_{g,h} p_g p_h T_{−a,−b}(k−1) H[g, h]`` (exact rationals), or None without a pair bound."""
+    T1, T2, P_tail = probs
+    if bd.pair is None or order < 1 or not np.all(np.isfinite(bd.pair)):
+        return None
+    L = len(qs_exact)
+    out = []
+    for o in range(bd.pair.shape[2]):
+        t = Fraction(0)
+        for g in range(L):
+            for h in range(L):
+                if T2[(g, h)]:
+                    t += qs_exact[g] * qs_exact[h] * T2[(g, h)] * Fraction(float(bd.pair[g, h, o]))
+        out.append(t / 2)
+    return out
+
+
+def _interaction_tail(bd, singles, qs_exact, probs, order):
+    r"""The tail of the mean as its exact linear part plus a bound on the interactions (theory of the module).
+
+    Returns ``(shift, half)`` per output: the configurations with more than
+    ``order`` crashes contribute ``shift ± half`` to ``E Δ``, or None when no
+    pair bound is available (a kink, order 0, a missing single-crash sum).
+    """
+    T1, T2, P_tail = probs
+    pair = _pair_tail(bd, qs_exact, probs, order)
+    L = len(qs_exact)
+    if pair is None or any(g not in singles for g in range(L) if T1[g]):
+        return None
+    shift, half = [], []
+    for o in range(len(pair)):
+        sh, hf = Fraction(0), pair[o]
+        for g in range(L):
+            if T1[g]:
+                a, m = singles[g][0][o], singles[g][1][o]
+                sh += qs_exact[g] * T1[g] * a
+                hf += qs_exact[g] * T1[g] * m
+        shift.append(sh)
+        half.append(hf)
+    return shift, half
