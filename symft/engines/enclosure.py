@@ -462,6 +462,30 @@ _SEARCH_ORDER = 12
 _TAILS = ("best", "first-order", "pairwise")
 
 
+class _Weights(dict):
+    """``P(one configuration with count vector κ)`` = ``Π_g q_g^κ_g (1 − q_g)^(n_g − κ_g)``, exact, made on demand."""
+
+    def __init__(self, qs, sizes):
+        super().__init__()
+        self.qs, self.sizes = qs, sizes
+
+    def __missing__(self, kap):
+        w = Fraction(1)
+        for q, n, k in zip(self.qs, self.sizes, kap):
+            w *= q ** k * (1 - q) ** (n - k)
+        self[kap] = w
+        return w
+
+    def rounded(self, kap):
+        """``(w_f, err)``: the weight rounded to a float and a float bound of ``|w − w_f|`` (both as Fractions)."""
+        key = ("rounded", kap)
+        if key not in self:
+            w = self[kap]
+            wf = Fraction(float(w))
+            self[key] = (wf, Fraction(_up(abs(w - wf))))
+        return self[key]
+
+
 def _level_kappas(sizes, j):
     """Count vectors κ with Σ κ = j, κ_g ≤ n_g (lexicographic)."""
     return [kap for kap in _kappas(sizes, j) if sum(kap) == j]
@@ -489,8 +513,19 @@ def _tail_probabilities(sizes, qs_exact, order):
     return T1, T2, _tail_at_least(sizes, qs_exact, order + 1)
 
 
+def _fsum_up(a) -> float:
+    """An upper bound of the exact sum of the floats ``a`` (``math.fsum`` is correctly rounded; one step up)."""
+    return float(np.nextafter(math.fsum(np.asarray(a, dtype=float).ravel().tolist()), np.inf))
+
+
+def _probs_up(probs):
+    """The tail probabilities rounded up to floats (as Fractions): they only multiply non-negative bounds."""
+    T1, T2, P = probs
+    return [Fraction(_up(t)) for t in T1], {k: Fraction(_up(v)) for k, v in T2.items()}, Fraction(_up(P))
+
+
 def _neuron_sums(bd, layers, n_out):
-    """Per output: the exact sums ``Σ_i c_i`` and ``Σ_i c_i²`` per site, or None when some ``c`` is infinite."""
+    """Per output: upper bounds of ``Σ_i c_i`` and ``Σ_i c_i²`` per site, or None when some ``c`` is infinite."""
     out = []
     for o in range(n_out):
         sums, sq = [], []
@@ -499,16 +534,15 @@ def _neuron_sums(bd, layers, n_out):
             if not np.all(np.isfinite(cg)):
                 sums = None
                 break
-            fr = [Fraction(float(v)) for v in cg]
-            sums.append(sum(fr, Fraction(0)))
-            sq.append(sum((v * v for v in fr), Fraction(0)))
+            sums.append(Fraction(_fsum_up(cg)))
+            sq.append(Fraction(_fsum_up(np.nextafter(cg * cg, np.inf))))
         out.append(None if sums is None else (sums, sq))
     return out
 
 
 def _tails(bd, nsums, qs_exact, probs, order):
     """Rigorous bounds on the first and second moment of the configurations with more than ``order`` crashes."""
-    T1, T2, P_tail = probs
+    T1, T2, P_tail = _probs_up(probs)
     L = len(qs_exact)
     tm, ts, how = [], [], []
     for o, ns in enumerate(nsums):
@@ -636,7 +670,8 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
     >>> e = enclosure(net, np.ones(4), NeuronCrash({1: 1e-3}), order=2)
     >>> bool(np.all(e.width < 1e-5)), e.configurations
     (True, 466)
-    >>> e = enclosure(net, np.ones(4), NeuronCrash({1: 1e-3}), order="auto", width=1e-5)
+    >>> net2 = random_network([4, 30, 30, 2], seed=0, activation="tanh")
+    >>> e = enclosure(net2, np.ones(4), NeuronCrash({1: 1e-3, 2: 1e-3}), order="auto", width=1e-5)
     >>> e.order, bool(np.all(e.width <= 1e-5))
     (2, True)
     >>> enclosure(net, np.ones(4), NeuronCrash({1: 1e-3}), order="auto", time_limit=5.0).order >= 1
@@ -670,20 +705,19 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
                 for q in (model.probability(l) for l in layers)]
     n_out = net.n_outputs
     k_max = min(N, _SEARCH_ORDER) if targeted else int(order)
-    levels = [_level_kappas(sizes, j) for j in range(k_max + 1)]
-    lcount = [sum(_level_count(sizes, kap) for kap in lv) for lv in levels]
+    levels, lcount = [], []
+    for j in range(k_max + 1):
+        levels.append(_level_kappas(sizes, j))
+        lcount.append(sum(_level_count(sizes, kap) for kap in levels[-1]))
+        if targeted and sum(lcount) > 10 ** 13:      # beyond any budget: stop the search here
+            k_max = j
+            break
     upto = list(itertools.accumulate(lcount))
     limit = None if force or max_configurations is None else max_configurations
     cvals = {l: crash_values_float(net, l, model.semantics) for l in layers}
     interp = Numeric(net, skip_linear=True, tall=True)
     cleans = [{n: v[b:b + 1] for n, v in pb.clean.values.items()} for b in range(B)]
-    weights = {}
-    for lv in levels:
-        for kap in lv:
-            w = Fraction(1)
-            for q, n, k in zip(qs_exact, sizes, kap):
-                w *= q ** k * (1 - q) ** (n - k)
-            weights[kap] = w
+    weights = _Weights(qs_exact, sizes)
 
     if not targeted and limit is not None and upto[order] * B > limit:
         k_ok = 0
@@ -705,53 +739,51 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
             probs_at[k] = _tail_probabilities(sizes, qs_exact, k)
         return probs_at[k]
 
+    def left():
+        return time_limit - (time.perf_counter() - t0)
+
+    rate = _calibrate(net, cleans[0], layers, sizes, cvals, interp) if targeted else None
     target = k_max
     if width is not None:
-        target = None
-        pred = None
+        target, pred = None, math.inf
         for k in range(k_max + 1):
-            pred = max(2 * max(float(t) + 2 * float(bd.eps[o]) for o, t in enumerate(_tails(bd, ns, qs_exact, probs(k), k)[0]))
-                       for bd, ns in zip(bds, nsums))
+            pred = max(_predicted_width(bd, ns, qs_exact, probs(k), k, tail) for bd, ns in zip(bds, nsums))
             if pred <= width:
                 target = k
                 break
         if target is None:
             raise TooLargeError(f"width: {width:g} is out of reach; order {k_max} still gives a predicted width "
                                 f"of {pred:.3g} (use a larger width, sampling (symft sample), or a fixed --order)")
+        est = upto[target] * B / rate
+        too_many = limit is not None and upto[target] * B > limit
+        too_long = time_limit is not None and est > left()
+        if too_many or too_long:
+            why = ([f"more than the limit of {limit:.4g} configurations (force=True / --force lifts it)"]
+                   if too_many else []) + ([f"more than the {max(0.0, left()):.3g} s left"] if too_long else [])
+            raise TooLargeError(f"width: {width:g} needs order {target} ({upto[target]:.4g} configurations"
+                                f"{f' × {B} inputs' if B > 1 else ''}), about {_seconds_text(est)} at the "
+                                f"{rate:.3g} configurations/s measured here: {' and '.join(why)}")
+    elif time_limit is not None:
+        k1 = min(1, k_max)
+        est = upto[k1] * B / rate
+        if est > left():
+            raise TooLargeError(f"time: even order {k1} needs {upto[k1]:.4g} configurations"
+                                f"{f' × {B} inputs' if B > 1 else ''}, about {_seconds_text(est)} at the "
+                                f"{rate:.3g} configurations/s measured here, more than the {max(0.0, left()):.3g} s "
+                                f"left (use a time of at least {_seconds_text(1.5 * est)}, or sampling: symft sample)")
     acc = [[[Fraction(0)] * n_out for _ in range(4)] + [{}] for _ in range(B)]   # S1, S2, Mg1, Mg2, singles
-    rate = None
     done = -1
-
-    def refuse_width(k, est):
-        why = []
-        if limit is not None and upto[k] * B > limit:
-            why.append(f"more than the limit of {limit:.4g} configurations (force=True / --force lifts it)")
-        if time_limit is not None and est > time_limit - (time.perf_counter() - t0):
-            why.append(f"more than the time left of {max(0.0, time_limit - (time.perf_counter() - t0)):.3g} s")
-        return TooLargeError(f"width: {width:g} needs order {k}, {upto[k]:.4g} configurations"
-                             f"{f' × {B} inputs' if B > 1 else ''}, about {_seconds_text(est)} at the "
-                             f"{rate:.3g} configurations/s measured here: {' and '.join(why)}")
-
     with _progress(upto[target] * B, "enclosure: configurations", enabled=progress) as bar, blas_threads():
         j = 0
         while j <= k_max:
-            if j >= 2 and rate is not None:
-                if width is not None:
-                    est = sum(lcount[i] for i in range(j, target + 1)) * B / rate
-                    if ((limit is not None and upto[target] * B > limit)
-                            or (time_limit is not None and time.perf_counter() - t0 + est > time_limit)):
-                        raise refuse_width(target, est)
-                elif time_limit is not None:
-                    if time.perf_counter() - t0 + lcount[j] * B / rate > time_limit:
-                        break
-            elif j >= 1 and time_limit is not None and width is None and time.perf_counter() - t0 > time_limit:
+            if j >= 2 and time_limit is not None and lcount[j] * B / rate > left():
                 break
             tl = time.perf_counter()
             for b in range(B):
                 _evaluate_level(net, cleans[b], levels[j], layers, sizes, cvals, interp, bds[b],
                                 weights, acc[b], bar)
             dt = time.perf_counter() - tl
-            if j >= 1:
+            if j >= 1 and lcount[j] * B >= 1000:
                 rate = lcount[j] * B / max(dt, 1e-9)
             done = j
             if width is not None and j >= target:
@@ -759,7 +791,7 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
                 if max(np.max(np.array(res["mhi"]) - np.array(res["mlo"])), 0.0) <= width or j == k_max:
                     break
                 target = j + 1
-            elif j == target:
+            elif width is None and time_limit is None and j == target:
                 break
             j += 1
     order = done
@@ -775,14 +807,30 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
                      seconds=time.perf_counter() - t0, method="enclosure", layers=tuple(layers))
 
 
+def _predicted_width(bd, nsums, qs_exact, probs, order, tail):
+    """The largest mean width the tail bounds give at ``order`` (before any evaluation; margins estimated)."""
+    tm = [float(t) for t in _tails(bd, nsums, qs_exact, probs, order)[0]]
+    pair = _pair_tail(bd, qs_exact, probs, order) if tail != "first-order" else None
+    if pair is not None:
+        tm = [float(p) if tail == "pairwise" else min(t, float(p)) for t, p in zip(tm, pair)]
+    return max(2 * t + 4 * float(e) for t, e in zip(tm, bd.eps))
+
+
 def _calibrate(net, clean, layers, sizes, cvals, interp):
-    """Configurations per second of this machine on this network (the single-crash configurations, timed)."""
+    """Configurations per second of this machine on this network, timed on up to 512 double crashes per site.
+
+    Double crashes go through the same blocked path as every higher order
+    (single crashes are too few on small nets to time the blocks rather
+    than the call overhead).
+    """
     n = 0
     t = time.perf_counter()
     with blas_threads():
         while True:
             for g, l in enumerate(layers):
-                st = [Stage(net.site(l), crash=cvals[l], combos=Combinations(sizes[g], 1))]
+                k = min(2, sizes[g])
+                m = min(math.comb(sizes[g], k), 512)
+                st = [Stage(net.site(l), crash=cvals[l], combos=Combinations(sizes[g], k)[0:m])]
                 for Y, _ in walk_configurations(net, clean, st, interp, chunk_bytes=_CHUNK_BYTES):
                     n += Y.shape[0]
             dt = time.perf_counter() - t
@@ -819,17 +867,19 @@ def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weight
         else:
             cnt = 1
             bar.update(1)
-        w = weights[kap]
+        w, werr = weights.rounded(kap)      # |true contribution − w·ŝ| ≤ (w + werr)·margin + werr·|ŝ|
         gm = _gamma(cnt + 4)
         for o in range(n_out):
             S1[o] += w * Fraction(float(s1[o]))
             S2[o] += w * Fraction(float(s2[o]))
+            Mg1[o] += werr * Fraction(abs(float(s1[o])))
+            Mg2[o] += werr * Fraction(float(s2[o]))
             de = float(bd.eps[o]) + _U * float(mx[o])
             m1 = cnt * float(bd.eps[o]) + 3 * gm * float(a1[o]) * (1 + 4 * gm) + _U * float(a1[o])
             m2 = (2 * de * float(a1[o]) * (1 + 4 * gm) + cnt * de * de + 4 * gm * float(s2[o]) * (1 + 4 * gm)
                   + 2 * _U * float(s2[o]))
-            Mg1[o] += w * Fraction(m1) * Fraction(1 + 1e-10)
-            Mg2[o] += w * Fraction(m2) * Fraction(1 + 1e-10)
+            Mg1[o] += (w + werr) * Fraction(m1) * Fraction(1 + 1e-10)
+            Mg2[o] += (w + werr) * Fraction(m2) * Fraction(1 + 1e-10)
         if sum(kap) == 1:
             singles[kap.index(1)] = ([Fraction(float(v)) for v in s1],
                                      [Fraction(float(cnt * float(bd.eps[o]) + 3 * gm * float(a1[o]) * (1 + 4 * gm)
@@ -855,12 +905,15 @@ def _finish(acc, bds, nsums, qs_exact, probs, order, tail="best"):
                 lo1, hi1 = (lo2, hi2) if tail == "pairwise" else (max(lo1, lo2), min(hi1, hi2))
             lo2 = max(Fraction(0), S2[o] - Mg2[o])
             hi2 = S2[o] + Mg2[o] + ts[o]
+            # the squares on the outward-rounded floats (a wider interval: still sound, and cheap)
+            lo1, hi1, lo2, hi2 = (Fraction(_down(lo1)), Fraction(_up(hi1)), Fraction(_down(lo2)),
+                                  Fraction(_up(hi2)))
             msq_max = max(lo1 * lo1, hi1 * hi1)
             msq_min = Fraction(0) if lo1 <= 0 <= hi1 else min(lo1 * lo1, hi1 * hi1)
-            mlo.append(_down(lo1))
-            mhi.append(_up(hi1))
-            slo.append(_down(lo2))
-            shi.append(_up(hi2))
+            mlo.append(float(lo1))
+            mhi.append(float(hi1))
+            slo.append(float(lo2))
+            shi.append(float(hi2))
             vlo.append(_down(max(Fraction(0), lo2 - msq_max)))
             vhi.append(_up(max(Fraction(0), hi2 - msq_min)))
         res["mlo"].append(mlo)
@@ -880,8 +933,8 @@ def _finish(acc, bds, nsums, qs_exact, probs, order, tail="best"):
 
 
 def _pair_tail(bd, qs_exact, probs, order):
-    """Per output, ``½ Σ_{g,h} p_g p_h T_{−a,−b}(k−1) H[g, h]`` (exact rationals), or None without a pair bound."""
-    T1, T2, P_tail = probs
+    """Per output, an upper bound of ``½ Σ_{g,h} p_g p_h T_{−a,−b}(k−1) H[g, h]``, or None without a pair bound."""
+    T1, T2, P_tail = _probs_up(probs)
     if bd.pair is None or order < 1 or not np.all(np.isfinite(bd.pair)):
         return None
     L = len(qs_exact)
@@ -908,14 +961,17 @@ def _interaction_tail(bd, singles, qs_exact, probs, order):
     L = len(qs_exact)
     if pair is None or any(g not in singles for g in range(L) if T1[g]):
         return None
+    # T_{−a}(k) to the nearest float, its rounding error bounded (the shift is signed, so no one-sided rounding)
+    Tf = [Fraction(float(t)) for t in T1]
+    Terr = [Fraction(_up(abs(t - tf))) for t, tf in zip(T1, Tf)]
     shift, half = [], []
     for o in range(len(pair)):
         sh, hf = Fraction(0), pair[o]
         for g in range(L):
             if T1[g]:
                 a, m = singles[g][0][o], singles[g][1][o]
-                sh += qs_exact[g] * T1[g] * a
-                hf += qs_exact[g] * T1[g] * m
+                sh += qs_exact[g] * Tf[g] * a
+                hf += qs_exact[g] * ((Tf[g] + Terr[g]) * m + Terr[g] * abs(a))
         shift.append(sh)
         half.append(hf)
     return shift, half
