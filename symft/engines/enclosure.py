@@ -515,7 +515,10 @@ def _tail_probabilities(sizes, qs_exact, order):
 
 def _fsum_up(a) -> float:
     """An upper bound of the exact sum of the floats ``a`` (``math.fsum`` is correctly rounded; one step up)."""
-    return float(np.nextafter(math.fsum(np.asarray(a, dtype=float).ravel().tolist()), np.inf))
+    try:
+        return float(np.nextafter(math.fsum(np.asarray(a, dtype=float).ravel().tolist()), np.inf))
+    except OverflowError:
+        return math.inf
 
 
 def _probs_up(probs):
@@ -534,8 +537,15 @@ def _neuron_sums(bd, layers, n_out):
             if not np.all(np.isfinite(cg)):
                 sums = None
                 break
-            sums.append(Fraction(_fsum_up(cg)))
-            sq.append(Fraction(_fsum_up(np.nextafter(cg * cg, np.inf))))
+            with np.errstate(over="ignore"):
+                s1, s2 = _fsum_up(cg), _fsum_up(np.nextafter(cg * cg, np.inf))
+            if math.isfinite(s1) and math.isfinite(s2):
+                sums.append(Fraction(s1))
+                sq.append(Fraction(s2))
+            else:       # beyond float range: exact rationals
+                fr = [Fraction(float(v)) for v in cg]
+                sums.append(sum(fr, Fraction(0)))
+                sq.append(sum((v * v for v in fr), Fraction(0)))
         out.append(None if sums is None else (sums, sq))
     return out
 
