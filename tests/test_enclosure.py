@@ -81,10 +81,13 @@ def test_closed_form_inside_and_exact_tail_probabilities():
     # bound equals Σ_i c_i p P(≥ k others) = p P(Bin(19, p) ≥ k) exactly (up to rounding up)
     from math import comb
     p = 0.02
-    e = enclosure(mean_network(20), np.ones(20), NeuronCrash({0: p}), order=2)
+    e = enclosure(mean_network(20), np.ones(20), NeuronCrash({0: p}), order=2, tail="first-order")
     exact_tail = p * (1 - sum(comb(19, j) * p ** j * (1 - p) ** (19 - j) for j in range(2)))
     assert e.tail_mean[0] == pytest.approx(exact_tail, rel=1e-9)
     assert e.tail_mean[0] >= exact_tail * (1 - 1e-12)
+    # a linear net has no interactions: the pairwise tail is its exact linear part, the width only rounding
+    e = enclosure(mean_network(20), np.ones(20), NeuronCrash({0: p}), order=1)
+    assert e.tail_method[0] == "pairwise" and e.mean_lo[0] <= -p <= e.mean_hi[0] and e.width[0] < 1e-12
 
 
 def test_step_activation_uses_crude_bound():

@@ -447,3 +447,55 @@ def test_enclosure_contains_exact_moments_many(data, family):
     names = {"smooth": SMOOTH_NAMES + ["linear", "relu", "hardtanh"], "pl": PL_NAMES[:4] + ["1/2*relu", "3*hardtanh"],
              "step": PL_NAMES + SMOOTH_NAMES}[family]
     _check_enclosure(data, names)
+
+
+# ---------------------------------------------------------------------- (c) the pairwise-interaction tail alone
+
+def _check_pairwise(data, names):
+    """The mean interval of the interaction tail alone (not intersected with the first-order one) holds the
+    60-digit truth, and the interaction bound holds for every crash set: |Δ(s) − Σ_{a∈s} Δ_a| ≤ ½ Σ_{g,h} H."""
+    from symft.walk.errorbound import BoxAndError
+    from symft.walk.interaction import pair_bounds
+    from symft.walk.walker import walk
+    from symft.errors import NotSmooth
+
+    Ws, bs, acts, x, probs, semantics, configs = _case(data, "float", names)
+    net, model = _network(Ws, bs, acts, "float"), _model(probs, semantics, "float")
+    widths = [len(x)] + [len(b) for b in bs]
+    N = sum(widths[l] for l in probs)
+    order = data.draw(st.integers(1, max(1, N)))
+    xf = np.array([float(v) for v in x])
+    e = enclosure(net, xf, model, order=order, tail="pairwise")
+    mean, _, _, slack = _ref_moments(_law(configs), net.n_outputs)
+    for k in range(net.n_outputs):
+        assert MP.mpf(e.mean_lo[k]) <= mean[k] + slack[k] and mean[k] - slack[k] <= MP.mpf(e.mean_hi[k]), (
+            f"E Δ[{k}] = {MP.nstr(mean[k], 20)} outside [{e.mean_lo[k]!r}, {e.mean_hi[k]!r}] (order {order}, "
+            f"acts {acts}, p {probs}, {semantics}, tails {list(e.tail_method)})")
+    sites = {net.site(l): semantics for l in sorted(probs)}
+    vals = walk(net, BoxAndError(net, sites), xf.reshape(1, -1))
+    try:
+        _, H = pair_bounds(net, vals, sites)
+    except NotSmooth:
+        return "no pair bound"
+    total = [MP.mpf(0.5) * MP.fsum(MP.mpf(float(v)) for v in H[:, :, k].ravel()) for k in range(net.n_outputs)]
+    single = {next(iter(c)): d for c, d, _ in configs if len(c) == 1}
+    for crashed, delta, _ in configs:
+        if len(crashed) < 2:
+            continue
+        for k in range(net.n_outputs):
+            r = _mpf(delta[k]) - MP.fsum(_mpf(single[a][k]) for a in crashed)
+            assert abs(r) <= total[k] * (1 + MP.mpf(10) ** -30) + MP.mpf(10) ** -40, (crashed, k, acts)
+    return "checked"
+
+
+@settings(deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_pairwise_tail_alone_contains_exact_mean(data):
+    _check_pairwise(data, SMOOTH_NAMES + ["linear", "1/2*relu", "hardtanh"])
+
+
+@pytest.mark.slow
+@settings(deadline=None, max_examples=300, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_pairwise_tail_alone_contains_exact_mean_many(data):
+    _check_pairwise(data, SMOOTH_NAMES + PL_NAMES[:4] + ["3*hardtanh"])

@@ -439,6 +439,10 @@ def cmd_exact(args) -> int:
     loss_kw = loss_targets(args, net, inputs)
     out = {}
     text = []
+    _budget(args)
+    if args.loss and (args.width is not None or args.time is not None):
+        raise InvalidArgument(f"{'--width' if args.width is not None else '--time'}: not available with --loss "
+                              "(give a fixed --order K)")
     if args.order is not None and args.loss:
         if symbolic:
             raise InvalidArgument("--order: an enclosure needs numeric probabilities")
@@ -462,7 +466,7 @@ def cmd_exact(args) -> int:
         order = args.order
         r = enclosure(net, inputs.values[0] if inputs.single else inputs.values,
                       NeuronCrash(probs, args.semantics), order=order, force=args.force,
-                      progress=None if not args.json else False)
+                      progress=None if not args.json else False, **_budget(args))
         out.update(r.to_dict())
         text.append(r.summary(net.output_names))
     elif not symbolic:
@@ -544,6 +548,29 @@ def _zero_one_enclosure(net, inputs, target, model, order, force) -> dict:
             "method": "exact" if set(methods) == {"exact"} else "rigorous", "order": max(o or 0 for o in orders)}
 
 
+def _budget(args) -> dict:
+    """The enclosure's ``width``, ``time_limit`` and ``tail`` from ``--width``, ``--time``, ``--tail``."""
+    width, tlim = getattr(args, "width", None), getattr(args, "time", None)
+    if (width is not None or tlim is not None) and args.order != "auto":
+        opt = "--width" if width is not None else "--time"
+        got = "no --order" if args.order is None else f"--order {args.order}"
+        raise InvalidArgument(f"{opt}: chooses the order, so it needs --order auto (got {got})")
+    return {"width": width, "time_limit": tlim, "tail": getattr(args, "tail", "best")}
+
+
+def add_budget(s) -> None:
+    """``--width W``, ``--time T`` (with ``--order auto``) and ``--tail`` for the enclosure commands."""
+    s.add_argument("--width", type=argument_type(parse_real, 0, lo_open=True), metavar="W",
+                   help="with --order auto: the smallest order whose mean intervals are all at most W wide "
+                        "(refused up front, with the estimated time, when out of reach)")
+    s.add_argument("--time", type=argument_type(parse_real, 0, lo_open=True), metavar="T",
+                   help="with --order auto: a budget in seconds; the order is raised while the next one's "
+                        "estimated time (from the configurations per second measured here) fits")
+    s.add_argument("--tail", choices=("best", "first-order", "pairwise"), default="best",
+                   help="bound on the configurations with more crashes: the tighter of both (default), the "
+                        "per-neuron first-order bound, or the exact linear part plus pairwise interactions")
+
+
 def cmd_enclose(args) -> int:
     """``symft enclose NET --input X --p SPEC [--order K]``: certified bounds on E Δ and Var Δ.
 
@@ -553,7 +580,8 @@ def cmd_enclose(args) -> int:
     from ..engines.enclosure import enclosure
 
     net, inputs, x, model = load_net_input_model(args)
-    r = enclosure(net, x, model, order=args.order, force=args.force, progress=None if not args.json else False)
+    r = enclosure(net, x, model, order=args.order, force=args.force, progress=None if not args.json else False,
+                  **_budget(args))
     if args.json:
         emit(r.to_dict())
         return 0
@@ -752,7 +780,9 @@ def add_parsers(sub) -> dict:
     add_semantics(s)
     s.add_argument("--order", metavar="K", type=argument_type(order_or_auto),
                    help="certified enclosure: configurations with ≤ K crashes exactly, the rest bounded "
-                        "(K = auto: the largest order within 2^21 configurations)")
+                        "(K = auto: the largest order within 2^21 configurations, or the one that meets "
+                        "--width / --time)")
+    add_budget(s)
     s.add_argument("--distribution", action="store_true", help="also print the atoms of Δ and their probabilities")
     s.add_argument("--polynomial", action="store_true", help="print E Δ(p) and E Δ²(p) as polynomials in p")
     s.add_argument("--loss", choices=("squared", "zero_one", "cross_entropy"),
@@ -773,7 +803,8 @@ def add_parsers(sub) -> dict:
     add_semantics(s)
     s.add_argument("--order", metavar="K", type=argument_type(order_or_auto), default="auto",
                    help="enumerate the configurations with ≤ K crashes (default auto: the largest order within "
-                        "2^21 configurations)")
+                        "2^21 configurations, or the one that meets --width / --time)")
+    add_budget(s)
     s.add_argument("--force", action="store_true", help="enumerate even above the configuration limit")
     add_json(s, "mean_lo, mean_hi, var_lo, var_hi, order")
 

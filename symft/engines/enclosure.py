@@ -39,6 +39,31 @@ With ``T_{−i}(k) = P(at least k crashes among the other neurons)``,
 and, for the second moment,
 ``Σ_{|s|>k} P(s) Δ(s)² ≤ Σ_i c_i² p_i T_{−i}(k) + Σ_{i ≠ j} c_i c_j p_i p_j T_{−i,−j}(k−1)``.
 
+**The interaction tail (sharper; used for the mean).**  Write the crash of
+neuron ``a`` with ``t_a ∈ [0, 1]`` (the neuron sends ``c_a + (1 − t_a)(y_a − c_a)``),
+so the output is a function ``f`` on ``[0, 1]^N`` with ``Δ(s) = f(1_s) − f(0)``,
+and let ``Δ_a = Δ({a})`` be the exact single-crash effects (evaluated at order
+1).  For ``s = {a_1, …, a_m}`` and ``S_r = {a_1 … a_r}``, telescoping gives
+``Δ(s) − Σ_{a ∈ s} Δ_a = Σ_r [f(1_{S_r}) − f(1_{S_{r−1}}) − f(e_{a_r}) + f(0)]``,
+and each bracket is the mixed difference of ``F(u, v) = f(u 1_{S_{r−1}} + v e_{a_r})``
+over ``[0, 1]²``, i.e. ``∫∫ Σ_{b ∈ S_{r−1}} ∂²f/∂t_b∂t_{a_r} du dv``.  Hence
+
+``|Δ(s) − Σ_{a ∈ s} Δ_a| ≤ Σ_{{a, b} ⊆ s, a ≠ b} H̄_{ab}``,  ``H̄_{ab} ≥ sup_{[0,1]^N} |∂²f/∂t_a∂t_b|``,
+
+with no diagonal term.  Summing with the probabilities (``P(a, b ∈ s, |s| > k) = p_a p_b T_{−a,−b}(k−1)``),
+
+``Σ_{|s|>k} P(s) Δ(s) ∈ Σ_a Δ_a p_a T_{−a}(k) ± ½ Σ_{g,h} p_g p_h T_{−a,−b}(k−1) H[g, h]``
+
+where ``H[g, h] ≥ Σ_{a ∈ g, b ∈ h} H̄_{ab}`` (sites ``g``, ``h``) comes from a
+forward pass of first and second derivative bounds over the boxes
+(:mod:`symft.walk.interaction`).  The linear part is *signed* and computed
+(its float margin added), so only the interactions are bounded: the tail
+shrinks by about ``k H / (N Σ c)`` against the per-neuron bound.  It needs
+``k ≥ 1`` and a bound of ``|φ''|`` over each box (a kink inside a box, a
+max pooling: not available, the other bounds are used).  The mean interval
+is the intersection of this one and the one below; the second moment keeps
+the per-neuron bound.
+
 **Crude bound.**  Interval propagation over all configurations gives boxes
 ``ŷ_l(s) ∈ [lo_l, hi_l]``, hence ``|Δ_k(s)| ≤ D_k``, and the tails are at most
 ``D_k P(|s| > k)`` and ``D_k² P(|s| > k)``.  The smaller of the two bounds is
@@ -98,14 +123,15 @@ from numbers import Integral
 import numpy as np
 import sympy as sp
 
-from ..errors import FaultModelError, InvalidArgument, TooLargeError
+from ..errors import FaultModelError, InvalidArgument, NotSmooth, TooLargeError
 from ..faults import NeuronCrash
 from ..graph.activations import ETA
 from ..problem import as_model, make_problem
 from ..progress import progress as _progress
 from ..threads import blas_threads
-from ..walk.configurations import Stage, walk_configurations
+from ..walk.configurations import Combinations, Stage, walk_configurations
 from ..walk.errorbound import AbsSensitivity, BoxAndError
+from ..walk.interaction import pair_bounds
 from ..walk.numeric import Numeric, crash_values_float
 from ..walk.walker import walk, walk_reverse
 
@@ -152,7 +178,8 @@ class Enclosure:
     margin_mean, margin_second : ndarray
         The floating-point margins added (see the module docstring).
     tail_method : ndarray of str
-        ``"per-neuron"`` or ``"crude"``: which tail bound was smaller.
+        ``"pairwise"``, ``"per-neuron"`` or ``"crude"``: which tail bound gave the
+        narrower mean interval (the interval is the intersection of all that apply).
     mass : float
         Probability of the evaluated configurations (rounded down).
     order : int
@@ -284,6 +311,7 @@ class _Bounds:
     c: dict          # {site key: (n_site, n_out)} per-neuron constants (inf allowed)
     D: np.ndarray    # (n_out,) crude bound on |Δ|
     eps: np.ndarray  # (n_out,) bound on the float error of one computed Δ
+    pair: np.ndarray | None = None  # (L, L, n_out) summed mixed-derivative bounds, None without one
 
 
 def per_neuron_bounds(net, x, model: NeuronCrash, order: int = 0):
@@ -339,7 +367,11 @@ def _bounds(net, clean, model, order, input_error=None) -> _Bounds:
         with np.errstate(invalid="ignore", over="ignore"):
             cl = (Gs * d[None, :]).T * (1 + 4 * _U)
         c[k] = np.where(np.isnan(cl), np.inf, cl)
-    return _Bounds(c, D, eps)
+    try:
+        _, pair = pair_bounds(net, vals, {s: sem for s in sites})
+    except NotSmooth:
+        pair = None
+    return _Bounds(c, D, eps, pair)
 
 
 # =====================================================================================
@@ -371,21 +403,18 @@ def _tail_at_least(sizes, probs, k):
 # enumeration of the configurations with at most k crashes
 # =====================================================================================
 
-def _combos(n, k):
-    if k == 0:
-        return np.zeros((1, 0), dtype=np.int64)
-    cnt = math.comb(n, k)
-    flat = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(n), k)),
-                       dtype=np.int64, count=cnt * k)
-    return flat.reshape(cnt, k)
-
-
 def _kappas(sizes, k):
-    """Count vectors κ with Σ κ ≤ k, κ_g ≤ n_g."""
+    """Count vectors κ with Σ κ ≤ k, κ_g ≤ n_g (lexicographic; only the vectors that qualify are visited)."""
     out = []
-    for kappa in itertools.product(*[range(min(n, k) + 1) for n in sizes]):
-        if sum(kappa) <= k:
-            out.append(kappa)
+
+    def rec(g, left, prefix):
+        if g == len(sizes):
+            out.append(tuple(prefix))
+            return
+        for c in range(min(sizes[g], left) + 1):
+            rec(g + 1, left - c, prefix + [c])
+
+    rec(0, k, [])
     return out
 
 
@@ -429,15 +458,168 @@ def choose_order(net, model: NeuronCrash, max_configurations: int = 2 ** 21, n_i
     return k
 
 
+_SEARCH_ORDER = 12
+_TAILS = ("best", "first-order", "pairwise")
+
+
+class _Weights(dict):
+    """``P(one configuration with count vector κ)`` = ``Π_g q_g^κ_g (1 − q_g)^(n_g − κ_g)``, exact, made on demand."""
+
+    def __init__(self, qs, sizes):
+        super().__init__()
+        self.qs, self.sizes = qs, sizes
+
+    def __missing__(self, kap):
+        w = Fraction(1)
+        for q, n, k in zip(self.qs, self.sizes, kap):
+            w *= q ** k * (1 - q) ** (n - k)
+        self[kap] = w
+        return w
+
+    def rounded(self, kap):
+        """``(w_f, err)``: the weight rounded to a float and a float bound of ``|w − w_f|`` (both as Fractions)."""
+        key = ("rounded", kap)
+        if key not in self:
+            w = self[kap]
+            wf = Fraction(float(w))
+            self[key] = (wf, Fraction(_up(abs(w - wf))))
+        return self[key]
+
+
+def _level_kappas(sizes, j):
+    """Count vectors κ with Σ κ = j, κ_g ≤ n_g (lexicographic)."""
+    return [kap for kap in _kappas(sizes, j) if sum(kap) == j]
+
+
+def _level_count(sizes, kap):
+    return int(np.prod([math.comb(n, k) for n, k in zip(sizes, kap)], dtype=object))
+
+
+def _tail_probabilities(sizes, qs_exact, order):
+    """Exact ``T_{−i}(k)`` per site, ``T_{−i,−j}(k−1)`` per pair of sites and ``P(|s| > k)``."""
+    L = len(sizes)
+    T1 = []
+    for g in range(L):
+        s2 = list(sizes)
+        s2[g] -= 1
+        T1.append(_tail_at_least(s2, qs_exact, order))
+    T2 = {}
+    for g in range(L):
+        for h in range(L):
+            s2 = list(sizes)
+            s2[g] -= 1
+            s2[h] -= 1
+            T2[(g, h)] = _tail_at_least(s2, qs_exact, order - 1) if min(s2) >= 0 else Fraction(0)
+    return T1, T2, _tail_at_least(sizes, qs_exact, order + 1)
+
+
+def _fsum_up(a) -> float:
+    """An upper bound of the exact sum of the floats ``a`` (``math.fsum`` is correctly rounded; one step up)."""
+    try:
+        return float(np.nextafter(math.fsum(np.asarray(a, dtype=float).ravel().tolist()), np.inf))
+    except OverflowError:
+        return math.inf
+
+
+def _probs_up(probs):
+    """The tail probabilities rounded up to floats (as Fractions): they only multiply non-negative bounds."""
+    T1, T2, P = probs
+    return [Fraction(_up(t)) for t in T1], {k: Fraction(_up(v)) for k, v in T2.items()}, Fraction(_up(P))
+
+
+def _neuron_sums(bd, layers, n_out):
+    """Per output: upper bounds of ``Σ_i c_i`` and ``Σ_i c_i²`` per site, or None when some ``c`` is infinite."""
+    out = []
+    for o in range(n_out):
+        sums, sq = [], []
+        for l in layers:
+            cg = bd.c[l][:, o]
+            if not np.all(np.isfinite(cg)):
+                sums = None
+                break
+            with np.errstate(over="ignore"):
+                s1, s2 = _fsum_up(cg), _fsum_up(np.nextafter(cg * cg, np.inf))
+            if math.isfinite(s1) and math.isfinite(s2):
+                sums.append(Fraction(s1))
+                sq.append(Fraction(s2))
+            else:       # beyond float range: exact rationals
+                fr = [Fraction(float(v)) for v in cg]
+                sums.append(sum(fr, Fraction(0)))
+                sq.append(sum((v * v for v in fr), Fraction(0)))
+        out.append(None if sums is None else (sums, sq))
+    return out
+
+
+def _tails(bd, nsums, qs_exact, probs, order):
+    """Rigorous bounds on the first and second moment of the configurations with more than ``order`` crashes."""
+    T1, T2, P_tail = _probs_up(probs)
+    L = len(qs_exact)
+    tm, ts, how = [], [], []
+    for o, ns in enumerate(nsums):
+        per = per2 = None
+        if ns is not None:
+            sums, sq = ns
+            per = per2 = Fraction(0)
+            for g in range(L):
+                per += qs_exact[g] * T1[g] * sums[g]
+                per2 += qs_exact[g] * T1[g] * sq[g]
+                for h in range(L):
+                    pair = sums[g] * sums[h] - (sq[g] if g == h else 0)
+                    per2 += qs_exact[g] * qs_exact[h] * T2[(g, h)] * pair
+        Dk = float(bd.D[o])
+        crude = Fraction(Dk) * P_tail if np.isfinite(Dk) else None
+        crude2 = Fraction(Dk) ** 2 * P_tail if np.isfinite(Dk) else None
+        cands = [(v, nm) for v, nm in ((per, "per-neuron"), (crude, "crude")) if v is not None]
+        cands2 = [v for v in (per2, crude2) if v is not None]
+        if P_tail == 0:
+            cands, cands2 = [(Fraction(0), "none")], [Fraction(0)]
+        if not cands:
+            raise InvalidArgument("enclosure: no finite bound on the error of the configurations with "
+                                  f"more than {order} crashes (an activation without a slope bound and an "
+                                  "unbounded range); use a higher order or enumerate_crashes")
+        t1, nm = min(cands, key=lambda t: t[0])
+        tm.append(t1)
+        ts.append(min(cands2))
+        how.append(nm)
+    return tm, ts, how
+
+
+def _seconds_text(t):
+    if not math.isfinite(t):
+        return "forever"
+    if t < 120:
+        return f"{t:.3g} s"
+    if t < 7200:
+        return f"{t / 60:.3g} min"
+    if t < 2 * 86400:
+        return f"{t / 3600:.3g} h"
+    return f"{t / 86400:.3g} days"
+
+
+def _positive(v, where):
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"{where}: expected a positive number, got {v!r}") from None
+    if not (math.isfinite(f) and f > 0):
+        raise InvalidArgument(f"{where}: expected a positive number, got {v!r}")
+    return f
+
+
 def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool = False,
-              progress: bool | None = None, max_configurations: int | None = 2 ** 24) -> Enclosure:
+              progress: bool | None = None, max_configurations: int | None = 2 ** 24,
+              width: float | None = None, time_limit: float | None = None, tail: str = "best") -> Enclosure:
     r"""Certified intervals for ``E Δ``, ``E Δ²`` and ``Var Δ`` (exact up to order ``k``, bounded tail).
 
     All configurations with at most ``order`` crashes are evaluated; the
     others are bounded with the per-neuron bound (or the crude bound when
     smaller): see the module docstring for the derivation and the
     floating-point margin.  The width of the mean interval shrinks with the
-    order (roughly by a factor ``N p / (k + 1)`` per order).
+    order (roughly by a factor ``N p / (k + 1)`` per order).  The
+    configurations are generated in blocks (:class:`~symft.walk.configurations.Combinations`),
+    so memory does not grow with their number.
 
     Parameters
     ----------
@@ -450,13 +632,36 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
     order : int or "auto"
         ``k``: configurations with at most ``k`` crashes are evaluated.
         ``"auto"``: the largest order within ``2^21`` configurations × inputs
-        (:func:`choose_order`; about a second on a laptop).
+        (:func:`choose_order`; about a second on a laptop), or, with ``width``
+        or ``time_limit``, the order that meets them.
     force : bool
         Evaluate even above ``max_configurations``.
     progress : bool or None
         Progress bar on stderr.
     max_configurations : int or None
-        Refusal limit on the evaluated configurations × inputs.
+        Refusal limit on the evaluated configurations × inputs (not applied
+        under ``time_limit`` alone: the time is the limit then).
+    tail : {"best", "first-order", "pairwise"}
+        Which bound of the configurations with more than ``order`` crashes:
+        the first-order per-neuron bound (or the crude one), the exact linear
+        part plus the pairwise-interaction bound (needs ``order ≥ 1`` and a
+        second-derivative bound of every activation over its box; without
+        one the first-order bound is used), or the intersection of both
+        (default).  See "The interaction tail" in the module docstring.
+    width : float or None
+        With ``order="auto"``: the smallest order whose mean intervals are all
+        at most this wide.  The order is predicted from the tail bound (known
+        before any evaluation) and raised by one while the measured width is
+        still too large.  Refused up front (``TooLargeError``, with the
+        estimated time) when no order up to 12 reaches it, when it needs more
+        than ``max_configurations`` (unless ``force``), or when its estimated
+        time exceeds ``time_limit``.
+    time_limit : float or None
+        With ``order="auto"``: a budget in seconds.  The orders are evaluated
+        one after the other; the next one is started only when its estimated
+        time (its configurations ÷ the configurations per second measured on
+        the previous one) fits in what is left.  The result is a valid
+        enclosure whatever the order reached.
 
     Returns
     -------
@@ -466,7 +671,7 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
     ------
     TooLargeError
         When the order needs too many configurations; the message names the
-        largest order within the limit.
+        largest order within the limit and the estimated time.
 
     Examples
     --------
@@ -475,15 +680,27 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
     >>> e = enclosure(net, np.ones(4), NeuronCrash({1: 1e-3}), order=2)
     >>> bool(np.all(e.width < 1e-5)), e.configurations
     (True, 466)
+    >>> net2 = random_network([4, 30, 30, 2], seed=0, activation="tanh")
+    >>> e = enclosure(net2, np.ones(4), NeuronCrash({1: 1e-3, 2: 1e-3}), order="auto", width=1e-5)
+    >>> e.order, bool(np.all(e.width <= 1e-5))
+    (2, True)
+    >>> enclosure(net, np.ones(4), NeuronCrash({1: 1e-3}), order="auto", time_limit=5.0).order >= 1
+    True
     """
     t0 = time.perf_counter()
+    if tail not in _TAILS:
+        raise InvalidArgument(f"tail: expected one of {', '.join(_TAILS)}, got {tail!r}")
     model = _check_model(net, model)
     pb = make_problem(net, x, model)
-    if order == "auto":
+    width = _positive(width, "width")
+    time_limit = _positive(time_limit, "time_limit")
+    targeted = width is not None or time_limit is not None
+    if targeted and order != "auto":
+        raise InvalidArgument(f"order: width and time_limit choose the order; pass order='auto', not {order!r}")
+    if order == "auto" and not targeted:
         order = choose_order(net, model, n_inputs=pb.B)
-    if not isinstance(order, Integral) or isinstance(order, bool) or order < 0:
+    if not targeted and (not isinstance(order, Integral) or isinstance(order, bool) or order < 0):
         raise InvalidArgument(f"order: expected a non-negative integer, got {order!r}")
-    order = int(order)
     for l in model.layers:
         q = model.probability(l)
         if isinstance(q, sp.Basic) and q.free_symbols:
@@ -496,153 +713,275 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
     qs_exact = [Fraction(float(q)) if isinstance(q, float) else
                 (Fraction(int(q.p), int(q.q)) if isinstance(q, sp.Rational) else Fraction(q))
                 for q in (model.probability(l) for l in layers)]
-    qs = [float(q) for q in qs_exact]
-    kappas = _kappas(sizes, order)
-    n_conf = sum(int(np.prod([math.comb(n, k) for n, k in zip(sizes, kap)])) for kap in kappas)
-    if not force and max_configurations is not None and n_conf * B > max_configurations:
-        k_ok = 0
-        while k_ok < order and sum(math.comb(N, j) for j in range(k_ok + 2)) * B <= max_configurations:
-            k_ok += 1
-        raise TooLargeError(
-            f"enclosure: order {order} needs {n_conf:.4g} configurations"
-            f"{f' × {B} inputs' if B > 1 else ''} (limit {max_configurations:.4g}); "
-            f"use order={k_ok} (--order {k_ok}), sampling (symft sample), or force=True / --force")
     n_out = net.n_outputs
-    # exact rational tail probabilities (shared by all inputs)
-    T1 = []
-    for g in range(len(layers)):
-        s2 = list(sizes)
-        s2[g] -= 1
-        T1.append(_tail_at_least(s2, qs_exact, order))
-    T2 = {}
-    for g in range(len(layers)):
-        for h in range(len(layers)):
-            s2 = list(sizes)
-            s2[g] -= 1
-            s2[h] -= 1
-            T2[(g, h)] = _tail_at_least(s2, qs_exact, order - 1) if min(s2) >= 0 else Fraction(0)
-    P_tail = _tail_at_least(sizes, qs_exact, order + 1)
-    weights = {}
-    for kap in kappas:
-        w = Fraction(1)
-        for q, n, k in zip(qs_exact, sizes, kap):
-            w *= q ** k * (1 - q) ** (n - k)
-        weights[kap] = w
-    mass = sum(weights[k] * int(np.prod([math.comb(n, kk) for n, kk in zip(sizes, k)])) for k in kappas)
-    combos = {}
-    for g, n in enumerate(sizes):
-        for k in range(0, min(n, order) + 1):
-            combos[(g, k)] = _combos(n, k)
+    k_max = min(N, _SEARCH_ORDER) if targeted else int(order)
+    levels, lcount = [], []
+    for j in range(k_max + 1):
+        levels.append(_level_kappas(sizes, j))
+        lcount.append(sum(_level_count(sizes, kap) for kap in levels[-1]))
+        if targeted and sum(lcount) > 10 ** 13:      # beyond any budget: stop the search here
+            k_max = j
+            break
+    upto = list(itertools.accumulate(lcount))
+    limit = None if force or max_configurations is None else max_configurations
     cvals = {l: crash_values_float(net, l, model.semantics) for l in layers}
     interp = Numeric(net, skip_linear=True, tall=True)
-    res = {k: [] for k in ("mlo", "mhi", "slo", "shi", "vlo", "vhi", "pm", "ps", "tm", "ts", "mm", "ms", "how")}
-    with _progress(n_conf * B, "enclosure: configurations", enabled=progress) as bar, blas_threads():
-        for b in range(B):
-            clean = {n: v[b:b + 1] for n, v in pb.clean.values.items()}
-            clean_out = clean[net.output].reshape(-1)
-            bd = _bounds(net, clean, model, order, _input_error(pb, b))
-            S1, S2, Mg1, Mg2 = ([Fraction(0)] * n_out for _ in range(4))
-            for kap in kappas:
-                cnt = 0
-                s1 = np.zeros(n_out)
-                s2 = np.zeros(n_out)
-                a1 = np.zeros(n_out)
-                mx = np.zeros(n_out)
-                if layers:
-                    stages = [Stage(net.site(l), crash=cvals[l], combos=combos[(g, kap[g])])
-                              for g, l in enumerate(layers) if kap[g] > 0]
-                    for Y, _ in walk_configurations(net, clean, stages, interp, chunk_bytes=_CHUNK_BYTES):
-                        Dl = Y - clean_out
-                        cnt += Dl.shape[0]
-                        s1 += Dl.sum(axis=0)
-                        s2 += (Dl * Dl).sum(axis=0)
-                        a1 += np.abs(Dl).sum(axis=0)
-                        mx = np.maximum(mx, np.abs(Dl).max(axis=0))
-                        bar.update(Dl.shape[0])
-                else:
-                    cnt = 1
-                w = weights[kap]
-                gm = _gamma(cnt + 4)
-                for o in range(n_out):
-                    S1[o] += w * Fraction(float(s1[o]))
-                    S2[o] += w * Fraction(float(s2[o]))
-                    de = float(bd.eps[o]) + _U * float(mx[o])
-                    m1 = cnt * float(bd.eps[o]) + 3 * gm * float(a1[o]) * (1 + 4 * gm) + _U * float(a1[o])
-                    m2 = (2 * de * float(a1[o]) * (1 + 4 * gm) + cnt * de * de + 4 * gm * float(s2[o]) * (1 + 4 * gm)
-                          + 2 * _U * float(s2[o]))
-                    Mg1[o] += w * Fraction(m1) * Fraction(1 + 1e-10)
-                    Mg2[o] += w * Fraction(m2) * Fraction(1 + 1e-10)
-            # tails
-            tm, ts, how = [], [], []
-            for o in range(n_out):
-                per = Fraction(0)
-                per2 = Fraction(0)
-                finite = True
-                sums = []
-                sq = []
-                for g, l in enumerate(layers):
-                    cg = bd.c[l][:, o]
-                    if not np.all(np.isfinite(cg)):
-                        finite = False
-                        break
-                    fr = [Fraction(float(v)) for v in cg]
-                    sums.append(sum(fr, Fraction(0)))
-                    sq.append(sum((v * v for v in fr), Fraction(0)))
-                if finite:
-                    for g in range(len(layers)):
-                        per += qs_exact[g] * T1[g] * sums[g]
-                        per2 += qs_exact[g] * T1[g] * sq[g]
-                        for h in range(len(layers)):
-                            pair = sums[g] * sums[h] - (sq[g] if g == h else 0)
-                            per2 += qs_exact[g] * qs_exact[h] * T2[(g, h)] * pair
-                Dk = float(bd.D[o])
-                crude = Fraction(Dk) * P_tail if np.isfinite(Dk) else None
-                crude2 = Fraction(Dk) ** 2 * P_tail if np.isfinite(Dk) else None
-                cands = [(v, nm) for v, nm in ((per if finite else None, "per-neuron"), (crude, "crude"))
-                         if v is not None]
-                cands2 = [v for v in (per2 if finite else None, crude2) if v is not None]
-                if P_tail == 0:
-                    cands, cands2 = [(Fraction(0), "none")], [Fraction(0)]
-                if not cands:
-                    raise InvalidArgument("enclosure: no finite bound on the error of the configurations with "
-                                          f"more than {order} crashes (an activation without a slope bound and an "
-                                          "unbounded range); use a higher order or enumerate_crashes")
-                t1, nm = min(cands, key=lambda t: t[0])
-                tm.append(t1)
-                ts.append(min(cands2))
-                how.append(nm)
-            mlo, mhi, slo, shi, vlo, vhi = [], [], [], [], [], []
-            for o in range(n_out):
-                lo1 = S1[o] - Mg1[o] - tm[o]
-                hi1 = S1[o] + Mg1[o] + tm[o]
-                lo2 = max(Fraction(0), S2[o] - Mg2[o])
-                hi2 = S2[o] + Mg2[o] + ts[o]
-                msq_max = max(lo1 * lo1, hi1 * hi1)
-                msq_min = Fraction(0) if lo1 <= 0 <= hi1 else min(lo1 * lo1, hi1 * hi1)
-                mlo.append(_down(lo1))
-                mhi.append(_up(hi1))
-                slo.append(_down(lo2))
-                shi.append(_up(hi2))
-                vlo.append(_down(max(Fraction(0), lo2 - msq_max)))
-                vhi.append(_up(max(Fraction(0), hi2 - msq_min)))
-            res["mlo"].append(mlo)
-            res["mhi"].append(mhi)
-            res["slo"].append(slo)
-            res["shi"].append(shi)
-            res["vlo"].append(vlo)
-            res["vhi"].append(vhi)
-            res["pm"].append([float(v) for v in S1])
-            res["ps"].append([float(v) for v in S2])
-            res["tm"].append([_up(v) for v in tm])
-            res["ts"].append([_up(v) for v in ts])
-            res["mm"].append([_up(v) for v in Mg1])
-            res["ms"].append([_up(v) for v in Mg2])
-            res["how"].append(how)
+    cleans = [{n: v[b:b + 1] for n, v in pb.clean.values.items()} for b in range(B)]
+    weights = _Weights(qs_exact, sizes)
+
+    if not targeted and limit is not None and upto[order] * B > limit:
+        k_ok = 0
+        while k_ok < order and sum(math.comb(N, j) for j in range(k_ok + 2)) * B <= limit:
+            k_ok += 1
+        rate = _calibrate(net, cleans[0], layers, sizes, cvals, interp)
+        raise TooLargeError(
+            f"enclosure: order {order} needs {upto[order]:.4g} configurations"
+            f"{f' × {B} inputs' if B > 1 else ''} (limit {limit:.4g}), about "
+            f"{_seconds_text(upto[order] * B / rate)} at the {rate:.3g} configurations/s measured here; "
+            f"use order={k_ok} (--order {k_ok}), sampling (symft sample), or force=True / --force")
+
+    bds = [_bounds(net, cleans[b], model, k_max, _input_error(pb, b)) for b in range(B)]
+    nsums = [_neuron_sums(bd, layers, n_out) for bd in bds]
+    probs_at = {}
+
+    def probs(k):
+        if k not in probs_at:
+            probs_at[k] = _tail_probabilities(sizes, qs_exact, k)
+        return probs_at[k]
+
+    def left():
+        return time_limit - (time.perf_counter() - t0)
+
+    rate = _calibrate(net, cleans[0], layers, sizes, cvals, interp) if targeted else None
+    target = k_max
+    if width is not None:
+        target, pred = None, math.inf
+        for k in range(k_max + 1):
+            pred = max(_predicted_width(bd, ns, qs_exact, probs(k), k, tail) for bd, ns in zip(bds, nsums))
+            if pred <= width:
+                target = k
+                break
+        if target is None:
+            raise TooLargeError(f"width: {width:g} is out of reach; order {k_max} still gives a predicted width "
+                                f"of {pred:.3g} (use a larger width, sampling (symft sample), or a fixed --order)")
+        est = upto[target] * B / rate
+        too_many = limit is not None and upto[target] * B > limit
+        too_long = time_limit is not None and est > left()
+        if too_many or too_long:
+            why = ([f"more than the limit of {limit:.4g} configurations (force=True / --force lifts it)"]
+                   if too_many else []) + ([f"more than the {max(0.0, left()):.3g} s left"] if too_long else [])
+            raise TooLargeError(f"width: {width:g} needs order {target} ({upto[target]:.4g} configurations"
+                                f"{f' × {B} inputs' if B > 1 else ''}), about {_seconds_text(est)} at the "
+                                f"{rate:.3g} configurations/s measured here: {' and '.join(why)}")
+    elif time_limit is not None:
+        k1 = min(1, k_max)
+        est = upto[k1] * B / rate
+        if est > left():
+            raise TooLargeError(f"time: even order {k1} needs {upto[k1]:.4g} configurations"
+                                f"{f' × {B} inputs' if B > 1 else ''}, about {_seconds_text(est)} at the "
+                                f"{rate:.3g} configurations/s measured here, more than the {max(0.0, left()):.3g} s "
+                                f"left (use a time of at least {_seconds_text(1.5 * est)}, or sampling: symft sample)")
+    acc = [[[Fraction(0)] * n_out for _ in range(4)] + [{}] for _ in range(B)]   # S1, S2, Mg1, Mg2, singles
+    done = -1
+    with _progress(upto[target] * B, "enclosure: configurations", enabled=progress) as bar, blas_threads():
+        j = 0
+        while j <= k_max:
+            if j >= 2 and time_limit is not None and lcount[j] * B / rate > left():
+                break
+            tl = time.perf_counter()
+            for b in range(B):
+                _evaluate_level(net, cleans[b], levels[j], layers, sizes, cvals, interp, bds[b],
+                                weights, acc[b], bar)
+            dt = time.perf_counter() - tl
+            if j >= 1 and lcount[j] * B >= 1000:
+                rate = lcount[j] * B / max(dt, 1e-9)
+            done = j
+            if width is not None and j >= target:
+                res = _finish(acc, bds, nsums, qs_exact, probs(j), j, tail)
+                if max(np.max(np.array(res["mhi"]) - np.array(res["mlo"])), 0.0) <= width or j == k_max:
+                    break
+                target = j + 1
+            elif width is None and time_limit is None and j == target:
+                break
+            j += 1
+    order = done
+    res = _finish(acc, bds, nsums, qs_exact, probs(order), order, tail)
+    mass = sum(weights[kap] * _level_count(sizes, kap) for lv in levels[:order + 1] for kap in lv)
     arr = {k: (np.array(v) if k != "how" else np.array(v, dtype=object)) for k, v in res.items()}
     if single:
         arr = {k: v[0] for k, v in arr.items()}
     return Enclosure(arr["mlo"], arr["mhi"], arr["slo"], arr["shi"], arr["vlo"], arr["vhi"],
                      partial_mean=arr["pm"], partial_second=arr["ps"], tail_mean=arr["tm"],
                      tail_second=arr["ts"], margin_mean=arr["mm"], margin_second=arr["ms"],
-                     tail_method=arr["how"], mass=_down(mass), order=order, configurations=n_conf,
+                     tail_method=arr["how"], mass=_down(mass), order=order, configurations=upto[order],
                      seconds=time.perf_counter() - t0, method="enclosure", layers=tuple(layers))
+
+
+def _predicted_width(bd, nsums, qs_exact, probs, order, tail):
+    """The largest mean width the tail bounds give at ``order`` (before any evaluation; margins estimated)."""
+    tm = [float(t) for t in _tails(bd, nsums, qs_exact, probs, order)[0]]
+    pair = _pair_tail(bd, qs_exact, probs, order) if tail != "first-order" else None
+    if pair is not None:
+        tm = [float(p) if tail == "pairwise" else min(t, float(p)) for t, p in zip(tm, pair)]
+    return max(2 * t + 4 * float(e) for t, e in zip(tm, bd.eps))
+
+
+def _calibrate(net, clean, layers, sizes, cvals, interp):
+    """Configurations per second of this machine on this network, timed on up to 512 double crashes per site.
+
+    Double crashes go through the same blocked path as every higher order
+    (single crashes are too few on small nets to time the blocks rather
+    than the call overhead).
+    """
+    n = 0
+    t = time.perf_counter()
+    with blas_threads():
+        while True:
+            for g, l in enumerate(layers):
+                k = min(2, sizes[g])
+                m = min(math.comb(sizes[g], k), 512)
+                st = [Stage(net.site(l), crash=cvals[l], combos=Combinations(sizes[g], k)[0:m])]
+                for Y, _ in walk_configurations(net, clean, st, interp, chunk_bytes=_CHUNK_BYTES):
+                    n += Y.shape[0]
+            dt = time.perf_counter() - t
+            if dt > 0.05 or n > 10 ** 5 or not layers:
+                return max(n, 1) / max(dt, 1e-9)
+
+
+def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weights, acc, bar):
+    """Add the configurations of the count vectors ``kappas`` (one input) to ``acc`` = [S1, S2, Mg1, Mg2, singles].
+
+    ``singles[g]`` keeps, for the single crashes at site ``g``, the unweighted
+    sum of the computed ``Δ`` and its float margin (for the interaction tail).
+    """
+    S1, S2, Mg1, Mg2, singles = acc
+    clean_out = clean[net.output].reshape(-1)
+    n_out = clean_out.size
+    for kap in kappas:
+        cnt = 0
+        s1 = np.zeros(n_out)
+        s2 = np.zeros(n_out)
+        a1 = np.zeros(n_out)
+        mx = np.zeros(n_out)
+        if layers and sum(kap):
+            stages = [Stage(net.site(l), crash=cvals[l], combos=Combinations(sizes[g], kap[g]))
+                      for g, l in enumerate(layers) if kap[g] > 0]
+            for Y, _ in walk_configurations(net, clean, stages, interp, chunk_bytes=_CHUNK_BYTES):
+                Dl = Y - clean_out
+                cnt += Dl.shape[0]
+                s1 += Dl.sum(axis=0)
+                s2 += (Dl * Dl).sum(axis=0)
+                a1 += np.abs(Dl).sum(axis=0)
+                mx = np.maximum(mx, np.abs(Dl).max(axis=0))
+                bar.update(Dl.shape[0])
+        else:
+            cnt = 1
+            bar.update(1)
+        w, werr = weights.rounded(kap)      # |true contribution − w·ŝ| ≤ (w + werr)·margin + werr·|ŝ|
+        gm = _gamma(cnt + 4)
+        for o in range(n_out):
+            S1[o] += w * Fraction(float(s1[o]))
+            S2[o] += w * Fraction(float(s2[o]))
+            Mg1[o] += werr * Fraction(abs(float(s1[o])))
+            Mg2[o] += werr * Fraction(float(s2[o]))
+            de = float(bd.eps[o]) + _U * float(mx[o])
+            m1 = cnt * float(bd.eps[o]) + 3 * gm * float(a1[o]) * (1 + 4 * gm) + _U * float(a1[o])
+            m2 = (2 * de * float(a1[o]) * (1 + 4 * gm) + cnt * de * de + 4 * gm * float(s2[o]) * (1 + 4 * gm)
+                  + 2 * _U * float(s2[o]))
+            Mg1[o] += (w + werr) * Fraction(m1) * Fraction(1 + 1e-10)
+            Mg2[o] += (w + werr) * Fraction(m2) * Fraction(1 + 1e-10)
+        if sum(kap) == 1:
+            singles[kap.index(1)] = ([Fraction(float(v)) for v in s1],
+                                     [Fraction(float(cnt * float(bd.eps[o]) + 3 * gm * float(a1[o]) * (1 + 4 * gm)
+                                                     + _U * float(a1[o]))) * Fraction(1 + 1e-10)
+                                      for o in range(n_out)])
+
+
+def _finish(acc, bds, nsums, qs_exact, probs, order, tail="best"):
+    """Combine the evaluated part, its margins and the tails into outward-rounded intervals (per input)."""
+    res = {k: [] for k in ("mlo", "mhi", "slo", "shi", "vlo", "vhi", "pm", "ps", "tm", "ts", "mm", "ms", "how")}
+    for (S1, S2, Mg1, Mg2, singles), bd, ns in zip(acc, bds, nsums):
+        tm, ts, how = _tails(bd, ns, qs_exact, probs, order)
+        inter = _interaction_tail(bd, singles, qs_exact, probs, order) if tail != "first-order" else None
+        mlo, mhi, slo, shi, vlo, vhi = [], [], [], [], [], []
+        for o in range(len(S1)):
+            lo1 = S1[o] - Mg1[o] - tm[o]
+            hi1 = S1[o] + Mg1[o] + tm[o]
+            if inter is not None:
+                shift, half = inter[0][o], inter[1][o]
+                lo2, hi2 = S1[o] + shift - Mg1[o] - half, S1[o] + shift + Mg1[o] + half
+                if tail == "pairwise" or hi2 - lo2 < hi1 - lo1:
+                    tm[o], how[o] = half, "pairwise"
+                lo1, hi1 = (lo2, hi2) if tail == "pairwise" else (max(lo1, lo2), min(hi1, hi2))
+            lo2 = max(Fraction(0), S2[o] - Mg2[o])
+            hi2 = S2[o] + Mg2[o] + ts[o]
+            # the squares on the outward-rounded floats (a wider interval: still sound, and cheap)
+            lo1, hi1, lo2, hi2 = (Fraction(_down(lo1)), Fraction(_up(hi1)), Fraction(_down(lo2)),
+                                  Fraction(_up(hi2)))
+            msq_max = max(lo1 * lo1, hi1 * hi1)
+            msq_min = Fraction(0) if lo1 <= 0 <= hi1 else min(lo1 * lo1, hi1 * hi1)
+            mlo.append(float(lo1))
+            mhi.append(float(hi1))
+            slo.append(float(lo2))
+            shi.append(float(hi2))
+            vlo.append(_down(max(Fraction(0), lo2 - msq_max)))
+            vhi.append(_up(max(Fraction(0), hi2 - msq_min)))
+        res["mlo"].append(mlo)
+        res["mhi"].append(mhi)
+        res["slo"].append(slo)
+        res["shi"].append(shi)
+        res["vlo"].append(vlo)
+        res["vhi"].append(vhi)
+        res["pm"].append([float(v) for v in S1])
+        res["ps"].append([float(v) for v in S2])
+        res["tm"].append([_up(v) for v in tm])
+        res["ts"].append([_up(v) for v in ts])
+        res["mm"].append([_up(v) for v in Mg1])
+        res["ms"].append([_up(v) for v in Mg2])
+        res["how"].append(how)
+    return res
+
+
+def _pair_tail(bd, qs_exact, probs, order):
+    """Per output, an upper bound of ``½ Σ_{g,h} p_g p_h T_{−a,−b}(k−1) H[g, h]``, or None without a pair bound."""
+    T1, T2, P_tail = _probs_up(probs)
+    if bd.pair is None or order < 1 or not np.all(np.isfinite(bd.pair)):
+        return None
+    L = len(qs_exact)
+    out = []
+    for o in range(bd.pair.shape[2]):
+        t = Fraction(0)
+        for g in range(L):
+            for h in range(L):
+                if T2[(g, h)]:
+                    t += qs_exact[g] * qs_exact[h] * T2[(g, h)] * Fraction(float(bd.pair[g, h, o]))
+        out.append(t / 2)
+    return out
+
+
+def _interaction_tail(bd, singles, qs_exact, probs, order):
+    r"""The tail of the mean as its exact linear part plus a bound on the interactions (theory of the module).
+
+    Returns ``(shift, half)`` per output: the configurations with more than
+    ``order`` crashes contribute ``shift ± half`` to ``E Δ``, or None when no
+    pair bound is available (a kink, order 0, a missing single-crash sum).
+    """
+    T1, T2, P_tail = probs
+    pair = _pair_tail(bd, qs_exact, probs, order)
+    L = len(qs_exact)
+    if pair is None or any(g not in singles for g in range(L) if T1[g]):
+        return None
+    # T_{−a}(k) to the nearest float, its rounding error bounded (the shift is signed, so no one-sided rounding)
+    Tf = [Fraction(float(t)) for t in T1]
+    Terr = [Fraction(_up(abs(t - tf))) for t, tf in zip(T1, Tf)]
+    shift, half = [], []
+    for o in range(len(pair)):
+        sh, hf = Fraction(0), pair[o]
+        for g in range(L):
+            if T1[g]:
+                a, m = singles[g][0][o], singles[g][1][o]
+                sh += qs_exact[g] * Tf[g] * a
+                hf += qs_exact[g] * ((Tf[g] + Terr[g]) * m + Terr[g] * abs(a))
+        shift.append(sh)
+        half.append(hf)
+    return shift, half

@@ -34,17 +34,102 @@ Examples
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["Stage", "walk_configurations", "consumer_columns"]
+__all__ = ["Stage", "Combinations", "walk_configurations", "consumer_columns"]
+
+_TABLE_ROWS = 2 ** 17
+
+
+@lru_cache(maxsize=8)
+def _table(n, k):
+    """All ``k``-subsets of ``range(n)`` in lexicographic order (small tables only; read-only)."""
+    cnt = math.comb(n, k)
+    flat = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(n), k)),
+                       dtype=np.int64, count=cnt * k)
+    t = flat.reshape(cnt, k)
+    t.flags.writeable = False
+    return t
+
+
+@lru_cache(maxsize=256)
+def _starts(n, k):
+    """``starts[f]``: rank of the first ``k``-subset of ``range(n)`` whose smallest element is ``f``."""
+    sizes = [math.comb(n - f - 1, k - 1) for f in range(n - k + 1)]
+    return np.concatenate([[0], np.cumsum(np.array(sizes, dtype=object))]).tolist()
+
+
+def _rows(n, k, a, b):
+    """Rows ``a … b-1`` of the lexicographic table of ``k``-subsets of ``range(n)``."""
+    if k == 0 or a >= b:
+        return np.zeros((max(0, b - a), k), dtype=np.int64)
+    if math.comb(n, k) <= _TABLE_ROWS:
+        return _table(n, k)[a:b]
+    st = _starts(n, k)
+    f0 = bisect.bisect_right(st, a) - 1
+    parts = []
+    f = f0
+    while f < len(st) - 1 and st[f] < b:
+        off = st[f]
+        lo, hi = max(a, off), min(b, st[f + 1])
+        sub = _rows(n - f - 1, k - 1, lo - off, hi - off)
+        part = np.empty((hi - lo, k), dtype=np.int64)
+        part[:, 0] = f
+        part[:, 1:] = sub
+        part[:, 1:] += f + 1
+        parts.append(part)
+        f += 1
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+class Combinations:
+    """The ``k``-subsets of ``range(n)`` in lexicographic order, made on demand one slice at a time.
+
+    Behaves like the ``(C(n, k), k)`` index array of
+    ``itertools.combinations(range(n), k)`` for ``shape`` and slicing
+    ``[a:b]`` (step 1), but never holds more than the rows asked for (plus
+    a few cached tables of at most 2^17 rows), so memory does not grow with
+    ``C(n, k)``.  A :class:`Stage` accepts it as ``combos``.
+
+    Examples
+    --------
+    >>> c = Combinations(5, 3)
+    >>> c.shape
+    (10, 3)
+    >>> c[2:5].tolist()
+    [[0, 1, 4], [0, 2, 3], [0, 2, 4]]
+    >>> Combinations(400, 4).shape[0]
+    1050739900
+    """
+
+    def __init__(self, n: int, k: int):
+        self.n, self.k = int(n), int(k)
+        if self.n < 0 or self.k < 0:
+            raise ValueError("Combinations: n and k must be non-negative")
+        self.shape = (math.comb(self.n, self.k), self.k)
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            raise TypeError("Combinations: only slices [a:b] are supported")
+        a, b, step = key.indices(self.shape[0])
+        if step != 1:
+            raise TypeError("Combinations: only slices with step 1 are supported")
+        return _rows(self.n, self.k, a, max(a, b))
 
 
 @dataclass(frozen=True, eq=False)
 class Stage:
-    """The choices at one crash site: ``masks`` ``(m, n)`` bool, ``combos`` ``(m, k)`` crashed indices,
-    or ``all_subsets=n`` (every subset of the ``n`` neurons; choice ``c`` crashes the neurons of the
+    """The choices at one crash site: ``masks`` ``(m, n)`` bool, ``combos`` ``(m, k)`` crashed indices
+    (an array or a :class:`Combinations`, sliced one block at a time), or ``all_subsets=n`` (every subset of the ``n`` neurons; choice ``c`` crashes the neurons of the
     bits of ``c``).
 
     ``crash`` ``(n,)`` is what a crashed neuron outputs (in the
