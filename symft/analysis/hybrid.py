@@ -7,8 +7,8 @@ number ``K`` of crashed neurons (theory D3):
 ``E f = Σ_{|s| ≤ k} P(s) f(s)  +  P(K > k) · E[f | K > k]``.
 
 * **The proved part** ``[a, b]`` holds the first sum exactly, floating-point
-  rounding included.  It comes from the certified enclosure
-  (:func:`symft.engines.enclosure.enclosure`, order ``k``): every
+  rounding included.  For the output error it comes from the certified
+  enclosure (:func:`symft.engines.enclosure.enclosure`, order ``k``): every
   configuration with at most ``k`` crashes is evaluated, and its
   ``partial_mean`` / ``partial_second`` (the float64 value of that sum)
   with its ``margin_mean`` / ``margin_second`` (a proved bound on every
@@ -20,7 +20,12 @@ number ``K`` of crashed neurons (theory D3):
   :mod:`symft.analysis.loss_bounds`), both combined in outward-rounded
   interval arithmetic with ``y`` enclosed by the interval forward pass.  For
   cross-entropy the proved part is therefore a bracket of width up to
-  ``½ Σ_{|s| ≤ k} P(s) Σ_k Δ_k²``, not the exact sum.
+  ``½ Σ_{|s| ≤ k} P(s) Σ_k Δ_k²``, not the exact sum.  For the zero-one
+  loss every class decision is proved by its float margin against proved
+  forward-error bounds, or re-computed in rationals (piecewise-linear
+  networks), by the rigorous accuracy engine
+  (:func:`symft.analysis.accuracy.accuracy`, ``method="rigorous"``); the
+  probability of the configurations left undecided widens ``[a, b]``.
 * **The statistical part** estimates ``Σ_{|s| > k} P(s) f(s)`` by
   stratified Monte Carlo (:mod:`symft.engines.stratified`): strata
   ``{k + 1}, {k + 2}, …`` and one tail stratum, each weighted by its exact
@@ -29,7 +34,9 @@ number ``K`` of crashed neurons (theory D3):
   exactly from each stratum's conditional law, the draws shared in
   proportion to ``P_s √k_s`` (Neyman with an a-priori spread), and a
   Student t interval with Welch–Satterthwaite degrees of freedom at level
-  ``1 − α``.  An optional control variate (``"single_crash"``: the exact
+  ``1 − α`` (for the zero-one loss: stratum-wise Clopper–Pearson intervals
+  combined by the union bound, :func:`~symft.engines.stratified.bounded_interval`,
+  whose level holds however rare a change of class is).  An optional control variate (``"single_crash"``: the exact
   effect of each neuron failing alone) keeps it unbiased and narrower.
 
 The combined interval ``[a + lo, b + hi]`` is **proved for the
@@ -40,9 +47,6 @@ skewed strata; its coverage is measured in ``tests/test_hybrid.py``).  When
 no configuration has more than ``k`` crashes, or their probability is below
 float64's range, the rest is bounded by the enclosure's rigorous tail bound
 instead and the whole interval is proved (``method == "proved"``).
-
-The zero-one loss is not supported: its proved part would need an exact
-class decision for every configuration.
 
 Choosing ``k``: ``order="auto"`` takes the largest order whose
 configurations fit in half of the budget ``n_samples`` (the other half is
@@ -80,8 +84,8 @@ from .bounds import forward_enclosure
 __all__ = ["HybridResult", "hybrid_estimate", "hybrid_order", "tail_strata", "HYBRID_LOSSES",
            "MAX_PROVED_CONFIGURATIONS"]
 
-#: The losses whose change the hybrid estimates (the zero-one loss has no proved part).
-HYBRID_LOSSES = ("squared", "cross_entropy")
+#: The losses whose change the hybrid estimates.
+HYBRID_LOSSES = ("squared", "zero_one", "cross_entropy")
 #: Most configurations the proved part evaluates unless ``force`` (the enclosure's own limit).
 MAX_PROVED_CONFIGURATIONS = 2 ** 24
 #: Below this probability the configurations with more than ``k`` crashes are bounded, not sampled.
@@ -168,6 +172,20 @@ class HybridResult:
     warnings: tuple = field(default=())
 
     @property
+    def interval(self) -> str:
+        """How the statistical part's interval was made: ``"t-welch"``, ``"clopper-pearson"`` or ``"proved"``.
+
+        Examples
+        --------
+        >>> from symft.graph.network import mean_network
+        >>> hybrid_estimate(mean_network(4), [1.0] * 4, NeuronCrash({0: 0.1}), 100, seed=0, order=1).interval
+        't-welch'
+        """
+        if self.method == "proved":
+            return "proved"
+        return "clopper-pearson" if self.statistic == "zero_one" else "t-welch"
+
+    @property
     def label(self) -> str:
         """What the combined interval is: proved for ``≤ order`` crashes, statistical for the rest.
 
@@ -200,7 +218,7 @@ class HybridResult:
                        "configurations": self.proved_configurations, "probability": self.proved_probability},
             "statistical": {"mean": lst(self.stat_mean), "low": lst(self.stat_low), "high": lst(self.stat_high),
                             "standard_error": lst(self.standard_error), "confidence": self.confidence,
-                            "interval": "t-welch" if self.method == "hybrid" else "proved tail bound",
+                            "interval": self.interval,
                             "probability": self.sampled_probability, "draws": self.sampled_draws,
                             "control": self.control, "strata": [s.as_dict() for s in self.strata]},
             "enclosure": None if self.enclosure_low is None else {"low": lst(self.enclosure_low),
@@ -302,18 +320,25 @@ def _moment_intervals(partial, margin, nonneg=False):
 
 
 def _proved_part(net, x, model, order, loss, target, force):
-    """``(a, b, enclosure_low, enclosure_high, tail, enclosure)`` for the configurations with ≤ order crashes.
+    """The part of the configurations with ≤ ``order`` crashes: a dict of proved facts.
 
-    ``tail`` is a proved bound on ``|Σ_{|s| > order} P(s) f(s)|`` (the enclosure's tail bounds).
+    ``a``, ``b`` (lists: the proved interval of ``Σ_{|s| ≤ order} P(s) f(s)``), ``tail`` (a proved
+    bound on ``|Σ_{|s| > order} P(s) f(s)|``), ``configurations``, ``mass`` (``P(K ≤ order)``, rounded
+    down) and, for the output error, the enclosure's own interval ``enc_lo``, ``enc_hi``.
     """
+    if loss == "zero_one":
+        return _proved_zero_one(net, x, model, order, target, force)
     from ..engines.enclosure import enclosure
     from ..engines.taylor import loss_gradient_enclosure
 
     e = enclosure(net, x, model, order=order, force=force, progress=False,
                   max_configurations=None if force else MAX_PROVED_CONFIGURATIONS)
+    out = {"configurations": int(e.configurations), "mass": float(e.mass), "enc_lo": None, "enc_hi": None}
     m_lo, m_hi = _moment_intervals(e.partial_mean, e.margin_mean)
     if loss is None:
-        return m_lo, m_hi, list(map(float, e.mean_lo)), list(map(float, e.mean_hi)), np.asarray(e.tail_mean), e
+        out.update(a=m_lo, b=m_hi, tail=np.asarray(e.tail_mean, dtype=float),
+                   enc_lo=[float(v) for v in e.mean_lo], enc_hi=[float(v) for v in e.mean_hi])
+        return out
     s_lo, s_hi = _moment_intervals(e.partial_second, e.margin_second, nonneg=True)
     K = net.n_outputs
     V = forward_enclosure(net, np.asarray(x, dtype=float))[net.sites.index(net.output)]     # (K, 1)
@@ -325,8 +350,27 @@ def _proved_part(net, x, model, order, loss, target, force):
     # |f| ≤ Σ_k |g_k| |Δ_k| + Σ_k Δ_k² for both losses (|softmax − e_t| ≤ 1 for cross-entropy)
     g = np.maximum(np.abs(G.lo[0]), np.abs(G.hi[0]))
     tail = float(np.sum(g * np.asarray(e.tail_mean)) + np.sum(np.asarray(e.tail_second)))
-    tail = np.array([float(np.nextafter(tail * (1 + 1e-12), np.inf))])
-    return [float(tot.lo)], [float(tot.hi)], None, None, tail, e
+    out.update(a=[float(tot.lo)], b=[float(tot.hi)], tail=np.array([float(np.nextafter(tail * (1 + 1e-12), np.inf))]))
+    return out
+
+
+def _proved_zero_one(net, x, model, order, target, force):
+    """The zero-one loss: proved class decisions from the rigorous accuracy engine (undecided ones widen)."""
+    from ..engines.enumeration import count_configurations
+    from ..engines.stratified import crash_count_tail
+    from .accuracy import accuracy
+
+    r = accuracy(net, np.asarray(x, dtype=float)[None, :], [int(target)], model, method="rigorous",
+                 order=order, force=force, top=0)
+    rest = crash_count_tail(net, model, order) if order < model.n_neurons(net) else Fraction(0)
+    mass = 1 - rest
+    c_lo = Fraction(r.accuracy_lo)                        # ≤ Σ P(s) [class(s) = target], proved decisions
+    c_hi = c_lo + Fraction(r.undecided)                   # + every configuration not decided
+    clean = ((Fraction(r.clean_correct),) * 2 if r.clean_undecided == 0 else (Fraction(0), Fraction(1)))
+    # f(s) = [class(s) ≠ t] − [clean class ≠ t] = [clean = t] − [class(s) = t]
+    a, b = clean[0] * mass - c_hi, clean[1] * mass - c_lo
+    return {"a": [_down(a)], "b": [_up(b)], "tail": np.array([_up(rest)]), "enc_lo": None, "enc_hi": None,
+            "configurations": int(count_configurations(net, model, order)), "mass": _down(mass)}
 
 
 # ---------------------------------------------------------------------- the estimate
@@ -382,10 +426,11 @@ def hybrid_estimate(net, x, model, n_samples: int, seed: int, *, order: int | st
     >>> bool(r.low[0] <= r.estimate[0] <= r.high[0])
     True
     """
-    from ..engines.enumeration import count_configurations
+    from ..engines.enumeration import count_configurations, estimate_seconds
     from ..engines.losses import loss_functions
     from ..engines.sampling import SamplingWarning
-    from ..engines.stratified import check_budget, control_values, stratified_statistics, t_interval
+    from ..engines.stratified import (bounded_interval, check_budget, control_values, stratified_statistics,
+                                      t_interval)
 
     t0 = time.perf_counter()
     _check_neuron(model)
@@ -394,11 +439,11 @@ def hybrid_estimate(net, x, model, n_samples: int, seed: int, *, order: int | st
     if isinstance(confidence, bool) or not isinstance(confidence, Real) or not 0 < float(confidence) < 1:
         raise InvalidArgument(f"confidence: expected a number strictly between 0 and 1, got {confidence!r}")
     confidence = float(confidence)
-    if control not in (None, "single_crash"):
-        raise InvalidArgument(f"control: the hybrid takes None or 'single_crash', got {control!r}")
+    if control not in (None, "single_crash") or (control and loss == "zero_one"):
+        raise InvalidArgument(f"control: the hybrid takes None or 'single_crash' (None for the zero-one loss, "
+                              f"whose Clopper–Pearson intervals need 0/1 draws), got {control!r}")
     if loss is not None and loss not in HYBRID_LOSSES:
-        raise InvalidArgument(f"loss: the hybrid takes {' or '.join(HYBRID_LOSSES)} (the zero-one loss has no "
-                              f"proved part: use the stratified sampler), got {loss!r}")
+        raise InvalidArgument(f"loss: the hybrid takes {', '.join(HYBRID_LOSSES)}, got {loss!r}")
     if loss is None and target is not None:
         raise InvalidArgument("target: given without a loss")
     pb = make_problem(net, x, model, where="input")
@@ -421,8 +466,10 @@ def hybrid_estimate(net, x, model, n_samples: int, seed: int, *, order: int | st
     n_conf = count_configurations(net, model, order)
     if n_conf > MAX_PROVED_CONFIGURATIONS and not force:
         k_ok = hybrid_order(net, model, 2 * MAX_PROVED_CONFIGURATIONS)
-        raise TooLargeError(f"order: {order} needs {n_conf:.4g} proved configurations (limit "
-                            f"{MAX_PROVED_CONFIGURATIONS:.4g}); use order {k_ok} or less, or force")
+        t = estimate_seconds(net, model, configurations=n_conf)
+        raise TooLargeError(f"order (--order): {order} crashes need {n_conf:.4g} proved configurations (limit "
+                            f"{MAX_PROVED_CONFIGURATIONS:.4g}, roughly {t:.2g} s); use order {k_ok} or less "
+                            f"(--order {k_ok}), or force=True")
     from ..engines.stratified import crash_count_tail
 
     rest = crash_count_tail(net, model, order) if order < N else Fraction(0)
@@ -432,14 +479,17 @@ def hybrid_estimate(net, x, model, n_samples: int, seed: int, *, order: int | st
                        spread=spread) if sample else ()
     if plan:
         check_budget(net, model, plan, 1, force)
-    a, b, enc_lo, enc_hi, tail, enc = _proved_part(net, pb.X[0], model, order, loss, target, force)
+    part = _proved_part(net, pb.X[0], model, order, loss, target, force)
+    a, b, tail, enc_lo, enc_hi = part["a"], part["b"], part["tail"], part["enc_lo"], part["enc_hi"]
     D = len(a)
     notes = []
     if plan:
         ctrl = control_values(pb, model, fn, control) if control else None
         stats = stratified_statistics(pb, model, plan, seed, fn, ctrl)
         est, lo, hi, se = t_interval(stats, confidence)
-        for s in stats:
+        if loss == "zero_one":
+            est, lo, hi = bounded_interval(stats, confidence)
+        for s in (stats if loss != "zero_one" else ()):
             if s.stratum.configurations > s.n and np.any(s.same):
                 notes.append(f"every one of the {s.n} draws with {s.stratum.lo}…{s.stratum.hi} crashes gave the "
                              "same value for some output: that stratum's variance is unknown, its interval may "
@@ -462,8 +512,8 @@ def hybrid_estimate(net, x, model, n_samples: int, seed: int, *, order: int | st
         statistic="error" if loss is None else loss, order=order, confidence=confidence, seed=seed,
         samples=n_samples, proved_low=t(a), proved_high=t(b), stat_mean=t(est), stat_low=t(lo), stat_high=t(hi),
         standard_error=t(se), low=t(low), high=t(high),
-        estimate=t(0.5 * (np.array(a) + np.array(b)) + est), method=method, proved_configurations=int(enc.configurations),
-        proved_probability=float(enc.mass), sampled_probability=float(rest),
+        estimate=t(0.5 * (np.array(a) + np.array(b)) + est), method=method, proved_configurations=part["configurations"],
+        proved_probability=part["mass"], sampled_probability=float(rest),
         sampled_draws=int(sum(s.draws for s in plan)), control=control,
         enclosure_low=None if enc_lo is None else t(enc_lo), enclosure_high=None if enc_hi is None else t(enc_hi),
         seconds=time.perf_counter() - t0, strata=plan, warnings=tuple(notes))
