@@ -110,6 +110,19 @@ def test_proved_part_holds_the_exact_sum_over_few_crashes_with_cancelling_weight
 
 
 @pytest.mark.parametrize("loss", ["squared", "zero_one", "cross_entropy"])
+def test_a_rest_below_float_range_is_bounded_for_a_loss(loss):
+    target = [0.5, -0.25, 1.0] if loss == "squared" else 1
+    stat = {"squared": squared, "zero_one": zero_one, "cross_entropy": cross_entropy}[loss](target)
+    low, high = split_brute(RELU_W, RELU_B, ["relu", "linear"], RELU_X, {1: Fraction(1e-160)}, 1, stat)
+    r = hybrid_estimate(net_of(RELU_W, RELU_B), RELU_X, NeuronCrash({1: 1e-160}), 100, seed=0, order=1, loss=loss,
+                        target=target)
+    assert r.method == "proved"
+    lo, hi = (mpmath.mpf(r.low[0]), mpmath.mpf(r.high[0])) if loss == "cross_entropy" else (Fraction(r.low[0]),
+                                                                                           Fraction(r.high[0]))
+    assert lo <= low[0] + high[0] <= hi
+
+
+@pytest.mark.parametrize("loss", ["squared", "zero_one", "cross_entropy"])
 def test_proved_part_of_a_loss_holds_the_exact_sum(loss):
     p = {0: Fraction(1, 4), 1: Fraction(1, 4)}
     target = [0.5, -0.25] if loss == "squared" else 1
@@ -130,8 +143,8 @@ def test_proved_part_of_a_loss_holds_the_exact_sum(loss):
                 assert mpmath.mpf(lo) <= low[0] <= mpmath.mpf(hi)
             else:
                 assert Fraction(lo) <= low[0] <= Fraction(hi), (loss, order, lo, low[0], hi)
-            if loss == "squared":
-                assert hi - lo < 1e-6 * (1 + abs(float(low[0])))          # an exact identity: only rounding
+            if loss != "zero_one":      # squared: an exact identity; cross-entropy: per configuration; only rounding
+                assert hi - lo < 1e-6 * (1 + abs(float(low[0]))), (loss, lo, hi)
 
 
 def test_everything_proved_when_the_order_covers_every_neuron():
@@ -144,6 +157,19 @@ def test_everything_proved_when_the_order_covers_every_neuron():
     for k in range(3):
         assert Fraction(r.low[k]) <= low[k] <= Fraction(r.high[k])
         assert r.high[k] - r.low[k] < 1e-10             # rounding margins only
+
+
+def test_lse_error_bound_holds_against_mpmath():
+    from symft.analysis.partial_loss import lse_with_error
+    rng = np.random.default_rng(5)
+    Z = np.concatenate([rng.normal(size=(200, 10)) * 10.0 ** rng.integers(-8, 4, size=(200, 1)),
+                        np.array([[1e12, 1e12 - 1e-4, -1e12] + [0.0] * 7, [1e-300] * 10])])
+    v, e = lse_with_error(Z)
+    with mpmath.workdps(80):
+        for row, a, b in zip(Z, v, e):
+            exact = mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(float(z))) for z in row))
+            assert abs(mpmath.mpf(float(a)) - exact) <= b
+            assert b < 1e-9 * (1 + abs(float(a)))
 
 
 def test_a_rest_below_float_range_is_bounded_not_sampled():
@@ -189,12 +215,13 @@ def coverage(loss, target, stat, seeds, control=None, n=60):
             assert r.method == "hybrid" and r.sampled_draws > 0
             for k, t in enumerate(truth):
                 total += 1
-                hits += Fraction(r.low[k]) <= t <= Fraction(r.high[k])
+                conv = mpmath.mpf if isinstance(t, mpmath.mpf) else Fraction
+                hits += conv(r.low[k]) <= t <= conv(r.high[k])
     return hits / total
 
 
 CASES = {"error": (None, None, delta), "squared": ("squared", [0.5, -0.25, 1.0], squared([0.5, -0.25, 1.0])),
-         "zero_one": ("zero_one", 2, zero_one(2))}
+         "zero_one": ("zero_one", 2, zero_one(2)), "cross_entropy": ("cross_entropy", 0, cross_entropy(0))}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

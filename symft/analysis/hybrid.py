@@ -18,9 +18,11 @@ number ``K`` of crashed neurons (theory D3):
   ``2 (y − t)·Δ + Σ_k Δ_k²`` and for cross-entropy on logits it lies in
   ``[g·Δ, g·Δ + ½ Σ_k Δ_k²]`` (convexity, ``g = softmax(y) − e_t``;
   :mod:`symft.analysis.loss_bounds`), both combined in outward-rounded
-  interval arithmetic with ``y`` enclosed by the interval forward pass.  For
-  cross-entropy the proved part is therefore a bracket of width up to
-  ``½ Σ_{|s| ≤ k} P(s) Σ_k Δ_k²``, not the exact sum.  For the zero-one
+  interval arithmetic with ``y`` enclosed by the interval forward pass.  That
+  bracket is used for cross-entropy only when no finite forward-error bound
+  exists; otherwise every configuration's cross-entropy change is evaluated
+  with a proved error bound (:func:`symft.analysis.partial_loss.cross_entropy_partial`),
+  and the proved part is the exact sum up to rounding.  For the zero-one
   loss every class decision is proved by its float margin against proved
   forward-error bounds, or re-computed in rationals (piecewise-linear
   networks), by the rigorous accuracy engine
@@ -319,7 +321,7 @@ def _moment_intervals(partial, margin, nonneg=False):
     return lo, hi
 
 
-def _proved_part(net, x, model, order, loss, target, force):
+def _proved_part(net, x, model, order, loss, target, force, need_tail):
     """The part of the configurations with ≤ ``order`` crashes: a dict of proved facts.
 
     ``a``, ``b`` (lists: the proved interval of ``Σ_{|s| ≤ order} P(s) f(s)``), ``tail`` (a proved
@@ -328,6 +330,14 @@ def _proved_part(net, x, model, order, loss, target, force):
     """
     if loss == "zero_one":
         return _proved_zero_one(net, x, model, order, target, force)
+    exact_ce = None
+    if loss == "cross_entropy":
+        from .partial_loss import cross_entropy_partial
+
+        exact_ce = cross_entropy_partial(net, x, model, order, target)
+        if exact_ce is not None and not need_tail:
+            return {"a": [exact_ce["lo"]], "b": [exact_ce["hi"]], "tail": None, "enc_lo": None, "enc_hi": None,
+                    "configurations": exact_ce["configurations"], "mass": exact_ce["mass"]}
     from ..engines.enclosure import enclosure
     from ..engines.taylor import loss_gradient_enclosure
 
@@ -351,6 +361,8 @@ def _proved_part(net, x, model, order, loss, target, force):
     g = np.maximum(np.abs(G.lo[0]), np.abs(G.hi[0]))
     tail = float(np.sum(g * np.asarray(e.tail_mean)) + np.sum(np.asarray(e.tail_second)))
     out.update(a=[float(tot.lo)], b=[float(tot.hi)], tail=np.array([float(np.nextafter(tail * (1 + 1e-12), np.inf))]))
+    if exact_ce is not None:
+        out.update(a=[exact_ce["lo"]], b=[exact_ce["hi"]])
     return out
 
 
@@ -479,7 +491,7 @@ def hybrid_estimate(net, x, model, n_samples: int, seed: int, *, order: int | st
                        spread=spread) if sample else ()
     if plan:
         check_budget(net, model, plan, 1, force)
-    part = _proved_part(net, pb.X[0], model, order, loss, target, force)
+    part = _proved_part(net, pb.X[0], model, order, loss, target, force, need_tail=not plan and rest > 0)
     a, b, tail, enc_lo, enc_hi = part["a"], part["b"], part["tail"], part["enc_lo"], part["enc_hi"]
     D = len(a)
     notes = []
