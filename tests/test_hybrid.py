@@ -276,6 +276,10 @@ def test_bad_arguments_are_refused():
         hybrid_estimate(net, RELU_X, m, 100, seed=-1)
     with pytest.raises(InvalidArgument, match="confidence"):
         hybrid_estimate(net, RELU_X, m, 100, seed=0, confidence=1.0)
+    with pytest.raises(InvalidArgument, match="float64 cannot hold"):
+        hybrid_estimate(net, ["1/10", 0, 0, 0], m, 100, seed=0)
+    assert hybrid_estimate(net, ["1/2", "-1", "3/4", "1/4"], m, 100, seed=0).low == \
+        hybrid_estimate(net, RELU_X, m, 100, seed=0).low
     big = random_network([4, 300, 300, 3], seed=0)
     with pytest.raises(TooLargeError, match=r"--order 2"):
         hybrid_estimate(big, np.ones(4), NeuronCrash({1: 1e-3, 2: 1e-3}), 100, seed=0, order=3)

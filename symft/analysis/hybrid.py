@@ -303,6 +303,18 @@ def tail_strata(net, model, order: int, draws: int, *, min_per_stratum: int = 32
                  for (lo, hi, P, C), sc in zip(raw, score))
 
 
+def _fraction(v):
+    """An exact number (SymPy rational, Fraction, int or float) as a Fraction; None for anything else."""
+    import sympy as sp
+
+    if isinstance(v, sp.Rational):
+        return Fraction(int(v.p), int(v.q))
+    try:
+        return Fraction(v) if not isinstance(v, sp.Basic) else Fraction(str(v))
+    except (TypeError, ValueError):
+        return None
+
+
 def _int(v, where, least):
     if isinstance(v, bool) or not isinstance(v, Integral) or v < least:
         raise InvalidArgument(f"{where}: expected an integer ≥ {least}, got {v!r}")
@@ -461,6 +473,9 @@ def hybrid_estimate(net, x, model, n_samples: int, seed: int, *, order: int | st
     pb = make_problem(net, x, model, where="input")
     if not pb.single:
         raise InvalidArgument("x: expected one input")
+    if pb.exact_given is not None and any(Fraction(float(v)) != _fraction(v) for v in pb.exact_rows[0]):
+        raise InvalidArgument("x: an exact input that float64 cannot hold (e.g. '1/10'); the hybrid's parts are "
+                              "for the input as float64 holds it: give floats")
     model = pb.model
     n_out = net.n_outputs
     if loss is None:
