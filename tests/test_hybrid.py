@@ -338,6 +338,20 @@ def test_cli_bad_arguments_exit_2_in_one_line(capsys, extra, needle):
     assert "Traceback" not in err
 
 
+def test_cli_batch_json_has_one_entry_per_input(capsys, tmp_path):
+    f = tmp_path / "x.json"
+    f.write_text(json.dumps([[0.5, -1, 0.25], [1, 2, 3]]))
+    argv = ["sample", "examples/relu_small.json", "--input", f"@{f}", "--p", "0:0.2,1:0.2", "--seed", "0",
+            "--method", "hybrid", "--order", "1", "--samples", "100"]
+    code, out, err = run(argv + ["--json", "--loss", "zero_one", "--target", "1"], capsys)
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["sampler"] == "hybrid" and len(d["inputs"]) == 2 and d["loss"] == "zero_one"
+    assert all(e["statistical"]["interval"] == "clopper-pearson" for e in d["inputs"])
+    code, out, err = run(argv, capsys)
+    assert code == 0 and "input 0" in out and "input 1" in out
+
+
 def test_cli_module_entry_point_refuses_in_one_line():
     p = subprocess.run([sys.executable, "-m", "symft"] + BASE + ["--method", "hybrid", "--order", "x"],
                        capture_output=True, text=True, timeout=120)
