@@ -389,7 +389,7 @@ def _proved_zero_one(net, x, model, order, target, force):
     rest = crash_count_tail(net, model, order) if order < model.n_neurons(net) else Fraction(0)
     mass = 1 - rest
     c_lo = Fraction(r.accuracy_lo)                        # ≤ Σ P(s) [class(s) = target], proved decisions
-    c_hi = c_lo + Fraction(r.undecided)                   # + every configuration not decided
+    c_hi = Fraction(r.accuracy_hi) - rest                 # ≥ that + every configuration not decided
     clean = ((Fraction(r.clean_correct),) * 2 if r.clean_undecided == 0 else (Fraction(0), Fraction(1)))
     # f(s) = [class(s) ≠ t] − [clean class ≠ t] = [clean = t] − [class(s) = t]
     a, b = clean[0] * mass - c_hi, clean[1] * mass - c_lo
