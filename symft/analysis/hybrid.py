@@ -38,8 +38,9 @@ number ``K`` of crashed neurons (theory D3):
   Student t interval with Welch–Satterthwaite degrees of freedom at level
   ``1 − α`` (for the zero-one loss: stratum-wise Clopper–Pearson intervals
   combined by the union bound, :func:`~symft.engines.stratified.bounded_interval`,
-  whose level holds however rare a change of class is).  An optional control variate (``"single_crash"``: the exact
-  effect of each neuron failing alone) keeps it unbiased and narrower.
+  whose level holds however rare a change of class is).  An optional
+  control variate (``"single_crash"``: the exact effect of each neuron
+  failing alone) keeps it unbiased and narrower.
 
 The combined interval ``[a + lo, b + hi]`` is **proved for the
 configurations with at most k crashes and statistical (confidence 1 − α)
@@ -47,8 +48,9 @@ for the rest** — never a proof: it holds the true value with probability
 about ``1 − α`` over the draws (the t interval's level is approximate for
 skewed strata; its coverage is measured in ``tests/test_hybrid.py``).  When
 no configuration has more than ``k`` crashes, or their probability is below
-float64's range, the rest is bounded by the enclosure's rigorous tail bound
-instead and the whole interval is proved (``method == "proved"``).
+float64's range, the rest is bounded rigorously instead (the enclosure's
+tail bounds; for the zero-one loss, the exact probability of the rest) and
+the whole interval is proved (``method == "proved"``).
 
 Choosing ``k``: ``order="auto"`` takes the largest order whose
 configurations fit in half of the budget ``n_samples`` (the other half is
@@ -62,7 +64,7 @@ Examples
 >>> r = hybrid_estimate(net, [0.5, -1.0, 2.0, 0.1], NeuronCrash({1: 1e-2}), 4000, seed=0)
 >>> r.order, r.method, r.label
 (2, 'hybrid', 'proved for ≤ 2 crashes, statistical (95% confidence) for the rest')
->>> bool(r.proved_low[0] + r.stat_low[0] == r.low[0] or r.low[0] < r.proved_low[0] + r.stat_low[0])
+>>> bool(r.low[0] <= r.proved_low[0] + r.stat_low[0] and r.proved_high[0] + r.stat_high[0] <= r.high[0])
 True
 """
 
