@@ -669,7 +669,7 @@ def add_parsers(sub) -> dict:
                    help="--method hybrid: prove the configurations with ≤ K crashes (default auto: the largest K "
                         "whose configurations fit in half of --samples)")
     s.add_argument("--loss", choices=("squared", "zero_one", "cross_entropy"),
-                   help="estimate the change of the loss instead of the output error (stratified only)")
+                   help="estimate the change of the loss instead of the output error (stratified and hybrid)")
     s.add_argument("--target", metavar="T", help="loss target: a class index, numbers for 'squared', or @FILE "
                                                  "with one per input")
     s.add_argument("--control", choices=("none", "single-crash", "first-order"), default="none",
