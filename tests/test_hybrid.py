@@ -259,6 +259,21 @@ def test_narrower_than_the_enclosure_and_labelled_statistical():
     assert "rigorous" not in json.dumps(d)
 
 
+def test_ten_times_narrower_than_plain_monte_carlo_at_equal_passes():
+    # two sigmoid layers of 64 at p = 1e-3: ≤ 2 crashes proved (8257 configurations), 16514 draws above; the
+    # plain sampler gets as many forward passes, all of them with a failure
+    from symft.engines.sampling import crash_probability, monte_carlo
+    net = random_network([16, 64, 64, 4], seed=0, activation="sigmoid")
+    x, m = np.random.default_rng(0).standard_normal(16), NeuronCrash({1: 1e-3, 2: 1e-3})
+    r = hybrid_estimate(net, x, m, 3 * 8257, seed=0)
+    assert r.order == 2 and r.proved_configurations == 8257
+    passes = r.proved_configurations + r.sampled_draws
+    q = monte_carlo(net, x, m, math.ceil(passes / crash_probability(net, m)), seed=0, show_progress=False)
+    assert q.crashed_samples >= 0.95 * passes
+    for k in range(4):
+        assert q.ci_high[k] - q.ci_low[k] >= 10 * (r.high[k] - r.low[k]), k
+
+
 # ---------------------------------------------------------------------- bad arguments
 
 def test_bad_arguments_are_refused():
