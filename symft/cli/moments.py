@@ -92,12 +92,16 @@ def loss_targets(args, net, inputs):
 
 
 def cmd_sample(args) -> int:
-    """``symft sample NET --input X --p SPEC --samples N --seed S [--method stratified|plain] [--loss L --target T]``.
+    """``symft sample NET --input X --p SPEC --samples N --seed S [--method stratified|plain|hybrid [--order K]] [--loss L --target T]``.
 
     Stratified Monte Carlo by the number of failures by default
     (:func:`symft.engines.stratified.stratified_monte_carlo`); ``--method plain`` is the plain sampler
     (:func:`symft.engines.sampling.monte_carlo`, needed for ``--eps`` and ``--halfwidth``).
     """
+    if args.method == "hybrid":
+        from .hybrid import check_hybrid_args
+
+        check_hybrid_args(args)
     net, inputs, x, model = load_net_input_model(args)
     loss_kw = loss_targets(args, net, inputs)
     method = args.method
@@ -108,21 +112,27 @@ def cmd_sample(args) -> int:
                   and args.control == "none" else "stratified")
     if args.control != "none" and method == "plain":
         raise InvalidArgument("--control: a control variate of the stratified sampler; drop --method plain")
+    if args.order is not None and method != "hybrid":
+        raise InvalidArgument("--order: the number of crashes proved by --method hybrid; add --method hybrid")
     if method == "plain":
         if loss_kw:
             raise InvalidArgument("--loss: the plain sampler estimates the output error only; use --method "
                                   "stratified (the default)")
         return _sample_plain(args, net, inputs, x, model)
     if getattr(args, "scheduler", None) is not None or getattr(args, "workers", None) is not None:
-        raise InvalidArgument("--scheduler: the stratified sampler runs in one process; the plain sampler "
+        raise InvalidArgument(f"--scheduler: the {method} sampler runs in one process; the plain sampler "
                               "(--method plain, without --loss) spreads its draws over workers")
     for opt, v in (("--eps", args.eps), ("--halfwidth", args.halfwidth)):
         if v is not None:
             raise InvalidArgument(f"{opt}: needs the per-sample variance and tail counts of the plain sampler "
                                   "(--method plain, without --loss)")
     if args.interval != "t":
-        raise InvalidArgument("--interval: the stratified sampler's intervals are Student t (Welch) and "
+        raise InvalidArgument(f"--interval: the {method} sampler's intervals are Student t (Welch) and "
                               "Clopper–Pearson; --interval applies to --method plain")
+    if method == "hybrid":
+        from .hybrid import sample_hybrid
+
+        return sample_hybrid(args, net, inputs, model, loss_kw, _model_description(model))
     return _sample_stratified(args, net, inputs, model, loss_kw)
 
 
@@ -677,12 +687,17 @@ def add_parsers(sub) -> dict:
                    help="random seed (required: results are reproducible)")
     s.add_argument("--confidence", type=argument_type(parse_real, 0, 1, lo_open=True, hi_open=True), default=0.95,
                    help="level of the intervals (default 0.95)")
-    s.add_argument("--method", choices=("stratified", "plain"), default=None,
+    s.add_argument("--method", choices=("stratified", "plain", "hybrid"), default=None,
                    help="stratified: by the number of failures, with exact stratum probabilities (small strata "
-                        "enumerated, the others sampled); plain: independent draws given a failure (default "
-                        "stratified; plain when --eps or --halfwidth asks for what only it reports)")
+                        "enumerated, the others sampled); plain: independent draws given a failure; hybrid: every "
+                        "configuration with ≤ K crashes proved (rounding included), the rest sampled by strata — "
+                        "reported as proved part + statistical part (default stratified; plain when --eps or "
+                        "--halfwidth asks for what only it reports)")
+    s.add_argument("--order", metavar="K", type=argument_type(order_or_auto), default=None,
+                   help="--method hybrid: prove the configurations with ≤ K crashes (default auto: the largest K "
+                        "whose configurations fit in half of --samples)")
     s.add_argument("--loss", choices=("squared", "zero_one", "cross_entropy"),
-                   help="estimate the change of the loss instead of the output error (stratified only)")
+                   help="estimate the change of the loss instead of the output error (stratified and hybrid)")
     s.add_argument("--target", metavar="T", help="loss target: a class index, numbers for 'squared', or @FILE "
                                                  "with one per input")
     s.add_argument("--control", choices=("none", "single-crash", "first-order"), default="none",
