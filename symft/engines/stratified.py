@@ -95,6 +95,7 @@ __all__ = [
     "stratified_monte_carlo",
     "stratified_statistics",
     "stratum_blocks",
+    "clopper_pearson_many",
     "merge_stratum_blocks",
     "PIECES",
     "control_values",
@@ -965,7 +966,18 @@ def empirical_bernstein(mean: float, var: float, n: int, delta: float) -> float:
     return math.sqrt(2 * max(var, 0.0) * L / n) + 7 * L / (3 * (n - 1))
 
 
-def bounded_interval(stats, confidence: float = 0.95):
+def clopper_pearson_many(confidence, keys) -> list:
+    r"""``[clopper_pearson(k, n, confidence) for k, n in keys]``: one piece of :func:`bounded_interval`'s work.
+
+    Examples
+    --------
+    >>> clopper_pearson_many(0.95, [(0, 100)]) == [clopper_pearson(0, 100, 0.95)]
+    True
+    """
+    return [clopper_pearson(k, n, confidence) for k, n in keys]
+
+
+def bounded_interval(stats, confidence: float = 0.95, runner=None):
     r"""Estimate and interval of ``E[g(faulty) − g(clean)]`` for ``g ∈ [0, 1]``, keeping its level for rare events.
 
     Each of the ``S`` sampled strata gets a ``1 − α/S`` interval for its
@@ -974,7 +986,8 @@ def bounded_interval(stats, confidence: float = 0.95):
     clipped to ``[0, 1]``; enumerated strata are exact.  The combination
     ``Σ_s P_s ([lo_s, hi_s] − clean)`` holds the truth whenever every stratum's
     interval does: probability at least ``1 − α`` (union bound).  Rounded
-    outward by a relative ``1e-12``.
+    outward by a relative ``1e-12``.  ``runner``: where the Clopper–Pearson limits are computed, in pieces
+    (as in :func:`stratified_statistics`; never changes the answer).
 
     Returns
     -------
@@ -995,7 +1008,16 @@ def bounded_interval(stats, confidence: float = 0.95):
     S = sum(1 for s in stats if not s.stratum.enumerated)
     a_s = a / max(S, 1)
     est, lo, hi = np.zeros(D), np.zeros(D), np.zeros(D)
-    cp = {}
+    # the Clopper–Pearson limits (most of the work): every distinct (ones, draws), in pieces a runner may spread
+    keys = list(dict.fromkeys((int(s.ones[i]), s.n) for s in stats if not s.stratum.enumerated
+                              for i in range(D) if s.binary[i]))
+    n_pieces = min(len(keys), PIECES)
+    pieces = [keys[round(j * len(keys) / n_pieces):round((j + 1) * len(keys) / n_pieces)] for j in range(n_pieces)]
+    if runner is None:
+        limits = [clopper_pearson_many(1 - a_s, pc) for pc in pieces]
+    else:
+        limits = runner(clopper_pearson_many, pieces, (1 - a_s,))
+    cp = dict(zip(keys, (v for part in limits for v in part)))
     for s in stats:
         w = s.weight
         est += w * (s.mean - s.clean)
@@ -1005,10 +1027,7 @@ def bounded_interval(stats, confidence: float = 0.95):
             continue
         for i in range(D):
             if s.binary[i]:
-                key = (int(s.ones[i]), s.n)
-                if key not in cp:
-                    cp[key] = clopper_pearson(key[0], key[1], 1 - a_s)
-                l, h = cp[key]
+                l, h = cp[(int(s.ones[i]), s.n)]
             else:
                 e = empirical_bernstein(float(s.mean[i]), float(s.var[i]), s.n, a_s)
                 l, h = max(0.0, float(s.mean[i]) - e), min(1.0, float(s.mean[i]) + e)
