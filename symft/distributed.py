@@ -53,7 +53,7 @@ from .errors import InvalidArgument, MissingDependency, SymftError, TooLargeErro
 from .faults import NeuronCrash
 from .progress import Progress
 
-__all__ = ["Scheduler", "scheduler", "cluster_runner", "chunk_seed", "monte_carlo", "accuracy", "sweep",
+__all__ = ["Scheduler", "scheduler", "cluster_runner", "chunk_seed", "monte_carlo", "accuracy", "sweep", "dataset_certificate",
            "SAMPLE_CHUNK", "INPUT_CHUNK", "RETRIES", "CONNECT_TIMEOUT"]
 
 #: Draws given a failure per Monte Carlo chunk (the split never depends on the number of workers).
@@ -743,3 +743,52 @@ def _sweep_task(net, job):
     a = mean_abs_error(net, X, model, method=method, n_samples=n_samples, seed=seed, confidence=confidence,
                        runner=cluster_runner)
     return a, time.perf_counter() - t0
+
+
+# ---------------------------------------------------------------------- certificates over a dataset
+
+class _MapRunner:
+    """A ``runner`` (``runner(piece, items, shared)``) that hands the pieces to a :class:`Scheduler`."""
+
+    def __init__(self, sched, label):
+        self.sched, self.label = sched, label
+
+    def __call__(self, piece, items, shared=()):
+        return self.sched.map(piece, items, shared=tuple(shared), label=self.label)
+
+
+def dataset_certificate(net, X, model, eps, delta, *, scheduler=None, show_progress: bool | None = None, **kw):
+    r""":func:`symft.analysis.dataset_certify.dataset_certificate` with its independent pieces run by a scheduler.
+
+    The per-input bounds (:func:`~symft.analysis.dataset_certify.certify_inputs`, a few inputs per task) and
+    the blocks of a sampled answer are tasks; their results are aggregated as in-process — in exact
+    rationals, rounded outward once — so the certificate is the same, bit for bit, wherever they ran.
+
+    Parameters
+    ----------
+    net, X, model, eps, delta, **kw
+        As :func:`symft.analysis.dataset_certify.dataset_certificate`.
+    scheduler, show_progress
+        As :func:`accuracy`.
+
+    Returns
+    -------
+    symft.analysis.dataset_certify.DatasetCertificate
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> from symft.analysis import dataset_certify as DC
+    >>> net = random_network([3, 4, 2], seed=0, activation="tanh")
+    >>> X = np.random.default_rng(0).normal(size=(20, 3))
+    >>> a = dataset_certificate(net, X, {1: 0.01}, 0.5, 0.2, source="enclosure")
+    >>> b = DC.dataset_certificate(net, X, {1: 0.01}, 0.5, 0.2, source="enclosure")
+    >>> a.verdict, (a.bound_lo, a.bound_hi) == (b.bound_lo, b.bound_hi)
+    ('certified', True)
+    """
+    from .analysis.dataset_certify import dataset_certificate as plain
+
+    if scheduler is None:
+        return plain(net, X, model, eps, delta, **kw)
+    with _Use(scheduler, show_progress) as s:
+        return plain(net, X, model, eps, delta, runner=_MapRunner(s, "certify"), **kw)

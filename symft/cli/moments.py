@@ -239,7 +239,7 @@ def _sample_plain(args, net, inputs, x, model) -> int:
 
 def _certify_dataset(args) -> int:
     """``certify`` over a dataset (``--data``) or on a loss change (``--loss``): D5 over inputs and faults."""
-    from ..analysis.dataset_certify import dataset_certificate
+    from ..distributed import dataset_certificate
     from ..faults import NeuronCrash
     from ..parsing import parse_p
 
@@ -271,10 +271,11 @@ def _certify_dataset(args) -> int:
         where = "the one input"
     model = NeuronCrash(parse_p(args.p, net), args.semantics).check(net)
     samples = args.samples if args.samples is not None else (20_000 if args.dataset is not None else 100_000)
-    c = dataset_certificate(net, X, model, args.eps, args.delta, y=y, loss=args.loss, source=args.source,
-                            sided=args.sided, order=args.order, samples=samples, seed=args.seed,
-                            confidence=args.confidence, population_confidence=args.population_confidence,
-                            top=args.top, force=args.force)
+    with open_scheduler(args) as sched:
+        c = dataset_certificate(net, X, model, args.eps, args.delta, y=y, loss=args.loss, source=args.source,
+                                sided=args.sided, order=args.order, samples=samples, seed=args.seed,
+                                confidence=args.confidence, population_confidence=args.population_confidence,
+                                top=args.top, force=args.force, scheduler=None if sched.kind == "inprocess" else sched)
     if args.json:
         d = c.as_dict()
         d.update({"command": "certify", "data": args.dataset, "p": args.p, "semantics": args.semantics,
@@ -318,6 +319,9 @@ def cmd_certify(args) -> int:
         return _certify_dataset(args)
     if args.input is None:
         raise InvalidArgument("--input: expected one input (--input X), or a dataset (--data D)")
+    if getattr(args, "scheduler", None) is not None or getattr(args, "workers", None) is not None:
+        raise InvalidArgument("--scheduler: certify runs on a cluster over a dataset (--data D) or with --loss; "
+                              "one input's certificate runs in this process")
     for opt, v in (("--population-confidence", args.population_confidence), ("--target", args.target)):
         if v is not None:
             raise InvalidArgument(f"{opt}: needs {'--data' if opt.startswith('--pop') else '--loss'}")
@@ -687,6 +691,7 @@ def add_parsers(sub) -> dict:
     s.add_argument("--loss", choices=("zero_one", "squared", "cross_entropy"), default=None,
                    help="certify the loss change instead of the output error (targets: --target, or the labels of "
                         "--data)")
+    add_scheduler(s)
     s.add_argument("--target", metavar="K", help="the target class of --loss for one input")
     s.add_argument("--top", type=argument_type(parse_integer, 0, 10 ** 6), default=5, metavar="K",
                    help="with --data: how many inputs with the largest bound to list (default 5)")
