@@ -53,7 +53,7 @@ from .errors import InvalidArgument, MissingDependency, SymftError, TooLargeErro
 from .faults import NeuronCrash
 from .progress import Progress
 
-__all__ = ["Scheduler", "scheduler", "cluster_runner", "chunk_seed", "monte_carlo", "accuracy", "sweep", "dataset_certificate",
+__all__ = ["Scheduler", "scheduler", "cluster_runner", "chunk_seed", "monte_carlo", "accuracy", "sweep", "dataset_certificate", "enumerate_crashes",
            "SAMPLE_CHUNK", "INPUT_CHUNK", "RETRIES", "CONNECT_TIMEOUT"]
 
 #: Draws given a failure per Monte Carlo chunk (the split never depends on the number of workers).
@@ -792,3 +792,42 @@ def dataset_certificate(net, X, model, eps, delta, *, scheduler=None, show_progr
         return plain(net, X, model, eps, delta, **kw)
     with _Use(scheduler, show_progress) as s:
         return plain(net, X, model, eps, delta, runner=_MapRunner(s, "certify"), **kw)
+
+
+# ---------------------------------------------------------------------- enumeration
+
+def enumerate_crashes(net, x, model, *, scheduler=None, show_progress: bool | None = None, **kw):
+    r""":func:`symft.engines.enumeration.enumerate_crashes` with its independent pieces run by a scheduler.
+
+    Rational enumeration: each input's configurations in blocks of first-layer crash subsets
+    (:func:`symft.engines.enumeration.exact_blocks`), whose exact sums per crash-count vector are added up;
+    float64: one input per task.  The moments are those of the in-process run, exactly.
+
+    Parameters
+    ----------
+    net, x, model, **kw
+        As :func:`symft.engines.enumeration.enumerate_crashes`.
+    scheduler, show_progress
+        As :func:`accuracy`.
+
+    Returns
+    -------
+    symft.engines.enumeration.ExactMoments
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from symft.graph.network import random_network
+    >>> from symft.engines import enumeration as E
+    >>> net = random_network([2, 6, 2], seed=1, activation="relu")
+    >>> a = enumerate_crashes(net, [0.5, -1.0], NeuronCrash({1: Fraction(1, 4)}), exact=True)
+    >>> b = E.enumerate_crashes(net, [0.5, -1.0], NeuronCrash({1: Fraction(1, 4)}), exact=True)
+    >>> a.exact, list(a.mean) == list(b.mean) and list(a.var) == list(b.var)
+    (True, True)
+    """
+    from .engines.enumeration import enumerate_crashes as plain
+
+    if scheduler is None:
+        return plain(net, x, model, **kw)
+    with _Use(scheduler, show_progress) as s:
+        return plain(net, x, model, runner=_MapRunner(s, "enumeration"), progress=False, **kw)

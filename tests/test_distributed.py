@@ -363,3 +363,33 @@ def test_certify_over_a_dataset_on_the_cluster_is_the_in_process_certificate(cli
     np.save(tmp_path / "x.npy", X[0])
     assert_one_line_error(*run(capsys, "certify", path, "--input", f"@{tmp_path / 'x.npy'}", "--p", "1:0.05",
                                "--eps", "0.5", "--delta", "0.3", "--scheduler", "local"), "--scheduler")
+
+
+def test_enumeration_in_blocks_of_configurations_is_the_in_process_enumeration(clients, capsys, tmp_path):
+    from symft.engines.enumeration import enumerate_crashes as plain_enumerate
+    from symft.engines.enumeration import exact_blocks
+    from symft.graph.netfile import save_network
+
+    rng = np.random.default_rng(12)
+    net = Network.from_numpy([rng.normal(size=(7, 3)), rng.normal(size=(4, 7)), rng.normal(size=(2, 4))],
+                             activations=["relu", "relu", "linear"])
+    X = rng.normal(size=(2, 3))
+    m = NeuronCrash({1: F(1, 5), 2: F(1, 3)})
+    assert len(exact_blocks(net, ["1", "2"])) == 16
+    want = plain_enumerate(net, X, m, exact=True)
+    wantf = plain_enumerate(net, X, NeuronCrash({1: 0.2, 2: 0.3}), exact=False)
+    assert want.exact and want.configurations == 2 ** 11
+    for n in (1, 2):
+        got = D.enumerate_crashes(net, X, m, exact=True, scheduler=clients[n])
+        for key in ("mean", "var", "cov"):
+            assert np.array_equal(getattr(got, key), getattr(want, key))
+        gotf = D.enumerate_crashes(net, X, NeuronCrash({1: 0.2, 2: 0.3}), exact=False, scheduler=clients[n])
+        assert not gotf.exact and np.array_equal(gotf.mean, wantf.mean) and np.array_equal(gotf.cov, wantf.cov)
+    path = tmp_path / "net.json"
+    save_network(net, path)
+    np.save(tmp_path / "x.npy", X)
+    args = ("exact", path, "--input", f"@{tmp_path / 'x.npy'}", "--p", "1:1/5,2:1/3", "--exact")
+    a = run_json(capsys, *args)
+    b = run_json(capsys, *args, "--scheduler", "local", "--workers", "2")
+    assert _no_seconds(a) == _no_seconds(b) and a["method"] == "enumeration"
+    assert_one_line_error(*run(capsys, *args, "--order", "2", "--scheduler", "local"), "--scheduler")

@@ -441,6 +441,10 @@ def cmd_exact(args) -> int:
     x = inputs.rows[0] if inputs.single else inputs.rows
     exact = True if args.exact else (False if args.float else None)
     loss_kw = loss_targets(args, net, inputs)
+    distributed = getattr(args, "scheduler", None) is not None or getattr(args, "workers", None) is not None
+    if distributed and (args.order is not None or args.distribution or args.polynomial or symbolic):
+        raise InvalidArgument("--scheduler: exact runs the enumeration of E Δ and Var Δ (numeric p) on a cluster; "
+                              "--order, --distribution, --polynomial and symbolic p run in this process")
     out = {}
     text = []
     if args.order is not None and args.loss:
@@ -470,8 +474,15 @@ def cmd_exact(args) -> int:
         out.update(r.to_dict())
         text.append(r.summary(net.output_names))
     elif not symbolic:
-        r = enumerate_crashes(net, x, NeuronCrash(probs, args.semantics), exact=exact, force=args.force,
-                              progress=None if not args.json else False, **loss_kw)
+        if distributed:
+            from ..distributed import enumerate_crashes as enumerate_on
+
+            with open_scheduler(args) as sched:
+                r = enumerate_on(net, x, NeuronCrash(probs, args.semantics), exact=exact, force=args.force,
+                                 scheduler=sched, **loss_kw)
+        else:
+            r = enumerate_crashes(net, x, NeuronCrash(probs, args.semantics), exact=exact, force=args.force,
+                                  progress=None if not args.json else False, **loss_kw)
         out.update(r.to_dict())
         require_finite({k: out[k] for k in ("mean", "var", "std") if k in out}, "exact enumeration")
         if args.loss:
@@ -768,6 +779,7 @@ def add_parsers(sub) -> dict:
     g.add_argument("--exact", action="store_true", help="rational arithmetic (piecewise-linear rational nets)")
     g.add_argument("--float", action="store_true", help="float64 arithmetic")
     s.add_argument("--force", action="store_true", help="enumerate even above the configuration limit")
+    add_scheduler(s)
     add_json(s, "mean, var, std, method, configurations, seconds")
 
     s = out["enclose"] = sub.add_parser("enclose", help="certified bounds on E Δ and Var Δ: configurations with "
