@@ -46,15 +46,14 @@ import time
 import uuid
 from fractions import Fraction
 from numbers import Integral, Real
-from warnings import warn as _warn
 
 import numpy as np
 
 from .errors import InvalidArgument, MissingDependency, SymftError, TooLargeError
-from .faults import NeuronCrash, SynapseCrash
+from .faults import NeuronCrash
 from .progress import Progress
 
-__all__ = ["Scheduler", "scheduler", "chunk_seed", "monte_carlo", "accuracy", "sweep",
+__all__ = ["Scheduler", "scheduler", "cluster_runner", "chunk_seed", "monte_carlo", "accuracy", "sweep", "dataset_certificate", "enumerate_crashes",
            "SAMPLE_CHUNK", "INPUT_CHUNK", "RETRIES", "CONNECT_TIMEOUT"]
 
 #: Draws given a failure per Monte Carlo chunk (the split never depends on the number of workers).
@@ -108,6 +107,65 @@ def _single_thread(fn, *args):
 
 def _identity(v):
     return v
+
+
+#: Shared values that pickle to at most this many bytes travel inside every task that needs them.
+BY_VALUE_BYTES = 2 ** 20
+
+
+def _send(client, shared, tag):
+    """The shared values of a map as the tasks will see them: small ones by value, large ones as a task.
+
+    By value, the tasks depend on no data, so the scheduler hands them to whichever worker is free (a
+    dependency would pin them to the worker holding it).  A large value enters the graph as a task
+    (not scattered data): a worker lost with it makes the scheduler compute it again.
+    """
+    import pickle
+
+    out = []
+    for i, v in enumerate(shared):
+        try:
+            small = len(pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) <= BY_VALUE_BYTES
+        except Exception:                    # not picklable by pickle (e.g. a closure): let Dask ship it once
+            small = False
+        out.append(v if small else client.submit(_identity, v, key=f"symft-shared-{tag}-{i}", pure=False))
+    return out
+
+
+def cluster_runner(piece, items, shared=()) -> list:
+    r"""``[piece(*shared, item) for item in items]``: as tasks of the cluster when called inside a Dask task.
+
+    The ``runner`` that :func:`accuracy` and :func:`sweep` hand to the library
+    (:func:`symft.engines.stratified.stratified_statistics`): on a Dask worker the pieces become tasks of
+    their own (the calling task leaves its slot while they run, ``distributed.worker_client``), retried like
+    any chunk; anywhere else they run here, one after the other.  The results come back in the order of
+    ``items``, so where they ran never changes the answer.
+
+    Examples
+    --------
+    >>> cluster_runner(divmod, [3, 5], (17,))                   # not on a worker: in this process
+    [(5, 2), (3, 2)]
+    """
+    items = list(items)
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return [piece(*shared, it) for it in items]
+    from distributed import worker_client
+
+    with worker_client() as c:
+        tag = uuid.uuid4().hex[:12]
+        sh = _send(c, shared, tag)
+        # pieces of work already started go before new work (the points waiting for them hold memory)
+        futs = [c.submit(_single_thread, piece, *sh, it, key=f"symft-piece-{tag}-{i}", retries=RETRIES,
+                         pure=False, priority=PIECE_PRIORITY) for i, it in enumerate(items)]
+        return c.gather(futs)
+
+
+#: Dask priority of the pieces a running task hands out (above every chunk's priority).
+PIECE_PRIORITY = 10 ** 6
 
 
 class _Bar:
@@ -252,8 +310,8 @@ class Scheduler:
             c = self.client
             # the shared values enter the graph as tasks (not scattered data): a worker lost with them
             # makes the scheduler compute them again instead of failing the run
-            sh = [c.submit(_identity, v, key=f"symft-shared-{uuid.uuid4().hex[:12]}", pure=False) for v in shared]
             tag = uuid.uuid4().hex[:12]
+            sh = _send(c, shared, tag)
             prio = [0] * len(items) if priorities is None else list(priorities)
             futs = [c.submit(_single_thread, fn, *sh, it, key=f"symft-{label.replace(' ', '-')}-{tag}-{i}",
                              retries=self.retries, pure=False, priority=prio[i]) for i, it in enumerate(items)]
@@ -319,38 +377,18 @@ class _Use:
 
 def _sample_chunk(net, x, model, eps, job):
     """Sufficient statistics of one chunk of draws given a failure: count, mean, M2, M3, min, max, tail counts."""
-    from .engines.sampling import crashed_errors
+    from .engines.sampling import block_moments, crashed_errors
 
     size, seed = job
     d, _ = crashed_errors(net, x, model, size, seed, force=True)
     if d.ndim == 2:
         d = d[:, None, :]
-    m = d.mean(axis=0)
-    c = d - m
-    st = {"n": d.shape[0], "mean": m, "M2": (c * c).sum(axis=0), "M3": (c * c * c).sum(axis=0),
-          "min": d.min(axis=0), "max": d.max(axis=0)}
+    n, m, M2, M3 = block_moments(d)
+    st = {"n": n, "mean": m, "M2": M2, "M3": M3, "min": d.min(axis=0), "max": d.max(axis=0)}
     if eps is not None:
         st["cu"] = (d >= eps).sum(axis=0).astype(np.int64)
         st["ca"] = (np.abs(d) >= eps).sum(axis=0).astype(np.int64)
     return st
-
-
-def _describe(model):
-    ms = (model,) if isinstance(model, (NeuronCrash, SynapseCrash)) else tuple(model)
-    out = []
-    for m in ms:
-        if isinstance(m, NeuronCrash):
-            out.append(("neuron", m.semantics) + tuple(f"{l}:{q}" for l, q in m.p))
-    for m in ms:
-        if isinstance(m, SynapseCrash):
-            out.append(("synapse",) + tuple(f"{l}:{q}" for l, q in m.p))
-    return tuple(out)
-
-
-def _tuples(a, single, cast=float):
-    if single:
-        return tuple(cast(v) for v in a[0])
-    return tuple(tuple(cast(v) for v in row) for row in a)
 
 
 def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float = 0.95, interval: str = "t",
@@ -424,54 +462,14 @@ def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float =
     jobs = [(min(chunk, n_c - i * chunk), chunk_seed(seed, i)) for i in range(-(-n_c // chunk))]
     with _Use(scheduler, show_progress) as s:
         parts = s.map(_sample_chunk, jobs, shared=(net, x, model, eps), label="monte carlo")
-    n_tot = 0
+    moments = None
     for st in parts:
-        m, bm, bM2, bM3 = st["n"], st["mean"], st["M2"], st["M3"]
-        if n_tot == 0:
-            mean, M2, M3 = bm, bM2, bM3
-            dmin, dmax = st["min"], st["max"]
-            cu, ca = st.get("cu"), st.get("ca")
-        else:
-            d = bm - mean
-            tot = n_tot + m
-            M3 = (M3 + bM3 + d ** 3 * (n_tot * m * (n_tot - m) / tot ** 2)
-                  + 3 * d * (n_tot * bM2 - m * M2) / tot)
-            M2 = M2 + bM2 + d * d * (n_tot * m / tot)
-            mean = mean + d * (m / tot)
-            dmin, dmax = np.minimum(dmin, st["min"]), np.maximum(dmax, st["max"])
-            if eps is not None:
-                cu, ca = cu + st["cu"], ca + st["ca"]
-        n_tot += m
-    var_c = M2 / (n_tot - 1)
-    se = pc * np.sqrt(var_c / n_tot)
-    var = pc * var_c * (1 - (1 - pc) / n_tot) + pc * (1 - pc) * mean * mean
-    q = 0.5 + confidence / 2
-    c = S.t_quantile(q, n_tot - 1) if interval == "t" else S.normal_quantile(q)
-    est = pc * mean
-    h = c * se
-    groups, _ = S.failure_groups(net, model)
-    n_units = sum(n for _, _, n, _ in groups)
-    same = dmin == dmax
-    bounded = True
-    if n_units > 1 and np.any(same):
-        # as monte_carlo: every draw agreed, so the interval comes from a proved bound and the rule of three
-        D = S.error_bound(net, X, model)
-        bounded = bool(np.all(np.isfinite(D[same])))
-        u = -math.expm1(math.log1p(-confidence) / n_tot)
-        with np.errstate(invalid="ignore", over="ignore"):
-            hd = pc * u * (D + np.abs(mean)) * (1 + 1e-12)
-        h = np.where(same, hd, h)
-    notes = S.interval_warnings(n_tot, n_units, M2, M3, confidence, same, bounded)
-    for w in notes:
-        _warn(w, S.SamplingWarning, stacklevel=2)
-    return S.MonteCarloResult(
-        mean=_tuples(est, single), var=_tuples(var, single), std=_tuples(np.sqrt(var), single),
-        ci_low=_tuples(est - h, single), ci_high=_tuples(est + h, single),
-        samples=int(n_samples), seed=int(seed), confidence=confidence, interval=interval, single=single,
-        crashed_samples=int(n_tot), eps=eps,
-        count_upper=_tuples(cu, single, int) if eps is not None else None,
-        count_abs=_tuples(ca, single, int) if eps is not None else None,
-        model=_describe(model), p_crash=pc, standard_error=_tuples(se, single), warnings=notes)
+        moments = S.merge_moments(moments, (st["n"], st["mean"], st["M2"], st["M3"]))
+    dmin = np.minimum.reduce([st["min"] for st in parts])
+    dmax = np.maximum.reduce([st["max"] for st in parts])
+    counts = (sum(st["cu"] for st in parts), sum(st["ca"] for st in parts)) if eps is not None else None
+    return S.monte_carlo_result(net, X, model, moments, dmin, dmax, counts, n_samples=n_samples, seed=seed,
+                                confidence=confidence, interval=interval, eps=eps, single=single)
 
 
 # ---------------------------------------------------------------------- accuracy and sweep
@@ -642,9 +640,12 @@ def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None
     t0 = time.perf_counter()
     jobs, kw = _accuracy_jobs(net, X, y, model, method, order, max_configurations, max_width, n_samples, seed,
                               confidence, top, force, chunk)
-    if len(jobs) == 1:
+    if len(jobs) == 1 and scheduler is None:
         return _accuracy_chunk(net, model, kw, jobs[0])
+    kw["runner"] = cluster_runner              # a sampled chunk hands its blocks of draws to the cluster
     with _Use(scheduler, show_progress) as s:
+        if len(jobs) == 1:
+            return s.map(_accuracy_chunk, jobs, shared=(net, model, kw), label="accuracy")[0]
         parts = s.map(_accuracy_chunk, jobs, shared=(net, model, kw), label="accuracy")
     offsets = np.cumsum([0] + [len(j[1]) for j in jobs[:-1]]).tolist()
     return _merge_accuracy(parts, offsets, confidence, top, time.perf_counter() - t0)
@@ -692,23 +693,27 @@ def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero
         raise InvalidArgument("sites: the network has no hidden site; name the sites to crash")
     if chunk is None:
         chunk = max(1, len(np.asarray(X)))
-    jobs, spans = [], []
+    # larger probabilities cost more (sampled rather than enumerated): their tasks start first, the
+    # accuracy (the longer) before E|Δ|; a sampled task hands its blocks of draws to the cluster
+    rank = {q: r for r, q in enumerate(sorted(set(float(q) for q in probs)))}
+    jobs, spans, prio = [], [], []
     for q in probs:
         model = NeuronCrash({s: float(q) for s in sites}, semantics)
         js, kw = _accuracy_jobs(net, X, y, model, method, None, 2 ** 21, 1e-2, n_samples, seed, confidence, 0,
                                 False, chunk)
+        kw["runner"] = cluster_runner
         spans.append((len(jobs), len(js)))
         # the keyword arguments differ between points (the order chosen): they travel with each job
-        jobs += [(kw, model, jx, jy) for jx, jy in js]
-    # larger probabilities tend to cost more (sampled rather than enumerated): start them first
-    rank = {q: r for r, q in enumerate(sorted(set(float(q) for q in probs)))}
-    prio = [rank[float(q)] for (start, n), q in zip(spans, probs) for _ in range(n)]
-    # E max_k |Δ_k| at each point: one task per probability, over every input, as the plain sweep computes it
-    abs_jobs = [(NeuronCrash({s: float(q) for s in sites}, semantics), np.asarray(X), method, n_samples, seed,
-                 confidence) for q in probs]
+        jobs += [("accuracy", kw, model, jx, jy) for jx, jy in js]
+        prio += [2 * rank[float(q)] + 1] * len(js)
+    # E max_k |Δ_k| at each point, over every input, as the plain sweep computes it
+    for q in probs:
+        jobs.append(("abs", NeuronCrash({s: float(q) for s in sites}, semantics), np.asarray(X), method, n_samples,
+                     seed, confidence))
+        prio.append(2 * rank[float(q)])
     with _Use(scheduler, show_progress) as s:
         res = s.map(_sweep_task, jobs, shared=(net,), label="sweep", priorities=prio)
-        abs_res = s.map(_abs_task, abs_jobs, shared=(net,), label="sweep E|Δ|")
+    abs_res = res[len(res) - len(probs):]
     from .analysis.sweep import Sweep
 
     points = []
@@ -726,17 +731,103 @@ def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero
     return Sweep(tuple(points), sites, int(np.asarray(X).shape[0]), data)
 
 
-def _abs_task(net, job):
-    """``E max_k |Δ_k|`` at one probability of a sweep, and the seconds it took."""
+def _sweep_task(net, job):
+    """One piece of a sweep: the accuracy over a chunk of inputs at one probability, or E max_k |Δ_k| at one."""
+    if job[0] == "accuracy":
+        _, kw, model, X, y = job
+        return _accuracy_chunk(net, model, kw, (X, y))
     from .analysis.sweep import mean_abs_error
 
-    model, X, method, n_samples, seed, confidence = job
+    _, model, X, method, n_samples, seed, confidence = job
     t0 = time.perf_counter()
-    a = mean_abs_error(net, X, model, method=method, n_samples=n_samples, seed=seed, confidence=confidence)
+    a = mean_abs_error(net, X, model, method=method, n_samples=n_samples, seed=seed, confidence=confidence,
+                       runner=cluster_runner)
     return a, time.perf_counter() - t0
 
 
-def _sweep_task(net, job):
-    """One (probability, chunk of inputs) piece of a sweep."""
-    kw, model, X, y = job
-    return _accuracy_chunk(net, model, kw, (X, y))
+# ---------------------------------------------------------------------- certificates over a dataset
+
+class _MapRunner:
+    """A ``runner`` (``runner(piece, items, shared)``) that hands the pieces to a :class:`Scheduler`."""
+
+    def __init__(self, sched, label):
+        self.sched, self.label = sched, label
+
+    def __call__(self, piece, items, shared=()):
+        return self.sched.map(piece, items, shared=tuple(shared), label=self.label)
+
+
+def dataset_certificate(net, X, model, eps, delta, *, scheduler=None, show_progress: bool | None = None, **kw):
+    r""":func:`symft.analysis.dataset_certify.dataset_certificate` with its independent pieces run by a scheduler.
+
+    The per-input bounds (:func:`~symft.analysis.dataset_certify.certify_inputs`, a few inputs per task) and
+    the blocks of a sampled answer are tasks; their results are aggregated as in-process — in exact
+    rationals, rounded outward once — so the certificate is the same, bit for bit, wherever they ran.
+
+    Parameters
+    ----------
+    net, X, model, eps, delta, **kw
+        As :func:`symft.analysis.dataset_certify.dataset_certificate`.
+    scheduler, show_progress
+        As :func:`accuracy`.
+
+    Returns
+    -------
+    symft.analysis.dataset_certify.DatasetCertificate
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> from symft.analysis import dataset_certify as DC
+    >>> net = random_network([3, 4, 2], seed=0, activation="tanh")
+    >>> X = np.random.default_rng(0).normal(size=(20, 3))
+    >>> a = dataset_certificate(net, X, {1: 0.01}, 0.5, 0.2, source="enclosure")
+    >>> b = DC.dataset_certificate(net, X, {1: 0.01}, 0.5, 0.2, source="enclosure")
+    >>> a.verdict, (a.bound_lo, a.bound_hi) == (b.bound_lo, b.bound_hi)
+    ('certified', True)
+    """
+    from .analysis.dataset_certify import dataset_certificate as plain
+
+    if scheduler is None:
+        return plain(net, X, model, eps, delta, **kw)
+    with _Use(scheduler, show_progress) as s:
+        return plain(net, X, model, eps, delta, runner=_MapRunner(s, "certify"), **kw)
+
+
+# ---------------------------------------------------------------------- enumeration
+
+def enumerate_crashes(net, x, model, *, scheduler=None, show_progress: bool | None = None, **kw):
+    r""":func:`symft.engines.enumeration.enumerate_crashes` with its independent pieces run by a scheduler.
+
+    Rational enumeration: each input's configurations in blocks of first-layer crash subsets
+    (:func:`symft.engines.enumeration.exact_blocks`), whose exact sums per crash-count vector are added up;
+    float64: one input per task.  The moments are those of the in-process run, exactly.
+
+    Parameters
+    ----------
+    net, x, model, **kw
+        As :func:`symft.engines.enumeration.enumerate_crashes`.
+    scheduler, show_progress
+        As :func:`accuracy`.
+
+    Returns
+    -------
+    symft.engines.enumeration.ExactMoments
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from symft.graph.network import random_network
+    >>> from symft.engines import enumeration as E
+    >>> net = random_network([2, 6, 2], seed=1, activation="relu")
+    >>> a = enumerate_crashes(net, [0.5, -1.0], NeuronCrash({1: Fraction(1, 4)}), exact=True)
+    >>> b = E.enumerate_crashes(net, [0.5, -1.0], NeuronCrash({1: Fraction(1, 4)}), exact=True)
+    >>> a.exact, list(a.mean) == list(b.mean) and list(a.var) == list(b.var)
+    (True, True)
+    """
+    from .engines.enumeration import enumerate_crashes as plain
+
+    if scheduler is None:
+        return plain(net, x, model, **kw)
+    with _Use(scheduler, show_progress) as s:
+        return plain(net, x, model, runner=_MapRunner(s, "enumeration"), progress=False, **kw)

@@ -309,3 +309,87 @@ def test_sample_scheduler_selects_the_plain_sampler_and_the_stratified_one_refus
     assert d["mean"] == plain["mean"] and d["ci_low"] == plain["ci_low"] and "var" in d
     assert_one_line_error(*run(capsys, *base, "--scheduler", "local", "--loss", "zero_one", "--target", "0"),
                           "--scheduler", "--method plain")
+
+
+def test_sampled_points_hand_their_pieces_to_the_cluster_and_keep_the_plain_answer(clients):
+    Wa, Wb = _linear_relu_net()
+    rnet = Network.from_numpy([Wa, Wb], activations="relu")
+    X = np.random.default_rng(8).normal(size=(9, 4))
+    y = np.arange(9) % 3
+    probs = [0.05, 0.3]
+    want = plain_sweep(rnet, X, y, probs, method="statistical", n_samples=400)
+    with distributed.get_task_stream(clients[2]) as ts:
+        got = D.sweep(rnet, X, y, probs, method="statistical", n_samples=400, scheduler=clients[2])
+    assert _no_seconds(got.as_dict()) == _no_seconds(want.as_dict())
+    assert {pt["method"] for pt in got.points} == {"statistical"} == {pt["abs_method"] for pt in got.points}
+    pieces = [t for t in ts.data if "symft-piece" in str(t["key"])]
+    # per point: blocks of draws and Clopper–Pearson limits (accuracy, at two levels), blocks of draws (E|Δ|)
+    assert len(pieces) >= 2 * 4
+    m = NeuronCrash({1: 0.3})
+    a = D.accuracy(rnet, X, y, m, method="statistical", n_samples=400, scheduler=clients[2])
+    assert _no_seconds(a.as_dict()) == _no_seconds(plain_accuracy(rnet, X, y, m, method="statistical",
+                                                                  n_samples=400).as_dict())
+
+
+def test_certify_over_a_dataset_on_the_cluster_is_the_in_process_certificate(clients, capsys, tmp_path):
+    from symft.analysis.certify import certify
+    from symft.analysis.dataset_certify import dataset_certificate as plain_certificate
+    from symft.engines.moments import float_up
+
+    net = _tanh_net()
+    X = np.random.default_rng(4).normal(size=(19, 3))
+    m = NeuronCrash({1: 0.05})
+    want = plain_certificate(net, X, m, 0.5, 0.3, source="enclosure", top=4)
+    # the aggregate is the exact mean of the per-input bounds, rounded up once
+    per = [certify(net, x, m, 0.5, 0.3, source="enclosure").per_output for x in X]
+    hi = max(sum((F(po[k][4]) for po in per), F(0)) / len(X) for k in range(2))
+    assert want.bound_hi == float_up(hi)
+    for n in (1, 2):
+        got = D.dataset_certificate(net, X, m, 0.5, 0.3, source="enclosure", top=4, scheduler=clients[n])
+        assert _no_seconds(got.as_dict()) == _no_seconds(want.as_dict())
+    st = dict(source="statistical", samples=400, seed=3)
+    assert (_no_seconds(D.dataset_certificate(net, X[:5], m, 0.5, 0.3, scheduler=clients[2], **st).as_dict())
+            == _no_seconds(plain_certificate(net, X[:5], m, 0.5, 0.3, **st).as_dict()))
+    # the command: the same JSON in-process and on two workers; one input refuses --scheduler in one line
+    path = tmp_path / "net.json"
+    from symft.graph.netfile import save_network
+    save_network(net, path)
+    np.savez(tmp_path / "d.npz", X=X, y=np.zeros(len(X), int))
+    args = ("certify", path, "--data", tmp_path / "d.npz", "--p", "1:0.05", "--eps", "0.5", "--delta", "0.3",
+            "--source", "enclosure")
+    a = run_json(capsys, *args)
+    b = run_json(capsys, *args, "--scheduler", "local", "--workers", "2")
+    assert _no_seconds(a) == _no_seconds(b) and a["bound_hi"] == want.bound_hi
+    np.save(tmp_path / "x.npy", X[0])
+    assert_one_line_error(*run(capsys, "certify", path, "--input", f"@{tmp_path / 'x.npy'}", "--p", "1:0.05",
+                               "--eps", "0.5", "--delta", "0.3", "--scheduler", "local"), "--scheduler")
+
+
+def test_enumeration_in_blocks_of_configurations_is_the_in_process_enumeration(clients, capsys, tmp_path):
+    from symft.engines.enumeration import enumerate_crashes as plain_enumerate
+    from symft.engines.enumeration import exact_blocks
+    from symft.graph.netfile import save_network
+
+    rng = np.random.default_rng(12)
+    net = Network.from_numpy([rng.normal(size=(7, 3)), rng.normal(size=(4, 7)), rng.normal(size=(2, 4))],
+                             activations=["relu", "relu", "linear"])
+    X = rng.normal(size=(2, 3))
+    m = NeuronCrash({1: F(1, 5), 2: F(1, 3)})
+    assert len(exact_blocks(net, ["1", "2"])) == 16
+    want = plain_enumerate(net, X, m, exact=True)
+    wantf = plain_enumerate(net, X, NeuronCrash({1: 0.2, 2: 0.3}), exact=False)
+    assert want.exact and want.configurations == 2 ** 11
+    for n in (1, 2):
+        got = D.enumerate_crashes(net, X, m, exact=True, scheduler=clients[n])
+        for key in ("mean", "var", "cov"):
+            assert np.array_equal(getattr(got, key), getattr(want, key))
+        gotf = D.enumerate_crashes(net, X, NeuronCrash({1: 0.2, 2: 0.3}), exact=False, scheduler=clients[n])
+        assert not gotf.exact and np.array_equal(gotf.mean, wantf.mean) and np.array_equal(gotf.cov, wantf.cov)
+    path = tmp_path / "net.json"
+    save_network(net, path)
+    np.save(tmp_path / "x.npy", X)
+    args = ("exact", path, "--input", f"@{tmp_path / 'x.npy'}", "--p", "1:1/5,2:1/3", "--exact")
+    a = run_json(capsys, *args)
+    b = run_json(capsys, *args, "--scheduler", "local", "--workers", "2")
+    assert _no_seconds(a) == _no_seconds(b) and a["method"] == "enumeration"
+    assert_one_line_error(*run(capsys, *args, "--order", "2", "--scheduler", "local"), "--scheduler")

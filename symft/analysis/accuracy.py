@@ -295,27 +295,34 @@ def _rigorous(pb, y, model, order, semantics, groups):
 
 # ---------------------------------------------------------------------- statistical
 
-def _statistical(pb, y, model, n_samples, seed, confidence, enumerate_small, force):
+class _Changes:
+    """Per draw: which inputs change class, which are right, and both means (a class: it travels to workers)."""
+
+    def __init__(self, c0, y):
+        self.c0, self.y = c0, y
+
+    def __call__(self, Y):
+        c = np.argmax(Y, axis=2)                      # (m, B)
+        ch = (c != self.c0[None, :]).astype(float)
+        co = (c == self.y[None, :]).astype(float)
+        return np.concatenate([ch, co, ch.mean(axis=1, keepdims=True), co.mean(axis=1, keepdims=True)], axis=1)
+
+
+def _statistical(pb, y, model, n_samples, seed, confidence, enumerate_small, force, runner=None):
     net, X = pb.net, pb.X
     B = X.shape[0]
     c0 = np.argmax(pb.clean.output, axis=1)
-
-    def fn(Y):
-        c = np.argmax(Y, axis=2)                      # (m, B)
-        ch = (c != c0[None, :]).astype(float)
-        co = (c == y[None, :]).astype(float)
-        return np.concatenate([ch, co, ch.mean(axis=1, keepdims=True), co.mean(axis=1, keepdims=True)], axis=1)
-
+    fn = _Changes(c0, y)
     plan = plan_strata(net, model, n_samples, enumerate_small=enumerate_small)
     check_budget(net, model, plan, B, force)
-    stats = stratified_statistics(pb, model, plan, seed, fn)
+    stats = stratified_statistics(pb, model, plan, seed, fn, runner=runner)
     if not stats:
         z = np.zeros(2 * B + 2)
         est = lo = hi = z
         lo_b = hi_b = z
     else:
-        est, lo, hi = bounded_interval(stats, confidence)
-        _, lo_b, hi_b = bounded_interval(stats, 1 - (1 - confidence) / B) if B > 1 else (est, lo, hi)
+        est, lo, hi = bounded_interval(stats, confidence, runner=runner)
+        _, lo_b, hi_b = bounded_interval(stats, 1 - (1 - confidence) / B, runner=runner) if B > 1 else (est, lo, hi)
     correct0 = (c0 == y).astype(float)
     ch = [(max(0.0, float(lo_b[b])), min(1.0, float(hi_b[b]))) for b in range(B)]
     co = [(max(0.0, float(lo_b[B + b] + correct0[b])), min(1.0, float(hi_b[B + b] + correct0[b]))) for b in range(B)]
@@ -350,7 +357,7 @@ def _breakdown(y, c0, ch, co, top):
 def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None,
              max_configurations: int = 2 ** 21, max_width: float = 1e-2, n_samples: int = 4000,
              seed: int = 0, confidence: float = 0.95, enumerate_small: bool = True,
-             top: int = 10, force: bool = False) -> AccuracyResult:
+             top: int = 10, force: bool = False, runner=None) -> AccuracyResult:
     r"""Clean accuracy, accuracy under crashes and ``P(prediction changes)`` over a dataset.
 
     Parameters
@@ -381,6 +388,9 @@ def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None
     force : bool
         Sample even when the estimated time is above the samplers' limit
         (:func:`symft.engines.stratified.check_budget`).
+    runner : callable, optional
+        Where the statistical answer's blocks of draws run
+        (:func:`symft.engines.stratified.stratified_statistics`); never changes the answer.
 
     Returns
     -------
@@ -470,7 +480,7 @@ def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None
     if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
         raise InvalidArgument(f"seed: expected a non-negative integer (recorded in the result), got {seed!r}")
     ch, co, agg_ch, agg_co, sampled = _statistical(pb, y, model, int(n_samples), int(seed), float(confidence),
-                                                   bool(enumerate_small), bool(force))
+                                                   bool(enumerate_small), bool(force), runner)
     c0, ok0, _ = _clean_classes(pb, {}, 0, semantics)
     return finish(c0=c0, ch=ch, co=co, accuracy_lo=agg_co[0], accuracy_hi=agg_co[1], change_lo=agg_ch[0],
                   change_hi=agg_ch[1], method="statistical", confidence=float(confidence), samples=int(n_samples),

@@ -73,7 +73,7 @@ from ..faults import NeuronCrash
 from ..problem import as_model
 from .certify import certify, statistical_certificate, to_fraction
 
-__all__ = ["DatasetCertificate", "dataset_certificate", "population_upper_bound", "population_lower_bound",
+__all__ = ["DatasetCertificate", "dataset_certificate", "certify_inputs", "INPUT_PIECE", "population_upper_bound", "population_lower_bound",
            "SOURCES", "LOSSES"]
 
 #: Where the per-input values come from (``"auto"``: the exact law when it fits, else a rigorous bound).
@@ -298,13 +298,13 @@ def _exact_laws(net, X, model, eps, sided, loss, targets, max_configurations):
     return out
 
 
-def _zero_one_values(net, X, y, model, eps, method, order, samples, seed, confidence, force):
+def _zero_one_values(net, X, y, model, eps, method, order, samples, seed, confidence, force, runner=None):
     """``P{Δ_01 ≥ ε}`` per input from the accuracy engine: ``[clean class = label] · P(class changes)``."""
     from .accuracy import accuracy
 
     B = X.shape[0]
     r = accuracy(net, X, y, model, method=method, order=order, n_samples=max(2, samples), seed=seed,
-                 confidence=confidence, top=B, force=force)
+                 confidence=confidence, top=B, force=force, runner=runner)
     clean = {a["index"]: a["clean_class"] for a in r.at_risk}
     proved = r.clean_undecided == 0
     rows = []
@@ -319,7 +319,7 @@ def _zero_one_values(net, X, y, model, eps, method, order, samples, seed, confid
     return rows, m, r
 
 
-def _loss_statistical(net, X, targets, model, loss, eps, sided, samples, seed, confidence, force):
+def _loss_statistical(net, X, targets, model, loss, eps, sided, samples, seed, confidence, force, runner=None):
     """``P{Δ_loss ≥ ε}`` per input by stratified Monte Carlo, each interval at ``1 − (1 − confidence)/B``.
 
     The event is decided on the float64 loss (statistical, like the classes of the sampled
@@ -346,14 +346,55 @@ def _loss_statistical(net, X, targets, model, loss, eps, sided, samples, seed, c
 
     plan = plan_strata(net, model, samples)
     check_budget(net, model, plan, B, force)
-    stats = stratified_statistics(pb, model, plan, seed, fn)
+    stats = stratified_statistics(pb, model, plan, seed, fn, runner=runner)
     if not stats:
         return [[(Fraction(0), Fraction(0))] for _ in range(B)]
-    _, lo, hi = bounded_interval(stats, 1 - (1 - float(confidence)) / B)
+    _, lo, hi = bounded_interval(stats, 1 - (1 - float(confidence)) / B, runner=runner)
     return [[(Fraction(max(0.0, float(lo[b]))), Fraction(min(1.0, float(hi[b]))))] for b in range(B)]
 
 
 # ---------------------------------------------------------------------- the certificate
+
+#: Inputs per piece of the per-input certificates of :func:`dataset_certificate`.
+INPUT_PIECE = 8
+
+
+def _in_order(piece, items, shared):
+    return [piece(*shared, it) for it in items]
+
+
+def certify_inputs(net, X, model, eps, delta, source, sided, order, samples, seed, each_conf, K, indices) -> list:
+    r"""The per-input bounds of :func:`dataset_certificate` for the inputs ``indices``: one independent piece.
+
+    Returns one ``(method, [(lo, hi) per output], approximate)`` per input: the exact rational bounds of
+    :func:`symft.analysis.certify.certify` (``"rigorous"``; ``[0, 1]`` and ``approximate`` when its moments
+    are not a bound), or of :func:`symft.analysis.certify.statistical_certificate` at ``each_conf`` with the
+    seed ``seed + index`` (``"statistical"``).  Pure: the same inputs give the same rows wherever they run.
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> net = random_network([3, 4, 2], seed=0, activation="relu")
+    >>> X = np.random.default_rng(0).normal(size=(2, 3))
+    >>> rows = certify_inputs(net, X, NeuronCrash({1: 0.01}), 0.5, 0.2, "enclosure", "upper", 2, 0, 0, 0.99, 2, [1])
+    >>> [(m, len(r), a) for m, r, a in rows]
+    [('rigorous', 2, False)]
+    """
+    out = []
+    for b in indices:
+        if source == "statistical":
+            c = statistical_certificate(net, X[b], model, eps, delta, samples=samples, seed=seed + b,
+                                        confidence=each_conf, sided=sided)
+            out.append(("statistical", [(Fraction(0), Fraction(po[4])) for po in c.per_output], False))
+            continue
+        c = certify(net, X[b], model, eps, delta, source="auto" if source == "auto" else source,
+                    sided=sided, order=order)
+        if c.rigorous:
+            out.append(("rigorous", [(Fraction(0), Fraction(po[4])) for po in c.per_output], False))
+        else:
+            out.append(("rigorous", [(Fraction(0), Fraction(1))] * K, True))
+    return out
+
 
 def _text(v, e):
     if isinstance(v, str):
@@ -364,7 +405,8 @@ def _text(v, e):
 def dataset_certificate(net, X, model, eps, delta, *, y=None, loss=None, source: str = "auto",
                         sided: str = "upper", order: int = 2, samples: int = 20_000, seed: int = 0,
                         confidence: float = 0.99, population_confidence: float | None = None,
-                        top: int = 10, max_configurations: int = 2 ** 16, force: bool = False) -> DatasetCertificate:
+                        top: int = 10, max_configurations: int = 2 ** 16, force: bool = False,
+                        runner=None) -> DatasetCertificate:
     r"""Certify D5 over a dataset: ``P_{x,U}{Δ ≥ ε} ≤ δ`` for ``x`` uniform over ``X`` (and its population).
 
     Parameters
@@ -399,6 +441,12 @@ def dataset_certificate(net, X, model, eps, delta, *, y=None, loss=None, source:
         Also bound the probability over the population the inputs were drawn from (i.i.d.), at this level.
     top : int
         How many inputs with the largest bound to list.
+    runner : callable, optional
+        Where the independent pieces run — the per-input bounds (:func:`certify_inputs`, ``INPUT_PIECE``
+        inputs each) and the sampled blocks (:func:`symft.engines.stratified.stratified_statistics`):
+        ``runner(piece, items, shared)`` returns ``[piece(*shared, item) for item in items]`` in order
+        (:func:`symft.distributed.dataset_certificate` runs them on a cluster).  The aggregation is exact,
+        so the answer never depends on where they ran.
 
     Returns
     -------
@@ -470,7 +518,7 @@ def dataset_certificate(net, X, model, eps, delta, *, y=None, loss=None, source:
         m = "statistical" if source == "statistical" else "rigorous"
         rows, how, r = _zero_one_values(net, X, yl, model, e, m, None if source == "statistical" else
                                         (order if source == "enclosure" else None), samples, seed,
-                                        confidence, force)
+                                        confidence, force, runner)
         methods = [how] * B
         if how == "statistical":
             stat_conf = float(confidence)
@@ -484,32 +532,24 @@ def dataset_certificate(net, X, model, eps, delta, *, y=None, loss=None, source:
         if e <= 0:
             raise InvalidArgument(f"eps: beyond the exact law the {loss} loss change is certified for ε > 0 "
                                   "(the crash-free run has Δ_loss = 0)")
-        rows = _loss_statistical(net, X, targets, model, loss, e, sided, samples, seed, confidence, force)
+        rows = _loss_statistical(net, X, targets, model, loss, e, sided, samples, seed, confidence, force, runner)
         methods = ["statistical"] * B
         stat_conf = float(confidence)
         notes.append(f"{loss} loss: stratified Monte Carlo ({samples} configurations, seed {seed}), events decided "
                      "on the float64 loss")
     if rows is None:
-        rows, methods = [], []
         each_conf = 1 - (1 - float(confidence)) / B
-        for b in range(B):
-            if source == "statistical":
-                c = statistical_certificate(net, X[b], model, eps, delta, samples=samples, seed=seed + b,
-                                            confidence=each_conf, sided=sided)
-                stat_conf = float(confidence)
-                methods.append("statistical")
-                rows.append([(Fraction(0), Fraction(po[4])) for po in c.per_output])
-                continue
-            c = certify(net, X[b], model, eps, delta, source="auto" if source == "auto" else source,
-                        sided=sided, order=order)
-            if c.rigorous:
-                methods.append("rigorous")
-                rows.append([(Fraction(0), Fraction(po[4])) for po in c.per_output])
-            else:
-                methods.append("rigorous")
-                rows.append([(Fraction(0), Fraction(1))] * K)
-                if not any("approximate" in n for n in notes):
-                    notes.append("an input whose moments are only approximate counts as [0, 1] (not a bound)")
+        # per-input bounds: independent pieces of INPUT_PIECE inputs (a runner may spread them)
+        pieces = [list(range(a, min(B, a + INPUT_PIECE))) for a in range(0, B, INPUT_PIECE)]
+        shared = (net, X, model, eps, delta, source, sided, order, samples, seed, each_conf, K)
+        parts = (runner or _in_order)(certify_inputs, pieces, shared)
+        got = [row for part in parts for row in part]
+        methods = [m_ for m_, _, _ in got]
+        rows = [r_ for _, r_, _ in got]
+        if source == "statistical":
+            stat_conf = float(confidence)
+        if any(approx for _, _, approx in got):
+            notes.append("an input whose moments are only approximate counts as [0, 1] (not a bound)")
     # aggregation: exact rational means, rounded outward once
     per_output, lo_k, hi_k = [], [], []
     for k in range(K):

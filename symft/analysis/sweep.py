@@ -65,7 +65,8 @@ _U = 2.0 ** -53
 
 
 def mean_abs_error(net, X, model, *, method: str = "auto", order=None, max_configurations: int = 2 ** 21,
-                   max_width: float = 0.1, n_samples: int = 4000, seed: int = 0, confidence: float = 0.95) -> dict:
+                   max_width: float = 0.1, n_samples: int = 4000, seed: int = 0, confidence: float = 0.95,
+                   runner=None) -> dict:
     r"""``E max_k |Δ_k|`` averaged over the inputs ``X``: an interval and how it was obtained.
 
     ``"rigorous"`` (or ``"exact"`` when the interval is a single float): the
@@ -173,7 +174,7 @@ def mean_abs_error(net, X, model, *, method: str = "auto", order=None, max_confi
     plan = plan_strata(net, model, n_samples)
     check_budget(net, model, plan, B, True)
     stats = stratified_statistics(pb, model, plan, seed,
-                                  lambda Y: np.abs(Y - Y0[None]).max(axis=2).mean(axis=1, keepdims=True))
+                                  _MeanAbs(Y0), runner=runner)
     if not stats:
         lo_f = hi_f = 0.0
     else:
@@ -183,6 +184,16 @@ def mean_abs_error(net, X, model, *, method: str = "auto", order=None, max_confi
     out.update(abs_mean_lo=lo_f, abs_mean_hi=hi_f, abs_method="statistical", abs_order=None,
                abs_confidence=float(confidence))
     return out
+
+
+class _MeanAbs:
+    """``Y ↦ mean over the inputs of max_k |Y_k − Y0_k|`` (a class, so that it travels to workers)."""
+
+    def __init__(self, Y0):
+        self.Y0 = Y0
+
+    def __call__(self, Y):
+        return np.abs(Y - self.Y0[None]).max(axis=2).mean(axis=1, keepdims=True)
 
 
 @dataclass(frozen=True)

@@ -249,7 +249,7 @@ def _sample_plain(args, net, inputs, x, model) -> int:
 
 def _certify_dataset(args) -> int:
     """``certify`` over a dataset (``--data``) or on a loss change (``--loss``): D5 over inputs and faults."""
-    from ..analysis.dataset_certify import dataset_certificate
+    from ..distributed import dataset_certificate
     from ..faults import NeuronCrash
     from ..parsing import parse_p
 
@@ -281,10 +281,11 @@ def _certify_dataset(args) -> int:
         where = "the one input"
     model = NeuronCrash(parse_p(args.p, net), args.semantics).check(net)
     samples = args.samples if args.samples is not None else (20_000 if args.dataset is not None else 100_000)
-    c = dataset_certificate(net, X, model, args.eps, args.delta, y=y, loss=args.loss, source=args.source,
-                            sided=args.sided, order=args.order, samples=samples, seed=args.seed,
-                            confidence=args.confidence, population_confidence=args.population_confidence,
-                            top=args.top, force=args.force)
+    with open_scheduler(args) as sched:
+        c = dataset_certificate(net, X, model, args.eps, args.delta, y=y, loss=args.loss, source=args.source,
+                                sided=args.sided, order=args.order, samples=samples, seed=args.seed,
+                                confidence=args.confidence, population_confidence=args.population_confidence,
+                                top=args.top, force=args.force, scheduler=None if sched.kind == "inprocess" else sched)
     if args.json:
         d = c.as_dict()
         d.update({"command": "certify", "data": args.dataset, "p": args.p, "semantics": args.semantics,
@@ -328,6 +329,9 @@ def cmd_certify(args) -> int:
         return _certify_dataset(args)
     if args.input is None:
         raise InvalidArgument("--input: expected one input (--input X), or a dataset (--data D)")
+    if getattr(args, "scheduler", None) is not None or getattr(args, "workers", None) is not None:
+        raise InvalidArgument("--scheduler: certify runs on a cluster over a dataset (--data D) or with --loss; "
+                              "one input's certificate runs in this process")
     for opt, v in (("--population-confidence", args.population_confidence), ("--target", args.target)):
         if v is not None:
             raise InvalidArgument(f"{opt}: needs {'--data' if opt.startswith('--pop') else '--loss'}")
@@ -447,6 +451,10 @@ def cmd_exact(args) -> int:
     x = inputs.rows[0] if inputs.single else inputs.rows
     exact = True if args.exact else (False if args.float else None)
     loss_kw = loss_targets(args, net, inputs)
+    distributed = getattr(args, "scheduler", None) is not None or getattr(args, "workers", None) is not None
+    if distributed and (args.order is not None or args.distribution or args.polynomial or symbolic):
+        raise InvalidArgument("--scheduler: exact runs the enumeration of E Δ and Var Δ (numeric p) on a cluster; "
+                              "--order, --distribution, --polynomial and symbolic p run in this process")
     out = {}
     text = []
     _budget(args)
@@ -480,8 +488,15 @@ def cmd_exact(args) -> int:
         out.update(r.to_dict())
         text.append(r.summary(net.output_names))
     elif not symbolic:
-        r = enumerate_crashes(net, x, NeuronCrash(probs, args.semantics), exact=exact, force=args.force,
-                              progress=None if not args.json else False, **loss_kw)
+        if distributed:
+            from ..distributed import enumerate_crashes as enumerate_on
+
+            with open_scheduler(args) as sched:
+                r = enumerate_on(net, x, NeuronCrash(probs, args.semantics), exact=exact, force=args.force,
+                                 scheduler=sched, **loss_kw)
+        else:
+            r = enumerate_crashes(net, x, NeuronCrash(probs, args.semantics), exact=exact, force=args.force,
+                                  progress=None if not args.json else False, **loss_kw)
         out.update(r.to_dict())
         require_finite({k: out[k] for k in ("mean", "var", "std") if k in out}, "exact enumeration")
         if args.loss:
@@ -730,6 +745,7 @@ def add_parsers(sub) -> dict:
     s.add_argument("--loss", choices=("zero_one", "squared", "cross_entropy"), default=None,
                    help="certify the loss change instead of the output error (targets: --target, or the labels of "
                         "--data)")
+    add_scheduler(s)
     s.add_argument("--target", metavar="K", help="the target class of --loss for one input")
     s.add_argument("--top", type=argument_type(parse_integer, 0, 10 ** 6), default=5, metavar="K",
                    help="with --data: how many inputs with the largest bound to list (default 5)")
@@ -808,6 +824,7 @@ def add_parsers(sub) -> dict:
     g.add_argument("--exact", action="store_true", help="rational arithmetic (piecewise-linear rational nets)")
     g.add_argument("--float", action="store_true", help="float64 arithmetic")
     s.add_argument("--force", action="store_true", help="enumerate even above the configuration limit")
+    add_scheduler(s)
     add_json(s, "mean, var, std, method, configurations, seconds")
 
     s = out["enclose"] = sub.add_parser("enclose", help="certified bounds on E Δ and Var Δ: configurations with "

@@ -89,6 +89,11 @@ __all__ = [
     "SingleCrashTerm",
     "LOSSES",
     "MAX_CONFIGURATIONS",
+    "EXACT_PIECES",
+    "exact_blocks",
+    "exact_block_groups",
+    "merge_groups",
+    "float_moments_input",
     "EXACT_AUTO_LIMIT",
     "count_configurations",
     "estimate_seconds",
@@ -776,6 +781,26 @@ def _one_clean(pb, b):
     return {n: v[b:b + 1] for n, v in pb.clean.values.items()}
 
 
+def float_moments_input(net, model, layers, moments, job) -> tuple:
+    r"""One input's float64 enumeration (a piece :func:`enumerate_crashes` hands to a runner).
+
+    ``job`` is ``(clean, lossf)``: the input's clean pass (every node, leading axis 1) and the loss or
+    ``None``.  Returns ``(mean, second, var, cov, raw moments)`` exactly as the in-process loop computes them.
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> from symft.problem import make_problem
+    >>> net, m = mean_network(2), NeuronCrash({0: 0.5})
+    >>> pb = make_problem(net, [1.0, 1.0], m)
+    >>> clean = {n: v[0:1] for n, v in pb.clean.values.items()}
+    >>> float(float_moments_input(net, m, ["0"], 2, (clean, None))[0][0])     # E Δ = −p
+    -0.5
+    """
+    clean, lossf = job
+    return _float_moments_one(net, clean, model, layers, moments, lossf, None)
+
+
 def _float_moments_one(net, clean, model, layers, moments, lossf, bar):
     out = clean[net.output].reshape(1, -1)
     clean_out = out[0]
@@ -852,8 +877,13 @@ def _exact_row(pb, b):
     return as_fractions(np.array([row], dtype=object).reshape((1,) + tuple(pb.net.input_shape)))
 
 
-def _exact_grouped(net, xrow, model, layers, *, moments=2, cross=True, atoms=False, lossx=None, bar=None):
-    """Per crash-count vector κ: number of configs, Σ Δ^k (k ≤ moments), Σ Δ Δᵀ, atom counts."""
+def _exact_grouped(net, xrow, model, layers, *, moments=2, cross=True, atoms=False, lossx=None, bar=None,
+                   block=None):
+    """Per crash-count vector κ: number of configs, Σ Δ^k (k ≤ moments), Σ Δ Δᵀ, atom counts.
+
+    ``block = (c0, c1)``: only the configurations whose crashes at the first layer are the subsets
+    ``c0 … c1 − 1`` (bit ``i`` of the subset: neuron ``i`` crashed).
+    """
     interp = Rational(net)
     clean = walk(net, interp, xrow)
     out0 = list(np.asarray(clean[net.output]).reshape(-1))
@@ -861,7 +891,14 @@ def _exact_grouped(net, xrow, model, layers, *, moments=2, cross=True, atoms=Fal
     groups: dict = {}
     stages = [Stage(net.site(l), crash=crash_values_rational(net, l, model.semantics), all_subsets=net.site_size(l))
               for l in layers]
+    if block is not None:
+        c0, c1 = block
+        st = stages[0]
+        stages[0] = Stage(st.site, crash=st.crash, masks=st.mask_rows(c0, c1, int(st.all_subsets)))
     for Y, choice in walk_configurations(net, clean, stages, interp, item_bytes=64):
+        if block is not None:
+            choice = np.array(choice, dtype=np.int64)
+            choice[:, 0] += block[0]                 # back to the subset's bits
         counts = _popcount(choice)
         for row, kap in zip(Y, counts):
             kappa = tuple(int(v) for v in kap)
@@ -893,6 +930,77 @@ def _exact_grouped(net, xrow, model, layers, *, moments=2, cross=True, atoms=Fal
     return groups
 
 
+#: Pieces of configurations per input the rational enumeration hands to a runner (a fixed split).
+EXACT_PIECES = 16
+
+
+def exact_blocks(net, layers) -> list:
+    r"""The blocks ``(c0, c1)`` of first-layer crash subsets the rational enumeration is split into.
+
+    At most :data:`EXACT_PIECES` blocks of about equal size, covering ``0 … 2^{n_1} − 1`` (``n_1`` the
+    size of the first crashed layer); every configuration lies in exactly one.
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> exact_blocks(random_network([2, 5, 1], seed=0), ["1"])
+    [(0, 2), (2, 4), (4, 6), (6, 8), (8, 10), (10, 12), (12, 14), (14, 16), (16, 18), (18, 20), (20, 22), (22, 24), (24, 26), (26, 28), (28, 30), (30, 32)]
+    """
+    total = 2 ** net.site_size(layers[0])
+    n = min(total, EXACT_PIECES)
+    cut = [total * i // n for i in range(n + 1)]
+    return [(cut[i], cut[i + 1]) for i in range(n)]
+
+
+def exact_block_groups(net, model, layers, moments, job) -> dict:
+    r"""One piece of the rational enumeration: the sums per crash-count vector over one block of configurations.
+
+    ``job`` is ``(xrow, lossx, (c0, c1))`` (an input as Fractions, the loss or ``None``, a block of
+    :func:`exact_blocks`).  Exact rational sums: :func:`merge_groups` of the blocks is the enumeration of
+    all configurations, whatever the order.
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> net, m = mean_network(2), NeuronCrash({0: Fraction(1, 2)})
+    >>> x = np.array([[Fraction(1), Fraction(1)]], dtype=object)
+    >>> parts = [exact_block_groups(net, m, ["0"], 2, (x, None, b)) for b in exact_blocks(net, ["0"])]
+    >>> g = merge_groups(parts)
+    >>> sorted((k, v["count"], v["S"][1][0]) for k, v in g.items())      # Δ = −(crashed)/2
+    [((0,), 1, Fraction(0, 1)), ((1,), 2, Fraction(-1, 1)), ((2,), 1, Fraction(-1, 1))]
+    """
+    xrow, lossx, block = job
+    return _exact_grouped(net, xrow, model, layers, moments=max(moments, 2), cross=True, lossx=lossx, block=block)
+
+
+def merge_groups(parts) -> dict:
+    r"""The groups of :func:`exact_block_groups` pieces added up (counts, sums, cross sums, atoms: exact).
+
+    Examples
+    --------
+    >>> a = {(1,): {"count": 1, "S": {1: [Fraction(1, 2)]}, "C": None, "atoms": None}}
+    >>> merge_groups([a, a])[(1,)]["S"][1]
+    [Fraction(1, 1)]
+    """
+    out: dict = {}
+    for part in parts:
+        for kappa, g in part.items():
+            h = out.get(kappa)
+            if h is None:
+                out[kappa] = {"count": g["count"], "S": {k: list(v) for k, v in g["S"].items()},
+                              "C": [list(r) for r in g["C"]] if g["C"] is not None else None,
+                              "atoms": Counter(g["atoms"]) if g["atoms"] is not None else None}
+                continue
+            h["count"] += g["count"]
+            for k, v in g["S"].items():
+                h["S"][k] = [a + b for a, b in zip(h["S"][k], v)]
+            if g["C"] is not None:
+                h["C"] = [[a + b for a, b in zip(ra, rb)] for ra, rb in zip(h["C"], g["C"])]
+            if g["atoms"] is not None:
+                h["atoms"].update(g["atoms"])
+    return out
+
+
 def _kappa_weight(probs, widths, kappa, exact_numbers):
     if exact_numbers:
         w = Fraction(1)
@@ -913,8 +1021,9 @@ def _exact_probs(model, layers):
     return [sp.sympify(q) if not isinstance(q, float) else sp.Rational(q) for q in ps], False
 
 
-def _exact_moments_one(net, xrow, model, layers, moments, lossx, bar):
-    groups = _exact_grouped(net, xrow, model, layers, moments=max(moments, 2), cross=True, lossx=lossx, bar=bar)
+def _exact_moments_one(net, xrow, model, layers, moments, lossx, bar, groups=None):
+    if groups is None:
+        groups = _exact_grouped(net, xrow, model, layers, moments=max(moments, 2), cross=True, lossx=lossx, bar=bar)
     probs, numeric = _exact_probs(model, layers)
     widths = _sizes(net, layers)
     n_out = len(next(iter(groups.values()))["S"][1])
@@ -998,7 +1107,7 @@ def _decide_exact(net, model, layers, exact, n_inputs, lossx_ok=True):
 @limit_blas
 def enumerate_crashes(net, x, model: NeuronCrash, *, loss=None, target=None, moments: int = 2,
                       exact: bool | None = None, force: bool = False, progress: bool | None = None,
-                      max_configurations: int | None = MAX_CONFIGURATIONS) -> ExactMoments:
+                      max_configurations: int | None = MAX_CONFIGURATIONS, runner=None) -> ExactMoments:
     r"""Exact moments of the error over all ``2^N`` crash configurations.
 
     Parameters
@@ -1037,6 +1146,12 @@ def enumerate_crashes(net, x, model: NeuronCrash, *, loss=None, target=None, mom
     max_configurations : int or None
         Refuse (``TooLargeError``) when ``2^N × B`` exceeds it (the rational
         engine refuses above ``min(max_configurations, 2^16)``).
+
+    runner : callable, optional
+        Where the independent pieces run: ``runner(piece, items, shared)`` returns
+        ``[piece(*shared, item) for item in items]`` in order (:mod:`symft.distributed` runs them on a
+        cluster).  Rational: blocks of configurations (:func:`exact_blocks`) whose exact sums are added
+        up; float64: one input each.  Either way the answer is the in-process one.
 
     Returns
     -------
@@ -1086,18 +1201,32 @@ def enumerate_crashes(net, x, model: NeuronCrash, *, loss=None, target=None, mom
     configs = _guard(net, model, B, max_configurations if not exact else _exact_limit(max_configurations),
                      force, exact)
     results = []
-    with _progress(configs * B, "enumerating crash configurations", enabled=progress) as bar:
-        for b in range(B):
-            if not layers:
-                z = np.zeros(n_out)
-                results.append((z, z, z, np.zeros((n_out, n_out)), {k: z for k in range(1, moments + 1)}))
-                bar.update(1)
-                continue
-            if exact:
-                results.append(_exact_moments_one(net, _exact_row(pb, b), model, layers, moments, lossfs[b][1], bar))
-            else:
-                results.append(_float_moments_one(net, _one_clean(pb, b), model, layers, moments, lossfs[b][0],
-                                                  bar))
+    if runner is not None and layers:
+        # independent pieces: a block of configurations of one input (rational: exact sums, merged in any
+        # order), or one input (float64: its whole enumeration, as here)
+        if exact:
+            blocks = exact_blocks(net, layers)
+            jobs = [(_exact_row(pb, b), lossfs[b][1], blk) for b in range(B) for blk in blocks]
+            parts = runner(exact_block_groups, jobs, (net, model, layers, moments))
+            for b in range(B):
+                groups = merge_groups(parts[b * len(blocks):(b + 1) * len(blocks)])
+                results.append(_exact_moments_one(net, None, model, layers, moments, None, None, groups=groups))
+        else:
+            jobs = [(_one_clean(pb, b), lossfs[b][0]) for b in range(B)]
+            results = runner(float_moments_input, jobs, (net, model, layers, moments))
+    else:
+        with _progress(configs * B, "enumerating crash configurations", enabled=progress) as bar:
+            for b in range(B):
+                if not layers:
+                    z = np.zeros(n_out)
+                    results.append((z, z, z, np.zeros((n_out, n_out)), {k: z for k in range(1, moments + 1)}))
+                    bar.update(1)
+                    continue
+                if exact:
+                    results.append(_exact_moments_one(net, _exact_row(pb, b), model, layers, moments, lossfs[b][1], bar))
+                else:
+                    results.append(_float_moments_one(net, _one_clean(pb, b), model, layers, moments, lossfs[b][0],
+                                                      bar))
     if exact:
         if not layers:
             results = [tuple(_obj(np.vectorize(sp.Integer, otypes=[object])(np.asarray(r, dtype=int)))

@@ -85,6 +85,9 @@ __all__ = [
     "MonteCarloResult",
     "SamplingWarning",
     "monte_carlo",
+    "monte_carlo_result",
+    "block_moments",
+    "merge_moments",
     "crash_probability",
     "crashed_sample_size",
     "crashed_errors",
@@ -1192,31 +1195,87 @@ def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float =
     n_c = crashed_sample_size(n_samples, pc)
     _guard(net, groups, n_samples, n_c, X.shape[0], force, pc)
     shape = (X.shape[0], net.n_outputs)
-    n_tot, mean, M2, M3 = 0, np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    moments = None
     dmin, dmax = np.full(shape, np.inf), np.full(shape, -np.inf)
     cu = np.zeros(shape, dtype=np.int64)
     ca = np.zeros(shape, dtype=np.int64)
     for delta in _draws(pb, groups, semantics, n_c, seed, show_progress, "monte carlo"):
-        m = delta.shape[0]
-        bm = delta.mean(axis=0)
-        c = delta - bm
-        bM2 = (c * c).sum(axis=0)
-        bM3 = (c * c * c).sum(axis=0)
-        if n_tot == 0:
-            mean, M2, M3 = bm, bM2, bM3
-        else:
-            # Chan's (and Pébay's, for the third moment) pairwise update: numerically stable
-            d = bm - mean
-            tot = n_tot + m
-            M3 = (M3 + bM3 + d ** 3 * (n_tot * m * (n_tot - m) / tot ** 2)
-                  + 3 * d * (n_tot * bM2 - m * M2) / tot)
-            M2 = M2 + bM2 + d * d * (n_tot * m / tot)
-            mean = mean + d * (m / tot)
-        n_tot += m
+        moments = merge_moments(moments, block_moments(delta))
         dmin, dmax = np.minimum(dmin, delta.min(axis=0)), np.maximum(dmax, delta.max(axis=0))
         if eps is not None:
             cu += (delta >= eps).sum(axis=0)
             ca += (np.abs(delta) >= eps).sum(axis=0)
+    if moments is None:
+        moments = (0, np.zeros(shape), np.zeros(shape), np.zeros(shape))
+    return monte_carlo_result(net, X, model, moments, dmin, dmax, (cu, ca) if eps is not None else None,
+                              n_samples=n_samples, seed=seed, confidence=confidence, interval=interval, eps=eps,
+                              single=single)
+
+
+def block_moments(delta) -> tuple:
+    r"""``(n, mean, M2, M3)`` of a block of draws ``delta`` (axis 0): count, mean and central sums.
+
+    Examples
+    --------
+    >>> n, m, M2, M3 = block_moments(np.array([[1.0], [2.0], [6.0]]))
+    >>> n, float(m[0]), float(M2[0]), float(M3[0])          # deviations −2, −1, 3
+    (3, 3.0, 14.0, 18.0)
+    """
+    bm = delta.mean(axis=0)
+    c = delta - bm
+    return delta.shape[0], bm, (c * c).sum(axis=0), (c * c * c).sum(axis=0)
+
+
+def merge_moments(a, b) -> tuple:
+    r"""Merge two ``(n, mean, M2, M3)`` summaries (``a`` may be ``None``): Chan's and Pébay's pairwise update.
+
+    Numerically stable, and deterministic: merging the same blocks in the same order gives the same
+    floats wherever the blocks were computed (:mod:`symft.distributed` relies on it).
+
+    Examples
+    --------
+    >>> x = np.array([[1.0], [2.0], [6.0], [7.0]])
+    >>> n, m, M2, M3 = merge_moments(block_moments(x[:1]), block_moments(x[1:]))
+    >>> n, float(m[0]), float(M2[0]), float(M3[0])
+    (4, 4.0, 26.0, 0.0)
+    """
+    if a is None or a[0] == 0:
+        return b
+    n_tot, mean, M2, M3 = a
+    m, bm, bM2, bM3 = b
+    d = bm - mean
+    tot = n_tot + m
+    M3 = (M3 + bM3 + d ** 3 * (n_tot * m * (n_tot - m) / tot ** 2)
+          + 3 * d * (n_tot * bM2 - m * M2) / tot)
+    M2 = M2 + bM2 + d * d * (n_tot * m / tot)
+    mean = mean + d * (m / tot)
+    return tot, mean, M2, M3
+
+
+def monte_carlo_result(net, X, model, moments, dmin, dmax, counts=None, *, n_samples: int, seed: int,
+                       confidence: float, interval: str, eps=None, single: bool = False) -> "MonteCarloResult":
+    r"""The :class:`MonteCarloResult` of draws given a failure, from their merged summaries.
+
+    ``moments`` is ``(n, mean, M2, M3)`` (:func:`merge_moments`) of the draws of ``Δ`` given a failure,
+    ``dmin``/``dmax`` their extremes and ``counts`` the tail counts ``(#Δ ≥ eps, #|Δ| ≥ eps)``; the
+    estimate is ``p_crash · mean``, the interval a t (or normal) interval — or, where every draw agreed, the
+    proved bound of :func:`error_bound` with the rule of three — and the warnings those of
+    :func:`interval_warnings`.  Shared by :func:`monte_carlo` and :func:`symft.distributed.monte_carlo`.
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> net, m = mean_network(2), NeuronCrash({0: 0.5})
+    >>> d = np.array([[[-0.5]], [[-0.5]], [[-1.0]]])          # three draws given a failure, one input
+    >>> r = monte_carlo_result(net, np.ones((1, 2)), m, block_moments(d), d.min(axis=0), d.max(axis=0),
+    ...                        n_samples=4, seed=0, confidence=0.95, interval="t", single=True)
+    >>> r.crashed_samples, r.mean[0] == 0.75 * (-2 / 3)
+    (3, True)
+    """
+    n_tot, mean, M2, M3 = moments
+    shape = mean.shape
+    pc = crash_probability(net, model)
+    groups, _ = failure_groups(net, model)
     if n_tot >= 2:
         var_c = M2 / (n_tot - 1)
         se = pc * np.sqrt(var_c / n_tot)
@@ -1243,11 +1302,12 @@ def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float =
         h = np.where(same, hd, h)
     notes = interval_warnings(n_tot, n_units, M2, M3, confidence, same, bounded)
     for w in notes:
-        _warn(w, SamplingWarning, stacklevel=2)
+        _warn(w, SamplingWarning, stacklevel=3)
+    cu, ca = counts if counts is not None else (None, None)
     return MonteCarloResult(
         mean=_tuples(est, single), var=_tuples(var, single), std=_tuples(np.sqrt(var), single),
         ci_low=_tuples(est - h, single), ci_high=_tuples(est + h, single),
-        samples=n_samples, seed=seed, confidence=confidence, interval=interval, single=single,
+        samples=int(n_samples), seed=int(seed), confidence=confidence, interval=interval, single=single,
         crashed_samples=int(n_tot), eps=eps,
         count_upper=_tuples(cu, single, int) if eps is not None else None,
         count_abs=_tuples(ca, single, int) if eps is not None else None,

@@ -94,6 +94,10 @@ __all__ = [
     "plan_strata",
     "stratified_monte_carlo",
     "stratified_statistics",
+    "stratum_blocks",
+    "clopper_pearson_many",
+    "merge_stratum_blocks",
+    "PIECES",
     "control_values",
     "expected_counts",
     "StratumStatistics",
@@ -615,7 +619,7 @@ def _block(net, groups, B):
     return int(max(1, min(1 << 14, BLOCK_BYTES // max(per, 1))))
 
 
-def stratified_statistics(pb, model, plan, seed: int, fn, control=None) -> tuple:
+def stratified_statistics(pb, model, plan, seed: int, fn, control=None, runner=None) -> tuple:
     r"""Evaluate every stratum of ``plan``: per-stratum summaries of the statistics ``fn(Y)``.
 
     With ``control`` (one array ``(n_g, D)`` per failure group, :func:`control_values`), every sampled
@@ -639,6 +643,12 @@ def stratified_statistics(pb, model, plan, seed: int, fn, control=None) -> tuple
         Maps faulty outputs ``Y`` of shape ``(m, B, n_out)`` to ``(m, D)``.
     control : list of ndarray, optional
         Per failure group (:func:`symft.engines.sampling.failure_groups`), ``(n_g, D)`` values ``c_i``.
+    runner : callable, optional
+        Where the independent pieces run: ``runner(piece, items, shared)`` must return
+        ``[piece(*shared, item) for item in items]`` in order (the default does exactly that here;
+        :mod:`symft.distributed` runs them on a cluster).  Each item is a group of blocks (an enumerated
+        stratum, or blocks of draws with their own seeds ``(seed, stratum, block)``), and the blocks'
+        summaries are merged in their fixed order, so the answer never depends on where they ran.
 
     Returns
     -------
@@ -656,47 +666,126 @@ def stratified_statistics(pb, model, plan, seed: int, fn, control=None) -> tuple
     """
     net, X = pb.net, pb.X
     groups, semantics, qs = _groups_exact(net, model)
-    trace = pb.clean
-    clean = np.asarray(fn(trace.output[None, :, :]), dtype=float)[0]
+    clean = np.asarray(fn(pb.clean.output[None, :, :]), dtype=float)[0]
     D = clean.size
     block = _block(net, groups, X.shape[0])
-    drawer = None
+    shift = None
     if control is not None:
         control = [np.asarray(c, dtype=float).reshape(n, D) for c, (_, _, n, _) in zip(control, groups)]
         cbar = np.array([c.mean(axis=0) for c in control])                       # (G, D)
         shift = [None if st.enumerated else
                  np.array([float(v) for v in expected_counts(groups, qs, st)]) @ cbar for st in plan]
-    out = []
+    jobs = []
     for si, st in enumerate(plan):
         if st.enumerated:
-            acc = np.zeros(D)
+            jobs.append((si, -1, 0, 0))
+        else:
+            jobs += [(si, kb, a, min(block, st.draws - a)) for kb, a in enumerate(range(0, st.draws, block))]
+    drawer = None
+    if any(not st.enumerated for st in plan):
+        drawer = _Drawer(groups, max(t.hi for t in plan if t.lo == t.hi) if any(t.lo == t.hi for t in plan) else 0)
+    # pieces of about equal work (a fixed split: the merge below sees the same blocks in the same order)
+    n_pieces = min(len(jobs), PIECES)
+    cut = [round(i * len(jobs) / n_pieces) for i in range(n_pieces + 1)] if jobs else [0]
+    pieces = [jobs[cut[i]:cut[i + 1]] for i in range(len(cut) - 1)]
+    ctx = (pb, model, plan, seed, fn, control, shift, block, drawer)
+    if runner is None:
+        parts = [stratum_blocks(ctx, pc) for pc in pieces]
+    else:
+        parts = runner(stratum_blocks, pieces, (ctx,))
+    return merge_stratum_blocks(plan, [b for part in parts for b in part], clean)
+
+
+#: Pieces (groups of blocks) :func:`stratified_statistics` hands to its runner.
+PIECES = 16
+
+
+def stratum_blocks(ctx, jobs) -> list:
+    r"""Summaries of some blocks of :func:`stratified_statistics`: one independent piece of its work.
+
+    ``ctx`` is the tuple ``stratified_statistics`` builds; each job ``(stratum, block, first, draws)`` is
+    an enumerated stratum (``block = −1``: its weighted sum) or a block of draws with the seed
+    ``(seed, stratum, block)`` (its count, mean, M2, ones, whether binary, min and max).  Pure: the same
+    job gives the same summary wherever it runs.
+
+    Examples
+    --------
+    >>> from symft.graph.network import first_input_network
+    >>> from symft.problem import make_problem
+    >>> net, m = first_input_network(2), NeuronCrash({0: 0.5})
+    >>> pb = make_problem(net, [2.0, 1.0], m)
+    >>> plan = plan_strata(net, m, 100)
+    >>> ctx = (pb, m, plan, 0, lambda Y: Y[:, 0, :], None, None, 64, None)
+    >>> [float(s[1][0]) for s in stratum_blocks(ctx, [(0, -1, 0, 0)])]    # E[y | one failure] = 1
+    [1.0]
+    """
+    pb, model, plan, seed, fn, control, shift, block, drawer = ctx
+    net, X, trace = pb.net, pb.X, pb.clean
+    groups, semantics = failure_groups(net, model)
+    out = []
+    for si, kb, a, m in jobs:
+        st = plan[si]
+        if kb < 0:
+            acc = None
             for nm, sm, w in _enumerated_blocks(net, model, st, block):
                 Y = forward_masked(net, X, nm, synapse_masks=sm, semantics=semantics, trace=trace)
-                acc += w @ np.asarray(fn(Y), dtype=float)
+                v = w @ np.asarray(fn(Y), dtype=float)
+                acc = v if acc is None else acc + v
+            out.append((si, acc))
+            continue
+        rng = np.random.default_rng([seed, si, kb])
+        K = drawer.totals(rng, st.lo, st.hi, m)
+        counts = drawer.counts(rng, K)
+        nm, sm = _masks_from_counts(net, groups, counts, rng)
+        Y = forward_masked(net, X, nm, synapse_masks=sm, semantics=semantics, trace=trace)
+        V = np.asarray(fn(Y), dtype=float)
+        if control is not None:
+            for g, (kind, l, n, _) in enumerate(groups):
+                mk = (nm if kind == "neuron" else sm)[l].reshape(m, n)
+                V = V - mk @ control[g]
+            V = V + shift[si][None, :]
+        bm = V.mean(axis=0)
+        out.append((si, (m, bm, ((V - bm) ** 2).sum(axis=0), (V == 1).sum(axis=0), ((V == 0) | (V == 1)).all(axis=0),
+                         V.min(axis=0), V.max(axis=0))))
+    return out
+
+
+def merge_stratum_blocks(plan, blocks, clean) -> tuple:
+    r"""The :class:`StratumStatistics` of every stratum from its blocks' summaries, merged in order.
+
+    ``blocks`` are the ``(stratum, summary)`` pairs of :func:`stratum_blocks` in the order of
+    :func:`stratified_statistics`' jobs; means and M2 are merged by the pairwise (Chan) update, so the
+    result depends only on the blocks, never on where they ran.
+
+    Examples
+    --------
+    >>> st = Stratum(1, 1, Fraction(1, 2), 4, 4, False)
+    >>> b = [(0, (2, np.array([1.0]), np.array([0.0]), np.array([2]), np.array([True]), np.ones(1), np.ones(1))),
+    ...      (0, (2, np.array([0.0]), np.array([0.0]), np.array([0]), np.array([True]), np.zeros(1), np.zeros(1)))]
+    >>> s = merge_stratum_blocks([st], b, np.zeros(1))[0]
+    >>> float(s.mean[0]), float(s.var[0]), int(s.ones[0])
+    (0.5, 0.3333333333333333, 2)
+    """
+    D = clean.size
+    by = {}
+    for si, summary in blocks:
+        by.setdefault(si, []).append(summary)
+    out = []
+    for si, st in enumerate(plan):
+        parts = by.get(si, [])
+        if st.enumerated:
+            acc = np.zeros(D)
+            for v in parts:
+                if v is not None:
+                    acc += v
             z = np.zeros(D)
             out.append(StratumStatistics(st, acc, z, z.copy(), np.zeros(D, bool), np.zeros(D, bool), clean))
             continue
-        if drawer is None:
-            drawer = _Drawer(groups, max(t.hi for t in plan if t.lo == t.hi) if any(t.lo == t.hi for t in plan) else 0)
         n_tot, mean, M2 = 0, np.zeros(D), np.zeros(D)
         ones = np.zeros(D)
         binary = np.ones(D, bool)
         lo_v, hi_v = np.full(D, np.inf), np.full(D, -np.inf)
-        for kb, a in enumerate(range(0, st.draws, block)):
-            m = min(block, st.draws - a)
-            rng = np.random.default_rng([seed, si, kb])
-            K = drawer.totals(rng, st.lo, st.hi, m)
-            counts = drawer.counts(rng, K)
-            nm, sm = _masks_from_counts(net, groups, counts, rng)
-            Y = forward_masked(net, X, nm, synapse_masks=sm, semantics=semantics, trace=trace)
-            V = np.asarray(fn(Y), dtype=float)
-            if control is not None:
-                for g, (kind, l, n, _) in enumerate(groups):
-                    mk = (nm if kind == "neuron" else sm)[l].reshape(m, n)
-                    V = V - mk @ control[g]
-                V = V + shift[si][None, :]
-            bm = V.mean(axis=0)
-            bM2 = ((V - bm) ** 2).sum(axis=0)
+        for m, bm, bM2, b1, bb, bmin, bmax in parts:
             if n_tot == 0:
                 mean, M2 = bm, bM2
             else:
@@ -705,9 +794,9 @@ def stratified_statistics(pb, model, plan, seed: int, fn, control=None) -> tuple
                 M2 = M2 + bM2 + d * d * (n_tot * m / tot)
                 mean = mean + d * (m / tot)
             n_tot += m
-            ones += (V == 1).sum(axis=0)
-            binary &= ((V == 0) | (V == 1)).all(axis=0)
-            lo_v, hi_v = np.minimum(lo_v, V.min(axis=0)), np.maximum(hi_v, V.max(axis=0))
+            ones += b1
+            binary &= bb
+            lo_v, hi_v = np.minimum(lo_v, bmin), np.maximum(hi_v, bmax)
         var = M2 / (n_tot - 1) if n_tot > 1 else np.zeros(D)
         out.append(StratumStatistics(st, mean, var, ones, binary, lo_v == hi_v, clean))
     return tuple(out)
@@ -877,7 +966,18 @@ def empirical_bernstein(mean: float, var: float, n: int, delta: float) -> float:
     return math.sqrt(2 * max(var, 0.0) * L / n) + 7 * L / (3 * (n - 1))
 
 
-def bounded_interval(stats, confidence: float = 0.95):
+def clopper_pearson_many(confidence, keys) -> list:
+    r"""``[clopper_pearson(k, n, confidence) for k, n in keys]``: one piece of :func:`bounded_interval`'s work.
+
+    Examples
+    --------
+    >>> clopper_pearson_many(0.95, [(0, 100)]) == [clopper_pearson(0, 100, 0.95)]
+    True
+    """
+    return [clopper_pearson(k, n, confidence) for k, n in keys]
+
+
+def bounded_interval(stats, confidence: float = 0.95, runner=None):
     r"""Estimate and interval of ``E[g(faulty) − g(clean)]`` for ``g ∈ [0, 1]``, keeping its level for rare events.
 
     Each of the ``S`` sampled strata gets a ``1 − α/S`` interval for its
@@ -886,7 +986,8 @@ def bounded_interval(stats, confidence: float = 0.95):
     clipped to ``[0, 1]``; enumerated strata are exact.  The combination
     ``Σ_s P_s ([lo_s, hi_s] − clean)`` holds the truth whenever every stratum's
     interval does: probability at least ``1 − α`` (union bound).  Rounded
-    outward by a relative ``1e-12``.
+    outward by a relative ``1e-12``.  ``runner``: where the Clopper–Pearson limits are computed, in pieces
+    (as in :func:`stratified_statistics`; never changes the answer).
 
     Returns
     -------
@@ -907,7 +1008,16 @@ def bounded_interval(stats, confidence: float = 0.95):
     S = sum(1 for s in stats if not s.stratum.enumerated)
     a_s = a / max(S, 1)
     est, lo, hi = np.zeros(D), np.zeros(D), np.zeros(D)
-    cp = {}
+    # the Clopper–Pearson limits (most of the work): every distinct (ones, draws), in pieces a runner may spread
+    keys = list(dict.fromkeys((int(s.ones[i]), s.n) for s in stats if not s.stratum.enumerated
+                              for i in range(D) if s.binary[i]))
+    n_pieces = min(len(keys), PIECES)
+    pieces = [keys[round(j * len(keys) / n_pieces):round((j + 1) * len(keys) / n_pieces)] for j in range(n_pieces)]
+    if runner is None:
+        limits = [clopper_pearson_many(1 - a_s, pc) for pc in pieces]
+    else:
+        limits = runner(clopper_pearson_many, pieces, (1 - a_s,))
+    cp = dict(zip(keys, (v for part in limits for v in part)))
     for s in stats:
         w = s.weight
         est += w * (s.mean - s.clean)
@@ -917,10 +1027,7 @@ def bounded_interval(stats, confidence: float = 0.95):
             continue
         for i in range(D):
             if s.binary[i]:
-                key = (int(s.ones[i]), s.n)
-                if key not in cp:
-                    cp[key] = clopper_pearson(key[0], key[1], 1 - a_s)
-                l, h = cp[key]
+                l, h = cp[(int(s.ones[i]), s.n)]
             else:
                 e = empirical_bernstein(float(s.mean[i]), float(s.var[i]), s.n, a_s)
                 l, h = max(0.0, float(s.mean[i]) - e), min(1.0, float(s.mean[i]) + e)
