@@ -20,7 +20,7 @@ import argparse
 import sys
 
 import numpy as np
-import sympy as sp
+from ..lazyimport import sympy as sp
 
 from ..errors import InvalidArgument
 from ..graph.netfile import load_network

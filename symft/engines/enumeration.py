@@ -66,7 +66,7 @@ from numbers import Integral
 from typing import Callable, Mapping
 
 import numpy as np
-import sympy as sp
+from ..lazyimport import sympy as sp
 
 from ..errors import FaultModelError, InvalidArgument, TooLargeError
 from ..faults import NeuronCrash, site_order, site_key, site_of

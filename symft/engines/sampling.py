@@ -71,7 +71,7 @@ from statistics import NormalDist
 from warnings import warn as _warn
 
 import numpy as np
-import sympy as sp
+from ..lazyimport import sympy as sp
 
 from ..errors import FaultModelError, InvalidArgument, TooLargeError
 from ..faults import NeuronCrash, SynapseCrash, synapse_shape
