@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import InvalidArgument, SymftError
 from ..faults import NeuronCrash
+from ..results import result
 
 __all__ = ["Sweep", "sweep", "probability_grid", "mean_abs_error", "NORM"]
 
@@ -185,6 +186,7 @@ def mean_abs_error(net, X, model, *, method: str = "auto", order=None, max_confi
     return out
 
 
+@result
 @dataclass(frozen=True)
 class Sweep:
     """Points ``{"p", "clean_accuracy", "accuracy_lo", "accuracy_hi", "change_lo", "change_hi", "method",

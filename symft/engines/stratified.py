@@ -86,6 +86,7 @@ from .forward import forward_masked
 from .losses import loss_functions
 from .sampling import (MAX_SECONDS, SamplingWarning, clopper_pearson, draw_seconds, failure_groups,
                        random_subsets, t_quantile)
+from ..results import result
 
 __all__ = [
     "Stratum",
@@ -932,6 +933,7 @@ def bounded_interval(stats, confidence: float = 0.95):
 
 # ---------------------------------------------------------------------- the engine
 
+@result
 @dataclass(frozen=True)
 class StratifiedResult:
     r"""Stratified estimates of ``E Δ`` (or of a loss change) and of ``P(prediction changes)``, for one input.
