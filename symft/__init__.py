@@ -14,12 +14,18 @@ array([-1/4], dtype=object)
 Models from elsewhere: ``symft.load_network("model.onnx")`` reads ONNX (by
 content), ``symft.from_torch(module, example_input)`` converts a PyTorch
 module, ``symft.save_onnx(net, path)`` writes ONNX.  The ``onnx`` and
-``torch`` packages are imported only when these are called.  The answers:
-``symft.moments`` (E Δ and Var Δ from the best source, labelled),
+``torch`` packages are imported only when these are called.
+
+The verbs, one per command, with the same keywords (``model``, ``samples``,
+``seed``, ``progress``; :mod:`symft.api`): ``symft.exact`` (the moments over
+every crash configuration), ``symft.sample`` (a statistical estimate),
 ``symft.certify`` ((ε, δ) certificates), ``symft.check`` (three methods
-compared), ``symft.worst_case`` (the worst crash set), ``symft.accuracy``
-(accuracy under crashes over a dataset) and ``symft.train`` (training with
-the fault-tolerance regularizer; needs torch).
+compared), ``symft.worst_case`` (the worst crash set) and ``symft.accuracy``
+(accuracy under crashes over a dataset); ``symft.moments`` (E Δ and Var Δ
+from the best source, labelled) and ``symft.train`` (training with the
+fault-tolerance regularizer; needs torch).  They, and the engines and
+libraries behind them (SymPy, SciPy, z3, …), are imported on first use, so
+``import symft`` stays light.
 """
 
 __version__ = "0.1.0"
@@ -41,7 +47,7 @@ __all__ = [
     "NeuronCrash", "SynapseCrash", "Byzantine", "StuckAt", "CrashPattern",
     "forward", "forward_trace", "forward_masked", "forward_patterns", "output_error", "backward",
     "load_network", "save_network", "load_onnx", "save_onnx", "from_torch",
-    "moments", "certify", "check", "worst_case", "accuracy", "train",
+    "exact", "sample", "moments", "certify", "check", "worst_case", "accuracy", "train",
     "Network", "random_network", "mean_network", "first_input_network", "rescale_lipschitz", "layer_norms",
 ]
 
@@ -49,9 +55,8 @@ __all__ = [
 #: Names served lazily, so that ``import symft`` never imports onnx or torch (nor the engines it does not need).
 _LAZY = {"load_onnx": ("symft.io.onnx", "load_onnx"), "save_onnx": ("symft.io.onnx", "save_onnx"),
          "from_torch": ("symft.io.torch", "from_torch"),
-         "moments": ("symft.engines.moments", "moments"), "certify": ("symft.analysis.certify", "certify"),
-         "check": ("symft.analysis.report", "check"), "worst_case": ("symft.worstcase", "worst_case"),
-         "accuracy": ("symft.analysis.accuracy", "accuracy"), "train": ("symft.training.train", "train")}
+         "moments": ("symft.engines.moments", "moments"), "train": ("symft.training.train", "train"),
+         **{verb: ("symft.api", verb) for verb in ("exact", "sample", "certify", "check", "worst_case", "accuracy")}}
 
 
 def __getattr__(name):
@@ -59,7 +64,9 @@ def __getattr__(name):
         import importlib
 
         mod, attr = _LAZY[name]
-        return getattr(importlib.import_module(mod), attr)
+        value = getattr(importlib.import_module(mod), attr)
+        globals()[name] = value          # later reads are plain attribute reads
+        return value
     raise AttributeError(f"module 'symft' has no attribute {name!r}")
 
 

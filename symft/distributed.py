@@ -178,7 +178,7 @@ class _Bar:
         self._own = None
         if enabled:
             try:
-                from tqdm import tqdm
+                from tqdm.auto import tqdm
                 self._tqdm = tqdm(total=total, desc=label, unit="chunk", file=sys.stderr, leave=False)
             except ImportError:
                 pass

@@ -41,7 +41,7 @@ from numbers import Integral, Real
 from typing import Mapping
 
 import numpy as np
-import sympy as sp
+from .lazyimport import sympy as sp
 
 from .errors import FaultModelError, InvalidArgument
 

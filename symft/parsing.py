@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-import sympy as sp
+from .lazyimport import sympy as sp
 
 from .errors import InvalidArgument
 from .faults import CrashPattern, check_probability, site_key

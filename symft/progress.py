@@ -1,8 +1,11 @@
-"""A tiny progress bar on stderr, shared by every long computation.
+"""A progress bar shared by every long computation, on terminals and in Jupyter.
 
 Long work (enumeration, sampling, solver sweeps) calls :func:`progress` with
 the total amount of work; the bar is drawn only when ``enabled`` is true, or,
-with ``enabled=None`` (the default), when stderr is a terminal.  It never
+with ``enabled=None`` (the default), when stderr is a terminal — so it is off
+in logs, pipes and notebooks unless asked for (``progress=True``).  A drawn
+bar is ``tqdm.auto``'s when tqdm is installed (a widget in Jupyter, text on a
+terminal; tqdm is imported only then), else a one-line text bar.  It never
 writes to stdout, so ``--json`` output stays one clean object.
 
 Examples
@@ -42,7 +45,7 @@ class Progress:
     >>> s = io.StringIO()
     >>> with Progress(2, "work", enabled=True, stream=s) as p:
     ...     p.update(2)
-    >>> "work" in s.getvalue() and "100.0%" in s.getvalue()
+    >>> "work" in s.getvalue() and "100%" in s.getvalue()
     True
     """
 
@@ -52,10 +55,11 @@ class Progress:
         self.stream = stream if stream is not None else sys.stderr
         if enabled is None:
             enabled = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.enabled = enabled
+        self.enabled = bool(enabled)
         self.done = 0
         self._start = time.perf_counter()
         self._last = 0.0
+        self._tqdm = _tqdm_bar(self.total, label, self.stream) if self.enabled else None
 
     def update(self, n: int = 1) -> None:
         """Record ``n`` more units of work.
@@ -66,7 +70,9 @@ class Progress:
         4
         """
         self.done += int(n)
-        if self.enabled:
+        if self._tqdm is not None:
+            self._tqdm.update(int(n))
+        elif self.enabled:
             now = time.perf_counter()
             if now - self._last >= 0.1 or self.done >= self.total:
                 self._last = now
@@ -78,7 +84,7 @@ class Progress:
         filled = int(round(frac * width))
         elapsed = now - self._start
         eta = elapsed * (1 - frac) / frac if frac > 0 else float("nan")
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {100 * frac:5.1f}% "
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {100 * frac:3.0f}% "
                           f"{elapsed:6.1f}s elapsed, ~{eta:6.1f}s left")
         self.stream.flush()
 
@@ -86,11 +92,22 @@ class Progress:
         return self
 
     def __exit__(self, *exc):
-        if self.enabled:
+        if self._tqdm is not None:
+            self._tqdm.close()
+        elif self.enabled:
             self._draw(time.perf_counter())
             self.stream.write("\n")
             self.stream.flush()
         return False
+
+
+def _tqdm_bar(total, label, stream):
+    """A ``tqdm.auto`` bar (a widget in Jupyter, text elsewhere), or ``None`` when tqdm is not installed."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=label or None, file=stream, leave=True, dynamic_ncols=True)
 
 
 def progress(total: int, label: str = "", enabled: bool | None = None, stream=None) -> Progress:

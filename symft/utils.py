@@ -21,7 +21,7 @@ from fractions import Fraction
 from numbers import Integral, Real
 
 import numpy as np
-import sympy as sp
+from .lazyimport import sympy as sp
 
 from .errors import InvalidArgument
 

@@ -77,6 +77,7 @@ from ..engines.stratified import (bounded_interval, check_budget, configuration_
                                   plan_strata, stratified_statistics)
 from ..walk.errorbound import BoxAndError
 from ..walk.walker import walk
+from ..results import result
 
 __all__ = ["AccuracyResult", "accuracy", "METHODS"]
 
@@ -96,6 +97,7 @@ def _up(fr: Fraction) -> float:
     return float(np.nextafter(v, np.inf)) if Fraction(v) < fr else v
 
 
+@result
 @dataclass(frozen=True)
 class AccuracyResult:
     r"""Accuracy and prediction changes under crashes over a dataset (see the module docstring).

@@ -91,6 +91,7 @@ from ..walk.abspropagation import (NORMS, AbsPropagation, NormPropagation, mul_u
 from ..walk.interval import TINY, U, Interval, IntervalInterp, crash_value_interval, up
 from ..walk.rational import Rational, as_fractions, crash_values_rational
 from ..walk.walker import walk
+from ..results import result
 
 __all__ = ["Bound", "BoundList", "float_up", "forward_enclosure", "spectral_norm_upper", "lipschitz_constants",
            "lipschitz_product", "crash_deviations",
@@ -104,6 +105,7 @@ __all__ = ["Bound", "BoundList", "float_up", "forward_enclosure", "spectral_norm
 EXACT_RECHECK_MAX_WEIGHTS = 200_000
 
 
+@result
 @dataclass(frozen=True)
 class Bound:
     r"""The value of one bound (or estimate) of the papers, with what it bounds and under what.

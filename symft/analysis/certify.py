@@ -67,6 +67,7 @@ from ..engines.moments import (APPROXIMATE_SOURCES, AUTO_ORDER, RIGOROUS_SOURCES
                                enclosure_moments, exact_moments, float_down, float_up, moments, taylor_moments)
 from ..errors import InvalidArgument, TooLargeError
 from ..problem import as_model, make_problem
+from ..results import result
 
 __all__ = [
     "statistical_certificate",
@@ -530,6 +531,7 @@ def _jsonable(v):
     return v
 
 
+@result
 @dataclass(frozen=True)
 class Certificate:
     r"""An (ε, δ) fault-tolerance claim and how far it can be trusted (D5, P5).

@@ -72,6 +72,7 @@ from ..errors import InvalidArgument, TooLargeError
 from ..faults import NeuronCrash
 from ..problem import as_model
 from .certify import certify, statistical_certificate, to_fraction
+from ..results import result
 
 __all__ = ["DatasetCertificate", "dataset_certificate", "certify_inputs", "INPUT_PIECE", "population_upper_bound", "population_lower_bound",
            "SOURCES", "LOSSES"]
@@ -182,6 +183,7 @@ def population_lower_bound(values, confidence: float = 0.95) -> float:
 
 # ---------------------------------------------------------------------- the result
 
+@result
 @dataclass(frozen=True)
 class DatasetCertificate:
     r"""The answer of :func:`dataset_certificate` (see the module docstring).

@@ -81,6 +81,7 @@ from ..walk.interval import Interval, IntervalInterp
 from ..walk.rational import Rational, as_fractions
 from ..walk.walker import walk
 from .rounding import input_box
+from ..results import result
 
 __all__ = [
     "FepParams",
@@ -709,6 +710,7 @@ def witness_network(widths, w_max, *, K=1, C=1, byzantine=False) -> tuple:
     return net, [0] * widths[0]
 
 
+@result
 @dataclass(frozen=True)
 class FepReport:
     """Fep beside the exact worst case on one input.

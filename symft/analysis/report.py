@@ -57,6 +57,7 @@ from ..graph.numbers import to_fraction
 from ..problem import make_problem, sharing
 from ..engines.sampling import (SamplingWarning, crash_probability, crashed_errors, crashed_sample_size, error_bound,
                                interval_warnings, monte_carlo, normal_quantile)
+from ..results import result
 
 __all__ = ["ComparisonReport", "compare", "rank_loss", "CheckResult", "check", "NORM_FUNCTIONS"]
 
@@ -223,6 +224,7 @@ def _source_label(kinds: dict) -> str:
     return "+".join(sorted(set(kinds.values()), key=order.index)) or "none"
 
 
+@result
 @dataclass(frozen=True)
 class ComparisonReport:
     r"""Bounds vs reference values vs Monte Carlo over a set of cases (inputs or networks).
@@ -369,7 +371,8 @@ class ComparisonReport:
         """A matplotlib figure: each bound against the exact value (log scale), and the rank losses.
 
         Needs the ``plot`` extra (``pip install symft[plot]``); raises
-        :class:`~symft.errors.SymftError` otherwise.  Saves to ``path`` when given.
+        :class:`~symft.errors.SymftError` otherwise.  Saves to ``path`` when given.  Uses a
+        :class:`matplotlib.figure.Figure` of its own: no pyplot, no backend or global state changed.
 
         Examples
         --------
@@ -378,12 +381,12 @@ class ComparisonReport:
         >>> fig = r.figure()   # doctest: +SKIP
         """
         try:
-            import matplotlib
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
+            import matplotlib  # noqa: F401  (the package itself first: a stale matplotlib.figure is not enough)
+            from matplotlib.figure import Figure
         except ImportError:
             raise SymftError("the figure needs matplotlib: pip install 'symft[plot]'") from None
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
+        fig = Figure(figsize=(11, 4.5))
+        ax1, ax2 = fig.subplots(1, 2)
         for (n, s, q, r), vals, refs in zip(self.bounds, self.values, self.reference):
             pts = [(abs(a), abs(b)) for a, b in zip(refs, vals) if math.isfinite(a) and math.isfinite(b)
                    and a != 0 and b != 0]
@@ -406,7 +409,6 @@ class ComparisonReport:
         fig.tight_layout()
         if path is not None:
             fig.savefig(path, dpi=120)
-            plt.close(fig)
         return fig
 
 
@@ -494,6 +496,7 @@ def compare(net_or_nets, x, model, *, samples: int = 20000, seed: int = 0, outpu
 
 # ---------------------------------------------------------------------- three-way check
 
+@result
 @dataclass(frozen=True)
 class CheckResult:
     r"""The outcome of :func:`check`: pairwise comparisons with z-scores and a verdict.

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import InvalidArgument, SymftError
 from ..faults import NeuronCrash
+from ..results import result
 
 __all__ = ["Sweep", "sweep", "probability_grid", "mean_abs_error", "NORM"]
 
@@ -196,6 +197,7 @@ class _MeanAbs:
         return np.abs(Y - self.Y0[None]).max(axis=2).mean(axis=1, keepdims=True)
 
 
+@result
 @dataclass(frozen=True)
 class Sweep:
     """Points ``{"p", "clean_accuracy", "accuracy_lo", "accuracy_hi", "change_lo", "change_hi", "method",

@@ -20,7 +20,7 @@ import sys
 from fractions import Fraction
 
 import numpy as np
-import sympy as sp
+from ..lazyimport import is_sympy, sympy as sp
 
 from ..errors import FloatOverflowError, InvalidArgument
 from ..utils import json_number, jsonable
@@ -130,7 +130,9 @@ def exact_text(x):
     """
     if x is None:
         return None
-    if isinstance(x, sp.Basic):
+    if isinstance(x, Fraction):
+        return int(x) if x.denominator == 1 else str(x)
+    if is_sympy(x):
         if x == sp.oo:
             return "inf"
         if x.is_Rational:

@@ -20,7 +20,7 @@ import argparse
 import sys
 
 import numpy as np
-import sympy as sp
+from ..lazyimport import sympy as sp
 
 from ..errors import InvalidArgument
 from ..graph.netfile import load_network
@@ -485,7 +485,7 @@ def cmd_exact(args) -> int:
         r = enclosure(net, inputs.values[0] if inputs.single else inputs.values,
                       NeuronCrash(probs, args.semantics), order=order, force=args.force,
                       progress=None if not args.json else False, **_budget(args))
-        out.update(r.to_dict())
+        out.update(r.as_dict())
         text.append(r.summary(net.output_names))
     elif not symbolic:
         if distributed:
@@ -497,7 +497,7 @@ def cmd_exact(args) -> int:
         else:
             r = enumerate_crashes(net, x, NeuronCrash(probs, args.semantics), exact=exact, force=args.force,
                                   progress=None if not args.json else False, **loss_kw)
-        out.update(r.to_dict())
+        out.update(r.as_dict())
         require_finite({k: out[k] for k in ("mean", "var", "std") if k in out}, "exact enumeration")
         if args.loss:
             out["loss"], out["loss_mean"], out["loss_var"] = args.loss, out["mean"], out["var"]
@@ -519,7 +519,7 @@ def cmd_exact(args) -> int:
         d = error_distribution(net, x, NeuronCrash(probs, args.semantics), exact=exact, force=args.force,
                                progress=None if not args.json else False, **loss_kw)
         ds = [d] if inputs.single else list(d)
-        out["distribution"] = ds[0].to_dict() if inputs.single else [e.to_dict() for e in ds]
+        out["distribution"] = ds[0].as_dict() if inputs.single else [e.as_dict() for e in ds]
         for b, e in enumerate(ds):
             text.append(f"distribution of Δ{'' if inputs.single else f' (input {b})'}: {len(e)} atoms")
             for a, w in zip(e.atoms, e.probabilities):
@@ -608,7 +608,7 @@ def cmd_enclose(args) -> int:
     r = enclosure(net, x, model, order=args.order, force=args.force, progress=None if not args.json else False,
                   **_budget(args))
     if args.json:
-        emit(r.to_dict())
+        emit(r.as_dict())
         return 0
     sys.stdout.write(r.summary(net.output_names) + "\n")
     return 0
@@ -663,7 +663,7 @@ def cmd_taylor(args) -> int:
     else:
         r = t1(net, x, probs, semantics=args.semantics, remainder=not args.no_remainder and "auto",
                force=args.force)
-    d = r.to_dict()
+    d = r.as_dict()
     require_finite({k: d[k] for k in ("mean", "var", "std") if k in d}, "T1")
     if args.json:
         if loss_kw:

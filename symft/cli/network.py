@@ -13,11 +13,12 @@ Examples
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 
 import numpy as np
-import sympy as sp
+from ..lazyimport import sympy as sp
 
 from ..engines.forward import forward
 from ..errors import InvalidArgument
@@ -121,14 +122,16 @@ def network_summary(net, path=None) -> dict:
     lip_bound, lip_known = 1.0, not net.free_symbols
     for l, (lay, norm) in enumerate(zip(chain.layers, norms), start=1):
         a = lay.activation
+        K = a.lipschitz_plain       # K without SymPy for the built-ins: info on a float network stays light
         row = {"layer": l, "shape": [chain.widths[l], chain.widths[l - 1]], "activation": a.name,
-               "lipschitz": exact_text(a.lipschitz), "smooth": a.smooth, "piecewise_linear": a.is_piecewise_linear}
+               "lipschitz": "inf" if K == math.inf else exact_text(K), "smooth": a.smooth,
+               "piecewise_linear": a.is_piecewise_linear}
         if norm is not None:
             row.update({k: v for k, v in norm.items() if k not in ("layer", "shape")})
-            if a.lipschitz is None or a.lipschitz == sp.oo:
+            if K is None or K == math.inf:
                 lip_known = False
             else:
-                lip_bound *= float(a.lipschitz) * norm["spectral"]
+                lip_bound *= float(K) * norm["spectral"]
         info["layers"].append(row)
     # Π_l K_l ‖W_l‖₂ bounds the network's Lipschitz constant in the 2-norm (P2, AP1).
     info["lipschitz_bound_l2"] = lip_bound if lip_known else None

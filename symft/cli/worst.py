@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-import sympy as sp
+from ..lazyimport import sympy as sp
 
 from ..errors import InvalidArgument
 from ..graph.netfile import load_network

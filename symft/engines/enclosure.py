@@ -134,6 +134,7 @@ from ..walk.errorbound import AbsSensitivity, BoxAndError
 from ..walk.interaction import pair_bounds
 from ..walk.numeric import Numeric, crash_values_float
 from ..walk.walker import walk, walk_reverse
+from ..results import result
 
 __all__ = ["Enclosure", "enclosure", "per_neuron_bounds", "choose_order"]
 
@@ -160,6 +161,7 @@ def _down(fr: Fraction) -> float:
 # result
 # =====================================================================================
 
+@result
 @dataclass(frozen=True, eq=False)
 class Enclosure:
     r"""Certified intervals for ``E Δ``, ``E Δ²`` and ``Var Δ`` (one per output).
@@ -254,14 +256,14 @@ class Enclosure:
         """
         return 0.5 * (self.var_lo + self.var_hi)
 
-    def to_dict(self) -> dict:
+    def as_dict(self) -> dict:
         """JSON-ready: ``mean``, ``var``, ``std`` (midpoints), ``mean_lo``, ``mean_hi``, ``var_lo``,
         ``var_hi``, ``second_lo``, ``second_hi``, ``method``, ``order``, ``configurations``, ``seconds``, …
 
         Examples
         --------
         >>> from symft.graph.network import mean_network
-        >>> d = enclosure(mean_network(2), np.ones(2), NeuronCrash({0: 0.5}), order=1).to_dict()
+        >>> d = enclosure(mean_network(2), np.ones(2), NeuronCrash({0: 0.5}), order=1).as_dict()
         >>> d["method"], d["order"], d["configurations"]
         ('enclosure', 1, 3)
         """

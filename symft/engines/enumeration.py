@@ -36,7 +36,7 @@ and ``target``.
 Results are frozen value objects (:class:`ExactMoments`,
 :class:`ErrorDistribution`, :class:`ErrorPolynomial`,
 :class:`SingleCrashTerm`), each with a
-``to_dict()`` for JSON where it applies.  Shapes: one input gives arrays of
+``to_dict()`` (JSON numbers, exact values under ``<key>_exact``) and ``as_dict()`` (the command line's JSON: exact values as strings in place).  Shapes: one input gives arrays of
 one entry per output; a batch ``(B, n_0)`` gives ``(B, n_out)`` (the CLI
 prints a list per input).  Float results are computed in float64 over every
 configuration (no sampling, no truncation); ``exact=True`` results are
@@ -66,7 +66,7 @@ from numbers import Integral
 from typing import Callable, Mapping
 
 import numpy as np
-import sympy as sp
+from ..lazyimport import sympy as sp
 
 from ..errors import FaultModelError, InvalidArgument, TooLargeError
 from ..faults import NeuronCrash, site_order, site_key, site_of
@@ -81,6 +81,7 @@ from ..walk.rational import Rational, as_fractions, crash_values_rational
 from ..walk.walker import walk
 from .forward import forward_masked
 from .losses import LOSSES, loss_functions
+from ..results import latex_rows, result
 
 __all__ = [
     "ExactMoments",
@@ -123,6 +124,7 @@ _CHUNK_BYTES = 4 * 2 ** 20
 # result objects
 # =====================================================================================
 
+@result
 @dataclass(frozen=True, eq=False)
 class ExactMoments:
     r"""Moments of the output error over every crash configuration.
@@ -159,7 +161,7 @@ class ExactMoments:
     >>> r = enumerate_crashes(first_input_network(2), [3, 1], NeuronCrash({0: 0.5}))
     >>> r.mean, r.var, r.configurations, r.method
     (array([-1.5]), array([2.25]), 4, 'enumeration')
-    >>> sorted(r.to_dict())[:4]
+    >>> sorted(r.as_dict())[:4]
     ['configurations', 'cov', 'exact', 'layers']
     """
 
@@ -190,14 +192,30 @@ class ExactMoments:
             raise InvalidArgument(f"k: moment {k} was not computed; pass moments={k} (have {sorted(self.raw)})")
         return self.raw[k]
 
-    def to_dict(self) -> dict:
-        """A JSON-ready dict: ``mean``, ``var``, ``std``, ``second``, ``cov`` (lists; exact values as strings),
+    def _repr_latex_(self):
+        r"""The exact moments as LaTeX (first input of a batch); ``None`` for float arithmetic.
+
+        Examples
+        --------
+        >>> from symft.graph.network import mean_network
+        >>> enumerate_crashes(mean_network(2), [1, 1], NeuronCrash({0: sp.Rational(1, 3)}))._repr_latex_()
+        '$\\displaystyle \\begin{aligned}\\mathbb{E}\\,\\Delta_{0} &= - \\frac{1}{3} \\\\ \\operatorname{Var}\\Delta_{0} &= \\frac{1}{9}\\end{aligned}$'
+        """
+        if not self.exact:
+            return None
+        rows = []
+        for k, (m, v) in enumerate(zip(np.atleast_2d(self.mean)[0], np.atleast_2d(self.var)[0])):
+            rows += [(rf"\mathbb{{E}}\,\Delta_{{{k}}}", sp.latex(m)), (rf"\operatorname{{Var}}\Delta_{{{k}}}", sp.latex(v))]
+        return latex_rows(rows)
+
+    def as_dict(self) -> dict:
+        """The command line's JSON-ready dict: ``mean``, ``var``, ``std``, ``second``, ``cov`` (lists; exact values as strings),
         ``method``, ``configurations``, ``seconds``, ``exact``, ``quantity``, ``layers``.
 
         Examples
         --------
         >>> from symft.graph.network import first_input_network
-        >>> d = enumerate_crashes(first_input_network(1), [2], NeuronCrash({0: 0.5})).to_dict()
+        >>> d = enumerate_crashes(first_input_network(1), [2], NeuronCrash({0: 0.5})).as_dict()
         >>> d["mean"], d["var"], d["method"]
         ([-1.0], [1.0], 'enumeration')
         """
@@ -212,6 +230,7 @@ class ExactMoments:
         return out
 
 
+@result
 @dataclass(frozen=True, eq=False)
 class ErrorDistribution:
     r"""The law of the output error: atoms ``Δ`` (vectors over outputs) and their probabilities.
@@ -299,13 +318,13 @@ class ErrorDistribution:
         zero = sp.Integer(0) if self.exact else 0.0
         return sum((w for a, w in zip(self.atoms, self.probabilities) if a[output] <= t), zero)
 
-    def to_dict(self) -> dict:
+    def as_dict(self) -> dict:
         """JSON-ready: ``atoms`` (list of lists), ``probabilities``, ``exact``, ``configurations``.
 
         Examples
         --------
         >>> from symft.graph.network import first_input_network
-        >>> error_distribution(first_input_network(1), [4], NeuronCrash({0: sp.Rational(1, 4)})).to_dict()["probabilities"]
+        >>> error_distribution(first_input_network(1), [4], NeuronCrash({0: sp.Rational(1, 4)})).as_dict()["probabilities"]
         ['1/4', '3/4']
         """
         return {"atoms": [[_fmt(v) for v in a] for a in self.atoms],
@@ -313,6 +332,7 @@ class ErrorDistribution:
                 "exact": bool(self.exact), "configurations": int(self.configurations)}
 
 
+@result
 @dataclass(frozen=True, eq=False)
 class ErrorPolynomial:
     r"""``E Δ^m`` as a polynomial in the crash probabilities (one per output).
@@ -355,6 +375,18 @@ class ErrorPolynomial:
     widths: tuple
     sums: Mapping = field(repr=False)
     probabilities: tuple = ()
+
+    def _repr_latex_(self) -> str:
+        r"""The polynomials as LaTeX.
+
+        Examples
+        --------
+        >>> from symft.graph.network import mean_network
+        >>> mean_polynomial(mean_network(2), [1, 1], 0)._repr_latex_()
+        '$\\displaystyle \\begin{aligned}\\mathbb{E}\\,\\Delta_{0} &= - p\\end{aligned}$'
+        """
+        power = "" if self.moment == 1 else f"^{{{self.moment}}}"
+        return latex_rows((rf"\mathbb{{E}}\,\Delta_{{{k}}}{power}", sp.latex(e)) for k, e in enumerate(self.exprs))
 
     def expr(self, output: int = 0) -> sp.Expr:
         """The polynomial of one output as an expression.
@@ -455,6 +487,7 @@ class ErrorPolynomial:
                          for k, e in enumerate(self.exprs))
 
 
+@result
 @dataclass(frozen=True, eq=False)
 class SingleCrashTerm:
     r"""Bound b4: the exact contribution of single-neuron crashes (theory §5).

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
-import sympy as sp
+from ..lazyimport import sympy as sp
 
 from ..errors import FaultModelError, InvalidArgument
 from ..faults import SEMANTICS, CrashPattern, patterns_to_masks

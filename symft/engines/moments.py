@@ -61,6 +61,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import dataclasses
 import math
 import warnings
@@ -75,6 +77,7 @@ from ..errors import InvalidArgument, TooLargeError
 from ..faults import NeuronCrash
 from ..graph.numbers import is_float_array, to_fraction
 from ..problem import Problem, make_problem, sharing
+from ..results import latex_rows, result
 from . import enclosure as _enc
 from . import enumeration as _enum
 
@@ -183,6 +186,7 @@ def _mid(lo, hi):
     return (lo + hi) / 2
 
 
+@result
 @dataclass(frozen=True)
 class Moments:
     r"""``E Δ`` and ``Var Δ`` for each output ``k``, where they came from and how far to trust them.
@@ -230,6 +234,9 @@ class Moments:
     >>> Moments((-1.0,), (1.0,), (4.0,), "enclosure").mean
     (0.0,)
     """
+
+    #: Properties that :meth:`to_dict` keeps besides the fields.
+    dict_extra: ClassVar[tuple] = ("label", "rigorous")
 
     mean_lo: tuple
     mean_hi: tuple
@@ -296,6 +303,22 @@ class Moments:
         ('statistical', 'exact')
         """
         return _LABELS.get(self.source, "estimate")
+
+    def _repr_latex_(self):
+        r"""Exact moments as LaTeX; ``None`` unless :attr:`label` is ``"exact"`` (the table shows the rest).
+
+        Examples
+        --------
+        >>> Moments.point([Fraction(1, 3)], [Fraction(2, 9)], "exact")._repr_latex_()
+        '$\\displaystyle \\begin{aligned}\\mathbb{E}\\,\\Delta_{0} &= \\frac{1}{3} \\\\ \\operatorname{Var}\\Delta_{0} &= \\frac{2}{9}\\end{aligned}$'
+        """
+        if self.label != "exact":
+            return None
+        rows = []
+        for k, (m, v) in enumerate(zip(self.mean_hi, self.var_hi)):
+            rows += [(rf"\mathbb{{E}}\,\Delta_{{{k}}}", sp.latex(sp.sympify(m))),
+                     (rf"\operatorname{{Var}}\Delta_{{{k}}}", sp.latex(sp.sympify(v)))]
+        return latex_rows(rows)
 
     def floats(self) -> dict:
         r"""The numbers as float64 arrays, bounds rounded outward (``mean``/``var``: to nearest).

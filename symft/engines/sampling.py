@@ -71,7 +71,7 @@ from statistics import NormalDist
 from warnings import warn as _warn
 
 import numpy as np
-import sympy as sp
+from ..lazyimport import sympy as sp
 
 from ..errors import FaultModelError, InvalidArgument, TooLargeError
 from ..faults import NeuronCrash, SynapseCrash, synapse_shape
@@ -80,6 +80,7 @@ from ..progress import progress
 from ..threads import limit_blas
 from .enumeration import node_cost
 from .forward import forward_masked
+from ..results import result
 
 __all__ = [
     "MonteCarloResult",
@@ -899,6 +900,7 @@ def _tuples(a, single, cast=float):
     return t[0] if single else t
 
 
+@result
 @dataclass(frozen=True)
 class MonteCarloResult:
     r"""Monte Carlo estimates of ``Δ_L`` for each input ``b`` and output ``k``.

@@ -77,7 +77,7 @@ from numbers import Integral, Real
 from warnings import warn as _warn
 
 import numpy as np
-import sympy as sp
+from ..lazyimport import sympy as sp
 
 from ..errors import FaultModelError, InvalidArgument, TooLargeError
 from ..faults import NeuronCrash, SynapseCrash, synapse_shape
@@ -86,6 +86,7 @@ from .forward import forward_masked
 from .losses import loss_functions
 from .sampling import (MAX_SECONDS, SamplingWarning, clopper_pearson, draw_seconds, failure_groups,
                        random_subsets, t_quantile)
+from ..results import result
 
 __all__ = [
     "Stratum",
@@ -1039,6 +1040,7 @@ def bounded_interval(stats, confidence: float = 0.95, runner=None):
 
 # ---------------------------------------------------------------------- the engine
 
+@result
 @dataclass(frozen=True)
 class StratifiedResult:
     r"""Stratified estimates of ``E Δ`` (or of a loss change) and of ``P(prediction changes)``, for one input.

@@ -39,6 +39,7 @@ from ..faults import SEMANTICS, NeuronCrash, site_key, site_of
 from ..utils import to_exact
 from ..walk.symbolic import Symbolic
 from ..walk.walker import walk
+from ..results import result
 
 __all__ = [
     "xi_symbol",
@@ -130,6 +131,7 @@ def latex_block(rows: Sequence[tuple[str, str]]) -> str:
     return r"\begin{aligned}" + body + r"\end{aligned}"
 
 
+@result
 @dataclass(frozen=True)
 class SymbolicEvaluation:
     r"""The network output as SymPy expressions.

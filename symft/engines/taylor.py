@@ -83,6 +83,7 @@ from ..walk.numeric import crash_values_float
 from ..walk.walker import walk, walk_reverse
 from .forward import as_inputs
 from .symbolic import crash_layers_of, latex_block as _latex_block, symbolic_forward, symbolic_ops
+from ..results import result
 
 __all__ = [
     "TaylorExpansion",
@@ -191,6 +192,7 @@ def _multi_index(idx: tuple) -> dict:
     return out
 
 
+@result
 @dataclass(frozen=True)
 class TaylorExpansion:
     r"""The Taylor polynomial of ``Δ(ξ) = y_L(ξ) − y_L(0)`` to total order ``k``.
@@ -425,6 +427,7 @@ def _is_polynomial_of_degree(y, xs, k) -> bool:
 
 # ---------------------------------------------------------------------- moments
 
+@result
 @dataclass(frozen=True)
 class Moments:
     """``E`` and ``Var`` of a truncated expansion under independent Bernoulli crashes.
@@ -558,6 +561,7 @@ def bernoulli_moments(expansion: TaylorExpansion, p, *, net=None) -> Moments:
 
 # ---------------------------------------------------------------------- symbolic T1
 
+@result
 @dataclass(frozen=True)
 class SymbolicT1:
     r"""T1 symbolically: first-order moments in both forms and the second-order moments.
@@ -742,6 +746,7 @@ def _shaped(net, box: Interval) -> Interval:
     return box.reshape((box.shape[0],) + tuple(net.input_shape))
 
 
+@result
 @dataclass(frozen=True, eq=False)
 class DerivativeBounds:
     r"""Rigorous bounds of the first and second ξ-derivatives of the output over the crash box.
@@ -991,6 +996,7 @@ def gradient_enclosure(net, X, crash_layers, *, semantics: str = "output_zero") 
 
 # ---------------------------------------------------------------------- remainder bounds
 
+@result
 @dataclass(frozen=True)
 class RemainderBound:
     r"""Rigorous bounds of the T1 remainders for one input (theory §5).
@@ -1229,6 +1235,7 @@ def _numeric_probs(probs: dict) -> dict:
     return out
 
 
+@result
 @dataclass(frozen=True, eq=False)
 class T1Result:
     r"""Numeric T1 for a batch of inputs (theory §5, AP7 for several sites).
@@ -1267,7 +1274,7 @@ class T1Result:
     --------
     >>> from symft.graph.network import mean_network
     >>> r = t1(mean_network(2), np.ones(2), {0: 0.5})
-    >>> r.to_dict()["var_paper"]
+    >>> r.as_dict()["var_paper"]
     [0.25]
     """
 
@@ -1285,13 +1292,13 @@ class T1Result:
     rounding_mean: np.ndarray | None = None
     rounding_var: np.ndarray | None = None
 
-    def to_dict(self) -> dict:
+    def as_dict(self) -> dict:
         """JSON-ready dict (lists per output; a batch gives lists of lists).
 
         Examples
         --------
         >>> from symft.graph.network import mean_network
-        >>> sorted(t1(mean_network(2), np.ones(2), {0: 0.1}).to_dict())  # doctest: +NORMALIZE_WHITESPACE
+        >>> sorted(t1(mean_network(2), np.ones(2), {0: 0.1}).as_dict())  # doctest: +NORMALIZE_WHITESPACE
         ['D1', 'D2', 'mean', 'p', 'remainder_mean', 'remainder_note', 'remainder_var',
          'rounding_mean', 'rounding_var', 'std', 'var', 'var_paper']
         """
@@ -1489,6 +1496,7 @@ def _rounding_bounds(net, box, pb, semantics, mean, var):
 
 # ---------------------------------------------------------------------- derive (CLI)
 
+@result
 @dataclass(frozen=True)
 class Derivation:
     r"""Everything ``symft derive`` prints: expansion, moments, T1, remainder.

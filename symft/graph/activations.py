@@ -49,14 +49,15 @@ array([0., 2.])
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import FrozenInstanceError, dataclass
 from fractions import Fraction
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Callable
 
 import numpy as np
-import sympy as sp
+from ..lazyimport import is_sympy, sympy as sp
 
 from ..errors import InvalidArgument, NotSmooth
 from .numbers import float_enclosure
@@ -74,8 +75,24 @@ __all__ = [
     "builtin_form",
 ]
 
-#: The SymPy variable every activation expression is written in.
-S = sp.Symbol("s", real=True)
+
+
+@cache
+def _s():
+    """The SymPy variable every activation expression is written in (``S``, made on first use)."""
+    return sp.Symbol("s", real=True)
+
+
+#: The SymPy variable every activation expression is written in (made, and SymPy imported, on first use).
+S: sp.Symbol
+
+
+def __getattr__(name):
+    # S, the SymPy variable ``s`` of every activation expression, is made (and SymPy imported) on first use
+    if name == "S":
+        return _s()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 #: Assumed relative accuracy of NumPy's transcendental functions:
 #: ``|fl φ(z) − φ(z)| ≤ ETA (|φ(z)| + |z| + 1)`` (about 256 ulp; NumPy's ``exp`` and
 #: ``tanh`` are accurate to a few ulp).  Sound enclosures (:meth:`Activation.box`) widen by it.
@@ -114,6 +131,7 @@ class Piece:
 
 
 def _pieces_to_expr(pieces):
+    S = _s()
     args = []
     for pc in pieces:
         value = pc.slope * S + pc.intercept
@@ -145,7 +163,7 @@ def _clip_bounds(pieces, his, intercepts):
 
 def _pieces_numpy(pieces):
     """NumPy value and derivative of a piecewise-linear function."""
-    his = [float(pc.hi) for pc in pieces[:-1]]
+    his = [float(pc.hi) for pc in pieces[:-1]]    # plain numbers: SymPy is not needed here
     slopes = np.array([float(pc.slope) for pc in pieces])
     intercepts = np.array([float(pc.intercept) for pc in pieces])
 
@@ -214,6 +232,10 @@ def _sigmoid_d2(z):
         return np.sign(z) * e * (e - 1.0) / (1.0 + e) ** 3
 
 
+def _softplus(z):
+    return np.logaddexp(0.0, z)
+
+
 def _tanh_d1(z):
     # tanh' = sech² = 4 e₂ / (1 + e₂)² with e₂ = exp(-2|z|): accurate for large |z|.
     e2 = _exp_neg_abs(z, 2.0)
@@ -226,7 +248,18 @@ def _tanh_d2(z):
         return -2.0 * np.tanh(z) * _tanh_d1(z)
 
 
-@dataclass(frozen=True, eq=False)
+class _Later:
+    """A value computed on first use (the SymPy views of the built-ins, so that float work never imports SymPy)."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make):
+        self.make = make
+
+
+_LAZY_FIELDS = ("expr", "lipschitz", "pieces", "range")
+
+
 class Activation:
     """An activation function with all the views symft needs.
 
@@ -265,16 +298,90 @@ class Activation:
     1
     """
 
-    name: str
-    expr: sp.Expr
-    numpy_fn: Callable = field(repr=False)
-    numpy_d1: Callable = field(repr=False)
-    numpy_d2: Callable = field(repr=False)
-    lipschitz: sp.Expr | None = None
-    smooth: bool = False
-    pieces: tuple | None = None
-    range: tuple = (-sp.oo, sp.oo)
-    monotone: bool = True
+    def __init__(self, name: str, expr, numpy_fn: Callable, numpy_d1: Callable, numpy_d2: Callable,
+                 lipschitz=None, smooth: bool = False, pieces: tuple | None = None, range: tuple | None = None,
+                 monotone: bool = True, *, _plain_lipschitz=_Later(None), _from_registry: bool = False):
+        if range is None:
+            range = _Later(lambda: (-sp.oo, sp.oo))
+        put = object.__setattr__
+        for k, v in (("name", name), ("_expr", expr), ("numpy_fn", numpy_fn), ("numpy_d1", numpy_d1),
+                     ("numpy_d2", numpy_d2), ("_lipschitz", lipschitz), ("smooth", smooth), ("_pieces", pieces),
+                     ("_range", range), ("monotone", monotone), ("_has_pieces", pieces is not None),
+                     ("_plain_lipschitz", _plain_lipschitz), ("_from_registry", _from_registry)):
+            put(self, k, v)
+
+    def __setattr__(self, attr, value):
+        raise FrozenInstanceError(f"cannot assign to field {attr!r}")
+
+    def __delattr__(self, attr):
+        raise FrozenInstanceError(f"cannot delete field {attr!r}")
+
+    def _field(self, key):
+        v = self.__dict__[key]
+        if isinstance(v, _Later):
+            v = v.make()
+            object.__setattr__(self, key, v)
+        return v
+
+    @property
+    def expr(self):
+        """The function as a SymPy expression in ``S``.
+
+        Examples
+        --------
+        >>> get_activation("relu").expr
+        Piecewise((0, s <= 0), (s, True))
+        """
+        return self._field("_expr")
+
+    @property
+    def lipschitz(self):
+        """The Lipschitz constant ``K``: a SymPy number, ``sympy.oo`` if none exists, ``None`` if unknown.
+
+        Examples
+        --------
+        >>> get_activation("step").lipschitz
+        oo
+        """
+        return self._field("_lipschitz")
+
+    @property
+    def lipschitz_plain(self):
+        """:attr:`lipschitz` without SymPy for the built-ins: a ``Fraction``, ``math.inf`` if none exists,
+        ``None`` if unknown, or the SymPy number when it is not rational.
+
+        Examples
+        --------
+        >>> get_activation("sigmoid").lipschitz_plain, get_activation("step").lipschitz_plain
+        (Fraction(1, 4), inf)
+        """
+        v = self.__dict__["_plain_lipschitz"]
+        if isinstance(v, _Later):
+            v = _plain_number(self.lipschitz)
+            object.__setattr__(self, "_plain_lipschitz", v)
+        return v
+
+    @property
+    def pieces(self):
+        """The linear pieces (:class:`Piece`) when the function is piecewise linear, else ``None``.
+
+        Examples
+        --------
+        >>> [p.slope for p in get_activation("relu").pieces]
+        [0, 1]
+        """
+        return self._field("_pieces")
+
+    @property
+    def range(self):
+        """``(inf φ, sup φ)`` over the reals, SymPy numbers (may be infinite).
+
+        Examples
+        --------
+        >>> get_activation("tanh").range
+        (-1, 1)
+        """
+        return self._field("_range")
 
     def __call__(self, z):
         """Apply the NumPy implementation to a float array.
@@ -310,7 +417,7 @@ class Activation:
         >>> get_activation("hardtanh").is_piecewise_linear
         True
         """
-        return self.pieces is not None
+        return self._has_pieces
 
     @property
     def is_linear(self) -> bool:
@@ -321,7 +428,7 @@ class Activation:
         >>> get_activation("linear").is_linear, get_activation("relu").is_linear
         (True, False)
         """
-        return sp.simplify(self.expr - S) == 0
+        return sp.simplify(self.expr - _s()) == 0
 
     @property
     def sup_abs(self):
@@ -347,7 +454,7 @@ class Activation:
         >>> get_activation("ramp").sympy(sp.Rational(-1, 3))
         2/3
         """
-        return self.expr.xreplace({S: sp.sympify(value)})
+        return self.expr.xreplace({_s(): sp.sympify(value)})
 
     def scaled(self, c) -> "Activation":
         """The activation ``c·φ`` (used by the K-Lipschitz rescaling).
@@ -395,14 +502,34 @@ class Activation:
 
         Examples
         --------
-        >>> import pickle
         >>> a = get_activation("tanh"); _ = a.mp_fn
-        >>> b = pickle.loads(pickle.dumps(a))
-        >>> "mp_fn" in b.__dict__, float(b(np.array([0.5]))[0]) == float(a(np.array([0.5]))[0])
-        (False, True)
+        >>> "mp_fn" in a.__dict__, "mp_fn" in a.__getstate__()
+        (True, False)
         """
         cls = type(self)
-        return {k: v for k, v in self.__dict__.items() if not isinstance(getattr(cls, k, None), cached_property)}
+        state = {}
+        for k, v in self.__dict__.items():
+            if isinstance(getattr(cls, k, None), cached_property):
+                continue
+            state[k] = self.lipschitz_plain if k == "_plain_lipschitz" else self._field(k)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    def __reduce_ex__(self, protocol):
+        """An activation the registry makes from its name alone travels as that name (so that sending a
+        float network to another process does not import SymPy); any other travels as its fields.
+
+        Examples
+        --------
+        >>> import pickle
+        >>> pickle.loads(pickle.dumps(get_activation("relu"))) is get_activation("relu")
+        True
+        """
+        if self._from_registry:
+            return get_activation, (self.name,)
+        return super().__reduce_ex__(protocol)
 
     # ------------------------------------------------------------------ views for the interpretations
     @cached_property
@@ -450,7 +577,7 @@ class Activation:
         ...     bool(abs(v - mpmath.tanh(1) / 2) < mpmath.mpf(10) ** -45)
         True
         """
-        return sp.lambdify(S, self.expr, "mpmath")
+        return sp.lambdify(_s(), self.expr, "mpmath")
 
     def box(self, lo, hi):
         """A sound enclosure ``(ylo, yhi)`` of ``{φ(z) : lo ≤ z ≤ hi}`` (true values, float64 arrays).
@@ -479,7 +606,7 @@ class Activation:
         if self.name == "linear":
             return lo.copy(), hi.copy()
         rlo, rhi = self._range_enclosed
-        if self.pieces is not None:
+        if self._has_pieces:
             ylo, yhi = self._pwl_box(lo, hi)
         elif self.monotone:
             with np.errstate(over="ignore", invalid="ignore"):
@@ -625,7 +752,7 @@ class Activation:
             raise InvalidArgument(f"order: expected 0, 1 or 2, got {order!r}")
         if order == 0:
             return self.box(lo, hi)
-        if self.pieces is not None:
+        if self._has_pieces:
             return self._pwl_derivative_box(lo, hi, order)
         base, c = _split_scaled_name(self.name)
         if c != 1:
@@ -687,10 +814,11 @@ class Activation:
         --------
         >>> get_activation("1/2*tanh").box_is_rigorous, get_activation("relu").box_is_rigorous
         (True, True)
+        >>> from symft.graph.activations import S
         >>> custom_activation(sp.Lambda(S, S / (1 + S ** 2)), name="bump_box_doc").box_is_rigorous
         False
         """
-        if self.pieces is not None:
+        if self._has_pieces:
             return True
         base, _ = _split_scaled_name(self.name)
         if base not in ("tanh", "sigmoid", "softplus") and not base.startswith("elu("):
@@ -703,30 +831,68 @@ class Activation:
     def __eq__(self, other):
         if not isinstance(other, Activation):
             return NotImplemented
-        return self.name == other.name and self.expr == other.expr
+        if self is other:
+            return True
+        if self.name != other.name:
+            return False
+        # the registry makes an activation from its name alone, so two it made with one name are one function
+        return (self._from_registry and other._from_registry) or self.expr == other.expr
 
     def __hash__(self):
-        return hash((self.name, self.expr))
+        return hash(self.name)     # equal activations have equal names
 
     def __repr__(self):
         return f"Activation({self.name!r})"
 
 
+class _PlainPiece:
+    """A piece in plain numbers (``Fraction``/``int``, ``±math.inf`` for the open ends)."""
+
+    __slots__ = ("lo", "hi", "slope", "intercept")
+
+    def __init__(self, lo, hi, slope, intercept):
+        self.lo, self.hi, self.slope, self.intercept = lo, hi, slope, intercept
+
+
+def _plain_number(v):
+    """A number as ``Fraction`` (``int`` kept), ``±math.inf`` for ``±oo``, ``None`` kept, else the value as is."""
+    if v is None or isinstance(v, (int, Fraction)) or v in (math.inf, -math.inf):
+        return v
+    if is_sympy(v):
+        if v.is_Rational:
+            return Fraction(int(v.p), int(v.q))
+        if v == sp.oo or v == -sp.oo:
+            return math.inf if v == sp.oo else -math.inf
+    return v
+
+
+def _sympy_number(v):
+    return sp.oo if v == math.inf else -sp.oo if v == -math.inf else sp.sympify(v)
+
+
 def _pwl(name, pieces, lipschitz, rng):
-    pieces = tuple(Piece(*(sp.sympify(v) for v in pc)) for pc in pieces)
-    f, d1, d2 = _pieces_numpy(pieces)
+    """A registry piecewise-linear activation from plain (or SymPy) numbers; its SymPy views are made on first use."""
+    plain = tuple(_PlainPiece(*(_plain_number(v) for v in pc)) for pc in pieces)
+    f, d1, d2 = _pieces_numpy(plain)
+
+    def sympy_pieces():
+        return tuple(Piece(*(_sympy_number(v) for v in pc)) for pc in pieces)
+
+    monotone = all(pc.slope >= 0 for pc in plain) and all(
+        (a.slope * a.hi + a.intercept) <= (b.slope * a.hi + b.intercept) for a, b in zip(plain, plain[1:]))
     return Activation(
         name=name,
-        expr=_pieces_to_expr(pieces),
+        expr=_Later(lambda: _pieces_to_expr(sympy_pieces())),
         numpy_fn=f,
         numpy_d1=d1,
         numpy_d2=d2,
-        lipschitz=sp.sympify(lipschitz),
+        lipschitz=_Later(lambda: _sympy_number(lipschitz)),
         smooth=len(pieces) == 1,
-        pieces=pieces,
-        range=tuple(sp.sympify(v) for v in rng),
-        monotone=all(pc.slope >= 0 for pc in pieces) and all(
-            (a.slope * a.hi + a.intercept) <= (b.slope * a.hi + b.intercept) for a, b in zip(pieces, pieces[1:])),
+        pieces=_Later(sympy_pieces),
+        range=_Later(lambda: tuple(_sympy_number(v) for v in rng)),
+        monotone=bool(monotone),
+        _plain_lipschitz=_plain_number(lipschitz),
+        _from_registry=True,
     )
 
 
@@ -810,7 +976,7 @@ def _elu_derivative_box(act, lo, hi, order):
         i = int(np.argwhere(np.reshape(bad, -1))[0][0])
         raise NotSmooth(f"activation {act.name!r}: the interval [{np.reshape(lo, -1)[i]:.6g}, "
                         f"{np.reshape(hi, -1)[i]:.6g}] meets its kink at 0, where φ'' has no value")
-    a = act.expr.args[0][0].coeff(sp.exp(S))          # a (e^s − 1) on s ≤ 0
+    a = act.expr.args[0][0].coeff(sp.exp(_s()))          # a (e^s − 1) on s ≤ 0
     alo, ahi = float_enclosure(_fraction(a))
     with np.errstate(under="ignore"):
         elo = np.exp(np.minimum(lo, 0.0)) * alo * (1.0 - ETA)
@@ -833,7 +999,7 @@ def _known_function(name):
     return None
 
 
-_oo = sp.oo
+_oo = math.inf
 _BUILTINS = {
     "linear": _pwl("linear", [(-_oo, _oo, 1, 0)], 1, (-_oo, _oo)),
     "relu": _pwl("relu", [(-_oo, 0, 0, 0), (0, _oo, 1, 0)], 1, (0, _oo)),
@@ -841,16 +1007,19 @@ _BUILTINS = {
     "ramp": _pwl("ramp", [(-_oo, -1, 0, 0), (-1, 0, 1, 1), (0, _oo, 0, 1)], 1, (0, 1)),
     "step": _pwl("step", [(-_oo, 0, 0, 0), (0, _oo, 0, 1)], _oo, (0, 1)),
     "sigmoid": Activation(
-        "sigmoid", 1 / (1 + sp.exp(-S)), _sigmoid, _sigmoid_d1, _sigmoid_d2,
-        lipschitz=sp.Rational(1, 4), smooth=True, range=(sp.Integer(0), sp.Integer(1)),
+        "sigmoid", _Later(lambda: 1 / (1 + sp.exp(-_s()))), _sigmoid, _sigmoid_d1, _sigmoid_d2,
+        lipschitz=_Later(lambda: sp.Rational(1, 4)), smooth=True,
+        range=_Later(lambda: (sp.Integer(0), sp.Integer(1))), _plain_lipschitz=Fraction(1, 4), _from_registry=True,
     ),
     "tanh": Activation(
-        "tanh", sp.tanh(S), np.tanh, _tanh_d1, _tanh_d2,
-        lipschitz=sp.Integer(1), smooth=True, range=(sp.Integer(-1), sp.Integer(1)),
+        "tanh", _Later(lambda: sp.tanh(_s())), np.tanh, _tanh_d1, _tanh_d2,
+        lipschitz=_Later(lambda: sp.Integer(1)), smooth=True,
+        range=_Later(lambda: (sp.Integer(-1), sp.Integer(1))), _plain_lipschitz=1, _from_registry=True,
     ),
     "softplus": Activation(
-        "softplus", sp.log(1 + sp.exp(S)), lambda z: np.logaddexp(0.0, z), _sigmoid, _sigmoid_d1,
-        lipschitz=sp.Integer(1), smooth=True, range=(sp.Integer(0), sp.oo),
+        "softplus", _Later(lambda: sp.log(1 + sp.exp(_s()))), _softplus, _sigmoid, _sigmoid_d1,
+        lipschitz=_Later(lambda: sp.Integer(1)), smooth=True,
+        range=_Later(lambda: (sp.Integer(0), sp.oo)), _plain_lipschitz=1, _from_registry=True,
     ),
 }
 _BUILTINS["relu6"] = _pwl("relu6", [(-_oo, 0, 0, 0), (0, 6, 1, 0), (6, _oo, 0, 6)], 1, (0, 6))
@@ -909,9 +1078,10 @@ def _elu(a):
     def d2(z):
         return np.where(z > 0, 0.0, af * np.exp(np.minimum(z, 0.0)))
 
+    S = _s()
     expr = sp.Piecewise((a * (sp.exp(S) - 1), S <= 0), (S, True))
     return Activation(f"elu({a})", expr, f, d1, d2, lipschitz=sp.Max(1, a), smooth=False,
-                      range=(-a, sp.oo), monotone=True)
+                      range=(-a, sp.oo), monotone=True, _from_registry=True)
 
 
 #: Activations with parameters, by name: ``name(p1,p2)`` with rational parameters.
@@ -1056,9 +1226,6 @@ def register_activation(act: Activation, *, replace: bool = False) -> Activation
     return act
 
 
-_NONSMOOTH = (sp.Piecewise, sp.Heaviside, sp.Abs, sp.Max, sp.Min, sp.sign, sp.floor, sp.ceiling)
-
-
 def _vectorize(fn):
     def wrapped(z):
         z = np.asarray(z, dtype=float)
@@ -1100,6 +1267,7 @@ def custom_activation(lam, *, name: str | None = None, lipschitz=None, smooth: b
     """
     if not isinstance(lam, sp.Lambda) or len(lam.variables) != 1:
         raise InvalidArgument("lam: expected a sympy.Lambda of exactly one variable")
+    S = _s()
     expr = sp.sympify(lam(S))
     extra = expr.free_symbols - {S}
     if extra:
@@ -1110,7 +1278,8 @@ def custom_activation(lam, *, name: str | None = None, lipschitz=None, smooth: b
     d1 = sp.diff(expr, S)
     d2 = sp.diff(d1, S)
     if smooth is None:
-        smooth = not any(expr.has(f) for f in _NONSMOOTH)
+        nonsmooth = (sp.Piecewise, sp.Heaviside, sp.Abs, sp.Max, sp.Min, sp.sign, sp.floor, sp.ceiling)
+        smooth = not any(expr.has(f) for f in nonsmooth)
     if lipschitz is None:
         try:
             from sympy.calculus.util import maximum

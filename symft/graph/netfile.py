@@ -75,7 +75,7 @@ import re
 from numbers import Integral
 
 import numpy as np
-import sympy as sp
+from ..lazyimport import sympy as sp
 
 from ..errors import InvalidArgument, NetworkFormatError
 from ..utils import MAX_DIGITS, load_json, to_exact

@@ -46,18 +46,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from numbers import Integral
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
-import networkx as nx
+import heapq
 import math
 
 import numpy as np
-import sympy as sp
+from ..lazyimport import sympy as sp
 
 from ..errors import InvalidArgument, NetworkFormatError, SymbolicValueError
 from ..utils import as_rng, check_text, to_exact
 from .activations import Activation, get_activation
 from .numbers import array_free_symbols, convert, exact_array, float_array, is_float_array
+
+if TYPE_CHECKING:                 # networkx is imported where a graph is asked for, not to build a network
+    import networkx as nx
 from .ops import ActivationOp, AffineOp, Dense, Flatten, Identity, Input, Op
 
 __all__ = [
@@ -308,38 +311,33 @@ class Network:
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise NetworkFormatError(f"nodes: duplicate node name {sorted(dup)[0]!r}")
-        G = nx.DiGraph()
-        pos = {}
-        for k, (nm, op, ins) in enumerate(entries):
-            G.add_node(nm, op=op)
-            pos[nm] = k
+        pos = {nm: k for k, (nm, _, _) in enumerate(entries)}
+        succ = {nm: {} for nm in names}           # succ[u][v]: the input slots of v that read u (the graph's edges)
         for nm, op, ins in entries:
             for slot, i in enumerate(ins):
-                if i not in G:
+                if i not in succ:
                     raise NetworkFormatError(f"node {nm!r}: input {i!r} is not a node of the network")
-                if G.has_edge(i, nm):
-                    G.edges[i, nm]["slots"].append(slot)
-                else:
-                    G.add_edge(i, nm, slots=[slot])
-        if not nx.is_directed_acyclic_graph(G):
-            cyc = nx.find_cycle(G)
+                succ[i].setdefault(nm, []).append(slot)
+        order = _topological_order(succ, pos)
+        if order is None:
+            cyc = _find_cycle({nm: op for nm, op, _ in entries}, succ)
             raise NetworkFormatError(f"nodes: the graph has a cycle through {cyc[0][0]!r}")
         inputs = [nm for nm, op, _ in entries if isinstance(op, Input)]
         if len(inputs) != 1:
             raise NetworkFormatError(f"nodes: expected exactly one input node, got {len(inputs)}"
                                      + (f" ({', '.join(inputs)})" if inputs else ""))
         if output is None:
-            sinks = [nm for nm in names if G.out_degree(nm) == 0]
+            sinks = [nm for nm in names if not succ[nm]]
             if len(sinks) != 1:
                 raise NetworkFormatError(f"output: the graph has {len(sinks)} nodes nothing reads "
                                          f"({', '.join(sinks)}); name the output")
             output = sinks[0]
-        if output not in G:
+        if output not in succ:
             raise NetworkFormatError(f"output: {output!r} is not a node of the network")
-        unused = set(names) - nx.ancestors(G, output) - {output}
+        preds = {nm: tuple(ins) for nm, _, ins in entries}
+        unused = set(names) - _reachable(preds, [output])
         if unused:
             raise NetworkFormatError(f"nodes: node {sorted(unused)[0]!r} does not lead to the output {output!r}")
-        order = tuple(nx.lexicographical_topological_sort(G, key=lambda n: pos[n]))
         built = {}
         table = {nm: (op, ins) for nm, op, ins in entries}
         for nm in order:
@@ -354,7 +352,7 @@ class Network:
         self._order = order
         self._input = inputs[0]
         self._output = output
-        self._graph = nx.freeze(G)
+        self._succ = succ
         self._sites = self._resolve_sites(sites)
         if name is not None:
             if not isinstance(name, str):
@@ -496,6 +494,8 @@ class Network:
         >>> Network.from_graph(net.graph).order == net.order
         True
         """
+        import networkx as nx
+
         if not isinstance(graph, nx.DiGraph):
             raise NetworkFormatError(f"graph: expected a networkx.DiGraph, got {type(graph).__name__}")
         if graph.number_of_nodes() and all("op" in d for _, d in graph.nodes(data=True)):
@@ -524,7 +524,13 @@ class Network:
         >>> G.nodes["z1"]["op"].kind, list(G.successors("z1"))
         ('dense', ['1'])
         """
-        return self._graph
+        G = self.__dict__.get("_graph")
+        if G is None:
+            import networkx as nx
+
+            G = self.__dict__["_graph"] = nx.freeze(_nx_graph({nm: self._nodes[nm].op for nm in self._succ},
+                                                              self._succ))
+        return G
 
     @property
     def order(self) -> tuple:
@@ -681,7 +687,7 @@ class Network:
         cons = self.__dict__.get("_consumers")
         if cons is None:
             pos = {n: i for i, n in enumerate(self._order)}
-            cons = {n: tuple(sorted(self._graph.successors(n), key=pos.__getitem__)) for n in self._order}
+            cons = {n: tuple(sorted(self._succ[n], key=pos.__getitem__)) for n in self._order}
             self.__dict__["_consumers"] = cons
         return cons[name]
 
@@ -696,9 +702,7 @@ class Network:
         key = frozenset([names] if isinstance(names, str) else names)
         cache = self.__dict__.setdefault("_downstream", {})
         if key not in cache:
-            reach = set(key)
-            for n in key:
-                reach |= nx.descendants(self._graph, n)
+            reach = _reachable(self._succ, key)
             cache[key] = tuple(n for n in self._order if n in reach)
         return cache[key]
 
@@ -1103,6 +1107,8 @@ class Network:
         >>> sorted(G.nodes)
         [(0, 0), (0, 1), (1, 0)]
         """
+        import networkx as nx
+
         ch = self.as_chain("the neuron graph")
         G = nx.DiGraph(name=self.name, input_names=self.input_names, output_names=self.output_names,
                        metadata=self.metadata)
@@ -1244,6 +1250,55 @@ def _from_neuron_graph(cls, graph, **kwargs):
 
 
 # ---------------------------------------------------------------------- helpers
+
+def _topological_order(succ, pos):
+    """The nodes in topological order, ties broken by ``pos`` (as networkx's lexicographical sort), or ``None``
+    when the graph has a cycle.  ``succ[u]`` holds the nodes that read ``u``."""
+    indeg = dict.fromkeys(succ, 0)
+    for u in succ:
+        for v in succ[u]:
+            indeg[v] += 1
+    heap = [(pos[n], n) for n, d in indeg.items() if d == 0]
+    heapq.heapify(heap)
+    order = []
+    while heap:
+        _, u = heapq.heappop(heap)
+        order.append(u)
+        for v in succ[u]:
+            indeg[v] -= 1
+            if indeg[v] == 0:
+                heapq.heappush(heap, (pos[v], v))
+    return tuple(order) if len(order) == len(succ) else None
+
+
+def _reachable(adj, start):
+    """``start`` and every node reachable from it along ``adj`` (a mapping node → iterable of nodes)."""
+    seen, stack = set(start), list(start)
+    while stack:
+        for v in adj[stack.pop()]:
+            if v not in seen:
+                seen.add(v)
+                stack.append(v)
+    return seen
+
+
+def _nx_graph(ops, succ):
+    """The operator graph as a networkx ``DiGraph`` (node attribute ``op``, edge attribute ``slots``)."""
+    import networkx as nx
+
+    G = nx.DiGraph()
+    for nm, op in ops.items():
+        G.add_node(nm, op=op)
+    for u, vs in succ.items():
+        for v, slots in vs.items():
+            G.add_edge(u, v, slots=list(slots))
+    return G
+
+
+def _find_cycle(ops, succ):
+    import networkx as nx
+
+    return nx.find_cycle(_nx_graph(ops, succ))
 
 def _is_fraction(v):
     from fractions import Fraction

@@ -85,7 +85,7 @@ import re
 from collections import Counter
 
 import numpy as np
-import sympy as sp
+from ..lazyimport import sympy as sp
 
 from ..errors import InvalidArgument, MissingDependency, NetworkFormatError
 from ..graph.activations import get_activation, parametric_activation

@@ -54,6 +54,7 @@ from ..engines.forward import as_inputs, forward, forward_trace, jacobians
 from ..graph.network import Network
 from ..walk.jets import Jets
 from ..walk.walker import walk
+from ..results import result
 
 __all__ = [
     "T",
@@ -434,6 +435,7 @@ def input_hessian(net: Network, x) -> tuple[np.ndarray, np.ndarray]:
     return (G[0], H[0]) if single else (G, H)
 
 
+@result
 @dataclass(frozen=True, eq=False)
 class ScalingResult:
     r"""P4 demonstrated numerically on the discretizations of a continuous net.

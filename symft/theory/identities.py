@@ -53,6 +53,7 @@ from ..engines.symbolic import input_symbols, symbolic_forward
 from ..engines.taylor import t1, t1_symbolic
 from ..walk.backward import Backward
 from ..walk.walker import walk_reverse
+from ..results import result
 
 __all__ = [
     "IdentityResult",
@@ -76,6 +77,7 @@ def _aligned(rows) -> str:
     return r"\begin{aligned}" + r" \\ ".join(f"{a} &= {b}" for a, b in rows) + r"\end{aligned}"
 
 
+@result
 @dataclass(frozen=True)
 class IdentityResult:
     r"""Both sides of a statement, evaluated; ``agree`` says whether they are equal.

@@ -46,6 +46,7 @@ import numpy as np
 
 from ..errors import InvalidArgument
 from .train import evaluate_var_delta, load_data, train
+from ..results import result
 
 __all__ = ["Round", "Algorithm1Result", "algorithm1"]
 
@@ -87,6 +88,7 @@ class Round:
         return d
 
 
+@result
 @dataclass(frozen=True)
 class Algorithm1Result:
     r"""What :func:`algorithm1` returns.

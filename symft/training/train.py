@@ -49,6 +49,7 @@ from ..io.datasets import stratified_split
 from ..errors import InvalidArgument, MissingDependency
 from ..progress import progress as _progress
 from .regularizer import Regularizer
+from ..results import result
 
 __all__ = ["ACTIVATIONS", "DTYPES", "stratified_split", "load_data", "parse_arch", "is_conv_arch", "build_model",
            "image_inputs", "hidden_sites", "EpochRecord",
@@ -438,6 +439,7 @@ class EpochRecord:
         return asdict(self)
 
 
+@result
 @dataclass(frozen=True)
 class TrainResult:
     r"""What :func:`train` returns.

@@ -23,7 +23,7 @@ array([-a/2 - 3*b/2 + 2], dtype=object)
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
+from ..lazyimport import sympy as sp
 
 from ..errors import FaultModelError
 from ..faults import SEMANTICS, crash_values, site_of

@@ -19,6 +19,7 @@ import sympy as sp
 from ..errors import InvalidArgument
 from ..faults import CrashPattern
 from ..graph.numbers import to_fraction
+from ..results import result
 
 __all__ = ["WorstCaseResult", "METHODS", "exact_input", "float_input", "frac", "to_sympy", "abs_max", "ge",
            "is_pwl", "show", "check_method", "check_timeout", "check_eps", "check_output", "check_byz",
@@ -28,6 +29,7 @@ __all__ = ["WorstCaseResult", "METHODS", "exact_input", "float_input", "frac", "
 METHODS = ("auto", "smt", "sat", "brute-force")
 
 
+@result
 @dataclass(frozen=True)
 class WorstCaseResult:
     """The outcome of a worst-case question.
