@@ -269,3 +269,15 @@ def test_the_walker_finds_each_kind_of_break():
     assert problems({"rows": [[0, 1], [{"a": 1}]]})[0].startswith(".rows: positional rows")
     assert problems({"BadKey": 1}) == [".BadKey: key not snake_case"]
     assert problems({"mean_exact": ["-1/8"], "site": "1", "sites": ["0", "1"]}) == []
+
+
+def test_the_documented_example_is_the_output(capsys):
+    """docs/json_output.rst shows the output of one command: it is what the command prints."""
+    page = (ROOT / "docs" / "json_output.rst").read_text(encoding="utf-8")
+    block = page.split(".. code-block:: json", 1)[1].split("\n\n", 2)[1]
+    shown = json.loads(block)
+    assert main(["exact", "examples/mean_of_inputs.json", "--input", "1,1,1,1", "--p", "0:1/10", "--json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    for d in (shown, got):
+        d.pop("seconds"), d.pop("version")
+    assert shown == got
