@@ -44,16 +44,18 @@ RUNS = {
     "eval_onnx": ["eval", CNN, "--input", IMAGE, "--crash", "classifier.2:0"],
     "convert": ["convert", RELU, "{tmp}/relu.onnx"],
     "sample": ["sample", RELU, *X3, "--p", "1:0.1", "--samples", "300", "--seed", "0"],
+    "sample_batch": ["sample", RELU, "--input", "{batch}", "--p", "1:0.1", "--samples", "300", "--seed", "0"],
     "sample_plain": ["sample", RELU, *X3, "--p", "1:0.1", "--samples", "300", "--seed", "1", "--method", "plain",
                      "--eps", "0.5"],
     "certify": ["certify", RELU, *X3, "--p", "1:0.1", "--eps", "1", "--delta", "1/2"],
-    "certify_data": ["certify", RELU, "--data", "{small}", "--p", "1:0.1", "--eps", "1", "--delta", "0.5"],
+    "certify_data": ["certify", RELU, "--data", "{small}", "--p", "1:0.1", "--eps", "1", "--delta", "0.5",
+                     "--population-confidence", "0.9"],
     "report": ["report", RELU, *X3, "--p", "1:0.1", "--samples", "200"],
     "check": ["check", RELU, *X3, "--p", "1:0.1", "--samples", "200"],
     "exact": ["exact", RELU, *X3, "--p", "1:1/10", "--distribution", "--polynomial"],
     "exact_order": ["exact", CNN, "--input", IMAGE, "--p", "classifier.3:0.01", "--order", "1"],
     "exact_loss": ["exact", RELU, *X3, "--p", "1:0.1", "--loss", "cross_entropy", "--target", "0", "--order", "2"],
-    "enclose": ["enclose", TANH, "--input", "0.5,-1", "--p", "1:0.01", "--order", "1"],
+    "enclose": ["enclose", RELU, "--input", "{batch}", "--p", "1:0.01", "--order", "1"],
     "derive": ["derive", RELU, *X3, "--p", "1:p", "--order", "1"],
     "taylor": ["taylor", TANH, "--input", "0.5,-1", "--p", "1:0.1"],
     "reduce": ["reduce", "subset-sum", "1", "2", "4"],
@@ -65,6 +67,8 @@ RUNS = {
     "accuracy": ["accuracy", RELU, "--data", "{small}", "--p", "1:0.1"],
     "sweep": ["sweep", RELU, "--data", "{small}", "--p", "1e-3:1e-2:2", "--samples", "50"],
     "train": ["train", "--data", "{digits}", "--arch", "64,4,10", "--epochs", "1"],
+    "train_algorithm1": ["train", "--data", "{digits}", "--arch", "64,4,10", "--epochs", "1", "--algorithm1",
+                         "--eps", "1", "--delta", "0.5"],
 }
 
 NUMBER_TEXT = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?(\s*/\s*\d+)?\s*$"
@@ -81,7 +85,9 @@ def outputs(tmp_path_factory):
     np.savez(tmp / "small.npz", X=rng.uniform(-1, 1, (6, 3)), y=np.array([0, 1, 0, 1, 1, 0]))
     digits = json.loads((E / "digits_inputs.json").read_text())
     np.savez(tmp / "digits.npz", X=np.array(digits["inputs"]), y=np.array(digits["labels"]))
-    subst = {"{tmp}": str(tmp), "{small}": str(tmp / "small.npz"), "{digits}": str(tmp / "digits.npz")}
+    np.save(tmp / "batch.npy", np.array([[1, -0.5, 2], [0.5, 1, -1]]))
+    subst = {"{tmp}": str(tmp), "{small}": str(tmp / "small.npz"), "{digits}": str(tmp / "digits.npz"),
+             "{batch}": f"@{tmp / 'batch.npy'}"}
     out = {}
     for name, argv in RUNS.items():
         argv = [str(a) for a in argv]
@@ -115,8 +121,10 @@ def problems(v, path="", exact=False, name=False):
                  for x in v if x is not None}
         if len(kinds) > 1:
             out.append(f"{path}: an array of mixed types {sorted(kinds)}")
-        if kinds == {"list"} and not exact and any(isinstance(y, (str, dict)) for x in v for y in x):
-            out.append(f"{path}: positional rows (arrays holding texts or objects), not objects")
+        inner = {"number" if isinstance(y, (int, float)) and not isinstance(y, bool) else type(y).__name__
+                 for x in v if isinstance(x, list) for y in x if y is not None}
+        if kinds == {"list"} and not exact and ("dict" in inner or len(inner) > 1):
+            out.append(f"{path}: positional rows (arrays of fields of different kinds), not objects")
         for i, x in enumerate(v):
             out += problems(x, f"{path}[{i}]", exact, name)
     elif isinstance(v, str) and not exact and not name and NUMBER_TEXT.match(v):
@@ -267,6 +275,8 @@ def test_the_walker_finds_each_kind_of_break():
     assert problems({"mean": ["-1/8"]}) == [".mean[0]: the number '-1/8' written as a string"]
     assert ".rows[0]: an array of mixed types ['number', 'str']" in problems({"rows": [[0, "a"]]})
     assert problems({"rows": [[0, 1], [{"a": 1}]]})[0].startswith(".rows: positional rows")
+    assert problems({"rows": [[0, "x"], [1, "y"]]})[0].startswith(".rows: positional rows")
+    assert problems({"labels": [["a", "b"], ["c", "d"]], "m": [[1, 2.5], [None, 3]]}) == []
     assert problems({"BadKey": 1}) == [".BadKey: key not snake_case"]
     assert problems({"mean_exact": ["-1/8"], "site": "1", "sites": ["0", "1"]}) == []
 

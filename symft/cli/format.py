@@ -25,11 +25,10 @@ import numpy as np
 import sympy as sp
 
 from ..errors import FloatOverflowError
-from ..utils import jsonable
 from .convention import json_safe, settings_of
 
 __all__ = ["one_line", "error_line", "json_safe", "emit", "exact_text", "approx", "require_finite",
-           "jsonable_exact", "dims", "sorted_neurons", "neuron_list"]
+           "dims", "sorted_neurons", "neuron_list"]
 
 # characters that str.splitlines() treats as line breaks
 _LINE_BREAKS = {c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
@@ -161,17 +160,6 @@ def require_finite(values: dict, what: str) -> None:
             raise FloatOverflowError(f"{what}: {path} is {float(v)}: the float64 computation overflowed (values "
                                      "beyond 1.8e308); the network's outputs are too large for float64 — scale "
                                      "it down or use exact arithmetic")
-
-
-def jsonable_exact(a):
-    """JSON lists of numbers; exact outputs keep irrational values as expressions.
-
-    Examples
-    --------
-    >>> jsonable_exact(np.array([sp.Rational(1, 2), sp.sqrt(2)], dtype=object))
-    ['1/2', 'sqrt(2)']
-    """
-    return jsonable(a, irrational="str")
 
 
 def dims(shape) -> str:

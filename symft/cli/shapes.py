@@ -46,6 +46,9 @@ def sample_json(d: dict, model) -> dict:
     """``sample``: ``ci_low``/``ci_high`` → ``mean_lo``/``mean_hi``, ``change_low``/``change_high`` →
     ``change_lo``/``change_hi``, tail intervals and strata ``failures`` split, the model as rows.
 
+    With several inputs the strata are one list of rows with an ``input`` field, and the warnings
+    one list of lines, each naming its input.
+
     Examples
     --------
     >>> sample_json({"change_low": 0.1, "strata": [{"failures": [1, 2]}]}, None)
@@ -54,11 +57,12 @@ def sample_json(d: dict, model) -> dict:
     d = renamed(d, ci_low="mean_lo", ci_high="mean_hi", change_low="change_lo", change_high="change_hi",
                 tail_upper_ci="tail_upper", tail_abs_ci="tail_abs")
     d = split_intervals(d, "tail_upper", "tail_abs")
+    if d.get("strata") and isinstance(d["strata"][0], list):         # several inputs: one row per stratum
+        d["strata"] = [{"input": b, **s} for b, rows_ in enumerate(d["strata"]) for s in rows_]
     if "strata" in d:
-        def strata(v):
-            return [strata(x) if isinstance(x, list) else split_intervals(x, "failures") for x in v]
-
-        d["strata"] = strata(d["strata"])
+        d["strata"] = [split_intervals(s, "failures") for s in d["strata"]]
+    if d.get("warnings") and all(isinstance(w, list) for w in d["warnings"]):
+        d["warnings"] = [f"input {b}: {w}" for b, ws in enumerate(d["warnings"]) for w in ws]
     if model is not None:
         d["model"] = model_rows(model)
     return exact_values(d, "probability")
