@@ -252,6 +252,7 @@ def test_nan_inf_and_huge_numbers_are_null_with_a_warning():
     assert w == ["a is inf: written as null", "b[1] is nan: written as null", "c is beyond the float64 range: "
                  "written as null", "d is oo: written as null", "f is beyond the float64 range: written as null"]
     json.dumps(d, allow_nan=False)
+    assert json_safe({"name": "inf", "nodes": ["nan", "1"]}) == {"name": "inf", "nodes": ["nan", "1"]}  # text stays
 
 
 def test_exact_numbers_and_formulas():

@@ -85,9 +85,7 @@ def _convert(v, path, warnings_out):
     if isinstance(v, np.bool_):
         return bool(v), None, False
     if isinstance(v, str):
-        if v.strip().lower().lstrip("+-") in ("inf", "infinity", "nan", "oo"):
-            return _null(path, v.strip(), warnings_out), None, False
-        return v, None, False
+        return v, None, False               # text stays text (a node may be called "inf")
     if isinstance(v, (int, np.integer)):
         i = int(v)
         if i.bit_length() > _MAX_INT_BITS:

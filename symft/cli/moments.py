@@ -406,12 +406,14 @@ def cmd_check(args) -> int:
 def cmd_exact(args) -> int:
     """``symft exact NET --input X --p SPEC [--order K] [--distribution] [--polynomial]``: exact moments.
 
-    JSON keys: ``mean``, ``var``, ``std`` (one entry per output; a list per
-    input for a batch), ``method`` (``"enumeration"`` or ``"enclosure"``),
-    ``configurations``, ``seconds``; for enclosures also ``mean_lo``,
-    ``mean_hi``, ``var_lo``, ``var_hi``, ``second_lo``, ``second_hi``,
-    ``order``; with ``--distribution`` a ``distribution`` object (``atoms``,
-    ``probabilities``); with ``--polynomial`` ``polynomial`` (one string per
+    JSON keys (the convention of :mod:`symft.cli.convention`; exact values
+    also as text under ``<key>_exact``): ``mean``, ``var``, ``std`` (one
+    entry per output; a list per input for a batch), ``method``
+    (``"enumeration"`` or ``"enclosure"``), ``configurations``, ``seconds``,
+    ``sites``; for enclosures also ``mean_lo``, ``mean_hi``, ``var_lo``,
+    ``var_hi``, ``second_lo``, ``second_hi``, ``order``; with
+    ``--distribution`` a ``distribution`` object (``atoms``: rows ``delta``,
+    ``probability``); with ``--polynomial`` ``polynomial`` (one string per
     output, ``E Δ`` in p), ``coefficients`` (one list per output, increasing
     powers), ``polynomial_second`` (``E Δ²``).
     """
