@@ -292,3 +292,22 @@ def test_the_documented_example_is_the_output(capsys):
     for d in (shown, got):
         d.pop("seconds"), d.pop("version")
     assert shown == got
+
+
+def test_exact_values_from_1e_8_to_1e12_in_one_network(capsys, tmp_path):
+    """eval --exact on weights from 1e-8 to 1e12: each number is its exact value correctly rounded."""
+    F = Fraction
+    layers = [{"weights": [["1e-8", "1e12"], ["1/3", "-2"]], "bias": ["0", "1e-8"], "activation": "relu"},
+              {"weights": [["1e12", "1e-8"]], "bias": ["-1/7"], "activation": "linear"}]
+    path = tmp_path / "wide.json"
+    path.write_text(json.dumps({"format": "symft.network", "version": 1, "layers": layers}))
+    assert main(["eval", str(path), "--input", "3,1/10", "--crash", "1:1", "--exact", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    x = [F(3), F(1, 10)]
+    h = [max(F(0), F("1e-8") * x[0] + F(10) ** 12 * x[1]), max(F(0), F(1, 3) * x[0] - 2 * x[1] + F("1e-8"))]
+    y = F(10) ** 12 * h[0] + F("1e-8") * h[1] - F(1, 7)
+    yc = F(10) ** 12 * h[0] - F(1, 7)
+    assert [F(t) for t in d["output_exact"]] == [y] and d["output"] == [float(y)]
+    assert [F(t) for t in d["crashed_output_exact"]] == [yc] and d["crashed_output"] == [float(yc)]
+    assert [F(t) for t in d["delta_exact"]] == [yc - y] and d["delta"] == [float(yc - y)]
+    assert d["delta"][0] != 0 and problems(d) == []
