@@ -93,7 +93,7 @@ def test_eval_json_matches_independent_forward(capsys, crashed):
     np.testing.assert_allclose(res["output"], clean, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(res["crashed_output"], faulty, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(res["delta"], faulty - clean, rtol=1e-12, atol=1e-14)
-    assert sorted(map(tuple, res["crash"])) == sorted(crashed)
+    assert sorted((int(c["site"]), c["index"]) for c in res["crash"]) == sorted(crashed)
 
 
 def test_eval_batch_from_files(capsys, tmp_path):
@@ -125,9 +125,8 @@ def test_eval_exact_on_rational_net(capsys):
         else:
             y = z
     res = run_json(capsys, "eval", FOREIGN_EXACT, "--input", "1/2,-1,2", "--crash", "0:0", "--exact")
-    got = Fraction(res["crashed_output"][0]) if isinstance(res["crashed_output"][0], str) \
-        else Fraction(res["crashed_output"][0])
-    assert got == y[0]
+    assert Fraction(res["crashed_output_exact"][0]) == y[0]
+    assert res["crashed_output"][0] == float(y[0])
     assert res["exact"] is True
 
 
@@ -147,7 +146,7 @@ def test_info_json(capsys):
     assert row["spectral"] == pytest.approx(np.linalg.svd(W1, compute_uv=False)[0], rel=1e-12)
     assert row["inf"] == pytest.approx(np.abs(W1).sum(axis=1).max(), rel=1e-12)
     assert row["one"] == pytest.approx(np.abs(W1).sum(axis=0).max(), rel=1e-12)
-    assert res["layers"][1]["lipschitz"] == "1/4"
+    assert res["layers"][1]["lipschitz"] == 0.25 and res["layers"][1]["lipschitz_exact"] == "1/4"
     # Π K_l ‖W_l‖₂ over the three layers
     spec = json.loads(FOREIGN.read_text())
     K = [1.0, 0.25, 1.0]
@@ -381,7 +380,7 @@ def test_eval_exact_delta_on_a_float_net_is_exact(capsys, tmp_path):
     F = Fraction
     clean = max(F(0.1) * F(0.1) + F(0.2) * F(0.2), F(0))
     crashed = max(F(0.1) * F(0.1), F(0))
-    assert Fraction(res["delta"][0]) == crashed - clean
+    assert Fraction(res["delta_exact"][0]) == crashed - clean
 
 
 # ------------------------------------------------------------------ every error one line, --debug, negatives
@@ -413,7 +412,7 @@ def test_negative_numbers_as_option_values(capsys):
         run_json(capsys, "eval", FOREIGN, "--input=-1,2,3")["output"]
 
 
-def test_json_writes_inf_as_a_string(capsys, tmp_path):
+def test_json_writes_inf_as_null_with_a_warning(capsys, tmp_path):
     # ‖W_1‖₂·‖W_2‖₂ = 1e200 · 1e200 overflows: the Lipschitz bound is +inf (a true, useless bound)
     net = {"format": "symft.network", "version": 1,
            "layers": [{"weights": [[1e200]], "activation": "relu"}, {"weights": [[1e200]], "activation": "linear"}]}
@@ -421,8 +420,8 @@ def test_json_writes_inf_as_a_string(capsys, tmp_path):
     p.write_text(json.dumps(net))
     code, out, err = run(capsys, "info", p, "--json")
     assert code == 0, err
-    assert json.loads(out, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))[
-        "lipschitz_bound_l2"] == "inf"
+    d = json.loads(out, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+    assert d["lipschitz_bound_l2"] is None and "lipschitz_bound_l2 is inf: written as null" in d["warnings"]
 
 
 def test_overflowing_network_is_refused_not_printed_as_inf_nan(capsys, tmp_path):
@@ -492,7 +491,9 @@ def test_exact_float_view_overflow_is_refused_but_exact_eval_works(capsys, tmp_p
     p = tmp_path / "n.json"
     p.write_text(json.dumps(IDENTITY).replace('[[1]]', '[["10**400"]]'))
     res = run_json(capsys, "eval", p, "--input", "1", "--exact")
-    assert res["output"] == [10 ** 400]
+    assert res["output"] == [None] and res["output_exact"] == [str(10 ** 400)]
+    assert res["warnings"] == ["output[0] is beyond the float64 range: written as null",
+                               "crashed_output[0] is beyond the float64 range: written as null"]
     assert_one_line_error(*run(capsys, "eval", p, "--input", "1"), "layers[0].weights[0][0]",
                           "beyond the float64 range")
 
@@ -533,7 +534,8 @@ def test_eval_and_worst_name_the_new_class(capsys, tmp_path):
     e = run_json(capsys, "eval", p, "--input", "2,1", "--crash", "1:1")
     assert (e["class"], e["crashed_class"]) == (0, 0)
     w = run_json(capsys, "worst", p, "--input", "2,1", "--max-crashes", "1", "--layers", "1", "--class-change")
-    assert w["status"] == "found" and w["crash_set"] == [[1, 0]] and (w["clean_class"], w["new_class"]) == (0, 1)
+    assert w["status"] == "found" and w["crash_set"] == [{"site": "1", "index": 0}]
+    assert (w["clean_class"], w["new_class"]) == (0, 1)
     code, out, err = run(capsys, "worst", p, "--input", "2,1", "--max-crashes", "1", "--layers", "1",
                          "--class-change")
     assert code == 0 and "predicted class: 0 without crashes, 1 with them" in out

@@ -96,7 +96,8 @@ def test_info_lists_nodes_sites_and_parameters(capsys):
     # sites: the input, the activations and the output, with their neuron counts
     expected = {"image": 64, "features.1": int(np.prod(shapes["features.1"])),
                 "classifier.2": int(np.prod(shapes["classifier.2"])), "classifier.3": 10}
-    assert res["sites"] == expected
+    assert {r["site"]: r["neurons"] for r in res["sites"]} == expected
+    assert [r["shape"] for r in res["sites"]] == [[1, 8, 8], shapes["features.1"], shapes["classifier.2"], [10]]
     assert res["n_neurons"] == sum(expected.values()) and res["chain"] is False
     assert res["input_shape"] == [1, 8, 8] and res["output_shape"] == [10]
     code, out, err = run(capsys, "info", MODEL)
@@ -108,7 +109,7 @@ def test_info_lists_nodes_sites_and_parameters(capsys):
 def test_info_on_chains_also_lists_nodes_and_sites(capsys):
     res = run_json(capsys, "info", ROOT / "examples" / "relu_small.json")
     assert res["chain"] is True and res["widths"] == [3, 4, 2] and res["depth"] == 2
-    assert list(res["sites"].items()) == [("0", 3), ("1", 4), ("2", 2)]
+    assert [(r["site"], r["neurons"]) for r in res["sites"]] == [("0", 3), ("1", 4), ("2", 2)]
     assert [n["description"] for n in res["nodes"]] == ["input 3", "dense 3→4", "relu", "dense 4→2", "linear"]
 
 
@@ -120,7 +121,8 @@ def test_eval_onnx_with_crashes_matches_numpy(capsys):
                    "classifier.2:3")
     np.testing.assert_allclose(res["output"], numpy_cnn(image), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(res["crashed_output"], numpy_cnn(image, (0, 5, 300), (3,)), rtol=1e-12, atol=1e-12)
-    assert res["crash"] == [["classifier.2", 3], ["features.1", 0], ["features.1", 5], ["features.1", 300]]
+    assert [(c["site"], c["index"]) for c in res["crash"]] == [("classifier.2", 3), ("features.1", 0),
+                                                              ("features.1", 5), ("features.1", 300)]
     # a site by its number (2 = classifier.2) is the same site
     by_number = run_json(capsys, "eval", MODEL, "--input", X, "--crash", "2:3")
     np.testing.assert_allclose(by_number["crashed_output"], numpy_cnn(image, (), (3,)), rtol=1e-12, atol=1e-12)
@@ -144,7 +146,7 @@ def test_convert_round_trip_evaluates_like_onnxruntime(capsys, tmp_path):
     image = np.load(IMAGE)
     out = tmp_path / "cnn.json"
     res = run_json(capsys, "convert", MODEL, out)
-    assert res["format"] == "symft.network" and res["version"] == 2
+    assert res["format"] == "symft.network" and res["format_version"] == 2
     assert json.loads(out.read_text())["version"] == 2
     got = run_json(capsys, "eval", out, "--input", X)["output"]
     np.testing.assert_allclose(got, onnxruntime_outputs(MODEL, image), rtol=1e-5, atol=1e-5)
@@ -210,7 +212,7 @@ def test_sample_onnx_at_the_output_site_covers_the_closed_form(capsys):
                   "--seed", "3")
     assert st["method"] == "enumerated" and np.allclose(st["mean"], mean, rtol=1e-12, atol=1e-15)
     sd = np.sqrt(P_OUT * (1 - P_OUT)) * np.abs(y)
-    lo, hi = np.array(res["ci_low"]), np.array(res["ci_high"])
+    lo, hi = np.array(res["mean_lo"]), np.array(res["mean_hi"])
     assert np.all(lo <= mean) and np.all(mean <= hi), (lo, mean, hi)
     assert np.all(hi - lo <= 2 * 6 * sd / np.sqrt(n) + 1e-12)      # the interval is not trivially wide
 
@@ -222,7 +224,7 @@ def test_check_onnx_agrees_and_its_reference_holds_the_closed_form(capsys):
     seen = set()
     for c in res["comparisons"]:
         if c["a"] == "monte-carlo":
-            lo, hi = c["value_b"]
+            lo, hi = c["value_b_lo"], c["value_b_hi"]
             exact = -P_OUT * y[c["output"]] if c["quantity"] == "mean" else P_OUT * (1 - P_OUT) * y[c["output"]] ** 2
             assert lo - 1e-15 <= exact <= hi, c
             seen.add((c["output"], c["quantity"]))
@@ -272,8 +274,8 @@ def test_worst_onnx_one_crash_at_the_output_site(capsys):
     assert res["status"] == "proved"
     assert isinstance(res["worst_delta"], float)
     assert res["worst_delta"] == pytest.approx(np.max(np.abs(y)), rel=1e-6)
-    (site, index), = res["crash_set"]
-    assert site in ("classifier.3", 3) and index == int(np.argmax(np.abs(y)))
+    (crash,), = [res["crash_set"]]
+    assert crash == {"site": "classifier.3", "index": int(np.argmax(np.abs(y)))}
 
 
 # ------------------------------------------------------------------ --input shaped like the network's input
@@ -322,8 +324,8 @@ def test_every_command_takes_an_input_shaped_like_the_network(capsys, command, t
         return
     assert a[0] == 0, a[2]
     da, db = json.loads(a[1]), json.loads(b[1])
-    for d in (da, db):                  # what depends on the run, not on the input
-        for k in ("seconds", "elapsed"):
+    for d in (da, db):                  # what depends on the run, not on the input (settings: the file names)
+        for k in ("seconds", "elapsed", "settings"):
             d.pop(k, None)
     if "inputs" in da:
         da.pop("inputs"), db.pop("inputs")
@@ -341,7 +343,7 @@ def test_info_and_exact_eval_on_the_residual_graph(capsys):
     spec = json.loads(path.read_text())
     res = run_json(capsys, "info", path)
     assert [n["name"] for n in res["nodes"]] == [n["name"] for n in spec["nodes"]]
-    assert list(res["sites"].items()) == [("x", 4), ("h1", 6), ("h2", 6), ("out", 2)]
+    assert [(r["site"], r["neurons"]) for r in res["sites"]] == [("x", 4), ("h1", 6), ("h2", 6), ("out", 2)]
     assert res["chain"] is False and "widths" not in res
     x = [Fraction(1, 2), Fraction(-1), Fraction(3, 4), Fraction(2)]
     parts = residual_parts(x, exact=True)
@@ -354,8 +356,9 @@ def test_info_and_exact_eval_on_the_residual_graph(capsys):
     y = mat("out", "weight").dot(h1 + h2) + mat("out", "bias")
     for crash in ("h1:1,4", "1:1,4"):                 # by name and by the site's number
         got = run_json(capsys, "eval", path, "--input", "1/2,-1,3/4,2", "--crash", crash, "--exact")
-        assert [Fraction(v) for v in got["output"]] == list(parts["y"])
-        assert [Fraction(v) for v in got["crashed_output"]] == list(y)
+        assert [Fraction(v) for v in got["output_exact"]] == list(parts["y"])
+        assert [Fraction(v) for v in got["crashed_output_exact"]] == list(y)
+        assert got["crashed_output"] == [float(v) for v in y]
     code, out, err = run(capsys, "eval", path, "--input", "1,2,3,4", "--crash", "d1:0")
     assert code == 2 and err.count("\n") == 1 and "site 'd1' does not exist; the sites are x, h1, h2, out" in err
 
@@ -422,5 +425,5 @@ def test_worst_onnx_two_crashes_at_the_tanh_site_equals_brute_force(capsys):
     res = json.loads(out)
     assert res["status"] == "proved" and isinstance(res["worst_delta"], float)
     assert res["worst_delta"] == pytest.approx(best, rel=1e-9)
-    assert sorted(i for _, i in res["crash_set"]) == sorted(arg)
-    assert float(res["worst_delta_exact"]) == pytest.approx(best, rel=1e-9)
+    assert sorted(c["index"] for c in res["crash_set"]) == sorted(arg)
+    assert {c["site"] for c in res["crash_set"]} == {"classifier.2"}

@@ -251,9 +251,10 @@ def test_cli_sample_on_worker_processes_prints_the_in_process_json(capsys, tmp_p
     a = run_json(capsys, *args)
     assert a["crashed_samples"] > D.SAMPLE_CHUNK                # more than one chunk
     b = run_json(capsys, *args, "--scheduler", "processes", "--workers", "2")
+    assert a.pop("settings")["scheduler"] is None and b.pop("settings")["workers"] == 2
     assert a == b
     exact = _exact_mean(np.array([0.5, -1.0, 2.0]))
-    assert all(lo - 1e-3 <= e <= hi + 1e-3 for lo, e, hi in zip(a["ci_low"], exact, a["ci_high"]))
+    assert all(lo - 1e-3 <= e <= hi + 1e-3 for lo, e, hi in zip(a["mean_lo"], exact, a["mean_hi"]))
 
 
 def test_cli_scheduler_errors_are_one_line(capsys, tmp_path, monkeypatch):
@@ -306,7 +307,7 @@ def test_sample_scheduler_selects_the_plain_sampler_and_the_stratified_one_refus
     code, out, err = run(capsys, *base, "--method", "plain", "--json")
     assert code == 0, err
     plain = json.loads(out)
-    assert d["mean"] == plain["mean"] and d["ci_low"] == plain["ci_low"] and "var" in d
+    assert d["mean"] == plain["mean"] and d["mean_lo"] == plain["mean_lo"] and "var" in d
     assert_one_line_error(*run(capsys, *base, "--scheduler", "local", "--loss", "zero_one", "--target", "0"),
                           "--scheduler", "--method plain")
 

@@ -448,7 +448,8 @@ def test_cli_exact_json_keys_single_and_batch(capsys, tmp_path):
     code, out, _ = _run(capsys, "exact", path, "--input", "1,1,1", "--p", "0:1/10", "--json")
     d = json.loads(out)
     assert code == 0 and d["method"] == "enumeration" and d["configurations"] == 8
-    assert d["mean"] == ["-1/10"] and d["var"] == ["3/100"] and "seconds" in d and "std" in d
+    assert d["mean_exact"] == ["-1/10"] and d["var_exact"] == ["3/100"] and "seconds" in d and "std" in d
+    assert d["mean"] == [-0.1] and d["var"] == [0.03]
     xs = tmp_path / "xs.json"
     xs.write_text(json.dumps([[1, 1, 1], [1, 0, 0]]))
     code, out, _ = _run(capsys, "exact", path, "--input", f"@{xs}", "--p", "0:0.5", "--float", "--json")
@@ -471,7 +472,9 @@ def test_cli_exact_polynomial_distribution_and_text(capsys, tmp_path):
     assert d["polynomial_second"] == ["4*p"]      # E Δ² = p x_1² = 4p
     code, out, _ = _run(capsys, "exact", path, "--input", "2,5,7", "--p", "0:1/4", "--distribution", "--json")
     d = json.loads(out)
-    assert d["distribution"]["atoms"] == [[-2], [0]] and d["distribution"]["probabilities"] == ["1/4", "3/4"]
+    assert [(a["delta_exact"], a["probability_exact"]) for a in d["distribution"]["atoms"]] == [(["-2"], "1/4"),
+                                                                                                  (["0"], "3/4")]
+    assert [(a["delta"], a["probability"]) for a in d["distribution"]["atoms"]] == [([-2], 0.25), ([0], 0.75)]
     code, out, _ = _run(capsys, "exact", path, "--input", "2,5,7", "--p", "0:1/4", "--polynomial")
     assert code == 0 and "-1/2" in out and "E Δ[0] = -2*p" in out
 

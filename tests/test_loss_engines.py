@@ -180,7 +180,7 @@ def test_cli_sample_is_stratified_and_covers_the_exact_loss(capsys, files):
         assert res["confidence"] == 0.999 and res["crashed_samples"] > 0
         for b in range(3):
             E, _ = exact_loss_moments(Ws, bs, X[b], {1: 0.3}, loss, labels[b])
-            assert res["ci_low"][b][0] <= E <= res["ci_high"][b][0], (loss, b, E, res["ci_low"][b], res["ci_high"][b])
+            assert res["mean_lo"][b][0] <= E <= res["mean_hi"][b][0], (loss, b, E, res["mean_lo"][b], res["mean_hi"][b])
 
 
 def test_cli_sample_error_default_stratified_and_plain_kept(capsys, files):
@@ -195,10 +195,10 @@ def test_cli_sample_error_default_stratified_and_plain_kept(capsys, files):
         rc, out, _ = run(capsys, "sample", str(d / "net.json"), "--input", x0, "--p", "1:0.3", "--samples", "300",
                          "--seed", "1", "--confidence", "0.999", "--json", *extra)
         res = json.loads(out)
-        assert rc == 0 and {"ci_low", "ci_high", "crashed_samples", "confidence"} <= set(res)
+        assert rc == 0 and {"mean_lo", "mean_hi", "crashed_samples", "confidence"} <= set(res)
         assert res["sampler" if not extra else "interval"] == ("stratified" if not extra else "t")
         assert extra or (res["method"] == "statistical" and res["crashed_samples"] > 0)
-        assert np.all(np.array(res["ci_low"]) <= E) and np.all(E <= np.array(res["ci_high"]))
+        assert np.all(np.array(res["mean_lo"]) <= E) and np.all(E <= np.array(res["mean_hi"]))
     rc, _, err = run(capsys, "sample", str(d / "net.json"), "--input", x0, "--p", "1:0.3", "--seed", "1",
                      "--method", "plain", "--loss", "zero_one", "--target", "0")
     assert rc == 2 and "--loss" in err
@@ -336,8 +336,8 @@ def test_cli_sample_control_variates_hold_the_exact_mean(capsys, files):
                          "--seed", "2", "--control", control, "--json")
         res = json.loads(out)
         assert rc == 0 and res["method"] == "statistical"
-        assert np.all(np.array(res["ci_low"]) <= E) and np.all(E <= np.array(res["ci_high"]))
-        widths.append(max(h - l for l, h in zip(res["ci_low"], res["ci_high"])))
+        assert np.all(np.array(res["mean_lo"]) <= E) and np.all(E <= np.array(res["mean_hi"]))
+        widths.append(max(h - l for l, h in zip(res["mean_lo"], res["mean_hi"])))
     assert widths[1] < 1e-9 * widths[0] and widths[2] < 1e-9 * widths[0]     # additive: both controls are exact
     rc, _, err = run(capsys, "sample", str(d / "net.json"), "--input", x1, "--p", "1:0.3", "--seed", "2",
                      "--control", "single-crash", "--method", "plain")

@@ -176,7 +176,8 @@ def test_cli_reduce(capsys):
     assert "enumeration" in d["method"]
     d = _cli_json(capsys, ["reduce", "subset-sum", "1", "2", "4", "--json"])
     assert d["answer"] is False and d["network_answer"] is False and d["agree"] is True
-    assert d["expected"] == "1/1000" and d["threshold"] == "1/1000"
+    assert d["expected_exact"] == "1/1000" and d["threshold_exact"] == "1/1000"
+    assert d["expected"] == d["threshold"] == 0.001 and d["p"] == 0.1 and d["p_exact"] == "1/10"
     d = _cli_json(capsys, ["reduce", "subset-sum", "1", "2", "4", "--variant", "ramp-fixed", "--json"])
     assert d["network_answer"] is True and d["agree"] is False
     d = _cli_json(capsys, ["reduce", "subset-sum", "5", "-2", "-3", "8", "--network-method", "solver",

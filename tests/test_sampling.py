@@ -339,12 +339,12 @@ def test_cli_sample_json(capsys):
     out = capsys.readouterr().out
     assert rc == 0 and out.count("\n") == 1
     d = json.loads(out)
-    for key in ("mean", "var", "std", "ci_low", "ci_high", "samples", "seed", "crashed_samples", "p_crash",
+    for key in ("mean", "var", "std", "mean_lo", "mean_hi", "samples", "seed", "crashed_samples", "p_crash",
                 "warnings"):
         assert key in d
     assert d["samples"] == 20000 and d["seed"] == 3
     assert d["crashed_samples"] == math.ceil(20000 * (1 - 0.9 ** 4)) and d["warnings"] == []
-    assert d["ci_low"][0] <= -0.1 <= d["ci_high"][0]
+    assert d["mean_lo"][0] <= -0.1 <= d["mean_hi"][0]
 
 
 def test_cli_sample_text_and_errors(capsys):
@@ -360,7 +360,8 @@ def test_cli_sample_synapses_and_neurons(capsys):
     rc = main(["sample", os.path.join(DATA, "foreign_tanh.json"), "--input", "0.3,-1,0.7", "--p", "1:0.05",
                "--synapse-p", "2:0.1", "--samples", "2000", "--seed", "4", "--json"])
     d = json.loads(capsys.readouterr().out)
-    assert rc == 0 and [m[0] for m in d["model"]] == ["neuron", "synapse"]
+    assert rc == 0 and [m["kind"] for m in d["model"]] == ["neuron", "synapse"]
+    assert d["model"][1]["sites"] == [{"site": "2", "p": 0.1}]
     rc = main(["sample", os.path.join(DATA, "foreign_tanh.json"), "--input", "0.3,-1,0.7", "--synapse-p", "0:0.1",
                "--samples", "20", "--seed", "4"])
     assert rc == 2 and "layer 0" in capsys.readouterr().err

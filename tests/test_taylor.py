@@ -446,7 +446,7 @@ def test_cli_derive_text_latex_json():
     assert code == 0 and r"\xi" in out
     code, out = run_cli(["derive", path, "--p", "0:p", "--input", "1,1,1,1", "--json"])
     d = json.loads(out)
-    assert d["t1_mean"] == ["-p"] and d["exact"] is True
+    assert d["t1_mean"] == [None] and d["t1_mean_exact"] == ["-p"] and d["exact"] is True
 
 
 def test_cli_errors(capsys, tmp_path):

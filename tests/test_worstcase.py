@@ -214,7 +214,7 @@ def test_cli_worst(tmp_path, capsys):
     save_network(HAND, path)
     assert main(["worst", str(path), "--input", "1,0", "--max-crashes", "1", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert (d["status"], d["worst_delta"], d["crash_set"]) == ("proved", 2, [[1, 1]])
+    assert (d["status"], d["worst_delta"], d["crash_set"]) == ("proved", 2, [{"site": "1", "index": 1}])
     assert d["method"].startswith("brute-force")
     assert main(["worst", str(path), "--input", "1,0", "--max-crashes", "1", "--method", "smt",
                  "--epsilon", "3", "--json"]) == 0

@@ -170,7 +170,7 @@ def test_cancelling_big_bias_cli(tmp_path, capsys):
     save_network(BIG, path)
     assert main(["worst", str(path), "--input", "1e-5,1e-5", "--max-crashes", "1", "--layers", "0", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert d["status"] == "proved" and Fraction(d["worst_delta_exact"]) == Fraction(1e-5) and d["crash_set"] == [[0, 0]]
+    assert d["status"] == "proved" and Fraction(d["worst_delta_exact"]) == Fraction(1e-5) and d["crash_set"] == [{"site": "0", "index": 0}]
 
 
 def test_float_error_bound_is_zero_only_when_exact():

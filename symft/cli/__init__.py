@@ -15,9 +15,13 @@ Conventions every subcommand follows:
   as one line that says so; the global flag ``--debug`` prints the full
   traceback instead;
 * option values may be negative numbers (``--input -1,2,3``);
-* in ``--json`` output an infinite number is the string ``"inf"`` or
-  ``"-inf"`` and an undefined one (NaN, e.g. a bound that does not apply) is
-  ``null``, so the output is always valid JSON.
+* ``--json`` output follows one convention (:mod:`symft.cli.convention`,
+  the page "JSON output" of the documentation): ``command``, ``version``,
+  ``settings`` first, ``warnings`` last; numbers are JSON numbers, exact
+  values also text under ``<key>_exact``; intervals ``<key>_lo`` /
+  ``<key>_hi``; rows are objects; an infinite or undefined number is ``null``
+  with a line in ``warnings``.  A JSON Schema per command ships in
+  ``symft/schemas/``.
 
 The commands, one module per group (each command parses its arguments, calls
 one library function and formats the result; the choices of method belong
@@ -28,7 +32,9 @@ to the library):
   ``sample``, ``certify``, ``report``, ``check``;
 * :mod:`symft.cli.worst` — ``worst``, ``fep``, ``reduce``;
 * :mod:`symft.cli.data` — ``accuracy``, ``sweep`` (over a dataset), ``train``;
-* :mod:`symft.cli.format` and :mod:`symft.cli.options` — what they share.
+* :mod:`symft.cli.format`, :mod:`symft.cli.convention`, :mod:`symft.cli.shapes` and
+  :mod:`symft.cli.options` — what they share (output, the JSON convention, the JSON shape of
+  results, options).
 
 Examples
 --------

@@ -18,6 +18,7 @@ from ..faults import NeuronCrash
 from ..graph.netfile import load_network
 from ..parsing import parse_p
 from .format import emit
+from .shapes import accuracy_json, model_rows, train_json
 from .options import (SAMPLES, SEED, add_json, add_net, add_p, add_scheduler, add_semantics, argument_type,
                       open_scheduler)
 
@@ -56,7 +57,7 @@ def cmd_sweep(args) -> int:
     if args.json:
         d = r.as_dict()
         d.update({"command": "sweep", "figure": figure})
-        emit(d)
+        emit(d, args)
         return 0
     out = sys.stdout
     out.write(f"{data.name}: {r.n_inputs} inputs, crashes at {', '.join(map(str, r.sites))}; clean accuracy "
@@ -86,8 +87,8 @@ def cmd_accuracy(args) -> int:
                      seed=args.seed, confidence=args.confidence, top=args.top, force=args.force, scheduler=sched)
     if args.json:
         d = r.as_dict()
-        d.update({"command": "accuracy", "data": data.name, "p": args.p, "semantics": args.semantics})
-        emit(d)
+        d.update({"command": "accuracy", "data": data.name, "model": model_rows(model)})
+        emit(accuracy_json(d), args)
         return 0
     out = sys.stdout
     out.write(f"accuracy under crashes  {_iv(r.accuracy_lo, r.accuracy_hi)}   (clean {r.clean_accuracy:.6g}: "
@@ -225,7 +226,7 @@ def cmd_train(args) -> int:
         d["out"] = str(out_path)
     d["command"] = "train"
     if args.json:
-        emit(d)
+        emit(train_json(d), args)
         return 0
     out = sys.stdout
     if args.algorithm1:

@@ -1,13 +1,15 @@
-r"""Output of the command line: one-line errors, JSON that is always valid, numbers as text.
+r"""Output of the command line: one-line errors, JSON in one convention, numbers as text.
 
 Every command prints human-readable text by default and, with ``--json``,
-exactly one JSON object on one line (:func:`emit`): an infinite number is the
-string ``"inf"`` or ``"-inf"``, an undefined one (NaN) is ``null``.
+exactly one JSON object on one line (:func:`emit`), in the convention of
+:mod:`symft.cli.convention`: ``command``, ``version``, ``settings``, the
+result, ``warnings``; numbers as JSON numbers (exact ones also as text under
+``<key>_exact``), NaN and ±inf as ``null`` with a warning.
 
 Examples
 --------
 >>> json_safe({"a": float("inf"), "b": float("nan"), "c": (1, 2)})
-{'a': 'inf', 'b': None, 'c': [1, 2]}
+{'a': None, 'b': None, 'c': [1, 2]}
 >>> one_line("two\nlines")
 'two\\x0alines'
 """
@@ -22,11 +24,11 @@ from fractions import Fraction
 import numpy as np
 from ..lazyimport import is_sympy, sympy as sp
 
-from ..errors import FloatOverflowError, InvalidArgument
-from ..utils import json_number, jsonable
+from ..errors import FloatOverflowError
+from .convention import json_safe, settings_of
 
 __all__ = ["one_line", "error_line", "json_safe", "emit", "exact_text", "approx", "require_finite",
-           "jsonable_exact", "dims", "sorted_neurons", "neuron_list"]
+           "dims", "sorted_neurons", "neuron_list"]
 
 # characters that str.splitlines() treats as line breaks
 _LINE_BREAKS = {c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
@@ -64,60 +66,35 @@ def error_line(message) -> None:
     sys.stderr.flush()
 
 
-def json_safe(v, path: str = "result"):
-    """A copy of ``v`` that :func:`json.dumps` accepts with ``allow_nan=False``.
+def emit(obj, args=None) -> None:
+    """Print one JSON object (one line) on stdout, in the command line's JSON convention.
 
-    ±inf become ``"inf"``/``"-inf"``, NaN ``null``; NumPy scalars and arrays,
-    fractions, SymPy numbers and tuples become JSON numbers, strings and lists.
-
-    Raises
-    ------
-    InvalidArgument
-        For a value of another type (naming its path in the result).
-
-    Examples
-    --------
-    >>> json_safe([Fraction(1, 3), np.float64(-np.inf), sp.Integer(2)])
-    ['1/3', '-inf', 2]
-    """
-    if v is None or isinstance(v, (bool, str)):
-        return v  # json.dumps escapes every non-ASCII character, lone surrogates included
-    if isinstance(v, (int, np.integer)) and not isinstance(v, np.bool_):
-        # beyond Python's default int-string limit a reader could not parse it: write it as text
-        return int(v) if abs(int(v)).bit_length() < 14000 else str(int(v))
-    if isinstance(v, np.bool_):
-        return bool(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        if math.isnan(f):
-            return None
-        if math.isinf(f):
-            return "inf" if f > 0 else "-inf"
-        return f
-    if isinstance(v, dict):
-        return {str(k): json_safe(x, f"{path}.{k}") for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [json_safe(x, f"{path}[{i}]") for i, x in enumerate(v)]
-    if isinstance(v, np.ndarray):
-        return json_safe(v.tolist(), path)
-    if isinstance(v, (Fraction, sp.Basic)):
-        if isinstance(v, sp.Basic) and v in (sp.oo, -sp.oo):
-            return "inf" if v == sp.oo else "-inf"
-        if isinstance(v, sp.Basic) and v.has(sp.nan, sp.zoo):
-            return None
-        return json_safe(json_number(v, "str"), path)
-    raise InvalidArgument(f"--json: {path}: cannot be written as JSON ({type(v).__name__})")
-
-
-def emit(obj) -> None:
-    """Print one JSON object (one line) on stdout; see :func:`json_safe` for inf and NaN.
+    The object starts with ``command``, ``version`` and ``settings`` (the
+    options in ``args``, the parsed command line; see
+    :func:`symft.cli.convention.settings_of`), then the result's own fields
+    converted by :func:`symft.cli.convention.json_safe` (numbers as JSON
+    numbers, exact values also as text under ``<key>_exact``, NaN and ±inf
+    as ``null``), and ends with ``warnings``: the result's own warnings and
+    one line per value written as ``null``.
 
     Examples
     --------
-    >>> emit({"mean": [0.5, float("nan")]})
-    {"mean": [0.5, null]}
+    >>> import argparse
+    >>> emit({"mean": [0.5, float("nan")]}, argparse.Namespace(command="sample", seed=0))  # doctest: +ELLIPSIS
+    {"command": "sample", "version": "...", "settings": {"seed": 0}, "mean": [0.5, null], "warnings": ["mean[1] is nan: written as null"]}
     """
-    sys.stdout.write(json.dumps(json_safe(obj), allow_nan=False) + "\n")
+    from .. import __version__
+
+    warnings_out: list = []
+    command = getattr(args, "command", None) if args is not None else obj.get("command")
+    settings = json_safe(settings_of(args), "settings", warnings_out) if args is not None else {}
+    body = json_safe({k: x for k, x in obj.items() if k not in ("command", "version", "settings", "warnings")},
+                     "result", warnings_out)
+    own = obj.get("warnings") or []
+    own = [own] if isinstance(own, str) else [str(w) for w in own]
+    text = json.dumps({"command": command, "version": __version__, "settings": settings, **body,
+                       "warnings": own + warnings_out}, allow_nan=False)
+    sys.stdout.write(text + "\n")
 
 
 def exact_text(x):
@@ -185,17 +162,6 @@ def require_finite(values: dict, what: str) -> None:
             raise FloatOverflowError(f"{what}: {path} is {float(v)}: the float64 computation overflowed (values "
                                      "beyond 1.8e308); the network's outputs are too large for float64 — scale "
                                      "it down or use exact arithmetic")
-
-
-def jsonable_exact(a):
-    """JSON lists of numbers; exact outputs keep irrational values as expressions.
-
-    Examples
-    --------
-    >>> jsonable_exact(np.array([sp.Rational(1, 2), sp.sqrt(2)], dtype=object))
-    ['1/2', 'sqrt(2)']
-    """
-    return jsonable(a, irrational="str")
 
 
 def dims(shape) -> str:

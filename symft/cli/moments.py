@@ -27,6 +27,8 @@ from ..graph.netfile import load_network
 from ..parsing import check_output_file, parse_exact, parse_inputs, parse_integer, parse_real
 from ..utils import json_number
 from .format import emit, require_finite
+from .shapes import (check_json, certify_json, dataset_certify_json, enclose_json, exact_json, model_rows,
+                     report_json, sample_json, taylor_json)
 from .options import (MAX_SAMPLES, ORDER, SAMPLES, SEED, add_input, add_json, add_net, add_p, add_semantics,
                       add_scheduler, argument_type, check_input_size, load_net_and_inputs, load_net_input_model,
                       open_scheduler, order_or_auto, validated)
@@ -160,10 +162,9 @@ def _sample_stratified(args, net, inputs, model, loss_kw) -> int:
             d["method"] = "enumerated" if set(d["method"]) == {"enumerated"} else "statistical"
             d.update({k: ds[0][k] for k in ("statistic", "interval", "confidence", "seed", "samples", "p_crash")})
         d["sampler"] = "stratified"
-        d["model"] = _model_description(model)
         if loss_kw:
             d["loss"] = loss_kw["loss"]
-        emit(d)
+        emit(sample_json(d, model), args)
         return 0
     out = sys.stdout
     names = ["loss change"] if loss_kw else (net.output_names or [str(k) for k in range(net.n_outputs)])
@@ -182,19 +183,6 @@ def _sample_stratified(args, net, inputs, model, loss_kw) -> int:
             out.write(f"  {nm:<12} {r.mean[k]:13.6g} {r.ci_low[k]:13.6g} {r.ci_high[k]:13.6g}\n")
         out.write(f"  P(prediction changes) = {r.change:.6g} ∈ [{r.change_low:.6g}, {r.change_high:.6g}]\n")
     return 0
-
-
-def _model_description(model) -> list:
-    """``[["neuron", semantics, "site:p", …], ["synapse", "site:p", …]]``, as the plain sampler's JSON has it."""
-    from ..faults import NeuronCrash
-
-    out = []
-    for m in (model if isinstance(model, tuple) else (model,)):
-        if isinstance(m, NeuronCrash):
-            out.append(["neuron", m.semantics] + [f"{l}:{q}" for l, q in m.p])
-        else:
-            out.append(["synapse"] + [f"{l}:{q}" for l, q in m.p])
-    return out
 
 
 def _sample_plain(args, net, inputs, x, model) -> int:
@@ -221,7 +209,8 @@ def _sample_plain(args, net, inputs, x, model) -> int:
         if needed is not None:
             d["samples_needed"] = needed
             d["halfwidth"] = args.halfwidth
-        emit(d)
+        d["sampler"] = "plain"
+        emit(sample_json(d, model), args)
         return 0
     out = sys.stdout
     names = net.output_names or [str(k) for k in range(net.n_outputs)]
@@ -288,9 +277,9 @@ def _certify_dataset(args) -> int:
                                 top=args.top, force=args.force, scheduler=None if sched.kind == "inprocess" else sched)
     if args.json:
         d = c.as_dict()
-        d.update({"command": "certify", "data": args.dataset, "p": args.p, "semantics": args.semantics,
+        d.update({"command": "certify", "data": args.dataset, "model": model_rows(model),
                   "distribution": "empirical" if args.dataset is not None else "one input"})
-        emit(d)
+        emit(dataset_certify_json(d), args)
         return 0
     out = sys.stdout
     iv = f"{c.bound_hi:.6g}" if c.bound_lo == c.bound_hi else f"[{c.bound_lo:.6g}, {c.bound_hi:.6g}]"
@@ -350,7 +339,7 @@ def cmd_certify(args) -> int:
     c = certify(net, xe, model, args.eps, args.delta, source=args.source, inequality=args.inequality,
                 sided=args.sided, order=args.order, **kw)
     if args.json:
-        emit(c.as_dict())
+        emit(certify_json(c.as_dict()), args)
         return 0
     out = sys.stdout
     d = c.as_dict()
@@ -397,7 +386,7 @@ def cmd_report(args) -> int:
         d = rep.as_dict()
         if args.figure:
             d["figure"] = args.figure
-        emit(d)
+        emit(report_json(d), args)
         return 0
     sys.stdout.write(rep.text() + "\n")
     if args.figure:
@@ -416,7 +405,7 @@ def cmd_check(args) -> int:
     require_finite({f"comparisons[{i}].{k}": c[k] for i, c in enumerate(r.comparisons)
                      for k in ("value_a", "value_b") if k in c}, "check")
     if args.json:
-        emit(r.as_dict())
+        emit(check_json(r.as_dict()), args)
     else:
         lines = r.text().split("\n")
         sites = ", ".join(f"{k} (p = {q})" for k, q in model.p)
@@ -431,12 +420,14 @@ def cmd_check(args) -> int:
 def cmd_exact(args) -> int:
     """``symft exact NET --input X --p SPEC [--order K] [--distribution] [--polynomial]``: exact moments.
 
-    JSON keys: ``mean``, ``var``, ``std`` (one entry per output; a list per
-    input for a batch), ``method`` (``"enumeration"`` or ``"enclosure"``),
-    ``configurations``, ``seconds``; for enclosures also ``mean_lo``,
-    ``mean_hi``, ``var_lo``, ``var_hi``, ``second_lo``, ``second_hi``,
-    ``order``; with ``--distribution`` a ``distribution`` object (``atoms``,
-    ``probabilities``); with ``--polynomial`` ``polynomial`` (one string per
+    JSON keys (the convention of :mod:`symft.cli.convention`; exact values
+    also as text under ``<key>_exact``): ``mean``, ``var``, ``std`` (one
+    entry per output; a list per input for a batch), ``method``
+    (``"enumeration"`` or ``"enclosure"``), ``configurations``, ``seconds``,
+    ``sites``; for enclosures also ``mean_lo``, ``mean_hi``, ``var_lo``,
+    ``var_hi``, ``second_lo``, ``second_hi``, ``order``; with
+    ``--distribution`` a ``distribution`` object (``atoms``: rows ``delta``,
+    ``probability``); with ``--polynomial`` ``polynomial`` (one string per
     output, ``E Δ`` in p), ``coefficients`` (one list per output, increasing
     powers), ``polynomial_second`` (``E Δ²``).
     """
@@ -536,7 +527,7 @@ def cmd_exact(args) -> int:
                              progress=None if not args.json else False, **loss_kw)
         out["polynomial"] = [str(e) for e in p1.exprs]
         out["polynomial_second"] = [str(e) for e in p2.exprs]
-        out["polynomial_exact"] = p1.exact
+        out["polynomial_exact_arithmetic"] = p1.exact
         out["symbols"] = [str(s_) for s_ in p1.symbols]
         if len(p1.symbols) == 1:
             out["coefficients"] = [[json_number(c) for c in p1.coefficients(k)] for k in range(len(p1.exprs))]
@@ -544,7 +535,7 @@ def cmd_exact(args) -> int:
         text.append(str(p2))
         out.setdefault("method", "enumeration")
     if args.json:
-        emit(out)
+        emit(exact_json(out), args)
         return 0
     sys.stdout.write("\n".join(text) + "\n")
     return 0
@@ -608,7 +599,7 @@ def cmd_enclose(args) -> int:
     r = enclosure(net, x, model, order=args.order, force=args.force, progress=None if not args.json else False,
                   **_budget(args))
     if args.json:
-        emit(r.as_dict())
+        emit(enclose_json(r.as_dict()), args)
         return 0
     sys.stdout.write(r.summary(net.output_names) + "\n")
     return 0
@@ -632,13 +623,15 @@ def cmd_derive(args) -> int:
     d = derive(net, probs, x=x, order=args.order, semantics=args.semantics, force=args.force)
     if args.json:
         e = d.expansion
+        # the moments: numbers (null while symbols remain) with their text under <key>_exact; the
+        # expansion is a formula in ξ: text
         emit({"order": e.order, "exact": e.exact, "xi": [f"{l}:{i}" for l, i, _ in e.xi],
-               "expansion": [str(v) for v in e.polynomials()],
-               "mean": [str(v) for v in d.moments.mean], "var": [str(v) for v in d.moments.var],
-               "t1_mean": [str(v) for v in d.t1.mean], "t1_var": [str(v) for v in d.t1.var],
-               "t1_var_paper": [str(v) for v in d.t1.var_paper],
-               "remainder": None if d.remainder is None else [str(v) for v in d.remainder],
-               "remainder_note": d.remainder_note})
+              "expansion": [str(v) for v in e.polynomials()],
+              "mean": [sp.sympify(v) for v in d.moments.mean], "var": [sp.sympify(v) for v in d.moments.var],
+              "t1_mean": [sp.sympify(v) for v in d.t1.mean], "t1_var": [sp.sympify(v) for v in d.t1.var],
+              "t1_var_paper": [sp.sympify(v) for v in d.t1.var_paper],
+              "remainder": None if d.remainder is None else [sp.sympify(v) for v in d.remainder],
+              "remainder_note": d.remainder_note}, args)
         return 0
     sys.stdout.write((d.latex() if args.latex else str(d)) + "\n")
     return 0
@@ -668,7 +661,7 @@ def cmd_taylor(args) -> int:
     if args.json:
         if loss_kw:
             d["loss"] = loss_kw["loss"]
-        emit(d)
+        emit(taylor_json(d), args)
         return 0
     if loss_kw and not args.latex:
         sys.stdout.write(f"change of the {loss_kw['loss']} loss (Δ_loss; 'output 0' below is the loss)\n")

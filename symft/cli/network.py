@@ -25,7 +25,8 @@ from ..errors import InvalidArgument
 from ..graph.netfile import load_network, network_to_dict, save_network
 from ..graph.network import layer_norms
 from ..parsing import check_output_file, parse_crashes
-from .format import dims, emit, exact_text, jsonable_exact, neuron_list, sorted_neurons
+from .convention import exact_number, neuron_objects, renamed
+from .format import dims, emit, exact_text, neuron_list, sorted_neurons
 from .options import add_input, add_json, add_net, add_semantics, load_net_and_inputs
 
 __all__ = ["describe_op", "network_summary", "cmd_info", "cmd_eval", "cmd_convert", "add_parsers"]
@@ -140,12 +141,21 @@ def network_summary(net, path=None) -> dict:
 
 # ---------------------------------------------------------------------- info
 
+def _info_json(info: dict) -> dict:
+    """The summary in the JSON convention: crash sites as rows, Lipschitz constants as exact numbers."""
+    d = {k: v for k, v in info.items() if k != "site_shapes"}
+    d["sites"] = [{"site": str(s), "neurons": n, "shape": info["site_shapes"][s]} for s, n in info["sites"].items()]
+    if "layers" in d:
+        d["layers"] = [{**row, "lipschitz": exact_number(row["lipschitz"])} for row in d["layers"]]
+    return d
+
+
 def cmd_info(args) -> int:
     """``symft info NET``: nodes, crash sites and their sizes, parameters; for chains also layer norms."""
     net = load_network(args.net)
     info = network_summary(net, args.net)
     if args.json:
-        emit(info)
+        emit(_info_json(info), args)
         return 0
     out = sys.stdout
     out.write(f"network   {net.name or '(unnamed)'}  [{args.net}]\n")
@@ -211,9 +221,9 @@ def cmd_eval(args) -> int:
     classes = _classes(clean, inputs.single, net.n_outputs)
     crashed_classes = _classes(crashed, inputs.single, net.n_outputs)
     if args.json:
-        emit({"output": jsonable_exact(clean), "crashed_output": jsonable_exact(crashed),
-              "delta": jsonable_exact(delta), "crash": crash_list, "semantics": args.semantics,
-              "exact": bool(args.exact), "class": classes, "crashed_class": crashed_classes})
+        emit({"output": clean, "crashed_output": crashed,
+              "delta": delta, "crash": neuron_objects(crash_list), "semantics": args.semantics,
+              "exact": bool(args.exact), "class": classes, "crashed_class": crashed_classes}, args)
         return 0
     out = sys.stdout
     names = net.output_names or [str(k) for k in range(net.n_outputs)]
@@ -323,8 +333,8 @@ def cmd_convert(args) -> int:
         version = network_to_dict(net)["version"]
         save_network(net, target)
         result.update({"format": "symft.network", "version": version, "exact": True})
-    if args.json:
-        emit(result)
+    if args.json:       # "version" is symft's in every JSON object: the file format's version is format_version
+        emit(renamed(result, version="format_version"), args)
         return 0
     what = (f"ONNX ({args.dtype}, opset {args.opset})" if result["format"] == "onnx"
             else f"symft JSON version {result['version']}")

@@ -21,6 +21,7 @@ from ..errors import InvalidArgument
 from ..graph.netfile import load_network
 from ..parsing import parse_exact, parse_inputs, parse_integer
 from ..utils import MAX_DIGITS, short_text
+from .convention import exact_number, exact_values, neuron_objects
 from .format import approx, emit, exact_text, neuron_list
 from .options import (MAX_ORDER, TIMEOUT, add_input, add_json, add_net, argument_type, check_input_size,
                       load_net_and_inputs, validated)
@@ -61,13 +62,13 @@ def cmd_reduce(args) -> int:
     d = r.decision
     if args.json:
         emit({"answer": r.answer, "witness": None if r.witness is None else list(r.witness),
-               "network_answer": r.network_answer, "agree": r.agree, "method": r.method,
-               "variant": variant, "rule": d.rule, "clean_output": d.clean_output,
-               "expected": None if d.expected is None else str(d.expected),
-               "threshold": None if d.threshold is None else str(d.threshold),
-               "surviving": None if d.surviving is None else list(d.surviving),
-               "p": str(d.p), "k": d.k,
-               "solvers": [{"method": s.method, "answer": s.answer, "reason": s.reason} for s in r.solver_results]})
+              "network_answer": r.network_answer, "agree": r.agree, "method": r.method,
+              "variant": variant, "rule": d.rule, "clean_output": exact_number(d.clean_output),
+              "expected": exact_number(d.expected), "threshold": exact_number(d.threshold),
+              "surviving": None if d.surviving is None else list(d.surviving),
+              "p": exact_number(d.p), "k": d.k,
+              "solvers": [{"method": s.method, "answer": s.answer, "reason": s.reason} for s in r.solver_results]},
+             args)
         return 0
     out = sys.stdout
     yn = {True: "yes", False: "no", None: "unknown"}
@@ -109,7 +110,11 @@ def cmd_fep(args) -> int:
         if "fep" not in result:
             result.update({"failures": list(alloc), "fep": float(m), "fep_exact": str(m)})
     if args.json:
-        emit(result)
+        d = {"constant": P.constant, "neurons": list(P.N), "max_weight": list(P.w_max), "lipschitz": list(P.K),
+             "activation_bound": list(P.C)}
+        d.update({k: result[k] for k in ("failures", "max_failures", "worst_allocation") if k in result})
+        d.update({k: exact_number(result[f"{k}_exact"]) for k in ("fep", "fep_max") if k in result})
+        emit(exact_values(d, "max_weight", "lipschitz", "activation_bound"), args)
         return 0
     out = sys.stdout
     out.write(f"Forward Error Propagation [WNF]   {args.net}\n")
@@ -133,6 +138,21 @@ def _exact_str(v) -> str:
     ('-3/4', '2')
     """
     return str(exact_text(v)) if isinstance(v, sp.Basic) and v.is_Rational else str(v)
+
+
+def _number(v):
+    """A worst-case value for the JSON output: a rational stays exact, a re-checked 50-digit value is its float.
+
+    Examples
+    --------
+    >>> _number(sp.Rational(-3, 4)), _number(sp.Float("0.1", 50)), _number(None)
+    (Fraction(-3, 4), 0.1, None)
+    """
+    if v is None:
+        return None
+    if isinstance(v, sp.Basic) and not v.is_Rational:
+        return float(v) if v.is_number else v
+    return exact_number(v)
 
 
 def _class_names(net, x, r) -> dict:
@@ -211,18 +231,13 @@ def cmd_worst(args) -> int:
         r = worst_case(net, x, output=args.output, **kw)
     classes = _class_names(net, x, r) if args.class_change else {}
     if args.json:
-        # numbers are JSON numbers; the exact values (rationals, or 50-digit re-checked decimals) as text
-        # under <key>_exact
-        emit({"status": r.status,
-              "worst_delta": None if r.worst_delta is None else float(r.worst_delta),
-              "worst_delta_exact": None if r.worst_delta is None else _exact_str(r.worst_delta),
-              "crash_set": None if r.crash_set is None else [list(n) for n in r.crash_set],
-              "values": [[list(k), float(v)] for k, v in r.values],
-              "values_exact": [[list(k), _exact_str(v)] for k, v in r.values],
-              "delta": None if r.delta is None else [float(d) for d in r.delta],
-              "delta_exact": None if r.delta is None else [_exact_str(d) for d in r.delta],
+        # exact rationals: a float plus the text under <key>_exact; 50-digit re-checked values: the float
+        emit({"status": r.status, "worst_delta": _number(r.worst_delta),
+              "crash_set": None if r.crash_set is None else neuron_objects(r.crash_set),
+              "values": [{"site": str(k[0]), "index": int(k[1]), "value": _number(v)} for k, v in r.values],
+              "delta": None if r.delta is None else [_number(d) for d in r.delta],
               "method": r.method, "reason": r.reason, "question": r.question,
-              "n_configurations": r.n_configurations, "seconds": r.seconds, **classes})
+              "configurations": r.n_configurations, "seconds": r.seconds, **classes}, args)
         return 0
     out = sys.stdout
     out.write(f"{r.question}\n  status: {r.status}   method: {r.method}   ({r.seconds:.3g} s, "
