@@ -273,7 +273,7 @@ def test_fep_per_site_by_name_is_the_list():
 
 
 RANDOM = [
-    "sample examples/relu_small.json --input 1,2,3 --p 0.1 --samples 300",
+    "sample examples/digits_sigmoid.json --input @examples/digit0.csv --p 1e-3 --samples 300",
     "sample examples/relu_small.json --input 1,2,3 --p 0.1 --samples 300 --method plain",
     "check examples/relu_small.json --input 1,2,3 --p 0.1 --samples 300",
     "report examples/relu_small.json --input 1,2,3 --p 0.1 --samples 300",
@@ -318,3 +318,16 @@ def test_every_order_option_takes_auto_or_refuses_it_in_one_line(capsys, monkeyp
     assert with_order == ["accuracy", "certify", "check", "derive", "enclose", "exact"]
     code, out, err = run(capsys, "derive", "examples/tanh_small.json", "--p", "1:p", "--order", "auto")
     assert code == 2 and out == "" and err.count("\n") == 1 and "--order" in err and "--order 2" in err
+
+
+def test_one_spelling_per_option_across_commands():
+    """--seed defaults to 0 everywhere; no command spells a shared option another way in its help."""
+    sub = _subparsers(build_parser())
+    seeds = {n: a.default for n, p in sub.choices.items() for a in p._actions if "--seed" in a.option_strings}
+    assert set(seeds) >= {"sample", "certify", "report", "check", "accuracy", "sweep", "train"}
+    assert set(seeds.values()) == {0}
+    shown = {o for p in sub.choices.values() for a in p._actions if a.help != argparse.SUPPRESS
+             for o in a.option_strings}
+    assert not shown & {"--epsilon", "--failures", "--max", "--layers", "--per-layer"}
+    orders = {n: a for n, p in sub.choices.items() for a in p._actions if "--order" in a.option_strings}
+    assert all(a.type("auto") == "auto" and a.type("3") == 3 for a in orders.values()), orders

@@ -160,8 +160,8 @@ def _check_argv(argv):
 
 
 def _run(args) -> int:
-    """Run the command; its text output (not ``--json``, not ``--wide``) wrapped at :data:`WIDTH` columns."""
-    if getattr(args, "json", False) or getattr(args, "wide", False):
+    """Run the command; its text output (not ``--json``, ``--wide`` or ``--latex``) wrapped at :data:`WIDTH` columns."""
+    if getattr(args, "json", False) or getattr(args, "wide", False) or getattr(args, "latex", False):
         return args.func(args)
     stdout = sys.stdout
     sys.stdout = wrapped = WrappedOutput(stdout)

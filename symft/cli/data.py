@@ -17,7 +17,7 @@ import sys
 from ..faults import NeuronCrash
 from ..graph.netfile import load_network
 from ..parsing import parse_p
-from .format import emit, interval, rounded, summarized
+from .format import emit, interval, summarized
 from .options import (add_json, add_net, add_order, add_p, add_samples, add_scheduler, add_seed, add_semantics,
                       argument_type, open_scheduler)
 
@@ -251,7 +251,7 @@ def cmd_train(args) -> int:
         out.write(f"rounds      {len(r.rounds)}; λ = {r.lam:g}, μ = {r.mu:g}, ψ = {r.psi:g}; seed {args.seed}\n")
     else:
         last = r.history[-1] if r.history else None
-        out.write(f"test accuracy {r.accuracy:.4g}  (train {r.train_accuracy:.4g}; {r.epochs} epochs, seed {r.seed}, "
+        out.write(f"test accuracy {r.accuracy:.6g}  (train {r.train_accuracy:.6g}; {r.epochs} epochs, seed {r.seed}, "
                   f"{r.dtype})\n")
         out.write(f"Var Δ         {r.var_delta:.6g}  [{r.var_delta_lo:.6g}, {r.var_delta_hi:.6g}]  "
                   f"({r.var_label}, {r.var_method}; summed over outputs, mean over {r.var_inputs} test inputs)\n")

@@ -165,8 +165,10 @@ def _sample_stratified(args, net, inputs, model, loss_kw) -> int:
     b, k = _largest_at(means)
     at = (f" at {'' if inputs.single else f'input {b}, '}output {names[k]}" if len(names) > 1 or not inputs.single
           else "")
+    kind = (f"statistical, {100 * args.confidence:g}%, seed {args.seed}" if any(r.method != "enumerated" for r in rs)
+            else "all configurations enumerated")
     out.write(f"{what} ∈ [{np.ravel(rs[b].ci_low)[k]:.6g}, {np.ravel(rs[b].ci_high)[k]:.6g}]{at} "
-              f"({'largest |mean|; ' if at else ''}statistical, {100 * args.confidence:g}%, seed {args.seed})\n")
+              f"({'largest |mean|; ' if at else ''}{kind})\n")
     out.write(f"  stratified Monte Carlo by the number of failures: budget {args.samples} configurations per "
               f"input; {r0.interval} intervals; P(at least one failure) = {r0.p_crash:.6g}\n")
     blocks = []
@@ -387,7 +389,7 @@ def cmd_certify(args) -> int:
     out.write(f"rigorous     {'yes' if c.rigorous else ('no — statistical' if c.source == 'monte-carlo' else 'NO — approximation')}\n")
     if c.copies_needed is not None and not c.certified:
         out.write(f"median trick {c.copies_needed} independent copies reach δ (exact binomial tail)\n")
-    if args.source == "statistical":
+    if args.source == "statistical" or c.source == "monte-carlo":
         out.write(f"sampling     {args.samples} Monte Carlo draws given a failure, seed {args.seed}\n")
     for a in c.assumptions:
         out.write(f"assumes      {a}\n")

@@ -407,7 +407,8 @@ def add_parsers(sub) -> dict:
                         "for chains, 0 = input); repeatable")
     add_semantics(s)
     s.add_argument("--exact", action="store_true",
-                   help="exact arithmetic (SymPy); floats are read as the binary rationals they hold")
+                   help="exact arithmetic (SymPy; floats are read as the binary rationals they hold), and the "
+                        "text shows the exact values (default: 6 significant digits)")
     add_json(s, "output, crashed_output, delta")
 
     s = out["convert"] = sub.add_parser("convert", help="convert a model: symft JSON or ONNX in, symft JSON (.json) "

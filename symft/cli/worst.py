@@ -21,7 +21,7 @@ from ..errors import InvalidArgument
 from ..graph.netfile import load_network
 from ..parsing import parse_exact, parse_inputs, parse_integer
 from ..utils import MAX_DIGITS, short_text
-from .format import approx, emit, exact_text, neuron_list, number, rounded, vector
+from .format import emit, exact_text, neuron_list, number, rounded, vector
 from .options import (MAX_ORDER, TIMEOUT, add_alias, add_exact_text, add_input, add_json, add_net, argument_type,
                       check_input_size, load_net_and_inputs, validated)
 
