@@ -134,7 +134,7 @@ def test_eval_exact_on_rational_net(capsys):
 def test_eval_text_output(capsys):
     code, out, err = run(capsys, "eval", FOREIGN, "--input", "0,0,0", "--crash", "1:0")
     assert code == 0 and err == ""
-    assert out.startswith("crashing (1,0): max |Δ| ≈ ") and "\n  u " in out and "\n  v " in out
+    assert out.startswith("max |Δ| ≈ ") and "\n  crashed: (1,0);" in out and "\n  u " in out and "\n  v " in out
 
 
 def test_info_json(capsys):

@@ -323,7 +323,8 @@ def _certify_dataset(args) -> int:
     kind = {"exact": "exact", "rigorous": "proved", "statistical": f"statistical, {100 * (c.confidence or 0):g}% "
             "confidence over the sampling, not a proof"}[c.method]
     out.write(f"{c.verdict.upper() if c.verdict == 'certified' else c.verdict}: "
-              f"{c.as_dict()['claim']} over {where}   (probability {iv}, {kind})\n")
+              f"{c.as_dict()['claim']}  (probability {iv}; {kind})\n")
+    out.write(f"over         {where}\n")
     if c.population is not None:
         pp = c.population
         out.write(f"population   {pp['verdict']}: probability ≤ {rounded(pp['bound_hi'], 'up')} with {100 * pp['confidence']:g}% "
@@ -869,9 +870,9 @@ def _taylor_lines(r, names, loss_kw, wide: bool) -> list:
         lo, hi = np.nextafter(M[b, k] - RM[b, k], -np.inf), np.nextafter(M[b, k] + RM[b, k], np.inf)
         first = f"{what} ∈ {interval(lo, hi)}{at}  ({largest_}rigorous: T1 ± its proved remainder)"
     else:
-        first = f"{what} ≈ {M[b, k]:.6g}{at}  ({largest_}approximate: first-order estimate (T1), no remainder)"
+        first = f"{what} ≈ {M[b, k]:.6g}{at}  ({largest_}approximate: T1 alone, no remainder bound)"
     lines = [first, "  crash probabilities " + ", ".join(f"{l}: {q:g}" for l, q in r.p)
-             + "; ± is a proved bound on the distance to the true value"]
+             + ("; ± is a proved bound on the distance to the true value" if RM is not None else "")]
     blocks = []
     for b in range(B):
         rows = [] if B == 1 else [f"input {b}"]

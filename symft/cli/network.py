@@ -238,13 +238,15 @@ def cmd_eval(args) -> int:
     changed = ""
     if classes is not None and crashed_classes is not None:
         if inputs.single:
-            changed = f"; predicted class {classes} → {crashed_classes}" + (" (changed)" if classes != crashed_classes
-                                                                            else "")
+            changed = (f"; class {classes} → {crashed_classes} (changed)" if classes != crashed_classes
+                       else f"; class {classes} (unchanged)")
         else:
             n_changed = sum(1 for a_, b_ in zip(classes, crashed_classes) if a_ != b_)
-            changed = f"; the predicted class changes for {n_changed} of {len(classes)} inputs"
-    out.write(f"crashing {_crash_summary(crash_list, wide)}: {size}{changed}\n")
-    out.write(f"  semantics: {args.semantics}; {'exact values' if ex else '6 significant digits (--exact: exact)'}\n")
+            changed = f"; class changed at {n_changed} of {len(classes)} inputs"
+    n = len(crash_list)
+    out.write(f"{size} with {n} crashed neuron{'s' if n != 1 else ''}{changed}\n")
+    out.write(f"  crashed: {_crash_summary(crash_list, wide)}; semantics: {args.semantics}; "
+              f"{'exact values' if ex else '6 digits (--exact: exact values)'}\n")
     blocks = []
     for b, (c, f, d) in enumerate(zip(rows_c, rows_f, rows_d)):
         c, f, d = (np.ravel(v) for v in (c, f, d))
@@ -264,20 +266,20 @@ def cmd_eval(args) -> int:
 
 
 def _crash_summary(crash_list, wide: bool) -> str:
-    """The crashed neurons, the first 8 and a count unless ``wide``.
+    """The crashed neurons; more than 6 as the first 4 and a count unless ``wide``.
 
     Examples
     --------
     >>> _crash_summary([[1, k] for k in range(12)], False)
-    '12 neurons (1,0), (1,1), (1,2), (1,3), (1,4), (1,5), (1,6), (1,7), …'
+    '12 neurons ((1,0), (1,1), (1,2), (1,3), …)'
     >>> _crash_summary([], False)
     'no neuron'
     """
     if not crash_list:
         return "no neuron"
-    if wide or len(crash_list) <= 8:
+    if wide or len(crash_list) <= 6:
         return neuron_list(crash_list)
-    return f"{len(crash_list)} neurons {neuron_list(crash_list[:8])}, …"
+    return f"{len(crash_list)} neurons ({neuron_list(crash_list[:4])}, …)"
 
 
 def _classes(values, single, n_out):
