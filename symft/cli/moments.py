@@ -323,7 +323,8 @@ def _certify_dataset(args) -> int:
     kind = {"exact": "exact", "rigorous": "proved", "statistical": f"statistical, {100 * (c.confidence or 0):g}% "
             "confidence over the sampling, not a proof"}[c.method]
     out.write(f"{c.verdict.upper() if c.verdict == 'certified' else c.verdict}: "
-              f"{c.as_dict()['claim']}  (probability {iv}; {kind})\n")
+              f"{c.as_dict()['claim']}\n")
+    out.write(f"probability  {iv}  ({kind})\n")
     out.write(f"over         {where}\n")
     if c.population is not None:
         pp = c.population
