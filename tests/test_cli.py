@@ -133,7 +133,7 @@ def test_eval_exact_on_rational_net(capsys):
 def test_eval_text_output(capsys):
     code, out, err = run(capsys, "eval", FOREIGN, "--input", "0,0,0", "--crash", "1:0")
     assert code == 0 and err == ""
-    assert "crashed neurons: (1,0)" in out and "u" in out and "v" in out
+    assert out.startswith("max |Δ| ≈ ") and "\n  crashed: (1,0);" in out and "\n  u " in out and "\n  v " in out
 
 
 def test_info_json(capsys):
@@ -318,9 +318,9 @@ def test_readme_own_model_example_is_true(capsys, monkeypatch):
         else:
             current[1].append(line)
     assert [r[0][0] for r in runs] == ["info", "certify", "check", "worst"]
-    keep = {"certify": ("claim", "certified", "method", "rigorous"),
-            "check": ("AGREE", "setting:", "output 0  mean", "reference:", "verdict:"),
-            "worst": ("max |Δ_out|", "  crash set:", "  Δ_out", "  all ")}
+    keep = {"certify": ("CERTIFIED", "claim", "certified", "method", "rigorous"),
+            "check": ("AGREE", "setting:", "output 0 mean", "reference:", "verdict:"),
+            "worst": ("the largest output change", "  question:", "  crash set:", "  Δ_out", "  all ")}
     for argv, shown in runs:
         code, out, err = run(capsys, *argv)
         assert code == 0, err
@@ -442,9 +442,9 @@ def test_overflowing_network_is_refused_not_printed_as_inf_nan(capsys, tmp_path)
     (["sample", "{net}", "--input", "1,2", "--p", "0.1", "--seed", "0", "--samples", "100000000000000000000"],
      "--samples: expected an integer in 2 …"),
     (["sample", "{net}", "--input", "1,2", "--p", "0.1", "--seed", "0", "--confidence", "nan"], "--confidence"),
-    (["worst", "{net}", "--input", "1,2", "--max-crashes", "1", "--epsilon", "nan"], "--epsilon"),
+    (["worst", "{net}", "--input", "1,2", "--max-crashes", "1", "--eps", "nan"], "--eps"),
     (["worst", "{net}", "--input", "1,2", "--max-crashes", "1", "--byzantine", "inf"], "--byzantine"),
-    (["fep", "{net}", "--failures", "1", "--C", "1/0"], "--C"),
+    (["fep", "{net}", "--per-site", "1", "--C", "1/0"], "--C"),
     (["exact", "{net}", "--input", "1,2", "--p", "0.1", "--order", "²"], "--order"),
     (["exact", "{net}", "--input", "1,2", "--p", "0.1", "--loss", "zero_one", "--target", "1.5"], "--target"),
     (["certify", "{net}", "--input", "1,2", "--p", "0.1", "--eps", "0.5", "--delta", "0.1", "--alpha", "2"],
@@ -533,9 +533,9 @@ def test_eval_and_worst_name_the_new_class(capsys, tmp_path):
     assert (e["class"], e["crashed_class"]) == (0, 1)
     e = run_json(capsys, "eval", p, "--input", "2,1", "--crash", "1:1")
     assert (e["class"], e["crashed_class"]) == (0, 0)
-    w = run_json(capsys, "worst", p, "--input", "2,1", "--max-crashes", "1", "--layers", "1", "--class-change")
+    w = run_json(capsys, "worst", p, "--input", "2,1", "--max-crashes", "1", "--sites", "1", "--class-change")
     assert w["status"] == "found" and w["crash_set"] == [{"site": "1", "index": 0}]
     assert (w["clean_class"], w["new_class"]) == (0, 1)
-    code, out, err = run(capsys, "worst", p, "--input", "2,1", "--max-crashes", "1", "--layers", "1",
+    code, out, err = run(capsys, "worst", p, "--input", "2,1", "--max-crashes", "1", "--sites", "1",
                          "--class-change")
     assert code == 0 and "predicted class: 0 without crashes, 1 with them" in out

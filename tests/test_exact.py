@@ -476,7 +476,9 @@ def test_cli_exact_polynomial_distribution_and_text(capsys, tmp_path):
                                                                                                   (["0"], "3/4")]
     assert [(a["delta"], a["probability"]) for a in d["distribution"]["atoms"]] == [([-2], 0.25), ([0], 0.75)]
     code, out, _ = _run(capsys, "exact", path, "--input", "2,5,7", "--p", "0:1/4", "--polynomial")
-    assert code == 0 and "-1/2" in out and "E Δ[0] = -2*p" in out
+    assert code == 0 and "E Δ ≈ -0.5," in out and "-1/2" not in out and "E Δ[0] = -2*p" in out
+    code, out, _ = _run(capsys, "exact", path, "--input", "2,5,7", "--p", "0:1/4", "--polynomial", "--exact")
+    assert code == 0 and "E Δ = -1/2," in out and "E Δ[0] = -2*p" in out    # E Δ = −p x_1 = −2/4
 
 
 def test_cli_exact_refuses_with_options(capsys, tmp_path):

@@ -217,15 +217,15 @@ def test_cli_worst(tmp_path, capsys):
     assert (d["status"], d["worst_delta"], d["crash_set"]) == ("proved", 2, [{"site": "1", "index": 1}])
     assert d["method"].startswith("brute-force")
     assert main(["worst", str(path), "--input", "1,0", "--max-crashes", "1", "--method", "smt",
-                 "--epsilon", "3", "--json"]) == 0
+                 "--eps", "3", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "proved"
     assert main(["worst", str(path), "--input", "1,0", "--max-crashes", "1", "--byzantine", "1", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["status"] == "proved" and d["method"] == "smt:z3 (auto)"
     # x = (1, 0): hidden (1, 1); Byzantine neuron 1 sends −1 instead of 1: Δ = 2·(−2) = −4
     assert d["worst_delta"] == 4
-    assert main(["worst", str(path), "--input", "1,0", "--max-crashes", "1", "--layers", "7"]) == 2
-    assert "layers" in capsys.readouterr().err
+    assert main(["worst", str(path), "--input", "1,0", "--max-crashes", "1", "--sites", "7"]) == 2
+    assert "--sites" in capsys.readouterr().err
 
 
 def test_brute_force_refuses_byzantine_in_every_query():

@@ -15,6 +15,15 @@ Conventions every subcommand follows:
   as one line that says so; the global flag ``--debug`` prints the full
   traceback instead;
 * option values may be negative numbers (``--input -1,2,3``);
+* one spelling per option across commands: ``--eps``, ``--max-crashes``,
+  ``--order K|auto``, ``--seed`` (default 0, printed with the results),
+  ``--samples``, ``--input``, ``--data``, ``--sites``; an old spelling
+  (``--epsilon``, ``--layers``, ``--failures``, ``--max`` of ``fep``) still
+  works and prints one ``symft: note:`` line on stderr;
+* text output fits 100 columns (long lines wrapped, long vectors and tables
+  summarized: the first and last few entries and a count), numbers with 6
+  significant digits, the plain answer on the first line; ``--wide`` shows
+  everything, ``--exact`` the exact values where a command has them;
 * ``--json`` output follows one convention (:mod:`symft.cli.convention`,
   the page "JSON output" of the documentation): ``command``, ``version``,
   ``settings`` first, ``warnings`` last; numbers are JSON numbers, exact
@@ -57,7 +66,7 @@ from .. import __version__
 from ..errors import InvalidArgument, SymftError
 from ..utils import check_text, short_text
 from . import data, moments, network, worst
-from .format import error_line, one_line
+from .format import WIDTH, WrappedOutput, error_line, one_line
 from .moments import (cmd_certify, cmd_check, cmd_derive, cmd_enclose, cmd_exact, cmd_report, cmd_sample,
                       cmd_taylor)
 from .data import cmd_accuracy, cmd_sweep, cmd_train
@@ -107,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     for s in sub.choices.values():  # --debug also after the command (SUPPRESS: a global --debug stays)
         s.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="on an unexpected error, print the full traceback (for bug reports)")
+        s.add_argument("--wide", action="store_true",
+                       help=f"text output unabridged: every output, atom and row, lines longer than {WIDTH} "
+                            "columns (default: summarized and wrapped)")
     return p
 
 
@@ -153,6 +165,19 @@ def _check_argv(argv):
     return list(argv)
 
 
+def _run(args) -> int:
+    """Run the command; its text output (not ``--json``, ``--wide`` or ``--latex``) wrapped at :data:`WIDTH` columns."""
+    if getattr(args, "json", False) or getattr(args, "wide", False) or getattr(args, "latex", False):
+        return args.func(args)
+    stdout = sys.stdout
+    sys.stdout = wrapped = WrappedOutput(stdout)
+    try:
+        return args.func(args)
+    finally:
+        sys.stdout = stdout
+        wrapped.flush()
+
+
 #: Warning categories from libraries that a user of the command line cannot act on.
 _QUIET = (DeprecationWarning, PendingDeprecationWarning, FutureWarning, ImportWarning, ResourceWarning,
           SyntaxWarning)
@@ -186,7 +211,7 @@ def main(argv=None) -> int:
             argv = _negative_values(parser, _check_argv(raw))
             args = parser.parse_args(argv)
             debug = bool(getattr(args, "debug", False))
-            code = args.func(args)
+            code = _run(args)
         for w in caught:
             if not issubclass(w.category, _QUIET):
                 sys.stderr.write(f"symft: warning: {one_line(w.message)}\n")

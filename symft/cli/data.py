@@ -17,10 +17,10 @@ import sys
 from ..faults import NeuronCrash
 from ..graph.netfile import load_network
 from ..parsing import parse_p
-from .format import emit
+from .format import emit, interval, summarized
 from .shapes import accuracy_json, model_rows, train_json
-from .options import (SAMPLES, SEED, add_json, add_net, add_p, add_scheduler, add_semantics, argument_type,
-                      open_scheduler)
+from .options import (add_json, add_net, add_order, add_p, add_samples, add_scheduler, add_seed,
+                      add_semantics, argument_type, open_scheduler)
 
 __all__ = ["cmd_accuracy", "cmd_sweep", "cmd_train", "parse_reg", "parse_train_p", "add_parsers"]
 
@@ -32,7 +32,8 @@ _KIND = {"exact": "exact: every crash configuration evaluated, every class decis
 
 
 def _iv(lo, hi) -> str:
-    return f"{lo:.6g}" if lo == hi else f"[{lo:.6g}, {hi:.6g}]"
+    """An interval (or an exact value) to 6 significant digits, rounded outward so that it stays true."""
+    return interval(lo, hi)
 
 
 def cmd_sweep(args) -> int:
@@ -60,17 +61,27 @@ def cmd_sweep(args) -> int:
         emit(d, args)
         return 0
     out = sys.stdout
-    out.write(f"{data.name}: {r.n_inputs} inputs, crashes at {', '.join(map(str, r.sites))}; clean accuracy "
-              f"{r.points[0]['clean_accuracy']:.6g}\n")
-    out.write(f"  {'p':>10}  {'accuracy under crashes':<26} {'P(prediction changes)':<26} {'method':<12}"
-              f"{'E max_k |Δ_k|':<26} method\n")
-    for pt in r.points:
-        out.write(f"  {pt['p']:>10.3g}  {_iv(pt['accuracy_lo'], pt['accuracy_hi']):<26} "
-                  f"{_iv(pt['change_lo'], pt['change_hi']):<26} {pt['method']:<12}"
-                  f"{_iv(pt['abs_mean_lo'], pt['abs_mean_hi']):<26} {pt['abs_method']}\n")
-    out.write(f"E max_k |Δ_k|: {NORM}\n")
+    pts = r.points
+    worst = min(pts, key=lambda pt: pt["accuracy_lo"])
+    kinds = sorted({pt["method"] for pt in pts} | {pt["abs_method"] for pt in pts})
+    out.write(f"accuracy under crashes: {_iv(pts[0]['accuracy_lo'], pts[0]['accuracy_hi'])} at p = "
+              f"{pts[0]['p']:.6g} … {_iv(pts[-1]['accuracy_lo'], pts[-1]['accuracy_hi'])} at p = {pts[-1]['p']:.6g}\n")
+    seed = f"; statistical points: seed {args.seed}" if "statistical" in kinds else ""
+    out.write(f"  {data.name}: {r.n_inputs} inputs, clean accuracy {pts[0]['clean_accuracy']:.6g}, crashes at "
+              f"{', '.join(map(str, r.sites))}; lowest accuracy "
+              f"{_iv(worst['accuracy_lo'], worst['accuracy_hi'])} at p = {worst['p']:.6g}; {'/'.join(kinds)}{seed}\n")
+    out.write(f"  {'p':>9}  {'accuracy under crashes':<22} {'P(prediction changes)':<26} {'E max_k |Δ_k|':<22} "
+              "method\n")
+    rows = []
+    for pt in pts:
+        how = pt["method"] if pt["method"] == pt["abs_method"] else f"{pt['method']}/{pt['abs_method']}"
+        rows.append(f"  {pt['p']:>9.3g}  {_iv(pt['accuracy_lo'], pt['accuracy_hi']):<22} "
+                    f"{_iv(pt['change_lo'], pt['change_hi']):<26} {_iv(pt['abs_mean_lo'], pt['abs_mean_hi']):<22} "
+                    f"{how}")
+    out.write("\n".join(summarized(rows, args.wide, "probabilities", 8, 4)) + "\n")
+    out.write(f"  E max_k |Δ_k|: {NORM}\n")
     if figure is not None:
-        out.write(f"figure: {figure}\n")
+        out.write(f"  figure: {figure}\n")
     return 0
 
 
@@ -83,7 +94,8 @@ def cmd_accuracy(args) -> int:
     data = load_dataset(args.data, net)
     model = NeuronCrash(parse_p(args.p, net), args.semantics).check(net)
     with open_scheduler(args) as sched:
-        r = accuracy(net, data.X, data.y, model, method=args.method, order=args.order, n_samples=args.samples,
+        order = None if args.order == "auto" else args.order
+        r = accuracy(net, data.X, data.y, model, method=args.method, order=order, n_samples=args.samples,
                      seed=args.seed, confidence=args.confidence, top=args.top, force=args.force, scheduler=sched)
     if args.json:
         d = r.as_dict()
@@ -104,9 +116,10 @@ def cmd_accuracy(args) -> int:
                   f"seed {r.seed}\n")
     if r.per_class:
         out.write("per class               label  count  clean     accuracy under crashes   P(change)\n")
-        for c in r.per_class:
-            out.write(f"                        {c['label']:>5}  {c['count']:>5}  {c['clean_accuracy']:<8.4g}  "
-                      f"{_iv(c['accuracy_lo'], c['accuracy_hi']):<23}  {_iv(c['change_lo'], c['change_hi'])}\n")
+        rows = [f"                        {c['label']:>5}  {c['count']:>5}  {c['clean_accuracy']:<8.6g}  "
+                f"{_iv(c['accuracy_lo'], c['accuracy_hi']):<23}  {_iv(c['change_lo'], c['change_hi'])}"
+                for c in r.per_class]
+        out.write("\n".join(summarized(rows, args.wide, "classes", 12, 3)) + "\n")
     if r.at_risk:
         out.write("most at risk            input  label  class  P(change)\n")
         for a in r.at_risk:
@@ -236,10 +249,10 @@ def cmd_train(args) -> int:
         if r.copies is not None:
             out.write(f"copies      {r.copies} (the median of this many independent copies; median trick)\n")
         out.write(f"rigorous    {'yes' if r.rigorous else 'no'}\n")
-        out.write(f"rounds      {len(r.rounds)}; λ = {r.lam:g}, μ = {r.mu:g}, ψ = {r.psi:g}\n")
+        out.write(f"rounds      {len(r.rounds)}; λ = {r.lam:g}, μ = {r.mu:g}, ψ = {r.psi:g}; seed {args.seed}\n")
     else:
         last = r.history[-1] if r.history else None
-        out.write(f"test accuracy {r.accuracy:.4g}  (train {r.train_accuracy:.4g}; {r.epochs} epochs, seed {r.seed}, "
+        out.write(f"test accuracy {r.accuracy:.6g}  (train {r.train_accuracy:.6g}; {r.epochs} epochs, seed {r.seed}, "
                   f"{r.dtype})\n")
         out.write(f"Var Δ         {r.var_delta:.6g}  [{r.var_delta_lo:.6g}, {r.var_delta_hi:.6g}]  "
                   f"({r.var_label}, {r.var_method}; summed over outputs, mean over {r.var_inputs} test inputs)\n")
@@ -276,11 +289,10 @@ def add_parsers(sub) -> dict:
     s.add_argument("--method", choices=("auto", "exact", "rigorous", "statistical"), default="auto",
                    help="exact (every configuration), rigorous (a proved interval), statistical (stratified "
                         "Monte Carlo), or auto: the first that answers within the budget (default)")
-    s.add_argument("--order", type=argument_type(parse_integer, 0, 64), default=None, metavar="K",
-                   help="most crashes evaluated for the rigorous answer (default: as many as the budget allows)")
-    s.add_argument("--samples", type=SAMPLES, default=4000, metavar="N",
-                   help="configurations sampled per input for the statistical answer (default 4000)")
-    s.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the sampler (default 0)")
+    add_order(s, "auto", "most crashes evaluated for the rigorous answer",
+              auto="as many as the budget allows")
+    add_samples(s, 4000, "configurations sampled per input for the statistical answer")
+    add_seed(s, "seed of the sampler")
     s.add_argument("--confidence", type=argument_type(parse_real, 0, 1, lo_open=True, hi_open=True),
                    default=0.95, metavar="C", help="level of a statistical answer, over all inputs (default 0.95)")
     s.add_argument("--top", type=argument_type(parse_integer, 0, 10 ** 6), default=10, metavar="K",
@@ -301,9 +313,8 @@ def add_parsers(sub) -> dict:
     add_semantics(s)
     s.add_argument("--method", choices=("auto", "exact", "rigorous", "statistical"), default="auto",
                    help="as for accuracy; each point says which answered")
-    s.add_argument("--samples", type=SAMPLES, default=4000, metavar="N",
-                   help="configurations sampled per input where a point is statistical (default 4000)")
-    s.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of the sampler (default 0)")
+    add_samples(s, 4000, "configurations sampled per input where a point is statistical")
+    add_seed(s, "seed of the sampler")
     s.add_argument("--figure", metavar="FILE", help="draw the curves into FILE (.png, .svg or .pdf; matplotlib)")
     add_scheduler(s)
     add_json(s, "points (p, accuracy_lo, accuracy_hi, change_lo, change_hi, method, abs_mean_lo, abs_mean_hi, "
@@ -330,14 +341,15 @@ def add_parsers(sub) -> dict:
                    help="crash probability of the regularizer and of Var Δ: one P for every hidden site, or "
                         "SITE:P,… (default 1e-3)")
     s.add_argument("--reg", metavar="lambda=L,…",
-                   help="weights of the regularizer's terms: lambda (the T1 variance of the crash error, R_1), "
+                   help="weights of the regularizer's terms: lambda (the first-order variance of the crash error, "
+                        "T1's R_1), "
                         "mu (weight balance, R_2), psi (smoothness, R_3), nu (largest weight); default none")
     s.add_argument("--epochs", type=argument_type(parse_integer, 1, 100_000), default=100, metavar="E",
                    help="training epochs (default 100)")
     s.add_argument("--batch-size", type=argument_type(parse_integer, 1, 10 ** 6), default=64, metavar="B")
     s.add_argument("--lr", type=argument_type(parse_real, 0, 10, lo_open=True), default=1e-2, metavar="R",
                    help="Adam's learning rate (default 0.01)")
-    s.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed: the same seed, the same weights (default 0)")
+    add_seed(s, "seed of the initial weights and the batches")
     s.add_argument("--dtype", choices=("float64", "float32"), default="float64")
     s.add_argument("--out", metavar="F", help="write the trained network (.json: symft, .onnx: ONNX)")
     s.add_argument("--algorithm1", action="store_true",

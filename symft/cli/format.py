@@ -28,7 +28,11 @@ from ..errors import FloatOverflowError
 from .convention import json_safe, settings_of
 
 __all__ = ["one_line", "error_line", "json_safe", "emit", "exact_text", "approx", "require_finite",
-           "dims", "sorted_neurons", "neuron_list"]
+           "dims", "sorted_neurons", "neuron_list", "WIDTH", "number", "vector", "summarized",
+           "wrap_line", "WrappedOutput", "summarized_blocks", "largest", "rounded", "interval"]
+
+#: Columns of the text output (``--wide`` lifts the limit).
+WIDTH = 100
 
 # characters that str.splitlines() treats as line breaks
 _LINE_BREAKS = {c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
@@ -196,3 +200,187 @@ def neuron_list(neurons) -> str:
     ('(1,0), (r,3)', 'none')
     """
     return ", ".join(f"({l},{i})" for l, i in neurons) or "none"
+
+
+def number(v, exact: bool = False) -> str:
+    """A number as text: 6 significant digits, or with ``exact`` as it is (a rational ``p/q``, every digit).
+
+    Examples
+    --------
+    >>> number(Fraction(1, 3)), number(Fraction(1, 3), exact=True), number(sp.Integer(7)), number(2.5e-12)
+    ('0.333333', '1/3', '7', '2.5e-12')
+    """
+    if exact:
+        if isinstance(v, sp.Basic) and v.is_Rational:
+            return str(exact_text(v))
+        return str(v)
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool) and abs(int(v)) < 10 ** 6:
+        return str(int(v))
+    if isinstance(v, sp.Basic) and v.is_Integer and abs(int(v)) < 10 ** 6:
+        return str(int(v))
+    try:
+        return approx(v)
+    except (TypeError, ValueError):
+        return str(v)  # a symbolic value has no decimal form
+
+
+def rounded(v, direction: str, digits: int = 6) -> str:
+    """``v`` to ``digits`` significant digits rounded ``"down"`` or ``"up"``, so a printed bound stays a bound.
+
+    Examples
+    --------
+    >>> rounded(1 / 3, "down"), rounded(1 / 3, "up"), rounded(-1 / 3, "down"), rounded(0.25, "up")
+    ('0.333333', '0.333334', '-0.333334', '0.25')
+    """
+    from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
+
+    if isinstance(v, (float, np.floating)) and not math.isfinite(float(v)):
+        return str(float(v))
+    if isinstance(v, (float, np.floating)):
+        d = Decimal(float(v))
+    else:
+        q = Fraction(str(v)) if isinstance(v, sp.Basic) else Fraction(v)
+        with localcontext() as ctx:
+            ctx.prec = 60
+            d = Decimal(q.numerator) / Decimal(q.denominator)
+            # the quotient is itself rounded to 60 digits: step outward by one unit of it
+            if Fraction(d) != q:
+                d = d.next_plus() if direction == "up" else d.next_minus()
+    if d == 0:
+        return "0"
+    with localcontext() as ctx:
+        ctx.prec = digits
+        ctx.rounding = ROUND_CEILING if direction == "up" else ROUND_FLOOR
+        r = +d
+    f = float(r)
+    text = f"{f:.{digits}g}"
+    return text if Decimal(text) == r else format(r, "g")
+
+
+def interval(lo, hi, digits: int = 6) -> str:
+    """A proved interval as text, rounded outward (still contains what ``[lo, hi]`` contains).
+
+    Examples
+    --------
+    >>> interval(1 / 3, 2 / 3), interval(0.5, 0.5)
+    ('[0.333333, 0.666667]', '0.5')
+    """
+    a, b = rounded(lo, "down", digits), rounded(hi, "up", digits)
+    return a if a == b else f"[{a}, {b}]"
+
+
+def vector(values, exact: bool = False, wide: bool = False, head: int = 4, tail: int = 2) -> str:
+    """A vector as ``[a, b, …]``: with more than ``head + tail`` entries, the first and last few and a count.
+
+    Examples
+    --------
+    >>> vector([Fraction(k, 3) for k in range(10)])
+    '[0, 0.333333, 0.666667, 1, …, 2.66667, 3]  (10 values)'
+    >>> vector([1, 2, 3], exact=True)
+    '[1, 2, 3]'
+    """
+    vs = list(values)
+    if wide or len(vs) <= head + tail + 1:
+        return "[" + ", ".join(number(v, exact) for v in vs) + "]"
+    return ("[" + ", ".join(number(v, exact) for v in vs[:head]) + ", …, "
+            + ", ".join(number(v, exact) for v in vs[-tail:]) + f"]  ({len(vs)} values)")
+
+
+def summarized(rows: list, wide: bool = False, what: str = "rows", head: int = 6, tail: int = 3) -> list:
+    """Table rows, or with more than ``head + tail + 1`` of them the first and last few and a line saying how many.
+
+    Examples
+    --------
+    >>> summarized([f"row {k}" for k in range(20)], what="outputs", head=2, tail=1)
+    ['row 0', 'row 1', '  … 17 more outputs (--wide shows all)', 'row 19']
+    """
+    rows = list(rows)
+    if wide or len(rows) <= head + tail + 1:
+        return rows
+    return rows[:head] + [f"  … {len(rows) - head - tail} more {what} (--wide shows all)"] + rows[-tail:]
+
+
+def summarized_blocks(blocks: list, wide: bool = False, what: str = "inputs", head: int = 2, tail: int = 1) -> list:
+    """Blocks of lines (one per input), the first and last few and a line saying how many are left out.
+
+    Examples
+    --------
+    >>> summarized_blocks([[f"input {k}", "  row"] for k in range(5)], head=1, tail=1)
+    ['input 0', '  row', '… 3 more inputs (--wide shows all)', 'input 4', '  row']
+    """
+    blocks = list(blocks)
+    if wide or len(blocks) <= head + tail + 1:
+        return [line for b in blocks for line in b]
+    return ([line for b in blocks[:head] for line in b] + [f"… {len(blocks) - head - tail} more {what} (--wide shows all)"]
+            + [line for b in blocks[-tail:] for line in b])
+
+
+def largest(values) -> tuple:
+    """``(position, value)`` of the entry of largest magnitude (a 2-D array gives a ``(row, column)`` position).
+
+    Examples
+    --------
+    >>> largest([0.5, -2.0, 1.0]), largest([[1.0, 0.0], [0.0, -3.0]])
+    ((1, -2.0), ((1, 1), -3.0))
+    """
+    a = np.asarray(values, dtype=float)
+    k = int(np.argmax(np.abs(a)))
+    pos = np.unravel_index(k, a.shape)
+    return (int(pos[0]) if a.ndim == 1 else tuple(int(i) for i in pos)), float(a.reshape(-1)[k])
+
+
+def wrap_line(line: str, width: int = WIDTH) -> list:
+    """One line of text as lines of at most ``width`` columns, continuation lines indented.
+
+    Breaks at spaces; a word longer than a line (a long rational) is cut.
+
+    Examples
+    --------
+    >>> wrap_line("note: " + "word " * 30, 40)[:2]
+    ['note: word word word word word word word', '    word word word word word word word']
+    """
+    if len(line) <= width:
+        return [line]
+    import textwrap
+
+    lead = line[:len(line) - len(line.lstrip(" "))]
+    indent = lead + "    " if len(lead) + 4 < width // 2 else lead
+    return textwrap.wrap(line, width, initial_indent="", subsequent_indent=indent, break_long_words=True,
+                         break_on_hyphens=False, drop_whitespace=True) or [line[:width]]
+
+
+class WrappedOutput:
+    """A stdout stand-in that wraps every line longer than :data:`WIDTH` (the default of text output).
+
+    Examples
+    --------
+    >>> import io
+    >>> buf = io.StringIO()
+    >>> w = WrappedOutput(buf, 20)
+    >>> _ = w.write("a b c d e f g h i j k l m n\\nshort\\n"); w.flush()
+    >>> print(buf.getvalue(), end="")
+    a b c d e f g h i j
+        k l m n
+    short
+    """
+
+    def __init__(self, stream, width: int = WIDTH):
+        self.stream, self.width, self._pending = stream, width, ""
+
+    def write(self, text) -> int:
+        data = self._pending + str(text)
+        *lines, self._pending = data.split("\n")
+        for line in lines:
+            for part in wrap_line(line.rstrip(), self.width):
+                self.stream.write(part + "\n")
+        return len(str(text))
+
+    def flush(self) -> None:
+        if self._pending:
+            for part in wrap_line(self._pending.rstrip(), self.width):
+                self.stream.write(part)
+            self._pending = ""
+        self.stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)

@@ -25,13 +25,15 @@ from ..lazyimport import sympy as sp
 from ..errors import InvalidArgument
 from ..graph.netfile import load_network
 from ..parsing import check_output_file, parse_exact, parse_inputs, parse_integer, parse_real
+from ..analysis.report import REFERENCE_KINDS
 from ..utils import json_number
-from .format import emit, require_finite
+from .format import (emit, interval, largest, number, require_finite, rounded, summarized, summarized_blocks,
+                     vector)
 from .shapes import (check_json, certify_json, dataset_certify_json, enclose_json, exact_json, model_rows,
                      report_json, sample_json, taylor_json)
-from .options import (MAX_SAMPLES, ORDER, SAMPLES, SEED, add_input, add_json, add_net, add_p, add_semantics,
-                      add_scheduler, argument_type, check_input_size, load_net_and_inputs, load_net_input_model,
-                      open_scheduler, order_or_auto, validated)
+from .options import (MAX_SAMPLES, add_input, add_json, add_net, add_order, add_p, add_samples,
+                      add_scheduler, add_seed, add_semantics, argument_type, check_input_size, load_net_and_inputs,
+                      load_net_input_model, open_scheduler, order_or_auto, resolve_order, validated)
 
 __all__ = ["loss_targets", "cmd_sample", "cmd_certify", "cmd_report", "cmd_check", "cmd_exact", "cmd_enclose", "cmd_derive",
            "cmd_taylor", "add_parsers"]
@@ -167,22 +169,61 @@ def _sample_stratified(args, net, inputs, model, loss_kw) -> int:
         emit(sample_json(d, model), args)
         return 0
     out = sys.stdout
-    names = ["loss change"] if loss_kw else (net.output_names or [str(k) for k in range(net.n_outputs)])
+    names = ["loss change"] if loss_kw else _names(net)
     what = f"E Δ_loss ({loss_kw['loss']} loss)" if loss_kw else "E Δ"
     r0 = rs[0]
-    out.write(f"stratified Monte Carlo by the number of failures: budget {args.samples} configurations per input "
-              f"(seed {args.seed}); {100 * args.confidence:g}% {r0.interval} intervals for {what}; P(failure) = "
-              f"{r0.p_crash:.4g}\n")
+    means = [np.ravel(r.mean) for r in rs]
+    b, k = _largest_at(means)
+    at = (f" at {'' if inputs.single else f'input {b}, '}output {names[k]}" if len(names) > 1 or not inputs.single
+          else "")
+    kind = (f"statistical, {100 * args.confidence:g}%, seed {args.seed}" if any(r.method != "enumerated" for r in rs)
+            else "all configurations enumerated")
+    out.write(f"{what} ∈ [{np.ravel(rs[b].ci_low)[k]:.6g}, {np.ravel(rs[b].ci_high)[k]:.6g}]{at} "
+              f"({'largest |mean|; ' if at else ''}{kind})\n")
+    out.write(f"  stratified Monte Carlo by the number of failures: budget {args.samples} configurations per "
+              f"input; {r0.interval} intervals; P(at least one failure) = {r0.p_crash:.6g}\n")
+    blocks = []
     for b, r in enumerate(rs):
-        if not inputs.single:
-            out.write(f"input {b}\n")
-        out.write(f"  {r.crashed_samples} sampled configurations (each with a failure), "
-                  f"{r.enumerated_configurations} enumerated; {r.method}\n")
-        out.write(f"  {'output':<12} {'mean':>13} {'ci_low':>13} {'ci_high':>13}\n")
-        for k, nm in enumerate(names):
-            out.write(f"  {nm:<12} {r.mean[k]:13.6g} {r.ci_low[k]:13.6g} {r.ci_high[k]:13.6g}\n")
-        out.write(f"  P(prediction changes) = {r.change:.6g} ∈ [{r.change_low:.6g}, {r.change_high:.6g}]\n")
+        lines = [] if inputs.single else [f"input {b}"]
+        lines.append(f"  {r.crashed_samples} sampled configurations (each with a failure), "
+                     f"{r.enumerated_configurations} enumerated; {r.method}")
+        lines.append(f"  {'output':<12} {'mean':>13} {'ci_low':>13} {'ci_high':>13}")
+        lines += summarized([f"  {nm:<12} {np.ravel(r.mean)[k]:13.6g} {np.ravel(r.ci_low)[k]:13.6g} "
+                             f"{np.ravel(r.ci_high)[k]:13.6g}" for k, nm in enumerate(names)], args.wide, "outputs")
+        lines.append(f"  P(prediction changes) = {r.change:.6g} ∈ [{r.change_low:.6g}, {r.change_high:.6g}]")
+        blocks.append(lines)
+    out.write("\n".join(summarized_blocks(blocks, args.wide)) + "\n")
     return 0
+
+
+def _names(net) -> list:
+    """The output names of ``net``, or their numbers."""
+    return list(net.output_names or [str(k) for k in range(net.n_outputs)])
+
+
+def _largest_at(rows) -> tuple:
+    """``(row, column)`` of the entry of largest magnitude in a list of vectors.
+
+    Examples
+    --------
+    >>> _largest_at([np.array([0.1, -0.5]), np.array([0.2, 0.3])])
+    (0, 1)
+    """
+    pos, _ = largest([np.ravel(r) for r in rows])
+    return pos
+
+
+def _model_description(model) -> list:
+    """``[["neuron", semantics, "site:p", …], ["synapse", "site:p", …]]``, as the plain sampler's JSON has it."""
+    from ..faults import NeuronCrash
+
+    out = []
+    for m in (model if isinstance(model, tuple) else (model,)):
+        if isinstance(m, NeuronCrash):
+            out.append(["neuron", m.semantics] + [f"{l}:{q}" for l, q in m.p])
+        else:
+            out.append(["synapse"] + [f"{l}:{q}" for l, q in m.p])
+    return out
 
 
 def _sample_plain(args, net, inputs, x, model) -> int:
@@ -213,23 +254,31 @@ def _sample_plain(args, net, inputs, x, model) -> int:
         emit(sample_json(d, model), args)
         return 0
     out = sys.stdout
-    names = net.output_names or [str(k) for k in range(net.n_outputs)]
-    out.write(f"Monte Carlo: {r.samples} samples (seed {r.seed}), {r.crashed_samples} with at least one "
-              f"failure; {100 * r.confidence:g}% {r.interval} intervals for E Δ\n")
+    names = _names(net)
     stats = ("mean", "std", "ci_low", "ci_high")
-    rows = [{s_: getattr(r, s_) for s_ in stats}] if r.single else [
-        {s_: getattr(r, s_)[b] for s_ in stats} for b in range(len(r.mean))]
+    rows = [{s_: np.ravel(getattr(r, s_)) for s_ in stats}] if r.single else [
+        {s_: np.ravel(getattr(r, s_)[b]) for s_ in stats} for b in range(len(r.mean))]
+    b, k = _largest_at([d["mean"] for d in rows])
+    many = len(names) > 1 or not r.single
+    at = f" at {'' if r.single else f'input {b}, '}output {names[k]}" if many else ""
+    out.write(f"E Δ ∈ [{rows[b]['ci_low'][k]:.6g}, {rows[b]['ci_high'][k]:.6g}]{at} "
+              f"({'largest |mean|; ' if many else ''}statistical, {100 * r.confidence:g}%, seed {r.seed})\n")
+    out.write(f"  plain Monte Carlo: {r.samples} samples, {r.crashed_samples} with at least one failure; "
+              f"{r.interval} intervals\n")
+    blocks = []
     for b, d in enumerate(rows):
-        if not r.single:
-            out.write(f"input {b}\n")
-        out.write(f"  {'output':<10} {'mean':>13} {'std':>12} {'ci_low':>13} {'ci_high':>13}\n")
-        for k, nm in enumerate(names):
-            out.write(f"  {nm:<10} {d['mean'][k]:13.6g} {d['std'][k]:12.6g} {d['ci_low'][k]:13.6g} "
-                      f"{d['ci_high'][k]:13.6g}\n")
+        lines = [] if r.single else [f"input {b}"]
+        lines.append(f"  {'output':<10} {'mean':>13} {'std':>12} {'ci_low':>13} {'ci_high':>13}")
+        lines += summarized([f"  {nm:<10} {d['mean'][k]:13.6g} {d['std'][k]:12.6g} {d['ci_low'][k]:13.6g} "
+                             f"{d['ci_high'][k]:13.6g}" for k, nm in enumerate(names)], args.wide, "outputs")
         if r.eps is not None:
+            tails = []
             for k, nm in enumerate(names):
                 lo, hi = r.tail_interval(k, b, "abs")
-                out.write(f"  P(|Δ_{nm}| ≥ {r.eps:g}) ∈ [{lo:.4g}, {hi:.4g}]  (Clopper–Pearson)\n")
+                tails.append(f"  P(|Δ_{nm}| ≥ {r.eps:g}) ∈ [{lo:.6g}, {hi:.6g}]  (Clopper–Pearson)")
+            lines += summarized(tails, args.wide, "outputs")
+        blocks.append(lines)
+    out.write("\n".join(summarized_blocks(blocks, args.wide)) + "\n")
     if needed is not None:
         out.write(f"samples needed for ±{args.halfwidth:g} at {100 * r.confidence:g}% (largest observed "
                   f"variance): {needed}\n")
@@ -272,7 +321,8 @@ def _certify_dataset(args) -> int:
     samples = args.samples if args.samples is not None else (20_000 if args.dataset is not None else 100_000)
     with open_scheduler(args) as sched:
         c = dataset_certificate(net, X, model, args.eps, args.delta, y=y, loss=args.loss, source=args.source,
-                                sided=args.sided, order=args.order, samples=samples, seed=args.seed,
+                                sided=args.sided, order=resolve_order(args.order, net, model, X.shape[0]),
+                                samples=samples, seed=args.seed,
                                 confidence=args.confidence, population_confidence=args.population_confidence,
                                 top=args.top, force=args.force, scheduler=None if sched.kind == "inprocess" else sched)
     if args.json:
@@ -282,20 +332,24 @@ def _certify_dataset(args) -> int:
         emit(dataset_certify_json(d), args)
         return 0
     out = sys.stdout
-    iv = f"{c.bound_hi:.6g}" if c.bound_lo == c.bound_hi else f"[{c.bound_lo:.6g}, {c.bound_hi:.6g}]"
+    iv = interval(c.bound_lo, c.bound_hi)
     kind = {"exact": "exact", "rigorous": "proved", "statistical": f"statistical, {100 * (c.confidence or 0):g}% "
             "confidence over the sampling, not a proof"}[c.method]
     out.write(f"{c.verdict.upper() if c.verdict == 'certified' else c.verdict}: "
-              f"{c.as_dict()['claim']} over {where}   (probability {iv}, {kind})\n")
+              f"{c.as_dict()['claim']}\n")
+    out.write(f"probability  {iv}  ({kind})\n")
+    out.write(f"over         {where}\n")
     if c.population is not None:
         pp = c.population
-        out.write(f"population   {pp['verdict']}: probability ≤ {pp['bound_hi']:.6g} with {100 * pp['confidence']:g}% "
+        out.write(f"population   {pp['verdict']}: probability ≤ {rounded(pp['bound_hi'], 'up')} with {100 * pp['confidence']:g}% "
                   f"confidence ({pp['label']}; {pp['method']}; inputs assumed i.i.d.)\n")
         if pp["decide"]:
             out.write(f"             could decide: {pp['decide']}\n")
     out.write("per input    " + ", ".join(f"{k} {v}" for k, v in c.methods.items()) + " (method: inputs)\n")
+    if c.method == "statistical" or "statistical" in c.methods:
+        out.write(f"sampling     {samples} configurations per input, seed {args.seed}\n")
     if c.top:
-        out.write("largest      " + ", ".join(f"input {t['index']}: {t['bound_hi']:.4g}" for t in c.top) + "\n")
+        out.write("largest      " + ", ".join(f"input {t['index']}: {rounded(t['bound_hi'], 'up')}" for t in c.top) + "\n")
     if c.decide:
         out.write(f"could decide {c.decide}\n")
     for a in c.assumptions:
@@ -337,18 +391,24 @@ def cmd_certify(args) -> int:
     if args.source == "statistical":
         kw.update(samples=args.samples, seed=args.seed, confidence=args.confidence)
     c = certify(net, xe, model, args.eps, args.delta, source=args.source, inequality=args.inequality,
-                sided=args.sided, order=args.order, **kw)
+                sided=args.sided, order=resolve_order(args.order, net, model), **kw)
     if args.json:
         emit(certify_json(c.as_dict()), args)
         return 0
     out = sys.stdout
     d = c.as_dict()
+    kind = ("rigorous" if c.rigorous else "statistical, not a proof" if c.source == "monte-carlo"
+            else "approximation, not a proof")
+    bound = rounded(c.delta_bound, "up")
+    out.write(f"{'CERTIFIED' if c.certified else 'NOT CERTIFIED'}: {d['claim']}  (bound {bound}; {kind})\n")
     out.write(f"claim        {d['claim']}\n")
-    out.write(f"certified    {'YES' if c.certified else 'no'}   (δ bound {c.delta_bound:.6g})\n")
+    out.write(f"certified    {'YES' if c.certified else 'no'}   (δ bound {bound})\n")
     out.write(f"method       {c.method}\n")
     out.write(f"rigorous     {'yes' if c.rigorous else ('no — statistical' if c.source == 'monte-carlo' else 'NO — approximation')}\n")
     if c.copies_needed is not None and not c.certified:
         out.write(f"median trick {c.copies_needed} independent copies reach δ (exact binomial tail)\n")
+    if args.source == "statistical" or c.source == "monte-carlo":
+        out.write(f"sampling     {args.samples} Monte Carlo draws given a failure, seed {args.seed}\n")
     for a in c.assumptions:
         out.write(f"assumes      {a}\n")
     for n in c.notes:
@@ -388,7 +448,7 @@ def cmd_report(args) -> int:
             d["figure"] = args.figure
         emit(report_json(d), args)
         return 0
-    sys.stdout.write(rep.text() + "\n")
+    sys.stdout.write(_report_text(rep, args.wide) + "\n")
     if args.figure:
         sys.stdout.write(f"figure written to {args.figure}\n")
     return 0
@@ -401,18 +461,140 @@ def cmd_check(args) -> int:
     net, inputs, x, model = load_net_input_model(args, allow_batch=False)
     if isinstance(model, tuple):
         raise InvalidArgument("--synapse-p: check handles neuron crashes only")
-    r = check(net, inputs.rows[0], model, samples=args.samples, seed=args.seed, order=args.order)
+    order = resolve_order(args.order, net, model)
+    r = check(net, inputs.rows[0], model, samples=args.samples, seed=args.seed, order=order)
     require_finite({f"comparisons[{i}].{k}": c[k] for i, c in enumerate(r.comparisons)
                      for k in ("value_a", "value_b") if k in c}, "check")
     if args.json:
         emit(check_json(r.as_dict()), args)
     else:
-        lines = r.text().split("\n")
-        sites = ", ".join(f"{k} (p = {q})" for k, q in model.p)
-        lines.insert(1, f"setting: neuron crashes at {sites}, {model.semantics}; enclosure order "
-                        f"{args.order} or more; {args.samples} Monte Carlo samples, seed {args.seed}")
-        sys.stdout.write("\n".join(lines) + "\n")
+        sites = ", ".join(f"p = {q} at {k}" for k, q in model.p)
+        setting = (f"setting: {sites}, {model.semantics}; enclosure order ≥ {order}; "
+                   f"{args.samples} samples, seed {args.seed}")
+        sys.stdout.write(_check_text(r, setting, args.wide) + "\n")
     return 0
+
+
+#: What each bound of ``report`` is, in plain words (the papers' labels after them); at most 34 columns.
+_BOUND_WORDS = {
+    "b1_1": "norm propagation, 1-norm (b1; AP1)", "b1_2": "norm propagation, 2-norm (b1; P2)",
+    "b1_inf": "norm propagation, max-norm (b1)", "b2": "absolute propagation (b2; AP2)",
+    "AP10": "variance recursion, printed (AP10)", "AC1": "product over input crashes (AC1)",
+    "T1_mean": "first-order mean (T1)", "T1_var": "first-order variance (T1 with E4)",
+    "T1_var_paper": "first-order variance, printed (T1)", "b4": "single crashes only (b4)",
+    "b4_paper": "single crashes as coded (b4)", "b4_std": "single-crash std as coded (b4)",
+    "b2_std": "abs. propagation std as coded (b2)", "SRDS": "expected error propagation (SRDS)",
+}
+
+
+def _report_text(rep, wide: bool) -> str:
+    """``symft report`` as text: the answer in one line, then one row per bound with the value and the
+    reference at the first input, the relative error (the median over the inputs, with the rank loss,
+    when there are several); ``wide``: every input."""
+    import math
+
+    rel = rep.relative_errors()
+    cases = list(rep.cases)
+    many = len(cases) > 1
+    show = range(len(cases)) if wide else range(1)
+
+    def med(errs):
+        e = sorted(abs(v) for v in errs if math.isfinite(v))
+        return e[len(e) // 2] if e else math.nan
+
+    def pct(e):
+        return f"{e:+.0%}" if math.isfinite(e) else "n/a"
+
+    tight = sorted((med(re), n) for (n, _, _, r), re in zip(rep.bounds, rel) if r and math.isfinite(med(re)))
+    n_b = sum(1 for b in rep.bounds if b[3])
+    line = (f"{n_b} bounds and {len(rep.bounds) - n_b} estimates at {len(cases)} input{'s' if many else ''}"
+            + (f"; tightest: {_BOUND_WORDS.get(tight[0][1], tight[0][1])}, {'median ' if many else ''}"
+               f"error {pct(tight[0][0])}" if tight else ""))
+    head = f"  {'bound or estimate':<34} {'quantity':<8} {'kind':<8}"
+    brief = many and not wide                  # the errors only: at the first input, median, rank loss
+    for j in show:
+        tag = f" {cases[j]}" if wide and many else ""
+        head += (f" {'error, ' + cases[j]:>14}" if brief else f" {'value' + tag:>11} {'reference':>11} {'error':>8}")
+    if many:
+        head += f" {'median':>8} {'rank loss':>9}"
+    lines = [line, head]
+    for (n, st, q, r), vals, refs, re in zip(rep.bounds, rep.values, rep.reference, rel):
+        row = f"  {_BOUND_WORDS.get(n, f'{n} ({st})')[:34]:<34} {q:<8} {'bound' if r else 'estimate':<8}"
+        for j in show:
+            v, ref, e = vals[j], refs[j], re[j]
+            if brief:
+                row += f" {pct(e):>14}"
+            else:
+                row += (f" {v:>11.6g} {ref:>11.6g} {pct(e):>8}" if math.isfinite(v)
+                        else f" {'—':>11} {ref:>11.6g} {'':>8}")
+        if many:
+            rl = rep.rank_loss.get(n)
+            row += f" {pct(med(re)):>8} {'—' if rl is None else f'{rl:.2f}':>9}"
+        lines.append(row)
+    lines.append("  error: (value − reference) / |reference|" + (
+        f"; median: of |error| over the {len(cases)} inputs" if many else "")
+        + ("; --wide or --json for the values" if brief else ""))
+    sources = {}
+    for c, src in zip(cases, rep.reference_source):
+        sources.setdefault(src, []).append(c)
+    lines.append("  reference: " + "; ".join(f"{src}" + (f" ({len(cs)} inputs)" if many else "")
+                                              for src, cs in sources.items()))
+    kinds = {k for src in rep.reference_source for k in src.split("+")}
+    lines += [f"    {k} = {w}" for k, w in REFERENCE_KINDS.items() if k in kinds]
+    mc = [f"    {c}: {m:.6g} [{lo:.6g}, {hi:.6g}]" for c, m, lo, hi in
+          zip(cases, rep.mc_mean, rep.mc_low, rep.mc_high)]
+    lines.append(f"  Monte Carlo E Δ_{rep.output} ({rep.samples} samples, seed {rep.seed}):"
+                 + (mc[0][3:] if not many else ""))
+    if many:
+        lines += summarized(mc, wide, "inputs", 2, 1)
+    lines += [f"  note: {n}" for n in rep.notes]
+    return "\n".join(lines)
+
+
+def _comparison_detail(c) -> str:
+    """A comparison of ``check``: its two values, intervals rounded outward (so a proved interval stays true).
+
+    Examples
+    --------
+    >>> _comparison_detail({"value_a": 0.25, "value_b": [1 / 3, 2 / 3], "detail": "0.25 vs [0.333333, 0.666667]"})
+    '0.25 vs [0.333333, 0.666667]'
+    >>> _comparison_detail({"value_a": [0.1, 0.3], "value_b": 0.2, "detail": "0.2 ± 0.1 vs 0.2 (gap 0)"})
+    '[0.1, 0.3] vs 0.2 (gap 0)'
+    """
+    def text(v):
+        if isinstance(v, (list, tuple)) and len(v) == 2:
+            return interval(v[0], v[1])
+        return f"{v:.6g}" if isinstance(v, (int, float)) else str(v)
+
+    if "value_a" not in c or "value_b" not in c:
+        return str(c.get("detail", ""))
+    detail = str(c.get("detail", ""))
+    extra = detail[detail.index(" ("):] if " (" in detail else ""
+    return f"{text(c['value_a'])} vs {text(c['value_b'])}{extra}"
+
+
+def _check_text(r, setting: str, wide: bool) -> str:
+    """``symft check`` as text: the verdict in one line, the setting, then the comparisons (without ``wide``:
+    every one that does not agree, those of the first output, and a count of the others)."""
+    lines = [r.summary(), setting]
+    rows = []
+    for c in r.comparisons:
+        z = "" if c.get("z") is None else f"  z = {c['z']:+.2f}"
+        rows.append((c, f"output {c['output']} {c['quantity']:<4}  {c['a']}: {_comparison_detail(c)}{z}  "
+                        f"→ {c['status']}"))
+    first = rows[0][0]["output"] if rows else None
+    shown = [t for c, t in rows if wide or c["status"] != "agree" or c["output"] == first]
+    lines += shown
+    if len(shown) < len(rows):
+        outs = sorted({c["output"] for c, t in rows if t not in shown}, key=str)
+        lines.append(f"… {len(rows) - len(shown)} more comparisons, all agree (outputs {outs[0]} … {outs[-1]}; "
+                     "--wide shows them)")
+    lines += [f"note: {n}" for n in r.notes]
+    lines.append(f"reference: {r.exact_source} ({REFERENCE_KINDS.get(r.exact_source, 'no reference value')})")
+    lines.append(f"verdict: {r.verdict.upper()}  (|z| threshold {r.threshold:.2f}; {r.samples} samples: "
+                 f"{r.crashed_samples} Monte Carlo draws given at least one failure, whose probability "
+                 f"{r.p_crash:.4g} is computed, not sampled; seed {r.seed})")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------- exact, enclose
@@ -457,7 +639,8 @@ def cmd_exact(args) -> int:
             raise InvalidArgument("--order: an enclosure needs numeric probabilities")
         model = NeuronCrash(probs, args.semantics)
         if args.loss == "zero_one":
-            out.update(_zero_one_enclosure(net, inputs, loss_kw["target"], model, args.order, args.force))
+            out.update(_zero_one_enclosure(net, inputs, loss_kw["target"], model,
+                                           None if args.order == "auto" else args.order, args.force))
             what = "zero-one loss change (wrong under crashes minus wrong without)"
         else:
             from ..analysis.loss_bounds import loss_mean_enclosure
@@ -468,7 +651,7 @@ def cmd_exact(args) -> int:
                     "outputs)")
         text.append(f"{what}, {out['method']}, up to {out['order']} crashes evaluated:")
         for b, (lo, hi) in enumerate(zip(out["loss_mean_lo"], out["loss_mean_hi"])):
-            text.append(f"  {'' if inputs.single else f'input {b}: '}E Δ_loss ∈ [{lo:.6g}, {hi:.6g}]")
+            text.append(f"  {'' if inputs.single else f'input {b}: '}E Δ_loss ∈ {interval(lo, hi)}")
     elif args.order is not None:
         if symbolic:
             raise InvalidArgument("--order: an enclosure needs numeric probabilities")
@@ -477,7 +660,7 @@ def cmd_exact(args) -> int:
                       NeuronCrash(probs, args.semantics), order=order, force=args.force,
                       progress=None if not args.json else False, **_budget(args))
         out.update(r.as_dict())
-        text.append(r.summary(net.output_names))
+        text += _enclosure_lines(r, net, args.wide)
     elif not symbolic:
         if distributed:
             from ..distributed import enumerate_crashes as enumerate_on
@@ -492,18 +675,29 @@ def cmd_exact(args) -> int:
         require_finite({k: out[k] for k in ("mean", "var", "std") if k in out}, "exact enumeration")
         if args.loss:
             out["loss"], out["loss_mean"], out["loss_var"] = args.loss, out["mean"], out["var"]
-        names = ["loss"] if args.loss else (net.output_names or [str(k) for k in range(net.n_outputs)])
-        text.append(f"exact enumeration: {r.configurations} configurations per input, {r.seconds:.3g} s, "
-                    f"{'exact rational' if r.exact else 'float64'} arithmetic")
+        names = ["loss"] if args.loss else _names(net)
         means = [r.mean] if inputs.single else list(r.mean)
         vars_ = [r.var] if inputs.single else list(r.var)
         stds = [r.std] if inputs.single else list(r.std)
+        ex, wide = bool(args.exact), args.wide
+        b, k = _largest_at([[float(v) for v in np.ravel(m)] for m in means])
+        at = (f" at {'' if inputs.single else f'input {b}, '}output {names[k]} (the largest |E Δ|)"
+              if len(names) > 1 or not inputs.single else "")
+        what = "E Δ_loss" if args.loss else "E Δ"
+        eq = "=" if ex else "≈"
+        text.append(f"{what} {eq} {number(np.ravel(means[b])[k], ex)}, Var {eq} {number(np.ravel(vars_[b])[k], ex)}"
+                    f"{at}  ({'exact: rational arithmetic' if r.exact else 'float64, rounding not bounded'})")
+        text.append(f"  every crash configuration evaluated: {r.configurations} per input, {r.seconds:.3g} s")
+        w = 24 if ex else 13
+        blocks = []
         for b, (m, v, s_) in enumerate(zip(means, vars_, stds)):
-            if not inputs.single:
-                text.append(f"input {b}")
-            text.append(f"  {'output':<10} {'E Δ':>24} {'Var Δ':>24} {'std Δ':>14}")
-            for k, nm in enumerate(names):
-                text.append(f"  {nm:<10} {str(m[k]):>24} {str(v[k]):>24} {float(s_[k]):14.6g}")
+            m, v, s_ = np.ravel(m), np.ravel(v), np.ravel(s_)
+            lines = [] if inputs.single else [f"input {b}"]
+            lines.append(f"  {'output':<10} {what:>{w}} {'Var Δ':>{w}} {'std Δ':>13}")
+            lines += summarized([f"  {nm:<10} {number(m[k], ex):>{w}} {number(v[k], ex):>{w}} {float(s_[k]):13.6g}"
+                                 for k, nm in enumerate(names)], wide, "outputs")
+            blocks.append(lines)
+        text += summarized_blocks(blocks, wide)
     if args.distribution:
         if symbolic:
             raise InvalidArgument("--distribution: needs numeric probabilities")
@@ -511,10 +705,9 @@ def cmd_exact(args) -> int:
                                progress=None if not args.json else False, **loss_kw)
         ds = [d] if inputs.single else list(d)
         out["distribution"] = ds[0].as_dict() if inputs.single else [e.as_dict() for e in ds]
-        for b, e in enumerate(ds):
-            text.append(f"distribution of Δ{'' if inputs.single else f' (input {b})'}: {len(e)} atoms")
-            for a, w in zip(e.atoms, e.probabilities):
-                text.append(f"  P(Δ = {', '.join(map(str, a))}) = {w}")
+        blocks = [_distribution_lines(e, None if inputs.single else b, bool(args.exact), args.wide)
+                  for b, e in enumerate(ds)]
+        text += summarized_blocks(blocks, args.wide)
     if args.polynomial:
         if not inputs.single:
             raise InvalidArgument("--polynomial: expected one input (the polynomial is per input)")
@@ -601,8 +794,58 @@ def cmd_enclose(args) -> int:
     if args.json:
         emit(enclose_json(r.as_dict()), args)
         return 0
-    sys.stdout.write(r.summary(net.output_names) + "\n")
+    sys.stdout.write("\n".join(_enclosure_lines(r, net, args.wide)) + "\n")
     return 0
+
+
+def _enclosure_lines(r, net, wide: bool) -> list:
+    """A certified enclosure as text: the widest interval of E Δ first, then a table per input."""
+    lo, hi, vlo, vhi = (np.atleast_2d(a) for a in (r.mean_lo, r.mean_hi, r.var_lo, r.var_hi))
+    names = _names(net)
+    B = lo.shape[0]
+    b, k = np.unravel_index(int(np.argmax(hi - lo)), lo.shape)
+    at = f" at {'' if B == 1 else f'input {b}, '}output {names[k]}" if lo.size > 1 else ""
+    lines = [f"E Δ ∈ {interval(lo[b, k], hi[b, k])}{at}  ({'the widest; ' if at else ''}rigorous: certified "
+             "enclosure)",
+             f"  order {r.order}: {r.configurations} configurations per input evaluated (probability mass ≥ "
+             f"{rounded(float(r.mass), 'down')}), the rest bounded, floating-point error included; "
+             f"{r.seconds:.3g} s"]
+    blocks = []
+    for b in range(B):
+        rows = [] if B == 1 else [f"input {b}"]
+        rows.append(f"  {'output':<10} {'E Δ lo':>13} {'E Δ hi':>13} {'width':>10} {'Var lo':>13} {'Var hi':>13}")
+        rows += summarized([f"  {names[k]:<10} {rounded(lo[b, k], 'down'):>13} {rounded(hi[b, k], 'up'):>13} "
+                            f"{rounded(hi[b, k] - lo[b, k], 'up', 3):>10} {rounded(vlo[b, k], 'down'):>13} "
+                            f"{rounded(vhi[b, k], 'up'):>13}" for k in range(lo.shape[1])], wide, "outputs")
+        blocks.append(rows)
+    return lines + summarized_blocks(blocks, wide)
+
+
+def _distribution_lines(e, b, exact: bool, wide: bool) -> list:
+    """The law of Δ: its most probable atoms (each a vector over the outputs), how many others and their mass.
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> from symft.engines.enumeration import error_distribution
+    >>> from symft.faults import NeuronCrash
+    >>> d = error_distribution(mean_network(8), [1] * 8, NeuronCrash({0: sp.Rational(1, 2)}), exact=True)
+    >>> lines = _distribution_lines(d, None, False, False)
+    >>> lines[0], lines[1], lines[-1]
+    ('law of Δ: 9 atoms (the 6 most probable)', '  P(Δ = [-0.5]) = 0.273438', '  … 3 more atoms, total probability 0.0390625')
+    """
+    atoms = list(zip(e.atoms, e.probabilities))
+    order = sorted(range(len(atoms)), key=lambda i: -float(atoms[i][1]))
+    keep = order if wide or len(order) <= 8 else order[:6]
+    head = f"law of Δ{'' if b is None else f' (input {b})'}: {len(atoms)} atoms"
+    lines = [head + ("" if len(keep) == len(atoms) else f" (the {len(keep)} most probable)")]
+    for i in keep:
+        a, w = atoms[i]
+        lines.append(f"  P(Δ = {vector(a, exact, wide)}) = {number(w, exact)}")
+    if len(keep) < len(atoms):
+        rest = sum((atoms[i][1] for i in order[len(keep):]), sp.Integer(0) if exact else 0.0)
+        lines.append(f"  … {len(atoms) - len(keep)} more atoms, total probability {number(rest, exact)}")
+    return lines
 
 
 # ---------------------------------------------------------------------- derive, taylor
@@ -620,6 +863,9 @@ def cmd_derive(args) -> int:
         if not inputs.single:
             raise InvalidArgument("--input: derive takes one input (or none, for symbolic inputs x_0, x_1, …)")
         x = check_input_size(net, inputs).rows[0]
+    if args.order == "auto":
+        raise InvalidArgument("--order: derive has no automatic order; give the order of the Taylor expansion, "
+                              "e.g. --order 2")
     d = derive(net, probs, x=x, order=args.order, semantics=args.semantics, force=args.force)
     if args.json:
         e = d.expansion
@@ -663,10 +909,45 @@ def cmd_taylor(args) -> int:
             d["loss"] = loss_kw["loss"]
         emit(taylor_json(d), args)
         return 0
-    if loss_kw and not args.latex:
-        sys.stdout.write(f"change of the {loss_kw['loss']} loss (Δ_loss; 'output 0' below is the loss)\n")
-    sys.stdout.write((r.latex() if args.latex else str(r)) + "\n")
+    if args.latex:
+        sys.stdout.write(r.latex() + "\n")
+        return 0
+    sys.stdout.write("\n".join(_taylor_lines(r, ["loss"] if loss_kw else _names(net), loss_kw, args.wide)) + "\n")
     return 0
+
+
+def _taylor_lines(r, names, loss_kw, wide: bool) -> list:
+    """T1 as text: the largest mean with its proved interval first, then a table per input."""
+    M, V, VP, S = (np.atleast_2d(a) for a in (r.mean, r.var, r.var_paper, r.std))
+    RM = None if r.remainder_mean is None else np.atleast_2d(r.remainder_mean)
+    RV = None if r.remainder_var is None else np.atleast_2d(r.remainder_var)
+    B = M.shape[0]
+    b, k = np.unravel_index(int(np.argmax(np.abs(M))), M.shape)
+    what = f"E Δ_loss ({loss_kw['loss']} loss)" if loss_kw else "E Δ"
+    at = f" at {'' if B == 1 else f'input {b}, '}output {names[k]}" if M.size > 1 else ""
+    largest_ = "largest |T1 mean|; " if at else ""
+    if RM is not None:
+        lo, hi = np.nextafter(M[b, k] - RM[b, k], -np.inf), np.nextafter(M[b, k] + RM[b, k], np.inf)
+        first = f"{what} ∈ {interval(lo, hi)}{at}  ({largest_}rigorous: T1 ± its proved remainder)"
+    else:
+        first = f"{what} ≈ {M[b, k]:.6g}{at}  ({largest_}approximate: T1 alone, no remainder bound)"
+    lines = [first, "  crash probabilities " + ", ".join(f"{l}: {q:g}" for l, q in r.p)
+             + ("; ± is a proved bound on the distance to the true value" if RM is not None else "")]
+    blocks = []
+    for b in range(B):
+        rows = [] if B == 1 else [f"input {b}"]
+        rows.append(f"  {'output':<10} {'T1 mean':>12} {'±':>9} {'T1 var':>12} {'±':>9} {'var, printed':>12} "
+                    f"{'std':>10}")
+        rows += summarized([f"  {names[k]:<10} {M[b, k]:12.6g} "
+                            f"{'—' if RM is None else rounded(RM[b, k], 'up', 3):>9} {V[b, k]:12.6g} "
+                            f"{'—' if RV is None else rounded(RV[b, k], 'up', 3):>9} {VP[b, k]:12.6g} "
+                            f"{S[b, k]:10.6g}" for k in range(M.shape[1])], wide, "outputs")
+        blocks.append(rows)
+    lines += summarized_blocks(blocks, wide)
+    lines.append("  var, printed: the paper's form p Σ g² (T1 as printed); T1 var has the factor (1 − p) (E4)")
+    if r.remainder_note:
+        lines.append(f"  remainder: {r.remainder_note}")
+    return lines
 
 
 # ---------------------------------------------------------------------- parsers
@@ -690,9 +971,8 @@ def add_parsers(sub) -> dict:
     s.add_argument("--synapse-p", metavar="SPEC",
                    help="synapse crash probabilities: SITE:P[,…] (the weights into a site; layers 1 … L for chains)")
     add_semantics(s)
-    s.add_argument("--samples", type=SAMPLES, default=100000, metavar="N", help="number of samples (default 100000)")
-    s.add_argument("--seed", type=SEED, required=True, metavar="S",
-                   help="random seed (required: results are reproducible)")
+    add_samples(s, 100000)
+    add_seed(s)
     s.add_argument("--confidence", type=argument_type(parse_real, 0, 1, lo_open=True, hi_open=True), default=0.95,
                    help="level of the intervals (default 0.95)")
     s.add_argument("--method", choices=("stratified", "plain", "hybrid"), default=None,
@@ -710,7 +990,8 @@ def add_parsers(sub) -> dict:
                                                  "with one per input")
     s.add_argument("--control", choices=("none", "single-crash", "first-order"), default="none",
                    help="control variate of the stratified sampler for E Δ and smooth losses: the exact effect of "
-                        "each unit failing alone (one pass per unit), or T1's sensitivities (one reverse sweep); "
+                        "each unit failing alone (one pass per unit), or the first-order sensitivities (T1; one reverse "
+                        "sweep); "
                         "unbiased, same intervals, often far narrower (default none)")
     s.add_argument("--interval", choices=("t", "normal"), default="t",
                    help="quantile of the mean interval (--method plain)")
@@ -754,12 +1035,11 @@ def add_parsers(sub) -> dict:
     s.add_argument("--inequality", choices=("cantelli", "chebyshev"), default="cantelli",
                    help="tail inequality (Cantelli is one-sided and never worse, see errata E6)")
     s.add_argument("--sided", choices=("upper", "abs"), default="upper",
-                   help="the event Δ ≥ ε (D5) or |Δ| ≥ ε")
-    s.add_argument("--order", type=ORDER, default=2, help="order of the enclosure (default 2)")
-    s.add_argument("--samples", type=SAMPLES, default=None, metavar="N",
-                   help="Monte Carlo draws given a failure, for --source statistical (default 100000; "
-                        "20000 per input with --data)")
-    s.add_argument("--seed", type=SEED, default=0, metavar="S", help="seed of --source statistical (default 0)")
+                   help="the one-sided event Δ ≥ ε (D5) or the two-sided |Δ| ≥ ε")
+    add_order(s, 2, "order of the enclosure: configurations with at most K crashes evaluated, the rest bounded")
+    add_samples(s, None, "Monte Carlo draws given a failure, for --source statistical (default 100000; "
+                         "20000 per input with --data)")
+    add_seed(s, "seed of --source statistical")
     s.add_argument("--confidence", type=argument_type(parse_real, 0, 1, lo_open=True, hi_open=True),
                    default=0.99, metavar="C",
                    help="confidence of --source statistical over the sampling (default 0.99)")
@@ -776,10 +1056,10 @@ def add_parsers(sub) -> dict:
     add_input(s)
     add_p(s)
     add_semantics(s)
-    s.add_argument("--samples", type=SAMPLES, default=20000, metavar="N", help="Monte Carlo samples (default 20000)")
-    s.add_argument("--seed", type=SEED, default=0, metavar="S", help="random seed (default 0)")
+    add_samples(s, 20000)
+    add_seed(s, "seed of the Monte Carlo samples")
     s.add_argument("--output", type=argument_type(parse_integer, 0), default=0, metavar="K",
-                   help="output component for per-output bounds")
+                   help="output component for per-output bounds (default 0)")
     s.add_argument("--figure", metavar="PNG", type=argument_type(check_output_file),
                    help="also write a matplotlib figure (.png, .pdf, .svg, …; needs symft[plot])")
     add_json(s)
@@ -790,10 +1070,9 @@ def add_parsers(sub) -> dict:
     add_input(s, one=True)
     add_p(s)
     add_semantics(s)
-    s.add_argument("--samples", type=SAMPLES, default=100000, metavar="N",
-                   help="Monte Carlo samples (default 100000)")
-    s.add_argument("--seed", type=SEED, default=0, metavar="S", help="random seed (default 0)")
-    s.add_argument("--order", type=ORDER, default=2, help="order of the enclosure when enumeration is too large")
+    add_samples(s, 100000)
+    add_seed(s, "seed of the Monte Carlo samples")
+    add_order(s, 2, "order of the enclosure when enumeration is too large (at least K crashes evaluated)")
     add_json(s, "verdict, comparisons")
 
     s = out["exact"] = sub.add_parser("exact", help="exact moments of the output error over every crash "
@@ -802,10 +1081,10 @@ def add_parsers(sub) -> dict:
     add_input(s)
     add_p(s, extra="; with --polynomial P may be a symbol (0:p)")
     add_semantics(s)
-    s.add_argument("--order", metavar="K", type=argument_type(order_or_auto),
-                   help="certified enclosure: configurations with ≤ K crashes exactly, the rest bounded "
-                        "(K = auto: the largest order within 2^21 configurations, or the one that meets "
-                        "--width / --time)")
+    add_order(s, None, "a certified enclosure instead of full enumeration: configurations with at most K "
+                       "crashes evaluated exactly, the rest bounded",
+              auto="the largest order whose configurations fit in 2^21, or the one that meets --width / --time",
+              default_text="default: every configuration, no enclosure")
     add_budget(s)
     s.add_argument("--distribution", action="store_true", help="also print the atoms of Δ and their probabilities")
     s.add_argument("--polynomial", action="store_true", help="print E Δ(p) and E Δ²(p) as polynomials in p")
@@ -814,7 +1093,9 @@ def add_parsers(sub) -> dict:
     s.add_argument("--target", metavar="T", help="loss target: a class index, numbers for 'squared', or @FILE "
                                                  "with one per input")
     g = s.add_mutually_exclusive_group()
-    g.add_argument("--exact", action="store_true", help="rational arithmetic (piecewise-linear rational nets)")
+    g.add_argument("--exact", action="store_true",
+                   help="rational arithmetic (piecewise-linear rational nets), and the text shows the rationals "
+                        "(default: 6 significant digits)")
     g.add_argument("--float", action="store_true", help="float64 arithmetic")
     s.add_argument("--force", action="store_true", help="enumerate even above the configuration limit")
     add_scheduler(s)
@@ -826,9 +1107,8 @@ def add_parsers(sub) -> dict:
     add_input(s)
     add_p(s)
     add_semantics(s)
-    s.add_argument("--order", metavar="K", type=argument_type(order_or_auto), default="auto",
-                   help="enumerate the configurations with ≤ K crashes (default auto: the largest order within "
-                        "2^21 configurations, or the one that meets --width / --time)")
+    add_order(s, "auto", "enumerate the configurations with at most K crashes",
+              auto="the largest order whose configurations fit in 2^21, or the one that meets --width / --time")
     add_budget(s)
     s.add_argument("--force", action="store_true", help="enumerate even above the configuration limit")
     add_json(s, "mean_lo, mean_hi, var_lo, var_hi, order")
@@ -837,7 +1117,7 @@ def add_parsers(sub) -> dict:
                                                       "first-order estimate (T1) and its remainder")
     add_net(s, "network file: symft JSON (weights may be symbols) or an ONNX model")
     add_p(s, extra="; P may be a symbol (0:p)")
-    s.add_argument("--order", type=ORDER, default=2, metavar="K", help="order of the expansion (default 2)")
+    add_order(s, 2, "order of the Taylor expansion", auto=None)
     add_input(s, required=False, one=True,
               help="one input: comma-separated numbers or @FILE (default: symbols x_0, x_1, …)")
     add_semantics(s)
@@ -852,8 +1132,8 @@ def add_parsers(sub) -> dict:
     add_p(s)
     add_semantics(s)
     s.add_argument("--loss", choices=("squared", "cross_entropy", "zero_one"),
-                   help="T1 of the change of a smooth loss instead of the output error (zero_one is not smooth: "
-                        "use exact --order or sample)")
+                   help="the first-order estimate of the change of a smooth loss instead of the output error "
+                        "(T1 of the loss; zero_one is not smooth: use exact --order or sample)")
     s.add_argument("--target", metavar="T", help="loss target: a class index, numbers for 'squared', or @FILE "
                                                  "with one per input")
     s.add_argument("--no-remainder", action="store_true", help="skip the remainder bounds (D_1, D_2)")

@@ -26,7 +26,8 @@ from ..graph.netfile import load_network, network_to_dict, save_network
 from ..graph.network import layer_norms
 from ..parsing import check_output_file, parse_crashes
 from .convention import exact_number, neuron_objects, renamed
-from .format import dims, emit, exact_text, neuron_list, sorted_neurons
+from .format import dims, emit, exact_text, neuron_list, number, sorted_neurons, summarized, \
+    summarized_blocks
 from .options import add_input, add_json, add_net, add_semantics, load_net_and_inputs
 
 __all__ = ["describe_op", "network_summary", "cmd_info", "cmd_eval", "cmd_convert", "add_parsers"]
@@ -158,6 +159,10 @@ def cmd_info(args) -> int:
         emit(_info_json(info), args)
         return 0
     out = sys.stdout
+    shape = (f"a chain of dense layers {' → '.join(map(str, info['widths']))}" if info["chain"]
+             else f"a graph of {len(info['nodes'])} nodes, {dims(net.input_shape)} → {dims(net.output_shape)}")
+    out.write(f"{shape}: {net.n_params} parameters, {info['n_neurons']} neurons at {len(info['sites'])} "
+              "crash sites\n")
     out.write(f"network   {net.name or '(unnamed)'}  [{args.net}]\n")
     if info["chain"]:
         out.write(f"widths    {' → '.join(map(str, info['widths']))}   (L = {info['depth']})\n")
@@ -170,13 +175,17 @@ def cmd_info(args) -> int:
     w = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("node", "op", "inputs", "shape", "params"))]
     out.write(f"nodes ({len(rows)})\n")
     out.write(f"  {'node':<{w[0]}}  {'op':<{w[1]}}  {'inputs':<{w[2]}}  {'shape':>{w[3]}}  {'params':>{w[4]}}\n")
-    for r in rows:
-        out.write(f"  {r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]:>{w[3]}}  {r[4]:>{w[4]}}\n")
+    for line in summarized([f"  {r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]:>{w[3]}}  {r[4]:>{w[4]}}"
+                            for r in rows], args.wide, "nodes", 12, 4):
+        out.write(line + "\n")
     out.write(f"crash sites ({len(info['sites'])}, {info['n_neurons']} neurons)\n")
     ws = max(len("site"), *(len(name) for name in info["sites"]))
+    site_rows = []
     for k, (name, n) in enumerate(info["sites"].items()):
         role = " (input)" if name == net.input else " (output)" if name == net.output else ""
-        out.write(f"  {k:>2}  {name:<{ws}}  {n:>7} neurons  {dims(info['site_shapes'][name])}{role}\n")
+        site_rows.append(f"  {k:>2}  {name:<{ws}}  {n:>7} neurons  {dims(info['site_shapes'][name])}{role}")
+    for line in summarized(site_rows, args.wide, "crash sites", 12, 4):
+        out.write(line + "\n")
     for note in info["notes"]:
         out.write(f"note      {note}\n")
     if not info["chain"]:
@@ -186,13 +195,13 @@ def cmd_info(args) -> int:
     else:
         out.write("Lipschitz bound: unknown (symbolic weights or an activation without a Lipschitz constant)\n")
     out.write(f"{'layer':>5}  {'shape':>9}  {'activation':<10} {'K':>5}  {'‖W‖₂':>9} {'‖W‖∞':>9} {'‖W‖₁':>9} "
-              f"{'max|w|':>9} {'q':>6}\n")
+              f"{'max|w|':>9} {'balance':>7}\n")
     for row in info["layers"]:
         shape = f"{row['shape'][0]}×{row['shape'][1]}"
         K = str(row["lipschitz"])
         if "spectral" in row:
             out.write(f"{row['layer']:>5}  {shape:>9}  {row['activation']:<10} {K:>5}  {row['spectral']:9.4g} "
-                      f"{row['inf']:9.4g} {row['one']:9.4g} {row['max_abs']:9.4g} {row['q_balance']:6.3f}\n")
+                      f"{row['inf']:9.4g} {row['one']:9.4g} {row['max_abs']:9.4g} {row['q_balance']:7.3f}\n")
         else:
             out.write(f"{row['layer']:>5}  {shape:>9}  {row['activation']:<10} {K:>5}  (symbolic)\n")
     return 0
@@ -230,23 +239,60 @@ def cmd_eval(args) -> int:
     rows_c = [clean] if inputs.single else list(clean)
     rows_f = [crashed] if inputs.single else list(crashed)
     rows_d = [delta] if inputs.single else list(delta)
-    out.write(f"crashed neurons: {neuron_list(crash_list)}   semantics: {args.semantics}\n")
+    ex, wide = bool(args.exact), args.wide
+    flat_d = [np.ravel(d) for d in rows_d]
+    try:
+        b, k = max(((b, k) for b, d in enumerate(flat_d) for k in range(d.size)),
+                   key=lambda t: abs(float(flat_d[t[0]][t[1]])))
+        size = f"max |Δ| {'=' if ex else '≈'} {number(abs(flat_d[b][k]), ex)} at " \
+               f"{'' if inputs.single else f'input {b}, '}output {names[k]}"
+    except (TypeError, ValueError):  # symbolic values have no order
+        size = "Δ symbolic"
+    changed = ""
+    if classes is not None and crashed_classes is not None:
+        if inputs.single:
+            changed = (f"; class {classes} → {crashed_classes} (changed)" if classes != crashed_classes
+                       else f"; class {classes} (unchanged)")
+        else:
+            n_changed = sum(1 for a_, b_ in zip(classes, crashed_classes) if a_ != b_)
+            changed = f"; class changed at {n_changed} of {len(classes)} inputs"
+    n = len(crash_list)
+    out.write(f"{size} with {n} crashed neuron{'s' if n != 1 else ''}{changed}\n")
+    out.write(f"  crashed: {_crash_summary(crash_list, wide)}; semantics: {args.semantics}; "
+              f"{'exact values' if ex else '6 digits (--exact: exact values)'}\n")
+    blocks = []
     for b, (c, f, d) in enumerate(zip(rows_c, rows_f, rows_d)):
         c, f, d = (np.ravel(v) for v in (c, f, d))
-        if not inputs.single:
-            out.write(f"input {b}\n")
-        out.write(f"  {'output':<10} {'clean':>14} {'crashed':>14} {'delta':>14}\n")
-        for k, nm in enumerate(names):
-            if args.exact:
-                out.write(f"  {nm:<10} {str(c[k]):>14} {str(f[k]):>14} {str(d[k]):>14}\n")
-            else:
-                out.write(f"  {nm:<10} {c[k]:14.8g} {f[k]:14.8g} {d[k]:14.8g}\n")
+        lines = [] if inputs.single else [f"input {b}"]
+        w = max(14, *(len(number(v, ex)) for v in (*c, *f, *d))) if ex else 14
+        lines.append(f"  {'output':<10} {'clean':>{w}} {'crashed':>{w}} {'delta':>{w}}")
+        lines += summarized([f"  {nm:<10} {number(c[k], ex):>{w}} {number(f[k], ex):>{w}} {number(d[k], ex):>{w}}"
+                             for k, nm in enumerate(names)], wide, "outputs")
         kc = classes if inputs.single else (classes or [None] * (b + 1))[b]
         kf = crashed_classes if inputs.single else (crashed_classes or [None] * (b + 1))[b]
         if kc is not None and kf is not None:
-            out.write(f"  predicted class: {kc} without crashes, {kf} with them"
-                      f"{' (changed)' if kc != kf else ''}\n")
+            lines.append(f"  predicted class: {kc} without crashes, {kf} with them"
+                         f"{' (changed)' if kc != kf else ''}")
+        blocks.append(lines)
+    out.write("\n".join(summarized_blocks(blocks, wide)) + "\n")
     return 0
+
+
+def _crash_summary(crash_list, wide: bool) -> str:
+    """The crashed neurons; more than 6 as the first 4 and a count unless ``wide``.
+
+    Examples
+    --------
+    >>> _crash_summary([[1, k] for k in range(12)], False)
+    '12 neurons ((1,0), (1,1), (1,2), (1,3), …)'
+    >>> _crash_summary([], False)
+    'no neuron'
+    """
+    if not crash_list:
+        return "no neuron"
+    if wide or len(crash_list) <= 6:
+        return neuron_list(crash_list)
+    return f"{len(crash_list)} neurons ({neuron_list(crash_list[:4])}, …)"
 
 
 def _classes(values, single, n_out):
@@ -376,7 +422,8 @@ def add_parsers(sub) -> dict:
                         "for chains, 0 = input); repeatable")
     add_semantics(s)
     s.add_argument("--exact", action="store_true",
-                   help="exact arithmetic (SymPy); floats are read as the binary rationals they hold")
+                   help="exact arithmetic (SymPy; floats are read as the binary rationals they hold), and the "
+                        "text shows the exact values (default: 6 significant digits)")
     add_json(s, "output, crashed_output, delta")
 
     s = out["convert"] = sub.add_parser("convert", help="convert a model: symft JSON or ONNX in, symft JSON (.json) "

@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import warnings
 
 from ..errors import InvalidArgument
 from ..faults import SEMANTICS, NeuronCrash, SynapseCrash
@@ -28,7 +29,8 @@ from .format import dims
 __all__ = ["MAX_SAMPLES", "MAX_TIMEOUT", "MAX_ORDER", "MAX_SEED", "argument_type", "validated", "order_or_auto",
            "SAMPLES", "SEED", "ORDER", "TIMEOUT", "NET_HELP", "add_net", "add_input", "add_p", "add_semantics",
            "add_json", "add_scheduler", "open_scheduler", "check_input_size", "load_net_and_inputs",
-           "load_net_input_model"]
+           "load_net_input_model", "OldSpelling", "DeprecatedAlias", "add_alias", "add_order", "add_seed", "add_samples",
+           "add_exact_text", "resolve_order", "ORDER_OR_AUTO"]
 
 #: Most Monte Carlo samples accepted: beyond this a run takes days (the half-width of an
 #: interval only shrinks like 1/√N).
@@ -109,6 +111,131 @@ SAMPLES = argument_type(parse_integer, 2, MAX_SAMPLES)
 SEED = argument_type(parse_integer, 0, MAX_SEED)
 ORDER = argument_type(parse_integer, 0, MAX_ORDER)
 TIMEOUT = argument_type(parse_real, 0, MAX_TIMEOUT, lo_open=True)
+ORDER_OR_AUTO = argument_type(order_or_auto)
+
+
+class OldSpelling(UserWarning):
+    """An option was given by its old spelling (``symft`` prints it as one ``symft: warning:`` line)."""
+
+
+class DeprecatedAlias(argparse.Action):
+    """An old spelling of an option: stores into the new option's destination and warns once.
+
+    Hidden from ``--help`` (:func:`add_alias` adds it with ``help=argparse.SUPPRESS``).  The warning
+    is an :class:`OldSpelling`; :func:`symft.cli.main` prints it as one line on stderr after a success
+    (a failing command prints only its one error line).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> s = argparse.ArgumentParser(); _ = s.add_argument("--eps"); add_alias(s, "--epsilon", "--eps")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     s.parse_args(["--epsilon", "0.5"]).eps
+    '0.5'
+    >>> str(caught[0].message)
+    '--epsilon is the old spelling of --eps; it still works, but write --eps'
+    """
+
+    def __init__(self, option_strings, dest, new=None, **kw):
+        super().__init__(option_strings, dest, **kw)
+        self.new = new
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        warnings.warn(f"{option_string} is the old spelling of {self.new}; it still works, but write {self.new}",
+                      OldSpelling, stacklevel=2)
+        setattr(namespace, self.dest, values)
+
+
+def add_alias(s, old: str, new: str) -> None:
+    """Accept ``old`` as a hidden, deprecated spelling of the option ``new`` already added to ``s``.
+
+    The alias takes the same value type; its default is left to ``new``.
+
+    Examples
+    --------
+    >>> s = argparse.ArgumentParser(); _ = s.add_argument("--sites"); add_alias(s, "--layers", "--sites")
+    >>> "--layers" in s.format_help()
+    False
+    """
+    target = next(a for a in s._actions if new in a.option_strings)
+    s.add_argument(old, dest=target.dest, type=target.type, metavar=target.metavar, action=DeprecatedAlias,
+                   new=new, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
+def add_order(s, default, what: str, auto="the largest order whose configurations fit in 2^21",
+              default_text: str | None = None) -> None:
+    """The ``--order K|auto`` option: ``what`` says what K counts, ``auto`` what ``auto`` picks.
+
+    With ``auto=None`` the command has no automatic order: ``auto`` is accepted by the parser and the
+    command refuses it in one line (exit 2) naming what to give instead.
+
+    Examples
+    --------
+    >>> s = argparse.ArgumentParser(); add_order(s, 2, "the order of the enclosure")
+    >>> s.parse_args(["--order", "auto"]).order, s.parse_args([]).order
+    ('auto', 2)
+    """
+    d = default_text or f"default {default}"
+    s.add_argument("--order", metavar="K|auto" if auto else "K", type=ORDER_OR_AUTO, default=default,
+                   help=f"{what} ({f'auto: {auto}; ' if auto else ''}{d})")
+
+
+def resolve_order(order, net, model, n_inputs: int = 1):
+    """An integer order from ``--order``: ``auto`` is the largest order within ``2^21`` configurations × inputs.
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> from symft.faults import NeuronCrash
+    >>> resolve_order("auto", mean_network(4), NeuronCrash({0: 0.1})), resolve_order(2, None, None)
+    (4, 2)
+    """
+    if order != "auto":
+        return order
+    from ..engines.enclosure import choose_order
+
+    m = model[0] if isinstance(model, tuple) else model
+    return choose_order(net, m, n_inputs=n_inputs)
+
+
+def add_seed(s, what: str = "seed of the random draws") -> None:
+    """The ``--seed S`` option: default 0, printed with every result that used randomness.
+
+    Examples
+    --------
+    >>> s = argparse.ArgumentParser(); add_seed(s)
+    >>> s.parse_args([]).seed
+    0
+    """
+    s.add_argument("--seed", type=SEED, default=0, metavar="S",
+                   help=f"{what} (default 0; the same seed gives the same answer, and the output says which)")
+
+
+def add_samples(s, default, what: str = "number of Monte Carlo samples") -> None:
+    """The ``--samples N`` option.
+
+    Examples
+    --------
+    >>> s = argparse.ArgumentParser(); add_samples(s, 100)
+    >>> s.parse_args(["--samples", "20"]).samples
+    20
+    """
+    tail = f" (default {default})" if default is not None and "default" not in what else ""
+    s.add_argument("--samples", type=SAMPLES, default=default, metavar="N", help=what + tail)
+
+
+def add_exact_text(s) -> None:
+    """The ``--exact`` flag of commands whose text shows exact values (rationals) only when asked.
+
+    Examples
+    --------
+    >>> s = argparse.ArgumentParser(); add_exact_text(s)
+    >>> s.parse_args(["--exact"]).exact
+    True
+    """
+    s.add_argument("--exact", action="store_true",
+                   help="show exact values (rationals, or every digit) instead of 6 significant digits")
 
 _SITES = "SITE:P[,…] (a crash site's name or number; layer numbers for chains)"
 

@@ -22,9 +22,9 @@ from ..graph.netfile import load_network
 from ..parsing import parse_exact, parse_inputs, parse_integer
 from ..utils import MAX_DIGITS, short_text
 from .convention import exact_number, exact_values, neuron_objects
-from .format import approx, emit, exact_text, neuron_list
-from .options import (MAX_ORDER, TIMEOUT, add_input, add_json, add_net, argument_type, check_input_size,
-                      load_net_and_inputs, validated)
+from .format import emit, exact_text, neuron_list, number, rounded, vector
+from .options import (MAX_ORDER, TIMEOUT, add_alias, add_exact_text, add_input, add_json, add_net, argument_type,
+                      check_input_size, load_net_and_inputs, validated)
 
 __all__ = ["cmd_worst", "cmd_fep", "cmd_reduce", "add_parsers"]
 
@@ -74,10 +74,13 @@ def cmd_reduce(args) -> int:
     yn = {True: "yes", False: "no", None: "unknown"}
     out.write(f"SUBSET SUM a = {tuple(a)}: {yn[r.answer]}"
               + (f", witness {list(r.witness)} (sum {sum(a[i] for i in r.witness)})" if r.witness else "") + "\n")
-    out.write(f"P1 network ({variant}): {yn[r.network_answer]}   rule: {d.rule}\n")
+    out.write(f"the reduction's network (P1, {variant}): {yn[r.network_answer]}   rule: {d.rule}\n")
     if d.expected is not None:
-        out.write(f"  E Δ^{d.k} = {d.expected} (p = {d.p}; threshold {d.threshold} = "
-                  f"{float(d.threshold):.6g})   clean output y(a) = {d.clean_output}\n")
+        ex = args.exact
+        eq = "=" if ex else "≈"
+        out.write(f"  E Δ^{d.k} {eq} {number(d.expected, ex)} (p = {number(d.p, ex)}; threshold "
+                  f"{number(d.threshold, ex)})   clean output y(a) {eq} {number(d.clean_output, ex)}"
+                  + ("" if ex else "   (--exact: the exact values)") + "\n")
     out.write(f"  {'agree' if r.agree else 'DISAGREE'}   [{r.method}]\n")
     return 0
 
@@ -94,11 +97,11 @@ def cmd_fep(args) -> int:
         kw["x"] = check_input_size(net, parse_inputs(args.input, net=net)).values
     P = fep_params(net, **kw)
     if args.failures is None and args.max is None:
-        raise InvalidArgument("--failures: expected F1,F2,… (one per hidden layer) or --max F")
+        raise InvalidArgument("--per-site: expected F1,F2,… (one per hidden layer) or --max-crashes F")
     result = {"constant": P.constant, "N": list(P.N), "w_max": [str(w) for w in P.w_max],
               "K": [str(k) for k in P.K], "C": [str(c) for c in P.C]}
     if args.failures is not None:
-        f = _int_args([t.strip() for t in args.failures.split(",") if t.strip()], "--failures", 0)
+        f = _fep_failures(net, args.failures, len(P.N))
         v, r = fep(P, f), fep_recursive(P, f)
         if v != r:  # pragma: no cover - would be a bug
             raise RuntimeError(f"Fep closed form {v} differs from the recursion {r}")
@@ -117,16 +120,43 @@ def cmd_fep(args) -> int:
         emit(exact_values(d, "max_weight", "lipschitz", "activation_bound"), args)
         return 0
     out = sys.stdout
-    out.write(f"Forward Error Propagation [WNF]   {args.net}\n")
-    out.write(f"  N_l = {list(P.N)}   w_m = {result['w_max']}   K = {result['K']}   C = {result['C']}\n")
-    out.write(f"  constant: {P.constant}\n")
+    ex, wide = args.exact, args.wide
     if args.failures is not None:
-        out.write(f"  failures f = {result['failures']}:  |Δ_out| ≤ Fep = {result['fep_exact']} "
-                  f"≈ {approx(v)}  (closed form = recursion)\n")
+        out.write(f"|Δ_out| ≤ {number(v, ex)} with f = {result['failures']} failed neurons per hidden layer "
+                  "(Forward Error Propagation, Fep)\n")
     if args.max is not None:
-        out.write(f"  any {args.max} failures: max over allocations Fep = {result['fep_max_exact']} "
-                  f"≈ {approx(m)} at f = {result['worst_allocation']}\n")
+        out.write(f"|Δ_out| ≤ {number(m, ex)} with any {args.max} failed neurons (the largest Fep, "
+                  f"at f = {result['worst_allocation']})\n")
+    out.write(f"  network: {args.net}; neurons per hidden layer N = {list(P.N)}\n")
+    out.write(f"  largest |weight| per layer w_m = {vector(P.w_max, ex, wide)}; Lipschitz constants "
+              f"K = {vector(P.K, ex, wide)}; deviation of a failed neuron C = {vector(P.C, ex, wide)}\n")
+    out.write(f"  {P.constant}\n")
+    if args.failures is not None:
+        out.write("  the closed form and the recursion give the same exact value\n")
     return 0
+
+
+def _fep_failures(net, text, n_hidden) -> list:
+    """``--per-site`` of ``fep``: ``F1,F2,…`` (one per hidden layer) or ``SITE:F,…`` (the others 0).
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> net = random_network([2, 3, 3, 1], seed=0)
+    >>> _fep_failures(net, "1,2", 2), _fep_failures(net, "2:1", 2)
+    ([1, 2], [0, 1])
+    """
+    tokens = [t.strip() for t in str(text).split(",") if t.strip()]
+    if not any(":" in t for t in tokens):
+        return _int_args(tokens, "--per-site", 0)
+    f = [0] * n_hidden
+    for t in tokens:
+        site, _, count = t.rpartition(":")
+        k = net.sites.index(net.site(site.strip(), "--per-site")) if site.strip() else 0
+        if not 1 <= k <= n_hidden:
+            raise InvalidArgument(f"--per-site: {short_text(t)!r}: expected a hidden site (layers 1 … {n_hidden})")
+        f[k - 1] = parse_integer(count.strip(), "--per-site", 0, max_digits=40)
+    return f
 
 
 def _exact_str(v) -> str:
@@ -171,31 +201,6 @@ def _class_names(net, x, r) -> dict:
     return out
 
 
-def _short_value(v) -> str:
-    """A short rational as it is (``-7673/4096``), anything longer to 6 significant digits (``--json`` has all).
-
-    Examples
-    --------
-    >>> _short_value(sp.Rational(-7673, 4096)), _short_value(sp.Float("2.34001420011402489931655874", 50))
-    ('-7673/4096', '≈2.34001')
-    """
-    text = _exact_str(v)
-    return text if len(text) <= 16 and isinstance(v, sp.Basic) and v.is_Rational else "≈" + approx(v)
-
-
-def _short_values(vs) -> str:
-    """Up to 8 values with :func:`_short_value`, then how many more.
-
-    Examples
-    --------
-    >>> _short_values([sp.Rational(1, 2)] * 10)
-    '[1/2, 1/2, 1/2, 1/2, 1/2, 1/2, 1/2, 1/2, … 2 more]'
-    """
-    vs = list(vs)
-    more = f", … {len(vs) - 8} more" if len(vs) > 8 else ""
-    return "[" + ", ".join(_short_value(v) for v in vs[:8]) + more + "]"
-
-
 def cmd_worst(args) -> int:
     """``symft worst NET --input X --max-crashes F [--sites …] [--json]``: exact worst case over crash sets."""
     from ..worstcase import class_change, exists_crash, worst_case
@@ -204,8 +209,7 @@ def cmd_worst(args) -> int:
     if not inputs.single:
         raise InvalidArgument("--input: expected one input (the worst case is per input)")
     x = inputs.rows[0]
-    # on a chain of dense layers the sites are its layers: messages name the options by that word
-    opt, per_opt = ("--layers", "--per-layer") if net.is_chain else ("--sites", "--per-site")
+    opt, per_opt = "--sites", "--per-site"
     layers = None if not args.sites else _sites(net, args.sites, opt)
     per_layer = None
     if args.per_site:
@@ -240,17 +244,65 @@ def cmd_worst(args) -> int:
               "configurations": r.n_configurations, "seconds": r.seconds, **classes}, args)
         return 0
     out = sys.stdout
-    out.write(f"{r.question}\n  status: {r.status}   method: {r.method}   ({r.seconds:.3g} s, "
+    ex, wide = args.exact, args.wide
+    out.write(_worst_answer(args, r, classes) + "\n")
+    out.write(f"  question: {r.question}\n  status: {r.status}   method: {r.method}   ({r.seconds:.3g} s, "
               f"{r.n_configurations} crash sets)\n")
     if r.crash_set is not None:
-        out.write(f"  crash set: {neuron_list(r.crash_set)}\n")
+        out.write(f"  crash set: {_crash_set_text(r.crash_set, wide)}\n")
         if classes.get("new_class") is not None:
             out.write(f"  predicted class: {classes['clean_class']} without crashes, {classes['new_class']} with them\n")
-        out.write(f"  Δ_out = {_short_values(r.delta)}   max |Δ| = {_short_value(r.worst_delta)}"
-                  + (f" ≈ {approx(r.worst_delta)}" if isinstance(r.worst_delta, sp.Rational)
-                     and not r.worst_delta.is_Integer else "") + "\n")
+        if r.values:
+            out.write("  values sent: " + ", ".join(f"({l},{i}) {_value(v, ex)}" for (l, i), v in r.values) + "\n")
+        out.write(f"  Δ_out = {vector(r.delta, ex, wide)}\n")
     out.write(f"  {r.reason}\n")
     return 0
+
+
+def _value(v, exact: bool) -> str:
+    """One exact value: 6 significant digits (``--exact``: the rational or every re-checked digit).
+
+    Examples
+    --------
+    >>> _value(sp.Rational(95, 12), False), _value(sp.Rational(95, 12), True)
+    ('7.91667', '95/12')
+    """
+    return number(v, exact)
+
+
+def _crash_set_text(crash_set, wide: bool) -> str:
+    """The crash set, its first 8 neurons and a count unless ``wide``.
+
+    Examples
+    --------
+    >>> _crash_set_text([(1, k) for k in range(10)], False)
+    '(1,0), (1,1), (1,2), (1,3), (1,4), (1,5), (1,6), (1,7), … (10 neurons)'
+    """
+    cs = list(crash_set)
+    if wide or len(cs) <= 9:
+        return neuron_list(cs)
+    return neuron_list(cs[:8]) + f", … ({len(cs)} neurons)"
+
+
+def _worst_answer(args, r, classes) -> str:
+    """The plain answer of ``symft worst`` in one line."""
+    v = None if r.worst_delta is None else _value(r.worst_delta, args.exact)
+    if r.status == "unknown":
+        return "unknown: no answer within the limits (unknown is never safe; see the reason below)"
+    if args.class_change:
+        if r.status == "proved":
+            return "no: no allowed crash set changes the predicted class (proved)"
+        return (f"yes: a crash set changes the predicted class from {classes.get('clean_class')} to "
+                f"{classes.get('new_class')} (found, re-checked)")
+    if args.epsilon is not None:
+        if r.status == "proved":
+            return f"no: no allowed crash set reaches |Δ_out| ≥ {args.epsilon} (proved)"
+        return f"yes: a crash set reaches |Δ_out| = {v} ≥ {args.epsilon} (found, re-checked)"
+    eq = "=" if args.exact else "≈"
+    if r.status == "proved":
+        return f"the largest output change: max |Δ_out| {eq} {v} (proved)"
+    low = v if args.exact else rounded(r.worst_delta, "down")
+    return f"the largest output change: max |Δ_out| ≥ {low} (found; not proved to be the largest)"
 
 
 # ---------------------------------------------------------------------- parsers
@@ -262,7 +314,7 @@ def add_parsers(sub) -> dict:
     --------
     >>> import argparse
     >>> sub = argparse.ArgumentParser().add_subparsers()
-    >>> add_parsers(sub)["worst"].parse_args(["n.json", "--input", "1", "--max-crashes", "1", "--layers", "1"]).sites
+    >>> add_parsers(sub)["worst"].parse_args(["n.json", "--input", "1", "--max-crashes", "1", "--sites", "1"]).sites
     '1'
     """
     out = {}
@@ -271,7 +323,8 @@ def add_parsers(sub) -> dict:
     s.add_argument("problem", choices=["subset-sum"], help="the source problem")
     s.add_argument("numbers", nargs="+", metavar="A", help="the integers a_1 … a_M")
     s.add_argument("--literal", action="store_true",
-                   help="the construction as printed (ramp from −ε to ε, rule E Δ^k > 0): shows erratum E1")
+                   help="the construction as printed (ramp from −ε to ε, rule E Δ^k > 0), to show that it fails "
+                        "(erratum E1)")
     s.add_argument("--variant", choices=["printed", "ramp-fixed", "corrected", "guarded"], default="corrected",
                    help="network and decision rule (default corrected: fixed ramp, compare E Δ^k with p^M)")
     s.add_argument("--p", default="1/10", type=validated(parse_exact, 0, 1),
@@ -285,20 +338,25 @@ def add_parsers(sub) -> dict:
                    "z3, sat:glucose4, sat:cadical153, …")
     s.add_argument("--timeout", type=TIMEOUT, default=60.0,
                    help="solver timeout in seconds (default 60; then the answer is unknown)")
+    add_exact_text(s)
     add_json(s, "answer, witness, network_answer, agree, method")
 
     s = out["fep"] = sub.add_parser("fep", help="Forward Error Propagation: a worst-case bound on the output error "
                                                 "for f failed neurons per layer (chains of dense layers)")
     add_net(s)
-    s.add_argument("--failures", metavar="F1,F2,…", help="failed neurons per hidden layer")
-    s.add_argument("--max", type=argument_type(parse_integer, 0), metavar="F",
-                   help="also maximize Fep over all allocations of F failures")
+    s.add_argument("--per-site", dest="failures", metavar="F1,F2,…",
+                   help="failed neurons per hidden layer, one count each, or SITE:F,… (unnamed sites: 0)")
+    add_alias(s, "--failures", "--per-site")
+    s.add_argument("--max-crashes", dest="max", type=argument_type(parse_integer, 0), metavar="F",
+                   help="also the largest bound over every way of spreading F failed neurons over the layers")
+    add_alias(s, "--max", "--max-crashes")
     s.add_argument("--byzantine", metavar="C", type=validated(parse_exact, 0),
                    help="Byzantine neurons with capacity C (deviation C + sup|y|)")
     s.add_argument("--C", metavar="C", type=validated(parse_exact, 0),
                    help="the deviation bound C of a failed neuron, given directly")
     add_input(s, required=False, help="bound sup|y_l| by the fault-free outputs at these inputs (needed for "
                                       "unbounded activations such as relu)")
+    add_exact_text(s)
     add_json(s, "fep")
 
     s = out["worst"] = sub.add_parser("worst", help="exact worst case of the output error over crash sets "
@@ -307,13 +365,16 @@ def add_parsers(sub) -> dict:
     add_input(s, one=True)
     s.add_argument("--max-crashes", type=argument_type(parse_integer, 0), required=True, metavar="F",
                    help="at most F crashed neurons")
-    s.add_argument("--sites", "--layers", dest="sites", metavar="S1,S2,…",
+    s.add_argument("--sites", dest="sites", metavar="S1,S2,…",
                    help="crash sites whose neurons may crash: names or numbers (layer numbers for chains; "
                         "default: the hidden sites)")
-    s.add_argument("--per-site", "--per-layer", dest="per_site", metavar="SITE:F,…",
+    add_alias(s, "--layers", "--sites")
+    s.add_argument("--per-site", dest="per_site", metavar="SITE:F,…",
                    help="at most F crashes at that site")
-    s.add_argument("--epsilon", metavar="EPS", type=validated(parse_exact, 0, lo_open=True),
+    add_alias(s, "--per-layer", "--per-site")
+    s.add_argument("--eps", dest="epsilon", metavar="EPS", type=validated(parse_exact, 0, lo_open=True),
                    help="ask only: is there a crash set with |Δ_out| ≥ EPS?")
+    add_alias(s, "--epsilon", "--eps")
     s.add_argument("--class-change", action="store_true", help="ask: can the predicted class change?")
     s.add_argument("--output", type=argument_type(parse_integer, 0), metavar="K",
                    help="one output component (default: the max over all)")
@@ -323,5 +384,6 @@ def add_parsers(sub) -> dict:
                    help="back end (default auto: the library picks brute force when cheaper, else SMT or SAT)")
     s.add_argument("--timeout", type=TIMEOUT, metavar="S", help="solver timeout in seconds (then: unknown)")
     s.add_argument("--force", action="store_true", help="allow a very large brute-force enumeration")
+    add_exact_text(s)
     add_json(s, "worst_delta (a number; worst_delta_exact as text), crash_set, status, method")
     return out

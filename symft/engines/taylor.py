@@ -1538,7 +1538,7 @@ class Derivation:
         lines = [f"Taylor expansion of Δ(ξ) to order {e.order} in {len(e.xi)} crash indicators "
                  f"({'exact: Δ is a polynomial of this degree' if e.exact else 'plus the Lagrange remainder'}):",
                  str(e), "", f"moments of the order-{e.order} expansion (ξ ~ Bernoulli, E ξ^m = p):",
-                 str(self.moments), "", "Theorem 1 (first order):", str(self.t1)]
+                 str(self.moments), "", "the first-order estimate (Theorem 1):", str(self.t1)]
         if self.remainder is not None:
             lines += ["", f"Lagrange remainder R_{e.order} (some θ in (0, 1)):"]
             lines += [f"R_{e.order}[{k}] = {r}" for k, r in enumerate(self.remainder)]
