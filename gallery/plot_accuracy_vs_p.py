@@ -28,7 +28,8 @@ import symft
 from symft.faults import NeuronCrash
 from symft.io.datasets import digits
 
-ROOT = Path(__file__).resolve().parent.parent
+# the repository's root: this folder (run from the root) or a parent (run from gallery/)
+ROOT = next(d for d in (Path.cwd(), *Path.cwd().parents) if (d / "examples" / "digits_sigmoid.json").exists())
 net = symft.load_network(ROOT / "examples" / "digits_sigmoid.json")
 data = digits("test")
 X, y = data.X[:100], data.y[:100]

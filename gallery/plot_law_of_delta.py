@@ -29,7 +29,8 @@ import symft
 from symft.engines.enumeration import error_distribution
 from symft.faults import NeuronCrash
 
-ROOT = Path(__file__).resolve().parent.parent
+# the repository's root: this folder (run from the root) or a parent (run from gallery/)
+ROOT = next(d for d in (Path.cwd(), *Path.cwd().parents) if (d / "examples" / "digits_sigmoid.json").exists())
 net = symft.load_network(ROOT / "examples" / "digits_sigmoid.json")
 x = np.loadtxt(ROOT / "examples" / "digit0.csv", delimiter=",")
 

@@ -66,7 +66,7 @@ ax2.legend(fontsize=7)
 fig.tight_layout()
 
 # %%
-# Both instances have the empty set (|S| = 0) as a "zero sum"; only the yes-instance has
+# Both instances have the empty set (``|S| = 0``) as a "zero sum"; only the yes-instance has
 # another one, {3, 5, −8}, and its weight :math:`(1-p)^3 p` dominates :math:`p^4` as
 # :math:`p \to 0`. Deciding :math:`\mathbb{E}\Delta > p^M` for any network would therefore decide
 # SUBSET SUM, which is NP-hard.
