@@ -28,8 +28,9 @@ import symft
 from symft.faults import NeuronCrash
 from symft.io.datasets import digits
 
-# the repository's root: this folder (run from the root) or a parent (run from gallery/)
-ROOT = next(d for d in (Path.cwd(), *Path.cwd().parents) if (d / "examples" / "digits_sigmoid.json").exists())
+# The repository's root: this folder, or a parent when run from gallery/.
+ROOT = next(d for d in (Path.cwd(), *Path.cwd().parents)
+            if (d / "examples" / "digits_sigmoid.json").exists())
 net = symft.load_network(ROOT / "examples" / "digits_sigmoid.json")
 data = digits("test")
 X, y = data.X[:100], data.y[:100]
@@ -43,11 +44,15 @@ for label, sites in (("crashes at the 16 neurons of layer 2", ["2"]),
                      ("crashes at all 48 hidden neurons", ["1", "2"])):
     rows = []
     for p in ps:
-        r = symft.accuracy(net, X, y, NeuronCrash({s: float(p) for s in sites}), method="rigorous",
+        model = NeuronCrash({s: float(p) for s in sites})
+        r = symft.accuracy(net, X, y, model, method="rigorous",
                            max_configurations=2 ** 18, top=0)
-        rows.append((r.accuracy_lo, r.accuracy_hi, r.change_lo, r.change_hi))
+        rows.append((r.accuracy_lo, r.accuracy_hi,
+                     r.change_lo, r.change_hi))
     curves[label] = np.array(rows)
-    print(f"{label}: accuracy at p = {ps[-1]:g} in [{rows[-1][0]:.4f}, {rows[-1][1]:.4f}] ({r.method})")
+    lo, hi = rows[-1][:2]
+    print(f"{label}: accuracy at p = {ps[-1]:g} in [{lo:.4f}, {hi:.4f}]",
+          f"({r.method})")
 clean = r.clean_accuracy
 
 # %%
@@ -67,7 +72,8 @@ for ax in (ax1, ax2):
     ax.set_xlabel("crash probability p of each neuron")
     ax.grid(alpha=0.3)
 ax1.legend(fontsize=7)
-fig.suptitle("100 test digits; bands: proved intervals (rounding included)", fontsize=9)
+fig.suptitle("100 test digits; bands: proved intervals (rounding included)",
+             fontsize=9)
 fig.tight_layout()
 
 # %%

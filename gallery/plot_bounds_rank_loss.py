@@ -26,24 +26,33 @@ from symft.analysis.report import compare
 from symft.faults import NeuronCrash
 from symft.graph.network import random_network
 
-nets = {f"seed {s}": random_network([3, 6, 4, 1], seed=s, rational_denominator=4, activation="relu")
+# Ten small ReLU networks with rational weights (multiples of 1/4).
+nets = {f"seed {s}": random_network([3, 6, 4, 1], seed=s, activation="relu",
+                                    rational_denominator=4)
         for s in range(10)}
-report = compare(nets, [1.0, -0.5, 0.25], NeuronCrash({1: 0.05}), samples=2000, seed=0)
-print(set(report.reference_source))
-for (name, statement, quantity, rigorous), loss in zip(report.bounds, report.rank_loss.values()):
-    print(f"{name:<13} {statement:<26} {quantity:<9} {'bound' if rigorous else 'estimate':<9} rank loss {loss:.2f}")
+report = compare(nets, [1.0, -0.5, 0.25], NeuronCrash({1: 0.05}),
+                 samples=2000, seed=0)
+print("reference:", set(report.reference_source))
+for name, _, _, rigorous in report.bounds:
+    kind = "bound" if rigorous else "estimate"
+    print(f"{name:<13} {kind:<9} rank loss {report.rank_loss[name]:.2f}")
 
 # %%
 # Left: each bound (or estimate) against the exact value of its quantity, one point per
 # network; points above the dashed line over-estimate. Right: the rank losses.
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
-for j, ((name, _, _, rigorous), vals, refs) in enumerate(zip(report.bounds, report.values, report.reference)):
-    pts = [(abs(r), abs(v)) for v, r in zip(vals, refs) if math.isfinite(v) and math.isfinite(r) and r and v]
+rows = zip(report.bounds, report.values, report.reference)
+for j, ((name, _, _, rigorous), vals, refs) in enumerate(rows):
+    pts = [(abs(r), abs(v)) for v, r in zip(vals, refs)
+           if math.isfinite(v) and math.isfinite(r) and r and v]
     if pts:
-        ax1.scatter(*zip(*pts), s=14, marker="o" if rigorous else "x", color=f"C{j % 10}",
+        ax1.scatter(*zip(*pts), s=14, marker="o" if rigorous else "x",
+                    color=f"C{j % 10}",
                     label=name + ("" if rigorous else " (estimate)"))
-refs = [abs(r) for row in report.reference for r in row if math.isfinite(r) and r]
-ax1.plot([min(refs), max(refs)], [min(refs), max(refs)], "k--", lw=0.8, label="= exact")
+refs = [abs(r) for row in report.reference for r in row
+        if math.isfinite(r) and r]
+lims = [min(refs), max(refs)]
+ax1.plot(lims, lims, "k--", lw=0.8, label="= exact")
 ax1.set_xscale("log")
 ax1.set_yscale("log")
 ax1.set_xlabel("exact value (rational enumeration)")

@@ -25,9 +25,11 @@ import numpy as np
 
 from symft.engines.taylor import t1
 from symft.graph.network import random_network
-from symft.theory.continuous import ContinuousNetwork, discretize, discretize_input
+from symft.theory.continuous import (ContinuousNetwork, discretize,
+                                     discretize_input)
 
-cnet = ContinuousNetwork(["1 + t*tau", "sin(pi*(t + tau))", "cos(pi*tau)"], activations="tanh")
+cnet = ContinuousNetwork(["1 + t*tau", "sin(pi*(t + tau))", "cos(pi*tau)"],
+                         activations="tanh")
 print(cnet)
 ns = np.array([8, 16, 32, 64, 128])
 var, rem, var_random = [], [], []
@@ -36,7 +38,7 @@ for n in ns:
     r = t1(discretize(cnet, int(n)), x, {1: 0.01})
     var.append(r.var[0])
     rem.append(r.remainder_var[0])
-    rnet = random_network([int(n), int(n), int(n), 1], seed=0, activation="tanh")
+    rnet = random_network([int(n)] * 3 + [1], seed=0, activation="tanh")
     var_random.append(t1(rnet, x, {1: 0.01}, remainder=False).var[0])
 var, rem = np.array(var), np.array(rem)
 print("n · Var Δ:", np.round(ns * var, 7))
@@ -44,9 +46,12 @@ print("n · Var Δ:", np.round(ns * var, 7))
 # %%
 fig, ax = plt.subplots(figsize=(6, 4))
 ax.fill_between(ns, var - rem, var + rem, alpha=0.3, color="C0")
-ax.loglog(ns, var, "C0o-", label="discretized continuous network (T1 ± proved remainder)")
-ax.loglog(ns, var[0] * ns[0] / ns, "k--", lw=0.8, label="slope −1: Var Δ ∝ 1/n")
-ax.loglog(ns, var_random, "C3s-", label="random initialization (T1 estimate)")
+ax.loglog(ns, var, "C0o-",
+          label="discretized continuous network (T1 ± proved remainder)")
+ax.loglog(ns, var[0] * ns[0] / ns, "k--", lw=0.8,
+          label="slope −1: Var Δ ∝ 1/n")
+ax.loglog(ns, var_random, "C3s-",
+          label="random initialization (T1 estimate)")
 ax.set_xlabel("width n of every hidden layer")
 ax.set_ylabel("Var Δ at p = 0.01")
 ax.legend(fontsize=7)

@@ -30,15 +30,20 @@ from symft.engines.enumeration import error_distribution
 from symft.faults import NeuronCrash
 
 # the repository's root: this folder (run from the root) or a parent (run from gallery/)
-ROOT = next(d for d in (Path.cwd(), *Path.cwd().parents) if (d / "examples" / "digits_sigmoid.json").exists())
+# The repository's root: this folder, or a parent when run from gallery/.
+ROOT = next(d for d in (Path.cwd(), *Path.cwd().parents)
+            if (d / "examples" / "digits_sigmoid.json").exists())
 net = symft.load_network(ROOT / "examples" / "digits_sigmoid.json")
 x = np.loadtxt(ROOT / "examples" / "digit0.csv", delimiter=",")
 
 laws = {}
 for p in (0.01, 0.1, 0.3):
-    law = error_distribution(net, x, NeuronCrash({"2": p}), decimals=12).marginal(0)
-    laws[p] = (np.array([a[0] for a in law.atoms], float), np.array(law.probabilities, float))
-    print(f"p = {p}: {len(law)} distinct values of Δ_0, E Δ_0 = {law.mean()[0]:.6f}, "
+    law = error_distribution(net, x, NeuronCrash({"2": p}), decimals=12)
+    law = law.marginal(0)                       # the class-0 score only
+    laws[p] = (np.array([a[0] for a in law.atoms], float),
+               np.array(law.probabilities, float))
+    print(f"p = {p}: {len(law)} distinct values of Δ_0,",
+          f"E Δ_0 = {law.mean()[0]:.6f},",
           f"P(Δ_0 = 0) = {law.cdf(0) - law.cdf(-1e-300):.6f}")
 
 # %%
@@ -48,8 +53,10 @@ fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
 atoms, probs = laws[0.1]
 zero = atoms == 0
 bins = np.linspace(atoms.min(), atoms.max(), 60)
-ax1.hist(atoms[~zero], bins=bins, weights=probs[~zero], color="C0", label="mass of Δ ≠ 0 (binned)")
-ax1.bar([0.0], [probs[zero].sum()], width=(bins[1] - bins[0]), color="C3", label="P(Δ = 0)")
+ax1.hist(atoms[~zero], bins=bins, weights=probs[~zero], color="C0",
+         label="mass of Δ ≠ 0 (binned)")
+ax1.bar([0.0], [probs[zero].sum()], width=(bins[1] - bins[0]), color="C3",
+        label="P(Δ = 0)")
 ax1.axvline(float(atoms @ probs), color="k", ls="--", lw=0.8, label="E Δ")
 ax1.set_yscale("log")
 ax1.set_xlabel("Δ_0 (change of the class-0 score)")
@@ -62,7 +69,8 @@ ax2.set_xlabel("t")
 ax2.set_ylabel("P(Δ_0 ≤ t)")
 ax2.grid(alpha=0.3)
 ax2.legend(fontsize=7)
-fig.suptitle("every one of the 65,536 crash configurations evaluated", fontsize=9)
+fig.suptitle("every one of the 65,536 crash configurations evaluated",
+             fontsize=9)
 fig.tight_layout()
 
 # %%

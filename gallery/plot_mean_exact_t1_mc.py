@@ -37,7 +37,8 @@ ps = np.linspace(0.01, 0.5, 12)
 exact_lo, exact_hi, t1_mean, t1_rem = [], [], [], []
 for p in ps:
     model = NeuronCrash({1: float(p)})
-    m = symft.moments(net, x, model, method="enclosure", configurations=2 ** 12)
+    m = symft.moments(net, x, model, method="enclosure",
+                      configurations=2 ** 12)       # all of them
     exact_lo.append(m.mean_lo[0])
     exact_hi.append(m.mean_hi[0])
     r = t1(net, x, model)
@@ -46,25 +47,31 @@ for p in ps:
 exact_lo, exact_hi = np.array(exact_lo), np.array(exact_hi)
 t1_mean, t1_rem = np.array(t1_mean), np.array(t1_rem)
 print(f"widest exact interval: {np.max(exact_hi - exact_lo):.2e}")
-assert np.all(t1_mean - t1_rem <= exact_lo) and np.all(exact_hi <= t1_mean + t1_rem)
+# T1 ± its remainder contains the exact value, at every p:
+assert np.all(t1_mean - t1_rem <= exact_lo)
+assert np.all(exact_hi <= t1_mean + t1_rem)
 
 mc_ps = ps[::2]
-mc = [monte_carlo(net, x, NeuronCrash({1: float(p)}), 2000, seed=0) for p in mc_ps]
+mc = [monte_carlo(net, x, NeuronCrash({1: float(p)}), 2000, seed=0)
+      for p in mc_ps]
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
-ax1.fill_between(ps, t1_mean - t1_rem, t1_mean + t1_rem, color="C1", alpha=0.2,
-                 label="T1 ± remainder (proved)")
+ax1.fill_between(ps, t1_mean - t1_rem, t1_mean + t1_rem, color="C1",
+                 alpha=0.2, label="T1 ± remainder (proved)")
 ax1.plot(ps, t1_mean, "C1--", label="T1: p Σ ∂_i")
 ax1.plot(ps, (exact_lo + exact_hi) / 2, "C0-", lw=2, label="exact")
-ax1.errorbar(mc_ps, [r.mean[0] for r in mc],
-             yerr=[[r.mean[0] - r.ci_low[0] for r in mc], [r.ci_high[0] - r.mean[0] for r in mc]],
+mc_mean = np.array([r.mean[0] for r in mc])
+mc_lo = np.array([r.ci_low[0] for r in mc])
+mc_hi = np.array([r.ci_high[0] for r in mc])
+ax1.errorbar(mc_ps, mc_mean, yerr=[mc_mean - mc_lo, mc_hi - mc_mean],
              fmt="C2o", ms=4, capsize=2, label="Monte Carlo, 95% interval")
 ax1.set_xlabel("crash probability p")
 ax1.set_ylabel("E Δ")
 ax1.legend(fontsize=7)
 ax1.grid(alpha=0.3)
-ax2.loglog(ps, np.abs(t1_mean - (exact_lo + exact_hi) / 2), "C1o-", ms=3, label="|T1 − exact|")
+exact = (exact_lo + exact_hi) / 2
+ax2.loglog(ps, np.abs(t1_mean - exact), "C1o-", ms=3, label="|T1 − exact|")
 ax2.loglog(ps, t1_rem, "C1:", label="T1's proved remainder bound")
 ax2.set_xlabel("crash probability p")
 ax2.set_ylabel("error of T1")

@@ -37,10 +37,10 @@ for label, a in instances.items():
     e = [p1_expected_error(a, p=p) for p in ps]            # exact rationals
     ratios[label] = [float(v / p ** M) for v, p in zip(e, ps)]
     d = p1_decide(a)
-    print(f"{label}: network says {'yes' if d.answer else 'no'}; E Δ / p^M = "
-          + ", ".join(f"{v / p ** M}" for v, p in zip(e[:3], ps)) + ", …")
-    if not d.answer:
-        assert all(v == p ** M for v, p in zip(e, ps))       # exactly p^M, in rationals
+    print(f"{label}: the network says {'yes' if d.answer else 'no'};",
+          "E Δ / p^M =", ", ".join(str(v / p ** M) for v, p in zip(e, ps)))
+    if not d.answer:                          # exactly p^M, in rationals
+        assert all(v == p ** M for v, p in zip(e, ps))
 
 # %%
 # Left: E Δ divided by p^M, the contribution of the empty set. Right: for each number of
@@ -58,7 +58,8 @@ ax1.grid(alpha=0.3, which="both")
 width = 0.38
 for j, (label, a) in enumerate(instances.items()):
     _, counts = p1_output_counts(a)
-    ax2.bar(np.arange(len(counts)) + (j - 0.5) * width, counts, width, label=label.split(":")[0])
+    ax2.bar(np.arange(len(counts)) + (j - 0.5) * width, counts, width,
+            label=label.split(":")[0])
 ax2.set_xlabel("number of surviving inputs |S|")
 ax2.set_ylabel("surviving sets with output 1")
 ax2.set_xticks(range(len(counts)))

@@ -25,6 +25,7 @@ def console_commands(text):
     """The ``$ symft …`` lines of the page's console blocks, as argument lists."""
     out = []
     for block in re.findall(r"^\.\. code-block:: console\n\n((?:   .*\n|\n)+)", text, re.M):
+        block = re.sub(r"\\\n\s*", " ", block)          # a command continued on the next line
         for line in block.splitlines():
             line = line.strip()
             if line.startswith("$ "):
@@ -58,6 +59,6 @@ def test_tutorial_session_and_commands_run(tmp_path, monkeypatch, capsys):
 
 
 def test_console_blocks_are_found():
-    text = ".. code-block:: console\n\n   $ symft info a.onnx\n   $ symft exact a.onnx --p 1e-3\n\nprose\n"
+    text = ".. code-block:: console\n\n   $ symft info a.onnx\n   $ symft exact a.onnx \\\n         --p 1e-3\n\nprose\n"
     assert console_commands(text) == [["symft", "info", "a.onnx"], ["symft", "exact", "a.onnx", "--p", "1e-3"]]
     assert not os.path.isabs(console_commands(text)[0][2])
