@@ -368,7 +368,8 @@ class ComparisonReport:
     def figure(self, path=None):
         """A matplotlib figure: each bound against the exact value (log scale), and the rank losses.
 
-        Needs the ``plot`` extra (``pip install symft[plot]``); raises
+        A :class:`matplotlib.figure.Figure` of its own (no pyplot, no backend change).  Needs the
+        ``plot`` extra (``pip install symft[plot]``); raises
         :class:`~symft.errors.SymftError` otherwise.  Saves to ``path`` when given.
 
         Examples
@@ -378,12 +379,14 @@ class ComparisonReport:
         >>> fig = r.figure()   # doctest: +SKIP
         """
         try:
-            import matplotlib
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
+            import matplotlib  # noqa: F401  (a clear refusal when matplotlib is missing)
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+            from matplotlib.figure import Figure
         except ImportError:
             raise SymftError("the figure needs matplotlib: pip install 'symft[plot]'") from None
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
+        fig = Figure(figsize=(11, 4.5))        # a figure of its own: no pyplot, no backend change
+        FigureCanvasAgg(fig)
+        ax1, ax2 = fig.subplots(1, 2)
         for (n, s, q, r), vals, refs in zip(self.bounds, self.values, self.reference):
             pts = [(abs(a), abs(b)) for a, b in zip(refs, vals) if math.isfinite(a) and math.isfinite(b)
                    and a != 0 and b != 0]
@@ -406,7 +409,6 @@ class ComparisonReport:
         fig.tight_layout()
         if path is not None:
             fig.savefig(path, dpi=120)
-            plt.close(fig)
         return fig
 
 
