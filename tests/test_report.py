@@ -90,6 +90,21 @@ def test_figure(tmp_path):
     assert path.stat().st_size > 1000
 
 
+def test_figure_leaves_matplotlib_alone(tmp_path):
+    mpl = pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    rep = compare(raw_net(), [[1.0, -0.5, 2.0], [0.2, 0.4, -1.0]], NeuronCrash({1: 0.2}), samples=200, seed=0)
+    old, before = mpl.get_backend(), plt.get_fignums()
+    mpl.use("svg")
+    try:
+        fig = rep.figure(tmp_path / "r.png")
+        assert mpl.get_backend() == "svg" and plt.get_fignums() == before
+        assert len(fig.axes) == 2 and (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+    finally:
+        mpl.use(old)
+
+
 def test_figure_without_matplotlib(monkeypatch):
     rep = compare(raw_net(), [[1.0, -0.5, 2.0]], NeuronCrash({1: 0.2}), samples=200, seed=0)
     monkeypatch.setitem(sys.modules, "matplotlib", None)

@@ -238,3 +238,28 @@ def test_brute_force_refuses_byzantine_in_every_query():
                  lambda: worst_case(net, [1, 0, 1], max_crashes=1, method="brute-force", byzantine=1)):
         with pytest.raises(InvalidArgument, match="byzantine: brute force cannot enumerate real values"):
             call()
+
+
+def test_a_chain_with_named_sites_takes_the_names_as_well_as_the_layer_numbers():
+    """A PyTorch chain names its sites by module path (``act2``); worst_case and crash_space take the name or the
+    layer number, and give the same proved answer."""
+    torch = pytest.importorskip("torch")
+    from collections import OrderedDict
+
+    import symft
+    from symft.worstcase.space import crash_space
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(OrderedDict(fc1=torch.nn.Linear(3, 4), act1=torch.nn.ReLU(),
+                                            fc2=torch.nn.Linear(4, 3), act2=torch.nn.ReLU(),
+                                            out=torch.nn.Linear(3, 2)))
+    net = symft.from_torch(model, torch.zeros(1, 3))
+    assert net.is_chain and net.sites == ("input", "act1", "act2", "out")
+    x = [1.0, -0.5, 0.25]
+    by_number = worst_case(net, x, max_crashes=2, layers=[2], method="brute-force")
+    by_name = worst_case(net, x, max_crashes=2, layers=["act2"], method="brute-force")
+    assert by_name.status == by_number.status == "proved"
+    assert by_name.worst_delta == by_number.worst_delta and by_name.crash_set == by_number.crash_set
+    assert crash_space(net, 1, layers=["act2"]) == crash_space(net, 1, layers=[2])
+    with pytest.raises(InvalidArgument, match="layer nope does not exist"):
+        crash_space(net, 1, layers=["nope"])

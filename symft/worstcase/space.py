@@ -219,6 +219,8 @@ def _resolve(net, l, chain, L, where):
     if chain:
         if isinstance(l, str) and l.strip().isdigit():
             l = int(l.strip())
+        elif isinstance(l, str) and l in net.sites:     # a site's name (a PyTorch or ONNX chain): its layer number
+            l = net.sites.index(l)
         if isinstance(l, bool) or not isinstance(l, Integral) or not 0 <= l <= L:
             raise InvalidArgument(f"{where}: layer {l} does not exist; expected 0 … {L}")
         return int(l), net.site(int(l))
