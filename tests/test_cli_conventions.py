@@ -315,7 +315,7 @@ def test_every_order_option_takes_auto_or_refuses_it_in_one_line(capsys, monkeyp
     monkeypatch.chdir(ROOT)
     sub = _subparsers(build_parser())
     with_order = sorted(n for n, p in sub.choices.items() if any("--order" in a.option_strings for a in p._actions))
-    assert with_order == ["accuracy", "certify", "check", "derive", "enclose", "exact"]
+    assert with_order == ["accuracy", "certify", "check", "derive", "enclose", "exact", "sample"]
     code, out, err = run(capsys, "derive", "examples/tanh_small.json", "--p", "1:p", "--order", "auto")
     assert code == 2 and out == "" and err.count("\n") == 1 and "--order" in err and "--order 2" in err
 

@@ -360,6 +360,7 @@ def test_certify_over_a_dataset_on_the_cluster_is_the_in_process_certificate(cli
             "--source", "enclosure")
     a = run_json(capsys, *args)
     b = run_json(capsys, *args, "--scheduler", "local", "--workers", "2")
+    assert a.pop("settings")["scheduler"] is None and b.pop("settings")["workers"] == 2
     assert _no_seconds(a) == _no_seconds(b) and a["bound_hi"] == want.bound_hi
     np.save(tmp_path / "x.npy", X[0])
     assert_one_line_error(*run(capsys, "certify", path, "--input", f"@{tmp_path / 'x.npy'}", "--p", "1:0.05",
@@ -392,5 +393,6 @@ def test_enumeration_in_blocks_of_configurations_is_the_in_process_enumeration(c
     args = ("exact", path, "--input", f"@{tmp_path / 'x.npy'}", "--p", "1:1/5,2:1/3", "--exact")
     a = run_json(capsys, *args)
     b = run_json(capsys, *args, "--scheduler", "local", "--workers", "2")
+    assert a.pop("settings")["scheduler"] is None and b.pop("settings")["workers"] == 2
     assert _no_seconds(a) == _no_seconds(b) and a["method"] == "enumeration"
     assert_one_line_error(*run(capsys, *args, "--order", "2", "--scheduler", "local"), "--scheduler")

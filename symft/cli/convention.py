@@ -31,9 +31,9 @@ import re
 from fractions import Fraction
 
 import numpy as np
-import sympy as sp
 
 from ..errors import InvalidArgument
+from ..lazyimport import is_sympy
 
 __all__ = ["json_safe", "settings_of", "exact_values", "exact_number", "rows", "split_intervals", "renamed",
            "neuron_objects", "site_rows"]
@@ -60,6 +60,7 @@ def json_safe(v, path: str = "result", warnings_out: list | None = None):
 
     Examples
     --------
+    >>> import sympy as sp
     >>> w = []
     >>> json_safe({"mean": [Fraction(1, 4), sp.Integer(2)], "x": float("nan")}, warnings_out=w)
     {'mean': [0.25, 2], 'mean_exact': ['1/4', '2'], 'x': None}
@@ -114,12 +115,14 @@ def _convert(v, path, warnings_out):
     if isinstance(v, Fraction):
         text = str(v.numerator) if v.denominator == 1 else f"{v.numerator}/{v.denominator}"
         return _float_of(v, path, warnings_out), text, True
-    if isinstance(v, sp.Basic):
+    if is_sympy(v):
         return _convert_sympy(v, path, warnings_out)
     raise InvalidArgument(f"--json: {path}: cannot be written as JSON ({type(v).__name__})")
 
 
 def _convert_sympy(v, path, warnings_out):
+    import sympy as sp
+
     if v.free_symbols:
         return None, str(v), True                       # a formula: only its text
     if v in (sp.oo, -sp.oo) or v.has(sp.nan, sp.zoo, sp.oo):
@@ -196,7 +199,7 @@ def _setting_value(v, name: bool):
         return v
     if isinstance(v, (list, tuple)):
         return [_setting_value(x, name) for x in v]
-    if v is None or isinstance(v, (str, int, float, bool, Fraction, sp.Basic, np.generic)):
+    if v is None or isinstance(v, (str, int, float, bool, Fraction, np.generic)) or is_sympy(v):
         return v
     return str(v)
 
@@ -210,6 +213,7 @@ def exact_number(v):
 
     Examples
     --------
+    >>> import sympy as sp
     >>> exact_number("1/1000"), exact_number(None), exact_number(sp.Rational(1, 2)), exact_number("sqrt(2)")
     (Fraction(1, 1000), None, Fraction(1, 2), sqrt(2))
     """
@@ -219,7 +223,7 @@ def exact_number(v):
         return v
     if isinstance(v, (int, np.integer)):
         return Fraction(int(v))
-    if isinstance(v, sp.Basic):
+    if is_sympy(v):
         return Fraction(int(v.p), int(v.q)) if v.is_Rational else v
     t = str(v).strip()
     if t.lower().lstrip("+-") in ("inf", "infinity", "nan", "oo"):
@@ -227,6 +231,8 @@ def exact_number(v):
     try:
         return Fraction(t)
     except (ValueError, ZeroDivisionError):
+        import sympy as sp
+
         return sp.sympify(t)
 
 

@@ -211,12 +211,12 @@ def number(v, exact: bool = False) -> str:
     ('0.333333', '1/3', '7', '2.5e-12')
     """
     if exact:
-        if isinstance(v, sp.Basic) and v.is_Rational:
+        if is_sympy(v) and v.is_Rational:
             return str(exact_text(v))
         return str(v)
     if isinstance(v, (int, np.integer)) and not isinstance(v, bool) and abs(int(v)) < 10 ** 6:
         return str(int(v))
-    if isinstance(v, sp.Basic) and v.is_Integer and abs(int(v)) < 10 ** 6:
+    if is_sympy(v) and v.is_Integer and abs(int(v)) < 10 ** 6:
         return str(int(v))
     try:
         return approx(v)
@@ -239,7 +239,7 @@ def rounded(v, direction: str, digits: int = 6) -> str:
     if isinstance(v, (float, np.floating)):
         d = Decimal(float(v))
     else:
-        q = Fraction(str(v)) if isinstance(v, sp.Basic) else Fraction(v)
+        q = Fraction(str(v)) if is_sympy(v) else Fraction(v)
         with localcontext() as ctx:
             ctx.prec = 60
             d = Decimal(q.numerator) / Decimal(q.denominator)

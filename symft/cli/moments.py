@@ -20,12 +20,11 @@ import argparse
 import sys
 
 import numpy as np
-from ..lazyimport import sympy as sp
+from ..lazyimport import is_sympy, sympy as sp
 
 from ..errors import InvalidArgument
 from ..graph.netfile import load_network
 from ..parsing import check_output_file, parse_exact, parse_inputs, parse_integer, parse_real
-from ..analysis.report import REFERENCE_KINDS
 from ..utils import json_number
 from .format import (emit, interval, largest, number, require_finite, rounded, summarized, summarized_blocks,
                      vector)
@@ -540,6 +539,8 @@ def _report_text(rep, wide: bool) -> str:
     lines.append("  reference: " + "; ".join(f"{src}" + (f" ({len(cs)} inputs)" if many else "")
                                               for src, cs in sources.items()))
     kinds = {k for src in rep.reference_source for k in src.split("+")}
+    from ..analysis.report import REFERENCE_KINDS
+
     lines += [f"    {k} = {w}" for k, w in REFERENCE_KINDS.items() if k in kinds]
     mc = [f"    {c}: {m:.6g} [{lo:.6g}, {hi:.6g}]" for c, m, lo, hi in
           zip(cases, rep.mc_mean, rep.mc_low, rep.mc_high)]
@@ -590,6 +591,8 @@ def _check_text(r, setting: str, wide: bool) -> str:
         lines.append(f"… {len(rows) - len(shown)} more comparisons, all agree (outputs {outs[0]} … {outs[-1]}; "
                      "--wide shows them)")
     lines += [f"note: {n}" for n in r.notes]
+    from ..analysis.report import REFERENCE_KINDS
+
     lines.append(f"reference: {r.exact_source} ({REFERENCE_KINDS.get(r.exact_source, 'no reference value')})")
     lines.append(f"verdict: {r.verdict.upper()}  (|z| threshold {r.threshold:.2f}; {r.samples} samples: "
                  f"{r.crashed_samples} Monte Carlo draws given at least one failure, whose probability "
@@ -620,7 +623,7 @@ def cmd_exact(args) -> int:
 
     net, inputs = load_net_and_inputs(args)
     probs = parse_p(args.p, net, allow_symbols=bool(args.polynomial))
-    symbolic = any(isinstance(q, sp.Basic) and q.free_symbols for q in probs.values())
+    symbolic = any(is_sympy(q) and q.free_symbols for q in probs.values())
     x = inputs.rows[0] if inputs.single else inputs.rows
     exact = True if args.exact else (False if args.float else None)
     loss_kw = loss_targets(args, net, inputs)
@@ -711,9 +714,9 @@ def cmd_exact(args) -> int:
     if args.polynomial:
         if not inputs.single:
             raise InvalidArgument("--polynomial: expected one input (the polynomial is per input)")
-        crash = {l: (q if isinstance(q, sp.Basic) and q.free_symbols else sp.Symbol("p", nonnegative=True))
+        crash = {l: (q if is_sympy(q) and q.free_symbols else sp.Symbol("p", nonnegative=True))
                  for l, q in probs.items()}
-        crash = {l: q for l, q in crash.items() if not (not isinstance(q, sp.Basic) and q == 0)}
+        crash = {l: q for l, q in crash.items() if not (not is_sympy(q) and q == 0)}
         p1 = mean_polynomial(net, x, crash, semantics=args.semantics, exact=exact, force=args.force,
                              progress=None if not args.json else False, **loss_kw)
         p2 = mean_polynomial(net, x, crash, moment=2, semantics=args.semantics, exact=exact, force=args.force,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from ..lazyimport import sympy as sp
+from ..lazyimport import is_sympy, sympy as sp
 
 from ..errors import InvalidArgument
 from ..graph.netfile import load_network
@@ -167,7 +167,7 @@ def _exact_str(v) -> str:
     >>> _exact_str(sp.Rational(-3, 4)), _exact_str(sp.Integer(2))
     ('-3/4', '2')
     """
-    return str(exact_text(v)) if isinstance(v, sp.Basic) and v.is_Rational else str(v)
+    return str(exact_text(v)) if is_sympy(v) and v.is_Rational else str(v)
 
 
 def _number(v):
@@ -180,7 +180,7 @@ def _number(v):
     """
     if v is None:
         return None
-    if isinstance(v, sp.Basic) and not v.is_Rational:
+    if is_sympy(v) and not v.is_Rational:
         return float(v) if v.is_number else v
     return exact_number(v)
 
