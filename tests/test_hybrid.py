@@ -322,10 +322,11 @@ def test_cli_text_and_json_name_both_parts(capsys):
     d = json.loads(out)
     assert d["sampler"] == "hybrid" and d["method"] == "hybrid"
     assert d["statistical"]["confidence"] == 0.9 and d["statistical"]["interval"] == "t-welch"
-    assert d["proved"]["order"] >= 0 and len(d["ci_low"]) == len(d["proved"]["low"])
-    for k in range(len(d["ci_low"])):
-        assert d["ci_low"][k] < d["proved"]["low"][k] + d["statistical"]["low"][k]          # rounded outward
-        assert d["ci_high"][k] > d["proved"]["high"][k] + d["statistical"]["high"][k]
+    assert d["command"] == "sample" and d["settings"]["method"] == "hybrid"
+    assert d["proved"]["order"] >= 0 and len(d["mean_lo"]) == len(d["proved"]["mean_lo"])
+    for k in range(len(d["mean_lo"])):
+        assert d["mean_lo"][k] < d["proved"]["mean_lo"][k] + d["statistical"]["mean_lo"][k]   # rounded outward
+        assert d["mean_hi"][k] > d["proved"]["mean_hi"][k] + d["statistical"]["mean_hi"][k]
     assert d["label"].endswith("statistical (90% confidence) for the rest")
 
 

@@ -23,6 +23,7 @@ import sys
 
 from ..errors import InvalidArgument
 from .format import emit, require_finite
+from .shapes import hybrid_json
 
 __all__ = ["check_hybrid_args", "sample_hybrid"]
 
@@ -48,10 +49,8 @@ def check_hybrid_args(args) -> None:
         raise InvalidArgument("--control: not with --loss zero_one (its Clopper–Pearson intervals need 0/1 draws)")
 
 
-def sample_hybrid(args, net, inputs, model, loss_kw, model_text) -> int:
+def sample_hybrid(args, net, inputs, model, loss_kw) -> int:
     """Run the hybrid on every input and print the result (text, or one JSON object with ``--json``).
-
-    ``model_text`` is the failure model as the other samplers' JSON describes it.
 
     Examples
     --------
@@ -62,7 +61,7 @@ def sample_hybrid(args, net, inputs, model, loss_kw, model_text) -> int:
     >>> args = argparse.Namespace(order=1, samples=200, seed=0, confidence=0.9, control="none", json=False)
     >>> out = io.StringIO()
     >>> with contextlib.redirect_stdout(out):
-    ...     code = sample_hybrid(args, mean_network(4), parse_inputs("1,1,1,1"), NeuronCrash({0: 0.1}), {}, [])
+    ...     code = sample_hybrid(args, mean_network(4), parse_inputs("1,1,1,1"), NeuronCrash({0: 0.1}), {})
     >>> code, "proved for ≤ 1 crashes, statistical (90% confidence) for the rest" in out.getvalue()
     (0, True)
     """
@@ -81,10 +80,9 @@ def sample_hybrid(args, net, inputs, model, loss_kw, model_text) -> int:
         ds = [r.as_dict() for r in rs]
         d = ds[0] if inputs.single else {"inputs": ds, "sampler": "hybrid", "statistic": ds[0]["statistic"],
                                          "confidence": args.confidence, "seed": args.seed, "samples": args.samples}
-        d["model"] = model_text
         if loss_kw:
             d["loss"] = loss_kw["loss"]
-        emit(d)
+        emit(hybrid_json(d, model), args)
         return 0
     out = sys.stdout
     names = ["loss change"] if loss_kw else (net.output_names or [str(k) for k in range(net.n_outputs)])

@@ -135,7 +135,7 @@ def cmd_sample(args) -> int:
     if method == "hybrid":
         from .hybrid import sample_hybrid
 
-        return sample_hybrid(args, net, inputs, model, loss_kw, _model_description(model))
+        return sample_hybrid(args, net, inputs, model, loss_kw)
     return _sample_stratified(args, net, inputs, model, loss_kw)
 
 
@@ -210,19 +210,6 @@ def _largest_at(rows) -> tuple:
     """
     pos, _ = largest([np.ravel(r) for r in rows])
     return pos
-
-
-def _model_description(model) -> list:
-    """``[["neuron", semantics, "site:p", …], ["synapse", "site:p", …]]``, as the plain sampler's JSON has it."""
-    from ..faults import NeuronCrash
-
-    out = []
-    for m in (model if isinstance(model, tuple) else (model,)):
-        if isinstance(m, NeuronCrash):
-            out.append(["neuron", m.semantics] + [f"{l}:{q}" for l, q in m.p])
-        else:
-            out.append(["synapse"] + [f"{l}:{q}" for l, q in m.p])
-    return out
 
 
 def _sample_plain(args, net, inputs, x, model) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from .convention import exact_number, exact_values, renamed, rows, site_rows, split_intervals
 
-__all__ = ["model_rows", "sample_json", "certify_json", "dataset_certify_json", "report_json", "check_json",
+__all__ = ["model_rows", "sample_json", "hybrid_json", "certify_json", "dataset_certify_json", "report_json", "check_json",
            "exact_json", "enclose_json", "taylor_json", "accuracy_json", "train_json"]
 
 
@@ -66,6 +66,38 @@ def sample_json(d: dict, model) -> dict:
     if model is not None:
         d["model"] = model_rows(model)
     return exact_values(d, "probability")
+
+
+def hybrid_json(d: dict, model) -> dict:
+    """``sample --method hybrid``: every ``low``/``high`` (and ``ci_low``/``ci_high``) → ``mean_lo``/``mean_hi``,
+    strata ``failures`` split, the model as rows; a batch keeps one object per input under ``inputs``.
+
+    Examples
+    --------
+    >>> hybrid_json({"ci_low": [0.1], "ci_high": [0.2], "proved": {"low": [0.0], "high": [0.1], "order": 1},
+    ...              "statistical": {"low": [0.1], "high": [0.2], "strata": [{"failures": [2, 3]}]}}, None)
+    {'mean_lo': [0.1], 'mean_hi': [0.2], 'proved': {'mean_lo': [0.0], 'mean_hi': [0.1], 'order': 1}, 'statistical': {'mean_lo': [0.1], 'mean_hi': [0.2], 'strata': [{'failures_lo': 2, 'failures_hi': 3}]}, 'standard_error': None, 'crashed_samples': None}
+    """
+    if "inputs" in d:                   # a batch: the sampler's fields per input, as the other samplers give them
+        rows = [hybrid_json(x, None) for x in d["inputs"]]
+        d = {**d, "inputs": rows, **{k: [x.get(k) for x in rows] for k in ("mean", "mean_lo", "mean_hi",
+                                                                           "standard_error")},
+             "crashed_samples": sum(x.get("crashed_samples", 0) for x in rows)}
+    else:
+        d = renamed(d, ci_low="mean_lo", ci_high="mean_hi")
+        for part in ("proved", "statistical", "enclosure"):
+            if isinstance(d.get(part), dict):
+                q = renamed(d[part], low="mean_lo", high="mean_hi")
+                if "strata" in q:
+                    q["strata"] = [split_intervals(st, "failures") for st in q["strata"]]
+                d[part] = q
+        st = d.get("statistical")
+        if isinstance(st, dict):        # the combined interval's spread is the sampled part's; every draw crashes
+            d.setdefault("standard_error", st.get("standard_error"))
+            d.setdefault("crashed_samples", st.get("draws"))
+    if model is not None:
+        d["model"] = model_rows(model)
+    return d
 
 
 def certify_json(d: dict) -> dict:
