@@ -49,6 +49,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from .utils import fraction_down as _down, fraction_up as _up
 from .errors import InvalidArgument, MissingDependency, SymftError, TooLargeError
 from .faults import NeuronCrash
 from .progress import Progress
@@ -480,16 +481,6 @@ def _accuracy_chunk(net, model, kw, job):
 
     X, y = job
     return acc(net, X, y, model, **kw)
-
-
-def _down(fr: Fraction) -> float:
-    v = float(fr)
-    return float(np.nextafter(v, -np.inf)) if Fraction(v) > fr else v
-
-
-def _up(fr: Fraction) -> float:
-    v = float(fr)
-    return float(np.nextafter(v, np.inf)) if Fraction(v) < fr else v
 
 
 def _wmean(pairs, rnd):

@@ -25,7 +25,7 @@ from .lazyimport import sympy as sp
 
 from .errors import InvalidArgument
 
-__all__ = ["as_rng", "to_exact", "parse_number_string", "exact_decimal", "is_exact_number", "json_number",
+__all__ = ["fraction_down", "fraction_up", "as_rng", "to_exact", "parse_number_string", "exact_decimal", "is_exact_number", "json_number",
            "jsonable", "check_text", "short_text", "load_json", "MAX_DIGITS", "MAX_JSON_DEPTH"]
 
 #: The most decimal digits an exact number may have (numerator or denominator): Python's own
@@ -44,6 +44,31 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 _LITERAL = re.compile(r"(?<![A-Za-z0-9_.])(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?(?![A-Za-z0-9_.])", re.ASCII)
 _LOG10_2 = math.log10(2)
 
+
+
+def fraction_down(fr: Fraction) -> float:
+    """The largest float64 at most ``fr`` (a rational rounded downward, so a lower bound stays one).
+
+    Examples
+    --------
+    >>> third = Fraction(1, 3)
+    >>> Fraction(fraction_down(third)) < third < Fraction(fraction_up(third)), fraction_down(Fraction(1, 2))
+    (True, 0.5)
+    """
+    v = float(fr)
+    return float(np.nextafter(v, -np.inf)) if Fraction(v) > fr else v
+
+
+def fraction_up(fr: Fraction) -> float:
+    """The smallest float64 at least ``fr`` (a rational rounded upward, so an upper bound stays one).
+
+    Examples
+    --------
+    >>> Fraction(fraction_up(Fraction(-1, 3))) > Fraction(-1, 3), fraction_up(Fraction(3, 4))
+    (True, 0.75)
+    """
+    v = float(fr)
+    return float(np.nextafter(v, np.inf)) if Fraction(v) < fr else v
 
 def as_rng(seed) -> np.random.Generator:
     """Normalise a seed into a :class:`numpy.random.Generator`.

@@ -66,6 +66,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from ..utils import fraction_down as _down, fraction_up as _up
 from ..errors import InvalidArgument
 from ..faults import CrashPattern
 from ..problem import make_problem
@@ -85,16 +86,6 @@ __all__ = ["AccuracyResult", "accuracy", "METHODS"]
 METHODS = ("auto", "exact", "rigorous", "statistical")
 
 _U = 2.0 ** -53
-
-
-def _down(fr: Fraction) -> float:
-    v = float(fr)
-    return float(np.nextafter(v, -np.inf)) if Fraction(v) > fr else v
-
-
-def _up(fr: Fraction) -> float:
-    v = float(fr)
-    return float(np.nextafter(v, np.inf)) if Fraction(v) < fr else v
 
 
 @result

@@ -79,6 +79,7 @@ from warnings import warn as _warn
 
 import numpy as np
 
+from ..utils import fraction_down as _down, fraction_up as _up
 from ..errors import InvalidArgument, TooLargeError
 from ..faults import NeuronCrash
 from ..problem import make_problem
@@ -97,16 +98,6 @@ NEGLIGIBLE = 1e-290
 
 _TWO52 = Fraction(1, 2 ** 52)
 _TINY = Fraction(1, 2 ** 1074)
-
-
-def _down(fr: Fraction) -> float:
-    f = float(fr)
-    return f if Fraction(f) <= fr else float(np.nextafter(f, -np.inf))
-
-
-def _up(fr: Fraction) -> float:
-    f = float(fr)
-    return f if Fraction(f) >= fr else float(np.nextafter(f, np.inf))
 
 
 # ---------------------------------------------------------------------- result

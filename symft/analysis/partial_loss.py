@@ -36,6 +36,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..utils import fraction_down as _down, fraction_up as _up
 from ..engines.forward import forward_masked
 from ..engines.sampling import failure_groups
 from ..engines.stratified import configuration_blocks
@@ -141,11 +142,3 @@ def cross_entropy_partial(net, x, model, order: int, target: int):
     return {"lo": _down(tot - marg), "hi": _up(tot + marg), "configurations": count, "mass": _down(mass)}
 
 
-def _down(fr: Fraction) -> float:
-    f = float(fr)
-    return f if Fraction(f) <= fr else float(np.nextafter(f, -np.inf))
-
-
-def _up(fr: Fraction) -> float:
-    f = float(fr)
-    return f if Fraction(f) >= fr else float(np.nextafter(f, np.inf))

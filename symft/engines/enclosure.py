@@ -114,7 +114,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -123,6 +122,7 @@ from numbers import Integral
 import numpy as np
 import sympy as sp
 
+from ..utils import fraction_down as _down, fraction_up as _up
 from ..errors import FaultModelError, InvalidArgument, NotSmooth, TooLargeError
 from ..faults import NeuronCrash
 from ..graph.activations import ETA
@@ -145,16 +145,6 @@ _CHUNK_BYTES = 8 * 2 ** 20
 def _gamma(n):
     nu = n * _U
     return nu / (1.0 - nu)
-
-
-def _up(fr: Fraction) -> float:
-    f = float(fr)
-    return f if Fraction(f) >= fr else float(np.nextafter(f, np.inf))
-
-
-def _down(fr: Fraction) -> float:
-    f = float(fr)
-    return f if Fraction(f) <= fr else float(np.nextafter(f, -np.inf))
 
 
 # =====================================================================================
