@@ -8,11 +8,11 @@ import pathlib
 import re
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-TEXT = (".py", ".rst", ".md", ".toml", ".txt", ".cfg")
+TEXT = (".py", ".rst", ".md", ".toml", ".txt", ".cfg", ".json")
 
 
 def _tracked_text_files():
-    for top in ("symft", "reductions", "docs", "tests", "examples", "experiments", "benchmarks"):
+    for top in ("symft", "reductions", "docs", "tests", "examples", "experiments", "benchmarks", "gallery"):
         for p in (ROOT / top).rglob("*"):
             if p.suffix in TEXT and "_build" not in p.parts and p.is_file():
                 yield p
