@@ -268,7 +268,7 @@ def tail_strata(net, model, order: int, draws: int, *, min_per_stratum: int = 32
     >>> [(s.lo, s.hi, s.draws) for s in tail_strata(net, NeuronCrash({1: 1e-2}), 2, 1000)][:3]
     [(3, 3, 895), (4, 4, 96), (5, 5, 32)]
     """
-    from ..engines.stratified import MAX_STRATA, TAIL_FRACTION, Stratum, crash_count_law, crash_count_tail
+    from ..engines.stratified import MAX_STRATA, Stratum, count_strata, crash_count_law, crash_count_tail
 
     order = _int(order, "order", 0)
     draws = _int(draws, "draws", 0)
@@ -278,17 +278,7 @@ def tail_strata(net, model, order: int, draws: int, *, min_per_stratum: int = 32
     if rest0 == 0:
         return ()
     kmax = min(N, order + MAX_STRATA)
-    law = crash_count_law(net, model, kmax)
-    raw, rest, k = [], rest0, order
-    while k < kmax:
-        k += 1
-        rest -= law[k]
-        if law[k] > 0:
-            raw.append([k, k, law[k], math.comb(N, k)])
-        if rest <= TAIL_FRACTION * rest0:
-            break
-    if k < N and rest > 0:
-        raw.append([k + 1, N, rest, 2 ** N - sum(math.comb(N, j) for j in range(k + 1))])
+    raw = count_strata(N, crash_count_law(net, model, kmax), rest0, order, kmax)
     spread = spread or math.sqrt
     score = [float(P) * float(spread(lo)) for lo, _, P, _ in raw]
     tot = sum(score)

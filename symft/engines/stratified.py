@@ -92,6 +92,7 @@ __all__ = [
     "Stratum",
     "StratifiedResult",
     "crash_count_law",
+    "count_strata",
     "plan_strata",
     "stratified_monte_carlo",
     "stratified_statistics",
@@ -317,6 +318,35 @@ def _check_int(v, where, least):
     return int(v)
 
 
+def count_strata(N: int, law, above, start: int, kmax: int) -> list:
+    r"""Strata of failure counts above ``start``: ``[lo, hi, P, C]`` rows with exact probabilities ``P``.
+
+    Single counts ``{start + 1}, {start + 2}, …`` up to ``kmax``, until the
+    rest ``P(K > k)`` falls to :data:`TAIL_FRACTION` of ``above`` (``= P(K >
+    start)``), then one tail stratum ``{k + 1, …, N}`` holding that rest.  The
+    rest is ``above`` minus the exact law ``law[k]``, so the rows' ``P`` sum to
+    ``above`` exactly; ``C`` counts the configurations of each stratum.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> law = [Fraction(1, 8), Fraction(3, 8), Fraction(3, 8), Fraction(1, 8)]     # Bin(3, 1/2)
+    >>> count_strata(3, law, Fraction(7, 8), 0, 1)
+    [[1, 1, Fraction(3, 8), 3], [2, 3, Fraction(1, 2), 4]]
+    """
+    rows, rest, k = [], above, start
+    while k < kmax:
+        k += 1
+        rest -= law[k]
+        if law[k] > 0:
+            rows.append([k, k, law[k], math.comb(N, k)])
+        if rest <= TAIL_FRACTION * above:
+            break
+    if k < N and rest > 0:
+        rows.append([k + 1, N, rest, 2 ** N - sum(math.comb(N, j) for j in range(k + 1))])
+    return rows
+
+
 def plan_strata(net, model, n_samples: int, *, min_per_stratum: int = MIN_PER_STRATUM,
                 max_strata: int = MAX_STRATA, enumerate_small: bool = True, spread=None) -> tuple:
     r"""The strata of failure counts, their exact probabilities and the draws each gets.
@@ -360,17 +390,7 @@ def plan_strata(net, model, n_samples: int, *, min_per_stratum: int = MIN_PER_ST
     p_any = fac.more_than(0)
     if p_any == 0:
         return ()
-    strata = []
-    k_ind, rest = 0, p_any
-    for k in range(1, kcap + 1):
-        rest = fac.more_than(k)
-        k_ind = k
-        if law[k] > 0:
-            strata.append([k, k, law[k], math.comb(N, k)])
-        if rest <= TAIL_FRACTION * p_any:
-            break
-    if k_ind < N and rest > 0:
-        strata.append([k_ind + 1, N, rest, 2 ** N - sum(math.comb(N, k) for k in range(k_ind + 1))])
+    strata = count_strata(N, law, p_any, 0, kcap)
     enum_score = [float(P) * math.sqrt(lo) for lo, _, P, _ in strata]      # which strata are enumerated
     spread = spread or math.sqrt
     score = [float(P) * float(spread(lo)) for lo, _, P, _ in strata]        # how the rest is shared
