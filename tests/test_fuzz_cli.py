@@ -377,7 +377,6 @@ def test_derive_sigmoid_float_net_finishes(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="sampling.samples_for_halfwidth steps back one sample at a time (engine)", strict=False)
 def test_small_halfwidth_finishes():
     # the command line refuses half-widths needing more than MAX_SAMPLES samples; below that the
     # library call itself is slow (±1e-4 at variance 1: about 3.8e8 samples, 3 s)

@@ -184,6 +184,16 @@ def test_samples_for_halfwidth_is_minimal():
     assert v / (nc * h * h) <= 1 - c + 1e-15 and v / ((nc - 1) * h * h) > 1 - c
 
 
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(1e-3, 10.0), st.floats(1e-3, 100.0), st.sampled_from([0.8, 0.9, 0.95, 0.99, 0.999]))
+def test_samples_for_halfwidth_t_is_minimal_everywhere(h, v, c):
+    # the smallest n whose t interval is at most h wide (bisection over n, checked at n and n - 1)
+    n = samples_for_halfwidth(h, v, c, "t")
+    half = lambda m: t_quantile(0.5 + c / 2, m - 1) * math.sqrt(v) / math.sqrt(m)  # noqa: E731
+    assert n >= 2 and half(n) <= h
+    assert n == 2 or half(n - 1) > h
+
 def test_samples_for_proportion():
     n = samples_for_proportion(0.02, 0.95)
     # Hoeffding: 2 exp(-2 n h²) ≤ α

@@ -383,11 +383,23 @@ def samples_for_halfwidth(halfwidth: float, var: float, confidence: float = 0.95
     if method != "t":
         raise InvalidArgument(f"method: expected 't', 'normal' or 'chebyshev', got {method!r}")
     sd = math.sqrt(v)
-    while t_quantile(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n) > h:
-        n += max(1, n // 1000)
-    # step back to the minimum (the step above may overshoot by < n/1000)
-    while n > 2 and t_quantile(0.5 + confidence / 2, n - 2) * sd / math.sqrt(n - 1) <= h:
-        n -= 1
+    q = 0.5 + confidence / 2
+
+    def wide(m):        # the t interval with m samples is still wider than asked
+        return t_quantile(q, m - 1) * sd / math.sqrt(m) > h
+
+    # t_{m-1} > z, so no m below the normal answer n is enough; double past the answer, then bisect
+    # (the half-width decreases in m): O(log n) quantiles instead of a walk of n/1000 steps
+    lo, hi = n - 1, n
+    while wide(hi):
+        lo, hi = hi, 2 * hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if wide(mid):
+            lo = mid
+        else:
+            hi = mid
+    n = hi
     return n
 
 
