@@ -131,3 +131,21 @@ def test_cli_exact_order_encloses_a_smooth_loss(capsys, tmp_path):
         assert code == 0 and "loss change" in out and "rigorous" in out
     assert_one_line_error(*run(capsys, "exact", path, "--input", xs, "--p", "1:0.2", "--loss", "squared",
                                "--target", "1,0", "--order", "1"), "--target", "3")
+
+
+def test_cross_entropy_split_bracket_is_narrower_than_half_the_mean_square_error():
+    # at a small crash probability the configurations with ≤ 1 crash carry almost all of E|Δ|², and the
+    # bracket applies to the rest only: the width falls far below the plain convexity bracket ½ E|Δ|²
+    net, W1, b1, W2, b2, x = _case(5)
+    p = 0.02
+    d = loss_mean_enclosure(net, x, NeuronCrash({"1": p}), "cross_entropy", 2, order=1)
+    want = _reference(W1, b1, W2, b2, x, 0.0, p, "cross_entropy", 2)
+    lo, hi = d["loss_mean_lo"][0], d["loss_mean_hi"][0]
+    assert mpmath.mpf(lo) <= want <= mpmath.mpf(hi)
+    mp = mpmath.mpf
+    h0 = [mpmath.tanh(sum(mp(W1[i][j]) * mp(x[j]) for j in range(3)) + mp(b1[i])) for i in range(4)]
+    e2 = mp(0)
+    for mh in product((0, 1), repeat=4):
+        w = mp(p) ** sum(mh) * (1 - mp(p)) ** (4 - sum(mh))
+        e2 += w * sum((sum(mp(W2[k][i]) * h0[i] * mh[i] for i in range(4))) ** 2 for k in range(3))
+    assert hi - lo < float(e2) / 2 / 10, (hi - lo, float(e2) / 2)

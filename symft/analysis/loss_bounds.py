@@ -11,6 +11,12 @@ crashes evaluated, the rest bounded by its exact probability). The expected chan
   ``diag(s) − s sᵀ`` (``s`` a softmax), whose quadratic form ``Var_s(Δ) ≤ max_k Δ_k² ≤ Σ_k Δ_k²``;
   hence ``g·Δ ≤ Δ_ω ≤ g·Δ + ½ Σ_k Δ_k²`` with ``g = softmax(y) − e_t``, and
   ``E Δ_ω ∈ [g·E Δ, g·E Δ + ½ Σ_k E Δ_k²]`` — sound, and looser by at most ``½ Σ_k E Δ_k²``.
+  Tighter, and intersected with it: the configurations with at most ``order`` crashes are summed
+  exactly (:func:`symft.analysis.partial_loss.cross_entropy_partial`, every rounding error bounded)
+  and the bracket is applied to the rest only, ``Σ_{|s|>k} P(s) Δ_ω(s) ∈ [g·T_1, g·T_1 + ½ Σ_k T_{2,k}]``
+  with ``T_1`` the tail of ``E Δ`` (the enclosure's mean interval minus its evaluated part and that
+  part's margin) and ``T_{2,k}`` the enclosure's bound on the tail of ``E Δ_k²``.  The width then
+  shrinks with the tail's probability rather than with ``E Δ²``.
 
 ``y`` is enclosed by the outward-rounded interval forward pass and every product and sum is rounded
 outward, so the interval contains the exact real expectation whatever the float64 rounding.
@@ -103,10 +109,38 @@ def loss_mean_enclosure(net, x, model, loss: str, target, *, order=2, force: boo
             hi.append(float(tot.hi))
         else:
             half = second * 0.5                                   # exact: a power of two
-            lo.append(float(first.lo))
-            hi.append(float((first + half).hi))
+            lo_b, hi_b = float(first.lo), float((first + half).hi)
+            split = _cross_entropy_split(net, X[b], model, r, b if not single else None,
+                                         Interval(G.lo[b], G.hi[b]), targets[b])
+            if split is not None:
+                lo_b, hi_b = max(lo_b, split[0]), min(hi_b, split[1])
+            lo.append(lo_b)
+            hi.append(hi_b)
     return {"loss": loss, "loss_mean_lo": lo, "loss_mean_hi": hi, "method": "rigorous", "order": r.order,
             "configurations": r.configurations}
+
+
+def _cross_entropy_split(net, x, model, r, b, G, target):
+    """``[lo, hi]`` for ``E Δ_ω`` as the exact part (≤ ``r.order`` crashes) plus the convexity bracket of the rest.
+
+    ``None`` when the exact part has no finite error bound.  ``r`` is the enclosure (row ``b`` of a batch,
+    or a single input when ``b`` is None) and ``G`` the gradient interval at the clean output.
+    """
+    from .partial_loss import cross_entropy_partial
+
+    part = cross_entropy_partial(net, x, model, r.order, int(target))
+    if part is None:
+        return None
+    row = (lambda a: np.asarray(a, dtype=float)) if b is None else (lambda a: np.asarray(a, dtype=float)[b])
+    mlo, mhi, pm, mm, ts = row(r.mean_lo), row(r.mean_hi), row(r.partial_mean), row(r.margin_mean), row(r.tail_second)
+    # the evaluated part is within mm of pm, and pm is within half an ulp of the exact sum it rounds
+    ulp = np.spacing(np.abs(pm)) + 1e-300
+    t1 = Interval(mlo, mhi) - Interval.point(pm) - Interval(-mm, mm) - Interval(-ulp, ulp)   # the tail of E Δ
+    gt = isum(G * t1)
+    t2 = isum(Interval(np.zeros_like(ts), ts)) * 0.5
+    exact = Interval(np.array(part["lo"]), np.array(part["hi"]))
+    tot_lo, tot_hi = exact + gt, exact + gt + Interval(np.array(0.0), t2.hi)
+    return float(tot_lo.lo), float(tot_hi.hi)
 
 
 def _targets(loss, target, B, K, single):
