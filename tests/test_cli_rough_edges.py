@@ -64,6 +64,33 @@ def test_weights_near_1e200_are_refused_in_one_line(capsys, tmp_path):
         one_line_error(*run(capsys, *argv), "enclosure", "float64")
 
 
+def test_enclosure_refuses_a_variance_beyond_float64_and_encloses_one_within(capsys, tmp_path):
+    """Weights 1e100 (Δ about 1e200, Δ² beyond float64): refused; weights 1e70 (Δ² about 1e280): the certified
+    intervals hold the exact mean and variance, computed here in rationals."""
+    def layers(s):
+        return [{"weights": [[10.0 ** s, -1e-8], [3 * 10.0 ** (s - 1), 1e12]], "bias": [0, 10.0 ** (s - 10)],
+                 "activation": "relu"}, {"weights": [[10.0 ** s, 2e-8]], "bias": [0], "activation": "linear"}]
+    one_line_error(*run(capsys, "enclose", _net(tmp_path, layers(100), "a.json"), "--input", "1,2", "--p", "1:1/10",
+                        "--order", "1"), "enclosure", "overflows")
+    spec = layers(70)
+    code, out, err = run(capsys, "enclose", _net(tmp_path, spec, "b.json"), "--input", "1,2", "--p", "1:1/10",
+                         "--order", "1", "--json")
+    assert code == 0, err
+    d = json.loads(out)
+    F = Fraction
+    W1, b1 = [[F(v) for v in r] for r in spec[0]["weights"]], [F(v) for v in spec[0]["bias"]]
+    w2 = [F(v) for v in spec[1]["weights"][0]]
+    h = [max(F(0), r[0] * 1 + r[1] * 2 + b) for r, b in zip(W1, b1)]
+    p, mean, second = F(1, 10), F(0), F(0)
+    for mask in range(4):
+        w = np.prod([p if mask >> i & 1 else 1 - p for i in range(2)])
+        delta = sum(-w2[i] * h[i] for i in range(2) if mask >> i & 1)
+        mean, second = mean + w * delta, second + w * delta * delta
+    assert F(d["mean_lo"][0]) <= mean <= F(d["mean_hi"][0])
+    assert F(d["var_lo"][0]) <= second - mean * mean <= F(d["var_hi"][0])
+    assert abs(mean) > 1e138 and d["warnings"] == []
+
+
 def test_derive_refuses_decimals_beyond_float64(capsys, tmp_path):
     # sigmoid(−1e237) is about 2^(−1.4e237): SymPy holds it, cannot print it, no float64 holds it
     net = _net(tmp_path, [{"weights": [[1e200, 1e37]], "bias": [0], "activation": "sigmoid"},

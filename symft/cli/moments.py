@@ -389,7 +389,8 @@ def _class_targets(text, net, n: int) -> list:
     if len(vals) != n:
         raise InvalidArgument(f"--target: {len(vals)} classes for {n} input{'s' if n != 1 else ''}; give one per "
                               "input (@FILE), or one for all")
-    return [parse_integer(str(v), "--target", 0, net.n_outputs - 1) for v in vals]
+    return [parse_integer(str(int(v)) if isinstance(v, float) and v.is_integer() else str(v), "--target", 0,
+                          net.n_outputs - 1) for v in vals]
 
 
 def _loss_certify_batch(args, cs, model, samples) -> int:
@@ -460,7 +461,8 @@ def cmd_certify(args) -> int:
             raise InvalidArgument(f"--alpha: P3 needs p < α < 1, got α = {args.alpha:g} with p = {p_max:g}")
         kw["alpha"] = args.alpha
     if args.source == "statistical":        # a batch: Bonferroni over the inputs, --confidence for all of them
-        kw.update(samples=args.samples, seed=args.seed, confidence=1 - (1 - args.confidence) / n)
+        kw.update(samples=args.samples, seed=args.seed,
+                  confidence=args.confidence if n == 1 else 1 - (1 - args.confidence) / n)
     order = resolve_order(args.order, net, model, n)
     cs = [certify(net, xe, model, args.eps, args.delta, source=args.source, inequality=args.inequality,
                   sided=args.sided, order=order, **kw) for xe in inputs.rows]
@@ -608,7 +610,7 @@ def cmd_check(args) -> int:
     if isinstance(model, tuple):
         raise InvalidArgument("--synapse-p: check handles neuron crashes only")
     order = resolve_order(args.order, net, model, len(inputs.rows))
-    confidence = 1 - 0.001 / len(inputs.rows)           # check's 0.999 over the whole batch
+    confidence = 0.999 if inputs.single else 1 - 0.001 / len(inputs.rows)   # check's 0.999 over the batch
     rs = [check(net, xb, model, samples=args.samples, seed=args.seed, order=order, confidence=confidence)
           for xb in inputs.rows]
     for b, r in enumerate(rs):

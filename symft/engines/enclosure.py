@@ -915,6 +915,12 @@ def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weight
             m1 = cnt * float(bd.eps[o]) + 3 * gm * float(a1[o]) * (1 + 4 * gm) + _U * float(a1[o])
             m2 = (2 * de * float(a1[o]) * (1 + 4 * gm) + cnt * de * de + 4 * gm * float(s2[o]) * (1 + 4 * gm)
                   + 2 * _U * float(s2[o]))
+            if not (math.isfinite(m1) and math.isfinite(m2)):
+                raise FloatOverflowError(
+                    f"enclosure: output {o}: the float64 error margin of E Δ² overflows (the output's rounding "
+                    f"error is up to {de:.3g}" + (f" and |Δ| up to {float(mx[o]):.3g}" if mx[o] > 0 else "")
+                    + "; the squares are beyond ±1.8e308) — scale the weights down (Δ scales with the output "
+                    "layer's weights)")
             Mg1[o] += (w + werr) * Fraction(m1) * Fraction(1 + 1e-10)
             Mg2[o] += (w + werr) * Fraction(m2) * Fraction(1 + 1e-10)
         if sum(kap) == 1:
