@@ -139,10 +139,9 @@ def p1_network(M: int, variant: str = "corrected", *, eps=sp.Rational(1, 2)) -> 
     >>> net = p1_network(3)
     >>> net.widths, [a.name for a in net.activations]
     ((3, 2, 1, 1), ['ramp', 'step', 'linear'])
-    >>> p1_network(3, "printed").weights_exact(1)
-    Matrix([
-    [ 1,  1,  1],
-    [-1, -1, -1]])
+    >>> p1_network(3, "printed").node("z1").op.params("sympy")["weight"]   # the first dense layer, exact
+    array([[1, 1, 1],
+           [-1, -1, -1]], dtype=object)
     >>> p1_network(2, "guarded").widths
     (2, 6, 1, 1)
     """

@@ -46,15 +46,27 @@ _LOG10_2 = math.log10(2)
 
 
 
+#: The largest finite float64, as a rational.
+_MAX_FLOAT = Fraction(np.finfo(np.float64).max)
+
+
 def fraction_down(fr: Fraction) -> float:
     """The largest float64 at most ``fr`` (a rational rounded downward, so a lower bound stays one).
+
+    Beyond the float64 range: ``-inf`` below it, the largest float above it (still at most ``fr``).
 
     Examples
     --------
     >>> third = Fraction(1, 3)
     >>> Fraction(fraction_down(third)) < third < Fraction(fraction_up(third)), fraction_down(Fraction(1, 2))
     (True, 0.5)
+    >>> fraction_down(Fraction(-10 ** 400)), fraction_down(Fraction(10 ** 400))
+    (-inf, 1.7976931348623157e+308)
     """
+    if fr > _MAX_FLOAT:
+        return float(_MAX_FLOAT)
+    if fr < -_MAX_FLOAT:
+        return -math.inf
     v = float(fr)
     return float(np.nextafter(v, -np.inf)) if Fraction(v) > fr else v
 
@@ -62,13 +74,22 @@ def fraction_down(fr: Fraction) -> float:
 def fraction_up(fr: Fraction) -> float:
     """The smallest float64 at least ``fr`` (a rational rounded upward, so an upper bound stays one).
 
+    Beyond the float64 range: ``inf`` above it, the most negative float below it (still at least ``fr``).
+
     Examples
     --------
     >>> Fraction(fraction_up(Fraction(-1, 3))) > Fraction(-1, 3), fraction_up(Fraction(3, 4))
     (True, 0.75)
+    >>> fraction_up(Fraction(10 ** 400)), fraction_up(Fraction(-10 ** 400))
+    (inf, -1.7976931348623157e+308)
     """
+    if fr > _MAX_FLOAT:
+        return math.inf
+    if fr < -_MAX_FLOAT:
+        return -float(_MAX_FLOAT)
     v = float(fr)
     return float(np.nextafter(v, np.inf)) if Fraction(v) < fr else v
+
 
 def as_rng(seed) -> np.random.Generator:
     """Normalise a seed into a :class:`numpy.random.Generator`.

@@ -14,6 +14,10 @@ Conventions every subcommand follows:
   traceback.  Any *unexpected* exception (a bug) is reported the same way,
   as one line that says so; the global flag ``--debug`` prints the full
   traceback instead;
+* ``--input`` takes one input or a batch everywhere: commands answer per input, and ``worst``,
+  ``check`` and ``certify`` also give one answer over the batch (the largest change, the
+  conjunction of the verdicts) naming the input it comes from, with one row per input (``derive``
+  derives at each input in turn);
 * option values may be negative numbers (``--input -1,2,3``);
 * one spelling per option across commands: ``--eps``, ``--max-crashes``,
   ``--order K|auto``, ``--seed`` (default 0, printed with the results),

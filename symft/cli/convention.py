@@ -36,7 +36,7 @@ from ..errors import InvalidArgument
 from ..lazyimport import is_sympy
 
 __all__ = ["json_safe", "settings_of", "exact_values", "exact_number", "rows", "split_intervals", "renamed",
-           "neuron_objects", "site_rows"]
+           "neuron_objects", "site_rows", "input_rows"]
 
 #: Integers with more bits than this are beyond float64 and awkward for JSON readers: written as null + text.
 _MAX_INT_BITS = 1000
@@ -344,3 +344,17 @@ def site_rows(mapping, field: str) -> list:
     """
     items = mapping.items() if isinstance(mapping, dict) else mapping
     return [{"site": str(s), field: v} for s, v in items]
+
+
+def input_rows(results) -> list:
+    """One row per input of a batch: each result (an object) with the input's index under ``input`` first.
+
+    Commands that answer per input (``worst``, ``check``, ``certify``, ``derive``) write these rows
+    under ``per_input`` when ``--input`` holds several inputs.
+
+    Examples
+    --------
+    >>> input_rows([{"status": "proved"}, {"status": "found"}])
+    [{'input': 0, 'status': 'proved'}, {'input': 1, 'status': 'found'}]
+    """
+    return [{"input": b, **r} for b, r in enumerate(results)]

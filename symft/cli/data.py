@@ -20,7 +20,7 @@ from ..parsing import parse_p
 from .format import emit, interval, summarized
 from .shapes import accuracy_json, model_rows, train_json
 from .options import (add_json, add_net, add_order, add_p, add_samples, add_scheduler, add_seed,
-                      add_semantics, argument_type, open_scheduler)
+                      add_semantics, argument_type, flag_names, open_scheduler)
 
 __all__ = ["cmd_accuracy", "cmd_sweep", "cmd_train", "parse_reg", "parse_train_p", "add_parsers"]
 
@@ -205,6 +205,9 @@ def cmd_train(args) -> int:
     p = parse_train_p(args.p)
     reg = parse_reg(args.reg) if args.reg else {}
     progress = None if not args.json else False
+    flags = flag_names(data="--data", arch="--arch", activation="--act", init="--init", p="--p", reg="--reg",
+                       epochs="--epochs", batch_size="--batch-size", lr="--lr", seed="--seed", dtype="--dtype",
+                       eps="--eps", delta="--delta", lam="--reg", mu="--reg", psi="--reg", nu="--reg")
     if args.algorithm1:
         from ..training.algorithm1 import algorithm1
 
@@ -215,16 +218,18 @@ def cmd_train(args) -> int:
         if is_conv_arch(arch):
             raise InvalidArgument("--algorithm1: widens dense layers only; give --arch as dense widths, e.g. "
                                   "64,32,16,10")
-        r = algorithm1(args.data, eps=args.eps, delta=args.delta, arch=arch, activation=args.act, p=p,
-                       lam=reg.get("lam", 1.0), mu=reg.get("mu", 0.0), psi=reg.get("psi", 0.0),
-                       nu=reg.get("nu", 0.0), epochs=args.epochs, seed=args.seed, progress=progress)
+        with flags:
+            r = algorithm1(args.data, eps=args.eps, delta=args.delta, arch=arch, activation=args.act, p=p,
+                           lam=reg.get("lam", 1.0), mu=reg.get("mu", 0.0), psi=reg.get("psi", 0.0),
+                           nu=reg.get("nu", 0.0), epochs=args.epochs, seed=args.seed, progress=progress)
         net = r.train.network if r.train is not None else None
         d = r.as_dict()
     else:
         from ..training.train import train
 
-        r = train(args.data, arch=arch, activation=args.act, init=init, p=p, reg=reg, epochs=args.epochs,
-                  batch_size=args.batch_size, lr=args.lr, seed=args.seed, dtype=args.dtype, progress=progress)
+        with flags:
+            r = train(args.data, arch=arch, activation=args.act, init=init, p=p, reg=reg, epochs=args.epochs,
+                      batch_size=args.batch_size, lr=args.lr, seed=args.seed, dtype=args.dtype, progress=progress)
         net = r.network
         d = r.as_dict()
     if out_path is not None and net is not None:

@@ -300,19 +300,31 @@ def summarized(rows: list, wide: bool = False, what: str = "rows", head: int = 6
     return rows[:head] + [f"  … {len(rows) - head - tail} more {what} (--wide shows all)"] + rows[-tail:]
 
 
-def summarized_blocks(blocks: list, wide: bool = False, what: str = "inputs", head: int = 2, tail: int = 1) -> list:
+def summarized_blocks(blocks: list, wide: bool = False, what: str = "inputs", head: int = 2, tail: int = 1,
+                      keep=()) -> list:
     """Blocks of lines (one per input), the first and last few and a line saying how many are left out.
+
+    The blocks numbered in ``keep`` (the input an answer comes from) are shown wherever they are.
 
     Examples
     --------
     >>> summarized_blocks([[f"input {k}", "  row"] for k in range(5)], head=1, tail=1)
     ['input 0', '  row', '… 3 more inputs (--wide shows all)', 'input 4', '  row']
+    >>> summarized_blocks([[f"input {k}"] for k in range(7)], head=1, tail=1, keep=[3])
+    ['input 0', '… 2 more inputs (--wide shows all)', 'input 3', '… 2 more inputs (--wide shows all)', 'input 6']
     """
     blocks = list(blocks)
     if wide or len(blocks) <= head + tail + 1:
         return [line for b in blocks for line in b]
-    return ([line for b in blocks[:head] for line in b] + [f"… {len(blocks) - head - tail} more {what} (--wide shows all)"]
-            + [line for b in blocks[-tail:] for line in b])
+    shown = sorted({*range(head), *range(len(blocks) - tail, len(blocks)), *(k for k in keep if 0 <= k < len(blocks))})
+    out, last = [], -1
+    for k in shown:
+        if k > last + 1:
+            n = k - last - 1
+            out.append(f"… {n} more {what[:-1] if n == 1 and what.endswith('s') else what} (--wide shows all)")
+        out += blocks[k]
+        last = k
+    return out
 
 
 def largest(values) -> tuple:

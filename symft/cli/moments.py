@@ -28,10 +28,12 @@ from ..parsing import check_output_file, parse_exact, parse_inputs, parse_intege
 from ..utils import json_number
 from .format import (emit, interval, largest, number, require_finite, rounded, summarized, summarized_blocks,
                      vector)
+from .convention import input_rows
 from .shapes import (check_json, certify_json, dataset_certify_json, enclose_json, exact_json, model_rows,
                      report_json, sample_json, taylor_json)
 from .options import (MAX_SAMPLES, add_input, add_json, add_net, add_order, add_p, add_samples,
-                      add_scheduler, add_seed, add_semantics, argument_type, check_input_size, load_net_and_inputs,
+                      add_scheduler, add_seed, add_semantics, argument_type, check_input_size, flag_names,
+                      load_net_and_inputs,
                       load_net_input_model, open_scheduler, order_or_auto, resolve_order, validated)
 
 __all__ = ["loss_targets", "cmd_sample", "cmd_certify", "cmd_report", "cmd_check", "cmd_exact", "cmd_enclose", "cmd_derive",
@@ -173,8 +175,7 @@ def _sample_stratified(args, net, inputs, model, loss_kw) -> int:
     r0 = rs[0]
     means = [np.ravel(r.mean) for r in rs]
     b, k = _largest_at(means)
-    at = (f" at {'' if inputs.single else f'input {b}, '}output {names[k]}" if len(names) > 1 or not inputs.single
-          else "")
+    at = _at(None if inputs.single else b, names, k) if len(names) > 1 or not inputs.single else ""
     kind = (f"statistical, {100 * args.confidence:g}%, seed {args.seed}" if any(r.method != "enumerated" for r in rs)
             else "all configurations enumerated")
     out.write(f"{what} ∈ [{np.ravel(rs[b].ci_low)[k]:.6g}, {np.ravel(rs[b].ci_high)[k]:.6g}]{at} "
@@ -189,10 +190,24 @@ def _sample_stratified(args, net, inputs, model, loss_kw) -> int:
         lines.append(f"  {'output':<12} {'mean':>13} {'ci_low':>13} {'ci_high':>13}")
         lines += summarized([f"  {nm:<12} {np.ravel(r.mean)[k]:13.6g} {np.ravel(r.ci_low)[k]:13.6g} "
                              f"{np.ravel(r.ci_high)[k]:13.6g}" for k, nm in enumerate(names)], args.wide, "outputs")
-        lines.append(f"  P(prediction changes) = {r.change:.6g} ∈ [{r.change_low:.6g}, {r.change_high:.6g}]")
+        lines.append(f"  P(prediction changes) = {r.change:.6g} (exact: every configuration enumerated)"
+                     if r.change_low == r.change == r.change_high else
+                     f"  P(prediction changes) = {r.change:.6g} ∈ [{r.change_low:.6g}, {r.change_high:.6g}]")
         blocks.append(lines)
     out.write("\n".join(summarized_blocks(blocks, args.wide)) + "\n")
     return 0
+
+
+def _at(b, names, k) -> str:
+    """Where a value is: `` at input b, output k`` (no input for one input; a loss is one number, no output).
+
+    Examples
+    --------
+    >>> _at(2, ["0", "1"], 1), _at(None, ["0", "1"], 0), _at(3, ["loss"], 0)
+    (' at input 2, output 1', ' at output 0', ' at input 3')
+    """
+    parts = ([] if b is None else [f"input {b}"]) + ([] if names[k].startswith("loss") else [f"output {names[k]}"])
+    return f" at {', '.join(parts)}" if parts else ""
 
 
 def _names(net) -> list:
@@ -297,20 +312,32 @@ def _certify_dataset(args) -> int:
         if args.population_confidence is not None:
             raise InvalidArgument("--population-confidence: needs --data (a sample of inputs)")
         net, inputs = load_net_and_inputs(args)
-        if not inputs.single:
-            raise InvalidArgument(f"--input: expected one input, got {inputs.values.shape[0]}; use --data for many")
         if args.target is None:
-            raise InvalidArgument("--target: --loss needs the target class (an index 0 … n_out − 1)")
-        X, y = inputs.values[:1], np.array([parse_integer(args.target, "--target", 0, net.n_outputs - 1)])
+            raise InvalidArgument("--target: --loss needs the target class (an index 0 … n_out − 1, or @FILE with "
+                                  "one per input)")
+        X, y = inputs.values, np.array(_class_targets(args.target, net, len(inputs.rows)))
         where = "the one input"
     model = NeuronCrash(parse_p(args.p, net), args.semantics).check(net)
     samples = args.samples if args.samples is not None else (20_000 if args.dataset is not None else 100_000)
-    with open_scheduler(args) as sched:
-        c = dataset_certificate(net, X, model, args.eps, args.delta, y=y, loss=args.loss, source=args.source,
-                                sided=args.sided, order=resolve_order(args.order, net, model, X.shape[0]),
-                                samples=samples, seed=args.seed,
-                                confidence=args.confidence, population_confidence=args.population_confidence,
-                                top=args.top, force=args.force, scheduler=None if sched.kind == "inprocess" else sched)
+    flags = flag_names(source="--source", eps="--eps", delta="--delta", sided="--sided", loss="--loss", top="--top",
+                       order="--order", samples="--samples", seed="--seed", confidence="--confidence",
+                       population_confidence="--population-confidence", model="--p",
+                       X="--data" if args.dataset is not None else "--input",
+                       y="--data" if args.dataset is not None else "--target")
+    # a batch of --input rows: each input is certified on its own (--data: over the inputs as well)
+    parts = [(X, y)] if args.dataset is not None or X.shape[0] == 1 else [(X[b:b + 1], y[b:b + 1])
+                                                                          for b in range(X.shape[0])]
+    confidence = args.confidence if len(parts) == 1 else 1 - (1 - args.confidence) / len(parts)
+    with open_scheduler(args) as sched, flags:
+        cs = [dataset_certificate(net, Xb, model, args.eps, args.delta, y=yb, loss=args.loss, source=args.source,
+                                  sided=args.sided, order=resolve_order(args.order, net, model, X.shape[0]),
+                                  samples=samples, seed=args.seed,
+                                  confidence=confidence, population_confidence=args.population_confidence,
+                                  top=args.top, force=args.force,
+                                  scheduler=None if sched.kind == "inprocess" else sched) for Xb, yb in parts]
+    if len(cs) > 1:
+        return _loss_certify_batch(args, cs, model, samples)
+    c = cs[0]
     if args.json:
         d = c.as_dict()
         d.update({"command": "certify", "data": args.dataset, "model": model_rows(model),
@@ -346,6 +373,64 @@ def _certify_dataset(args) -> int:
     return 0
 
 
+def _class_targets(text, net, n: int) -> list:
+    """``--target`` of ``certify --loss``: a class index for every input, or ``@FILE`` with one per input.
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> _class_targets("1", random_network([2, 3, 2], seed=0), 3)
+    [1, 1, 1]
+    """
+    rows = parse_inputs(text, "--target").rows
+    vals = [v for r in rows for v in r]
+    if len(vals) == 1:
+        vals = vals * n
+    if len(vals) != n:
+        raise InvalidArgument(f"--target: {len(vals)} classes for {n} input{'s' if n != 1 else ''}; give one per "
+                              "input (@FILE), or one for all")
+    return [parse_integer(str(int(v)) if isinstance(v, float) and v.is_integer() else str(v), "--target", 0,
+                          net.n_outputs - 1) for v in vals]
+
+
+def _loss_certify_batch(args, cs, model, samples) -> int:
+    """``certify --loss`` on a batch of inputs: certified when every input is, naming the first that is not."""
+    n = len(cs)
+    first = next((b for b, c in enumerate(cs) if c.verdict != "certified"), None)
+    verdict = ("certified" if first is None else
+               "not certified" if any(c.verdict == "not certified" for c in cs) else "undecided")
+    if verdict == "not certified":
+        first = next(b for b, c in enumerate(cs) if c.verdict == "not certified")
+    worst = max(range(n), key=lambda b: cs[b].bound_hi)
+    d0 = cs[0].as_dict()
+    claim = f"{d0['claim']}, at each of the {n} inputs"
+    if args.json:
+        rows = [dataset_certify_json(c.as_dict()) for c in cs]
+        shared = ("claim", "eps", "eps_exact", "delta", "delta_exact", "sided", "loss", "distribution", "n_inputs",
+                  "population", "assumptions")
+        top = dataset_certify_json({k: d0[k] for k in ("eps", "delta", "sided", "loss")})
+        top.update({"claim": claim, "verdict": verdict, "certified": first is None, "input": first,
+                    "bound_hi": cs[worst].bound_hi, "worst_input": worst,
+                    "method": ", ".join(dict.fromkeys(c.method for c in cs)), "distribution": "each input",
+                    "n_inputs": n, "assumptions": d0["assumptions"], "model": model_rows(model),
+                    "per_input": input_rows([{k: v for k, v in r.items() if k not in shared} for r in rows])})
+        emit(top, args)
+        return 0
+    out = sys.stdout
+    head = "CERTIFIED" if first is None else f"{verdict.upper()} at input {first}"
+    out.write(f"{head}: {claim}  (largest bound {rounded(cs[worst].bound_hi, 'up')} at input {worst})\n")
+    blocks = [[f"input {b}: {c.verdict}, probability {interval(c.bound_lo, c.bound_hi)} ({c.method})"]
+              for b, c in enumerate(cs)]
+    keep = [worst] + ([] if first is None else [first])
+    out.write("\n".join(summarized_blocks(blocks, args.wide, head=4, tail=2, keep=keep)) + "\n")
+    if any(c.method == "statistical" for c in cs):
+        out.write(f"sampling     {samples} configurations per input, seed {args.seed}; confidence "
+                  f"{args.confidence:g} over all {n} inputs (Bonferroni)\n")
+    for a in cs[0].assumptions:
+        out.write(f"assumes      {a}\n")
+    return 0
+
+
 def cmd_certify(args) -> int:
     """``symft certify NET --input X --p SPEC --eps E --delta D``: an (ε, δ) certificate.
 
@@ -357,7 +442,8 @@ def cmd_certify(args) -> int:
     if getattr(args, "dataset", None) is not None or getattr(args, "loss", None) is not None:
         return _certify_dataset(args)
     if args.input is None:
-        raise InvalidArgument("--input: expected one input (--input X), or a dataset (--data D)")
+        raise InvalidArgument("--input: expected an input (--input X, or a batch @FILE with one per row), or a "
+                              "dataset (--data D)")
     if getattr(args, "scheduler", None) is not None or getattr(args, "workers", None) is not None:
         raise InvalidArgument("--scheduler: certify runs on a cluster over a dataset (--data D) or with --loss; "
                               "one input's certificate runs in this process")
@@ -366,25 +452,37 @@ def cmd_certify(args) -> int:
             raise InvalidArgument(f"{opt}: needs {'--data' if opt.startswith('--pop') else '--loss'}")
     if args.samples is None:
         args.samples = 100_000
-    net, inputs, x, model = load_net_input_model(args, allow_batch=False)
-    xe = inputs.rows[0]
+    net, inputs, x, model = load_net_input_model(args)
+    n = len(inputs.rows)
     kw = {}
     if args.alpha is not None:
         p_max = max((float(q) for _, q in model.p), default=0.0)
         if not args.alpha > p_max:
             raise InvalidArgument(f"--alpha: P3 needs p < α < 1, got α = {args.alpha:g} with p = {p_max:g}")
         kw["alpha"] = args.alpha
-    if args.source == "statistical":
-        kw.update(samples=args.samples, seed=args.seed, confidence=args.confidence)
-    c = certify(net, xe, model, args.eps, args.delta, source=args.source, inequality=args.inequality,
-                sided=args.sided, order=resolve_order(args.order, net, model), **kw)
+    if args.source == "statistical":        # a batch: Bonferroni over the inputs, --confidence for all of them
+        kw.update(samples=args.samples, seed=args.seed,
+                  confidence=args.confidence if n == 1 else 1 - (1 - args.confidence) / n)
+    order = resolve_order(args.order, net, model, n)
+    cs = [certify(net, xe, model, args.eps, args.delta, source=args.source, inequality=args.inequality,
+                  sided=args.sided, order=order, **kw) for xe in inputs.rows]
+    if inputs.single:
+        return _certify_one(args, cs[0])
+    return _certify_batch(args, cs)
+
+
+def _certify_kind(c) -> str:
+    return ("rigorous" if c.rigorous else "statistical, not a proof" if c.source == "monte-carlo"
+            else "approximation, not a proof")
+
+
+def _certify_one(args, c) -> int:
     if args.json:
         emit(certify_json(c.as_dict()), args)
         return 0
     out = sys.stdout
     d = c.as_dict()
-    kind = ("rigorous" if c.rigorous else "statistical, not a proof" if c.source == "monte-carlo"
-            else "approximation, not a proof")
+    kind = _certify_kind(c)
     bound = rounded(c.delta_bound, "up")
     out.write(f"{'CERTIFIED' if c.certified else 'NOT CERTIFIED'}: {d['claim']}  (bound {bound}; {kind})\n")
     out.write(f"claim        {d['claim']}\n")
@@ -401,6 +499,64 @@ def cmd_certify(args) -> int:
         out.write(f"note         {n}\n")
     out.write(f"network      sha256 {c.network_sha256}\n")
     return 0
+
+
+def _certify_batch(args, cs) -> int:
+    """Certificates of a batch of inputs: certified when every input is; the first input that is not named.
+
+    Each input has its own claim (the probability is over the crashes at that input; ``--data`` is the
+    claim over a dataset's inputs as well).
+    """
+    n = len(cs)
+    first = next((b for b, c in enumerate(cs) if not c.certified), None)
+    worst = max(range(n), key=lambda b: cs[b].delta_bound)
+    d0 = cs[0].as_dict()
+    claim = f"{d0['claim']}, at each of the {n} inputs"
+    rigorous = all(c.rigorous for c in cs)
+    methods = list(dict.fromkeys(c.method for c in cs))
+    if args.json:
+        top = certify_json({k: d0[k] for k in ("eps", "delta", "sided")})
+        top.update({"claim": claim, "certified": first is None, "input": first, "delta_bound": cs[worst].delta_bound,
+                    "worst_input": worst, "method": ", ".join(methods), "rigorous": rigorous,
+                    "source": ", ".join(dict.fromkeys(c.source for c in cs)), "network_sha256": cs[0].network_sha256,
+                    "per_input": input_rows([_certify_row(certify_json(c.as_dict())) for c in cs])})
+        emit(top, args)
+        return 0
+    out = sys.stdout
+    kind = _certify_kind(cs[worst]) if len({_certify_kind(c) for c in cs}) == 1 else "mixed: see each input"
+    bound = rounded(cs[worst].delta_bound, "up")
+    verdict = ("CERTIFIED" if first is None else
+               f"NOT CERTIFIED at input {first} ({sum(not c.certified for c in cs)} of {n} inputs not certified)")
+    out.write(f"{verdict}: {claim}  (largest bound {bound} at input {worst}; {kind})\n")
+    out.write(f"method       {', '.join(methods)}   rigorous: {'yes' if rigorous else 'no'}\n")
+    if any(c.source == "monte-carlo" for c in cs):
+        out.write(f"sampling     {args.samples} Monte Carlo draws given a failure per input, seed {args.seed}; "
+                  f"confidence {args.confidence:g} over all {n} inputs (Bonferroni)\n")
+    mixed = len(methods) > 1
+    blocks = [[f"input {b}: {'certified' if c.certified else 'NOT certified'}, δ bound {rounded(c.delta_bound, 'up')}"
+               + (f" ({c.method}{'' if c.rigorous else '; not rigorous'})" if mixed else "")
+               + ("" if c.certified or c.copies_needed is None else f"; median trick: {c.copies_needed} copies")]
+              for b, c in enumerate(cs)]
+    keep = [worst] + ([] if first is None else [first])
+    out.write("\n".join(summarized_blocks(blocks, args.wide, head=4, tail=2, keep=keep)) + "\n")
+    common = [a for a in cs[0].assumptions if all(a in c.assumptions for c in cs)]
+    for a in common:
+        out.write(f"assumes      {a}\n")
+    noted = range(n) if args.wide else sorted(set(keep))
+    for b in noted:
+        for t in cs[b].notes:
+            out.write(f"note         input {b}: {t}\n")
+    if len(noted) < n and any(c.notes for c in cs):
+        out.write("note         the notes of the other inputs: --wide or --json\n")
+    out.write(f"network      sha256 {cs[0].network_sha256}\n")
+    return 0
+
+
+def _certify_row(d: dict) -> dict:
+    """One input's certificate as a row of a batch: what is shared by the batch (the claim, the failure model,
+    the versions, the network's hash) is said once, above the rows."""
+    return {k: v for k, v in d.items() if k not in ("eps", "eps_exact", "delta", "delta_exact", "sided", "claim",
+                                                     "p", "semantics", "versions", "network_sha256")}
 
 
 def cmd_report(args) -> int:
@@ -441,24 +597,96 @@ def cmd_report(args) -> int:
 
 
 def cmd_check(args) -> int:
-    """``symft check NET --input X --p SPEC``: do T1, exact/enclosure and Monte Carlo agree?"""
+    """``symft check NET --input X --p SPEC``: do T1, exact/enclosure and Monte Carlo agree?
+
+    With a batch of inputs each input is checked (the same seed and samples each); the verdict is the
+    conjunction — ``disagree`` if any input disagrees, ``agree`` if every input agrees, else
+    ``inconclusive`` — naming the first input that does not agree.  The statistical threshold is
+    Bonferroni-corrected over the inputs too, so a false alarm is no likelier than for one input.
+    """
     from ..analysis.report import check
 
-    net, inputs, x, model = load_net_input_model(args, allow_batch=False)
+    net, inputs, x, model = load_net_input_model(args)
     if isinstance(model, tuple):
         raise InvalidArgument("--synapse-p: check handles neuron crashes only")
-    order = resolve_order(args.order, net, model)
-    r = check(net, inputs.rows[0], model, samples=args.samples, seed=args.seed, order=order)
-    require_finite({f"comparisons[{i}].{k}": c[k] for i, c in enumerate(r.comparisons)
-                     for k in ("value_a", "value_b") if k in c}, "check")
+    order = resolve_order(args.order, net, model, len(inputs.rows))
+    confidence = 0.999 if inputs.single else 1 - 0.001 / len(inputs.rows)   # check's 0.999 over the batch
+    rs = [check(net, xb, model, samples=args.samples, seed=args.seed, order=order, confidence=confidence)
+          for xb in inputs.rows]
+    for b, r in enumerate(rs):
+        where = "" if inputs.single else f"per_input[{b}]."
+        require_finite({f"{where}comparisons[{i}].{k}": c[k] for i, c in enumerate(r.comparisons)
+                        for k in ("value_a", "value_b") if k in c}, "check")
+    verdict, first = _batch_verdict([r.verdict for r in rs])
     if args.json:
-        emit(check_json(r.as_dict()), args)
-    else:
-        sites = ", ".join(f"p = {q} at {k}" for k, q in model.p)
-        setting = (f"setting: {sites}, {model.semantics}; enclosure order ≥ {order}; "
-                   f"{args.samples} samples, seed {args.seed}")
-        sys.stdout.write(_check_text(r, setting, args.wide) + "\n")
+        if inputs.single:
+            emit(check_json(rs[0].as_dict()), args)
+        else:
+            r0 = rs[0].as_dict()
+            emit({"verdict": verdict, "input": first, "threshold": r0["threshold"], "samples": r0["samples"],
+                  "seed": r0["seed"], "per_input": input_rows([check_json(r.as_dict()) for r in rs])}, args)
+        return 0
+    sites = ", ".join(f"p = {q} at {k}" for k, q in model.p)
+    setting = (f"setting: {sites}, {model.semantics}; enclosure order ≥ {order}; "
+               f"{args.samples} samples, seed {args.seed}")
+    if inputs.single:
+        sys.stdout.write(_check_text(rs[0], setting, args.wide) + "\n")
+        return 0
+    n = len(rs)
+    head = {"agree": f"AGREE at all {n} inputs",
+            "disagree": f"DISAGREE at input {first} (the first of {sum(r.verdict == 'disagree' for r in rs)} "
+                        f"of {n} inputs that disagree)",
+            "inconclusive": f"INCONCLUSIVE at input {first} (the first of "
+                            f"{sum(r.verdict != 'agree' for r in rs)} of {n} inputs without agreement)"}[verdict]
+    why = rs[first if first is not None else 0].summary().split(": ", 1)[-1]
+    lines = [f"{head}: {why}", setting]
+    common = [t for t in rs[0].notes if all(t in r.notes for r in rs)]     # said once, after the inputs
+    blocks = []
+    for b, r in enumerate(rs):
+        shown = [c for c in r.comparisons if args.wide or c["status"] != "agree"]
+        blocks.append([f"input {b}: {r.summary()}"]
+                      + [f"  output {c['output']} {c['quantity']:<4}  {c['a']}: {_comparison_detail(c)}"
+                         + ("" if c.get("z") is None else f"  z = {c['z']:+.2f}") + f"  → {c['status']}"
+                         for c in shown]
+                      + [f"  note: {t}" for t in r.notes if t not in common])
+    lines += summarized_blocks(blocks, args.wide, keep=[] if first is None else [first])
+    lines += [f"note (every input): {t}" for t in common]
+    r0 = rs[0]
+    lines.append(f"verdict: {verdict.upper()}  (every input: {_counts([r.verdict for r in rs])}; |z| threshold "
+                 f"{r0.threshold:.2f}, Bonferroni over the comparisons and the {n} inputs; {r0.samples} samples "
+                 f"per input, seed {r0.seed})")
+    sys.stdout.write("\n".join(lines) + "\n")
     return 0
+
+
+def _batch_verdict(verdicts) -> tuple:
+    """``(verdict, input)``: the conjunction of per-input verdicts and the first input that does not agree.
+
+    Examples
+    --------
+    >>> _batch_verdict(["agree", "inconclusive", "disagree"])
+    ('disagree', 2)
+    >>> _batch_verdict(["agree", "agree"]), _batch_verdict(["agree", "inconclusive"])
+    (('agree', None), ('inconclusive', 1))
+    """
+    v = list(verdicts)
+    if "disagree" in v:
+        return "disagree", v.index("disagree")
+    if all(x == "agree" for x in v):
+        return "agree", None
+    return "inconclusive", next(b for b, x in enumerate(v) if x != "agree")
+
+
+def _counts(values) -> str:
+    """How many of each value, in order of first appearance.
+
+    Examples
+    --------
+    >>> _counts(["agree", "agree", "disagree"])
+    '2 agree, 1 disagree'
+    """
+    v = list(values)
+    return ", ".join(f"{v.count(x)} {x}" for x in dict.fromkeys(v))
 
 
 #: What each bound of ``report`` is, in plain words (the papers' labels after them); at most 34 columns.
@@ -841,36 +1069,60 @@ def _distribution_lines(e, b, exact: bool, wide: bool) -> list:
 # ---------------------------------------------------------------------- derive, taylor
 
 def cmd_derive(args) -> int:
-    """``symft derive NET --p SPEC [--order K] [--input X] [--latex]``: symbolic expansion, T1, remainder."""
+    """``symft derive NET --p SPEC [--order K] [--input X] [--latex]``: symbolic expansion, T1, remainder.
+
+    Without ``--input`` the expansion is symbolic in the input (symbols ``x_0, x_1, …``).  With a batch
+    of inputs it is derived at each input separately: the expansion's coefficients depend on the input
+    (and, for piecewise activations such as ReLU, which piece is active), so one result per input.
+    """
     from ..parsing import parse_p
     from ..engines.taylor import derive
 
     net = load_network(args.net)
     probs = parse_p(args.p, net, allow_symbols=True)
-    x = None
+    xs, single = [None], True
     if args.input:
-        inputs = parse_inputs(args.input, net=net)
-        if not inputs.single:
-            raise InvalidArgument("--input: derive takes one input (or none, for symbolic inputs x_0, x_1, …)")
-        x = check_input_size(net, inputs).rows[0]
+        inputs = check_input_size(net, parse_inputs(args.input, net=net))
+        xs, single = inputs.rows, inputs.single
     if args.order == "auto":
         raise InvalidArgument("--order: derive has no automatic order; give the order of the Taylor expansion, "
                               "e.g. --order 2")
-    d = derive(net, probs, x=x, order=args.order, semantics=args.semantics, force=args.force)
+    ds = [derive(net, probs, x=x, order=args.order, semantics=args.semantics, force=args.force) for x in xs]
     if args.json:
-        e = d.expansion
-        # the moments: numbers (null while symbols remain) with their text under <key>_exact; the
-        # expansion is a formula in ξ: text
-        emit({"order": e.order, "exact": e.exact, "xi": [f"{l}:{i}" for l, i, _ in e.xi],
-              "expansion": [str(v) for v in e.polynomials()],
-              "mean": [sp.sympify(v) for v in d.moments.mean], "var": [sp.sympify(v) for v in d.moments.var],
-              "t1_mean": [sp.sympify(v) for v in d.t1.mean], "t1_var": [sp.sympify(v) for v in d.t1.var],
-              "t1_var_paper": [sp.sympify(v) for v in d.t1.var_paper],
-              "remainder": None if d.remainder is None else [sp.sympify(v) for v in d.remainder],
-              "remainder_note": d.remainder_note}, args)
+        rows = [_derive_json(d) for d in ds]
+        if single:
+            emit(rows[0], args)
+        else:       # the order and the crash variables ξ (they depend on --p only) are said once
+            shared = ("order", "xi") if all(r["xi"] == rows[0]["xi"] for r in rows) else ("order",)
+            emit({"order": rows[0]["order"], "exact": all(r["exact"] for r in rows),
+                  **({"xi": rows[0]["xi"]} if "xi" in shared else {}),
+                  "per_input": input_rows([{k: v for k, v in r.items() if k not in shared} for r in rows])}, args)
         return 0
-    sys.stdout.write((d.latex() if args.latex else str(d)) + "\n")
+    texts = [d.latex() if args.latex else str(d) for d in ds]
+    if single:
+        sys.stdout.write(texts[0] + "\n")
+        return 0
+    head = "% " if args.latex else ""
+    blocks = [[f"{head}input {b}:"] + t.splitlines() for b, t in enumerate(texts)]
+    lines = [f"{head}derived at each of the {len(ds)} inputs in turn (the expansion depends on the input)"]
+    lines += summarized_blocks(blocks, args.wide, "inputs")
+    if args.latex:       # the lines that are not LaTeX are comments
+        lines = [f"% {t}" if t.startswith("…") else t for t in lines]
+    sys.stdout.write("\n".join(lines) + "\n")
     return 0
+
+
+def _derive_json(d) -> dict:
+    """One derivation in the JSON convention: the moments are numbers (null while symbols remain) with
+    their text under ``<key>_exact``; the expansion is a formula in ξ (text)."""
+    e = d.expansion
+    return {"order": e.order, "exact": e.exact, "xi": [f"{l}:{i}" for l, i, _ in e.xi],
+            "expansion": [str(v) for v in e.polynomials()],
+            "mean": [sp.sympify(v) for v in d.moments.mean], "var": [sp.sympify(v) for v in d.moments.var],
+            "t1_mean": [sp.sympify(v) for v in d.t1.mean], "t1_var": [sp.sympify(v) for v in d.t1.var],
+            "t1_var_paper": [sp.sympify(v) for v in d.t1.var_paper],
+            "remainder": None if d.remainder is None else [sp.sympify(v) for v in d.remainder],
+            "remainder_note": d.remainder_note}
 
 
 def cmd_taylor(args) -> int:
@@ -914,7 +1166,7 @@ def _taylor_lines(r, names, loss_kw, wide: bool) -> list:
     B = M.shape[0]
     b, k = np.unravel_index(int(np.argmax(np.abs(M))), M.shape)
     what = f"E Δ_loss ({loss_kw['loss']} loss)" if loss_kw else "E Δ"
-    at = f" at {'' if B == 1 else f'input {b}, '}output {names[k]}" if M.size > 1 else ""
+    at = _at(b if B > 1 else None, names, k) if M.size > 1 else ""
     largest_ = "largest |T1 mean|; " if at else ""
     if RM is not None:
         lo, hi = np.nextafter(M[b, k] - RM[b, k], -np.inf), np.nextafter(M[b, k] + RM[b, k], np.inf)
@@ -995,7 +1247,9 @@ def add_parsers(sub) -> dict:
     s = out["certify"] = sub.add_parser("certify", help="(ε, δ) certificate: P(Δ ≥ ε) ≤ δ for every output, "
                                                         "labelled rigorous or approximate")
     add_net(s)
-    add_input(s, required=False, one=True)
+    add_input(s, required=False, help="one or many inputs, each certified on its own: comma-separated numbers, or "
+                                      "@FILE (.json, .csv, or .npy, also shaped like the network's input); "
+                                      "--data instead certifies over a dataset's inputs as well")
     # dest "dataset": --data and --input exclude each other (the other commands' --data is "data")
     s.add_argument("--data", dest="dataset", metavar="D",
                    help="certify over a dataset instead of one input: 'digits' (the 8×8 digits' test part) or an "
@@ -1057,7 +1311,8 @@ def add_parsers(sub) -> dict:
     s = out["check"] = sub.add_parser("check", help="do the Taylor estimate (T1), the exact value (or a certified "
                                                     "enclosure) and Monte Carlo agree? z-scores and a verdict")
     add_net(s)
-    add_input(s, one=True)
+    add_input(s, help="one or many inputs: comma-separated numbers, or @FILE (.json, .csv, or .npy); a batch "
+                      "agrees when every input agrees (the first that does not is named)")
     add_p(s)
     add_semantics(s)
     add_samples(s, 100000)
@@ -1108,8 +1363,9 @@ def add_parsers(sub) -> dict:
     add_net(s, "network file: symft JSON (weights may be symbols) or an ONNX model")
     add_p(s, extra="; P may be a symbol (0:p)")
     add_order(s, 2, "order of the Taylor expansion", auto=None)
-    add_input(s, required=False, one=True,
-              help="one input: comma-separated numbers or @FILE (default: symbols x_0, x_1, …)")
+    add_input(s, required=False,
+              help="one or many inputs: comma-separated numbers or @FILE, a batch derived at each input in turn "
+                   "(default: symbols x_0, x_1, …)")
     add_semantics(s)
     s.add_argument("--latex", action="store_true", help="print LaTeX")
     s.add_argument("--force", action="store_true", help="expand even above the size limit")

@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import contextlib
 import warnings
 
 from ..errors import InvalidArgument
@@ -30,7 +31,7 @@ __all__ = ["MAX_SAMPLES", "MAX_TIMEOUT", "MAX_ORDER", "MAX_SEED", "argument_type
            "SAMPLES", "SEED", "ORDER", "TIMEOUT", "NET_HELP", "add_net", "add_input", "add_p", "add_semantics",
            "add_json", "add_scheduler", "open_scheduler", "check_input_size", "load_net_and_inputs",
            "load_net_input_model", "OldSpelling", "DeprecatedAlias", "add_alias", "add_order", "add_seed", "add_samples",
-           "add_exact_text", "resolve_order", "ORDER_OR_AUTO"]
+           "add_exact_text", "resolve_order", "ORDER_OR_AUTO", "flag_names"]
 
 #: Most Monte Carlo samples accepted: beyond this a run takes days (the half-width of an
 #: interval only shrinks like 1/√N).
@@ -411,3 +412,28 @@ def load_net_input_model(args, allow_batch: bool = True):
         raise InvalidArgument("--p: expected a failure model (--p SPEC and/or --synapse-p SPEC)")
     x = inputs.values[0] if inputs.single else inputs.values
     return net, inputs, x, (models[0] if len(models) == 1 else tuple(models))
+
+
+@contextlib.contextmanager
+def flag_names(**flags):
+    """Errors of a library call in the command line's words: a message that starts with a Python argument's
+    name (``source: …``, ``data X: …``) is re-raised starting with its flag (``--source: …``).
+
+    ``flags`` maps argument names to flags; other errors pass unchanged.
+
+    Examples
+    --------
+    >>> with flag_names(source="--source"):
+    ...     raise InvalidArgument("source: expected one of auto, exact")
+    Traceback (most recent call last):
+    ...
+    symft.errors.InvalidArgument: --source: expected one of auto, exact
+    """
+    try:
+        yield
+    except InvalidArgument as e:
+        msg = str(e)
+        name = msg.split(":", 1)[0].split(" ", 1)[0]
+        if ":" not in msg or name not in flags:
+            raise
+        raise InvalidArgument(flags[name] + msg[len(name):]) from None

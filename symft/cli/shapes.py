@@ -103,10 +103,15 @@ def hybrid_json(d: dict, model) -> dict:
 def certify_json(d: dict) -> dict:
     """``certify`` on one input: ε and δ exact, ``p``/``versions``/``per_output`` as rows.
 
+    A statistical certificate (Monte Carlo of the event) bounds the probability of the event only:
+    its ``per_output`` rows have ``delta_bound`` and no moments.
+
     Examples
     --------
     >>> certify_json({"eps": "1/2", "p": [[1, "0.1"]], "per_output": [[0, -0.1, -0.1, 0.01, 0.05]]})["per_output"]
     [{'output': 0, 'mean_lo': -0.1, 'mean_hi': -0.1, 'var_hi': 0.01, 'delta_bound': 0.05}]
+    >>> certify_json({"source": "monte-carlo", "per_output": [[0, float("nan"), float("nan"), float("nan"), 0.01]]})
+    {'source': 'monte-carlo', 'per_output': [{'output': 0, 'delta_bound': 0.01}]}
     """
     d = exact_values(d, "eps", "delta")
     if "p" in d:
@@ -115,6 +120,8 @@ def certify_json(d: dict) -> dict:
         d["versions"] = rows(d["versions"], "package", "version")
     if "per_output" in d:
         d["per_output"] = rows(d["per_output"], "output", "mean_lo", "mean_hi", "var_hi", "delta_bound")
+        if d.get("source") == "monte-carlo":    # bounds the event's probability; estimates no moments
+            d["per_output"] = [{"output": r["output"], "delta_bound": r["delta_bound"]} for r in d["per_output"]]
     return d
 
 

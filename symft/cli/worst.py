@@ -12,6 +12,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import numpy as np
@@ -21,8 +22,8 @@ from ..errors import InvalidArgument
 from ..graph.netfile import load_network
 from ..parsing import parse_exact, parse_inputs, parse_integer
 from ..utils import MAX_DIGITS, short_text
-from .convention import exact_number, exact_values, neuron_objects
-from .format import emit, exact_text, neuron_list, number, rounded, vector
+from .convention import exact_number, exact_values, input_rows, neuron_objects
+from .format import emit, exact_text, neuron_list, number, rounded, summarized_blocks, vector
 from .options import (MAX_ORDER, TIMEOUT, add_alias, add_exact_text, add_input, add_json, add_net, argument_type,
                       check_input_size, load_net_and_inputs, validated)
 
@@ -202,13 +203,15 @@ def _class_names(net, x, r) -> dict:
 
 
 def cmd_worst(args) -> int:
-    """``symft worst NET --input X --max-crashes F [--sites …] [--json]``: exact worst case over crash sets."""
+    """``symft worst NET --input X --max-crashes F [--sites …] [--json]``: exact worst case over crash sets.
+
+    With a batch of inputs (``--input @FILE`` with several rows) each input is asked the same question
+    (with ``--timeout`` per input); the answer is the worst over the batch (see :func:`_batch_answer`)
+    and each input also gets its own row.
+    """
     from ..worstcase import class_change, exists_crash, worst_case
 
     net, inputs = load_net_and_inputs(args)
-    if not inputs.single:
-        raise InvalidArgument("--input: expected one input (the worst case is per input)")
-    x = inputs.rows[0]
     opt, per_opt = "--sites", "--per-site"
     layers = None if not args.sites else _sites(net, args.sites, opt)
     per_layer = None
@@ -227,35 +230,120 @@ def cmd_worst(args) -> int:
     max_crashes = min(args.max_crashes, sum(net.site_size(k) for k in net.sites))
     kw = dict(max_crashes=max_crashes, layers=layers, per_layer=per_layer, method=args.method,
               byzantine=args.byzantine, timeout=args.timeout, force=args.force)
-    if args.class_change:
-        r = class_change(net, x, **kw)
-    elif args.epsilon is not None:
-        r = exists_crash(net, x, epsilon=args.epsilon, output=args.output, **kw)
-    else:
-        r = worst_case(net, x, output=args.output, **kw)
-    classes = _class_names(net, x, r) if args.class_change else {}
+
+    def ask(x):
+        if args.class_change:
+            return class_change(net, x, **kw)
+        if args.epsilon is not None:
+            return exists_crash(net, x, epsilon=args.epsilon, output=args.output, **kw)
+        return worst_case(net, x, output=args.output, **kw)
+
+    rs = [ask(x) for x in inputs.rows]
+    classes = [_class_names(net, x, r) if args.class_change else {} for x, r in zip(inputs.rows, rs)]
+    if inputs.single:
+        return _worst_one(args, rs[0], classes[0])
+    return _worst_batch(args, rs, classes)
+
+
+def _worst_json(r, classes) -> dict:
+    """One worst-case result in the JSON convention (exact rationals: a float plus ``<key>_exact``; 50-digit
+    re-checked values: the float)."""
+    return {"status": r.status, "worst_delta": _number(r.worst_delta),
+            "crash_set": None if r.crash_set is None else neuron_objects(r.crash_set),
+            "values": [{"site": str(k[0]), "index": int(k[1]), "value": _number(v)} for k, v in r.values],
+            "delta": None if r.delta is None else [_number(d) for d in r.delta],
+            "method": r.method, "reason": r.reason, "question": r.question,
+            "configurations": r.n_configurations, "seconds": r.seconds, **classes}
+
+
+def _worst_one(args, r, classes) -> int:
     if args.json:
-        # exact rationals: a float plus the text under <key>_exact; 50-digit re-checked values: the float
-        emit({"status": r.status, "worst_delta": _number(r.worst_delta),
-              "crash_set": None if r.crash_set is None else neuron_objects(r.crash_set),
-              "values": [{"site": str(k[0]), "index": int(k[1]), "value": _number(v)} for k, v in r.values],
-              "delta": None if r.delta is None else [_number(d) for d in r.delta],
-              "method": r.method, "reason": r.reason, "question": r.question,
-              "configurations": r.n_configurations, "seconds": r.seconds, **classes}, args)
+        emit(_worst_json(r, classes), args)
         return 0
     out = sys.stdout
-    ex, wide = args.exact, args.wide
     out.write(_worst_answer(args, r, classes) + "\n")
     out.write(f"  question: {r.question}\n  status: {r.status}   method: {r.method}   ({r.seconds:.3g} s, "
               f"{r.n_configurations} crash sets)\n")
-    if r.crash_set is not None:
-        out.write(f"  crash set: {_crash_set_text(r.crash_set, wide)}\n")
-        if classes.get("new_class") is not None:
-            out.write(f"  predicted class: {classes['clean_class']} without crashes, {classes['new_class']} with them\n")
-        if r.values:
-            out.write("  values sent: " + ", ".join(f"({l},{i}) {_value(v, ex)}" for (l, i), v in r.values) + "\n")
-        out.write(f"  Δ_out = {vector(r.delta, ex, wide)}\n")
+    out.write("".join(line + "\n" for line in _crash_set_lines(args, r, classes)))
     out.write(f"  {r.reason}\n")
+    return 0
+
+
+def _crash_set_lines(args, r, classes, indent: str = "  ") -> list:
+    """The crash set of a result, the classes, the values sent and ``Δ_out`` (nothing without a crash set)."""
+    if r.crash_set is None:
+        return []
+    ex, wide = args.exact, args.wide
+    lines = [f"{indent}crash set: {_crash_set_text(r.crash_set, wide)}"]
+    if classes.get("new_class") is not None:
+        lines.append(f"{indent}predicted class: {classes['clean_class']} without crashes, {classes['new_class']} "
+                     "with them")
+    if r.values:
+        lines.append(f"{indent}values sent: " + ", ".join(f"({l},{i}) {_value(v, ex)}" for (l, i), v in r.values))
+    lines.append(f"{indent}Δ_out = {vector(r.delta, ex, wide)}")
+    return lines
+
+
+def _batch_answer(rs, decide: bool) -> tuple:
+    """``(status, input)`` of a batch: the answer over every input and the input it comes from.
+
+    The status is ``"proved"`` only when it is proved at every input; a question with a yes/no answer
+    (``decide``: ``--eps``, ``--class-change``) is ``"found"`` (yes) when a crash set is found at any input
+    (the first such input; no input when every one is proved "no"); the largest change is ``"found"`` (a lower bound) when some input is not proved
+    but a crash set was found somewhere, the input being the one of the largest change found; else
+    ``"unknown"`` (the first input without an answer) — unknown is never safe.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as R
+    >>> _batch_answer([R(status="proved", worst_delta=1), R(status="proved", worst_delta=3)], False)
+    ('proved', 1)
+    >>> _batch_answer([R(status="proved", worst_delta=None), R(status="proved", worst_delta=None)], True)
+    ('proved', None)
+    >>> _batch_answer([R(status="proved", worst_delta=None), R(status="unknown", worst_delta=None)], True)
+    ('unknown', 1)
+    >>> _batch_answer([R(status="unknown", worst_delta=None), R(status="found", worst_delta=2)], True)
+    ('found', 1)
+    """
+    statuses = [r.status for r in rs]
+    if decide:
+        if "found" in statuses:
+            return "found", statuses.index("found")
+        if all(s == "proved" for s in statuses):
+            return "proved", None
+        return "unknown", next(b for b, s in enumerate(statuses) if s != "proved")
+    valued = [b for b, r in enumerate(rs) if r.worst_delta is not None and r.status != "unknown"]
+    if valued:
+        b = max(valued, key=lambda i: rs[i].worst_delta)
+        return ("proved" if all(s == "proved" for s in statuses) else "found"), b
+    return "unknown", next((b for b, s in enumerate(statuses) if s == "unknown"), 0)
+
+
+def _worst_batch(args, rs, classes) -> int:
+    decide = bool(args.class_change or args.epsilon is not None)
+    status, at = _batch_answer(rs, decide)
+    b = 0 if at is None else at
+    counts = {s: sum(r.status == s for r in rs) for s in ("proved", "found", "unknown")}
+    tally = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    methods = sorted({r.method for r in rs})
+    reason = f"{len(rs)} inputs ({tally})" + ("" if at is None else f"; input {at}: {rs[at].reason}")
+    if args.json:
+        top = {"status": status, "input": at, **_worst_json(rs[b], classes[b]), "status": status, "method": ", ".join(methods),
+               "reason": reason, "configurations": max(r.n_configurations for r in rs),
+               "seconds": sum(r.seconds for r in rs)}
+        emit({**top, "per_input": input_rows([_worst_json(r, c) for r, c in zip(rs, classes)])}, args)
+        return 0
+    out = sys.stdout
+    out.write(f"{_worst_answer(args, dataclasses.replace(rs[b], status=status), classes[b])} — over {len(rs)} inputs"
+              + ("" if at is None else f", at input {at}") + "\n")
+    out.write(f"  question (at each input): {rs[0].question}\n  status: {tally}   method: {', '.join(methods)}   "
+              f"({sum(r.seconds for r in rs):.3g} s in all, {max(r.n_configurations for r in rs)} crash sets "
+              "per input)\n")
+    blocks = []
+    for k, (r, c) in enumerate(zip(rs, classes)):
+        blocks.append([f"input {k}: {_worst_answer(args, r, c)}"] + _crash_set_lines(args, r, c)
+                      + ([f"  {r.reason}"] if r.status == "unknown" else []))
+    out.write("\n".join(summarized_blocks(blocks, args.wide, keep=[] if at is None else [at])) + "\n")
     return 0
 
 
@@ -362,7 +450,9 @@ def add_parsers(sub) -> dict:
     s = out["worst"] = sub.add_parser("worst", help="exact worst case of the output error over crash sets "
                                                     "(brute force, SMT or SAT)")
     add_net(s)
-    add_input(s, one=True)
+    add_input(s, help="one or many inputs: comma-separated numbers, or @FILE (.json, .csv, or .npy); a batch "
+                      "answers for each input and over all of them (the largest change, or yes at the first "
+                      "input where a crash set is found)")
     s.add_argument("--max-crashes", type=argument_type(parse_integer, 0), required=True, metavar="F",
                    help="at most F crashed neurons")
     s.add_argument("--sites", dest="sites", metavar="S1,S2,…",

@@ -123,7 +123,7 @@ import numpy as np
 import sympy as sp
 
 from ..utils import fraction_down as _down, fraction_up as _up
-from ..errors import FaultModelError, InvalidArgument, NotSmooth, TooLargeError
+from ..errors import FaultModelError, FloatOverflowError, InvalidArgument, NotSmooth, TooLargeError
 from ..faults import NeuronCrash
 from ..graph.activations import ETA
 from ..problem import as_model, make_problem
@@ -678,7 +678,28 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
     (2, True)
     >>> enclosure(net, np.ones(4), NeuronCrash({1: 1e-3}), order="auto", time_limit=5.0).order >= 1
     True
+
+    Values beyond float64 are refused, not returned as ``inf``:
+
+    >>> from symft.graph.network import Network
+    >>> big = Network.from_numpy([np.array([[1e200, 1e200]]), np.array([[1e200]])], activations=["tanh", "linear"])
+    >>> enclosure(big, [1.0, 1.0], NeuronCrash({1: 0.1}), order=1)
+    Traceback (most recent call last):
+    ...
+    symft.errors.FloatOverflowError: enclosure: ...
     """
+    try:
+        return _enclose(net, x, model, order, force=force, progress=progress, max_configurations=max_configurations,
+                        width=width, time_limit=time_limit, tail=tail)
+    except FloatOverflowError:
+        raise
+    except OverflowError as e:          # a float bound beyond ±1.8e308 met an exact (Fraction) step
+        raise FloatOverflowError(f"enclosure: a bound overflows float64 ({e}): the network's outputs, their "
+                                 "changes or their error bounds are beyond ±1.8e308 — scale the weights down") from None
+
+
+def _enclose(net, x, model, order, *, force, progress, max_configurations, width, time_limit, tail) -> Enclosure:
+    """The body of :func:`enclosure` (whose overflow it turns into :class:`~symft.errors.FloatOverflowError`)."""
     t0 = time.perf_counter()
     if tail not in _TAILS:
         raise InvalidArgument(f"tail: expected one of {', '.join(_TAILS)}, got {tail!r}")
@@ -733,6 +754,13 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
             f"use order={k_ok} (--order {k_ok}), sampling (symft sample), or force=True / --force")
 
     bds = [_bounds(net, cleans[b], model, k_max, _input_error(pb, b)) for b in range(B)]
+    for b, bd in enumerate(bds):
+        if not np.all(np.isfinite(bd.eps)):
+            o = int(np.flatnonzero(~np.isfinite(bd.eps))[0])
+            raise FloatOverflowError(
+                f"enclosure: {'' if single else f'input {b}, '}output {o}: the bound on the float64 rounding "
+                "error of the clean output overflows (beyond ±1.8e308): the network's values are too large for "
+                "a certified enclosure in float64 — scale the weights down")
     nsums = [_neuron_sums(bd, layers, n_out) for bd in bds]
     probs_at = {}
 
@@ -869,6 +897,13 @@ def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weight
         else:
             cnt = 1
             bar.update(1)
+        for name, v in (("Δ", s1), ("Δ²", s2), ("|Δ|", a1), ("|Δ|", mx)):
+            if not np.all(np.isfinite(v)):
+                o = int(np.flatnonzero(~np.isfinite(v))[0])
+                raise FloatOverflowError(
+                    f"enclosure: output {o}: a sum of {name} over the configurations with {sum(kap)} crashes "
+                    f"overflows float64 (|Δ| up to {float(mx[o]):.3g}; values beyond ±1.8e308) — scale the "
+                    "weights down (Δ scales with the output layer's weights)")
         w, werr = weights.rounded(kap)      # |true contribution − w·ŝ| ≤ (w + werr)·margin + werr·|ŝ|
         gm = _gamma(cnt + 4)
         for o in range(n_out):
@@ -880,6 +915,12 @@ def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weight
             m1 = cnt * float(bd.eps[o]) + 3 * gm * float(a1[o]) * (1 + 4 * gm) + _U * float(a1[o])
             m2 = (2 * de * float(a1[o]) * (1 + 4 * gm) + cnt * de * de + 4 * gm * float(s2[o]) * (1 + 4 * gm)
                   + 2 * _U * float(s2[o]))
+            if not (math.isfinite(m1) and math.isfinite(m2)):
+                raise FloatOverflowError(
+                    f"enclosure: output {o}: the float64 error margin of E Δ² overflows (the output's rounding "
+                    f"error is up to {de:.3g}" + (f" and |Δ| up to {float(mx[o]):.3g}" if mx[o] > 0 else "")
+                    + "; the squares are beyond ±1.8e308) — scale the weights down (Δ scales with the output "
+                    "layer's weights)")
             Mg1[o] += (w + werr) * Fraction(m1) * Fraction(1 + 1e-10)
             Mg2[o] += (w + werr) * Fraction(m2) * Fraction(1 + 1e-10)
         if sum(kap) == 1:

@@ -722,7 +722,8 @@ class _Chunk:
         t = (self.wa @ V3).reshape(len(self.wb), V.shape[1])
         return self.wb @ t
 
-    def weights(self):
+    def probabilities(self):
+        """The probability of each row (configuration), as one vector (P,)."""
         if self.w is not None:
             return self.w
         return (self.wa[:, None] * self.wb[None, :]).ravel()
@@ -849,7 +850,7 @@ def _float_moments_one(net, clean, model, layers, moments, lossf, bar):
             D = Y - clean_out
         S[1] += ch.wsum(D)
         if n_out > 1:
-            C += (D * ch.weights()[:, None]).T @ D
+            C += (D * ch.probabilities()[:, None]).T @ D
         D2 = D * D
         S[2] += ch.wsum(D2)
         Dk = D2
@@ -1365,7 +1366,7 @@ def error_distribution(net, x, model: NeuronCrash, *, loss=None, target=None, ex
                     D = (lossf(Y) - clean_q)[:, None] if lossf else Y - clean
                     if decimals is not None:
                         D = np.round(D, decimals) + 0.0
-                    w = ch.weights()
+                    w = ch.probabilities()
                     uniq, inv = np.unique(D, axis=0, return_inverse=True)
                     ws = np.bincount(inv.ravel(), weights=w, minlength=len(uniq))
                     for row, wv in zip(map(tuple, uniq.tolist()), ws.tolist()):

@@ -78,6 +78,7 @@ from ..faults import NeuronCrash
 from ..graph.numbers import is_float_array, to_fraction
 from ..problem import Problem, make_problem, sharing
 from ..results import latex_rows, result
+from ..utils import fraction_down, fraction_up
 from . import enclosure as _enc
 from . import enumeration as _enum
 
@@ -139,33 +140,40 @@ class NoSourceError(InvalidArgument):
 # ---------------------------------------------------------------------- outward rounding
 
 def float_up(q) -> float:
-    """The smallest float ``≥ q`` (outward rounding of an upper bound).
+    """The smallest float ``≥ q`` (outward rounding of an upper bound; ``inf`` beyond the float64 range).
 
     Examples
     --------
-    >>> float_up(Fraction(1, 3)) >= Fraction(1, 3), float_up(Fraction(1, 2))
-    (True, 0.5)
+    >>> float_up(Fraction(1, 3)) >= Fraction(1, 3), float_up(Fraction(1, 2)), float_up(Fraction(10 ** 400))
+    (True, 0.5, inf)
     """
-    q = to_fraction(q)
-    f = float(q)
-    if Fraction(f) < q:
-        f = math.nextafter(f, math.inf)
-    return f
+    return fraction_up(to_fraction(q))
 
 
 def float_down(q) -> float:
-    """The largest float ``≤ q``.
+    """The largest float ``≤ q`` (``-inf`` below the float64 range).
 
     Examples
     --------
-    >>> float_down(Fraction(1, 3)) <= Fraction(1, 3)
-    True
+    >>> float_down(Fraction(1, 3)) <= Fraction(1, 3), float_down(Fraction(-10 ** 400))
+    (True, -inf)
+    """
+    return fraction_down(to_fraction(q))
+
+
+def float_nearest(q) -> float:
+    """The float nearest ``q``; ``±inf`` beyond the float64 range (as IEEE rounding overflows).
+
+    Examples
+    --------
+    >>> float_nearest(Fraction(1, 3)) == 1 / 3, float_nearest(Fraction(-10 ** 400))
+    (True, -inf)
     """
     q = to_fraction(q)
-    f = float(q)
-    if Fraction(f) > q:
-        f = math.nextafter(f, -math.inf)
-    return f
+    try:
+        return float(q)
+    except OverflowError:
+        return math.inf if q > 0 else -math.inf
 
 
 # ---------------------------------------------------------------------- the value object
@@ -338,8 +346,7 @@ class Moments:
 
         out = {"mean_lo": arr(self.mean_lo, float_down), "mean_hi": arr(self.mean_hi, float_up),
                "var_lo": arr(self.var_lo, float_down), "var_hi": arr(self.var_hi, float_up),
-               "mean": arr(self.mean, lambda v: float(to_fraction(v))),
-               "var": arr(self.var, lambda v: float(to_fraction(v)))}
+               "mean": arr(self.mean, float_nearest), "var": arr(self.var, float_nearest)}
         if self.second_lo is not None:
             out["second_lo"] = arr(self.second_lo, float_down)
             out["second_hi"] = arr(self.second_hi, float_up)

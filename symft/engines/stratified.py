@@ -592,7 +592,8 @@ class StratumStatistics:
 
     ``mean`` (the exact conditional mean when ``enumerated``), ``var``
     (sample variance, ``ddof = 1``), ``ones`` (draws with ``g = 1``), and
-    whether every draw was 0 or 1 (``binary``) or all equal (``same``).
+    whether every draw was 0 or 1 (``binary``) or all equal (``same``; for an enumerated stratum: every
+    configuration gave the clean value, so its change is exactly 0).
     ``clean`` is ``g`` of the fault-free output, so ``E[g(faulty) − g(clean)]
     = Σ_s weight_s (mean_s − clean)``.
 
@@ -725,7 +726,7 @@ def stratum_blocks(ctx, jobs) -> list:
     r"""Summaries of some blocks of :func:`stratified_statistics`: one independent piece of its work.
 
     ``ctx`` is the tuple ``stratified_statistics`` builds; each job ``(stratum, block, first, draws)`` is
-    an enumerated stratum (``block = −1``: its weighted sum) or a block of draws with the seed
+    an enumerated stratum (``block = −1``: its weighted sum and the smallest and largest value) or a block of draws with the seed
     ``(seed, stratum, block)`` (its count, mean, M2, ones, whether binary, min and max).  Pure: the same
     job gives the same summary wherever it runs.
 
@@ -737,7 +738,7 @@ def stratum_blocks(ctx, jobs) -> list:
     >>> pb = make_problem(net, [2.0, 1.0], m)
     >>> plan = plan_strata(net, m, 100)
     >>> ctx = (pb, m, plan, 0, lambda Y: Y[:, 0, :], None, None, 64, None)
-    >>> [float(s[1][0]) for s in stratum_blocks(ctx, [(0, -1, 0, 0)])]    # E[y | one failure] = 1
+    >>> [float(s[1][0][0]) for s in stratum_blocks(ctx, [(0, -1, 0, 0)])]    # E[y | one failure] = 1
     [1.0]
     """
     pb, model, plan, seed, fn, control, shift, block, drawer = ctx
@@ -747,12 +748,15 @@ def stratum_blocks(ctx, jobs) -> list:
     for si, kb, a, m in jobs:
         st = plan[si]
         if kb < 0:
-            acc = None
+            acc = gmin = gmax = None
             for nm, sm, w in _enumerated_blocks(net, model, st, block):
                 Y = forward_masked(net, X, nm, synapse_masks=sm, semantics=semantics, trace=trace)
-                v = w @ np.asarray(fn(Y), dtype=float)
+                G = np.asarray(fn(Y), dtype=float)
+                v = w @ G
                 acc = v if acc is None else acc + v
-            out.append((si, acc))
+                gmin = G.min(axis=0) if gmin is None else np.minimum(gmin, G.min(axis=0))
+                gmax = G.max(axis=0) if gmax is None else np.maximum(gmax, G.max(axis=0))
+            out.append((si, (acc, gmin, gmax)))
             continue
         rng = np.random.default_rng([seed, si, kb])
         K = drawer.totals(rng, st.lo, st.hi, m)
@@ -794,13 +798,14 @@ def merge_stratum_blocks(plan, blocks, clean) -> tuple:
     out = []
     for si, st in enumerate(plan):
         parts = by.get(si, [])
-        if st.enumerated:
-            acc = np.zeros(D)
-            for v in parts:
+        if st.enumerated:       # same: every configuration gave the clean value (the change is exactly 0)
+            acc, same = np.zeros(D), np.ones(D, bool)
+            for v, gmin, gmax in parts:
                 if v is not None:
                     acc += v
+                    same &= (gmin == clean) & (gmax == clean)
             z = np.zeros(D)
-            out.append(StratumStatistics(st, acc, z, z.copy(), np.zeros(D, bool), np.zeros(D, bool), clean))
+            out.append(StratumStatistics(st, acc, z, z.copy(), np.zeros(D, bool), same, clean))
             continue
         n_tot, mean, M2 = 0, np.zeros(D), np.zeros(D)
         ones = np.zeros(D)
@@ -1055,6 +1060,10 @@ def bounded_interval(stats, confidence: float = 0.95, runner=None):
             lo[i] += w * (l - s.clean[i])
             hi[i] += w * (h - s.clean[i])
     slack = 1e-12 * (np.abs(lo) + np.abs(hi)) + 1e-300
+    # every stratum enumerated and every configuration at the clean value: the change is exactly 0
+    exact = np.array([all(s.stratum.enumerated and s.same[i] for s in stats) for i in range(D)], dtype=bool)
+    lo[exact] = hi[exact] = est[exact] = 0.0
+    slack[exact] = 0.0
     return est, lo - slack, hi + slack
 
 

@@ -68,7 +68,7 @@ from typing import Mapping
 import numpy as np
 import sympy as sp
 
-from ..errors import FaultModelError, InvalidArgument, NotSmooth, TooLargeError
+from ..errors import FaultModelError, FloatOverflowError, InvalidArgument, NotSmooth, TooLargeError
 from ..faults import SEMANTICS, NeuronCrash, check_probability, site_key
 from ..graph.activations import ETA
 from ..graph.numbers import float_enclosure, to_fraction
@@ -1261,6 +1261,9 @@ class T1Result:
         ``rounding_var``.  ``None`` when not available.
     remainder_note : str or None
         Why the remainder is missing.
+    quantity : {"output", "loss"}
+        What the moments are of: the output error (one entry per output) or the loss change
+        (:func:`t1_loss`, one entry).
     p : tuple of (site key, p)
     D1, D2 : ndarray or None
         Derivative bounds per input and output (when the remainder is available).
@@ -1291,6 +1294,7 @@ class T1Result:
     D2: np.ndarray | None = None
     rounding_mean: np.ndarray | None = None
     rounding_var: np.ndarray | None = None
+    quantity: str = "output"
 
     def as_dict(self) -> dict:
         """JSON-ready dict (lists per output; a batch gives lists of lists).
@@ -1349,7 +1353,8 @@ class T1Result:
                 def at(a):
                     return None if a is None else np.atleast_2d(a)[b][k]
                 rm, rv = at(self.remainder_mean), at(self.remainder_var)
-                lines.append(f"  output {k}: E Δ = {at(self.mean):.8g}" + ("" if rm is None else f" ± {rm:.3g}")
+                what = "loss" if self.quantity == "loss" else f"output {k}"
+                lines.append(f"  {what}: E Δ = {at(self.mean):.8g}" + ("" if rm is None else f" ± {rm:.3g}")
                              + f"   Var Δ = {at(self.var):.8g}" + ("" if rv is None else f" ± {rv:.3g}")
                              + f"   (paper form p Σ g² = {at(self.var_paper):.8g})   std = {at(self.std):.6g}")
         if self.remainder_note:
@@ -1577,7 +1582,40 @@ def derive(net, p, *, x=None, order: int = 2, semantics: str = "output_zero", ex
             rem = exp.lagrange_remainder(max_terms=30)
         except TooLargeError as e:
             note = str(e)
+    for what, values in (("the expansion", exp.polynomials()), ("E Δ", mo.mean), ("Var Δ", mo.var),
+                         ("T1", t.mean + t.var), ("the remainder", rem or ())):
+        _check_float_range(values, what)
     return Derivation(exp, mo, t, rem, note)
+
+
+#: Binary exponents of the float64 range (normal and subnormal numbers).
+_EXP_MAX, _EXP_MIN = 1024, -1074
+
+
+def _check_float_range(values, what: str) -> None:
+    """Refuse decimal numbers (SymPy Floats, from float weights or inputs) beyond the float64 range.
+
+    SymPy's floats have an unbounded exponent: ``sigmoid(-1e300)`` is a number near ``2^(-1e300)`` that
+    no float64 holds and that SymPy cannot print; such a result is refused in one line
+    (:class:`~symft.errors.FloatOverflowError`) instead of being carried on.
+
+    Examples
+    --------
+    >>> _check_float_range([sp.Float(2.5) * sp.Symbol("p")], "E Δ")
+    >>> _check_float_range([sp.exp(sp.Float(-1e300))], "E Δ")
+    Traceback (most recent call last):
+    ...
+    symft.errors.FloatOverflowError: derive: E Δ holds a decimal number beyond the float64 range (2 to a power of ... digits); the float weights or inputs are too large for it — scale them down or give them as rationals
+    """
+    for v in values:
+        for f in sp.sympify(v).atoms(sp.Float):
+            sign, man, e, bc = f._mpf_ if len(f._mpf_) == 4 else (0, 0, 0, 0)
+            if man and not _EXP_MIN <= e + bc <= _EXP_MAX:
+                size = (f"about 2^{e + bc}" if abs(e + bc) < 10 ** 6
+                        else f"2 to a power of {len(str(abs(e + bc)))} digits")
+                raise FloatOverflowError(f"derive: {what} holds a decimal number beyond the float64 range ({size}); "
+                                         "the float weights or inputs are too large for it — scale them down or "
+                                         "give them as rationals")
 
 
 # ---------------------------------------------------------------------- T1 on a smooth loss
@@ -1723,6 +1761,8 @@ def t1_loss(net, X, p, loss: str, target, *, semantics: str = "output_zero", rem
     (array([-0.2]), array([0.18]))
     >>> bool(r.remainder_mean[0] >= 0.1 ** 2 * 0.5)   # E Δ_loss = −0.19: the second-order part is ≥ 0.01
     True
+    >>> str(r).splitlines()[1].split(":")[0]             # the loss, not "output 0"
+    '  loss'
     >>> t1_loss(mean_network(2), np.ones(2), {0: 0.1}, "zero_one", 0)
     Traceback (most recent call last):
     ...
@@ -1784,7 +1824,7 @@ def t1_loss(net, X, p, loss: str, target, *, semantics: str = "output_zero", rem
         mean, var, var_paper = mean[0], var[0], var_paper[0]
         grads = {l: g[0] for l, g in grads.items()}
         rm, rv, D1, D2, em, ev = (None if a is None else a[0] for a in (rm, rv, D1, D2, em, ev))
-    return T1Result(mean, var, var_paper, np.sqrt(var), grads, rm, rv, note, r.p, D1, D2, em, ev)
+    return T1Result(mean, var, var_paper, np.sqrt(var), grads, rm, rv, note, r.p, D1, D2, em, ev, quantity="loss")
 
 
 def _loss_rounding_bounds(net, box, pb, semantics, loss, T, mean, var):

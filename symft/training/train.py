@@ -134,6 +134,14 @@ def load_data(data, seed: int = 0, test_fraction: float = 0.25):
         if X.shape[0] != y.size:
             raise InvalidArgument(f"data: X has {X.shape[0]} examples but y has {y.size}")
         tr, te = stratified_split(y, test_fraction, np.random.default_rng(seed))
+        if tr.size == 0 or te.size == 0:
+            counts = np.bincount(y)
+            need = next(n for n in range(1, 10 ** 6) if round(test_fraction * n) >= 1)
+            raise InvalidArgument(
+                f"data: {X.shape[0]} example{'s' if X.shape[0] != 1 else ''} (per class: "
+                f"{', '.join(map(str, counts[counts > 0]))}) leave the {'test' if te.size == 0 else 'training'} part "
+                f"empty: each class puts {test_fraction:g} of its examples, rounded, in the test part; give a class "
+                f"at least {need} examples, or the arrays X_train, y_train, X_test, y_test")
         return X[tr], y[tr], X[te], y[te]
     Xtr, ytr = _features(arrays[0], "data X_train"), _labels(arrays[1], "data y_train")
     Xte, yte = _features(arrays[2], "data X_test"), _labels(arrays[3], "data y_test")

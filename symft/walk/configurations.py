@@ -195,7 +195,7 @@ def consumer_columns(net, site, consumer, kind: str = "float") -> np.ndarray:
     >>> from symft.graph.network import random_network
     >>> net = random_network([2, 3, 1], seed=0)
     >>> cols = consumer_columns(net, "1", "z2")
-    >>> bool(np.allclose(cols[:, 0], net.weights(2)[0]))
+    >>> bool(np.allclose(cols[:, 0], net.node("z2").op.params("float")["weight"][0]))
     True
     """
     node = net.node(consumer)
