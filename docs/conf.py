@@ -15,6 +15,7 @@ version = "0.1"
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",   # MathJax from the docs extra's package, not a CDN: the math renders offline
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -33,6 +34,8 @@ sphinx_gallery_conf = {
     "abort_on_example_error": True,
     "show_memory": False,
     "remove_config_comments": True,
+    # no pages of build timings: they load jQuery and DataTables from a CDN (the docs must work offline)
+    "write_computation_times": False,
 }
 
 # numpydoc
@@ -50,4 +53,4 @@ html_theme = "alabaster"
 # A wider text column than the default 940 px, so that 79-character code lines (the gallery,
 # the tutorial) show without sideways scrolling; still narrower than a 1024-pixel window.
 html_theme_options = {"page_width": "1000px"}
-html_static_path = []
+html_static_path = ["_static"]      # custom.css: the narrow-window fix for the theme

@@ -97,8 +97,8 @@ def sample(net, x, model, *, samples: int = 100_000, seed: int = 0, method: str 
     confidence : float
         Level of the interval for the mean.
     progress : bool or None
-        Progress bar over the draws (``"plain"``; the stratified sampler
-        draws in a few large blocks and shows none).
+        Progress bar over the configurations evaluated (the draws, and for
+        ``"stratified"`` the enumerated configurations too).
     **options
         Passed to the sampler.
 
@@ -121,7 +121,7 @@ def sample(net, x, model, *, samples: int = 100_000, seed: int = 0, method: str 
     if method == "stratified":
         from .engines.stratified import stratified_monte_carlo
 
-        return stratified_monte_carlo(net, x, m, samples, seed, confidence=confidence, **options)
+        return stratified_monte_carlo(net, x, m, samples, seed, confidence=confidence, progress=progress, **options)
     if method == "plain":
         from .engines.sampling import monte_carlo
 

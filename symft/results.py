@@ -9,7 +9,9 @@
   float is for reading and the string is the value;
 * ``to_json()``: that dict as JSON text (never ``NaN`` or ``Infinity`` tokens);
 * ``__repr__``: the class name and fields, at most :data:`MAX_REPR_LINES`
-  lines, long values cut (``to_dict`` has them all);
+  lines, long values cut (``to_dict`` has them all); arrays of floats are
+  shown to 6 digits, those of a field holding interval ends (``mean_lo``,
+  ``ci_high``, …) rounded outward so that the text still bounds;
 * ``_repr_html_``: the fields as an HTML table, for Jupyter.
 
 Examples
@@ -34,12 +36,14 @@ import dataclasses
 import html
 import json
 import math
+import re
 from fractions import Fraction
 from numbers import Integral, Real
 
 import numpy as np
 
 from .lazyimport import is_sympy
+from .rounding import rounded
 
 __all__ = ["MAX_REPR_LINES", "MAX_LATEX_ROWS", "result", "plain", "plain_dict", "short_repr", "latex_rows"]
 
@@ -158,9 +162,20 @@ def _fields(obj) -> dict:
     return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.repr}
 
 
-def _value_text(v) -> str:
+def _bound_side(name: str):
+    """``"down"`` for a field holding lower ends (``mean_lo``, ``ci_low``), ``"up"`` for upper ends, else None."""
+    if re.search(r"(^|_)(lo|low|lower)$", name):
+        return "down"
+    if re.search(r"(^|_)(hi|high|upper)$", name):
+        return "up"
+    return None
+
+
+def _value_text(v, side=None) -> str:
     if isinstance(v, np.ndarray):
-        with np.printoptions(threshold=8, edgeitems=3, precision=6, linewidth=100):
+        # floats shortened to 6 digits: the ends of an interval rounded outward, so the text keeps the bound
+        fmt = None if side is None or v.dtype.kind != "f" else {"float_kind": lambda x: rounded(x, side)}
+        with np.printoptions(threshold=8, edgeitems=3, precision=6, linewidth=100, formatter=fmt):
             text = np.array2string(v, separator=", ") if v.dtype != object else repr(v.tolist())
     elif isinstance(v, (list, tuple)) and len(v) > 8:
         inner = ", ".join(_value_text(x) for x in v[:6])
@@ -188,7 +203,7 @@ def short_repr(obj) -> str:
     'Big(xs=(0, 1, 2, 3, 4, 5, … 994 more))'
     """
     name = type(obj).__name__
-    parts = [f"{k}={_value_text(v)}" for k, v in _fields(obj).items()]
+    parts = [f"{k}={_value_text(v, _bound_side(k))}" for k, v in _fields(obj).items()]
     one = f"{name}({', '.join(parts)})"
     if len(one) <= 100:
         return one
@@ -251,7 +266,7 @@ def _repr_html_(self):
     rows = []
     for k, v in _fields(self).items():
         rows.append(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
-                    f"<td style='text-align:left'>{html.escape(_value_text(v))}</td></tr>")
+                    f"<td style='text-align:left'>{html.escape(_value_text(v, _bound_side(k)))}</td></tr>")
     return (f"<table><caption style='text-align:left'><b>{html.escape(type(self).__name__)}</b></caption>"
             + "".join(rows) + "</table>")
 

@@ -350,3 +350,39 @@ def test_coverage_400_seeds(regime):
     print(f"{regime}: coverage {cov:.4f}, change coverage {ccov:.4f}")
     assert cov >= 0.93, cov
     assert ccov >= 0.95, ccov
+
+
+# ---------------------------------------------------------------------- progress
+
+def test_progress_bar_counts_every_configuration_evaluated_and_changes_nothing(capsys, monkeypatch):
+    import symft
+    import symft.engines.stratified as S
+
+    net, x, m = random_network([4, 30, 3], seed=2, activation="tanh"), [0.3, -0.2, 1.0, 0.5], NeuronCrash({1: 0.05})
+    quiet = stratified_monte_carlo(net, x, m, 3000, seed=0)            # stderr is not a terminal: no bar
+    assert capsys.readouterr().err == ""
+    loud = symft.sample(net, x, m, samples=3000, seed=0, progress=True)
+    err = capsys.readouterr().err
+    total = sum(s.draws for s in loud.strata)
+    assert any(s.enumerated for s in loud.strata) and any(not s.enumerated for s in loud.strata)
+    assert "stratified sampling" in err and f"{total}/{total}" in err
+    assert loud.mean == quiet.mean and loud.ci_low == quiet.ci_low and loud.ci_high == quiet.ci_high
+    updates = []
+
+    class Recorder:
+        def __init__(self, total, label="", enabled=None, stream=None):
+            self.total, self.enabled = total, enabled
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n=1):
+            updates.append(n)
+
+    monkeypatch.setattr(S, "progress_bar", Recorder)
+    again = stratified_monte_carlo(net, x, m, 3000, seed=0, progress=False)
+    assert again.mean == quiet.mean
+    assert sum(updates) == total and len(updates) >= len(loud.strata)      # one step per block, not one at the end

@@ -58,6 +58,7 @@ from ..problem import make_problem, sharing
 from ..engines.sampling import (SamplingWarning, crash_probability, crashed_errors, crashed_sample_size, error_bound,
                                interval_warnings, monte_carlo, normal_quantile)
 from ..results import result
+from ..rounding import interval, rounded
 
 __all__ = ["ComparisonReport", "compare", "rank_loss", "CheckResult", "check", "NORM_FUNCTIONS"]
 
@@ -335,7 +336,7 @@ class ComparisonReport:
         }
 
     def text(self) -> str:
-        """A plain-text table.
+        """A plain-text table (a proved upper bound rounded up, an estimate to nearest).
 
         Examples
         --------
@@ -350,7 +351,8 @@ class ComparisonReport:
             rl = self.rank_loss.get(n)
             cells = []
             for v, ref, e in zip(vals, refs, re):
-                cells.append(f"{v:11.4g} / {ref:<10.4g}" + (f"{e:+7.0%}" if math.isfinite(e) else "    n/a")
+                vt = rounded(v, "up", 4) if r else f"{v:.4g}"      # a proved upper bound is printed rounded up
+                cells.append(f"{vt:>11} / {ref:<10.4g}" + (f"{e:+7.0%}" if math.isfinite(e) else "    n/a")
                              if math.isfinite(v) else f"{'—':>24}")
             lines.append(f"{n:<13} {s[:20]:<20} {q:<10} {'bound' if r else 'estimate':<9} "
                          f"{'—' if rl is None else f'{rl:.2f}':>9}  " + "  ".join(f"{c:>24}" for c in cells))
@@ -596,7 +598,7 @@ class CheckResult:
         return f"AGREE: Monte Carlo{t1} match the {self.exact_source} on E Δ, Var Δ ({n} comparisons)"
 
     def text(self) -> str:
-        """Human-readable summary (the one-line answer first).
+        """Human-readable summary (the one-line answer first); proved intervals rounded outward.
 
         Examples
         --------
@@ -741,7 +743,7 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
                 stat.append({"output": k, "quantity": q, "a": "monte-carlo", "b": "enclosure",
                              "value_a": float(mcv), "value_b": [float(lo), float(hi)],
                              "z": z if z is None else float(z),
-                             "detail": f"{mcv:.6g} vs [{lo:.6g}, {hi:.6g}]", "_ref": (lo, hi)})
+                             "detail": f"{mcv:.6g} vs {interval(lo, hi)}", "_ref": (lo, hi)})
         if t1m is not None:
             for q, tv in (("mean", t1m[k]), ("var", t1v[k])):
                 iv = None if t1_iv is None else (t1_iv[q][0][k], t1_iv[q][1][k])
@@ -754,12 +756,12 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
                         comps.append({"output": k, "quantity": q, "a": "T1 ± remainder", "b": kind,
                                       "value_a": [float(iv[0]), float(iv[1])],
                                       "value_b": [float(ref_iv[0]), float(ref_iv[1])], "z": None,
-                                      "detail": f"{tv:.6g} ± {max(tv - iv[0], iv[1] - tv):.3g} vs {_iv(ref_iv)}",
+                                      "detail": f"{interval(*iv)} vs {interval(*ref_iv)}",
                                       "status": "agree" if ok else "disagree"})
                     else:
                         comps.append({"output": k, "quantity": q, "a": "T1 (first order)", "b": kind,
                                       "value_a": float(tv), "value_b": [float(ref_iv[0]), float(ref_iv[1])],
-                                      "z": None, "detail": f"{tv:.6g} vs {_iv(ref_iv)} (gap {gap:.3g})",
+                                      "z": None, "detail": f"{tv:.6g} vs {interval(*ref_iv)} (gap {gap:.3g})",
                                       "status": "approximation error"})
                 else:
                     mcv, se = (mc_mean[k], se_mean[k]) if q == "mean" else (mc_var[k], se_var[k])
@@ -769,7 +771,7 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
                         stat.append({"output": k, "quantity": q, "a": "monte-carlo", "b": "T1 ± remainder",
                                      "value_a": float(mcv), "value_b": [float(iv[0]), float(iv[1])],
                                      "z": z if z is None else float(z),
-                                     "detail": f"{mcv:.6g} vs {tv:.6g} ± {max(tv - iv[0], iv[1] - tv):.3g}",
+                                     "detail": f"{mcv:.6g} vs {interval(*iv)}",
                                      "_ref": iv})
                     else:
                         comps.append({"output": k, "quantity": q, "a": "T1 (first order)", "b": "monte-carlo",
@@ -841,6 +843,3 @@ def check(net, x, model, *, samples: int = 100000, seed: int = 0, order: int = 2
                        int(n), float(pc))
 
 
-def _iv(iv):
-    lo, hi = iv
-    return f"{lo:.6g}" if lo == hi else f"[{lo:.6g}, {hi:.6g}]"

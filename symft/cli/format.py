@@ -25,6 +25,7 @@ import numpy as np
 from ..lazyimport import is_sympy, sympy as sp
 
 from ..errors import FloatOverflowError
+from ..rounding import interval, rounded   # the library's outward rounding, used by every text here
 from .convention import json_safe, settings_of
 
 __all__ = ["one_line", "error_line", "json_safe", "emit", "exact_text", "approx", "require_finite",
@@ -222,51 +223,6 @@ def number(v, exact: bool = False) -> str:
         return approx(v)
     except (TypeError, ValueError):
         return str(v)  # a symbolic value has no decimal form
-
-
-def rounded(v, direction: str, digits: int = 6) -> str:
-    """``v`` to ``digits`` significant digits rounded ``"down"`` or ``"up"``, so a printed bound stays a bound.
-
-    Examples
-    --------
-    >>> rounded(1 / 3, "down"), rounded(1 / 3, "up"), rounded(-1 / 3, "down"), rounded(0.25, "up")
-    ('0.333333', '0.333334', '-0.333334', '0.25')
-    """
-    from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
-
-    if isinstance(v, (float, np.floating)) and not math.isfinite(float(v)):
-        return str(float(v))
-    if isinstance(v, (float, np.floating)):
-        d = Decimal(float(v))
-    else:
-        q = Fraction(str(v)) if is_sympy(v) else Fraction(v)
-        with localcontext() as ctx:
-            ctx.prec = 60
-            d = Decimal(q.numerator) / Decimal(q.denominator)
-            # the quotient is itself rounded to 60 digits: step outward by one unit of it
-            if Fraction(d) != q:
-                d = d.next_plus() if direction == "up" else d.next_minus()
-    if d == 0:
-        return "0"
-    with localcontext() as ctx:
-        ctx.prec = digits
-        ctx.rounding = ROUND_CEILING if direction == "up" else ROUND_FLOOR
-        r = +d
-    f = float(r)
-    text = f"{f:.{digits}g}"
-    return text if Decimal(text) == r else format(r, "g")
-
-
-def interval(lo, hi, digits: int = 6) -> str:
-    """A proved interval as text, rounded outward (still contains what ``[lo, hi]`` contains).
-
-    Examples
-    --------
-    >>> interval(1 / 3, 2 / 3), interval(0.5, 0.5)
-    ('[0.333333, 0.666667]', '0.5')
-    """
-    a, b = rounded(lo, "down", digits), rounded(hi, "up", digits)
-    return a if a == b else f"[{a}, {b}]"
 
 
 def vector(values, exact: bool = False, wide: bool = False, head: int = 4, tail: int = 2) -> str:

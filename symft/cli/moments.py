@@ -148,7 +148,8 @@ def _sample_stratified(args, net, inputs, model, loss_kw) -> int:
     targets = [loss_kw.get("target")] if inputs.single else (loss_kw.get("target") or [None] * len(rows))
     control = None if args.control == "none" else args.control.replace("-", "_")
     rs = [stratified_monte_carlo(net, xb, model, args.samples, args.seed, loss=loss_kw.get("loss"), target=tb,
-                                 confidence=args.confidence, control=control)
+                                 confidence=args.confidence, control=control,
+                                 progress=None if not args.json else False)
           for xb, tb in zip(rows, targets)]
     for r in rs:
         require_finite({k: getattr(r, k) for k in ("mean", "ci_low", "ci_high")}, "stratified Monte Carlo")

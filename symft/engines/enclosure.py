@@ -135,6 +135,7 @@ from ..walk.interaction import pair_bounds
 from ..walk.numeric import Numeric, crash_values_float
 from ..walk.walker import walk, walk_reverse
 from ..results import result
+from ..rounding import rounded
 
 __all__ = ["Enclosure", "enclosure", "per_neuron_bounds", "choose_order"]
 
@@ -269,7 +270,7 @@ class Enclosure:
                 "layers": list(self.layers)}
 
     def summary(self, names=None) -> str:
-        """Human-readable table.
+        """Human-readable table; every end rounded outward (the printed intervals contain the proved ones).
 
         Examples
         --------
@@ -282,7 +283,8 @@ class Enclosure:
         n_out = lo.shape[1]
         names = list(names) if names else [str(k) for k in range(n_out)]
         rows = [f"certified enclosure, order {self.order}: {self.configurations} configurations per input "
-                f"evaluated exactly (probability mass ≥ {self.mass:.12g}), the rest bounded; {self.seconds:.3g} s"]
+                f"evaluated exactly (probability mass ≥ {rounded(self.mass, 'down', 12)}), the rest bounded; "
+                f"{self.seconds:.3g} s"]
         arrs = [np.atleast_2d(a) for a in (self.mean_lo, self.mean_hi, self.var_lo, self.var_hi)]
         for b in range(lo.shape[0]):
             if lo.shape[0] > 1:
@@ -290,7 +292,9 @@ class Enclosure:
             rows.append(f"  {'output':<10} {'E Δ lo':>14} {'E Δ hi':>14} {'width':>10} {'Var lo':>12} {'Var hi':>12}")
             for k in range(n_out):
                 ml, mh, vl, vh = (a[b, k] for a in arrs)
-                rows.append(f"  {names[k]:<10} {ml:14.8g} {mh:14.8g} {mh - ml:10.3g} {vl:12.6g} {vh:12.6g}")
+                rows.append(f"  {names[k]:<10} {rounded(ml, 'down', 8):>14} {rounded(mh, 'up', 8):>14} "
+                            f"{rounded(Fraction(mh) - Fraction(ml), 'up', 3):>10} {rounded(vl, 'down'):>12} "
+                            f"{rounded(vh, 'up'):>12}")
         return "\n".join(rows)
 
 

@@ -78,6 +78,7 @@ from ..faults import NeuronCrash
 from ..graph.numbers import is_float_array, to_fraction
 from ..problem import Problem, make_problem, sharing
 from ..results import latex_rows, result
+from ..rounding import rounded
 from ..utils import fraction_down, fraction_up
 from . import enclosure as _enc
 from . import enumeration as _enum
@@ -549,7 +550,7 @@ def _enclosure(pb, em, order, configurations, notes):
                                   for a in (e.mean_lo, e.mean_hi, e.var_lo, e.var_hi, e.second_lo, e.second_hi))
     full = k >= em.n_neurons(net)
     notes.append(f"enclosure of order {k} ({'all configurations' if full else 'the rest bounded'}"
-                 f"; mean width ≤ {max(b - a for a, b in zip(lo, hi)):.3g})")
+                 f"; mean width ≤ {rounded(max(Fraction(b) - Fraction(a) for a, b in zip(lo, hi)), 'up', 3)})")
     rounding = float_rounding(net)
     source, note = "enclosure", ""
     if rounding is not None:

@@ -82,6 +82,7 @@ from ..lazyimport import sympy as sp
 from ..errors import FaultModelError, InvalidArgument, TooLargeError
 from ..faults import NeuronCrash, SynapseCrash, synapse_shape
 from ..problem import make_problem
+from ..progress import progress as progress_bar
 from .forward import forward_masked
 from .losses import loss_functions
 from .sampling import (MAX_SECONDS, SamplingWarning, clopper_pearson, draw_seconds, failure_groups,
@@ -641,7 +642,8 @@ def _block(net, groups, B):
     return int(max(1, min(1 << 14, BLOCK_BYTES // max(per, 1))))
 
 
-def stratified_statistics(pb, model, plan, seed: int, fn, control=None, runner=None) -> tuple:
+def stratified_statistics(pb, model, plan, seed: int, fn, control=None, runner=None, *,
+                          progress: bool | None = False) -> tuple:
     r"""Evaluate every stratum of ``plan``: per-stratum summaries of the statistics ``fn(Y)``.
 
     With ``control`` (one array ``(n_g, D)`` per failure group, :func:`control_values`), every sampled
@@ -671,6 +673,10 @@ def stratified_statistics(pb, model, plan, seed: int, fn, control=None, runner=N
         :mod:`symft.distributed` runs them on a cluster).  Each item is a group of blocks (an enumerated
         stratum, or blocks of draws with their own seeds ``(seed, stratum, block)``), and the blocks'
         summaries are merged in their fixed order, so the answer never depends on where they ran.
+    progress : bool or None
+        A progress bar over the configurations evaluated (enumerated or drawn), redrawn after every
+        block (:func:`symft.progress.progress`; ``None``: only when stderr is a terminal).  With a
+        ``runner`` the bar advances as its pieces come back.  It never changes the answer.
 
     Returns
     -------
@@ -711,10 +717,13 @@ def stratified_statistics(pb, model, plan, seed: int, fn, control=None, runner=N
     cut = [round(i * len(jobs) / n_pieces) for i in range(n_pieces + 1)] if jobs else [0]
     pieces = [jobs[cut[i]:cut[i + 1]] for i in range(len(cut) - 1)]
     ctx = (pb, model, plan, seed, fn, control, shift, block, drawer)
-    if runner is None:
-        parts = [stratum_blocks(ctx, pc) for pc in pieces]
-    else:
-        parts = runner(stratum_blocks, pieces, (ctx,))
+    work = sum(st.draws for st in plan)
+    with progress_bar(work, "stratified sampling", enabled=progress) as bar:
+        if runner is None:
+            parts = [stratum_blocks(ctx, pc, bar=bar) for pc in pieces]
+        else:
+            parts = runner(stratum_blocks, pieces, (ctx,))
+            bar.update(work)
     return merge_stratum_blocks(plan, [b for part in parts for b in part], clean)
 
 
@@ -722,13 +731,14 @@ def stratified_statistics(pb, model, plan, seed: int, fn, control=None, runner=N
 PIECES = 16
 
 
-def stratum_blocks(ctx, jobs) -> list:
+def stratum_blocks(ctx, jobs, bar=None) -> list:
     r"""Summaries of some blocks of :func:`stratified_statistics`: one independent piece of its work.
 
     ``ctx`` is the tuple ``stratified_statistics`` builds; each job ``(stratum, block, first, draws)`` is
     an enumerated stratum (``block = −1``: its weighted sum and the smallest and largest value) or a block of draws with the seed
     ``(seed, stratum, block)`` (its count, mean, M2, ones, whether binary, min and max).  Pure: the same
-    job gives the same summary wherever it runs.
+    job gives the same summary wherever it runs.  ``bar`` (a :class:`symft.progress.Progress`, optional)
+    is told the configurations of every block as it finishes.
 
     Examples
     --------
@@ -756,6 +766,8 @@ def stratum_blocks(ctx, jobs) -> list:
                 acc = v if acc is None else acc + v
                 gmin = G.min(axis=0) if gmin is None else np.minimum(gmin, G.min(axis=0))
                 gmax = G.max(axis=0) if gmax is None else np.maximum(gmax, G.max(axis=0))
+                if bar is not None:
+                    bar.update(len(w))
             out.append((si, (acc, gmin, gmax)))
             continue
         rng = np.random.default_rng([seed, si, kb])
@@ -772,6 +784,8 @@ def stratum_blocks(ctx, jobs) -> list:
         bm = V.mean(axis=0)
         out.append((si, (m, bm, ((V - bm) ** 2).sum(axis=0), (V == 1).sum(axis=0), ((V == 0) | (V == 1)).all(axis=0),
                          V.min(axis=0), V.max(axis=0))))
+        if bar is not None:
+            bar.update(m)
     return out
 
 
@@ -1181,7 +1195,8 @@ def _check_seed(seed):
 def stratified_monte_carlo(net, x, model, n_samples: int, seed: int, *, loss=None, target=None,
                            confidence: float = 0.95, min_per_stratum: int = MIN_PER_STRATUM,
                            max_strata: int = MAX_STRATA, enumerate_small: bool = True,
-                           control: str | None = None, force: bool = False) -> StratifiedResult:
+                           control: str | None = None, force: bool = False,
+                           progress: bool | None = None) -> StratifiedResult:
     r"""Stratified Monte Carlo estimate of ``E Δ`` (or ``E Δ_{L+1}``) and ``P(prediction changes)`` for one input.
 
     See the module docstring: strata by the number of failures with exact
@@ -1220,6 +1235,10 @@ def stratified_monte_carlo(net, x, model, n_samples: int, seed: int, *, loss=Non
     force : bool
         Run even when the estimated time exceeds :data:`symft.engines.sampling.MAX_SECONDS`
         (otherwise :class:`~symft.errors.TooLargeError`, raised before any work; :func:`check_budget`).
+    progress : bool or None
+        A progress bar over the configurations evaluated, enumerated or drawn, on stderr
+        (:func:`symft.progress.progress`): ``None`` (the default) draws it only when stderr is a
+        terminal, ``True`` also in Jupyter, ``False`` never.  It never changes the answer.
 
     Returns
     -------
@@ -1299,7 +1318,7 @@ def stratified_monte_carlo(net, x, model, n_samples: int, seed: int, *, loss=Non
                                for l, g in grads.items()})
         for c in ctrl:
             c[:, K:] = 0.0                  # never on the prediction change (a 0/1 statistic)
-    stats = stratified_statistics(pb, model, plan, seed, fn, ctrl)
+    stats = stratified_statistics(pb, model, plan, seed, fn, ctrl, progress=progress)
     notes = []
     if stats:
         t_est, t_lo, t_hi, se = t_interval(stats, confidence)

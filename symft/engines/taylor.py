@@ -84,6 +84,7 @@ from ..walk.walker import walk, walk_reverse
 from .forward import as_inputs
 from .symbolic import crash_layers_of, latex_block as _latex_block, symbolic_forward, symbolic_ops
 from ..results import result
+from ..rounding import plus_minus, rounded
 
 __all__ = [
     "TaylorExpansion",
@@ -1043,18 +1044,19 @@ class RemainderBound:
         """
         rows = []
         for k in range(self.mean_bound.size):
-            rows.append(rf"|\mathbb{{E}}\,\Delta_{{{k}}} - \text{{T1}}| &\le {self.mean_bound[k]:.3g}")
-            rows.append(rf"|\operatorname{{Var}}\Delta_{{{k}}} - \text{{T1}}| &\le {self.var_bound[k]:.3g}")
-            rows.append(rf"D_1,\ D_2 &= {self.D1[k]:.3g},\ {self.D2[k]:.3g}")
+            rows.append(rf"|\mathbb{{E}}\,\Delta_{{{k}}} - \text{{T1}}| &\le {rounded(self.mean_bound[k], 'up', 3)}")
+            rows.append(rf"|\operatorname{{Var}}\Delta_{{{k}}} - \text{{T1}}| &\le {rounded(self.var_bound[k], 'up', 3)}")
+            rows.append(rf"D_1,\ D_2 &\le {rounded(self.D1[k], 'up', 3)},\ {rounded(self.D2[k], 'up', 3)}")
         return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
 
     def _repr_latex_(self) -> str:
         return f"$\\displaystyle {self.latex()}$"
 
     def __str__(self) -> str:
-        return "\n".join(f"output {k}: |E Δ − T1 mean| ≤ {self.mean_bound[k]:.4g}, |Var Δ − T1 var| ≤ "
-                         f"{self.var_bound[k]:.4g}  (D_1 = {self.D1[k]:.4g}, D_2 = {self.D2[k]:.4g}; "
-                         f"P4 units: {self.D1_scaled[k]:.4g}, {self.D2_scaled[k]:.4g})"
+        up = lambda v: rounded(v, "up", 4)       # noqa: E731  (proved upper bounds: rounded up)
+        return "\n".join(f"output {k}: |E Δ − T1 mean| ≤ {up(self.mean_bound[k])}, |Var Δ − T1 var| ≤ "
+                         f"{up(self.var_bound[k])}  (D_1 ≤ {up(self.D1[k])}, D_2 ≤ {up(self.D2[k])}; "
+                         f"P4 units: {up(self.D1_scaled[k])}, {up(self.D2_scaled[k])})"
                          for k in range(self.mean_bound.size))
 
 
@@ -1332,10 +1334,10 @@ class T1Result:
         vp = np.atleast_2d(self.var_paper)[0]
         rows = []
         for k in range(m.size):
-            rm = "" if self.remainder_mean is None else rf" \pm {np.atleast_2d(self.remainder_mean)[0][k]:.3g}"
-            rv = "" if self.remainder_var is None else rf" \pm {np.atleast_2d(self.remainder_var)[0][k]:.3g}"
-            rows.append((rf"\mathbb{{E}}\,\Delta_{{{k}}}", f"{m[k]:.6g}{rm}"))
-            rows.append((rf"\operatorname{{Var}}\Delta_{{{k}}}", rf"{v[k]:.6g}{rv}\ \text{{(exact 1st order)}}"))
+            def pm(c, rad):            # a proved radius: printed so that the interval stays covered
+                return f"{c:.6g}" if rad is None else plus_minus(c, np.atleast_2d(rad)[0][k], 6).replace("±", r"\pm")
+            rows.append((rf"\mathbb{{E}}\,\Delta_{{{k}}}", pm(m[k], self.remainder_mean)))
+            rows.append((rf"\operatorname{{Var}}\Delta_{{{k}}}", rf"{pm(v[k], self.remainder_var)}\ \text{{(exact 1st order)}}"))
             rows.append((rf"\operatorname{{Var}}_{{\text{{paper}}}}\Delta_{{{k}}}", f"{vp[k]:.6g}"))
         return _latex_block(rows)
 
@@ -1354,8 +1356,8 @@ class T1Result:
                     return None if a is None else np.atleast_2d(a)[b][k]
                 rm, rv = at(self.remainder_mean), at(self.remainder_var)
                 what = "loss" if self.quantity == "loss" else f"output {k}"
-                lines.append(f"  {what}: E Δ = {at(self.mean):.8g}" + ("" if rm is None else f" ± {rm:.3g}")
-                             + f"   Var Δ = {at(self.var):.8g}" + ("" if rv is None else f" ± {rv:.3g}")
+                lines.append(f"  {what}: E Δ = " + (f"{at(self.mean):.8g}" if rm is None else plus_minus(at(self.mean), rm))
+                             + "   Var Δ = " + (f"{at(self.var):.8g}" if rv is None else plus_minus(at(self.var), rv))
                              + f"   (paper form p Σ g² = {at(self.var_paper):.8g})   std = {at(self.std):.6g}")
         if self.remainder_note:
             lines.append(f"remainder: {self.remainder_note}")

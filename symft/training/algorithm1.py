@@ -47,6 +47,7 @@ import numpy as np
 from ..errors import InvalidArgument
 from .train import evaluate_var_delta, load_data, train
 from ..results import result
+from ..rounding import rounded
 
 __all__ = ["Round", "Algorithm1Result", "algorithm1"]
 
@@ -288,14 +289,14 @@ def algorithm1(data="digits", *, eps, delta, arch=(64, 32, 16, 10), activation: 
         worst = max(cert.per_output, key=lambda o: o[1])
         if worst[1] >= eps_f:
             record("E Δ ≥ eps: infeasible", cert)
-            return finish(False, True, f"E Δ ≥ {worst[1]:.3g} ≥ eps = {eps} at output {worst[0]} "
+            return finish(False, True, f"E Δ ≥ {rounded(worst[1], 'down', 3)} ≥ eps = {eps} at output {worst[0]} "
                                        f"(no tail inequality can certify)")
         if cert.certified:
             record("certified", cert)
             return finish(True, False, f"certified with one copy ({cert.method})", 1)
         if Fraction(cert.delta_bound) <= Fraction(1, 3) and cert.copies_needed is not None:
             record(f"certified with the median of {cert.copies_needed} copies", cert)
-            return finish(True, False, f"one copy fails with probability ≤ {cert.delta_bound:.3g} "
+            return finish(True, False, f"one copy fails with probability ≤ {rounded(cert.delta_bound, 'up', 3)} "
                                        f"({cert.method}); the median of {cert.copies_needed} copies fails with "
                                        f"probability ≤ {delta} (exact binomial tail)", cert.copies_needed)
         new = widen()
