@@ -75,6 +75,11 @@ per-neuron bound alone on a sigmoid [64, 64, 64, 10] at p = 1e-3 and 1e-2.
 The second-moment interval is the intersection of both (``tail="pairwise"``:
 this one alone, where available).
 
+**Pruning.**  With a width or a time budget, the configurations of the
+last order may be evaluated only in part: :mod:`symft.engines.pruning`
+bounds the rest by blocks (in the first-order and the pairwise form above,
+and for the second moment), and their bounds are added to the tail.
+
 **Crude bound.**  Interval propagation over all configurations gives boxes
 ``ŷ_l(s) ∈ [lo_l, hi_l]``, hence ``|Δ_k(s)| ≤ D_k``, and the tails are at most
 ``D_k P(|s| > k)`` and ``D_k² P(|s| > k)``.  The smaller of the two bounds is
@@ -143,6 +148,7 @@ from ..threads import blas_threads
 from ..walk.configurations import Combinations, Stage, walk_configurations
 from ..walk.errorbound import AbsSensitivity, BoxAndError
 from ..walk.interaction import pair_bounds
+from .pruning import Geometry, plan_budget, plan_room
 from ..walk.numeric import Numeric, crash_values_float
 from ..walk.walker import walk, walk_reverse
 from ..results import result
@@ -188,6 +194,10 @@ class Enclosure:
     order : int
     configurations : int
         Configurations evaluated per input.
+    pruned : int
+        Configurations with at most ``order`` crashes that were not
+        evaluated but bounded (pruning, :mod:`symft.engines.pruning`; the
+        largest number over the inputs).
     seconds : float
     method : str
         ``"enclosure"``.
@@ -217,6 +227,7 @@ class Enclosure:
     mass: float = 0.0
     order: int = 0
     configurations: int = 0
+    pruned: int = 0
     seconds: float = 0.0
     method: str = "enclosure"
     layers: tuple = ()
@@ -276,7 +287,8 @@ class Enclosure:
                 "tail_mean": tl(self.tail_mean), "margin_mean": tl(self.margin_mean),
                 "tail_method": np.asarray(self.tail_method).tolist(),
                 "mass": float(self.mass), "method": self.method, "order": int(self.order),
-                "configurations": int(self.configurations), "seconds": float(self.seconds),
+                "configurations": int(self.configurations), "pruned": int(self.pruned),
+                "seconds": float(self.seconds),
                 "layers": list(self.layers)}
 
     def summary(self, names=None) -> str:
@@ -613,7 +625,8 @@ def _positive(v, where):
 
 def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool = False,
               progress: bool | None = None, max_configurations: int | None = 2 ** 24,
-              width: float | None = None, time_limit: float | None = None, tail: str = "best") -> Enclosure:
+              width: float | None = None, time_limit: float | None = None, tail: str = "best",
+              prune: bool = True) -> Enclosure:
     r"""Certified intervals for ``E Δ``, ``E Δ²`` and ``Var Δ`` (exact up to order ``k``, bounded tail).
 
     All configurations with at most ``order`` crashes are evaluated; the
@@ -663,8 +676,20 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
         With ``order="auto"``: a budget in seconds.  The orders are evaluated
         one after the other; the next one is started only when its estimated
         time (its configurations ÷ the configurations per second measured on
-        the previous one) fits in what is left.  The result is a valid
-        enclosure whatever the order reached.
+        the previous one) fits in what is left.  When it does not (and
+        ``prune``), what is left (¾ of it, at the measured rate) goes to the
+        next order's most sensitive configurations, the rest of that order
+        being bounded (:mod:`symft.engines.pruning`), if that is predicted to
+        narrow the widest mean interval by 10 % or more.  The result is a
+        valid enclosure whatever the order reached.
+    prune : bool
+        With ``width`` or ``time_limit``: skip the configurations of the last
+        order whose contribution is provably small, and bound them instead
+        (:mod:`symft.engines.pruning`; sound, rounding included).  With
+        ``width``, the room the tail leaves below the width (45 % of it) is
+        spent on the least sensitive configurations; when the measured width
+        still misses, the pruned configurations are evaluated after all.
+        ``Enclosure.pruned`` counts them.
 
     Returns
     -------
@@ -795,21 +820,88 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
                                 f"left (use a time of at least {_seconds_text(1.5 * est)}, or sampling: symft sample)")
     acc = [[[Fraction(0)] * n_out for _ in range(4)] + [{}] for _ in range(B)]   # S1, S2, Mg1, Mg2, singles
     done = -1
+    plans = [{} for _ in range(B)]     # per input {κ: Block}: the pruned configurations of the last level
+    geos = [None] * B
+
+    def geometry(b):
+        """The ranked neurons of input b, or None when its blocks cannot be bounded (an infinite c)."""
+        if geos[b] is None:
+            if any(ns is None for ns in nsums[b]) or any(g not in acc[b][4] for g in range(len(layers))):
+                return None
+            geos[b] = Geometry(sizes, {g: bds[b].c[l] for g, l in enumerate(layers)},
+                               bds[b].pair if tail != "first-order" else None, bds[b].eps, range(len(layers)))
+            geos[b].set_singles({g: acc[b][4][g][2] for g in range(len(layers))})
+        return geos[b]
+
+    def parts(b, rest=False):
+        out = {}
+        for kap, blk in plans[b].items():
+            g = blk.site
+            keep = blk.kept_rows(sizes)
+            out[kap] = ((g, keep, math.comb(sizes[g], kap[g]), geos[b].perms[g]) if rest
+                        else (g, 0, keep, geos[b].perms[g]))
+        return out
+
+    def pruned_terms():
+        return [[geos[b].exact(blk, *weights.rounded(kap)) for kap, blk in plans[b].items()] for b in range(B)]
+
     with _progress(upto[target] * B, "enclosure: configurations", enabled=progress) as bar, blas_threads():
         j = 0
         while j <= k_max:
+            partial = False
             if j >= 2 and time_limit is not None and lcount[j] * B / rate > left():
-                break
+                # the next order does not fit: spend what is left on its most sensitive configurations
+                rows = int(0.75 * rate * left() / B)
+                if not prune or rows < 1000:
+                    break
+                for b in range(B):
+                    geo = geometry(b)
+                    if geo is None:
+                        plans[b] = {}
+                        continue
+                    prev = _predicted_halves(bds[b], nsums[b], qs_exact, probs(j - 1), j - 1, tail)
+                    now = _predicted_halves(bds[b], nsums[b], qs_exact, probs(j), j, tail)
+                    plans[b] = plan_budget(geo, levels[j], {k: float(weights[k]) for k in levels[j]}, rows,
+                                           np.minimum(*prev), now[1] < now[0])
+                    est = np.minimum(*now) + sum(
+                        (_block_cost(geo, blk, float(weights[k]), now) for k, blk in plans[b].items()),
+                        np.zeros(n_out))
+                    if np.max(est) >= 0.9 * np.max(np.minimum(*prev)):
+                        plans[b] = None
+                if any(pl is None for pl in plans):
+                    plans = [{} for _ in range(B)]
+                    break
+                partial = True
+            elif prune and width is not None and j == target and j >= 2:
+                for b in range(B):
+                    geo = geometry(b)
+                    if geo is None:
+                        continue
+                    now = _predicted_halves(bds[b], nsums[b], qs_exact, probs(j), j, tail)
+                    room = 0.45 * (width - 2 * np.minimum(*now) - 4 * bds[b].eps)
+                    if np.all(room > 0):
+                        plans[b] = plan_room(geo, levels[j], {k: float(weights[k]) for k in levels[j]}, room,
+                                             now[1] < now[0])
             tl = time.perf_counter()
             for b in range(B):
                 _evaluate_level(net, cleans[b], levels[j], layers, sizes, cvals, interp, bds[b],
-                                weights, acc[b], bar)
+                                weights, acc[b], bar, part=parts(b) if plans[b] else None)
             dt = time.perf_counter() - tl
-            if j >= 1 and lcount[j] * B >= 1000:
-                rate = lcount[j] * B / max(dt, 1e-9)
+            n_eval = lcount[j] * B - sum(blk.pruned_count(sizes) for pl in plans for blk in pl.values())
+            if j >= 1 and n_eval >= 1000:
+                rate = n_eval / max(dt, 1e-9)
             done = j
+            if partial:
+                break
             if width is not None and j >= target:
-                res = _finish(acc, bds, nsums, qs_exact, probs(j), j, tail, **fin)
+                res = _finish(acc, bds, nsums, qs_exact, probs(j), j, tail, pruned=pruned_terms(), **fin)
+                if max(np.max(np.array(res["mhi"]) - np.array(res["mlo"])), 0.0) > width and any(plans):
+                    for b in range(B):       # the pruned blocks did not leave the width: evaluate them
+                        if plans[b]:
+                            _evaluate_level(net, cleans[b], levels[j], layers, sizes, cvals, interp, bds[b],
+                                            weights, acc[b], bar, part=parts(b, rest=True))
+                    plans = [{} for _ in range(B)]
+                    res = _finish(acc, bds, nsums, qs_exact, probs(j), j, tail, **fin)
                 if max(np.max(np.array(res["mhi"]) - np.array(res["mlo"])), 0.0) <= width or j == k_max:
                     break
                 target = j + 1
@@ -817,25 +909,43 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
                 break
             j += 1
     order = done
-    res = _finish(acc, bds, nsums, qs_exact, probs(order), order, tail, **fin)
-    mass = sum(weights[kap] * _level_count(sizes, kap) for lv in levels[:order + 1] for kap in lv)
+    res = _finish(acc, bds, nsums, qs_exact, probs(order), order, tail, pruned=pruned_terms(), **fin)
+    n_pruned = max(sum(blk.pruned_count(sizes) for blk in pl.values()) for pl in plans)
+    mass = sum(weights[kap] * _level_count(sizes, kap) for lv in levels[:order + 1] for kap in lv) - max(
+        (sum((weights[kap] * blk.pruned_count(sizes) for kap, blk in pl.items()), Fraction(0)) for pl in plans),
+        default=Fraction(0))
     arr = {k: (np.array(v) if k != "how" else np.array(v, dtype=object)) for k, v in res.items()}
     if single:
         arr = {k: v[0] for k, v in arr.items()}
     return Enclosure(arr["mlo"], arr["mhi"], arr["slo"], arr["shi"], arr["vlo"], arr["vhi"],
                      partial_mean=arr["pm"], partial_second=arr["ps"], tail_mean=arr["tm"],
                      tail_second=arr["ts"], margin_mean=arr["mm"], margin_second=arr["ms"],
-                     tail_method=arr["how"], mass=_down(mass), order=order, configurations=upto[order],
+                     tail_method=arr["how"], mass=_down(mass), order=order,
+                     configurations=upto[order] - n_pruned, pruned=n_pruned,
                      seconds=time.perf_counter() - t0, method="enclosure", layers=tuple(layers))
 
 
 def _predicted_width(bd, nsums, qs_exact, probs, order, tail):
     """The largest mean width the tail bounds give at ``order`` (before any evaluation; margins estimated)."""
-    tm = [float(t) for t in _tails(bd, nsums, qs_exact, probs, order)[0]]
+    first, pair = _predicted_halves(bd, nsums, qs_exact, probs, order, tail)
+    return float(np.max(2 * np.minimum(first, pair) + 4 * np.asarray(bd.eps, dtype=float)))
+
+
+def _predicted_halves(bd, nsums, qs_exact, probs, order, tail):
+    """Per output, the tail's half-widths at ``order`` in the first-order and the pairwise form (inf: not used)."""
+    first = np.array([float(t) for t in _tails(bd, nsums, qs_exact, probs, order)[0]])
     pair = _pair_tail(bd, qs_exact, probs, order) if tail != "first-order" else None
-    if pair is not None:
-        tm = [float(p) if tail == "pairwise" else min(t, float(p)) for t, p in zip(tm, pair)]
-    return max(2 * t + 4 * float(e) for t, e in zip(tm, bd.eps))
+    if pair is None:
+        return first, np.full_like(first, np.inf)
+    pair = np.array([float(v) for v in pair])
+    return (np.full_like(first, np.inf) if tail == "pairwise" else first), pair
+
+
+def _block_cost(geo, blk, w, halves):
+    """Float estimate of the half-width a pruned block adds, in the form that bounds each output."""
+    c1 = geo.first_order(blk, w)
+    c2 = geo.pairwise(blk, w)
+    return c1 if c2 is None else np.where(halves[1] < halves[0], c2, c1)
 
 
 def _calibrate(net, clean, layers, sizes, cvals, interp):
@@ -860,8 +970,12 @@ def _calibrate(net, clean, layers, sizes, cvals, interp):
                 return max(n, 1) / max(dt, 1e-9)
 
 
-def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weights, acc, bar):
+def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weights, acc, bar, part=None):
     """Add the configurations of the count vectors ``kappas`` (one input) to ``acc`` = [S1, S2, Mg1, Mg2, singles].
+
+    ``part`` maps a count vector to ``(g, start, stop, labels)``: only the
+    combinations of ranks ``start … stop − 1`` at site ``g`` (its neurons
+    renamed by ``labels``) are evaluated (pruning).
 
     ``singles[g]`` keeps, for the single crashes at site ``g``, the unweighted
     sum of the computed ``Δ``, its float margin and the computed ``Δ`` of
@@ -877,8 +991,13 @@ def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weight
         a1 = np.zeros(n_out)
         mx = np.zeros(n_out)
         rows = [] if sum(kap) == 1 else None
+        sub = (part or {}).get(kap)
+        if sub is not None and sub[1] >= sub[2]:
+            continue
         if layers and sum(kap):
-            stages = [Stage(net.site(l), crash=cvals[l], combos=Combinations(sizes[g], kap[g]))
+            stages = [Stage(net.site(l), crash=cvals[l],
+                            combos=(Combinations(sizes[g], kap[g], sub[1], sub[2], labels=sub[3])
+                                    if sub is not None and sub[0] == g else Combinations(sizes[g], kap[g])))
                       for g, l in enumerate(layers) if kap[g] > 0]
             for Y, _ in walk_configurations(net, clean, stages, interp, chunk_bytes=_CHUNK_BYTES):
                 Dl = Y - clean_out
@@ -914,19 +1033,35 @@ def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weight
                                      np.concatenate(rows) if rows else np.zeros((0, n_out)))
 
 
-def _finish(acc, bds, nsums, qs_exact, probs, order, tail="best", sizes=None, probs3=None, layers=None):
+def _finish(acc, bds, nsums, qs_exact, probs, order, tail="best", sizes=None, probs3=None, layers=None,
+            pruned=None):
     """Combine the evaluated part, its margins and the tails into outward-rounded intervals (per input).
 
     With ``sizes``, ``probs3`` (``T_{−a,−b,−c}(k−2)`` per triple of sites) and
     ``layers``, the second moment's tail is also bounded through the single
     crashes (:func:`_second_pair_tail`), and the intervals are intersected.
+    ``pruned`` (per input, the exact bounds of every pruned block,
+    :meth:`~symft.engines.pruning.Geometry.exact`) adds the configurations
+    of at most ``order`` crashes that were not evaluated.
     """
     res = {k: [] for k in ("mlo", "mhi", "slo", "shi", "vlo", "vhi", "pm", "ps", "tm", "ts", "mm", "ms", "how")}
-    for (S1, S2, Mg1, Mg2, singles), bd, ns in zip(acc, bds, nsums):
+    for b, ((S1, S2, Mg1, Mg2, singles), bd, ns) in enumerate(zip(acc, bds, nsums)):
         tm, ts, how = _tails(bd, ns, qs_exact, probs, order)
         inter = _interaction_tail(bd, singles, qs_exact, probs, order) if tail != "first-order" else None
         sec = (_second_pair_tail(bd, singles, qs_exact, sizes, probs, probs3, order, layers)
                if tail != "first-order" and sizes is not None else None)
+        blocks = pruned[b] if pruned else []
+        n = len(S1)
+        p_first = [sum((blk[0][o] for blk in blocks), Fraction(0)) for o in range(n)]
+        p_second = [sum((blk[3][o] for blk in blocks), Fraction(0)) for o in range(n)]
+        if inter is not None and blocks:
+            if any(blk[2] is None for blk in blocks):
+                inter = None
+            else:
+                inter = ([v + sum((blk[1][o] for blk in blocks), Fraction(0)) for o, v in enumerate(inter[0])],
+                         [v + sum((blk[2][o] for blk in blocks), Fraction(0)) for o, v in enumerate(inter[1])])
+        tm = [t + pf for t, pf in zip(tm, p_first)]
+        ts = [t + ps for t, ps in zip(ts, p_second)]
         mlo, mhi, slo, shi, vlo, vhi = [], [], [], [], [], []
         for o in range(len(S1)):
             lo1 = S1[o] - Mg1[o] - tm[o]
@@ -944,9 +1079,9 @@ def _finish(acc, bds, nsums, qs_exact, probs, order, tail="best", sizes=None, pr
                 lo2 = max(lo2, S2[o] - Mg2[o] + t_lo)
                 if tail == "pairwise":      # the pairwise bound alone (as for the mean)
                     lo2 = max(Fraction(0), S2[o] - Mg2[o] + t_lo)
-                if t_hi < ts[o] or tail == "pairwise":
-                    ts[o] = t_hi
-                    hi2 = S2[o] + Mg2[o] + t_hi
+                if t_hi + p_second[o] < ts[o] or tail == "pairwise":
+                    ts[o] = t_hi + p_second[o]
+                    hi2 = S2[o] + Mg2[o] + ts[o]
             # the squares on the outward-rounded floats (a wider interval: still sound, and cheap)
             lo1, hi1, lo2, hi2 = (Fraction(_down(lo1)), Fraction(_up(hi1)), Fraction(_down(lo2)),
                                   Fraction(_up(hi2)))
