@@ -231,3 +231,23 @@ def test_time_budget_spends_what_is_left_on_the_next_order():
     assert np.all((e.mean_lo <= below.mean_hi) & (below.mean_lo <= e.mean_hi))
     assert np.all((e.var_lo <= below.var_hi) & (below.var_lo <= e.var_hi))
     assert enclosure(net, x, m, order="auto", time_limit=2.0, prune=False).pruned == 0
+
+
+def test_cli_reports_pruned_configurations_and_no_prune(capsys, tmp_path):
+    import json
+
+    from symft.cli import main
+    from symft.graph.netfile import save_network
+
+    path = str(tmp_path / "n.json")
+    save_network(random_network([3, 8, 6, 2], seed=4, activation="relu"), path)
+    base = ["enclose", path, "--input", "0.3,-1,2", "--p", "1:0.05,2:0.05", "--order", "auto", "--width", "3e-3"]
+    assert main(base + ["--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["pruned"] > 0 and max(h - lo for lo, h in zip(d["mean_lo"], d["mean_hi"])) <= 3e-3
+    assert main(base + ["--json", "--no-prune"]) == 0
+    d2 = json.loads(capsys.readouterr().out)
+    assert d2["pruned"] == 0 and d2["configurations"] == d["configurations"] + d["pruned"]
+    assert main(base) == 0
+    out = capsys.readouterr().out
+    assert f"{d['pruned']} more with at most {d['order']} crashes pruned (bounded)" in out.replace("\n      ", " ")
