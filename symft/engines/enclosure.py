@@ -148,7 +148,7 @@ from ..threads import blas_threads
 from ..walk.configurations import Combinations, Stage, walk_configurations
 from ..walk.errorbound import AbsSensitivity, BoxAndError
 from ..walk.interaction import pair_bounds
-from .pruning import Geometry, plan_budget, plan_room
+from .pruning import Block, Geometry, comb, plan_budget, plan_room, prune_site
 from ..walk.numeric import Numeric, crash_values_float
 from ..walk.walker import walk, walk_reverse
 from ..results import result
@@ -676,12 +676,18 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
         With ``order="auto"``: a budget in seconds.  The orders are evaluated
         one after the other; the next one is started only when its estimated
         time (its configurations ÷ the configurations per second measured on
-        the previous one) fits in what is left.  When it does not (and
-        ``prune``), what is left (¾ of it, at the measured rate) goes to the
-        next order's most sensitive configurations, the rest of that order
-        being bounded (:mod:`symft.engines.pruning`), if that is predicted to
-        narrow the widest mean interval by 10 % or more.  The result is a
-        valid enclosure whatever the order reached.
+        the previous one) fits in what is left.  With ``prune`` (from order
+        2 on) the budget is a deadline: each order is evaluated in blocks,
+        most sensitive neurons first, the clock read between blocks, and
+        what the deadline leaves out is bounded (:mod:`symft.engines.pruning`)
+        instead of evaluated; when the next order does not fit, what is left
+        goes to its most sensitive configurations (the blocks chosen by
+        :func:`~symft.engines.pruning.plan_budget`, then the others while
+        time remains).  That order is kept only if its widest mean interval
+        is at least 1 % narrower than the order below, which is kept
+        otherwise.  A reserve of 3 % of the budget plus three times the time
+        of combining the result is kept for the end.  The result is a valid
+        enclosure whatever the order reached.
     prune : bool
         With ``width`` or ``time_limit``: skip the configurations of the last
         order whose contribution is provably small, and bound them instead
@@ -821,6 +827,7 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
     acc = [[[Fraction(0)] * n_out for _ in range(4)] + [{}] for _ in range(B)]   # S1, S2, Mg1, Mg2, singles
     done = -1
     plans = [{} for _ in range(B)]     # per input {κ: Block}: the pruned configurations of the last level
+    final = None                       # the result, when the time budget already made it
     geos = [None] * B
 
     def geometry(b):
@@ -845,33 +852,88 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
     def pruned_terms():
         return [[geos[b].exact(blk, *weights.rounded(kap)) for kap, blk in plans[b].items()] for b in range(B)]
 
+    def level_by_blocks(j, deadline):
+        """Evaluate level j block by block (ranked): the blocks ``plans`` keeps first, then the others while time
+        is left; whatever the deadline leaves is pruned (bounded)."""
+        nonlocal rate
+        for b in range(B):
+            state = {}
+            for kap in levels[j]:
+                g = prune_site(sizes, kap)
+                state[kap] = [g, 0, plans[b][kap].first if kap in plans[b] else sizes[g] - kap[g] + 1]
+            late = False
+            for pass_ in (0, 1):
+                for kap, st in state.items():
+                    g, f, f_end = st
+                    n, k = sizes[g], kap[g]
+                    if pass_:
+                        f_end = n - k + 1
+                    others = Block(kap, g, 0).others(sizes)
+                    rank = lambda f: comb(n, k) - comb(n - f, k)  # noqa: E731 - first rank of the block f
+                    chunk = max(2000, int(0.02 * time_limit * rate))
+                    while f < f_end and not late:
+                        f2 = f + 1
+                        while f2 < f_end and (rank(f2) - rank(f)) * others < chunk:
+                            f2 += 1
+                        rows = (rank(f2) - rank(f)) * others
+                        if time.perf_counter() + rows / rate > deadline:
+                            late = True
+                            break
+                        tc = time.perf_counter()
+                        _evaluate_level(net, cleans[b], [kap], layers, sizes, cvals, interp, bds[b], weights,
+                                        acc[b], bar, part={kap: (g, rank(f), rank(f2), geos[b].perms[g])})
+                        if rows >= 1000:
+                            rate = rows / max(time.perf_counter() - tc, 1e-9)
+                        f = f2
+                    st[1] = f
+            plans[b] = {kap: Block(kap, g, f) for kap, (g, f, _) in state.items()
+                        if Block(kap, g, f).pruned_count(sizes) > 0}
+
     with _progress(upto[target] * B, "enclosure: configurations", enabled=progress) as bar, blas_threads():
         j = 0
         while j <= k_max:
-            partial = False
-            if j >= 2 and time_limit is not None and lcount[j] * B / rate > left():
-                # the next order does not fit: spend what is left on its most sensitive configurations
-                rows = int(0.75 * rate * left() / B)
-                if not prune or rows < 1000:
-                    break
-                for b in range(B):
-                    geo = geometry(b)
-                    if geo is None:
-                        plans[b] = {}
-                        continue
-                    prev = _predicted_halves(bds[b], nsums[b], qs_exact, probs(j - 1), j - 1, tail)
-                    now = _predicted_halves(bds[b], nsums[b], qs_exact, probs(j), j, tail)
-                    plans[b] = plan_budget(geo, levels[j], {k: float(weights[k]) for k in levels[j]}, rows,
-                                           np.minimum(*prev), now[1] < now[0])
-                    est = np.minimum(*now) + sum(
-                        (_block_cost(geo, blk, float(weights[k]), now) for k, blk in plans[b].items()),
-                        np.zeros(n_out))
-                    if np.max(est) >= 0.9 * np.max(np.minimum(*prev)):
-                        plans[b] = None
-                if any(pl is None for pl in plans):
+            if (j >= 2 and time_limit is not None and width is None and prune
+                    and all(geometry(b) is not None for b in range(B))):
+                # time budget: a hard deadline (the rest of the level pruned, bounded), what is left of it spent
+                # on the next order's most sensitive configurations, kept only if narrower than the order below
+                saved = [[list(a[0]), list(a[1]), list(a[2]), list(a[3]), dict(a[4])] for a in acc]
+                probs(j), probs3(j)          # the next order's tail probabilities, before the clock is read
+                tf = time.perf_counter()
+                prev_res = _finish(acc, bds, nsums, qs_exact, probs(j - 1), j - 1, tail, **fin)
+                t_fin = time.perf_counter() - tf
+                deadline = t0 + time_limit - 0.03 * time_limit - 3 * t_fin
+                if lcount[j] * B / rate > deadline - time.perf_counter():
+                    rows = int(0.9 * rate * (deadline - time.perf_counter()) / B)
+                    if rows < 1000:
+                        break
+                    for b in range(B):
+                        prev = _predicted_halves(bds[b], nsums[b], qs_exact, probs(j - 1), j - 1, tail)
+                        now = _predicted_halves(bds[b], nsums[b], qs_exact, probs(j), j, tail)
+                        plans[b] = plan_budget(geos[b], levels[j], {k: float(weights[k]) for k in levels[j]},
+                                               rows, np.minimum(*prev), now[1] < now[0])
+                        est = np.minimum(*now) + sum(
+                            (_block_cost(geos[b], blk, float(weights[k]), now) for k, blk in plans[b].items()),
+                            np.zeros(n_out))
+                        if np.max(est) >= 0.9 * np.max(np.minimum(*prev)):
+                            plans[b] = None
+                    if any(pl is None for pl in plans):     # no better plan: the whole level, ranked, as time allows
+                        plans = [{} for _ in range(B)]
+                level_by_blocks(j, deadline)
+                if not any(plans):
+                    done = j
+                    j += 1
+                    continue
+                res = _finish(acc, bds, nsums, qs_exact, probs(j), j, tail, pruned=pruned_terms(), **fin)
+                wide = lambda r: max(np.max(np.array(r["mhi"]) - np.array(r["mlo"])), 0.0)  # noqa: E731
+                if wide(res) < 0.99 * wide(prev_res):
+                    done, final = j, res
+                else:                    # not narrower than the order below: keep that one
+                    acc[:] = saved
                     plans = [{} for _ in range(B)]
-                    break
-                partial = True
+                    final = prev_res
+                break
+            if j >= 2 and time_limit is not None and lcount[j] * B / rate > left():
+                break
             elif prune and width is not None and j == target and j >= 2:
                 for b in range(B):
                     geo = geometry(b)
@@ -891,8 +953,6 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
             if j >= 1 and n_eval >= 1000:
                 rate = n_eval / max(dt, 1e-9)
             done = j
-            if partial:
-                break
             if width is not None and j >= target:
                 res = _finish(acc, bds, nsums, qs_exact, probs(j), j, tail, pruned=pruned_terms(), **fin)
                 if max(np.max(np.array(res["mhi"]) - np.array(res["mlo"])), 0.0) > width and any(plans):
@@ -909,7 +969,8 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
                 break
             j += 1
     order = done
-    res = _finish(acc, bds, nsums, qs_exact, probs(order), order, tail, pruned=pruned_terms(), **fin)
+    res = final if final is not None else _finish(acc, bds, nsums, qs_exact, probs(order), order, tail,
+                                                  pruned=pruned_terms(), **fin)
     n_pruned = max(sum(blk.pruned_count(sizes) for blk in pl.values()) for pl in plans)
     mass = sum(weights[kap] * _level_count(sizes, kap) for lv in levels[:order + 1] for kap in lv) - max(
         (sum((weights[kap] * blk.pruned_count(sizes) for kap, blk in pl.items()), Fraction(0)) for pl in plans),

@@ -59,7 +59,7 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["Block", "Geometry", "comb", "plan_room", "plan_budget"]
+__all__ = ["Block", "Geometry", "comb", "plan_room", "plan_budget", "prune_site"]
 
 
 def comb(n: int, k: int) -> int:
@@ -351,7 +351,7 @@ def plan_room(geo: Geometry, level, weights, room, use_pair):
     sizes = geo.sizes
     state = {}
     for kap in level:
-        g = _prune_site(sizes, kap)
+        g = prune_site(sizes, kap)
         if g is None:
             continue
         state[kap] = [g, sizes[g] - kap[g] + 1]    # first = n − κ + 1: nothing pruned
@@ -408,7 +408,7 @@ def plan_budget(geo: Geometry, level, weights, rows, scale, use_pair):
     sizes = geo.sizes
     state, cur = {}, {}
     for kap in level:
-        g = _prune_site(sizes, kap)
+        g = prune_site(sizes, kap)
         if g is None:
             continue
         state[kap] = [g, 0]
@@ -443,8 +443,14 @@ def plan_budget(geo: Geometry, level, weights, rows, scale, use_pair):
     return {kap: Block(kap, g, first) for kap, (g, first) in state.items()}
 
 
-def _prune_site(sizes, kap):
-    """The site whose neurons are ranked for count vector ``kap``: the one with the most combinations."""
+def prune_site(sizes, kap):
+    """The site whose neurons are ranked for count vector ``kap``: the one with the most combinations.
+
+    Examples
+    --------
+    >>> prune_site([10, 4], (1, 2)), prune_site([10, 4], (0, 0)) is None
+    (0, True)
+    """
     cands = [g for g, k in enumerate(kap) if k > 0]
     if not cands:
         return None
