@@ -187,8 +187,8 @@ def main():
                     if r[0] is not None and r[2] is not None and r[2] > W:
                         print(f"    !! enclosure width {r[2]:.3g} > {W:g}")
                 if any(r[0] is not None for r in enc):
-                    print(f"      pruned: {', '.join(r[1] for r in enc if r[0] is not None)}; "
-                          f"no pruning: {', '.join(r[1] for r in enc0 if r[0] is not None)}")
+                    print(f"      pruned: {' | '.join(sorted({r[1] for r in enc if r[0] is not None}))}; "
+                          f"no pruning: {' | '.join(sorted({r[1] for r in enc0 if r[0] is not None}))}")
             # check the 1/√draws law once: plain Monte Carlo at the budget predicted for the middle width
             t_fix, t_draw, w_p, n_p = pil["plain"][0][:4]
             W = next((w for w in WIDTHS if t_draw * (w_p / w) ** 2 <= 10.0 and w < w_p), None)

@@ -1256,8 +1256,27 @@ def _second_pair_tail(bd, singles, qs_exact, sizes, probs, probs3, order, layers
         ds = [np.asarray(singles[g][2][:, o], dtype=float) for g in range(L)]
         if any(d.shape[0] != n for d, n in zip(ds, sizes)):
             return None
-        S = [sum(map(Fraction, d.tolist()), Fraction(0)) for d in ds]
-        Q = [sum((Fraction(v) ** 2 for v in d.tolist()), Fraction(0)) for d in ds]
+        # S_g and Q_g to the nearest float (math.fsum is correctly rounded; the squares are rounded once
+        # more), with bounds dS, dQ of their distance to the exact sums of the d_a and d_a²
+        S, Q, dS, dQ = [], [], [], []
+        for d in ds:
+            try:
+                with np.errstate(over="ignore"):
+                    s1, s2 = math.fsum(d.tolist()), math.fsum((d * d).tolist())
+                ok = math.isfinite(s1) and math.isfinite(s2)
+            except OverflowError:
+                ok = False
+            if ok:
+                S.append(Fraction(s1))
+                Q.append(Fraction(s2))
+                dS.append(abs(S[-1]) * Fraction(1, 2 ** 52) + Fraction(2) ** -1074)
+                dQ.append(Q[-1] * Fraction(1, 2 ** 50) + d.size * Fraction(2) ** -1074)
+            else:               # beyond the float range: exact rationals
+                fr = [Fraction(v) for v in d.tolist()]
+                S.append(sum(fr, Fraction(0)))
+                Q.append(sum((v * v for v in fr), Fraction(0)))
+                dS.append(Fraction(0))
+                dQ.append(Fraction(0))
         with np.errstate(over="ignore"):
             Bs = [np.nextafter(c + np.abs(d), np.inf) for c, d in zip(cs, ds)]
         Bmax = [Fraction(float(b.max())) if b.size else Fraction(0) for b in Bs]
@@ -1269,13 +1288,14 @@ def _second_pair_tail(bd, singles, qs_exact, sizes, probs, probs3, order, layers
         lin, err, bound = Fraction(0), Fraction(0), Fraction(0)
         for g in range(L):
             lin += qs_exact[g] * Tf1[g] * Q[g]
-            err += qs_exact[g] * Te1[g] * Q[g]
+            err += qs_exact[g] * (Te1[g] * Q[g] + T1u[g] * dQ[g])
             bound += eps * qs_exact[g] * T1u[g] * Bsum[g]
             for h in range(L):
                 qq = qs_exact[g] * qs_exact[h]
                 cross = S[g] * S[h] - (Q[g] if g == h else 0)
                 lin += qq * Tf2[(g, h)] * cross
-                err += qq * Te2[(g, h)] * abs(cross)
+                d_cross = abs(S[g]) * dS[h] + abs(S[h]) * dS[g] + dS[g] * dS[h] + (dQ[g] if g == h else 0)
+                err += qq * (Te2[(g, h)] * abs(cross) + T2u[(g, h)] * d_cross)
                 bound += qq * T2u[(g, h)] * (H[g][h] * (Bmax[g] + Bmax[h]) / 2
                                              + eps * (sizes[g] - (1 if g == h else 0)) * Bsum[h])
                 if H[g][h]:

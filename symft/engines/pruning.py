@@ -283,8 +283,8 @@ class Geometry:
         --------
         >>> g = Geometry([3], {0: np.full((3, 1), 2.0)}, None, np.zeros(1), [0])
         >>> first, shift, half, second = g.exact(Block((2,), 0, 1), Fraction(1, 4), Fraction(0))
-        >>> first[0], half, second[0]      # one pair {1, 2}: ¼ · (2 + 2), and ¼ · 4 · 4
-        (Fraction(1, 1), None, Fraction(4, 1))
+        >>> half, 1 <= first[0] <= 1 + 1e-15, 4 <= second[0] <= 4 + 1e-14   # one pair {1, 2}: ¼ · (2 + 2), ¼ · 4 · 4
+        (None, True, True)
         """
         sizes = self.sizes
         W = w + werr
@@ -293,12 +293,12 @@ class Geometry:
         n_out = self.eps.shape[0]
         first, cmax = [], []
         for o in range(n_out):
-            t = Fraction(a) * sum(map(Fraction, self.csort[g0][F:, o].tolist()), Fraction(0))
+            t = Fraction(a) * _sum_up(self.csort[g0][F:, o])
             # the largest Σ_{a ∈ s} c_a over s ∈ Q: κ* times the largest c of rank ≥ F, κ_h times the largest of h
             m = b.kappa[g0] * Fraction(float(self.cmax_suf[g0][F, o]))
             for h, n in per.items():
                 if n:
-                    t += Fraction(n) * sum(map(Fraction, self.csort[h][:, o].tolist()), Fraction(0))
+                    t += Fraction(n) * _sum_up(self.csort[h][:, o])
                 if b.kappa[h]:
                     m += b.kappa[h] * Fraction(float(self.cmax_suf[h][0, o]))
             first.append(W * t)
@@ -311,16 +311,45 @@ class Geometry:
         count = b.pruned_count(sizes)
         shift, half = [], []
         for o in range(n_out):
-            lin = Fraction(a) * sum(map(Fraction, self.dsort[g0][F:, o].tolist()), Fraction(0))
+            v, e = _sum_near(self.dsort[g0][F:, o])
+            lin, lin_err = Fraction(a) * v, Fraction(a) * e
             for h, n in per.items():
                 if n:
-                    lin += Fraction(n) * sum(map(Fraction, self.dsort[h][:, o].tolist()), Fraction(0))
+                    v, e = _sum_near(self.dsort[h][:, o])
+                    lin += Fraction(n) * v
+                    lin_err += Fraction(n) * e
             hp = sum((Fraction(M[g][h]) * Fraction(float(self.pair[g, h, o]))
                       for g in range(L) for h in range(L) if M[g][h]), Fraction(0)) / 2
             hp += Fraction(float(self.eps[o])) * sum(b.kappa) * count
             shift.append(w * lin)
-            half.append(werr * abs(lin) + W * hp)
+            half.append(werr * abs(lin) + W * (hp + lin_err))
         return first, shift, half, second
+
+
+def _sum_up(a) -> Fraction:
+    """An upper bound of the exact sum of the non-negative floats ``a`` (``math.fsum`` rounds correctly; one step
+    up; the exact sum beyond the float range)."""
+    vals = np.asarray(a, dtype=float).tolist()
+    try:
+        v = math.fsum(vals)
+        if math.isfinite(v):
+            return Fraction(float(np.nextafter(v, np.inf)))
+    except OverflowError:
+        pass
+    return sum(map(Fraction, vals), Fraction(0))
+
+
+def _sum_near(a):
+    """``(s, e)``: the sum of the floats ``a`` correctly rounded and a bound of its distance to the exact sum."""
+    vals = np.asarray(a, dtype=float).tolist()
+    try:
+        v = math.fsum(vals)
+        if math.isfinite(v):
+            v = Fraction(v)
+            return v, abs(v) * Fraction(1, 2 ** 52) + Fraction(2) ** -1074
+    except OverflowError:
+        pass
+    return sum(map(Fraction, vals), Fraction(0)), Fraction(0)
 
 
 def _gain(cost, scale):
