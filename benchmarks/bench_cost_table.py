@@ -131,11 +131,12 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="skip the 128-neuron net")
     ap.add_argument("--no-time", action="store_true", help="skip the time-budget part")
+    ap.add_argument("--only-time", action="store_true", help="the time-budget part only")
     a = ap.parse_args()
     print(f"load average at start: {os.getloadavg()}")
     for name, net, x, N in cases(a.quick):
         print(f"\n## {name}: {N} neurons may crash")
-        for p in PS:
+        for p in (() if a.only_time else PS):
             m = NeuronCrash({1: p, 2: p})
             ex = [exact_cost(net, x, m, N) for _ in range(a.runs)]
             mark = ex[0][1]
@@ -198,7 +199,7 @@ def main():
                 print(f"  check of the extrapolation: plain Monte Carlo with {n} draws (predicted for W = {W:g}): "
                       f"width {widest(r.ci_low, r.ci_high):.3g} in {t:.3g} s (predicted {t_draw * (w_p / W) ** 2:.3g} s)")
         if not a.no_time:
-            print(f"\n  time budget, p = 1e-2: seconds used / T, order reached, pruned, width")
+            print("\n  time budget, p = 1e-2: seconds used / T, order reached, pruned, width")
             m = NeuronCrash({1: 1e-2, 2: 1e-2})
             for T in (0.5, 2.0, 5.0):
                 for prune in (True, False):

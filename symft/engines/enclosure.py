@@ -897,14 +897,15 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
                 # time budget: a hard deadline (the rest of the level pruned, bounded), what is left of it spent
                 # on the next order's most sensitive configurations, kept only if narrower than the order below
                 saved = [[list(a[0]), list(a[1]), list(a[2]), list(a[3]), dict(a[4])] for a in acc]
-                probs(j), probs3(j)          # the next order's tail probabilities, before the clock is read
+                for k in (j - 1, j):         # the tail probabilities, before the clock is read
+                    probs(k), probs3(k)
                 tf = time.perf_counter()
                 prev_res = _finish(acc, bds, nsums, qs_exact, probs(j - 1), j - 1, tail, **fin)
                 t_fin = time.perf_counter() - tf
                 deadline = t0 + time_limit - 0.03 * time_limit - 3 * t_fin
                 if lcount[j] * B / rate > deadline - time.perf_counter():
                     rows = int(0.9 * rate * (deadline - time.perf_counter()) / B)
-                    if rows < 1000:
+                    if rows <= 0:
                         break
                     for b in range(B):
                         prev = _predicted_halves(bds[b], nsums[b], qs_exact, probs(j - 1), j - 1, tail)
