@@ -983,7 +983,8 @@ def _budget(args) -> dict:
         opt = "--width" if width is not None else "--time"
         got = "no --order" if args.order is None else f"--order {args.order}"
         raise InvalidArgument(f"{opt}: chooses the order, so it needs --order auto (got {got})")
-    return {"width": width, "time_limit": tlim, "tail": getattr(args, "tail", "best")}
+    return {"width": width, "time_limit": tlim, "tail": getattr(args, "tail", "best"),
+            "prune": not getattr(args, "no_prune", False)}
 
 
 def add_budget(s) -> None:
@@ -997,6 +998,9 @@ def add_budget(s) -> None:
     s.add_argument("--tail", choices=("best", "first-order", "pairwise"), default="best",
                    help="bound on the configurations with more crashes: the tighter of both (default), the "
                         "per-neuron first-order bound, or the exact linear part plus pairwise interactions")
+    s.add_argument("--no-prune", action="store_true",
+                   help="with --width / --time: evaluate every configuration of the orders reached (by default "
+                        "the last order's least sensitive ones may be bounded instead, soundly)")
 
 
 def cmd_enclose(args) -> int:
@@ -1027,8 +1031,10 @@ def _enclosure_lines(r, net, wide: bool) -> list:
     lines = [f"E Δ ∈ {interval(lo[b, k], hi[b, k])}{at}  ({'the widest; ' if at else ''}rigorous: certified "
              "enclosure)",
              f"  order {r.order}: {r.configurations} configurations per input evaluated (probability mass ≥ "
-             f"{rounded(float(r.mass), 'down')}), the rest bounded, floating-point error included; "
-             f"{r.seconds:.3g} s"]
+             f"{rounded(float(r.mass), 'down')}), "
+             + (f"{r.pruned} more with at most {r.order} crashes pruned (bounded) and " if getattr(r, "pruned", 0)
+                else "")
+             + f"the rest bounded, floating-point error included; {r.seconds:.3g} s"]
     blocks = []
     for b in range(B):
         rows = [] if B == 1 else [f"input {b}"]

@@ -61,8 +61,24 @@ forward pass of first and second derivative bounds over the boxes
 shrinks by about ``k H / (N Σ c)`` against the per-neuron bound.  It needs
 ``k ≥ 1`` and a bound of ``|φ''|`` over each box (a kink inside a box, a
 max pooling: not available, the other bounds are used).  The mean interval
-is the intersection of this one and the one below; the second moment keeps
-the per-neuron bound.
+is the intersection of this one and the one below.
+
+**The second moment's interaction tail.**  In the same way, with
+``L(s) = Σ_{a ∈ s} Δ_a``: ``|Δ(s)² − L(s)²| = |Δ − L| |Δ + L| ≤ (Σ_{{a,b} ⊆ s} H̄_{ab}) Σ_{c ∈ s} (c_c + |Δ_c|)``,
+and ``Σ_{|s|>k} P(s) L(s)²`` is exact from the per-site sums of ``Δ_a`` and
+``Δ_a²`` (with ``T_{−a}(k)`` and ``T_{−a,−b}(k−1)``), while the products of a
+pair and a third neuron need ``T_{−a,−b,−c}(k−2)``
+(:func:`_second_pair_tail` has the terms and the float errors).  So the
+second moment's tail gets a *lower* bound too, and ``Var Δ`` intervals no
+longer narrow only through the mean: about 10× narrower than with the
+per-neuron bound alone on a sigmoid [64, 64, 64, 10] at p = 1e-3 and 1e-2.
+The second-moment interval is the intersection of both (``tail="pairwise"``:
+this one alone, where available).
+
+**Pruning.**  With a width or a time budget, the configurations of the
+last order may be evaluated only in part: :mod:`symft.engines.pruning`
+bounds the rest by blocks (in the first-order and the pairwise form above,
+and for the second moment), and their bounds are added to the tail.
 
 **Crude bound.**  Interval propagation over all configurations gives boxes
 ``ŷ_l(s) ∈ [lo_l, hi_l]``, hence ``|Δ_k(s)| ≤ D_k``, and the tails are at most
@@ -132,6 +148,7 @@ from ..threads import blas_threads
 from ..walk.configurations import Combinations, Stage, walk_configurations
 from ..walk.errorbound import AbsSensitivity, BoxAndError
 from ..walk.interaction import pair_bounds
+from .pruning import Block, Geometry, comb, plan_budget, plan_room, prune_site
 from ..walk.numeric import Numeric, crash_values_float
 from ..walk.walker import walk, walk_reverse
 from ..results import result
@@ -178,6 +195,10 @@ class Enclosure:
     order : int
     configurations : int
         Configurations evaluated per input.
+    pruned : int
+        Configurations with at most ``order`` crashes that were not
+        evaluated but bounded (pruning, :mod:`symft.engines.pruning`; the
+        largest number over the inputs).
     seconds : float
     method : str
         ``"enclosure"``.
@@ -207,6 +228,7 @@ class Enclosure:
     mass: float = 0.0
     order: int = 0
     configurations: int = 0
+    pruned: int = 0
     seconds: float = 0.0
     method: str = "enclosure"
     layers: tuple = ()
@@ -266,7 +288,8 @@ class Enclosure:
                 "tail_mean": tl(self.tail_mean), "margin_mean": tl(self.margin_mean),
                 "tail_method": np.asarray(self.tail_method).tolist(),
                 "mass": float(self.mass), "method": self.method, "order": int(self.order),
-                "configurations": int(self.configurations), "seconds": float(self.seconds),
+                "configurations": int(self.configurations), "pruned": int(self.pruned),
+                "seconds": float(self.seconds),
                 "layers": list(self.layers)}
 
     def summary(self, names=None) -> str:
@@ -606,7 +629,8 @@ def _positive(v, where):
 
 def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool = False,
               progress: bool | None = None, max_configurations: int | None = 2 ** 24,
-              width: float | None = None, time_limit: float | None = None, tail: str = "best") -> Enclosure:
+              width: float | None = None, time_limit: float | None = None, tail: str = "best",
+              prune: bool = True) -> Enclosure:
     r"""Certified intervals for ``E Δ``, ``E Δ²`` and ``Var Δ`` (exact up to order ``k``, bounded tail).
 
     All configurations with at most ``order`` crashes are evaluated; the
@@ -656,8 +680,26 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
         With ``order="auto"``: a budget in seconds.  The orders are evaluated
         one after the other; the next one is started only when its estimated
         time (its configurations ÷ the configurations per second measured on
-        the previous one) fits in what is left.  The result is a valid
+        the previous one) fits in what is left.  With ``prune`` (from order
+        2 on) the budget is a deadline: each order is evaluated in blocks,
+        most sensitive neurons first, the clock read between blocks, and
+        what the deadline leaves out is bounded (:mod:`symft.engines.pruning`)
+        instead of evaluated; when the next order does not fit, what is left
+        goes to its most sensitive configurations (the blocks chosen by
+        :func:`~symft.engines.pruning.plan_budget`, then the others while
+        time remains).  That order is kept only if its widest mean interval
+        is at least 1 % narrower than the order below, which is kept
+        otherwise.  A reserve of 3 % of the budget plus three times the time
+        of combining the result is kept for the end.  The result is a valid
         enclosure whatever the order reached.
+    prune : bool
+        With ``width`` or ``time_limit``: skip the configurations of the last
+        order whose contribution is provably small, and bound them instead
+        (:mod:`symft.engines.pruning`; sound, rounding included).  With
+        ``width``, the room the tail leaves below the width (45 % of it) is
+        spent on the least sensitive configurations; when the measured width
+        still misses, the pruned configurations are evaluated after all.
+        ``Enclosure.pruned`` counts them.
 
     Returns
     -------
@@ -776,6 +818,15 @@ def _enclose(net, x, model, order, *, force, progress, max_configurations, width
     def left():
         return time_limit - (time.perf_counter() - t0)
 
+    probs3_at = {}
+
+    def probs3(k):
+        if k not in probs3_at:
+            probs3_at[k] = _tail_probabilities3(sizes, qs_exact, k)
+        return probs3_at[k]
+
+    fin = dict(sizes=sizes, probs3=probs3, layers=layers)
+
     rate = _calibrate(net, cleans[0], layers, sizes, cvals, interp) if targeted else None
     target = k_max
     if width is not None:
@@ -807,21 +858,143 @@ def _enclose(net, x, model, order, *, force, progress, max_configurations, width
                                 f"left (use a time of at least {_seconds_text(1.5 * est)}, or sampling: symft sample)")
     acc = [[[Fraction(0)] * n_out for _ in range(4)] + [{}] for _ in range(B)]   # S1, S2, Mg1, Mg2, singles
     done = -1
+    plans = [{} for _ in range(B)]     # per input {κ: Block}: the pruned configurations of the last level
+    final = None                       # the result, when the time budget already made it
+    geos = [None] * B
+
+    def geometry(b):
+        """The ranked neurons of input b, or None when its blocks cannot be bounded (an infinite c)."""
+        if geos[b] is None:
+            if any(ns is None for ns in nsums[b]) or any(g not in acc[b][4] for g in range(len(layers))):
+                return None
+            geos[b] = Geometry(sizes, {g: bds[b].c[l] for g, l in enumerate(layers)},
+                               bds[b].pair if tail != "first-order" else None, bds[b].eps, range(len(layers)))
+            geos[b].set_singles({g: acc[b][4][g][2] for g in range(len(layers))})
+        return geos[b]
+
+    def parts(b, rest=False):
+        out = {}
+        for kap, blk in plans[b].items():
+            g = blk.site
+            keep = blk.kept_rows(sizes)
+            out[kap] = ((g, keep, math.comb(sizes[g], kap[g]), geos[b].perms[g]) if rest
+                        else (g, 0, keep, geos[b].perms[g]))
+        return out
+
+    def pruned_terms():
+        return [[geos[b].exact(blk, *weights.rounded(kap)) for kap, blk in plans[b].items()] for b in range(B)]
+
+    def level_by_blocks(j, deadline):
+        """Evaluate level j block by block (ranked): the blocks ``plans`` keeps first, then the others while time
+        is left; whatever the deadline leaves is pruned (bounded)."""
+        nonlocal rate
+        for b in range(B):
+            state = {}
+            for kap in levels[j]:
+                g = prune_site(sizes, kap)
+                state[kap] = [g, 0, plans[b][kap].first if kap in plans[b] else sizes[g] - kap[g] + 1]
+            late = False
+            for pass_ in (0, 1):
+                for kap, st in state.items():
+                    g, f, f_end = st
+                    n, k = sizes[g], kap[g]
+                    if pass_:
+                        f_end = n - k + 1
+                    others = Block(kap, g, 0).others(sizes)
+                    rank = lambda f: comb(n, k) - comb(n - f, k)  # noqa: E731 - first rank of the block f
+                    chunk = max(2000, int(0.02 * time_limit * rate))
+                    while f < f_end and not late:
+                        f2 = f + 1
+                        while f2 < f_end and (rank(f2) - rank(f)) * others < chunk:
+                            f2 += 1
+                        rows = (rank(f2) - rank(f)) * others
+                        if time.perf_counter() + rows / rate > deadline:
+                            late = True
+                            break
+                        tc = time.perf_counter()
+                        _evaluate_level(net, cleans[b], [kap], layers, sizes, cvals, interp, bds[b], weights,
+                                        acc[b], bar, part={kap: (g, rank(f), rank(f2), geos[b].perms[g])})
+                        if rows >= 1000:
+                            rate = rows / max(time.perf_counter() - tc, 1e-9)
+                        f = f2
+                    st[1] = f
+            plans[b] = {kap: Block(kap, g, f) for kap, (g, f, _) in state.items()
+                        if Block(kap, g, f).pruned_count(sizes) > 0}
+
     with _progress(upto[target] * B, "enclosure: configurations", enabled=progress) as bar, blas_threads():
         j = 0
         while j <= k_max:
+            if (j >= 2 and time_limit is not None and width is None and prune
+                    and all(geometry(b) is not None for b in range(B))):
+                # time budget: a hard deadline (the rest of the level pruned, bounded), what is left of it spent
+                # on the next order's most sensitive configurations, kept only if narrower than the order below
+                saved = [[list(a[0]), list(a[1]), list(a[2]), list(a[3]), dict(a[4])] for a in acc]
+                for k in (j - 1, j):         # the tail probabilities, before the clock is read
+                    probs(k), probs3(k)
+                tf = time.perf_counter()
+                prev_res = _finish(acc, bds, nsums, qs_exact, probs(j - 1), j - 1, tail, **fin)
+                t_fin = time.perf_counter() - tf
+                deadline = t0 + time_limit - 0.03 * time_limit - 3 * t_fin
+                if lcount[j] * B / rate > deadline - time.perf_counter():
+                    rows = int(0.9 * rate * (deadline - time.perf_counter()) / B)
+                    if rows <= 0:
+                        break
+                    for b in range(B):
+                        prev = _predicted_halves(bds[b], nsums[b], qs_exact, probs(j - 1), j - 1, tail)
+                        now = _predicted_halves(bds[b], nsums[b], qs_exact, probs(j), j, tail)
+                        plans[b] = plan_budget(geos[b], levels[j], {k: float(weights[k]) for k in levels[j]},
+                                               rows, np.minimum(*prev), now[1] < now[0])
+                        est = np.minimum(*now) + sum(
+                            (_block_cost(geos[b], blk, float(weights[k]), now) for k, blk in plans[b].items()),
+                            np.zeros(n_out))
+                        if np.max(est) >= 0.9 * np.max(np.minimum(*prev)):
+                            plans[b] = None
+                    if any(pl is None for pl in plans):     # no better plan: the whole level, ranked, as time allows
+                        plans = [{} for _ in range(B)]
+                level_by_blocks(j, deadline)
+                if not any(plans):
+                    done = j
+                    j += 1
+                    continue
+                res = _finish(acc, bds, nsums, qs_exact, probs(j), j, tail, pruned=pruned_terms(), **fin)
+                wide = lambda r: max(np.max(np.array(r["mhi"]) - np.array(r["mlo"])), 0.0)  # noqa: E731
+                if wide(res) < 0.99 * wide(prev_res):
+                    done, final = j, res
+                else:                    # not narrower than the order below: keep that one
+                    acc[:] = saved
+                    plans = [{} for _ in range(B)]
+                    final = prev_res
+                break
             if j >= 2 and time_limit is not None and lcount[j] * B / rate > left():
                 break
+            elif prune and width is not None and j == target and j >= 2:
+                for b in range(B):
+                    geo = geometry(b)
+                    if geo is None:
+                        continue
+                    now = _predicted_halves(bds[b], nsums[b], qs_exact, probs(j), j, tail)
+                    room = 0.45 * (width - 2 * np.minimum(*now) - 4 * bds[b].eps)
+                    if np.all(room > 0):
+                        plans[b] = plan_room(geo, levels[j], {k: float(weights[k]) for k in levels[j]}, room,
+                                             now[1] < now[0])
             tl = time.perf_counter()
             for b in range(B):
                 _evaluate_level(net, cleans[b], levels[j], layers, sizes, cvals, interp, bds[b],
-                                weights, acc[b], bar)
+                                weights, acc[b], bar, part=parts(b) if plans[b] else None)
             dt = time.perf_counter() - tl
-            if j >= 1 and lcount[j] * B >= 1000:
-                rate = lcount[j] * B / max(dt, 1e-9)
+            n_eval = lcount[j] * B - sum(blk.pruned_count(sizes) for pl in plans for blk in pl.values())
+            if j >= 1 and n_eval >= 1000:
+                rate = n_eval / max(dt, 1e-9)
             done = j
             if width is not None and j >= target:
-                res = _finish(acc, bds, nsums, qs_exact, probs(j), j, tail)
+                res = _finish(acc, bds, nsums, qs_exact, probs(j), j, tail, pruned=pruned_terms(), **fin)
+                if max(np.max(np.array(res["mhi"]) - np.array(res["mlo"])), 0.0) > width and any(plans):
+                    for b in range(B):       # the pruned blocks did not leave the width: evaluate them
+                        if plans[b]:
+                            _evaluate_level(net, cleans[b], levels[j], layers, sizes, cvals, interp, bds[b],
+                                            weights, acc[b], bar, part=parts(b, rest=True))
+                    plans = [{} for _ in range(B)]
+                    res = _finish(acc, bds, nsums, qs_exact, probs(j), j, tail, **fin)
                 if max(np.max(np.array(res["mhi"]) - np.array(res["mlo"])), 0.0) <= width or j == k_max:
                     break
                 target = j + 1
@@ -829,25 +1002,44 @@ def _enclose(net, x, model, order, *, force, progress, max_configurations, width
                 break
             j += 1
     order = done
-    res = _finish(acc, bds, nsums, qs_exact, probs(order), order, tail)
-    mass = sum(weights[kap] * _level_count(sizes, kap) for lv in levels[:order + 1] for kap in lv)
+    res = final if final is not None else _finish(acc, bds, nsums, qs_exact, probs(order), order, tail,
+                                                  pruned=pruned_terms(), **fin)
+    n_pruned = max(sum(blk.pruned_count(sizes) for blk in pl.values()) for pl in plans)
+    mass = sum(weights[kap] * _level_count(sizes, kap) for lv in levels[:order + 1] for kap in lv) - max(
+        (sum((weights[kap] * blk.pruned_count(sizes) for kap, blk in pl.items()), Fraction(0)) for pl in plans),
+        default=Fraction(0))
     arr = {k: (np.array(v) if k != "how" else np.array(v, dtype=object)) for k, v in res.items()}
     if single:
         arr = {k: v[0] for k, v in arr.items()}
     return Enclosure(arr["mlo"], arr["mhi"], arr["slo"], arr["shi"], arr["vlo"], arr["vhi"],
                      partial_mean=arr["pm"], partial_second=arr["ps"], tail_mean=arr["tm"],
                      tail_second=arr["ts"], margin_mean=arr["mm"], margin_second=arr["ms"],
-                     tail_method=arr["how"], mass=_down(mass), order=order, configurations=upto[order],
+                     tail_method=arr["how"], mass=_down(mass), order=order,
+                     configurations=upto[order] - n_pruned, pruned=n_pruned,
                      seconds=time.perf_counter() - t0, method="enclosure", layers=tuple(layers))
 
 
 def _predicted_width(bd, nsums, qs_exact, probs, order, tail):
     """The largest mean width the tail bounds give at ``order`` (before any evaluation; margins estimated)."""
-    tm = [float(t) for t in _tails(bd, nsums, qs_exact, probs, order)[0]]
+    first, pair = _predicted_halves(bd, nsums, qs_exact, probs, order, tail)
+    return float(np.max(2 * np.minimum(first, pair) + 4 * np.asarray(bd.eps, dtype=float)))
+
+
+def _predicted_halves(bd, nsums, qs_exact, probs, order, tail):
+    """Per output, the tail's half-widths at ``order`` in the first-order and the pairwise form (inf: not used)."""
+    first = np.array([float(t) for t in _tails(bd, nsums, qs_exact, probs, order)[0]])
     pair = _pair_tail(bd, qs_exact, probs, order) if tail != "first-order" else None
-    if pair is not None:
-        tm = [float(p) if tail == "pairwise" else min(t, float(p)) for t, p in zip(tm, pair)]
-    return max(2 * t + 4 * float(e) for t, e in zip(tm, bd.eps))
+    if pair is None:
+        return first, np.full_like(first, np.inf)
+    pair = np.array([float(v) for v in pair])
+    return (np.full_like(first, np.inf) if tail == "pairwise" else first), pair
+
+
+def _block_cost(geo, blk, w, halves):
+    """Float estimate of the half-width a pruned block adds, in the form that bounds each output."""
+    c1 = geo.first_order(blk, w)
+    c2 = geo.pairwise(blk, w)
+    return c1 if c2 is None else np.where(halves[1] < halves[0], c2, c1)
 
 
 def _calibrate(net, clean, layers, sizes, cvals, interp):
@@ -872,11 +1064,16 @@ def _calibrate(net, clean, layers, sizes, cvals, interp):
                 return max(n, 1) / max(dt, 1e-9)
 
 
-def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weights, acc, bar):
+def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weights, acc, bar, part=None):
     """Add the configurations of the count vectors ``kappas`` (one input) to ``acc`` = [S1, S2, Mg1, Mg2, singles].
 
+    ``part`` maps a count vector to ``(g, start, stop, labels)``: only the
+    combinations of ranks ``start … stop − 1`` at site ``g`` (its neurons
+    renamed by ``labels``) are evaluated (pruning).
+
     ``singles[g]`` keeps, for the single crashes at site ``g``, the unweighted
-    sum of the computed ``Δ`` and its float margin (for the interaction tail).
+    sum of the computed ``Δ``, its float margin and the computed ``Δ`` of
+    every neuron ``(n_g, n_out)`` (for the interaction tails).
     """
     S1, S2, Mg1, Mg2, singles = acc
     clean_out = clean[net.output].reshape(-1)
@@ -887,8 +1084,14 @@ def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weight
         s2 = np.zeros(n_out)
         a1 = np.zeros(n_out)
         mx = np.zeros(n_out)
+        rows = [] if sum(kap) == 1 else None
+        sub = (part or {}).get(kap)
+        if sub is not None and sub[1] >= sub[2]:
+            continue
         if layers and sum(kap):
-            stages = [Stage(net.site(l), crash=cvals[l], combos=Combinations(sizes[g], kap[g]))
+            stages = [Stage(net.site(l), crash=cvals[l],
+                            combos=(Combinations(sizes[g], kap[g], sub[1], sub[2], labels=sub[3])
+                                    if sub is not None and sub[0] == g else Combinations(sizes[g], kap[g])))
                       for g, l in enumerate(layers) if kap[g] > 0]
             for Y, _ in walk_configurations(net, clean, stages, interp, chunk_bytes=_CHUNK_BYTES):
                 Dl = Y - clean_out
@@ -897,6 +1100,8 @@ def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weight
                 s2 += (Dl * Dl).sum(axis=0)
                 a1 += np.abs(Dl).sum(axis=0)
                 mx = np.maximum(mx, np.abs(Dl).max(axis=0))
+                if rows is not None:
+                    rows.append(Dl)
                 bar.update(Dl.shape[0])
         else:
             cnt = 1
@@ -931,15 +1136,39 @@ def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weight
             singles[kap.index(1)] = ([Fraction(float(v)) for v in s1],
                                      [Fraction(float(cnt * float(bd.eps[o]) + 3 * gm * float(a1[o]) * (1 + 4 * gm)
                                                      + _U * float(a1[o]))) * Fraction(1 + 1e-10)
-                                      for o in range(n_out)])
+                                      for o in range(n_out)],
+                                     np.concatenate(rows) if rows else np.zeros((0, n_out)))
 
 
-def _finish(acc, bds, nsums, qs_exact, probs, order, tail="best"):
-    """Combine the evaluated part, its margins and the tails into outward-rounded intervals (per input)."""
+def _finish(acc, bds, nsums, qs_exact, probs, order, tail="best", sizes=None, probs3=None, layers=None,
+            pruned=None):
+    """Combine the evaluated part, its margins and the tails into outward-rounded intervals (per input).
+
+    With ``sizes``, ``probs3`` (``T_{−a,−b,−c}(k−2)`` per triple of sites) and
+    ``layers``, the second moment's tail is also bounded through the single
+    crashes (:func:`_second_pair_tail`), and the intervals are intersected.
+    ``pruned`` (per input, the exact bounds of every pruned block,
+    :meth:`~symft.engines.pruning.Geometry.exact`) adds the configurations
+    of at most ``order`` crashes that were not evaluated.
+    """
     res = {k: [] for k in ("mlo", "mhi", "slo", "shi", "vlo", "vhi", "pm", "ps", "tm", "ts", "mm", "ms", "how")}
-    for (S1, S2, Mg1, Mg2, singles), bd, ns in zip(acc, bds, nsums):
+    for b, ((S1, S2, Mg1, Mg2, singles), bd, ns) in enumerate(zip(acc, bds, nsums)):
         tm, ts, how = _tails(bd, ns, qs_exact, probs, order)
         inter = _interaction_tail(bd, singles, qs_exact, probs, order) if tail != "first-order" else None
+        sec = (_second_pair_tail(bd, singles, qs_exact, sizes, probs, probs3, order, layers)
+               if tail != "first-order" and sizes is not None else None)
+        blocks = pruned[b] if pruned else []
+        n = len(S1)
+        p_first = [sum((blk[0][o] for blk in blocks), Fraction(0)) for o in range(n)]
+        p_second = [sum((blk[3][o] for blk in blocks), Fraction(0)) for o in range(n)]
+        if inter is not None and blocks:
+            if any(blk[2] is None for blk in blocks):
+                inter = None
+            else:
+                inter = ([v + sum((blk[1][o] for blk in blocks), Fraction(0)) for o, v in enumerate(inter[0])],
+                         [v + sum((blk[2][o] for blk in blocks), Fraction(0)) for o, v in enumerate(inter[1])])
+        tm = [t + pf for t, pf in zip(tm, p_first)]
+        ts = [t + ps for t, ps in zip(ts, p_second)]
         mlo, mhi, slo, shi, vlo, vhi = [], [], [], [], [], []
         for o in range(len(S1)):
             lo1 = S1[o] - Mg1[o] - tm[o]
@@ -952,6 +1181,14 @@ def _finish(acc, bds, nsums, qs_exact, probs, order, tail="best"):
                 lo1, hi1 = (lo2, hi2) if tail == "pairwise" else (max(lo1, lo2), min(hi1, hi2))
             lo2 = max(Fraction(0), S2[o] - Mg2[o])
             hi2 = S2[o] + Mg2[o] + ts[o]
+            if sec is not None:
+                t_lo, t_hi = sec[o]
+                lo2 = max(lo2, S2[o] - Mg2[o] + t_lo)
+                if tail == "pairwise":      # the pairwise bound alone (as for the mean)
+                    lo2 = max(Fraction(0), S2[o] - Mg2[o] + t_lo)
+                if t_hi + p_second[o] < ts[o] or tail == "pairwise":
+                    ts[o] = t_hi + p_second[o]
+                    hi2 = S2[o] + Mg2[o] + ts[o]
             # the squares on the outward-rounded floats (a wider interval: still sound, and cheap)
             lo1, hi1, lo2, hi2 = (Fraction(_down(lo1)), Fraction(_up(hi1)), Fraction(_down(lo2)),
                                   Fraction(_up(hi2)))
@@ -1022,3 +1259,107 @@ def _interaction_tail(bd, singles, qs_exact, probs, order):
         shift.append(sh)
         half.append(hf)
     return shift, half
+
+
+def _second_pair_tail(bd, singles, qs_exact, sizes, probs, probs3, order, layers):
+    r"""The tail of the second moment through the single crashes: per output ``(lo, hi)`` or None.
+
+    With ``d_a`` the computed single-crash effects (each within ``ε`` of
+    the exact ``Δ_a``), ``L(s) = Σ_{a ∈ s} d_a`` and the interaction bound,
+    ``|Δ(s) − L(s)| ≤ Σ_{{a,b} ⊆ s} H̄_{ab} + |s| ε`` and
+    ``|Δ(s) + L(s)| ≤ Σ_{c ∈ s} B_c`` with ``B_c = c_c + |d_c|`` (the
+    per-neuron constants), so ``|Δ(s)² − L(s)²| ≤ (Σ_{pairs} H̄ + |s| ε) Σ_{c ∈ s} B_c``.
+    Summed with the probabilities over ``|s| > k``:
+
+    * ``Σ P(s) L(s)²`` is exact from the sums ``S_g = Σ_{a ∈ g} d_a`` and
+      ``Q_g = Σ_{a ∈ g} d_a²``: ``Σ_g p_g T_{−g}(k) Q_g + Σ_{g,h} p_g p_h T_{−g,−h}(k−1) (S_g S_h − [g = h] Q_g)``;
+    * the pairs with ``c ∈ {a, b}``: ``½ Σ_{g,h} p_g p_h T_{−g,−h}(k−1) H[g, h] (max_g B + max_h B)``;
+    * the pairs with a third neuron ``c``: ``½ Σ_{g,h,m} p_g p_h p_m T_{−g,−h,−m}(k−2) H[g, h] Σ_{c ∈ m} B_c``;
+    * the float errors: ``ε (Σ_g p_g T_{−g}(k) ΣB_g + Σ_{g,m} p_g p_m T_{−g,−m}(k−1) (n_g − [g = m]) ΣB_m)``.
+
+    The signed part uses the tail probabilities rounded to the nearest float
+    with their rounding error bounded; the rest rounds up.  None without a
+    pair bound, a finite ``c``, or the single crashes (order 0).
+    """
+    if order < 1 or probs3 is None or bd.pair is None or not np.all(np.isfinite(bd.pair)):
+        return None
+    T1, T2, _ = probs
+    L = len(qs_exact)
+    if any(g not in singles for g in range(L)):
+        return None
+    T1u, T2u, _ = _probs_up(probs)
+    T3u = {key: Fraction(_up(v)) for key, v in probs3(order).items()}
+    Tf1 = [Fraction(float(t)) for t in T1]
+    Te1 = [Fraction(_up(abs(t - tf))) for t, tf in zip(T1, Tf1)]
+    Tf2 = {key: Fraction(float(t)) for key, t in T2.items()}
+    Te2 = {key: Fraction(_up(abs(t - Tf2[key]))) for key, t in T2.items()}
+    n_out = bd.pair.shape[2]
+    out = []
+    for o in range(n_out):
+        cs = [np.asarray(bd.c[l][:, o], dtype=float) for l in layers]
+        if not all(np.all(np.isfinite(c)) for c in cs):
+            return None
+        ds = [np.asarray(singles[g][2][:, o], dtype=float) for g in range(L)]
+        if any(d.shape[0] != n for d, n in zip(ds, sizes)):
+            return None
+        # S_g and Q_g to the nearest float (math.fsum is correctly rounded; the squares are rounded once
+        # more), with bounds dS, dQ of their distance to the exact sums of the d_a and d_a²
+        S, Q, dS, dQ = [], [], [], []
+        for d in ds:
+            try:
+                with np.errstate(over="ignore"):
+                    s1, s2 = math.fsum(d.tolist()), math.fsum((d * d).tolist())
+                ok = math.isfinite(s1) and math.isfinite(s2)
+            except OverflowError:
+                ok = False
+            if ok:
+                S.append(Fraction(s1))
+                Q.append(Fraction(s2))
+                dS.append(abs(S[-1]) * Fraction(1, 2 ** 52) + Fraction(2) ** -1074)
+                dQ.append(Q[-1] * Fraction(1, 2 ** 50) + d.size * Fraction(2) ** -1074)
+            else:               # beyond the float range: exact rationals
+                fr = [Fraction(v) for v in d.tolist()]
+                S.append(sum(fr, Fraction(0)))
+                Q.append(sum((v * v for v in fr), Fraction(0)))
+                dS.append(Fraction(0))
+                dQ.append(Fraction(0))
+        with np.errstate(over="ignore"):
+            Bs = [np.nextafter(c + np.abs(d), np.inf) for c, d in zip(cs, ds)]
+        Bmax = [Fraction(float(b.max())) if b.size else Fraction(0) for b in Bs]
+        Bsum = [Fraction(_fsum_up(b)) if b.size else Fraction(0) for b in Bs]
+        if not all(math.isfinite(float(v)) for v in Bmax + Bsum):
+            return None
+        eps = Fraction(float(bd.eps[o]))
+        H = [[Fraction(float(bd.pair[g, h, o])) for h in range(L)] for g in range(L)]
+        lin, err, bound = Fraction(0), Fraction(0), Fraction(0)
+        for g in range(L):
+            lin += qs_exact[g] * Tf1[g] * Q[g]
+            err += qs_exact[g] * (Te1[g] * Q[g] + T1u[g] * dQ[g])
+            bound += eps * qs_exact[g] * T1u[g] * Bsum[g]
+            for h in range(L):
+                qq = qs_exact[g] * qs_exact[h]
+                cross = S[g] * S[h] - (Q[g] if g == h else 0)
+                lin += qq * Tf2[(g, h)] * cross
+                d_cross = abs(S[g]) * dS[h] + abs(S[h]) * dS[g] + dS[g] * dS[h] + (dQ[g] if g == h else 0)
+                err += qq * (Te2[(g, h)] * abs(cross) + T2u[(g, h)] * d_cross)
+                bound += qq * T2u[(g, h)] * (H[g][h] * (Bmax[g] + Bmax[h]) / 2
+                                             + eps * (sizes[g] - (1 if g == h else 0)) * Bsum[h])
+                if H[g][h]:
+                    for m in range(L):
+                        t3 = T3u[tuple(sorted((g, h, m)))]
+                        if t3:
+                            bound += qq * qs_exact[m] * t3 * H[g][h] * Bsum[m] / 2
+        out.append((max(Fraction(0), lin - err - bound), lin + err + bound))
+    return out
+
+
+def _tail_probabilities3(sizes, qs_exact, order):
+    """Exact ``T_{−a,−b,−c}(k−2)`` (at least ``k − 2`` crashes among the other neurons) per sorted triple of sites."""
+    L = len(sizes)
+    out = {}
+    for key in itertools.combinations_with_replacement(range(L), 3):
+        s2 = list(sizes)
+        for g in key:
+            s2[g] -= 1
+        out[key] = _tail_at_least(s2, qs_exact, order - 2) if min(s2) >= 0 else Fraction(0)
+    return out

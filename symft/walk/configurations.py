@@ -106,13 +106,28 @@ class Combinations:
     [[0, 1, 4], [0, 2, 3], [0, 2, 4]]
     >>> Combinations(400, 4).shape[0]
     1050739900
+
+    ``start``/``stop`` keep the rows of ranks ``start … stop − 1`` only, and
+    ``labels`` renames element ``i`` to ``labels[i]`` (the subsets of a
+    reordered set of neurons):
+
+    >>> Combinations(4, 2, start=3, labels=[3, 2, 1, 0])[0:3].tolist()
+    [[2, 1], [2, 0], [1, 0]]
     """
 
-    def __init__(self, n: int, k: int):
+    def __init__(self, n: int, k: int, start: int = 0, stop: int | None = None, labels=None):
         self.n, self.k = int(n), int(k)
         if self.n < 0 or self.k < 0:
             raise ValueError("Combinations: n and k must be non-negative")
-        self.shape = (math.comb(self.n, self.k), self.k)
+        total = math.comb(self.n, self.k)
+        self.start = int(start)
+        self.stop = total if stop is None else int(stop)
+        if not 0 <= self.start <= self.stop <= total:
+            raise ValueError(f"Combinations: rows {start}..{stop} are not within 0..{total}")
+        self.labels = None if labels is None else np.asarray(labels, dtype=np.int64)
+        if self.labels is not None and self.labels.shape != (self.n,):
+            raise ValueError("Combinations: labels must have one entry per element")
+        self.shape = (self.stop - self.start, self.k)
 
     def __len__(self):
         return self.shape[0]
@@ -123,7 +138,24 @@ class Combinations:
         a, b, step = key.indices(self.shape[0])
         if step != 1:
             raise TypeError("Combinations: only slices with step 1 are supported")
-        return _rows(self.n, self.k, a, max(a, b))
+        rows = _rows(self.n, self.k, self.start + a, self.start + max(a, b))
+        return rows if self.labels is None else self.labels[rows]
+
+    def first_rank(self, f: int) -> int:
+        """Rank (in the full lexicographic order) of the first ``k``-subset whose smallest element is ``f``.
+
+        The subsets whose elements are all ``≥ f`` are the ranks ``first_rank(f) … C(n, k) − 1``.
+
+        Examples
+        --------
+        >>> c = Combinations(5, 2)
+        >>> [c.first_rank(f) for f in range(5)]
+        [0, 4, 7, 9, 10]
+        """
+        f = int(f)
+        if self.k == 0:
+            return 0 if f <= 0 else 1
+        return math.comb(self.n, self.k) - math.comb(max(self.n - f, 0), self.k)
 
 
 @dataclass(frozen=True, eq=False)
