@@ -93,7 +93,8 @@ def loss_mean_enclosure(net, x, model, loss: str, target, *, order=2, force: boo
     if net.output not in net.sites:                         # pragma: no cover - every network's output is a site
         raise InvalidArgument("net: the output is not a site; its values cannot be enclosed")
     V = forward_enclosure(net, X)[net.sites.index(net.output)]          # (K, B)
-    r = enclosure(net, X if not single else X[0], model, order=order, force=force, progress=False)
+    # no pruning: the exact part of the cross-entropy split below sums every configuration of ≤ order crashes
+    r = enclosure(net, X if not single else X[0], model, order=order, force=force, progress=False, prune=False)
     mlo, mhi = np.atleast_2d(r.mean_lo), np.atleast_2d(r.mean_hi)      # (B, K)
     slo, shi = np.atleast_2d(r.second_lo), np.atleast_2d(r.second_hi)
     T = (Interval.point(np.asarray(targets, dtype=float).reshape(B, K)) if loss == "squared"
@@ -128,6 +129,8 @@ def _cross_entropy_split(net, x, model, r, b, G, target):
     """
     from .partial_loss import cross_entropy_partial
 
+    if getattr(r, "pruned", 0):        # the enclosure's evaluated part must be every configuration of ≤ order crashes
+        return None
     part = cross_entropy_partial(net, x, model, r.order, int(target))
     if part is None:
         return None
