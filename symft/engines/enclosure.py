@@ -736,7 +736,7 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
     """
     try:
         return _enclose(net, x, model, order, force=force, progress=progress, max_configurations=max_configurations,
-                        width=width, time_limit=time_limit, tail=tail)
+                        width=width, time_limit=time_limit, tail=tail, prune=prune)
     except FloatOverflowError:
         raise
     except OverflowError as e:          # a float bound beyond ±1.8e308 met an exact (Fraction) step
@@ -744,7 +744,8 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
                                  "changes or their error bounds are beyond ±1.8e308 — scale the weights down") from None
 
 
-def _enclose(net, x, model, order, *, force, progress, max_configurations, width, time_limit, tail) -> Enclosure:
+def _enclose(net, x, model, order, *, force, progress, max_configurations, width, time_limit, tail,
+             prune) -> Enclosure:
     """The body of :func:`enclosure` (whose overflow it turns into :class:`~symft.errors.FloatOverflowError`)."""
     t0 = time.perf_counter()
     if tail not in _TAILS:
