@@ -413,19 +413,28 @@ def _forward_clean(net, X, dtype):
     activation whose input is a fresh array used by nothing else evaluates in that array, and a clipping
     activation read only by a max pooling is applied after the pooling, to fewer numbers, and a convolution is
     evaluated with the activations and pooling after it a chunk of samples at a time (the same numbers as
-    :func:`forward_trace`, without its memory)."""
+    :func:`forward_trace`, without its memory).  Which nodes do what is planned once per network
+    (:func:`_clean_plan`, kept by :meth:`~symft.graph.network.Network.memo`)."""
     interp = Numeric(net, dtype=dtype)
-    interp.overwrite = frozenset(
+    interp.overwrite, interp.pool_first, fuse = net.memo("forward: the fault-free pass's plan",
+                                                         lambda: _clean_plan(net))
+    interp.use_fusion(fuse)
+    v = walk(net, interp, _shaped(net, X).astype(dtype, copy=False), keep=False)
+    return v.reshape(v.shape[0], -1)
+
+
+def _clean_plan(net):
+    """(activations that may overwrite their input, clipping activations applied after their max pooling,
+    convolutions → the nodes evaluated with them) for the fault-free pass."""
+    overwrite = frozenset(
         a for a in net.order
         if net.node(a).op.kind == "activation" and len(net.node(a).inputs) == 1
         and net.node(net.node(a).inputs[0]).op.kind in _FRESH and tuple(net.consumers(net.node(a).inputs[0])) == (a,))
-    interp.pool_first = frozenset(
+    pool_first = frozenset(
         a for a in net.order
         if net.node(a).op.kind == "activation" and a != net.output
         and [net.node(c).op.kind for c in net.consumers(a)] == ["maxpool2d"])
-    interp.fuse_after_convolutions()
-    v = walk(net, interp, _shaped(net, X).astype(dtype, copy=False), keep=False)
-    return v.reshape(v.shape[0], -1)
+    return overwrite, pool_first, Numeric(net).fuse_after_convolutions()
 
 
 def exact_inputs(net, x, where: str = "input"):
