@@ -160,3 +160,39 @@ def test_float32_weights_rounded_once():
     assert op.float_params(op.params(), np.float32) is a and a["weight"].dtype == np.float32
     np.testing.assert_array_equal(a["weight"], op.params()["weight"].astype(np.float32))
     assert op.float_params(op.params(), np.float64) is op.params()
+
+
+@pytest.mark.parametrize("kernel", [(2, 2), (3, 3), (2, 1), (1, 3), (4, 4)])
+@pytest.mark.parametrize("lead", [(), (3,), (2, 2)])
+def test_pooling_windows_that_tile_the_input(kernel, lead):
+    """Windows that tile the input (stride = kernel, no padding): rows first, then columns.  Max pooling gives
+    the loops' maxima exactly; average pooling is within γ_{n+1} of the exact mean (n = KH·KW terms, then
+    the multiplication by 1/n), checked in Fractions on magnitudes from 1e-8 to 1e12, float64 and float32."""
+    from fractions import Fraction
+
+    KH, KW = kernel
+    C, H, W = 2, 3 * KH, 2 * KW
+    rng = np.random.default_rng(KH * 10 + KW)
+    x = rng.choice([-1.0, 1.0], size=lead + (C, H, W)) * 10.0 ** rng.uniform(-8, 12, size=lead + (C, H, W))
+    mx, av = MaxPool2d(kernel), AvgPool2d(kernel)
+    x4 = x.reshape((-1, C, H, W))
+    windows = x4.reshape(-1, C, 3, KH, 2, KW)
+    got = mx.apply(x, (C, H, W))
+    np.testing.assert_array_equal(got.reshape(-1, C, 3, 2), windows.max(axis=(3, 5)))
+    assert got.shape == lead + (C, 3, 2)
+    for dtype, u in ((np.float64, Fraction(1, 2 ** 53)), (np.float32, Fraction(1, 2 ** 24))):
+        xd = x.astype(dtype)
+        mean = av.apply([xd], av.params(), [(C, H, W)])
+        assert mean.dtype == dtype and mean.shape == lead + (C, 3, 2)
+        n = KH * KW
+        gamma = (n + 1) * u / (1 - (n + 1) * u)
+        w = xd.reshape(-1, C, 3, KH, 2, KW)
+        for idx in np.ndindex(mean.reshape(-1, C, 3, 2).shape):
+            r, c, i, j = idx
+            terms = [Fraction(float(v)) for v in w[r, c, i, :, j, :].ravel()]
+            exact = sum(terms) / n
+            err = abs(Fraction(float(mean.reshape(-1, C, 3, 2)[idx])) - exact)
+            assert err <= gamma * sum(abs(t) for t in terms) / n
+    # a non-contiguous input takes the general path: the same maxima
+    xt = np.ascontiguousarray(np.swapaxes(x4, 2, 3)).swapaxes(2, 3)
+    np.testing.assert_array_equal(mx.apply(xt, (C, H, W)).reshape(-1, C, 3, 2), windows.max(axis=(3, 5)))

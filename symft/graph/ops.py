@@ -980,9 +980,24 @@ class AvgPool2d(AffineOp):
             R = math.prod(lead)
             (KH, KW), (sh, sw) = self.kernel, self.stride
             x4 = x.reshape((R,) + in_shape)
-            if KH * KW > 16 and (sh, sw) == (KH, KW) and not any(self.padding):
+            tiles = (sh, sw) == (KH, KW) and not any(self.padding)
+            if tiles and KH * KW > 16:
                 # large windows that tile the input (global pooling): a reduction over a reshape
                 s = x4[:, :, :OH * KH, :OW * KW].reshape(R, C, OH, KH, OW, KW).sum(axis=(3, 5))
+            elif tiles and 1 < KH * KW and (H, W) == (OH * KH, OW * KW) and x4.flags.c_contiguous:
+                # small windows that tile the input exactly (2×2 stride 2): the KH rows of each window added
+                # (whole rows at a time), then the KW columns of those sums (one long strided loop each): a sum
+                # of KH·KW terms in another order than left to right, within the same γ_{KH·KW} bound
+                v = x4.reshape(R * C * OH, KH, W)
+                t = v[:, 0] + v[:, 1] if KH > 1 else v[:, 0].copy()
+                for k in range(2, KH):
+                    t += v[:, k]
+                h = t.reshape(-1, KW)
+                s = h[:, 0] + h[:, 1] if KW > 1 else h[:, 0].copy()
+                for k in range(2, KW):
+                    s += h[:, k]
+                s *= s.dtype.type(1.0 / (KH * KW))         # every window holds KH·KW numbers: 1/count, as below
+                return s.reshape(lead + (C, OH, OW))
             else:
                 win = _windows4(_padded4(x4, self.padding), self.kernel, self.stride, (1, 1))
                 s = win[..., 0, 0] + win[..., 1 // KW, 1 % KW] if KH * KW > 1 else win[..., 0, 0].copy()
@@ -1110,9 +1125,23 @@ class MaxPool2d(Op):
             # float: the max over a strided view of the input padded with -inf (no gather); the first two
             # window positions make a fresh array that the others update in place
             R = math.prod(lead)
+            KH, KW = self.kernel
+            C, H, W = in_shape
+            if self.stride == (KH, KW) and self.dilation == (1, 1) and not any(self.padding) \
+                    and H % KH == 0 and W % KW == 0 and 1 < KH * KW <= 16 and x.flags.c_contiguous:
+                # windows that tile the input (2×2 stride 2): the max of the KH rows of each window (whole rows at
+                # a time), then of the KW columns of those (long strided loops); the max of the same numbers
+                v = x.reshape(R * C * (H // KH), KH, W)
+                t = np.maximum(v[:, 0], v[:, 1]) if KH > 1 else v[:, 0].copy()
+                for k in range(2, KH):
+                    np.maximum(t, v[:, k], out=t)
+                h = t.reshape(-1, KW)
+                m = np.maximum(h[:, 0], h[:, 1]) if KW > 1 else h[:, 0].copy()
+                for k in range(2, KW):
+                    np.maximum(m, h[:, k], out=m)
+                return m.reshape(lead + (C, H // KH, W // KW))
             win = _windows4(_padded4(x.reshape((R,) + in_shape), self.padding, -np.inf), self.kernel, self.stride,
                             self.dilation)
-            KH, KW = self.kernel
             m = np.maximum(win[..., 0, 0], win[..., 1 // KW, 1 % KW]) if KH * KW > 1 else win[..., 0, 0].copy()
             for k in range(2, KH * KW):
                 np.maximum(m, win[..., k // KW, k % KW], out=m)
