@@ -13,8 +13,9 @@
    * a residual CNN with batch norm and a grouped convolution (3×16×16, batch 256);
    * the million-parameter model of part 1 (batch 256).
 
-Every time is the best of 3 runs (the range is printed too; next to each wall-clock ratio, the ratio
-of the best process CPU times, steadier when other jobs share the machine), with one BLAS/OpenMP thread
+Every time is the best of at least 3 runs (more for short passes: enough for about 0.3 s, at most 50; the
+range is printed too; next to each wall-clock ratio, the ratio of the best process CPU times, steadier when
+other jobs share the machine, and symft's minor page faults per pass), with one BLAS/OpenMP thread
 (``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1``, set below before NumPy loads).  Targets (the
 issue): import under 2 s; symft's forward within 3× of onnxruntime's.
 
@@ -30,6 +31,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import pathlib  # noqa: E402
+import resource  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
@@ -45,16 +47,24 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 CPU = {}      # fn -> best process CPU time of its last runs() (a steadier figure on a shared machine)
+FAULTS = {}   # fn -> minor page faults per call in its last runs() (fresh memory touched: a cost of its own)
 
 
-def runs(fn, reps=3):
+def runs(fn, reps=None):
+    """Best (and worst) wall time of ``reps`` calls; by default at least 3 and enough for about 0.3 s (at most 50)."""
+    if reps is None:
+        t = time.perf_counter()
+        fn()
+        reps = min(50, max(3, int(0.3 / max(time.perf_counter() - t, 1e-6))))
     times, cpu, out = [], [], None
+    f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(reps):
         t, c = time.perf_counter(), time.process_time()
         out = fn()
         times.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
     CPU[fn] = min(cpu)
+    FAULTS[fn] = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) // reps
     return min(times), max(times), out
 
 
@@ -173,9 +183,9 @@ def bench_forward(name, path_or_model, batch, seed=0):
     err32 = np.abs(got32 - got).max() / np.abs(got).max()
     print(f"  {name} (batch {batch}): onnxruntime {fmt(olo, ohi)}")
     print(f"    symft float64 {fmt(lo, hi)}  ratio {lo / olo:5.2f}× (CPU time {CPU[f64] / ocpu:5.2f}×)  "
-          f"(max rel. diff to onnxruntime {err:.1e})")
+          f"(max rel. diff to onnxruntime {err:.1e}; {FAULTS[f64]} page faults per pass)")
     print(f"    symft float32 {fmt(lo32, hi32)}  ratio {lo32 / olo:5.2f}× (CPU time {CPU[f32] / ocpu:5.2f}×)  "
-          f"(max rel. diff to float64 {err32:.1e})")
+          f"(max rel. diff to float64 {err32:.1e}; {FAULTS[f32]} page faults per pass)")
     return lo / olo, lo32 / olo, CPU[f64] / ocpu, CPU[f32] / ocpu
 
 
@@ -183,7 +193,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         big = bench_import(tmp)
         print("=" * 78)
-        print("2. forward passes, symft (float64; float32) vs onnxruntime (float32), one thread, best of 3")
+        print("2. forward passes, symft (float64; float32) vs onnxruntime (float32), one thread, best of ≥ 3")
         print("=" * 78)
         ratios = [
             bench_forward("examples/digits_cnn.onnx", str(ROOT / "examples" / "digits_cnn.onnx"), 1024),
