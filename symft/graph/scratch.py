@@ -3,10 +3,10 @@
 A convolution of a batch copies its input, in chunks of samples, into padded rows and into columns, and
 multiplies them into a chunk of outputs: a few MiB of temporaries per call.  Allocated afresh at every call,
 such arrays come from the operating system each time (glibc maps blocks of more than 128 KiB, and gives
-the memory back when they are freed), and touching every new page costs a page fault: on a 1024-image batch
-of the example CNN, measured, more than a thousand faults per pass, up to half of its time on a loaded
-machine.  :func:`scratch` hands out one buffer per *role* per thread instead, grown when a larger one is
-needed and kept for the next call.
+the memory back when they are freed), and touching every new page costs a page fault: on the residual CNN
+of ``benchmarks/bench_onnx.py`` (batch 256), measured on a loaded machine, 2500 – 3000 faults per pass and
+a fifth (float64) to two fifths (float32) of its CPU time.  :func:`scratch` hands out one buffer per *role*
+per thread instead, grown when a larger one is needed and kept for the next call.
 
 Rules: a scratch array holds garbage (callers write before they read, or clear it); it is valid until the
 next :func:`scratch` call of the same role in the same thread, so a kernel never returns one (its results
@@ -34,8 +34,10 @@ import numpy as np
 
 __all__ = ["KEEP_BYTES", "scratch"]
 
-#: The largest buffer kept per role and thread (larger requests get a fresh array each time).
-KEEP_BYTES = 32 * 2 ** 20
+#: The largest buffer kept per role and thread (larger requests get a fresh array each time).  The kernels'
+#: chunks are sized to about 4 MiB, so this keeps them all; a pass on images so large that one sample's
+#: temporaries exceed it is long enough that fresh pages do not matter, and its memory is not pinned.
+KEEP_BYTES = 8 * 2 ** 20
 
 _LOCAL = threading.local()
 
@@ -64,6 +66,9 @@ def scratch(role: str, shape: tuple, dtype) -> np.ndarray:
     4.0
     >>> scratch("doc", (0, 5), np.float64).shape
     (0, 5)
+    >>> big = (KEEP_BYTES // 8 + 1,)                    # above the cap: a fresh array each time
+    >>> np.shares_memory(scratch("doc", big, np.float64), scratch("doc", big, np.float64))
+    False
     """
     dtype = np.dtype(dtype)
     n = math.prod(shape) * dtype.itemsize
