@@ -989,7 +989,11 @@ class AvgPool2d(AffineOp):
                 # (whole rows at a time), then the KW columns of those sums (one long strided loop each): a sum
                 # of KH·KW terms in another order than left to right, within the same γ_{KH·KW} bound
                 v = x4.reshape(R * C * OH, KH, W)
-                t = v[:, 0] + v[:, 1] if KH > 1 else v[:, 0].copy()
+                t = scratch("pool.rows", (R * C * OH, W), x.dtype)     # used only here: a reused buffer
+                if KH > 1:
+                    np.add(v[:, 0], v[:, 1], out=t)
+                else:
+                    np.copyto(t, v[:, 0])
                 for k in range(2, KH):
                     t += v[:, k]
                 h = t.reshape(-1, KW)
@@ -1132,7 +1136,11 @@ class MaxPool2d(Op):
                 # windows that tile the input (2×2 stride 2): the max of the KH rows of each window (whole rows at
                 # a time), then of the KW columns of those (long strided loops); the max of the same numbers
                 v = x.reshape(R * C * (H // KH), KH, W)
-                t = np.maximum(v[:, 0], v[:, 1]) if KH > 1 else v[:, 0].copy()
+                t = scratch("pool.rows", (R * C * (H // KH), W), x.dtype)     # used only here: a reused buffer
+                if KH > 1:
+                    np.maximum(v[:, 0], v[:, 1], out=t)
+                else:
+                    np.copyto(t, v[:, 0])
                 for k in range(2, KH):
                     np.maximum(t, v[:, k], out=t)
                 h = t.reshape(-1, KW)
