@@ -13,13 +13,32 @@
    * a residual CNN with batch norm and a grouped convolution (3×16×16, batch 256);
    * the million-parameter model of part 1 (batch 256).
 
-Every time is the best of 3 runs (the range is printed too; next to each wall-clock ratio, the ratio
-of the best process CPU times, steadier when other jobs share the machine), with one BLAS/OpenMP thread
+Every time is the best of at least 3 runs (more for short passes: enough for about 0.3 s, at most 50; the
+range is printed too; next to each wall-clock ratio, the ratio of the best process CPU times, steadier when
+other jobs share the machine, and symft's minor page faults per pass), with one BLAS/OpenMP thread
 (``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1``, set below before NumPy loads).  Targets (the
 issue): import under 2 s; symft's forward within 3× of onnxruntime's.
 
 Run from the repository root: ``python benchmarks/bench_onnx.py`` (under a minute; needs
 ``pip install -e ".[onnx]" onnxruntime``).
+
+Measured (CPU-time ratios symft/onnxruntime, float64; float32; 3 runs on a shared 2-core machine at load
+8.2 – 9.6, so absolute times were 2 – 3× a quiet machine's; before = main at f64fdd5, after = the
+convolution temporaries from reused scratch buffers, float32 weights rounded once, tiled pooling):
+
+===============================  ==========================  ==========================
+model (batch)                    before                      after
+===============================  ==========================  ==========================
+digits CNN (1024)                8.8 – 14.8×; 5.8 – 10.5×    7.8 – 8.4×; 5.2 – 6.3×
+two conv blocks (256)            5.7 – 8.1×; 3.4 – 4.6×      4.9 – 6.3×; 2.8 – 3.8×
+residual + BN + groups (256)     4.3 – 4.9×; 2.8 – 3.7×      4.4 – 4.7×; 1.7 – 2.6×
+1M parameters (256)              3.1×; 1.6 – 1.7×            2.2 – 2.7×; 1.3 – 1.8×
+===============================  ==========================  ==========================
+
+Page faults per pass on the residual model went from 2500 – 3000 (float64 and float32) to 998 (float64:
+the 8 MiB node values themselves) and 0 (float32).  (The "after" column predates one more change, the tiled
+pooling's row sums in a scratch buffer: 584 → 16 faults per pass in the digits CNN's pooling, measured apart.)  Float64 misses 3× on the digits CNN by construction of
+the pass: its GEMMs alone (0.9 ms of CPU time at that load) take 1.5× onnxruntime's whole float32 pass.
 """
 
 from __future__ import annotations
@@ -30,6 +49,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import pathlib  # noqa: E402
+import resource  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
@@ -45,16 +65,24 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 CPU = {}      # fn -> best process CPU time of its last runs() (a steadier figure on a shared machine)
+FAULTS = {}   # fn -> minor page faults per call in its last runs() (fresh memory touched: a cost of its own)
 
 
-def runs(fn, reps=3):
+def runs(fn, reps=None):
+    """Best (and worst) wall time of ``reps`` calls; by default at least 3 and enough for about 0.3 s (at most 50)."""
+    if reps is None:
+        t = time.perf_counter()
+        fn()
+        reps = min(50, max(3, int(0.3 / max(time.perf_counter() - t, 1e-6))))
     times, cpu, out = [], [], None
+    f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(reps):
         t, c = time.perf_counter(), time.process_time()
         out = fn()
         times.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
     CPU[fn] = min(cpu)
+    FAULTS[fn] = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) // reps
     return min(times), max(times), out
 
 
@@ -173,9 +201,9 @@ def bench_forward(name, path_or_model, batch, seed=0):
     err32 = np.abs(got32 - got).max() / np.abs(got).max()
     print(f"  {name} (batch {batch}): onnxruntime {fmt(olo, ohi)}")
     print(f"    symft float64 {fmt(lo, hi)}  ratio {lo / olo:5.2f}× (CPU time {CPU[f64] / ocpu:5.2f}×)  "
-          f"(max rel. diff to onnxruntime {err:.1e})")
+          f"(max rel. diff to onnxruntime {err:.1e}; {FAULTS[f64]} page faults per pass)")
     print(f"    symft float32 {fmt(lo32, hi32)}  ratio {lo32 / olo:5.2f}× (CPU time {CPU[f32] / ocpu:5.2f}×)  "
-          f"(max rel. diff to float64 {err32:.1e})")
+          f"(max rel. diff to float64 {err32:.1e}; {FAULTS[f32]} page faults per pass)")
     return lo / olo, lo32 / olo, CPU[f64] / ocpu, CPU[f32] / ocpu
 
 
@@ -183,7 +211,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         big = bench_import(tmp)
         print("=" * 78)
-        print("2. forward passes, symft (float64; float32) vs onnxruntime (float32), one thread, best of 3")
+        print("2. forward passes, symft (float64; float32) vs onnxruntime (float32), one thread, best of ≥ 3")
         print("=" * 78)
         ratios = [
             bench_forward("examples/digits_cnn.onnx", str(ROOT / "examples" / "digits_cnn.onnx"), 1024),

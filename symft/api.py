@@ -29,6 +29,16 @@ from .problem import as_model
 __all__ = ["exact", "sample", "certify", "check", "worst_case", "accuracy"]
 
 
+def _no_dtype(verb: str, options: dict) -> None:
+    """Refuse ``dtype=``: the verbs compute in float64 (their rounding bounded where they claim rigour) or exactly."""
+    if "dtype" in options:
+        from .errors import InvalidArgument
+
+        raise InvalidArgument(f"dtype: symft.{verb} computes in float64 (its rounding bounded where it claims "
+                              "rigour) or exactly; the approximate float32 pass (no error bound) is "
+                              "symft.forward(net, x, dtype=numpy.float32)")
+
+
 def exact(net, x, model, *, moments: int = 2, arithmetic: bool | None = None, progress: bool | None = None,
           force: bool = False, **options):
     r"""The moments of the output error over every crash configuration (``symft exact``; theory §2).
@@ -67,6 +77,7 @@ def exact(net, x, model, *, moments: int = 2, arithmetic: bool | None = None, pr
     >>> r.mean, r.var, r.exact
     (array([-1/2], dtype=object), array([1/8], dtype=object), True)
     """
+    _no_dtype("exact", options)
     from .engines.enumeration import enumerate_crashes
 
     return enumerate_crashes(net, x, as_model(net, model), moments=moments, exact=arithmetic, progress=progress,
@@ -117,6 +128,7 @@ def sample(net, x, model, *, samples: int = 100_000, seed: int = 0, method: str 
     >>> symft.sample(net, [0.5, -1.0], 0.05, samples=500, seed=1, method="plain").samples
     500
     """
+    _no_dtype("sample", options)
     m = as_model(net, model)
     if method == "stratified":
         from .engines.stratified import stratified_monte_carlo
@@ -162,6 +174,7 @@ def certify(net, x, model, eps, delta, *, samples: int = 100_000, seed: int | No
     >>> c.certified, c.rigorous
     (True, True)
     """
+    _no_dtype("certify", options)
     from .analysis.certify import certify as _certify
 
     return _certify(net, x, as_model(net, model), eps, delta, samples=samples, seed=seed, **options)
@@ -193,6 +206,7 @@ def check(net, x, model, *, samples: int = 100_000, seed: int = 0, **options):
     >>> r.verdict, r.samples
     ('agree', 2000)
     """
+    _no_dtype("check", options)
     from .analysis.report import check as _check
 
     return _check(net, x, as_model(net, model), samples=samples, seed=seed, **options)
@@ -225,6 +239,7 @@ def worst_case(net, x, *, max_crashes: int, **options):
     >>> r.worst_delta, r.status, r.crash_set
     (1, 'proved', ((0, 2),))
     """
+    _no_dtype("worst_case", options)
     from .worstcase import worst_case as _worst_case
 
     return _worst_case(net, x, max_crashes=max_crashes, **options)
@@ -261,6 +276,7 @@ def accuracy(net, X, y, model, *, samples: int = 4000, seed: int = 0, **options)
     >>> 0 <= r.clean_accuracy <= 1
     True
     """
+    _no_dtype("accuracy", options)
     from .analysis.accuracy import accuracy as _accuracy
 
     return _accuracy(net, X, y, as_model(net, model), n_samples=samples, seed=seed, **options)

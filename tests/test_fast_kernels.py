@@ -12,7 +12,6 @@ import pytest
 
 from symft.engines.forward import forward, forward_trace
 from symft.errors import InvalidArgument
-from symft.faults import CrashPattern
 from symft.graph.activations import get_activation
 from symft.graph.network import Network
 from symft.graph.numbers import float_array
@@ -278,15 +277,14 @@ def test_float32_forward_on_the_reference_graphs():
     assert np.abs(forward(net, X, dtype=np.float32) - want).max() <= 1e-5 * np.abs(want).max()
 
 
-def test_float32_forward_refuses_exact_faults_and_other_types():
+def test_float32_forward_refuses_exact_and_other_types():
+    """(float32 under a crash pattern is computed: tests/test_forward_dtype.py.)"""
     net, _ = cnn(10)
     x = np.zeros((2, 9, 9))
     with pytest.raises(InvalidArgument, match="dtype"):
         forward(net, x, dtype=np.int64)
     with pytest.raises(InvalidArgument, match="dtype"):
         forward(net, x, dtype="float16")
-    with pytest.raises(InvalidArgument, match="dtype"):
-        forward(net, x, CrashPattern([("r1", 0)]), dtype=np.float32)
     with pytest.raises(InvalidArgument, match="dtype"):
         forward(net, x, exact=True, dtype=np.float32)
 

@@ -154,6 +154,22 @@ def _negative_values(parser, argv):
     return out
 
 
+#: Commands with a --dtype option (eval: the approximate float32 pass; convert: the element type of a file).
+_DTYPE_COMMANDS = ("eval", "convert")
+
+
+def _refuse_dtype(parser, argv):
+    """``--dtype`` given to a command that computes in float64 or exactly: one line saying where float32 is."""
+    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    command = next((t for t in argv if sub is not None and t in sub.choices), None)
+    if command is None or command in _DTYPE_COMMANDS:
+        return
+    if any(t == "--dtype" or t.startswith("--dtype=") for t in argv):
+        raise InvalidArgument(f"--dtype: symft {command} computes in float64 (its rounding bounded where it claims "
+                              "rigour) or exactly; the approximate float32 pass (no error bound) is only in "
+                              "'symft eval --dtype float32'")
+
+
 def _check_argv(argv):
     if not isinstance(argv, (list, tuple)):
         raise InvalidArgument(f"arguments: expected a list of strings, got {type(argv).__name__}")
@@ -213,6 +229,7 @@ def main(argv=None) -> int:
             warnings.simplefilter("default")
             parser = build_parser()
             argv = _negative_values(parser, _check_argv(raw))
+            _refuse_dtype(parser, argv)
             args = parser.parse_args(argv)
             debug = bool(getattr(args, "debug", False))
             code = _run(args)

@@ -30,7 +30,7 @@ from .format import dims, emit, exact_text, neuron_list, number, sorted_neurons,
     summarized_blocks
 from .options import add_input, add_json, add_net, add_semantics, load_net_and_inputs
 
-__all__ = ["describe_op", "network_summary", "cmd_info", "cmd_eval", "cmd_convert", "add_parsers"]
+__all__ = ["describe_op", "network_summary", "cmd_info", "cmd_eval", "cmd_convert", "add_parsers", "FLOAT32_NOTE"]
 
 
 def _same(values) -> str:
@@ -209,8 +209,14 @@ def cmd_info(args) -> int:
 
 # ---------------------------------------------------------------------- eval
 
+#: What eval --dtype float32 prints (text and JSON warnings).
+FLOAT32_NOTE = "APPROXIMATE: float32 pass (about 7 significant digits); no error bound covers these numbers"
+
+
 def cmd_eval(args) -> int:
-    """``symft eval NET --input X [--crash SITE:I,J]…``: outputs with and without crashes."""
+    """``symft eval NET --input X [--crash SITE:I,J]… [--dtype float32]``: outputs with and without crashes."""
+    if args.exact and args.dtype != "float64":
+        raise InvalidArgument("--dtype: --exact computes exactly; --dtype float32 (approximate) cannot go with it")
     net, inputs = load_net_and_inputs(args)
     pattern = parse_crashes(args.crash, net)
     if args.exact:
@@ -223,16 +229,19 @@ def cmd_eval(args) -> int:
                              otypes=[object])(crashed, clean)
     else:
         x = inputs.values[0] if inputs.single else inputs.values
-        clean = forward(net, x)
-        crashed = forward(net, x, pattern, semantics=args.semantics)
+        clean = forward(net, x, dtype=args.dtype)
+        crashed = forward(net, x, pattern, semantics=args.semantics, dtype=args.dtype)
         delta = crashed - clean
+    approximate = args.dtype == "float32"
     crash_list = sorted_neurons(pattern.neurons)
     classes = _classes(clean, inputs.single, net.n_outputs)
     crashed_classes = _classes(crashed, inputs.single, net.n_outputs)
     if args.json:
         emit({"output": clean, "crashed_output": crashed,
               "delta": delta, "crash": neuron_objects(crash_list), "semantics": args.semantics,
-              "exact": bool(args.exact), "class": classes, "crashed_class": crashed_classes}, args)
+              "exact": bool(args.exact), "dtype": args.dtype, "approximate": approximate,
+              "class": classes, "crashed_class": crashed_classes,
+              "warnings": [FLOAT32_NOTE] if approximate else []}, args)
         return 0
     out = sys.stdout
     names = net.output_names or [str(k) for k in range(net.n_outputs)]
@@ -257,9 +266,12 @@ def cmd_eval(args) -> int:
             n_changed = sum(1 for a_, b_ in zip(classes, crashed_classes) if a_ != b_)
             changed = f"; class changed at {n_changed} of {len(classes)} inputs"
     n = len(crash_list)
-    out.write(f"{size} with {n} crashed neuron{'s' if n != 1 else ''}{changed}\n")
+    out.write(f"{size} with {n} crashed neuron{'s' if n != 1 else ''}{changed}"
+              f"{'  (APPROXIMATE: float32)' if approximate else ''}\n")
     out.write(f"  crashed: {_crash_summary(crash_list, wide)}; semantics: {args.semantics}; "
               f"{'exact values' if ex else '6 digits (--exact: exact values)'}\n")
+    if approximate:
+        out.write(f"  {FLOAT32_NOTE}\n")
     blocks = []
     for b, (c, f, d) in enumerate(zip(rows_c, rows_f, rows_d)):
         c, f, d = (np.ravel(v) for v in (c, f, d))
@@ -424,6 +436,10 @@ def add_parsers(sub) -> dict:
     s.add_argument("--exact", action="store_true",
                    help="exact arithmetic (SymPy; floats are read as the binary rationals they hold), and the "
                         "text shows the exact values (default: 6 significant digits)")
+    s.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                   help="float type of the pass (default float64). float32 is APPROXIMATE: weights and inputs "
+                        "rounded to float32, about 7 significant digits, NO error bound (faster on "
+                        "convolutional networks); not with --exact")
     add_json(s, "output, crashed_output, delta")
 
     s = out["convert"] = sub.add_parser("convert", help="convert a model: symft JSON or ONNX in, symft JSON (.json) "

@@ -361,8 +361,8 @@ def forward(net, x, pattern: CrashPattern | None = None, *, semantics: str = "ou
         float32, every operation keeps about 7 significant digits, and no
         error bound covers the result (outputs typically agree with float64 to
         about 1e-6 relative, with no guarantee).  It is faster on
-        convolutional networks; nothing rigorous or exact in symft uses it.
-        Only the fault-free network (``pattern`` None or empty).
+        convolutional networks; nothing rigorous or exact in symft uses it
+        (the verbs :func:`symft.certify`, :func:`symft.exact`, … refuse it).
 
     Returns
     -------
@@ -383,6 +383,8 @@ def forward(net, x, pattern: CrashPattern | None = None, *, semantics: str = "ou
     array([0.])
     >>> forward(net, [1.0, 0.5], dtype=np.float32)          # approximate: float32, no error bound
     array([1.], dtype=float32)
+    >>> forward(net, [1.0, 0.5], CrashPattern([(1, 0)]), dtype=np.float32)
+    array([0.], dtype=float32)
     """
     if semantics not in SEMANTICS:
         raise FaultModelError(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
@@ -397,10 +399,22 @@ def forward(net, x, pattern: CrashPattern | None = None, *, semantics: str = "ou
     if pattern is None or len(pattern) == 0:
         out = _forward_clean(net, Xa, dtype)
     elif dtype != np.float64:
-        raise InvalidArgument("dtype: float32 passes evaluate the fault-free network only (pattern must be None)")
+        out = _forward_crashed(net, Xa, pattern, semantics, dtype)
     else:
         out = forward_patterns(net, Xa, [pattern], semantics=semantics)[0]
     return out[0] if single else out
+
+
+def _forward_crashed(net, X, pattern, semantics, dtype):
+    """The outputs ``(B, n_out)`` under one crash pattern, in ``dtype`` (the approximate float32 pass): one walk
+    with the pattern's masks (the faults broadcast over a leading axis of one pattern)."""
+    nm, vals, sm = patterns_to_masks(net, [pattern])
+    interp = Numeric(net, masks=nm, values=vals, synapse_masks=sm, semantics=semantics, dtype=dtype)
+    v = walk(net, interp, _shaped(net, X).astype(dtype, copy=False), keep=False)
+    B = X.shape[0]
+    if v.ndim > 1 + len(net.output_shape):                     # the pattern's axis reached the output
+        v = v.reshape((-1,) + v.shape[v.ndim - 1 - len(net.output_shape):])[0]
+    return np.ascontiguousarray(np.broadcast_to(v.reshape(v.shape[0], -1), (B, net.n_outputs)))
 
 
 #: Ops whose float value is always a fresh array (never a view of an input): an activation consuming one of them
@@ -413,19 +427,28 @@ def _forward_clean(net, X, dtype):
     activation whose input is a fresh array used by nothing else evaluates in that array, and a clipping
     activation read only by a max pooling is applied after the pooling, to fewer numbers, and a convolution is
     evaluated with the activations and pooling after it a chunk of samples at a time (the same numbers as
-    :func:`forward_trace`, without its memory)."""
+    :func:`forward_trace`, without its memory).  Which nodes do what is planned once per network
+    (:func:`_clean_plan`, kept by :meth:`~symft.graph.network.Network.memo`)."""
     interp = Numeric(net, dtype=dtype)
-    interp.overwrite = frozenset(
+    interp.overwrite, interp.pool_first, fuse = net.memo("forward: the fault-free pass's plan",
+                                                         lambda: _clean_plan(net))
+    interp.use_fusion(fuse)
+    v = walk(net, interp, _shaped(net, X).astype(dtype, copy=False), keep=False)
+    return v.reshape(v.shape[0], -1)
+
+
+def _clean_plan(net):
+    """(activations that may overwrite their input, clipping activations applied after their max pooling,
+    convolutions → the nodes evaluated with them) for the fault-free pass."""
+    overwrite = frozenset(
         a for a in net.order
         if net.node(a).op.kind == "activation" and len(net.node(a).inputs) == 1
         and net.node(net.node(a).inputs[0]).op.kind in _FRESH and tuple(net.consumers(net.node(a).inputs[0])) == (a,))
-    interp.pool_first = frozenset(
+    pool_first = frozenset(
         a for a in net.order
         if net.node(a).op.kind == "activation" and a != net.output
         and [net.node(c).op.kind for c in net.consumers(a)] == ["maxpool2d"])
-    interp.fuse_after_convolutions()
-    v = walk(net, interp, _shaped(net, X).astype(dtype, copy=False), keep=False)
-    return v.reshape(v.shape[0], -1)
+    return overwrite, pool_first, Numeric(net).fuse_after_convolutions()
 
 
 def exact_inputs(net, x, where: str = "input"):
@@ -483,17 +506,22 @@ def _forward_exact(net, x, pattern, semantics):
     return out[0] if single else out
 
 
-def output_error(net, x, pattern: CrashPattern, *, semantics: str = "output_zero", exact: bool = False):
+def output_error(net, x, pattern: CrashPattern, *, semantics: str = "output_zero", exact: bool = False,
+                 dtype=np.float64):
     r"""The output error ``Δ(x) = y^{faulty}(x) − y(x)`` of theory D4.
+
+    ``dtype=numpy.float32`` is the APPROXIMATE pass of :func:`forward` (no error bound).
 
     Examples
     --------
     >>> from symft.graph.network import first_input_network
     >>> output_error(first_input_network(3), [2, 5, 7], CrashPattern([(0, 0)]), exact=True)
     array([-2], dtype=object)
+    >>> output_error(first_input_network(3), [2, 5, 7], CrashPattern([(0, 0)]), dtype=np.float32)
+    array([-2.], dtype=float32)
     """
-    faulty = forward(net, x, pattern, semantics=semantics, exact=exact)
-    clean = forward(net, x, None, exact=exact)
+    faulty = forward(net, x, pattern, semantics=semantics, exact=exact, dtype=dtype)
+    clean = forward(net, x, None, exact=exact, dtype=dtype)
     if exact:
         return np.vectorize(lambda a, b: sp.simplify(a - b) if not (a - b).is_Rational else a - b,
                             otypes=[object])(faulty, clean)

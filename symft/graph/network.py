@@ -706,6 +706,25 @@ class Network:
             cache[key] = tuple(n for n in self._order if n in reach)
         return cache[key]
 
+    def memo(self, key, make):
+        """A value derived from the network, computed by ``make()`` on first use and kept (the network is immutable).
+
+        For plans that engines would otherwise rebuild at every call (e.g. which nodes of the fault-free pass
+        evaluate together); ``key`` names the value and must be hashable.
+
+        Examples
+        --------
+        >>> net = mean_network(2)
+        >>> net.memo("order length", lambda: len(net.order))
+        3
+        >>> net.memo("order length", lambda: 0)         # kept from the first call
+        3
+        """
+        cache = self.__dict__.setdefault("_memo", {})
+        if key not in cache:
+            cache[key] = make()
+        return cache[key]
+
     # ------------------------------------------------------------------ sites
     @property
     def sites(self) -> tuple:

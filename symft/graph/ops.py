@@ -54,6 +54,7 @@ import numpy as np
 from ..errors import NetworkFormatError
 from .activations import Activation, get_activation
 from .numbers import array_free_symbols, convert, is_float_array
+from .scratch import scratch
 
 __all__ = [
     "Op",
@@ -230,6 +231,29 @@ class Op:
             out = {n: convert(getattr(self, n), kind, f"{self.kind}.{n}") for n in self.arrays}
             out.update(self._derived(kind))
             self._cache[key] = out
+        return self._cache[key]
+
+    def float_params(self, params: dict, dtype) -> dict:
+        """``params`` (this op's float64 parameters) with every float64 array rounded to ``dtype``, once.
+
+        The approximate float32 passes use it so that the weights are rounded once per op, not at every
+        call; float64 gives ``params`` itself.
+
+        Examples
+        --------
+        >>> d = Dense(np.array([[0.1]]), None)
+        >>> d.float_params(d.params(), np.float32)["weight"].dtype
+        dtype('float32')
+        >>> d.float_params(d.params(), np.float32) is d.float_params(d.params(), np.float32)
+        True
+        """
+        dtype = np.dtype(dtype)
+        if dtype == np.float64:
+            return params
+        key = ("rounded", dtype.str)
+        if key not in self._cache:
+            self._cache[key] = {k: v.astype(dtype) if isinstance(v, np.ndarray) and v.dtype == np.float64 else v
+                                for k, v in params.items()}
         return self._cache[key]
 
     def _derived(self, kind) -> dict:
@@ -687,7 +711,7 @@ class Conv2d(AffineOp):
         """
         in_shape = tuple(in_shape)
         lead = _lead(x, in_shape)
-        if not _is_float(x, P["weight"]) or not int(np.prod(lead, dtype=np.int64)):
+        if not _is_float(x, P["weight"]) or not math.prod(lead):
             y = then(self.apply([x.reshape((-1,) + in_shape)], P, [in_shape]))
             return y.reshape(lead + y.shape[1:])
         return self._apply_float(x, P, in_shape, lead, then)
@@ -711,7 +735,7 @@ class Conv2d(AffineOp):
         C, H, W = in_shape
         Cout, Cg = self.weight.shape[:2]
         G = self.groups
-        R = int(np.prod(lead, dtype=np.int64))
+        R = math.prod(lead)
         Wg = P["weight"].reshape(G, Cout // G, Cg)
         bias = P.get("bias")
         b = bias.reshape(G, Cout // G, 1) if bias is not None else None
@@ -722,7 +746,7 @@ class Conv2d(AffineOp):
                 out += b
             return out.reshape(lead + (Cout, H, W))
         step = max(1, min(R, _CHUNK_BYTES // (x.itemsize * (C + Cout) * H * W)))     # input and output in cache
-        buf, res = np.empty((step, G, Cout // G, H * W), dtype=x.dtype), None
+        buf, res = scratch("conv.out", (step, G, Cout // G, H * W), x.dtype), None
         for s in range(0, R, step):
             n = min(step, R - s)
             np.matmul(Wg, x4[s:s + n], out=buf[:n])
@@ -732,30 +756,41 @@ class Conv2d(AffineOp):
         return res.reshape(lead + res.shape[1:])
 
     def _apply_cols(self, x, P, in_shape, lead, then=None):
-        """Any stride: columns copied from a strided view of the padded input (no gather)."""
+        """Any stride: columns copied from a strided view of the padded input (no gather), into scratch arrays
+        (:mod:`symft.graph.scratch`) reused from call to call."""
+        C, H, W = in_shape
         Cout, Cg, KH, KW = self.weight.shape
         G = self.groups
-        R = int(np.prod(lead, dtype=np.int64))
+        R = math.prod(lead)
         OH, OW = self.out_shape([in_shape])[1:]
         K = Cg * KH * KW
         Wg = P["weight"].reshape(G, Cout // G, K)
         bias = P.get("bias")
         x4 = x.reshape((R,) + in_shape)
         # the columns of a chunk in cache (with then: and its outputs, which then reads next)
-        step = max(1, _CHUNK_BYTES // (x.itemsize * (G * K + (Cout if then is not None else 0)) * OH * OW))
+        step = max(1, min(R, _CHUNK_BYTES // (x.itemsize * (G * K + (Cout if then is not None else 0)) * OH * OW)))
         if then is None:
             out = np.empty((R, G, Cout // G, OH * OW), dtype=x.dtype)
         else:
-            out, res = np.empty((min(step, R), G, Cout // G, OH * OW), dtype=x.dtype), None
+            out, res = scratch("conv.out", (step, G, Cout // G, OH * OW), x.dtype), None
+        cols = scratch("conv.cols", (step, G, K, OH * OW), x.dtype)
+        pt, pl, pb, pr = self.padding
+        xp = None
+        if pt or pl or pb or pr:
+            # the padded chunk: zeros around the rows each chunk writes
+            xp = scratch("conv.pad", (step, C, H + pt + pb, W + pl + pr), x.dtype)
+            xp.fill(0)
         for s in range(0, R, step):
-            xs = x4[s:s + step]
-            n = len(xs)
-            win = _windows4(_padded4(xs, self.padding), (KH, KW), self.stride, self.dilation)
-            cols = win.reshape(n, G, Cg, OH, OW, KH, KW).transpose(0, 1, 2, 5, 6, 3, 4)
+            n = min(step, R - s)
+            if xp is not None:
+                xp[:n, :, pt:pt + H, pl:pl + W] = x4[s:s + n]
+            win = _windows4(x4[s:s + n] if xp is None else xp[:n], (KH, KW), self.stride, self.dilation)
+            cols[:n].reshape(n, G, Cg, KH, KW, OH, OW)[...] = \
+                win.reshape(n, G, Cg, OH, OW, KH, KW).transpose(0, 1, 2, 5, 6, 3, 4)
             if then is None:
-                np.matmul(Wg, cols.reshape(n, G, K, OH * OW), out=out[s:s + n])
+                np.matmul(Wg, cols[:n], out=out[s:s + n])
                 continue
-            np.matmul(Wg, cols.reshape(n, G, K, OH * OW), out=out[:n])
+            np.matmul(Wg, cols[:n], out=out[:n])
             z = out[:n].reshape(n, Cout, OH, OW)
             if bias is not None:
                 z += bias[:, None, None]
@@ -787,7 +822,7 @@ class Conv2d(AffineOp):
         C, H, W = in_shape
         Cout, Cg, KH, KW = self.weight.shape
         G = self.groups
-        R = int(np.prod(lead, dtype=np.int64))
+        R = math.prod(lead)
         (dh, dw), (pt, pl, pb, pr) = self.dilation, self.padding
         Hp = H + pt + pb
         OH, OW = self.out_shape([in_shape])[1:]
@@ -806,15 +841,16 @@ class Conv2d(AffineOp):
         step = max(1, min(R, _CHUNK_BYTES // (isz * (G * Kb * L + (2 * Cout * L if then is not None else 0)))))
         out = np.empty((R, Cout, OH, OW), dtype=x.dtype) if then is None else None
         # with then: each chunk's outputs made contiguous (in cache), so then's ops run on long rows
-        dense = np.empty((step, Cout, OH, OW), dtype=x.dtype) if then is not None else None
+        dense = scratch("conv.dense", (step, Cout, OH, OW), x.dtype) if then is not None else None
         # the flattened padded input: padded row i, column j at gap + i·W' + j; zeros everywhere else (the gaps,
         # the padding rows, and two more rows that the extra columns of the last output rows read)
-        xp = np.zeros((step, C, gap + (Hp + 2) * Wq), dtype=x.dtype)
+        xp = scratch("conv.pad", (step, C, gap + (Hp + 2) * Wq), x.dtype)
+        xp.fill(0)
         rows = xp[:, :, gap:gap + Hp * Wq].reshape(step, C, Hp, Wq)[:, :, pt:pt + H, :W]
         base = xp[:, :, gap - pl:]
-        cols = np.empty((step, G, Kb, L), dtype=x.dtype)
+        cols = scratch("conv.cols", (step, G, Kb, L), x.dtype)
         cols[:, :, K:] = 1
-        wide = np.empty((step, G, Cout // G, L), dtype=x.dtype)
+        wide = scratch("conv.out", (step, G, Cout // G, L), x.dtype)
         for s in range(0, R, step):
             n = min(step, R - s)
             rows[:n] = x4[s:s + n]
@@ -941,12 +977,31 @@ class AvgPool2d(AffineOp):
         if kind in ("float", "abs") and _is_float(x):
             # float64: window sums over a strided view (no gather), added left to right; the gathered sum
             # added the same numbers in an order NumPy picks, so results agree to a few units in the last place
-            R = int(np.prod(lead, dtype=np.int64))
+            R = math.prod(lead)
             (KH, KW), (sh, sw) = self.kernel, self.stride
             x4 = x.reshape((R,) + in_shape)
-            if KH * KW > 16 and (sh, sw) == (KH, KW) and not any(self.padding):
+            tiles = (sh, sw) == (KH, KW) and not any(self.padding)
+            if tiles and KH * KW > 16:
                 # large windows that tile the input (global pooling): a reduction over a reshape
                 s = x4[:, :, :OH * KH, :OW * KW].reshape(R, C, OH, KH, OW, KW).sum(axis=(3, 5))
+            elif tiles and 1 < KH * KW and (H, W) == (OH * KH, OW * KW) and x4.flags.c_contiguous:
+                # small windows that tile the input exactly (2×2 stride 2): the KH rows of each window added
+                # (whole rows at a time), then the KW columns of those sums (one long strided loop each): a sum
+                # of KH·KW terms in another order than left to right, within the same γ_{KH·KW} bound
+                v = x4.reshape(R * C * OH, KH, W)
+                t = scratch("pool.rows", (R * C * OH, W), x.dtype)     # used only here: a reused buffer
+                if KH > 1:
+                    np.add(v[:, 0], v[:, 1], out=t)
+                else:
+                    np.copyto(t, v[:, 0])
+                for k in range(2, KH):
+                    t += v[:, k]
+                h = t.reshape(-1, KW)
+                s = h[:, 0] + h[:, 1] if KW > 1 else h[:, 0].copy()
+                for k in range(2, KW):
+                    s += h[:, k]
+                s *= s.dtype.type(1.0 / (KH * KW))         # every window holds KH·KW numbers: 1/count, as below
+                return s.reshape(lead + (C, OH, OW))
             else:
                 win = _windows4(_padded4(x4, self.padding), self.kernel, self.stride, (1, 1))
                 s = win[..., 0, 0] + win[..., 1 // KW, 1 % KW] if KH * KW > 1 else win[..., 0, 0].copy()
@@ -1073,10 +1128,28 @@ class MaxPool2d(Op):
         if _is_float(x):
             # float: the max over a strided view of the input padded with -inf (no gather); the first two
             # window positions make a fresh array that the others update in place
-            R = int(np.prod(lead, dtype=np.int64))
+            R = math.prod(lead)
+            KH, KW = self.kernel
+            C, H, W = in_shape
+            if self.stride == (KH, KW) and self.dilation == (1, 1) and not any(self.padding) \
+                    and H % KH == 0 and W % KW == 0 and 1 < KH * KW <= 16 and x.flags.c_contiguous:
+                # windows that tile the input (2×2 stride 2): the max of the KH rows of each window (whole rows at
+                # a time), then of the KW columns of those (long strided loops); the max of the same numbers
+                v = x.reshape(R * C * (H // KH), KH, W)
+                t = scratch("pool.rows", (R * C * (H // KH), W), x.dtype)     # used only here: a reused buffer
+                if KH > 1:
+                    np.maximum(v[:, 0], v[:, 1], out=t)
+                else:
+                    np.copyto(t, v[:, 0])
+                for k in range(2, KH):
+                    np.maximum(t, v[:, k], out=t)
+                h = t.reshape(-1, KW)
+                m = np.maximum(h[:, 0], h[:, 1]) if KW > 1 else h[:, 0].copy()
+                for k in range(2, KW):
+                    np.maximum(m, h[:, k], out=m)
+                return m.reshape(lead + (C, H // KH, W // KW))
             win = _windows4(_padded4(x.reshape((R,) + in_shape), self.padding, -np.inf), self.kernel, self.stride,
                             self.dilation)
-            KH, KW = self.kernel
             m = np.maximum(win[..., 0, 0], win[..., 1 // KW, 1 % KW]) if KH * KW > 1 else win[..., 0, 0].copy()
             for k in range(2, KH * KW):
                 np.maximum(m, win[..., k // KW, k % KW], out=m)

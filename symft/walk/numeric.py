@@ -171,7 +171,6 @@ class Numeric(Interpretation):
         if semantics not in SEMANTICS:
             raise FaultModelError(f"semantics: expected one of {', '.join(map(repr, SEMANTICS))}, got {semantics!r}")
         self.dtype = float_dtype(dtype)
-        self._params32 = {}
         self.net = net.check_numeric()
         self.semantics = semantics
         self.skip_linear = skip_linear
@@ -187,6 +186,7 @@ class Numeric(Interpretation):
         #: Convolution nodes → the nodes after them evaluated with them a chunk of samples at a time, while the
         #: chunk is in cache (:meth:`~symft.graph.ops.Conv2d.apply_then`; see :meth:`fuse_after_convolutions`).
         self.fuse = {}
+        self._fused = frozenset()
         self.masks = {}
         self.values = {}
         self.syn = {}
@@ -266,11 +266,26 @@ class Numeric(Interpretation):
                     break
             if chain:
                 fuse[name] = tuple(chain)
-        self.fuse = fuse
+        self.use_fusion(fuse)
         return fuse
 
+    def use_fusion(self, fuse: dict) -> None:
+        """Evaluate the convolutions of ``fuse`` with the nodes after them (what :meth:`fuse_after_convolutions`
+        found for this network, kept from an earlier pass).
+
+        Examples
+        --------
+        >>> from symft.graph.network import mean_network
+        >>> interp = Numeric(mean_network(2))
+        >>> interp.use_fusion({})
+        >>> interp.fuse
+        {}
+        """
+        self.fuse = fuse
+        self._fused = frozenset(n for chain in fuse.values() for n in chain)
+
     def rule(self, node):
-        if self.fuse and any(node.name in chain for chain in self.fuse.values()):
+        if node.name in self._fused:
             return _pass_through                       # computed with its convolution
         return super().rule(node)
 
@@ -304,14 +319,9 @@ class Numeric(Interpretation):
         return x
 
     def _params(self, node):
-        """The node's float parameters, rounded to float32 (cached) for a float32 pass."""
+        """The node's float parameters, rounded to float32 for a float32 pass (once per op, cached on it)."""
         P = self.net.params(node.name)
-        if self.dtype == np.float64:
-            return P
-        if node.name not in self._params32:
-            self._params32[node.name] = {k: v.astype(np.float32) if isinstance(v, np.ndarray) and v.dtype == np.float64
-                                         else v for k, v in P.items()}
-        return self._params32[node.name]
+        return P if self.dtype == np.float64 else node.op.float_params(P, self.dtype)
 
     def affine(self, node, args):
         op = node.op
