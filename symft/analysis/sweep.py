@@ -25,6 +25,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from .. import cost
 from ..errors import InvalidArgument, SymftError
 from ..faults import NeuronCrash
 from ..results import result
@@ -277,6 +278,23 @@ class Sweep:
         return fig
 
 
+def _guard_sweep(net, X, probs, sites, semantics, n_samples):
+    """Refuse (before any point) a sweep whose sampling is predicted to exceed the time limit (:mod:`symft.cost`).
+
+    Each point may sample twice (accuracy, then ``E max |Δ|``) the configurations of its stratified plan.
+    """
+    from ..engines.sampling import draw_estimate
+    from ..engines.stratified import plan_strata
+
+    draws, model = 0, None
+    for q in probs:
+        model = NeuronCrash({s: float(q) for s in sites}, semantics)
+        draws += 2 * sum(st.draws for st in plan_strata(net, model, n_samples))
+    B = int(np.asarray(X).shape[0]) if np.ndim(X) > 1 else 1
+    cost.check(draw_estimate(net, model, draws, B), f"sweep: {len(probs)} points × {n_samples} samples",
+               "use fewer points (--p LO:HI:N) or samples (--samples), or a subset of the data")
+
+
 def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero", method: str = "auto",
           n_samples: int = 4000, seed: int = 0, confidence: float = 0.95, data: str = "",
           progress=None) -> Sweep:
@@ -312,6 +330,7 @@ def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero
     sites = tuple(net.hidden_sites if sites is None else sites)
     if not sites:
         raise InvalidArgument("sites: the network has no hidden site; name the sites to crash")
+    _guard_sweep(net, X, probs, sites, semantics, n_samples)
     points = []
     for i, q in enumerate(probs):
         if progress is not None:

@@ -123,6 +123,7 @@ import numpy as np
 import sympy as sp
 
 from ..utils import fraction_down as _down, fraction_up as _up
+from .. import cost
 from ..errors import FaultModelError, InvalidArgument, NotSmooth, TooLargeError
 from ..faults import NeuronCrash
 from ..graph.activations import ETA
@@ -136,7 +137,7 @@ from ..walk.numeric import Numeric, crash_values_float
 from ..walk.walker import walk, walk_reverse
 from ..results import result
 
-__all__ = ["Enclosure", "enclosure", "per_neuron_bounds", "choose_order"]
+__all__ = ["Enclosure", "enclosure", "enclosure_estimate", "per_neuron_bounds", "choose_order"]
 
 _U = 2.0 ** -53
 _CHUNK_BYTES = 8 * 2 ** 20
@@ -600,6 +601,43 @@ def _positive(v, where):
     return f
 
 
+def enclosure_estimate(net, model: NeuronCrash, order: int, n_inputs: int = 1):
+    r"""The predicted time (:class:`symft.cost.Estimate`, path ``"enclosure"``) of an enclosure of ``order``.
+
+    The configurations with at most ``order`` crashes × inputs × the
+    multiply-adds downstream of the crash sites
+    (:func:`symft.engines.enumeration.enumeration_estimate`).
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> e = enclosure_estimate(random_network([4, 30, 2], seed=0), NeuronCrash({1: 1e-3}), 2)
+    >>> e.path, e.basis
+    ('enclosure', '466 configurations')
+    """
+    from .enumeration import count_configurations, enumeration_estimate
+
+    return enumeration_estimate(net, model, n_inputs, configurations=count_configurations(net, model, order),
+                                path="enclosure")
+
+
+def _guard_time(net, model, upto, order, B):
+    """Refuse (before any work) an order predicted to take longer than the time limit (:mod:`symft.cost`)."""
+    from .enumeration import enumeration_estimate
+
+    def est(k):
+        return enumeration_estimate(net, model, B, configurations=upto[k], path="enclosure")
+
+    e = est(order)
+    limit, _ = cost.current_limit()
+    if e.seconds <= limit:
+        return
+    k_ok = next((k for k in range(order - 1, -1, -1) if est(k).seconds <= limit), 0)
+    cost.check(e, f"enclosure: order {order}",
+               f"use order {k_ok} (--order {k_ok}, {cost.format_seconds(est(k_ok).seconds)}), sampling "
+               "(symft sample), or force=True / --force")
+
+
 def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool = False,
               progress: bool | None = None, max_configurations: int | None = 2 ** 24,
               width: float | None = None, time_limit: float | None = None, tail: str = "best") -> Enclosure:
@@ -721,6 +759,8 @@ def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool =
     cleans = [{n: v[b:b + 1] for n, v in pb.clean.values.items()} for b in range(B)]
     weights = _Weights(qs_exact, sizes)
 
+    if not targeted and not force:
+        _guard_time(net, model, upto, order, B)
     if not targeted and limit is not None and upto[order] * B > limit:
         k_ok = 0
         while k_ok < order and sum(math.comb(N, j) for j in range(k_ok + 2)) * B <= limit:
