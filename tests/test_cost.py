@@ -156,13 +156,26 @@ def test_derive_on_the_digits_refuses_at_once(net):
     assert "symft taylor" in err and "--max-time" in err
 
 
+def test_derive_with_symbolic_inputs_is_predicted_as_a_lower_bound():
+    # without --input the inputs are symbols: the expressions are larger (predicted) and the moments expand
+    # products of symbolic coefficients (not predicted: the message says "at least")
+    net = load_network("examples/digits_cnn.onnx")
+    numeric = derive_estimate(net, ["classifier.2"], 2)
+    symbolic = derive_estimate(net, ["classifier.2"], 2, symbolic_input=True)
+    assert numeric.seconds < 60 < symbolic.seconds
+    code, out, err, seconds = _cli(["derive", "examples/digits_cnn.onnx", "--p", "classifier.2:1e-3"])
+    assert code == 2 and out == "" and seconds < 2.0
+    assert "at least" in err and "a numeric input (--input X)" in err
+
+
 def test_derive_refusal_suggests_a_lower_order_that_fits():
     net = load_network("examples/digits_sigmoid.json")
-    lower = derive_estimate(net, [2], 1).seconds
+    lower = derive_estimate(net, [1, 2], 1).seconds
     full = derive_estimate(net, [1, 2], 2).seconds
-    assert lower < 60 < full
-    code, _, err, _ = _cli(["derive", "examples/digits_sigmoid.json", "--p", "1:1e-3,2:1e-3", "--max-time",
-                            str(max(2 * derive_estimate(net, [1, 2], 1).seconds, 1.0))])
+    limit = 2 * lower
+    assert limit < full
+    code, _, err, _ = _cli(["derive", "examples/digits_sigmoid.json", "--p", "1:1e-3,2:1e-3",
+                            "--input", "@examples/digit0.csv", "--max-time", str(limit)])
     assert code == 2 and "order 1 (--order 1" in err
 
 

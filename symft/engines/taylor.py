@@ -177,7 +177,7 @@ def _affine(node) -> bool:
     return act is not None and act.is_piecewise_linear and len(act.pieces) == 1
 
 
-def derive_estimate(net, crash_layers, order: int) -> "cost.Estimate":
+def derive_estimate(net, crash_layers, order: int, *, symbolic_input: bool = False) -> "cost.Estimate":
     r"""The predicted time of a symbolic Taylor expansion (:func:`taylor_expand`, ``symft derive``), before any work.
 
     The work is ``outputs × derivatives × expression size``, in units of the
@@ -186,7 +186,8 @@ def derive_estimate(net, crash_layers, order: int) -> "cost.Estimate":
     * *expression size*: the number of leaves of an output's expression tree
       from the first crash site on (an affine op of fan-in ``f`` multiplies
       its input's size by ``f``; upstream of the crash sites values are
-      numbers);
+      numbers, unless ``symbolic_input``: the input symbols ``x_0, x_1, …``
+      of :func:`taylor_expand` without ``x``);
     * *derivatives*: the multi-indices of order ``1 … order`` whose derivative
       is not zero by structure.  A crash indicator at a site followed only by
       affine ops enters the output linearly, so it appears at most once in a
@@ -206,10 +207,10 @@ def derive_estimate(net, crash_layers, order: int) -> "cost.Estimate":
     size = {}
     for name in net.order:
         node = net.node(name)
-        if name not in down:
+        if name not in down and not symbolic_input:
             size[name] = 1
             continue
-        t = max((size[i] for i in node.inputs), default=1)
+        t = max((size[i] for i in node.inputs), default=0 if node.op.kind == "input" else 1)
         f = node.op.fan_in(node.in_shapes) if (node.op.affine or node.op.kind == "maxpool2d") else 1
         size[name] = (f * (t + 1) if f > 1 else t + (0 if _affine(node) else 1)) + (1 if name in sites else 0)
     n_nl = n_lin = 0
@@ -445,7 +446,7 @@ def taylor_expand(net, x=None, crashes=(0,), order: int = 2, *, semantics: str =
     layers = crash_layers_of(net, crashes)
     if not layers:
         raise FaultModelError("crashes: expected at least one site that may crash")
-    _guard_expansion(net, layers, order, force, max_time)
+    _guard_expansion(net, layers, order, force, max_time, x is None)
     ev = symbolic_forward(net, x, layers, semantics=semantics, exact=exact, force=force)
     xs = ev.xi_symbols
     zero = {s: 0 for s in xs}
@@ -461,19 +462,28 @@ def taylor_expand(net, x=None, crashes=(0,), order: int = 2, *, semantics: str =
     return TaylorExpansion(order, ev.xi, tuple(coeffs), tuple(values), exact, ev)
 
 
-def _guard_expansion(net, layers, order, force, max_time):
+def _guard_expansion(net, layers, order, force, max_time, symbolic_input):
     """Refuse (before any work) an expansion predicted to take longer than the time limit."""
     if force:
         return
-    est = derive_estimate(net, layers, order)
+
+    def est(k):
+        e = derive_estimate(net, layers, k, symbolic_input=symbolic_input)
+        if symbolic_input:   # the moments then expand products of symbolic coefficients: not predicted
+            e = cost.Estimate(e.path, e.work, e.seconds, e.basis + "; at least: with symbolic inputs the "
+                              "moments take longer, by a factor not predicted")
+        return e
+
+    e = est(order)
     limit, _ = cost.current_limit(max_time)
-    if est.seconds <= limit:
+    if e.seconds <= limit:
         return
-    lower = next((k for k in range(order - 1, 0, -1) if derive_estimate(net, layers, k).seconds <= limit), None)
+    lower = next((k for k in range(order - 1, 0, -1) if est(k).seconds <= limit), None)
     n = sum(net.site_size(l) for l in layers)
-    low = "" if lower is None else (f"order {lower} (--order {lower}, "
-                                    f"{cost.format_seconds(derive_estimate(net, layers, lower).seconds)}), ")
-    cost.check(est, f"symbolic Taylor expansion of order {order} in {n} crash indicators",
+    low = "" if lower is None else f"order {lower} (--order {lower}, {cost.format_seconds(est(lower).seconds)}), "
+    if symbolic_input:
+        low += "a numeric input (--input X), "
+    cost.check(e, f"symbolic Taylor expansion of order {order} in {n} crash indicators",
                f"use the numeric T1 with a rigorous remainder (`symft taylor NET --input X --p SPEC`, "
                f"symft.engines.taylor.t1), {low}fewer crash sites (--p SITE:P)", max_time=max_time)
 
