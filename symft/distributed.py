@@ -681,6 +681,9 @@ def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero
     sites = tuple(net.hidden_sites if sites is None else sites)
     if not sites:
         raise InvalidArgument("sites: the network has no hidden site; name the sites to crash")
+    from .analysis.sweep import check_sweep
+
+    check_sweep(net, X, probs, sites, semantics, n_samples)
     if chunk is None:
         chunk = max(1, len(np.asarray(X)))
     # larger probabilities cost more (sampled rather than enumerated): their tasks start first, the

@@ -434,19 +434,32 @@ def _check_model(net, model, where="model") -> NeuronCrash:
 
 
 def choose_order(net, model: NeuronCrash, max_configurations: int = 2 ** 21, n_inputs: int = 1) -> int:
-    r"""The largest order whose configurations (× inputs) fit in ``max_configurations``.
+    r"""The largest order whose configurations (× inputs) fit in ``max_configurations`` and in the time limit.
+
+    The time is predicted by :func:`enclosure_estimate` and the limit is the
+    one of :mod:`symft.cost` (``--max-time``, :func:`symft.cost.time_limit`), so
+    an automatic order adapts to it rather than being refused.
 
     Examples
     --------
     >>> from symft.graph.network import random_network
-    >>> choose_order(random_network([64, 128, 64, 10], seed=0), NeuronCrash({1: 1e-4, 2: 1e-4}))
+    >>> from symft.cost import time_limit
+    >>> net = random_network([64, 128, 64, 10], seed=0)
+    >>> choose_order(net, NeuronCrash({1: 1e-4, 2: 1e-4}))
     3
+    >>> with time_limit(0.5):
+    ...     choose_order(net, NeuronCrash({1: 1e-4, 2: 1e-4})) < 3
+    True
     """
+    from .enumeration import enumeration_estimate
+
     model = _check_model(net, model)
     sizes = [net.site_size(l) for l in model.layers]
     N = sum(sizes)
+    limit, _ = cost.current_limit()
     k = 0
-    while k < N and _count(sizes, k + 1) * n_inputs <= max_configurations:
+    while k < N and _count(sizes, k + 1) * n_inputs <= max_configurations and enumeration_estimate(
+            net, model, n_inputs, configurations=_count(sizes, k + 1), path="enclosure").seconds <= limit:
         k += 1
     return k
 
