@@ -50,6 +50,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from .utils import fraction_down as _down, fraction_up as _up
+from . import cost
 from .errors import InvalidArgument, MissingDependency, SymftError, TooLargeError
 from .faults import NeuronCrash
 from .progress import Progress
@@ -456,10 +457,8 @@ def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float =
         return S.monte_carlo(net, x, model, n_samples, seed, confidence=confidence, interval=interval, eps=eps,
                              force=force, show_progress=show_progress)
     if not force:
-        t = S.draw_seconds(net, model, n_c, B)
-        if t > S.MAX_SECONDS:
-            raise TooLargeError(f"n_samples: {n_c} draws with a failure would take about {t:.3g} s (limit "
-                                f"{S.MAX_SECONDS:g} s); use fewer samples, force=True, or an enclosure")
+        cost.check(S.draw_estimate(net, model, n_c, B), f"n_samples: {n_samples:.4g} samples",
+                   "use fewer samples (--samples), force=True, or an enclosure (symft exact --order K)")
     jobs = [(min(chunk, n_c - i * chunk), chunk_seed(seed, i)) for i in range(-(-n_c // chunk))]
     with _Use(scheduler, show_progress) as s:
         parts = s.map(_sample_chunk, jobs, shared=(net, x, model, eps), label="monte carlo")
@@ -682,6 +681,9 @@ def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero
     sites = tuple(net.hidden_sites if sites is None else sites)
     if not sites:
         raise InvalidArgument("sites: the network has no hidden site; name the sites to crash")
+    from .analysis.sweep import check_sweep
+
+    check_sweep(net, X, probs, sites, semantics, n_samples)
     if chunk is None:
         chunk = max(1, len(np.asarray(X)))
     # larger probabilities cost more (sampled rather than enumerated): their tasks start first, the

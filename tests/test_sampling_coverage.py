@@ -228,7 +228,8 @@ def test_absurd_sample_counts_are_refused_up_front():
     from symft.engines.sampling import crashed_errors
     net = raw_net()
     t = time.perf_counter()
-    with pytest.raises(TooLargeError, match=r"n_samples: 1e\+20 samples .*estimated .*enclosure"):
+    with pytest.raises(TooLargeError,
+                       match=r"n_samples: 1e\+20 samples: would take about .*estimated from .*--samples.*enclosure"):
         monte_carlo(net, [1.0, -0.5, 2.0], NeuronCrash({1: 0.1}), 10 ** 20, seed=0)
     with pytest.raises(TooLargeError, match="n_samples"):
         sample_errors(net, [1.0, -0.5, 2.0], NeuronCrash({1: 0.1}), 10 ** 20, seed=0)

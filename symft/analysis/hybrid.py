@@ -80,6 +80,7 @@ from warnings import warn as _warn
 import numpy as np
 
 from ..utils import fraction_down as _down, fraction_up as _up
+from .. import cost
 from ..errors import InvalidArgument, TooLargeError
 from ..faults import NeuronCrash
 from ..problem import make_problem
@@ -435,7 +436,7 @@ def hybrid_estimate(net, x, model, n_samples: int, seed: int, *, order: int | st
     """
     from ..engines.enumeration import count_configurations, estimate_seconds
     from ..engines.losses import loss_functions
-    from ..engines.sampling import MAX_SECONDS, SamplingWarning
+    from ..engines.sampling import SamplingWarning
     from ..engines.stratified import (bounded_interval, check_budget, control_values, stratified_statistics,
                                       t_interval)
 
@@ -475,15 +476,17 @@ def hybrid_estimate(net, x, model, n_samples: int, seed: int, *, order: int | st
     order = min(_int(order, "order", 0), N)
     n_conf = count_configurations(net, model, order)
     t = estimate_seconds(net, model, configurations=n_conf)
-    if (n_conf > MAX_PROVED_CONFIGURATIONS or t > MAX_SECONDS) and not force:
+    limit, hint = cost.current_limit()
+    if (n_conf > MAX_PROVED_CONFIGURATIONS or t > limit) and not force:
         k_ok = order
         while k_ok > 0 and (count_configurations(net, model, k_ok) > MAX_PROVED_CONFIGURATIONS or
                             estimate_seconds(net, model, configurations=count_configurations(net, model, k_ok))
-                            > MAX_SECONDS):
+                            > limit):
             k_ok -= 1
         raise TooLargeError(f"order (--order): {order} crashes need {n_conf:.4g} proved configurations (limit "
-                            f"{MAX_PROVED_CONFIGURATIONS:.4g}), roughly {t:.2g} s (limit {MAX_SECONDS:.0f} s); "
-                            f"use order {k_ok} or less (--order {k_ok}), or force=True")
+                            f"{MAX_PROVED_CONFIGURATIONS:.4g}), about {cost.format_seconds(t)} (limit "
+                            f"{cost.format_seconds(limit)}); use order {k_ok} or less (--order {k_ok}), force=True, "
+                            f"or raise the time limit with {hint}")
     from ..engines.stratified import crash_count_tail
 
     rest = crash_count_tail(net, model, order) if order < N else Fraction(0)

@@ -25,11 +25,12 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from .. import cost
 from ..errors import InvalidArgument, SymftError
 from ..faults import NeuronCrash
 from ..results import result
 
-__all__ = ["Sweep", "sweep", "probability_grid", "mean_abs_error", "NORM"]
+__all__ = ["Sweep", "sweep", "probability_grid", "mean_abs_error", "NORM", "check_sweep"]
 
 
 def probability_grid(text: str, where: str = "--p") -> list:
@@ -173,7 +174,7 @@ def mean_abs_error(net, X, model, *, method: str = "auto", order=None, max_confi
     elif method in ("exact", "rigorous"):
         raise InvalidArgument(f"method: {method!r} handles neuron crashes only; use method='statistical'")
     plan = plan_strata(net, model, n_samples)
-    check_budget(net, model, plan, B, True)
+    check_budget(net, model, plan, B, False)
     stats = stratified_statistics(pb, model, plan, seed,
                                   _MeanAbs(Y0), runner=runner)
     if not stats:
@@ -277,6 +278,34 @@ class Sweep:
         return fig
 
 
+def check_sweep(net, X, probs, sites, semantics, n_samples) -> None:
+    """Refuse (before any point) a sweep whose sampling is predicted to exceed the time limit (:mod:`symft.cost`).
+
+    Each point may sample twice (accuracy, then ``E max |Δ|``) the configurations of its stratified plan.
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> from symft.cost import time_limit
+    >>> net = random_network([4, 8, 2], seed=0)
+    >>> with time_limit(1e-6):
+    ...     check_sweep(net, np.ones((3, 4)), [0.01, 0.1], ("1",), "output_zero", 4000)
+    Traceback (most recent call last):
+    ...
+    symft.errors.TooLargeError: sweep: 2 points × 4000 samples: would take about ...
+    """
+    from ..engines.sampling import draw_estimate
+    from ..engines.stratified import plan_strata
+
+    draws, model = 0, None
+    for q in probs:
+        model = NeuronCrash({s: float(q) for s in sites}, semantics)
+        draws += 2 * sum(st.draws for st in plan_strata(net, model, n_samples))
+    B = int(np.asarray(X).shape[0]) if np.ndim(X) > 1 else 1
+    cost.check(draw_estimate(net, model, draws, B), f"sweep: {len(probs)} points × {n_samples} samples",
+               "use fewer points (--p LO:HI:N) or samples (--samples), or a subset of the data")
+
+
 def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero", method: str = "auto",
           n_samples: int = 4000, seed: int = 0, confidence: float = 0.95, data: str = "",
           progress=None) -> Sweep:
@@ -312,14 +341,20 @@ def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero
     sites = tuple(net.hidden_sites if sites is None else sites)
     if not sites:
         raise InvalidArgument("sites: the network has no hidden site; name the sites to crash")
+    check_sweep(net, X, probs, sites, semantics, n_samples)
+    limit, hint = cost.current_limit()
+    share = None if math.isinf(limit) else limit / (2 * len(probs))  # each point's two parts: their share
     points = []
     for i, q in enumerate(probs):
         if progress is not None:
             progress(i, q)
         model = NeuronCrash({s: float(q) for s in sites}, semantics)
-        r = accuracy(net, X, y, model, method=method, n_samples=n_samples, seed=seed, confidence=confidence, top=0)
+        with cost.time_limit(share, hint):     # automatic orders adapt to the share (choose_order)
+            r = accuracy(net, X, y, model, method=method, n_samples=n_samples, seed=seed, confidence=confidence,
+                         top=0)
         t0 = time.perf_counter()
-        a = mean_abs_error(net, X, model, method=method, n_samples=n_samples, seed=seed, confidence=confidence)
+        with cost.time_limit(share, hint):
+            a = mean_abs_error(net, X, model, method=method, n_samples=n_samples, seed=seed, confidence=confidence)
         points.append({"p": float(q), "clean_accuracy": r.clean_accuracy, "accuracy_lo": r.accuracy_lo,
                        "accuracy_hi": r.accuracy_hi, "change_lo": r.change_lo, "change_hi": r.change_hi,
                        "method": r.method, **{k: v for k, v in a.items() if k != "norm"},

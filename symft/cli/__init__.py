@@ -75,7 +75,8 @@ from .moments import (cmd_certify, cmd_check, cmd_derive, cmd_enclose, cmd_exact
                       cmd_taylor)
 from .data import cmd_accuracy, cmd_sweep, cmd_train
 from .network import cmd_convert, cmd_eval, cmd_info
-from .options import MAX_ORDER, MAX_SAMPLES, MAX_SEED, MAX_TIMEOUT
+from .options import MAX_ORDER, MAX_SAMPLES, MAX_SEED, MAX_TIMEOUT, TIMED, add_max_time
+from ..cost import time_limit
 from .worst import cmd_fep, cmd_reduce, cmd_worst
 
 __all__ = ["main", "build_parser", "MAX_ORDER", "MAX_SAMPLES", "MAX_SEED", "MAX_TIMEOUT"]
@@ -117,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     for group in (network, moments, worst, data):
         for name, s in group.add_parsers(sub).items():
             s.set_defaults(func=commands[name])
+    for name in TIMED:
+        add_max_time(sub.choices[name])
     for s in sub.choices.values():  # --debug also after the command (SUPPRESS: a global --debug stays)
         s.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="on an unexpected error, print the full traceback (for bug reports)")
@@ -187,15 +190,16 @@ def _check_argv(argv):
 
 def _run(args) -> int:
     """Run the command; its text output (not ``--json``, ``--wide`` or ``--latex``) wrapped at :data:`WIDTH` columns."""
-    if getattr(args, "json", False) or getattr(args, "wide", False) or getattr(args, "latex", False):
-        return args.func(args)
-    stdout = sys.stdout
-    sys.stdout = wrapped = WrappedOutput(stdout)
-    try:
-        return args.func(args)
-    finally:
-        sys.stdout = stdout
-        wrapped.flush()
+    with time_limit(getattr(args, "max_time", None), "--max-time SECONDS"):
+        if getattr(args, "json", False) or getattr(args, "wide", False) or getattr(args, "latex", False):
+            return args.func(args)
+        stdout = sys.stdout
+        sys.stdout = wrapped = WrappedOutput(stdout)
+        try:
+            return args.func(args)
+        finally:
+            sys.stdout = stdout
+            wrapped.flush()
 
 
 #: Warning categories from libraries that a user of the command line cannot act on.

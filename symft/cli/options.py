@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import warnings
 
+from ..cost import DEFAULT_MAX_TIME, parse_max_time
 from ..errors import InvalidArgument
 from ..faults import SEMANTICS, NeuronCrash, SynapseCrash
 from ..graph.netfile import load_network
@@ -31,7 +32,7 @@ __all__ = ["MAX_SAMPLES", "MAX_TIMEOUT", "MAX_ORDER", "MAX_SEED", "argument_type
            "SAMPLES", "SEED", "ORDER", "TIMEOUT", "NET_HELP", "add_net", "add_input", "add_p", "add_semantics",
            "add_json", "add_scheduler", "open_scheduler", "check_input_size", "load_net_and_inputs",
            "load_net_input_model", "OldSpelling", "DeprecatedAlias", "add_alias", "add_order", "add_seed", "add_samples",
-           "add_exact_text", "resolve_order", "ORDER_OR_AUTO", "flag_names"]
+           "add_exact_text", "resolve_order", "ORDER_OR_AUTO", "flag_names", "TIMED", "MAX_TIME", "add_max_time"]
 
 #: Most Monte Carlo samples accepted: beyond this a run takes days (the half-width of an
 #: interval only shrinks like 1/√N).
@@ -46,6 +47,10 @@ MAX_ORDER = 64
 MAX_SEED = 2 ** 63 - 1
 
 NET_HELP = "network file: symft JSON (version 1 or 2) or an ONNX model"
+
+#: The commands whose work is predicted and refused above ``--max-time`` (:mod:`symft.cost`).
+TIMED = ("sample", "certify", "report", "check", "exact", "enclose", "derive", "taylor", "worst", "accuracy",
+         "sweep")
 
 
 def argument_type(parse, *args, **kw):
@@ -113,6 +118,24 @@ SEED = argument_type(parse_integer, 0, MAX_SEED)
 ORDER = argument_type(parse_integer, 0, MAX_ORDER)
 TIMEOUT = argument_type(parse_real, 0, MAX_TIMEOUT, lo_open=True)
 ORDER_OR_AUTO = argument_type(order_or_auto)
+#: ``--max-time SECONDS``: a positive number or ``inf``.
+MAX_TIME = argument_type(lambda text, where: parse_max_time(text, where))
+MAX_TIME.__name__ = "max_time"
+
+
+def add_max_time(s) -> None:
+    """The ``--max-time SECONDS`` option: refuse work predicted to take longer (:mod:`symft.cost`).
+
+    Examples
+    --------
+    >>> s = argparse.ArgumentParser(); add_max_time(s)
+    >>> s.parse_args([]).max_time, s.parse_args(["--max-time", "inf"]).max_time
+    (60.0, inf)
+    """
+    s.add_argument("--max-time", type=MAX_TIME, default=DEFAULT_MAX_TIME, metavar="SECONDS",
+                   help=f"refuse at once work predicted to take longer than this, with the estimate and an option "
+                        f"that fits; 'inf' for no limit (default {DEFAULT_MAX_TIME:g}; solvers get it as their "
+                        "timeout, after which the answer is unknown)")
 
 
 class OldSpelling(UserWarning):

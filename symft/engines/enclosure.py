@@ -139,6 +139,7 @@ import numpy as np
 import sympy as sp
 
 from ..utils import fraction_down as _down, fraction_up as _up
+from .. import cost
 from ..errors import FaultModelError, FloatOverflowError, InvalidArgument, NotSmooth, TooLargeError
 from ..faults import NeuronCrash
 from ..graph.activations import ETA
@@ -154,7 +155,7 @@ from ..walk.walker import walk, walk_reverse
 from ..results import result
 from ..rounding import rounded
 
-__all__ = ["Enclosure", "enclosure", "per_neuron_bounds", "choose_order"]
+__all__ = ["Enclosure", "enclosure", "enclosure_estimate", "per_neuron_bounds", "choose_order"]
 
 _U = 2.0 ** -53
 _CHUNK_BYTES = 8 * 2 ** 20
@@ -460,19 +461,32 @@ def _check_model(net, model, where="model") -> NeuronCrash:
 
 
 def choose_order(net, model: NeuronCrash, max_configurations: int = 2 ** 21, n_inputs: int = 1) -> int:
-    r"""The largest order whose configurations (× inputs) fit in ``max_configurations``.
+    r"""The largest order whose configurations (× inputs) fit in ``max_configurations`` and in the time limit.
+
+    The time is predicted by :func:`enclosure_estimate` and the limit is the
+    one of :mod:`symft.cost` (``--max-time``, :func:`symft.cost.time_limit`), so
+    an automatic order adapts to it rather than being refused.
 
     Examples
     --------
     >>> from symft.graph.network import random_network
-    >>> choose_order(random_network([64, 128, 64, 10], seed=0), NeuronCrash({1: 1e-4, 2: 1e-4}))
+    >>> from symft.cost import time_limit
+    >>> net = random_network([64, 128, 64, 10], seed=0)
+    >>> choose_order(net, NeuronCrash({1: 1e-4, 2: 1e-4}))
     3
+    >>> with time_limit(0.5):
+    ...     choose_order(net, NeuronCrash({1: 1e-4, 2: 1e-4})) < 3
+    True
     """
+    from .enumeration import enumeration_estimate
+
     model = _check_model(net, model)
     sizes = [net.site_size(l) for l in model.layers]
     N = sum(sizes)
+    limit, _ = cost.current_limit()
     k = 0
-    while k < N and _count(sizes, k + 1) * n_inputs <= max_configurations:
+    while k < N and _count(sizes, k + 1) * n_inputs <= max_configurations and enumeration_estimate(
+            net, model, n_inputs, configurations=_count(sizes, k + 1), path="enclosure").seconds <= limit:
         k += 1
     return k
 
@@ -625,6 +639,43 @@ def _positive(v, where):
     if not (math.isfinite(f) and f > 0):
         raise InvalidArgument(f"{where}: expected a positive number, got {v!r}")
     return f
+
+
+def enclosure_estimate(net, model: NeuronCrash, order: int, n_inputs: int = 1):
+    r"""The predicted time (:class:`symft.cost.Estimate`, path ``"enclosure"``) of an enclosure of ``order``.
+
+    The configurations with at most ``order`` crashes × inputs × the
+    multiply-adds downstream of the crash sites
+    (:func:`symft.engines.enumeration.enumeration_estimate`).
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> e = enclosure_estimate(random_network([4, 30, 2], seed=0), NeuronCrash({1: 1e-3}), 2)
+    >>> e.path, e.basis
+    ('enclosure', '466 configurations')
+    """
+    from .enumeration import count_configurations, enumeration_estimate
+
+    return enumeration_estimate(net, model, n_inputs, configurations=count_configurations(net, model, order),
+                                path="enclosure")
+
+
+def _guard_time(net, model, upto, order, B):
+    """Refuse (before any work) an order predicted to take longer than the time limit (:mod:`symft.cost`)."""
+    from .enumeration import enumeration_estimate
+
+    def est(k):
+        return enumeration_estimate(net, model, B, configurations=upto[k], path="enclosure")
+
+    e = est(order)
+    limit, _ = cost.current_limit()
+    if e.seconds <= limit:
+        return
+    k_ok = next((k for k in range(order - 1, -1, -1) if est(k).seconds <= limit), 0)
+    cost.check(e, f"enclosure: order {order}",
+               f"use order {k_ok} (--order {k_ok}, {cost.format_seconds(est(k_ok).seconds)}), sampling "
+               "(symft sample), or force=True / --force")
 
 
 def enclosure(net, x, model: NeuronCrash, order: int | str = 2, *, force: bool = False,
@@ -789,6 +840,8 @@ def _enclose(net, x, model, order, *, force, progress, max_configurations, width
     cleans = [{n: v[b:b + 1] for n, v in pb.clean.values.items()} for b in range(B)]
     weights = _Weights(qs_exact, sizes)
 
+    if not targeted and not force:
+        _guard_time(net, model, upto, order, B)
     if not targeted and limit is not None and upto[order] * B > limit:
         k_ok = 0
         while k_ok < order and sum(math.comb(N, j) for j in range(k_ok + 2)) * B <= limit:

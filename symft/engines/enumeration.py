@@ -66,6 +66,8 @@ from numbers import Integral
 from typing import Callable, Mapping
 
 import numpy as np
+
+from .. import cost
 from ..lazyimport import sympy as sp
 
 from ..errors import FaultModelError, InvalidArgument, TooLargeError
@@ -98,6 +100,8 @@ __all__ = [
     "EXACT_AUTO_LIMIT",
     "count_configurations",
     "estimate_seconds",
+    "enumeration_estimate",
+    "CONFIGURATION_MACS",
     "enumerate_crashes",
     "error_distribution",
     "mean_polynomial",
@@ -110,10 +114,8 @@ __all__ = [
 MAX_CONFIGURATIONS = 2 ** 22
 #: With ``exact=None`` the rational engine is used only up to this many configurations × inputs.
 EXACT_AUTO_LIMIT = 2 ** 14
-#: Rough float64 throughput (multiply-adds per second) used by :func:`estimate_seconds`.
-_THROUGHPUT = 1.5e9
-#: Rough throughput of the rational (``Fraction``) engine, operations per second.
-_EXACT_THROUGHPUT = 1.5e6
+#: Fixed work of one configuration (masks, bookkeeping), in multiply-adds, for the time model.
+CONFIGURATION_MACS = 100
 #: Losses known by name (``Δ_{L+1}``).
 LOSSES = ("squared", "zero_one", "cross_entropy")
 #: Memory budget of one chunk of configurations (bytes).
@@ -617,11 +619,12 @@ def _cost_per_configuration(net, sites):
 
 def estimate_seconds(net, model: NeuronCrash, n_inputs: int = 1, *, exact: bool = False,
                      configurations: int | None = None) -> float:
-    r"""A rough estimate of the wall time of an enumeration (for the guard rails).
+    r"""The predicted wall time (seconds) of an enumeration (for the guard rails).
 
-    Based on ``configurations × n_inputs ×`` the cost of a forward pass of
-    the nodes downstream of the crashed sites, at an assumed throughput of
-    1.5e9 float multiply-adds per second (1.5e6 for the rational engine).
+    ``configurations × n_inputs ×`` (the multiply-adds of a forward pass of
+    the nodes downstream of the crashed sites + :data:`CONFIGURATION_MACS`),
+    times the calibrated seconds per unit of :mod:`symft.cost` (paths
+    ``"enumerate"`` and ``"enumerate_exact"``; see :func:`enumeration_estimate`).
     An order of magnitude, not a promise.
 
     Examples
@@ -631,25 +634,34 @@ def estimate_seconds(net, model: NeuronCrash, n_inputs: int = 1, *, exact: bool 
     >>> 0.01 < t < 10
     True
     """
+    return enumeration_estimate(net, model, n_inputs, exact=exact, configurations=configurations).seconds
+
+
+def enumeration_estimate(net, model: NeuronCrash, n_inputs: int = 1, *, exact: bool = False,
+                         configurations: int | None = None, path: str | None = None):
+    r"""The predicted time (:class:`symft.cost.Estimate`) of evaluating crash configurations of ``model``.
+
+    ``configurations`` defaults to every one (``2^N``); ``path`` to
+    ``"enumerate_exact"`` or ``"enumerate"`` by ``exact`` (the enclosure
+    passes ``"enclosure"``).
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> e = enumeration_estimate(random_network([16, 20, 16, 1], seed=0), NeuronCrash({1: 0.1}))
+    >>> e.path, e.basis
+    ('enumerate', '1,048,576 configurations')
+    """
     model = _check_model(net, model)
     layers = model.layers
-    if not layers:
-        return 0.0
     if configurations is None:
-        configurations = count_configurations(net, model)
-    cost = _cost_per_configuration(net, layers)
-    rate = _EXACT_THROUGHPUT if exact else _THROUGHPUT
-    return configurations * n_inputs * cost / rate
-
-
-def _fmt_seconds(t):
-    if t < 1:
-        return f"{t:.2g} s"
-    if t < 3600:
-        return f"{t:.0f} s"
-    if t < 86400 * 365:
-        return f"{t / 3600:.3g} h"
-    return f"{t / (86400 * 365):.2g} years"
+        configurations = count_configurations(net, model) if layers else 0
+    path = path or ("enumerate_exact" if exact else "enumerate")
+    basis = f"{cost.format_count(configurations)} configurations" + (f" × {n_inputs} inputs" if n_inputs > 1 else "")
+    if not layers:
+        return cost.estimate(path, 0, basis)
+    per = _cost_per_configuration(net, layers) + CONFIGURATION_MACS
+    return cost.estimate(path, int(configurations) * int(n_inputs) * per, basis)
 
 
 def _guard(net, model, n_inputs, max_configurations, force, exact, what="enumeration"):
@@ -657,6 +669,18 @@ def _guard(net, model, n_inputs, max_configurations, force, exact, what="enumera
     configs = 2 ** N
     if force:
         return configs
+    est = enumeration_estimate(net, model, n_inputs, exact=exact, configurations=configs)
+    limit, _ = cost.current_limit()
+    if est.seconds > limit:
+        k_ok = 0
+        while k_ok < N and enumeration_estimate(net, model, n_inputs, configurations=count_configurations(
+                net, model, k_ok + 1), path="enclosure").seconds <= limit:
+            k_ok += 1
+        alt = (f"a certified enclosure of order {k_ok} (--order {k_ok}, "
+               f"{count_configurations(net, model, k_ok):.4g} configurations)" if k_ok else
+               "a certified enclosure of a low order (--order 1)")
+        cost.check(est, f"{what}: {N} neurons may crash, 2^{N} configurations",
+                   f"use {alt}, sampling (symft sample), or force=True / --force")
     if max_configurations is not None and configs * n_inputs > max_configurations:
         est = estimate_seconds(net, model, n_inputs, exact=exact, configurations=configs)
         k_ok = 0
@@ -665,7 +689,7 @@ def _guard(net, model, n_inputs, max_configurations, force, exact, what="enumera
         raise TooLargeError(
             f"{what}: {N} neurons may crash, 2^{N} = {configs:.4g} configurations"
             f"{f' × {n_inputs} inputs' if n_inputs > 1 else ''} exceed the limit of {max_configurations:.4g} "
-            f"(estimated time ~{_fmt_seconds(est)}). Options: a certified enclosure "
+            f"(estimated time ~{cost.format_seconds(est)}). Options: a certified enclosure "
             f"(symft.engines.enclosure.enclosure(..., order={max(k_ok, 1)}) / symft exact --order {max(k_ok, 1)}, "
             f"{count_configurations(net, model, max(k_ok, 1)):.4g} configurations), "
             f"sampling (symft sample), or force=True / --force to enumerate anyway"

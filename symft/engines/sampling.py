@@ -38,7 +38,7 @@ Design points:
   on a user memory setting), so a given seed gives the same answer whatever
   the chunking of the forward pass; moments are combined across blocks with
   Chan's parallel update (numerically stable).  A run whose estimated time
-  exceeds :data:`MAX_SECONDS` is refused up front
+  exceeds the time limit of :mod:`symft.cost` is refused up front
   (:class:`~symft.errors.TooLargeError`, with the estimate and the
   alternatives).
 * **Reproducible.**  Block ``k`` uses the generator
@@ -73,6 +73,7 @@ from warnings import warn as _warn
 import numpy as np
 from ..lazyimport import sympy as sp
 
+from .. import cost
 from ..errors import FaultModelError, InvalidArgument, TooLargeError
 from ..faults import NeuronCrash, SynapseCrash, synapse_shape
 from ..problem import as_model, make_problem
@@ -105,6 +106,7 @@ __all__ = [
     "failure_groups",
     "random_subsets",
     "draw_seconds",
+    "draw_estimate",
 ]
 
 #: Memory budget (bytes) of the masks of one block of samples.
@@ -117,12 +119,11 @@ PER_UNIT_LIMIT = 64
 MIN_CRASHED = 1000
 #: Below this many draws with a failure the result carries a warning.
 FEW_CRASHED = 100
-#: Runs estimated to take longer than this (seconds) are refused unless ``force=True``.
-MAX_SECONDS = 3600.0
-#: Rough float64 throughput (multiply-adds per second) of the forward passes, for the time estimate.
-_THROUGHPUT = 1e9
-#: Rough fixed cost (seconds) of one draw with a failure (masks, bookkeeping), for the time estimate.
-_PER_DRAW = 2e-6
+#: Library calls predicted to take longer than this (seconds) are refused unless ``force=True`` (the
+#: library's limit of :mod:`symft.cost`; :func:`symft.cost.time_limit` or ``symft --max-time`` set another).
+MAX_SECONDS = cost.LIBRARY_MAX_TIME
+#: Fixed work of one draw with a failure (masks, bookkeeping), in multiply-adds, for the time model.
+_PER_DRAW_MACS = 2000
 
 
 # ---------------------------------------------------------------------- quantiles
@@ -717,30 +718,32 @@ def crashed_sample_size(n_samples: int, p_crash: float) -> int:
     return int(min(n, max(math.ceil(n * float(p_crash)), min(n, MIN_CRASHED))))
 
 
-def _seconds(net, groups, n_draws, n_inputs):
-    """A rough wall-time estimate of ``n_draws`` draws with a failure.
+def _estimate(net, groups, n_draws, n_inputs):
+    """The predicted time (:class:`symft.cost.Estimate`, path ``"sample"``) of ``n_draws`` draws with a failure.
 
     Each draw recomputes the nodes downstream of the failing sites (and of the
     ops whose synapses fail), at :func:`symft.engines.enumeration.node_cost`
     multiply-adds each; a failing neuron site itself is only masked.
     """
+    basis = f"{cost.format_count(n_draws)} draws with a failure" + (f" × {n_inputs} inputs" if n_inputs > 1 else "")
     if not groups:
-        return 0.0
+        return cost.estimate("sample", 0, basis)
     sites = {net.site(l) for kind, l, _, _ in groups if kind == "neuron"}
     starts = sites | {net.synapse_node(l) for kind, l, _, _ in groups if kind == "synapse"}
     masked = {s for s in sites if not any(t != s and s in net.downstream([t]) for t in starts)}
     macs = sum(node_cost(net.node(n)) for n in net.downstream(starts) if n not in masked) * n_inputs
     # an op with failing synapses multiplies by its own masked copy of its weights per draw
     macs += 4 * sum(n for kind, _, n, _ in groups if kind == "synapse") * n_inputs
-    return float(n_draws) * (macs / _THROUGHPUT + _PER_DRAW)
+    return cost.estimate("sample", float(n_draws) * (macs + _PER_DRAW_MACS), basis)
 
 
 def draw_seconds(net, model, n_draws: int, n_inputs: int = 1) -> float:
-    r"""A rough wall-time estimate (seconds) of evaluating ``n_draws`` failure configurations on ``n_inputs`` inputs.
+    r"""The predicted wall time (seconds) of evaluating ``n_draws`` failure configurations on ``n_inputs`` inputs.
 
-    The estimate the samplers use to refuse absurd runs up front
-    (:data:`MAX_SECONDS`): the multiply-adds of the nodes downstream of the
-    failing sites at about ``1e9`` per second, plus a fixed cost per draw.
+    The estimate the samplers use to refuse long runs up front
+    (:mod:`symft.cost`, path ``"sample"``): the multiply-adds of the nodes
+    downstream of the failing sites plus a fixed work per draw, times the
+    calibrated seconds per unit.
 
     Examples
     --------
@@ -750,31 +753,35 @@ def draw_seconds(net, model, n_draws: int, n_inputs: int = 1) -> float:
     True
     """
     groups, _ = failure_groups(net, model)
-    return _seconds(net, groups, int(n_draws), int(n_inputs))
+    return _estimate(net, groups, int(n_draws), int(n_inputs)).seconds
+
+
+def draw_estimate(net, model, n_draws: int, n_inputs: int = 1):
+    r"""The predicted time (:class:`symft.cost.Estimate`) of ``n_draws`` draws with a failure on ``n_inputs`` inputs.
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> e = draw_estimate(random_network([10, 100, 10], seed=0), NeuronCrash({1: 0.01}), 10 ** 6)
+    >>> e.path, e.basis
+    ('sample', '1,000,000 draws with a failure')
+    """
+    groups, _ = failure_groups(net, model)
+    return _estimate(net, groups, int(n_draws), int(n_inputs))
 
 
 def _guard(net, groups, n_samples, n_draws, n_inputs, force, p_crash, what="n_samples"):
-    """Refuse (before any work) a run estimated to take longer than :data:`MAX_SECONDS`."""
+    """Refuse (before any work) a run predicted to take longer than the time limit (:mod:`symft.cost`)."""
     if force or not n_draws:
         return
-    t = _seconds(net, groups, n_draws, n_inputs)
-    if t > MAX_SECONDS:
-        ok = MAX_SECONDS / (t / n_draws)
-        hint = (f"use at most about {ok / p_crash:.3g} samples" if what == "n_samples"
+    est = _estimate(net, groups, n_draws, n_inputs)
+    limit, _ = cost.current_limit()
+    if est.seconds > limit:
+        ok = limit / (est.seconds / n_draws)
+        hint = (f"use at most about {ok / p_crash:.3g} samples (--samples)" if what == "n_samples"
                 else f"use at most about {ok:.3g} draws")
-        raise TooLargeError(
-            f"{what}: {n_samples:.4g} {'samples' if what == 'n_samples' else 'draws'} need about {n_draws:.4g} "
-            f"forward passes, one per draw with a failure (estimated ~{_fmt_seconds(t)}, limit "
-            f"{_fmt_seconds(MAX_SECONDS)}); {hint}, a certified enclosure instead of sampling "
-            f"(symft.engines.enumeration.enclosure / symft exact --order K), or force=True")
-
-
-def _fmt_seconds(t):
-    if t < 3600:
-        return f"{t:.3g} s"
-    if t < 86400 * 365:
-        return f"{t / 3600:.3g} h"
-    return f"{t / (86400 * 365):.2g} years"
+        cost.check(est, f"{what}: {n_samples:.4g} {'samples' if what == 'n_samples' else 'draws'}",
+                   f"{hint}, or a certified enclosure instead of sampling (symft exact --order K)")
 
 
 def _draws(pb, groups, semantics, n_draws, seed, show_progress, label):
@@ -832,7 +839,7 @@ def crashed_errors(net, x, model, n_draws: int, seed: int, *, force: bool = Fals
         Number of draws (≥ 0).
     seed : int
     force : bool
-        Run even when the time estimate exceeds :data:`MAX_SECONDS`.
+        Run even when the predicted time exceeds the limit (:mod:`symft.cost`).
 
     Returns
     -------
@@ -1176,7 +1183,7 @@ def monte_carlo(net, x, model, n_samples: int, seed: int, *, confidence: float =
     eps : float, optional
         Also count ``Δ ≥ ε`` and ``|Δ| ≥ ε`` (for Clopper–Pearson tail intervals).
     force : bool
-        Run even when the estimated time exceeds :data:`MAX_SECONDS`
+        Run even when the predicted time exceeds the limit (:mod:`symft.cost`)
         (otherwise :class:`~symft.errors.TooLargeError`, raised before any work).
     show_progress : bool or None
         Progress bar on stderr (``None``: when stderr is a terminal).

@@ -79,13 +79,14 @@ from warnings import warn as _warn
 import numpy as np
 from ..lazyimport import sympy as sp
 
+from .. import cost
 from ..errors import FaultModelError, InvalidArgument, TooLargeError
 from ..faults import NeuronCrash, SynapseCrash, synapse_shape
 from ..problem import make_problem
 from ..progress import progress as progress_bar
 from .forward import forward_masked
 from .losses import loss_functions
-from .sampling import (MAX_SECONDS, SamplingWarning, clopper_pearson, draw_seconds, failure_groups,
+from .sampling import (SamplingWarning, clopper_pearson, draw_estimate, failure_groups,
                        random_subsets, t_quantile)
 from ..results import result
 
@@ -1149,7 +1150,7 @@ class StratifiedResult:
 
 
 def check_budget(net, model, plan, n_inputs: int = 1, force: bool = False) -> float:
-    r"""Refuse (before any work) a plan estimated to take longer than :data:`symft.engines.sampling.MAX_SECONDS`.
+    r"""Refuse (before any work) a plan predicted to take longer than the time limit (:mod:`symft.cost`).
 
     Returns the estimate (seconds); raises :class:`~symft.errors.TooLargeError`
     (with the estimate and a smaller budget) unless ``force``.
@@ -1163,17 +1164,18 @@ def check_budget(net, model, plan, n_inputs: int = 1, force: bool = False) -> fl
     >>> check_budget(net, m, plan_strata(net, m, 10 ** 13, enumerate_small=False))
     Traceback (most recent call last):
     ...
-    symft.errors.TooLargeError: n_samples: 1e+13 configurations need about ... (limit 1 h); use at most about ... configurations, or force=True
+    symft.errors.TooLargeError: n_samples: 1e+13 configurations: would take about ... (estimated from ... draws with a failure), more than the limit of 1 h; use at most about ... configurations (--samples), or force=True, or raise the limit with max_time=SECONDS
     """
     total = sum(s.draws for s in plan)
-    t = draw_seconds(net, model, total, n_inputs) if total else 0.0
-    if t > MAX_SECONDS and not force:
-        ok = MAX_SECONDS / (t / total)
-        h = f"{t / 3600:.3g} h" if t < 86400 * 365 else f"{t / (86400 * 365):.2g} years"
-        raise TooLargeError(f"n_samples: {total:.4g} configurations need about {h} "
-                            f"(limit {MAX_SECONDS / 3600:.3g} h); use at most about {ok:.3g} configurations, "
-                            "or force=True")
-    return t
+    if not total:
+        return 0.0
+    est = draw_estimate(net, model, total, n_inputs)
+    limit, _ = cost.current_limit()
+    if est.seconds > limit and not force:
+        ok = limit / (est.seconds / total)
+        cost.check(est, f"n_samples: {total:.4g} configurations",
+                   f"use at most about {ok:.3g} configurations (--samples), or force=True")
+    return est.seconds
 
 
 def _pairs_spread(k):
@@ -1233,7 +1235,7 @@ def stratified_monte_carlo(net, x, model, n_samples: int, seed: int, *, loss=Non
         (:func:`plan_strata`), so with ``enumerate_small=False`` the one-failure stratum gets few
         draws and the prediction change's interval widens.
     force : bool
-        Run even when the estimated time exceeds :data:`symft.engines.sampling.MAX_SECONDS`
+        Run even when the predicted time exceeds the limit (:mod:`symft.cost`)
         (otherwise :class:`~symft.errors.TooLargeError`, raised before any work; :func:`check_budget`).
     progress : bool or None
         A progress bar over the configurations evaluated, enumerated or drawn, on stderr

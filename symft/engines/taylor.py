@@ -68,11 +68,13 @@ from typing import Mapping
 import numpy as np
 import sympy as sp
 
+from .. import cost
 from ..errors import FaultModelError, FloatOverflowError, InvalidArgument, NotSmooth, TooLargeError
 from ..faults import SEMANTICS, NeuronCrash, check_probability, site_key
 from ..graph.activations import ETA
 from ..graph.numbers import float_enclosure, to_fraction
 from ..problem import as_model, make_problem
+from ..progress import progress
 from ..utils import to_exact
 from ..walk.interval import (Interval, IntervalInterp, crash_value_interval, enclose_numbers, isquare, isum,
                              up as _up)
@@ -90,6 +92,7 @@ __all__ = [
     "TaylorExpansion",
     "loss_gradient_enclosure",
     "check_jet_cost",
+    "remainder_estimate",
     "taylor_expand",
     "Moments",
     "bernoulli_moments",
@@ -106,16 +109,14 @@ __all__ = [
     "Derivation",
     "derive",
     "expansion_size",
+    "derive_estimate",
     "DerivativeBounds",
     "derivative_bounds",
     "gradient_enclosure",
-    "MAX_EXPANSION_WORK",
     "MAX_JET_ENTRIES",
     "JET_BLOCK_ENTRIES",
 ]
 
-#: Refuse symbolic expansions whose estimated work (terms × operations) exceeds this, unless forced.
-MAX_EXPANSION_WORK = 3_000_000
 #: Default limit on ``(largest node downstream of the crash sites) · n²`` (entries of one Hessian jet)
 #: in :func:`derivative_bounds`.
 MAX_JET_ENTRIES = 30_000_000
@@ -167,6 +168,64 @@ def expansion_size(net, crash_layers, order: int) -> dict:
     terms = math.comb(n + order, order)
     ops = symbolic_ops(net, layers[0] if layers else 0)
     return {"n_xi": n, "terms": terms, "ops": ops, "work": terms * ops}
+
+
+def _affine(node) -> bool:
+    """Whether a node is affine in its input (an affine op, or a one-piece activation such as ``linear``)."""
+    if node.op.affine:
+        return True
+    act = node.op.act if node.op.kind == "activation" else None
+    return act is not None and act.is_piecewise_linear and len(act.pieces) == 1
+
+
+def derive_estimate(net, crash_layers, order: int, *, symbolic_input: bool = False) -> "cost.Estimate":
+    r"""The predicted time of a symbolic Taylor expansion (:func:`taylor_expand`, ``symft derive``), before any work.
+
+    The work is ``outputs × derivatives × expression size``, in units of the
+    ``"derive"`` path of :mod:`symft.cost`:
+
+    * *expression size*: the number of leaves of an output's expression tree
+      from the first crash site on (an affine op of fan-in ``f`` multiplies
+      its input's size by ``f``; upstream of the crash sites values are
+      numbers, unless ``symbolic_input``: the input symbols ``x_0, x_1, …``
+      of :func:`taylor_expand` without ``x``);
+    * *derivatives*: the multi-indices of order ``1 … order`` whose derivative
+      is not zero by structure.  A crash indicator at a site followed only by
+      affine ops enters the output linearly, so it appears at most once in a
+      non-zero derivative (and never twice with another such indicator).
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> e = derive_estimate(random_network([6, 5, 4, 3], seed=0), [1, 2], 2)
+    >>> e.path, e.work, e.basis
+    ('derive', 12144.0, '44 non-zero derivatives of expressions of 92 terms × 3 outputs')
+    """
+    order = _check_order(order)
+    layers = crash_layers_of(net, crash_layers)
+    sites = [net.site(l) for l in layers]
+    down = set(net.downstream(sites)) if sites else set()
+    size = {}
+    for name in net.order:
+        node = net.node(name)
+        if name not in down and not symbolic_input:
+            size[name] = 1
+            continue
+        t = max((size[i] for i in node.inputs), default=0 if node.op.kind == "input" else 1)
+        f = node.op.fan_in(node.in_shapes) if (node.op.affine or node.op.kind == "maxpool2d") else 1
+        size[name] = (f * (t + 1) if f > 1 else t + (0 if _affine(node) else 1)) + (1 if name in sites else 0)
+    n_nl = n_lin = 0
+    for s in sites:
+        if any(not _affine(net.node(n)) for n in net.downstream([s]) if n != s):
+            n_nl += net.site_size(s)
+        else:
+            n_lin += net.site_size(s)
+    steps = sum(math.comb(n_nl + m - 1, m) + n_lin * (1 if m == 1 else math.comb(n_nl + m - 2, m - 1))
+                for m in range(1, order + 1))
+    tree = size[net.output] if sites else 0
+    return cost.estimate("derive", float(net.n_outputs) * steps * tree,
+                         f"{cost.format_count(steps)} non-zero derivatives of expressions of "
+                         f"{cost.format_count(tree)} terms × {net.n_outputs} outputs")
 
 
 def _check_order(order):
@@ -340,7 +399,8 @@ class TaylorExpansion:
 
 
 def taylor_expand(net, x=None, crashes=(0,), order: int = 2, *, semantics: str = "output_zero",
-                  exact: bool | None = None, force: bool = False) -> TaylorExpansion:
+                  exact: bool | None = None, force: bool = False, max_time: float | None = None,
+                  progress_bar: bool | None = None) -> TaylorExpansion:
     r"""Taylor-expand ``Δ(ξ)`` to total order ``order`` in every crash indicator.
 
     Parameters
@@ -357,14 +417,20 @@ def taylor_expand(net, x=None, crashes=(0,), order: int = 2, *, semantics: str =
         exact unless the network is a float network
         (:func:`symft.engines.symbolic.symbolic_forward`).
     force : bool
-        Skip the size guard.
+        Skip the size and time guards.
+    max_time : float or None
+        Refuse when the predicted time (:func:`derive_estimate`) exceeds this
+        many seconds (default: the limit of :mod:`symft.cost`).
+    progress_bar : bool or None
+        Progress bar on stderr over outputs × Taylor terms (``None``: when
+        stderr is a terminal).
 
     Raises
     ------
     TooLargeError
-        When ``C(n + k, k) × (operations of one symbolic pass)`` exceeds
-        :data:`MAX_EXPANSION_WORK`; the message gives the estimate and the
-        numeric alternative (:func:`t1`, ``symft taylor``).
+        When the predicted time exceeds the limit; the message gives the
+        estimate, a lower order that fits if there is one, and the numeric
+        alternative (:func:`t1`, ``symft taylor``).
 
     Examples
     --------
@@ -381,40 +447,69 @@ def taylor_expand(net, x=None, crashes=(0,), order: int = 2, *, semantics: str =
     layers = crash_layers_of(net, crashes)
     if not layers:
         raise FaultModelError("crashes: expected at least one site that may crash")
-    size = expansion_size(net, layers, order)
-    if size["work"] > MAX_EXPANSION_WORK and not force:
-        raise TooLargeError(
-            f"symbolic Taylor expansion of order {order} in {size['n_xi']} crash indicators: "
-            f"{size['terms']} terms × ~{size['ops']} operations ≈ {size['work']:.3g} (limit {MAX_EXPANSION_WORK:.3g}); "
-            "use the numeric T1 (symft.engines.taylor.t1, `symft taylor NET --input X --p SPEC`), a lower order, "
-            "or force=True")
+    _guard_expansion(net, layers, order, force, max_time, x is None)
     ev = symbolic_forward(net, x, layers, semantics=semantics, exact=exact, force=force)
     xs = ev.xi_symbols
     zero = {s: 0 for s in xs}
     coeffs, values, exact = [], [], True
-    for y in ev.outputs:
-        cache = {(): y}
-        terms = []
-        for m in range(1, order + 1):
-            for idx in combinations_with_replacement(range(len(xs)), m):
-                d = cache.get(idx)
-                if d is None:
-                    prev = cache[idx[:-1]]
-                    d = sp.diff(prev, xs[idx[-1]]) if prev != 0 else sp.Integer(0)
-                    cache[idx] = d
-                if d == 0:
-                    continue
-                c = d.xreplace(zero)
-                alpha = _multi_index(idx)
-                fact = math.prod(math.factorial(v) for v in alpha.values())
-                c = _tidy(c / fact)
-                if c != 0:
-                    terms.append((idx, c))
-        coeffs.append(tuple(terms))
-        values.append(_tidy(y.xreplace(zero)))
-        if exact:
-            exact = _is_polynomial_of_degree(y, xs, order)
+    n_terms = math.comb(len(xs) + order, order) - 1
+    with progress(len(ev.outputs) * n_terms, "derive: Taylor coefficients", enabled=progress_bar) as bar:
+        for y in ev.outputs:
+            terms = _coefficients(y, xs, zero, order, bar)
+            coeffs.append(tuple(terms))
+            values.append(_tidy(y.xreplace(zero)))
+            if exact:
+                exact = _is_polynomial_of_degree(y, xs, order)
     return TaylorExpansion(order, ev.xi, tuple(coeffs), tuple(values), exact, ev)
+
+
+def _guard_expansion(net, layers, order, force, max_time, symbolic_input):
+    """Refuse (before any work) an expansion predicted to take longer than the time limit."""
+    if force:
+        return
+
+    def est(k):
+        e = derive_estimate(net, layers, k, symbolic_input=symbolic_input)
+        if symbolic_input:   # the moments then expand products of symbolic coefficients: not predicted
+            e = cost.Estimate(e.path, e.work, e.seconds, e.basis + "; at least: with symbolic inputs the "
+                              "moments take longer, by a factor not predicted")
+        return e
+
+    e = est(order)
+    limit, _ = cost.current_limit(max_time)
+    if e.seconds <= limit:
+        return
+    lower = next((k for k in range(order - 1, 0, -1) if est(k).seconds <= limit), None)
+    n = sum(net.site_size(l) for l in layers)
+    low = "" if lower is None else f"order {lower} (--order {lower}, {cost.format_seconds(est(lower).seconds)}), "
+    if symbolic_input:
+        low += "a numeric input (--input X), "
+    cost.check(e, f"symbolic Taylor expansion of order {order} in {n} crash indicators",
+               f"use the numeric T1 with a rigorous remainder (`symft taylor NET --input X --p SPEC`, "
+               f"symft.engines.taylor.t1), {low}fewer crash sites (--p SITE:P)", max_time=max_time)
+
+
+def _coefficients(y, xs, zero, order, bar):
+    """The non-zero Taylor coefficients ``(multi-index, c)`` of ``y`` in ``xs`` up to ``order``."""
+    cache = {(): y}
+    terms = []
+    for m in range(1, order + 1):
+        for idx in combinations_with_replacement(range(len(xs)), m):
+            bar.update(1)
+            d = cache.get(idx)
+            if d is None:
+                prev = cache[idx[:-1]]
+                d = sp.diff(prev, xs[idx[-1]]) if prev != 0 else sp.Integer(0)
+                cache[idx] = d
+            if d == 0:
+                continue
+            c = d.xreplace(zero)
+            alpha = _multi_index(idx)
+            fact = math.prod(math.factorial(v) for v in alpha.values())
+            c = _tidy(c / fact)
+            if c != 0:
+                terms.append((idx, c))
+    return terms
 
 
 def _is_polynomial_of_degree(y, xs, k) -> bool:
@@ -684,7 +779,7 @@ def _t1_from_gradient(grad, xi, probs):
 
 
 def t1_symbolic(net, x=None, p=None, *, second_order: bool = True, semantics: str = "output_zero",
-                exact: bool | None = None, force: bool = False) -> SymbolicT1:
+                exact: bool | None = None, force: bool = False, max_time: float | None = None) -> SymbolicT1:
     r"""Theorem 1 symbolically (both variance forms), optionally with the second-order moments.
 
     Parameters
@@ -699,6 +794,8 @@ def t1_symbolic(net, x=None, p=None, *, second_order: bool = True, semantics: st
         Also compute ``E`` and ``Var`` of the order-2 expansion.
     exact : bool or None
         See :func:`taylor_expand`.
+    force, max_time
+        The size and time guards, as in :func:`taylor_expand`.
 
     Examples
     --------
@@ -715,7 +812,7 @@ def t1_symbolic(net, x=None, p=None, *, second_order: bool = True, semantics: st
         raise FaultModelError("p: expected a mapping {site: probability}")
     probs = _probabilities(net, p)
     exp = taylor_expand(net, x, list(probs), order=2 if second_order else 1, semantics=semantics, exact=exact,
-                        force=force)
+                        force=force, max_time=max_time)
     grad = exp.gradient()
     mean, var, var_paper = _t1_from_gradient(grad, exp.xi, probs)
     mean2 = var2 = None
@@ -849,6 +946,39 @@ def check_jet_cost(net, layers, force: bool = False) -> None:
     if entries > MAX_JET_ENTRIES and not force:
         raise TooLargeError(f"derivative bounds: Hessian jets of {entries:.3g} intervals "
                             f"(limit {MAX_JET_ENTRIES:.3g}); crash fewer sites, or force=True")
+    if not force:
+        cost.check(remainder_estimate(net, layers), "derivative bounds (the rigorous T1 remainder)",
+                   "crash fewer sites (--p SITE:P), an enclosure (symft enclose) or sampling (symft sample), "
+                   "or force=True / --force")
+
+
+def remainder_estimate(net, layers) -> "cost.Estimate":
+    """The predicted time (:class:`symft.cost.Estimate`, path ``"t1_remainder"``) of the T1 remainder's bounds.
+
+    The Hessian jets carry ``n²`` intervals per value (``n`` crash
+    indicators) through every node downstream of the crash sites: the work is
+    ``n² ×`` their multiply-adds (:func:`symft.engines.enumeration.node_cost`),
+    or ``n ×`` them when every node after the crash sites is affine (the
+    Hessian is then zero and never formed).
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> remainder_estimate(random_network([4, 10, 3], seed=0), [1]).work      # affine after the crashes
+    820.0
+    >>> remainder_estimate(random_network([4, 10, 10, 3], seed=0), [1]).work
+    22200.0
+    """
+    from .enumeration import node_cost
+
+    sites = [net.site(l) for l in layers]
+    n = sum(net.site_size(s) for s in sites)
+    down = net.downstream(sites) if sites else ()
+    macs = sum(node_cost(net.node(m)) for m in down)
+    curved = any(not _affine(net.node(m)) for s in sites for m in net.downstream([s]) if m != s)
+    return cost.estimate("t1_remainder", (n * n if curved else n) * macs,
+                         f"{cost.format_count(n)} crash indicators{'²' if curved else ''} × "
+                         f"{cost.format_count(macs)} multiply-adds")
 
 
 def derivative_bounds(net, x, crash_layers, *, semantics: str = "output_zero",
@@ -1555,8 +1685,13 @@ class Derivation:
 
 
 def derive(net, p, *, x=None, order: int = 2, semantics: str = "output_zero", exact: bool | None = None,
-           force: bool = False) -> Derivation:
+           force: bool = False, max_time: float | None = None, progress_bar: bool | None = None) -> Derivation:
     r"""Symbolic expansion, its moments, T1 and the Lagrange remainder, for ``symft derive``.
+
+    Refused up front (:class:`~symft.errors.TooLargeError`) when the predicted
+    time (:func:`derive_estimate`) exceeds ``max_time`` seconds (default: the
+    limit of :mod:`symft.cost`), unless ``force``; ``progress_bar`` as in
+    :func:`taylor_expand`.
 
     Examples
     --------
@@ -1570,7 +1705,8 @@ def derive(net, p, *, x=None, order: int = 2, semantics: str = "output_zero", ex
     """
     order = _check_order(order)
     probs = _probabilities(net, p)
-    exp = taylor_expand(net, x, list(probs), order=order, semantics=semantics, exact=exact, force=force)
+    exp = taylor_expand(net, x, list(probs), order=order, semantics=semantics, exact=exact, force=force,
+                        max_time=max_time, progress_bar=progress_bar)
     mo = bernoulli_moments(exp, probs, net=net)
     grad = exp.gradient()
     mean, var, var_paper = _t1_from_gradient(grad, exp.xi, probs)

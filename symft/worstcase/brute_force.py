@@ -26,6 +26,7 @@ from itertools import combinations
 import numpy as np
 import sympy as sp
 
+from .. import cost
 from ..errors import TooLargeError
 from ..progress import progress
 from ..threads import limit_blas
@@ -37,7 +38,7 @@ from .common import abs_max, exact_input, float_input, frac, ge, to_sympy
 from .rechecks import PRECISIONS, ExactPWL, class_changed, exact_checker, recheck
 from .space import allocations
 
-__all__ = ["float_error", "brute_exists", "brute_worst", "brute_outputs", "MAX_BRUTE_FORCE"]
+__all__ = ["float_error", "brute_exists", "brute_worst", "brute_outputs", "brute_force_estimate", "MAX_BRUTE_FORCE"]
 
 #: Brute force is refused above this many crash sets unless ``force=True``.
 MAX_BRUTE_FORCE = 20_000_000
@@ -95,6 +96,25 @@ class _Block:
         return tuple(cs)
 
 
+def brute_force_estimate(net, space):
+    """The predicted time (:class:`symft.cost.Estimate`, path ``"brute_force"``) of evaluating every crash set.
+
+    Crash sets × (the multiply-adds downstream of the crash sites + 100).
+
+    Examples
+    --------
+    >>> from symft.graph.network import mean_network
+    >>> from symft.worstcase.space import crash_space
+    >>> brute_force_estimate(mean_network(4), crash_space(mean_network(4), 2, layers=[0])).basis
+    '11 crash sets'
+    """
+    from ..engines.enumeration import CONFIGURATION_MACS, node_cost
+
+    macs = sum(node_cost(net.node(n)) for n in net.downstream(list(space.sites)))
+    return cost.estimate("brute_force", int(space.size) * (macs + CONFIGURATION_MACS),
+                         f"{cost.format_count(space.size)} crash sets")
+
+
 def brute_outputs(net, x, space, *, label="worst case (brute force)", force=False):
     """Yield blocks of ``(P, n_out)`` float64 outputs over the whole space (``block.set(p)`` names row ``p``).
 
@@ -109,6 +129,10 @@ def brute_outputs(net, x, space, *, label="worst case (brute force)", force=Fals
     if space.size > MAX_BRUTE_FORCE and not force:
         raise TooLargeError(f"brute force: {space.size} crash sets exceed {MAX_BRUTE_FORCE}; "
                             f"pass force=True or use method='smt'")
+    if not force:
+        cost.check(brute_force_estimate(net, space), "brute force",
+                   "use fewer crashes (--max-crashes) or sites (--sites), --method smt (bounded by a timeout; "
+                   "unknown is never safe), or force=True / --force")
     X = float_input(net, x).reshape((1,) + tuple(net.input_shape))
     interp = Numeric(net)
     clean = walk(net, interp, X)

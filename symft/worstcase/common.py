@@ -16,6 +16,7 @@ from numbers import Integral, Real
 import numpy as np
 import sympy as sp
 
+from .. import cost
 from ..errors import InvalidArgument
 from ..faults import CrashPattern
 from ..graph.numbers import to_fraction
@@ -253,15 +254,24 @@ def check_method(method):
 
 
 def check_timeout(timeout):
-    """Validate a timeout (None or positive seconds).
+    """Validate a timeout (None or positive seconds); None becomes the time limit of :mod:`symft.cost`.
+
+    Solvers have no time model (how long a proof takes is not predictable from
+    the size of the problem), so without a timeout of their own they stop at
+    the time limit, and the answer is then *unknown* — never *safe*.
 
     Examples
     --------
     >>> check_timeout(2)
     2.0
+    >>> from symft.cost import time_limit
+    >>> with time_limit(30):
+    ...     check_timeout(None)
+    30.0
     """
     if timeout is None:
-        return None
+        limit = cost.current_limit()[0]
+        return None if math.isinf(limit) else limit
     if isinstance(timeout, bool) or not isinstance(timeout, Real) or not timeout > 0:
         raise InvalidArgument(f"timeout: expected a positive number of seconds, got {timeout!r}")
     return float(timeout)
