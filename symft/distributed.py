@@ -69,6 +69,13 @@ RETRIES = 3
 CONNECT_TIMEOUT = 10
 #: Scheduler names that are not addresses.
 NAMES = ("local", "processes")
+#: Dask settings of the local clusters a :class:`Scheduler` starts (measured on the 13-point digits sweep,
+#: ``benchmarks/bench_distributed.py``): no statistical profiler sampling the task threads' stacks every
+#: 10 ms, and worker processes started without Dask's ``MALLOC_TRIM_THRESHOLD_`` (which fixes glibc's
+#: threshold for large blocks at its minimum, so every array a chunk allocates and frees is mapped and
+#: page-faulted afresh: about three times the system CPU of one process).
+LOCAL_CONFIG = {"distributed.worker.profile.enabled": False,
+                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
 _INSTALL = "pip install 'symft[distributed]'"
 
@@ -90,14 +97,11 @@ def chunk_seed(seed: int, index: int) -> int:
 # ---------------------------------------------------------------------- schedulers
 
 def _one_thread():
-    """A context limiting BLAS to one thread (a no-op without ``threadpoolctl``)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:                                   # pragma: no cover - threadpoolctl is in the venv
-        from contextlib import nullcontext
+    """A context limiting BLAS to one thread (:func:`symft.threads.blas_threads`, whose scan of the loaded
+    libraries is cached: ``threadpoolctl.threadpool_limits`` scans them again at every task, about 0.6 ms)."""
+    from .threads import blas_threads
 
-        return nullcontext()
-    return threadpool_limits(1)
+    return blas_threads(1)
 
 
 def _single_thread(fn, *args):
@@ -110,23 +114,26 @@ def _identity(v):
     return v
 
 
-#: Shared values that pickle to at most this many bytes travel inside every task that needs them.
-BY_VALUE_BYTES = 2 ** 20
+#: A shared value travels inside every task that needs it while its copies in all of them pickle to at most
+#: this many bytes; beyond, it is sent once.
+BY_VALUE_BYTES = 4 * 2 ** 20
 
 
-def _send(client, shared, tag):
-    """The shared values of a map as the tasks will see them: small ones by value, large ones as a task.
+def _send(client, shared, tag, n_tasks=1):
+    """The shared values of a map of ``n_tasks`` tasks as they will see them: by value, or once as a task.
 
     By value, the tasks depend on no data, so the scheduler hands them to whichever worker is free (a
-    dependency would pin them to the worker holding it).  A large value enters the graph as a task
-    (not scattered data): a worker lost with it makes the scheduler compute it again.
+    dependency places them first on the worker holding it; idle workers then steal them, fetching the
+    value once).  A value whose ``n_tasks`` copies would pickle to more than :data:`BY_VALUE_BYTES`
+    (a sampled point's problem and plan, about 1 MB, in each of its 16 pieces) enters the graph once as
+    a task (not scattered data): a worker lost with it makes the scheduler compute it again.
     """
     import pickle
 
     out = []
     for i, v in enumerate(shared):
         try:
-            small = len(pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) <= BY_VALUE_BYTES
+            small = len(pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) * max(1, n_tasks) <= BY_VALUE_BYTES
         except Exception:                    # not picklable by pickle (e.g. a closure): let Dask ship it once
             small = False
         out.append(v if small else client.submit(_identity, v, key=f"symft-shared-{tag}-{i}", pure=False))
@@ -158,7 +165,7 @@ def cluster_runner(piece, items, shared=()) -> list:
 
     with worker_client() as c:
         tag = uuid.uuid4().hex[:12]
-        sh = _send(c, shared, tag)
+        sh = _send(c, shared, tag, len(items))
         # pieces of work already started go before new work (the points waiting for them hold memory)
         futs = [c.submit(_single_thread, piece, *sh, it, key=f"symft-piece-{tag}-{i}", retries=RETRIES,
                          pure=False, priority=PIECE_PRIORITY) for i, it in enumerate(items)]
@@ -251,10 +258,13 @@ class Scheduler:
         if spec in NAMES:
             import os
 
+            import dask
+
             n = int(workers) if workers is not None else (os.cpu_count() or 1)
             try:
-                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=spec == "processes",
-                                       dashboard_address=None)
+                with dask.config.set(LOCAL_CONFIG):
+                    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=spec == "processes",
+                                           dashboard_address=None)
             except (OSError, RuntimeError) as e:
                 raise SymftError(f"{where}: could not start a local Dask cluster of {n} workers "
                                  f"({type(e).__name__}: {e})") from None
@@ -312,7 +322,7 @@ class Scheduler:
             # the shared values enter the graph as tasks (not scattered data): a worker lost with them
             # makes the scheduler compute them again instead of failing the run
             tag = uuid.uuid4().hex[:12]
-            sh = _send(c, shared, tag)
+            sh = _send(c, shared, tag, len(items))
             prio = [0] * len(items) if priorities is None else list(priorities)
             futs = [c.submit(_single_thread, fn, *sh, it, key=f"symft-{label.replace(' ', '-')}-{tag}-{i}",
                              retries=self.retries, pure=False, priority=prio[i]) for i, it in enumerate(items)]
