@@ -48,18 +48,43 @@ def _exact_mean(x):
     return m
 
 
+class _Workers:
+    """``clients[n]``: the client of one in-process LocalCluster scaled to ``n`` worker threads.
+
+    One cluster, not one per size: a task's ``worker_client`` then finds this client as the default one
+    for its scheduler instead of opening a client of its own, which a second cluster's teardown would
+    leave reconnecting to a closed scheduler (the CommClosedError noise at the end of the run).
+    """
+
+    SIZES = (1, 2, 3)
+
+    def __init__(self):
+        self.cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                                dashboard_address=None)
+        self.client = distributed.Client(self.cluster)
+
+    def __getitem__(self, n):
+        self.cluster.scale(n)
+        deadline = time.monotonic() + 30
+        while len(self.client.scheduler_info(n_workers=-1)["workers"]) != n:
+            assert time.monotonic() < deadline, f"the cluster did not reach {n} workers"
+            time.sleep(0.05)
+        return self.client
+
+    def items(self):
+        return ((n, self[n]) for n in self.SIZES)
+
+    def close(self):
+        self.client.close()             # the client first: the scheduler it talks to is still up
+        self.cluster.close()
+
+
 @pytest.fixture(scope="module")
 def clients():
-    """In-process LocalClusters of 1, 2 and 3 workers (threads: quick to start)."""
-    out = {}
-    for n in (1, 2, 3):
-        cl = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=False, dashboard_address=None)
-        out[n] = distributed.Client(cl)
-    yield out
-    for c in out.values():
-        cl = c.cluster
-        c.close()
-        cl.close()
+    """In-process Dask workers (threads: quick to start): ``clients[n]`` has ``n`` of them."""
+    w = _Workers()
+    yield w
+    w.close()
 
 
 def test_sample_chunks_merge_to_the_statistics_of_all_their_draws():
