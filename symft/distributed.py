@@ -19,7 +19,7 @@ Schedulers (:class:`Scheduler`): ``None`` (in-process), ``"local"`` (a Dask ``Lo
 threads in this process: no copying, useful when NumPy releases the GIL), ``"processes"`` (a ``LocalCluster``
 of ``workers`` processes: the choice on one multi-core machine), an address such as
 ``"tcp://10.0.0.5:8786"`` (a running ``dask scheduler``; its workers need symft installed), or a
-:class:`distributed.Client`.  Each task limits BLAS to one thread (``threadpoolctl``) so that neither
+:class:`distributed.Client`.  Each task limits BLAS to one thread (:func:`symft.threads.blas_threads`) so that neither
 the speed nor the rounding depends on where it runs.
 
 Examples
@@ -55,7 +55,7 @@ from .faults import NeuronCrash
 from .progress import Progress
 
 __all__ = ["Scheduler", "scheduler", "cluster_runner", "chunk_seed", "monte_carlo", "accuracy", "sweep", "dataset_certificate", "enumerate_crashes",
-           "SAMPLE_CHUNK", "INPUT_CHUNK", "RETRIES", "CONNECT_TIMEOUT"]
+           "SAMPLE_CHUNK", "INPUT_CHUNK", "RETRIES", "CONNECT_TIMEOUT", "LOCAL_CONFIG"]
 
 #: Draws given a failure per Monte Carlo chunk (the split never depends on the number of workers).
 SAMPLE_CHUNK = 1 << 14

@@ -241,6 +241,12 @@ def test_a_chunk_that_fails_once_is_retried_without_changing_the_answer(clients,
 
 
 @pytest.mark.slow
+def _worker_settings():
+    import dask
+
+    return dask.config.get("distributed.worker.profile.enabled"), os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
 def test_a_killed_worker_process_does_not_change_the_answer():
     net = Network.from_numpy([np.random.default_rng(0).normal(size=(64, 32)),
                               np.random.default_rng(1).normal(size=(10, 64))], activations="tanh")
@@ -248,6 +254,10 @@ def test_a_killed_worker_process_does_not_change_the_answer():
     m = NeuronCrash({1: 0.05})
     want = D.monte_carlo(net, x, m, 400_000, seed=5, chunk=4096)
     with D.Scheduler("processes", workers=2) as s:
+        # the local cluster's settings reached the worker processes: no profiler, no Dask malloc trim
+        # (the variable is as in this process: Dask's 65536 pages every freed array back in afresh)
+        seen = s.client.run(_worker_settings)
+        assert list(seen.values()) == [(False, os.environ.get("MALLOC_TRIM_THRESHOLD_"))] * 2
         pids = list(s.client.run(os.getpid).values())
         killed = []
 
