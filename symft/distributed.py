@@ -210,7 +210,8 @@ class Scheduler:
     ----------
     spec : None, "local", "processes", str or distributed.Client
         ``None``: in this process, one chunk after the other.  ``"local"``: a ``LocalCluster`` of
-        ``workers`` threads; ``"processes"``: of ``workers`` processes; any other string: the address of a
+        ``workers`` threads (BLAS limited to one thread in this process until :meth:`close`);
+        ``"processes"``: of ``workers`` processes; any other string: the address of a
         running Dask scheduler (``tcp://HOST:8786``); a ``Client``: use it (not closed here).
     workers : int, optional
         Workers of ``"local"`` / ``"processes"`` (default: the number of CPUs).
@@ -238,6 +239,7 @@ class Scheduler:
         self.retries = int(retries)
         self.client = None
         self._owned = []
+        self._blas = None
         if workers is not None and (isinstance(workers, bool) or not isinstance(workers, Integral) or workers < 1):
             raise InvalidArgument(f"workers: expected a positive integer, got {workers!r}")
         if spec is None or spec == "inprocess":
@@ -261,11 +263,19 @@ class Scheduler:
             import dask
 
             n = int(workers) if workers is not None else (os.cpu_count() or 1)
+            if spec == "local":
+                # the worker threads share this process's BLAS: one thread for the cluster's life (a
+                # task's own limit, undone when it ends, would hand BLAS's default back to a task still
+                # running in another worker thread)
+                from threadpoolctl import threadpool_limits
+
+                self._blas = threadpool_limits(1, user_api="blas")
             try:
                 with dask.config.set(LOCAL_CONFIG):
                     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=spec == "processes",
                                            dashboard_address=None)
             except (OSError, RuntimeError) as e:
+                self.close()
                 raise SymftError(f"{where}: could not start a local Dask cluster of {n} workers "
                                  f"({type(e).__name__}: {e})") from None
             self._owned.append(cluster)
@@ -345,6 +355,9 @@ class Scheduler:
             except Exception:                 # pragma: no cover - closing a dead cluster
                 pass
         self._owned = []
+        if self._blas is not None:                # after the worker threads have stopped
+            self._blas.restore_original_limits()
+            self._blas = None
 
     def __enter__(self):
         return self

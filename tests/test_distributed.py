@@ -240,13 +240,48 @@ def test_a_chunk_that_fails_once_is_retried_without_changing_the_answer(clients,
         D.monte_carlo(net, XS, m, 5000, seed=3, chunk=1000, scheduler=D.Scheduler(clients[2], retries=0))
 
 
-@pytest.mark.slow
+_RACE = {"a": threading.Event(), "b": threading.Event(), "overlap": False}
+
+
+def _blas_seen(who):
+    """Task "a" runs until "b" has started; "b" then watches BLAS's threads while "a" ends (the most seen)."""
+    from symft.threads import current_blas_threads
+
+    if who == "a":
+        _RACE["a"].set()
+        _RACE["overlap"] = _RACE["b"].wait(10)
+        return current_blas_threads()
+    _RACE["a"].wait(10)
+    _RACE["b"].set()
+    seen, t = 0, time.monotonic()
+    while time.monotonic() - t < 1.0:
+        seen = max(seen, current_blas_threads())
+        time.sleep(0.01)
+    return seen
+
+
+def test_local_worker_threads_keep_one_blas_thread_while_another_task_ends():
+    from threadpoolctl import threadpool_limits
+
+    from symft.threads import current_blas_threads
+
+    with threadpool_limits(2, user_api="blas"):
+        if current_blas_threads() != 2:
+            pytest.skip("this BLAS cannot run two threads")
+        with D.Scheduler("local", workers=2, show_progress=False) as s:
+            seen = s.map(_blas_seen, ["a", "b"])
+        assert _RACE["overlap"], "the two tasks must run at the same time"
+        assert seen == [1, 1]                       # each task's own limit undone used to give "b" 2 threads
+        assert current_blas_threads() == 2          # the caller's setting is back after close
+
+
 def _worker_settings():
     import dask
 
     return dask.config.get("distributed.worker.profile.enabled"), os.environ.get("MALLOC_TRIM_THRESHOLD_")
 
 
+@pytest.mark.slow
 def test_a_killed_worker_process_does_not_change_the_answer():
     net = Network.from_numpy([np.random.default_rng(0).normal(size=(64, 32)),
                               np.random.default_rng(1).normal(size=(10, 64))], activations="tanh")
