@@ -278,7 +278,8 @@ def test_local_worker_threads_keep_one_blas_thread_while_another_task_ends():
 def _worker_settings():
     import dask
 
-    return dask.config.get("distributed.worker.profile.enabled"), os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    return (dask.config.get("distributed.worker.profile.enabled"), os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+            dask.config.get("distributed.admin.tick.interval"))
 
 
 @pytest.mark.slow
@@ -289,10 +290,11 @@ def test_a_killed_worker_process_does_not_change_the_answer():
     m = NeuronCrash({1: 0.05})
     want = D.monte_carlo(net, x, m, 400_000, seed=5, chunk=4096)
     with D.Scheduler("processes", workers=2) as s:
-        # the local cluster's settings reached the worker processes: no profiler, no Dask malloc trim
+        # the local cluster's settings reached the worker processes: no profiler, no Dask malloc trim,
+        # the slower routine checks
         # (the variable is as in this process: Dask's 65536 pages every freed array back in afresh)
         seen = s.client.run(_worker_settings)
-        assert list(seen.values()) == [(False, os.environ.get("MALLOC_TRIM_THRESHOLD_"))] * 2
+        assert list(seen.values()) == [(False, os.environ.get("MALLOC_TRIM_THRESHOLD_"), "500ms")] * 2
         pids = list(s.client.run(os.getpid).values())
         killed = []
 
