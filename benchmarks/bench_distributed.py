@@ -153,7 +153,8 @@ def main():
               f"{tot[0]:.1f} s and {tot[1]:.1f} s of points; identical points: {same})")
         print(f"  this machine's ceiling (medians) {ceil:.2f}x; CPU-seconds ratio (two processes / one) "
               f"{_med(cpus) / _med(cpu1):.2f}"
-              + (f"  -- below the {TARGET}x target: no scheduler can reach it here" if ceil < TARGET else ""))
+              + (f"  -- below the {TARGET}x target: at this load no scheduler can reach it here" if ceil < TARGET
+                 else ""))
 
     if "cluster" not in skip:
         dist, start, cpu2, cpuc = [], [], [], []
