@@ -19,7 +19,7 @@ Schedulers (:class:`Scheduler`): ``None`` (in-process), ``"local"`` (a Dask ``Lo
 threads in this process: no copying, useful when NumPy releases the GIL), ``"processes"`` (a ``LocalCluster``
 of ``workers`` processes: the choice on one multi-core machine), an address such as
 ``"tcp://10.0.0.5:8786"`` (a running ``dask scheduler``; its workers need symft installed), or a
-:class:`distributed.Client`.  Each task limits BLAS to one thread (``threadpoolctl``) so that neither
+:class:`distributed.Client`.  Each task limits BLAS to one thread (:func:`symft.threads.blas_threads`) so that neither
 the speed nor the rounding depends on where it runs.
 
 Examples
@@ -56,7 +56,7 @@ from .faults import NeuronCrash
 from .progress import Progress
 
 __all__ = ["Scheduler", "scheduler", "cluster_runner", "chunk_seed", "monte_carlo", "accuracy", "sweep", "dataset_certificate", "enumerate_crashes",
-           "SAMPLE_CHUNK", "INPUT_CHUNK", "RETRIES", "CONNECT_TIMEOUT"]
+           "SAMPLE_CHUNK", "INPUT_CHUNK", "RETRIES", "CONNECT_TIMEOUT", "LOCAL_CONFIG"]
 
 #: Draws given a failure per Monte Carlo chunk (the split never depends on the number of workers).
 SAMPLE_CHUNK = 1 << 14
@@ -70,6 +70,19 @@ RETRIES = 3
 CONNECT_TIMEOUT = 10
 #: Scheduler names that are not addresses.
 NAMES = ("local", "processes")
+#: Dask settings of the local clusters a :class:`Scheduler` starts (measured on the 13-point digits sweep,
+#: ``benchmarks/bench_distributed.py``): no statistical profiler sampling the task threads' stacks every
+#: 10 ms, and worker processes started without Dask's ``MALLOC_TRIM_THRESHOLD_`` (which fixes glibc's
+#: threshold for large blocks at its minimum, so every array a chunk allocates and frees is mapped and
+#: page-faulted afresh: about three times the system CPU of one process); and the event loops' routine
+#: checks (blocked-loop tick every 500 ms instead of 20, system monitor every 2 s instead of 0.5, memory
+#: monitor every 1 s instead of 0.1): an idle cluster of 2 worker processes then costs 0.7 instead of 3.7
+#: CPU-seconds per 30 s (a cost that grows with the wall time, not with the work).
+LOCAL_CONFIG = {"distributed.worker.profile.enabled": False,
+                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                "distributed.admin.tick.interval": "500ms",
+                "distributed.admin.system-monitor.interval": "2s",
+                "distributed.worker.memory.monitor-interval": "1s"}
 
 _INSTALL = "pip install 'symft[distributed]'"
 
@@ -91,14 +104,11 @@ def chunk_seed(seed: int, index: int) -> int:
 # ---------------------------------------------------------------------- schedulers
 
 def _one_thread():
-    """A context limiting BLAS to one thread (a no-op without ``threadpoolctl``)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:                                   # pragma: no cover - threadpoolctl is in the venv
-        from contextlib import nullcontext
+    """A context limiting BLAS to one thread (:func:`symft.threads.blas_threads`, whose scan of the loaded
+    libraries is cached: ``threadpoolctl.threadpool_limits`` scans them again at every task, about 0.6 ms)."""
+    from .threads import blas_threads
 
-        return nullcontext()
-    return threadpool_limits(1)
+    return blas_threads(1)
 
 
 def _single_thread(fn, *args):
@@ -111,23 +121,26 @@ def _identity(v):
     return v
 
 
-#: Shared values that pickle to at most this many bytes travel inside every task that needs them.
-BY_VALUE_BYTES = 2 ** 20
+#: A shared value travels inside every task that needs it while its copies in all of them pickle to at most
+#: this many bytes; beyond, it is sent once.
+BY_VALUE_BYTES = 4 * 2 ** 20
 
 
-def _send(client, shared, tag):
-    """The shared values of a map as the tasks will see them: small ones by value, large ones as a task.
+def _send(client, shared, tag, n_tasks=1):
+    """The shared values of a map of ``n_tasks`` tasks as they will see them: by value, or once as a task.
 
     By value, the tasks depend on no data, so the scheduler hands them to whichever worker is free (a
-    dependency would pin them to the worker holding it).  A large value enters the graph as a task
-    (not scattered data): a worker lost with it makes the scheduler compute it again.
+    dependency places them first on the worker holding it; idle workers then steal them, fetching the
+    value once).  A value whose ``n_tasks`` copies would pickle to more than :data:`BY_VALUE_BYTES`
+    (a sampled point's problem and plan, about 1 MB, in each of its 16 pieces) enters the graph once as
+    a task (not scattered data): a worker lost with it makes the scheduler compute it again.
     """
     import pickle
 
     out = []
     for i, v in enumerate(shared):
         try:
-            small = len(pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) <= BY_VALUE_BYTES
+            small = len(pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) * max(1, n_tasks) <= BY_VALUE_BYTES
         except Exception:                    # not picklable by pickle (e.g. a closure): let Dask ship it once
             small = False
         out.append(v if small else client.submit(_identity, v, key=f"symft-shared-{tag}-{i}", pure=False))
@@ -159,7 +172,7 @@ def cluster_runner(piece, items, shared=()) -> list:
 
     with worker_client() as c:
         tag = uuid.uuid4().hex[:12]
-        sh = _send(c, shared, tag)
+        sh = _send(c, shared, tag, len(items))
         # pieces of work already started go before new work (the points waiting for them hold memory)
         futs = [c.submit(_single_thread, piece, *sh, it, key=f"symft-piece-{tag}-{i}", retries=RETRIES,
                          pure=False, priority=PIECE_PRIORITY) for i, it in enumerate(items)]
@@ -204,7 +217,8 @@ class Scheduler:
     ----------
     spec : None, "local", "processes", str or distributed.Client
         ``None``: in this process, one chunk after the other.  ``"local"``: a ``LocalCluster`` of
-        ``workers`` threads; ``"processes"``: of ``workers`` processes; any other string: the address of a
+        ``workers`` threads (BLAS limited to one thread in this process until :meth:`close`);
+        ``"processes"``: of ``workers`` processes; any other string: the address of a
         running Dask scheduler (``tcp://HOST:8786``); a ``Client``: use it (not closed here).
     workers : int, optional
         Workers of ``"local"`` / ``"processes"`` (default: the number of CPUs).
@@ -232,6 +246,7 @@ class Scheduler:
         self.retries = int(retries)
         self.client = None
         self._owned = []
+        self._blas = None
         if workers is not None and (isinstance(workers, bool) or not isinstance(workers, Integral) or workers < 1):
             raise InvalidArgument(f"workers: expected a positive integer, got {workers!r}")
         if spec is None or spec == "inprocess":
@@ -252,11 +267,22 @@ class Scheduler:
         if spec in NAMES:
             import os
 
+            import dask
+
             n = int(workers) if workers is not None else (os.cpu_count() or 1)
+            if spec == "local":
+                # the worker threads share this process's BLAS: one thread for the cluster's life (a
+                # task's own limit, undone when it ends, would hand BLAS's default back to a task still
+                # running in another worker thread)
+                from threadpoolctl import threadpool_limits
+
+                self._blas = threadpool_limits(1, user_api="blas")
             try:
-                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=spec == "processes",
-                                       dashboard_address=None)
+                with dask.config.set(LOCAL_CONFIG):
+                    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=spec == "processes",
+                                           dashboard_address=None)
             except (OSError, RuntimeError) as e:
+                self.close()
                 raise SymftError(f"{where}: could not start a local Dask cluster of {n} workers "
                                  f"({type(e).__name__}: {e})") from None
             self._owned.append(cluster)
@@ -313,7 +339,7 @@ class Scheduler:
             # the shared values enter the graph as tasks (not scattered data): a worker lost with them
             # makes the scheduler compute them again instead of failing the run
             tag = uuid.uuid4().hex[:12]
-            sh = _send(c, shared, tag)
+            sh = _send(c, shared, tag, len(items))
             prio = [0] * len(items) if priorities is None else list(priorities)
             futs = [c.submit(_single_thread, fn, *sh, it, key=f"symft-{label.replace(' ', '-')}-{tag}-{i}",
                              retries=self.retries, pure=False, priority=prio[i]) for i, it in enumerate(items)]
@@ -336,6 +362,9 @@ class Scheduler:
             except Exception:                 # pragma: no cover - closing a dead cluster
                 pass
         self._owned = []
+        if self._blas is not None:                # after the worker threads have stopped
+            self._blas.restore_original_limits()
+            self._blas = None
 
     def __enter__(self):
         return self

@@ -48,18 +48,43 @@ def _exact_mean(x):
     return m
 
 
+class _Workers:
+    """``clients[n]``: the client of one in-process LocalCluster scaled to ``n`` worker threads.
+
+    One cluster, not one per size: a task's ``worker_client`` then finds this client as the default one
+    for its scheduler instead of opening a client of its own, which a second cluster's teardown would
+    leave reconnecting to a closed scheduler (the CommClosedError noise at the end of the run).
+    """
+
+    SIZES = (1, 2, 3)
+
+    def __init__(self):
+        self.cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                                dashboard_address=None)
+        self.client = distributed.Client(self.cluster)
+
+    def __getitem__(self, n):
+        self.cluster.scale(n)
+        deadline = time.monotonic() + 30
+        while len(self.client.scheduler_info(n_workers=-1)["workers"]) != n:
+            assert time.monotonic() < deadline, f"the cluster did not reach {n} workers"
+            time.sleep(0.05)
+        return self.client
+
+    def items(self):
+        return ((n, self[n]) for n in self.SIZES)
+
+    def close(self):
+        self.client.close()             # the client first: the scheduler it talks to is still up
+        self.cluster.close()
+
+
 @pytest.fixture(scope="module")
 def clients():
-    """In-process LocalClusters of 1, 2 and 3 workers (threads: quick to start)."""
-    out = {}
-    for n in (1, 2, 3):
-        cl = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=False, dashboard_address=None)
-        out[n] = distributed.Client(cl)
-    yield out
-    for c in out.values():
-        cl = c.cluster
-        c.close()
-        cl.close()
+    """In-process Dask workers (threads: quick to start): ``clients[n]`` has ``n`` of them."""
+    w = _Workers()
+    yield w
+    w.close()
 
 
 def test_sample_chunks_merge_to_the_statistics_of_all_their_draws():
@@ -215,6 +240,48 @@ def test_a_chunk_that_fails_once_is_retried_without_changing_the_answer(clients,
         D.monte_carlo(net, XS, m, 5000, seed=3, chunk=1000, scheduler=D.Scheduler(clients[2], retries=0))
 
 
+_RACE = {"a": threading.Event(), "b": threading.Event(), "overlap": False}
+
+
+def _blas_seen(who):
+    """Task "a" runs until "b" has started; "b" then watches BLAS's threads while "a" ends (the most seen)."""
+    from symft.threads import current_blas_threads
+
+    if who == "a":
+        _RACE["a"].set()
+        _RACE["overlap"] = _RACE["b"].wait(10)
+        return current_blas_threads()
+    _RACE["a"].wait(10)
+    _RACE["b"].set()
+    seen, t = 0, time.monotonic()
+    while time.monotonic() - t < 1.0:
+        seen = max(seen, current_blas_threads())
+        time.sleep(0.01)
+    return seen
+
+
+def test_local_worker_threads_keep_one_blas_thread_while_another_task_ends():
+    from threadpoolctl import threadpool_limits
+
+    from symft.threads import current_blas_threads
+
+    with threadpool_limits(2, user_api="blas"):
+        if current_blas_threads() != 2:
+            pytest.skip("this BLAS cannot run two threads")
+        with D.Scheduler("local", workers=2, show_progress=False) as s:
+            seen = s.map(_blas_seen, ["a", "b"])
+        assert _RACE["overlap"], "the two tasks must run at the same time"
+        assert seen == [1, 1]                       # each task's own limit undone used to give "b" 2 threads
+        assert current_blas_threads() == 2          # the caller's setting is back after close
+
+
+def _worker_settings():
+    import dask
+
+    return (dask.config.get("distributed.worker.profile.enabled"), os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+            dask.config.get("distributed.admin.tick.interval"))
+
+
 @pytest.mark.slow
 def test_a_killed_worker_process_does_not_change_the_answer():
     net = Network.from_numpy([np.random.default_rng(0).normal(size=(64, 32)),
@@ -223,6 +290,11 @@ def test_a_killed_worker_process_does_not_change_the_answer():
     m = NeuronCrash({1: 0.05})
     want = D.monte_carlo(net, x, m, 400_000, seed=5, chunk=4096)
     with D.Scheduler("processes", workers=2) as s:
+        # the local cluster's settings reached the worker processes: no profiler, no Dask malloc trim,
+        # the slower routine checks
+        # (the variable is as in this process: Dask's 65536 pages every freed array back in afresh)
+        seen = s.client.run(_worker_settings)
+        assert list(seen.values()) == [(False, os.environ.get("MALLOC_TRIM_THRESHOLD_"), "500ms")] * 2
         pids = list(s.client.run(os.getpid).values())
         killed = []
 
