@@ -195,7 +195,7 @@ def test_max_time_raises_the_limit():
       "--method", "plain", "--samples", "10000000000"], "--samples"),
     (["exact", "examples/digits_sigmoid.json", "--input", "@examples/digit0.csv", "--p", "1e-3", "--order", "6"],
      "--order"),
-    (["worst", "examples/digits_cnn.onnx", "--input", "@examples/digit0_image.npy", "--max-crashes", "10",
+    (["worst", "examples/digits_cnn.onnx", "--input", "@examples/digit0_image.npy", "--max-crashes", "16",
       "--sites", "classifier.2", "--method", "brute-force"], "--max-crashes"),
 ])
 def test_refused_commands_start_no_work(args, option):
