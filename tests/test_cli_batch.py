@@ -10,26 +10,15 @@ import json
 from fractions import Fraction
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from symft.cli import main
+from .test_cli import run, run_json
 
 ROOT = Path(__file__).resolve().parents[1]
 RELU = ROOT / "examples" / "relu_small.json"
 BATCH = [["1", "-1/2", "2"], ["1/2", "1", "-1"], ["2", "2", "2"], ["0", "0", "1"], ["-1", "3", "1/2"]]
 
 
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def run_json(capsys, *argv):
-    code, out, err = run(capsys, *argv, "--json")
-    assert code == 0, err
-    return json.loads(out)
 
 
 @pytest.fixture

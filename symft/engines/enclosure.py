@@ -618,15 +618,7 @@ def _tails(bd, nsums, qs_exact, probs, order):
 
 
 def _seconds_text(t):
-    if not math.isfinite(t):
-        return "forever"
-    if t < 120:
-        return f"{t:.3g} s"
-    if t < 7200:
-        return f"{t / 60:.3g} min"
-    if t < 2 * 86400:
-        return f"{t / 3600:.3g} h"
-    return f"{t / 86400:.3g} days"
+    return cost.format_seconds(t)
 
 
 def _positive(v, where):
