@@ -225,10 +225,11 @@ def test_time_budget_spends_what_is_left_on_the_next_order():
     m = NeuronCrash({1: 0.01, 2: 0.01})
     # the budget is set from this machine's speed: order 3 fits in it, order 4 (about 14× its time here) does not
     t3 = enclosure(net, x, m, order=3).seconds
-    limit = max(0.3, 4 * t3)
+    limit = max(0.5, 4 * t3)
     e = enclosure(net, x, m, order="auto", time_limit=limit)
-    assert e.seconds < limit * 1.25
-    assert e.pruned > 0 and e.configurations < comb(96, e.order) + sum(comb(96, j) for j in range(e.order))
+    assert e.seconds < limit * 1.25 + 0.1, (e.seconds, limit)        # a deadline: overrun by one block at most
+    assert e.pruned > 0 and e.configurations < comb(96, e.order) + sum(comb(96, j) for j in range(e.order)), \
+        (e.order, e.pruned, e.configurations, limit, t3)
     below = enclosure(net, x, m, order=e.order - 1)
     assert np.max(e.width) < np.max(below.width)
     assert np.all((e.mean_lo <= below.mean_hi) & (below.mean_lo <= e.mean_hi))
