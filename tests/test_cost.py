@@ -225,3 +225,21 @@ def test_solver_without_timeout_stops_at_the_limit():
         assert check_timeout(10) == 10.0      # an explicit timeout is kept
     with cost.time_limit("inf"):
         assert check_timeout(None) is None
+
+
+def test_accuracy_with_a_fixed_order_is_predicted_before_any_work():
+    # an automatic order is chosen to fit; a fixed one is checked against the limit and refused at once
+    from symft.analysis.accuracy import accuracy
+
+    net = random_network([6, 40, 40, 3], seed=0, activation="tanh")
+    X = np.random.default_rng(0).normal(size=(50, 6))
+    y = np.arange(50) % 3
+    m = NeuronCrash({1: 1e-3, 2: 1e-3})
+    est = enclosure_estimate(net, m, 4, 50)
+    assert est.seconds > 1.0
+    t = time.perf_counter()
+    with cost.time_limit(est.seconds / 10), pytest.raises(TooLargeError, match=r"accuracy: would take about .*--order"):
+        accuracy(net, X, y, m, order=4)
+    assert time.perf_counter() - t < 2.0
+    with cost.time_limit(est.seconds / 10):
+        assert accuracy(net, X, y, m, order=1).order == 1          # a small fixed order still runs

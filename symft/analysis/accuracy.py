@@ -442,6 +442,13 @@ def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None
             if isinstance(order, bool) or not isinstance(order, Integral) or order < 0:
                 raise InvalidArgument(f"order: expected a non-negative integer, got {order!r}")
             k = min(int(order), N)
+            if not force:           # a fixed order is predicted before any work (an automatic one is chosen to fit)
+                from .. import cost
+                from ..engines.enclosure import enclosure_estimate
+
+                cost.check(enclosure_estimate(net, model, k, B), "accuracy",
+                           "use a lower order (--order), no order (the largest that fits is chosen), or sampling "
+                           "(--method statistical)")
         if method == "exact" and k < N:
             raise InvalidArgument(f"method: 'exact' needs all {N} failures enumerated ({2 ** N:.4g} configurations "
                                   f"× {B} inputs, limit max_configurations = {max_configurations:.4g}); "
