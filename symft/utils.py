@@ -25,7 +25,7 @@ from .lazyimport import sympy as sp
 
 from .errors import InvalidArgument
 
-__all__ = ["fraction_down", "fraction_up", "as_rng", "to_exact", "parse_number_string", "exact_decimal", "is_exact_number", "json_number",
+__all__ = ["fraction_down", "fraction_up", "first_true", "as_rng", "to_exact", "parse_number_string", "exact_decimal", "is_exact_number", "json_number",
            "jsonable", "check_text", "short_text", "load_json", "MAX_DIGITS", "MAX_JSON_DEPTH"]
 
 #: The most decimal digits an exact number may have (numerator or denominator): Python's own
@@ -89,6 +89,26 @@ def fraction_up(fr: Fraction) -> float:
         return -float(_MAX_FLOAT)
     v = float(fr)
     return float(np.nextafter(v, np.inf)) if Fraction(v) < fr else v
+
+
+def first_true(pred, lo: int, hi: int) -> int:
+    """The smallest integer ``m`` in ``(lo, hi]`` with ``pred(m)`` true, by bisection.
+
+    ``pred`` must be monotone (false up to some point, true after it), false at
+    ``lo`` (or ``lo`` below its domain: it is never called there) and true at ``hi``.
+
+    Examples
+    --------
+    >>> first_true(lambda m: m * m >= 50, 0, 64)
+    8
+    """
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if pred(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def as_rng(seed) -> np.random.Generator:

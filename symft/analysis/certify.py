@@ -68,6 +68,7 @@ from ..engines.moments import (APPROXIMATE_SOURCES, AUTO_ORDER, RIGOROUS_SOURCES
 from ..errors import InvalidArgument, TooLargeError
 from ..problem import as_model, make_problem
 from ..results import result
+from ..utils import first_true
 
 __all__ = [
     "statistical_certificate",
@@ -376,13 +377,7 @@ def median_copies(delta, delta1, *, max_copies: int = 100001) -> int:
         if 2 * hi + 1 > max_copies * 2:
             raise InvalidArgument(f"delta: more than {max_copies} copies needed; raise max_copies")
     lo = hi // 2  # ok(lo) false (or lo = 0 with R = 1 false since d1 > d)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
-    return 2 * hi + 1
+    return 2 * first_true(ok, lo, hi) + 1
 
 
 def chernoff_copies(delta, delta1) -> int:

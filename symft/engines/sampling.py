@@ -82,6 +82,7 @@ from ..threads import limit_blas
 from .enumeration import node_cost
 from .forward import forward_masked
 from ..results import result
+from ..utils import first_true
 
 __all__ = [
     "MonteCarloResult",
@@ -394,14 +395,7 @@ def samples_for_halfwidth(halfwidth: float, var: float, confidence: float = 0.95
     lo, hi = n - 1, n
     while wide(hi):
         lo, hi = hi, 2 * hi
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if wide(mid):
-            lo = mid
-        else:
-            hi = mid
-    n = hi
-    return n
+    return first_true(lambda m: not wide(m), lo, hi)
 
 
 def samples_for_proportion(halfwidth: float, confidence: float = 0.95, p: float | None = None) -> int:
