@@ -66,11 +66,12 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from .. import cost
 from ..utils import fraction_down as _down, fraction_up as _up
 from ..errors import InvalidArgument
 from ..faults import CrashPattern
 from ..problem import make_problem
-from ..engines.enclosure import choose_order
+from ..engines.enclosure import choose_order, enclosure_estimate
 from ..engines.enumeration import exact_obstacle
 from ..engines.forward import forward, forward_masked
 from ..engines.sampling import failure_groups
@@ -443,9 +444,6 @@ def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None
                 raise InvalidArgument(f"order: expected a non-negative integer, got {order!r}")
             k = min(int(order), N)
             if not force:           # a fixed order is predicted before any work (an automatic one is chosen to fit)
-                from .. import cost
-                from ..engines.enclosure import enclosure_estimate
-
                 cost.check(enclosure_estimate(net, model, k, B), "accuracy",
                            "use a lower order (--order), no order (the largest that fits is chosen), or sampling "
                            "(--method statistical)")
