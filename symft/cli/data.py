@@ -44,7 +44,8 @@ def cmd_sweep(args) -> int:
     from ..parsing import check_output_file
 
     net = load_network(args.net)
-    data = load_dataset(args.data, net)
+    with flag_names(data="--data"):
+        data = load_dataset(args.data, net)
     probs = probability_grid(args.p)
     sites = None
     if args.sites:
@@ -91,7 +92,8 @@ def cmd_accuracy(args) -> int:
     from ..io.datasets import load_dataset
 
     net = load_network(args.net)
-    data = load_dataset(args.data, net)
+    with flag_names(data="--data"):
+        data = load_dataset(args.data, net)
     model = NeuronCrash(parse_p(args.p, net), args.semantics).check(net)
     with open_scheduler(args) as sched:
         order = None if args.order == "auto" else args.order
