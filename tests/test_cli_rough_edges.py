@@ -189,6 +189,7 @@ def _plain(err):
     line = err.strip()
     assert not re.search(r"(?<![-\w])[a-z_]\w*=", line), line
     assert not re.search(r"\b(None|True|False)\b", line), line
+    assert "Errno" not in line and "Error:" not in line, line
 
 
 def test_errors_name_flags_not_keywords(capsys, tmp_path):
@@ -218,6 +219,7 @@ def test_errors_name_flags_not_keywords(capsys, tmp_path):
          "--source:"),
         (["certify", RELU, "--data", data, "--p", "0.1", "--eps", "0.5", "--delta", "0.1", "--inequality",
           "chebyshev"], "--inequality:"),
+        (["train", "--data", tmp_path / "nodata.npz", "--epochs", "1"], "--data:"),
     ]
     for argv, flag in cases:
         code, out, err = run(capsys, *argv)
