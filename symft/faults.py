@@ -56,6 +56,7 @@ __all__ = [
     "site_key",
     "site_order",
     "site_of",
+    "numbered_site_name",
     "synapse_shape",
     "patterns_to_masks",
     "zeroed_preactivation",
@@ -153,12 +154,43 @@ def site_of(net, key, where: str = "site") -> str:
     ...
     symft.errors.FaultModelError: p: layer 2 does not exist; the network has layers 0 … 1
     """
+    numbered_site_name(net, key, where)
     try:
         return net.site(key, where)
     except FaultModelError:
         raise
     except InvalidArgument as e:
         raise FaultModelError(str(e)) from None
+
+
+def numbered_site_name(net, key, where: str = "site") -> None:
+    """Refuse a number that would name a site by its position where sites are *named* by numbers.
+
+    A network converted from PyTorch names its sites by module path: ``nn.Sequential(Linear, ReLU, Linear,
+    Tanh, Linear)`` has the sites ``input, 1, 3, 4``.  There a number is the module's name (``3`` is the
+    tanh), and a number that names no site (``0``, the first ``Linear``; ``2``) is refused, naming the sites,
+    instead of being read as a position (``0`` the input, ``2`` the tanh) — which would crash something
+    other than the module meant.  Networks whose numbered sites are at their own positions (``0, 1, 2``)
+    are unaffected.
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> numbered_site_name(random_network([2, 3, 1], seed=0), 1)      # sites 0, 1, 2: nothing to refuse
+    """
+    if isinstance(key, bool) or not (isinstance(key, Integral) or (isinstance(key, str) and key.strip().isdigit())):
+        return
+    k = str(int(key))
+    sites = list(net.sites)
+    if k in sites or not any(s.isdigit() and s != str(i) for i, s in enumerate(sites)):
+        return
+    node = ""
+    if k in net.order:
+        op = net.node(k).op
+        node = f"; node {k} is a {getattr(op, 'kind', '') or type(op).__name__} node, not a crash site"
+    raise FaultModelError(f"{where}: no crash site is named {k}: this network's sites are named "
+                          f"{', '.join(sites[:20])}{' …' if len(sites) > 20 else ''} (module paths; a number is read "
+                          f"as a name here, not as a position){node}")
 
 
 def _layer_probs(p, where, first):

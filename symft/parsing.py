@@ -45,7 +45,7 @@ import numpy as np
 from .lazyimport import sympy as sp
 
 from .errors import InvalidArgument
-from .faults import CrashPattern, check_probability, site_key
+from .faults import CrashPattern, check_probability, numbered_site_name, site_key
 from .utils import MAX_DIGITS, short_text, exact_decimal, load_json
 
 __all__ = ["Inputs", "parse_inputs", "parse_p", "parse_crashes", "parse_number", "parse_integer", "parse_real",
@@ -468,6 +468,7 @@ def parse_p(text: str, net=None, *, opt: str = "--p", allow_symbols: bool = Fals
         if key in out:
             raise InvalidArgument(f"{opt}: {'layer' if isinstance(key, int) else 'site'} {key} is given twice")
         if net is not None:
+            numbered_site_name(net, key, opt)  # sites named by numbers (module paths): a number is a name
             name = net.site(key, opt)        # refuses a site that does not exist, naming the sites
             if any(net.site(k, opt) == name for k in out):
                 raise InvalidArgument(f"{opt}: site {name!r} is given twice")

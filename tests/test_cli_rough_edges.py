@@ -71,7 +71,7 @@ def test_enclosure_refuses_a_variance_beyond_float64_and_encloses_one_within(cap
         return [{"weights": [[10.0 ** s, -1e-8], [3 * 10.0 ** (s - 1), 1e12]], "bias": [0, 10.0 ** (s - 10)],
                  "activation": "relu"}, {"weights": [[10.0 ** s, 2e-8]], "bias": [0], "activation": "linear"}]
     one_line_error(*run(capsys, "enclose", _net(tmp_path, layers(100), "a.json"), "--input", "1,2", "--p", "1:1/10",
-                        "--order", "1"), "enclosure", "overflows")
+                        "--order", "1"), "enclosure", "E Δ² is about 1e399", "beyond the float64 range")
     spec = layers(70)
     code, out, err = run(capsys, "enclose", _net(tmp_path, spec, "b.json"), "--input", "1,2", "--p", "1:1/10",
                          "--order", "1", "--json")
@@ -178,3 +178,51 @@ def test_certify_data_errors_name_the_flags(capsys, tmp_path):
     one_line_error(*run(capsys, *base, "--eps", "0", "--loss", "squared", "--source", "statistical"), "error: --eps:")
     one_line_error(*run(capsys, *base, "--eps", "1", "--loss", "squared", "--source", "enclosure"),
                    "error: --source:")
+
+
+# ---------------------------------------------------------------------- errors in the command line's words
+
+def _plain(err):
+    """No Python syntax in an error line: no keyword=value, no None/True/False, no tuple of a shape."""
+    import re
+
+    line = err.strip()
+    assert not re.search(r"(?<![-\w])[a-z_]\w*=", line), line
+    assert not re.search(r"\b(None|True|False)\b", line), line
+    assert "Errno" not in line and "Error:" not in line, line
+
+
+def test_errors_name_flags_not_keywords(capsys, tmp_path):
+    """Errors that used to name a library keyword (``data:``, ``p:``, ``method:``, ``failures[0]:``, ``delta:``,
+    ``x=…, C=…``, ``sided='upper'``) name the flag instead."""
+    sig = _net(tmp_path, [{"weights": [["1", "-1/2", "0"], ["1/2", "1", "-1"]], "bias": ["0", "0"],
+                           "activation": "sigmoid"},
+                          {"weights": [["1", "-1"], ["1/2", "1"]], "bias": ["0", "0"], "activation": "linear"}],
+               "sig.json")
+    data = tmp_path / "d.npz"
+    np.savez(data, X=np.array([[0.5, -1.0, 0.25], [1.0, 0.5, -0.5], [0.25, 0.5, 1.0]]), y=np.array([0, 1, 0]))
+    cases = [
+        (["accuracy", RELU, "--data", "nodata", "--p", "0.1"], "--data:"),
+        (["sweep", RELU, "--data", "nodata", "--p", "0.1"], "--data:"),
+        (["certify", RELU, "--data", "nodata", "--p", "0.1", "--eps", "0.5", "--delta", "0.1"], "--data:"),
+        (["certify", RELU, "--input", "1,2,3", "--p", "0.1", "--eps", "0.5", "--delta", "0"], "--delta:"),
+        (["reduce", "subset-sum", "1", "2", "3", "--p", "0"], "--p:"),
+        (["reduce", "subset-sum", "1", "2", "3", "--solver", "nosolver"], "--solver:"),
+        (["fep", RELU, "--per-site", "1"], "--C"),
+        (["fep", sig, "--per-site", "99"], "--per-site"),
+        (["fep", sig, "--max-crashes", "99"], "--max-crashes:"),
+        (["certify", sig, "--data", data, "--p", "0.1", "--eps", "0.5", "--delta", "0.1", "--loss", "zero_one",
+          "--sided", "abs"], "--sided:"),
+        (["certify", sig, "--data", data, "--p", "0.1", "--eps", "0", "--delta", "0.1", "--loss", "zero_one"],
+         "--eps:"),
+        (["certify", sig, "--data", data, "--p", "0.1", "--eps", "0.5", "--delta", "0.1", "--source", "exact"],
+         "--source:"),
+        (["certify", RELU, "--data", data, "--p", "0.1", "--eps", "0.5", "--delta", "0.1", "--inequality",
+          "chebyshev"], "--inequality:"),
+        (["train", "--data", tmp_path / "nodata.npz", "--epochs", "1"], "--data:"),
+    ]
+    for argv, flag in cases:
+        code, out, err = run(capsys, *argv)
+        one_line_error(code, out, err, flag)
+        assert err.startswith(f"symft: error: {flag.rstrip(':')}"), err
+        _plain(err)

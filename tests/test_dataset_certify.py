@@ -214,3 +214,51 @@ def test_statistical_loss_certificate_contains_the_enumeration(loss, eps):
     with pytest.raises(InvalidArgument, match="source"):
         dataset_certificate(relu_net(), X4, NeuronCrash({0: 0.25, 1: 0.125}), 0.25, 0.5, y=Y4, loss=loss,
                             source="enclosure")
+
+
+# ---------------------------------------------------------------------- every --source with every --loss
+
+def _sigmoid_files(tmp_path):
+    """The relu net's weights under a sigmoid (no exact law), with the same data."""
+    net = tmp_path / "sig.json"
+    layers = [{"weights": [[str(w) for w in row] for row in W], "bias": [str(b) for b in bb],
+               "activation": a} for W, bb, a in zip(RELU_W, RELU_B, ["sigmoid", "linear"])]
+    net.write_text(json.dumps({"format": "symft.network", "version": 1, "layers": layers}))
+    return net
+
+
+_METHOD = {"exact": {"exact"}, "enclosure": {"rigorous"}, "taylor": {"rigorous"}, "statistical": {"statistical"},
+           "auto": {"exact", "rigorous", "statistical"}}
+
+
+@pytest.mark.parametrize("kind", ["relu", "sigmoid"])
+@pytest.mark.parametrize("loss", [None, "zero_one", "squared", "cross_entropy"])
+def test_every_source_with_every_loss_is_honoured_or_refused(capsys, tmp_path, kind, loss):
+    """Each --source × --loss of certify --data answers with the method of that source, or is refused in one
+    line naming --source whose suggested sources all answer (zero-one with taylor used to answer silently
+    from the accuracy engine)."""
+    net, data = _files(tmp_path)
+    if kind == "sigmoid":
+        net = _sigmoid_files(tmp_path)
+    base = ["certify", net, "--data", data, "--p", "0:1/4,1:1/8", "--eps", "0.25", "--delta", "0.5",
+            "--samples", "400"] + (["--loss", loss] if loss else [])
+    answered, refused = {}, {}
+    for source in ("auto", "exact", "enclosure", "taylor", "t1", "statistical"):
+        code, out, err = run(capsys, *base, "--source", source, "--json")
+        if code == 0:
+            answered[source] = json.loads(out)["method"]
+        else:
+            assert_one_line_error(code, out, err, "--source")
+            assert "=" not in err and "None" not in err, err
+            refused[source] = err.split("; use ")[-1].strip().replace(" or ", ", ").split(", ")
+    for source, method in answered.items():
+        assert method in _METHOD[source], (source, method)
+    for source, alternatives in refused.items():
+        assert alternatives and set(alternatives) <= set(answered), (source, alternatives, answered)
+    assert "t1" in refused
+    if loss == "zero_one":
+        assert "taylor" in refused                # no Taylor bound on a class change
+    if loss in ("squared", "cross_entropy"):
+        assert {"enclosure", "taylor"} <= set(refused)
+    if loss == "cross_entropy":
+        assert "exact" in refused                 # logarithms: no rational law

@@ -362,8 +362,27 @@ def test_cli_batch_json_has_one_entry_per_input(capsys, tmp_path):
     code, out, err = run(argv + ["--json", "--loss", "zero_one", "--target", "1"], capsys)
     assert code == 0, err
     d = json.loads(out)
-    assert d["sampler"] == "hybrid" and len(d["inputs"]) == 2 and d["loss"] == "zero_one"
-    assert all(e["statistical"]["interval"] == "clopper-pearson" for e in d["inputs"])
+    assert d["sampler"] == "hybrid" and len(d["per_input"]) == 2 and d["loss"] == "zero_one"
+    assert [e["input"] for e in d["per_input"]] == [0, 1]
+    assert all(e["statistical"]["interval"] == "clopper-pearson" for e in d["per_input"])
+    # the rows are the single-input answers (same seed), and the top-level vectors are theirs
+    for b, e in enumerate(d["per_input"]):
+        row = f.read_text() and json.loads(f.read_text())[b]
+        code, one, err = run(argv[:3] + [",".join(map(str, row))] + argv[4:] + ["--json", "--loss", "zero_one",
+                                                                              "--target", "1"], capsys)
+        assert code == 0, err
+        one = json.loads(one)
+        assert e["mean_lo"] == one["mean_lo"] and e["mean_hi"] == one["mean_hi"] and d["mean_lo"][b] == one["mean_lo"]
+    # the old key, for one release, with a warning naming the new one
+    assert [{**r, "input": b} for b, r in enumerate(d["inputs"])] == d["per_input"]
+    assert any("inputs" in w and "per_input" in w for w in d["warnings"])
+    jsonschema = pytest.importorskip("jsonschema")
+    from importlib import resources
+
+    schema = json.loads(resources.files("symft").joinpath("schemas", "sample.json").read_text(encoding="utf-8"))
+    jsonschema.validate(d, schema, cls=jsonschema.Draft202012Validator)
+    bad = {**d, "per_input": [{k: v for k, v in r.items() if k != "input"} for r in d["per_input"]]}
+    assert not jsonschema.Draft202012Validator(schema).is_valid(bad)
     code, out, err = run(argv, capsys)
     assert code == 0 and "input 0" in out and "input 1" in out
 

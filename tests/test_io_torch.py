@@ -337,3 +337,54 @@ def test_three_line_snippet_from_torch_to_a_certificate():
     assert c.certified and c.rigorous
     # the same claim at a threshold the crashes can reach is not certified: the answer can be "no"
     assert not symft.certify(net, x, {"1": 0.5}, eps=1e-6, delta=1e-6).certified
+
+
+def test_numbered_module_paths_as_site_keys(capsys, tmp_path):
+    """Sites of an nn.Sequential are its module paths (input, 1, 3, 4): a number names a module.  The numbers
+    that name a site crash that module's neurons (checked against torch with the neurons zeroed); a number
+    that names no site (0 and 2 are Linear modules) is refused in one line naming the sites — it used to be
+    read as a position (0 the input, 2 the tanh), crashing another module than the one meant."""
+    from symft.cli import main
+    from symft.engines.enumeration import enumerate_crashes
+    from symft.errors import FaultModelError
+    from symft.faults import CrashPattern, NeuronCrash
+    from symft.graph.netfile import save_network
+    from symft.problem import as_model
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 2)).double()
+    x = torch.tensor([[0.5, -1.0, 0.25]], dtype=torch.float64)
+    net = from_torch(model, x)
+    assert net.sites == ("input", "1", "3", "4")
+    # module 3 (the tanh) crashing its neuron 2: torch with that output zeroed
+    with torch.no_grad():
+        h = model[2](model[1](model[0](x)))
+        t = model[3](h)
+        t[0, 2] = 0
+        want = model[4](t).numpy()[0]
+    for key in (3, "3"):
+        got = forward(net, x.numpy(), CrashPattern([(key, 2)]))[0]
+        assert np.allclose(got, want, rtol=1e-12, atol=1e-12)
+    # E Δ with p = 1/2 at module 3 equals the mean over its 16 crash sets, evaluated through torch
+    ex = enumerate_crashes(net, x.numpy()[0], NeuronCrash({3: 0.5})).mean
+    acc = np.zeros(2)
+    with torch.no_grad():
+        clean = model(x).numpy()[0]
+        for mask in range(16):
+            tt = model[3](h).clone()
+            for i in range(4):
+                if mask >> i & 1:
+                    tt[0, i] = 0
+            acc += (model[4](tt).numpy()[0] - clean) / 16
+    assert np.allclose(ex, acc, rtol=1e-12, atol=1e-14)
+    for key in (0, 2, "2", 5):
+        with pytest.raises(FaultModelError, match=r"no crash site is named \d: this network's sites are named "
+                                                  r"input, 1, 3, 4"):
+            as_model(net, {key: 0.1})
+    path = tmp_path / "seq.json"
+    save_network(net, str(path))
+    code = main(["exact", str(path), "--input", "0.5,-1,0.25", "--p", "0:0.1"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("symft: error: --p: no crash site is named 0") and "input, 1, 3, 4" in err
+    assert "node 0 is a dense node" in err

@@ -60,6 +60,7 @@ Examples
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -75,7 +76,8 @@ from .certify import certify, statistical_certificate, to_fraction
 from ..results import result
 
 __all__ = ["DatasetCertificate", "dataset_certificate", "certify_inputs", "INPUT_PIECE", "population_upper_bound", "population_lower_bound",
-           "SOURCES", "LOSSES"]
+           "SOURCES", "LOSSES", "SOURCES_FOR_LOSS", "loss_words",
+           "usable_sources"]
 
 #: Where the per-input values come from (``"auto"``: the exact law when it fits, else a rigorous bound).
 SOURCES = ("auto", "exact", "enclosure", "taylor", "statistical")
@@ -83,7 +85,59 @@ SOURCES = ("auto", "exact", "enclosure", "taylor", "statistical")
 #: Losses whose change ``Δ_loss`` can be certified instead of the output error.
 LOSSES = ("zero_one", "squared", "cross_entropy")
 
+#: The sources that bound each loss change (``None``: the output errors).  A loss change is not a
+#: moment of the outputs, so Cantelli on moments (``"enclosure"``, ``"taylor"``) does not bound it; the
+#: zero-one loss has a proved interval from the configurations evaluated (``"enclosure"``, the accuracy
+#: engine); the cross-entropy loss is a logarithm, so it has no exact rational law.
+SOURCES_FOR_LOSS = {None: SOURCES, "zero_one": ("auto", "exact", "enclosure", "statistical"),
+                    "squared": ("auto", "exact", "statistical"), "cross_entropy": ("auto", "statistical")}
+
+#: Why a source does not bound a loss change (the refusal's reason).
+_WHY_NOT = {("zero_one", "taylor"): "a change of class has no Taylor expansion; its proved interval comes from "
+                                    "evaluating the configurations with few crashes, as enclosure does",
+            ("squared", "enclosure"): "bounds on the moments of the outputs do not bound a loss change",
+            ("squared", "taylor"): "bounds on the moments of the outputs do not bound a loss change",
+            ("cross_entropy", "exact"): "its values are logarithms, not rational numbers, so it has no exact law",
+            ("cross_entropy", "enclosure"): "bounds on the moments of the outputs do not bound a loss change",
+            ("cross_entropy", "taylor"): "bounds on the moments of the outputs do not bound a loss change"}
+
 _RANK = {"exact": 0, "rigorous": 1, "statistical": 2}
+
+
+def loss_words(loss) -> str:
+    """A loss's name in plain words (``"cross_entropy"`` → ``"cross-entropy"``; ``None``: the output error).
+
+    Examples
+    --------
+    >>> loss_words("zero_one"), loss_words(None)
+    ('zero-one loss', 'output error')
+    """
+    return "output error" if loss is None else loss.replace("_", "-") + " loss"
+
+
+def usable_sources(net, loss=None) -> tuple:
+    """The sources of :func:`dataset_certificate` that bound the ``loss`` change (or the output error) of ``net``.
+
+    ``"exact"`` only when the network's operators have an exact rational law (it may still be too large).
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> usable_sources(random_network([2, 3, 2], seed=0, activation="relu"), "squared")
+    ('auto', 'exact', 'statistical')
+    >>> usable_sources(random_network([2, 3, 2], seed=0, activation="tanh"), "zero_one")
+    ('auto', 'enclosure', 'statistical')
+    """
+    from ..engines.enumeration import exact_obstacle
+
+    ok = SOURCES_FOR_LOSS[loss]
+    return ok if exact_obstacle(net) is None else tuple(v for v in ok if v != "exact")
+
+
+def _one_of(values) -> str:
+    """``"a, b or c"``."""
+    values = list(values)
+    return values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
 
 
 # ---------------------------------------------------------------------- the population bound
@@ -273,19 +327,23 @@ def _claim(eps, delta, sided, loss):
 # ---------------------------------------------------------------------- per-input values
 
 def _exact_laws(net, X, model, eps, sided, loss, targets, max_configurations):
-    """Exact per-input tails ``[(lo, hi) per output]`` from the exact law, or None when it does not fit."""
+    """Exact per-input tails ``([(lo, hi) per output], None)`` from the exact law, or ``(None, why not)``."""
     from ..engines.enumeration import error_distribution, exact_obstacle
 
-    if exact_obstacle(net) is not None:
-        return None
+    why = exact_obstacle(net)
+    if why is not None:
+        return None, re.sub(r"'([^']*)'", r"\1", why)
     try:
         if loss is None:
             laws = error_distribution(net, X, model, exact=True, max_configurations=max_configurations)
         else:
             laws = tuple(error_distribution(net, X[b], model, loss=loss, target=targets[b], exact=True,
                                             max_configurations=max_configurations) for b in range(X.shape[0]))
-    except (TooLargeError, InvalidArgument):
-        return None
+    except TooLargeError:
+        return None, (f"at most {max_configurations} crash configurations over all the inputs, and these "
+                      f"{X.shape[0]} inputs need more")
+    except InvalidArgument as exc:
+        return None, str(exc)
     out = []
     for law in laws:
         row = []
@@ -297,7 +355,7 @@ def _exact_laws(net, X, model, eps, sided, loss, targets, max_configurations):
                     s += to_fraction(w)
             row.append((s, s))
         out.append(row)
-    return out
+    return out, None
 
 
 def _zero_one_values(net, X, y, model, eps, method, order, samples, seed, confidence, force, runner=None):
@@ -472,6 +530,9 @@ def dataset_certificate(net, X, model, eps, delta, *, y=None, loss=None, source:
         raise InvalidArgument(f"sided: expected 'upper' or 'abs', got {sided!r}")
     if loss is not None and loss not in LOSSES:
         raise InvalidArgument(f"loss: expected one of {', '.join(LOSSES)}, got {loss!r}")
+    if source not in SOURCES_FOR_LOSS[loss]:
+        raise InvalidArgument(f"source: {source} does not bound the {loss_words(loss)} change "
+                              f"({_WHY_NOT[loss, source]}); use {_one_of(usable_sources(net, loss))}")
     for name, v in (("confidence", confidence), ("population_confidence", population_confidence)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, Real) or not 0 < float(v) < 1):
             raise InvalidArgument(f"{name}: expected a number strictly between 0 and 1, got {v!r}")
@@ -487,14 +548,16 @@ def dataset_certificate(net, X, model, eps, delta, *, y=None, loss=None, source:
         raise InvalidArgument("X: expected a batch of numbers (B, n_0)") from None
     n0 = int(np.prod(net.input_shape))
     if X.ndim != 2 or X.shape[1] != n0 or X.shape[0] == 0:
-        raise InvalidArgument(f"X: expected a batch of inputs of shape (B, {n0}), got shape {X.shape}")
+        got = "no input" if X.ndim == 0 or X.shape[0] == 0 else (
+            f"{X.shape[0]} inputs of {X.shape[1]} numbers" if X.ndim == 2 else f"an array of {X.ndim} dimensions")
+        raise InvalidArgument(f"X: expected one or more inputs of {n0} numbers each (one per row), got {got}")
     if not np.all(np.isfinite(X)):
         raise InvalidArgument("X: expected finite numbers")
     B = X.shape[0]
     targets = None
     if loss is not None:
         if y is None:
-            raise InvalidArgument(f"y: the {loss} loss needs one label per input (a dataset with labels, or --target)")
+            raise InvalidArgument(f"y: the {loss_words(loss)} needs one label per input (a dataset with labels)")
         yl = np.asarray(y)
         if yl.shape != (B,) or yl.dtype.kind not in "iu" or yl.min() < 0 or yl.max() >= net.n_outputs:
             raise InvalidArgument(f"y: expected {B} integer labels in 0 … {net.n_outputs - 1}")
@@ -506,17 +569,20 @@ def dataset_certificate(net, X, model, eps, delta, *, y=None, loss=None, source:
                               "weights and inputs are the binary rationals their floats hold"]
     rows, methods = None, None
     if source in ("auto", "exact"):
-        rows = _exact_laws(net, X, model, e, sided, loss, targets, max_configurations)
+        rows, why = _exact_laws(net, X, model, e, sided, loss, targets, max_configurations)
         if rows is not None:
             methods = ["exact"] * B
         elif source == "exact":
-            raise InvalidArgument("source: the exact law needs a rational enumeration within max_configurations "
-                                  f"({max_configurations} configurations × inputs, piecewise-linear activations); "
-                                  "use source='auto', 'enclosure' or 'statistical'")
+            others = [v for v in SOURCES_FOR_LOSS[loss] if v != "exact"]
+            raise InvalidArgument(f"source: the exact law of the {loss_words(loss)} is out of reach: it needs {why}; "
+                                  f"use {_one_of(others)}")
     if rows is None and loss == "zero_one":
-        if sided != "upper" or e <= 0:
-            raise InvalidArgument("eps: beyond the exact law the zero-one loss change is certified for the event "
-                                  "Δ_loss ≥ ε with 0 < ε (sided='upper')")
+        if sided != "upper":
+            raise InvalidArgument("sided: beyond the exact law the zero-one loss change is certified for the "
+                                  "one-sided event Δ_loss ≥ ε only (upper)")
+        if e <= 0:
+            raise InvalidArgument(f"eps: beyond the exact law the zero-one loss change is certified for ε > 0 "
+                                  f"only, got {_text(eps, e)}")
         m = "statistical" if source == "statistical" else "rigorous"
         rows, how, r = _zero_one_values(net, X, yl, model, e, m, None if source == "statistical" else
                                         (order if source == "enclosure" else None), samples, seed,
@@ -528,16 +594,13 @@ def dataset_certificate(net, X, model, eps, delta, *, y=None, loss=None, source:
             notes.append(f"zero-one loss from the accuracy engine: up to {r.order} crashes evaluated, "
                          f"P(more) = {r.tail_probability:.3g} counted as changes")
     elif rows is None and loss is not None:
-        if source not in ("auto", "statistical"):
-            raise InvalidArgument(f"source: the {loss} loss has its exact law (a rational enumeration that fits) "
-                                  "or the statistical answer (source='statistical'); no moment source bounds it")
         if e <= 0:
-            raise InvalidArgument(f"eps: beyond the exact law the {loss} loss change is certified for ε > 0 "
-                                  "(the crash-free run has Δ_loss = 0)")
+            raise InvalidArgument(f"eps: beyond the exact law the {loss_words(loss)} change is certified for ε > 0 "
+                                  f"only (the crash-free run has Δ_loss = 0), got {_text(eps, e)}")
         rows = _loss_statistical(net, X, targets, model, loss, e, sided, samples, seed, confidence, force, runner)
         methods = ["statistical"] * B
         stat_conf = float(confidence)
-        notes.append(f"{loss} loss: stratified Monte Carlo ({samples} configurations, seed {seed}), events decided "
+        notes.append(f"{loss_words(loss)}: stratified Monte Carlo ({samples} configurations, seed {seed}), events decided "
                      "on the float64 loss")
     if rows is None:
         each_conf = 1 - (1 - float(confidence)) / B

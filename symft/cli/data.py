@@ -44,7 +44,8 @@ def cmd_sweep(args) -> int:
     from ..parsing import check_output_file
 
     net = load_network(args.net)
-    data = load_dataset(args.data, net)
+    with flag_names(data="--data"):
+        data = load_dataset(args.data, net)
     probs = probability_grid(args.p)
     sites = None
     if args.sites:
@@ -91,7 +92,8 @@ def cmd_accuracy(args) -> int:
     from ..io.datasets import load_dataset
 
     net = load_network(args.net)
-    data = load_dataset(args.data, net)
+    with flag_names(data="--data"):
+        data = load_dataset(args.data, net)
     model = NeuronCrash(parse_p(args.p, net), args.semantics).check(net)
     with open_scheduler(args) as sched:
         order = None if args.order == "auto" else args.order
@@ -201,6 +203,9 @@ def cmd_train(args) -> int:
         folder = os.path.dirname(os.path.abspath(out_path))
         if not os.path.isdir(folder):
             raise InvalidArgument(f"--out: {out_path}: the folder {folder} does not exist")
+    if args.data != "digits" and not os.path.isfile(args.data):
+        raise InvalidArgument(f"--data: {args.data}: no such file (expected 'digits' or an .npz file with arrays "
+                              "X and y, or X_train, y_train, X_test and y_test)")
     init = load_network(args.init) if args.init else None
     p = parse_train_p(args.p)
     reg = parse_reg(args.reg) if args.reg else {}

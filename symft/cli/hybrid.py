@@ -22,6 +22,7 @@ from __future__ import annotations
 import sys
 
 from ..errors import InvalidArgument
+from .convention import input_rows
 from .format import emit, require_finite
 from .shapes import hybrid_json
 
@@ -78,8 +79,9 @@ def sample_hybrid(args, net, inputs, model, loss_kw) -> int:
         require_finite({"low": r.low, "high": r.high, "estimate": r.estimate}, "the hybrid estimate")
     if args.json:
         ds = [r.as_dict() for r in rs]
-        d = ds[0] if inputs.single else {"inputs": ds, "sampler": "hybrid", "statistic": ds[0]["statistic"],
-                                         "confidence": args.confidence, "seed": args.seed, "samples": args.samples}
+        d = ds[0] if inputs.single else {"per_input": input_rows(ds), "sampler": "hybrid",
+                                         "statistic": ds[0]["statistic"], "confidence": args.confidence,
+                                         "seed": args.seed, "samples": args.samples}
         if loss_kw:
             d["loss"] = loss_kw["loss"]
         emit(hybrid_json(d, model), args)

@@ -296,16 +296,17 @@ def _certify_dataset(args) -> int:
     if args.dataset is not None and args.input is not None:
         raise InvalidArgument("--input: give either --input (one input) or --data (a dataset), not both")
     parse_exact(args.delta, "--delta", 0, 1, lo_open=True, hi_open=True)
-    if args.source == "t1":
-        raise InvalidArgument("--source: t1 is an approximation (no bound) and cannot be aggregated; use auto, "
-                              "exact, enclosure, taylor or statistical")
+    if args.inequality == "chebyshev":
+        raise InvalidArgument("--inequality: with --data or --loss the per-input moment bounds use Cantelli's "
+                              "inequality only; drop --inequality chebyshev")
     if args.alpha is not None:
         raise InvalidArgument("--alpha: only the Taylor estimate alone (--source t1, one input) uses α")
     if args.dataset is not None:
         from ..io.datasets import load_dataset
 
         net = load_network(args.net)
-        data = load_dataset(args.dataset, net)
+        with flag_names(data="--data"):
+            data = load_dataset(args.dataset, net)
         if args.target is not None:
             raise InvalidArgument("--target: with --data the targets are the dataset's labels; drop --target")
         X, y, where = data.X, data.y, f"the empirical distribution of the {data.X.shape[0]} inputs of {data.name}"
@@ -318,6 +319,12 @@ def _certify_dataset(args) -> int:
                                   "one per input)")
         X, y = inputs.values, np.array(_class_targets(args.target, net, len(inputs.rows)))
         where = "the one input"
+    if args.source == "t1":
+        from ..analysis.dataset_certify import usable_sources
+
+        ok = usable_sources(net, args.loss)
+        raise InvalidArgument(f"--source: t1 is an approximation (no bound) and cannot be aggregated; use "
+                              f"{', '.join(ok[:-1])} or {ok[-1]}")
     model = NeuronCrash(parse_p(args.p, net), args.semantics).check(net)
     samples = args.samples if args.samples is not None else (20_000 if args.dataset is not None else 100_000)
     flags = flag_names(source="--source", eps="--eps", delta="--delta", sided="--sided", loss="--loss", top="--top",
@@ -465,8 +472,10 @@ def cmd_certify(args) -> int:
         kw.update(samples=args.samples, seed=args.seed,
                   confidence=args.confidence if n == 1 else 1 - (1 - args.confidence) / n)
     order = resolve_order(args.order, net, model, n)
-    cs = [certify(net, xe, model, args.eps, args.delta, source=args.source, inequality=args.inequality,
-                  sided=args.sided, order=order, **kw) for xe in inputs.rows]
+    with flag_names(eps="--eps", delta="--delta", source="--source", inequality="--inequality", sided="--sided",
+                    order="--order", alpha="--alpha", samples="--samples", seed="--seed", confidence="--confidence"):
+        cs = [certify(net, xe, model, args.eps, args.delta, source=args.source, inequality=args.inequality,
+                      sided=args.sided, order=order, **kw) for xe in inputs.rows]
     if inputs.single:
         return _certify_one(args, cs[0])
     return _certify_batch(args, cs)

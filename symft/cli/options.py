@@ -440,7 +440,9 @@ def load_net_input_model(args, allow_batch: bool = True):
 @contextlib.contextmanager
 def flag_names(**flags):
     """Errors of a library call in the command line's words: a message that starts with a Python argument's
-    name (``source: …``, ``data X: …``) is re-raised starting with its flag (``--source: …``).
+    name (``source: …``, ``failures[0]: …``, ``data X: …``) is re-raised starting with its flag
+    (``--source: …``), and a keyword the message mentions (``sided='upper'``, ``C=…``) is written as its
+    flag and value (``--sided upper``, ``--C …``).
 
     ``flags`` maps argument names to flags; other errors pass unchanged.
 
@@ -451,12 +453,27 @@ def flag_names(**flags):
     Traceback (most recent call last):
     ...
     symft.errors.InvalidArgument: --source: expected one of auto, exact
+    >>> with flag_names(failures="--per-site", sided="--sided"):
+    ...     raise InvalidArgument("failures[0]: too large; or use sided='abs'")
+    Traceback (most recent call last):
+    ...
+    symft.errors.InvalidArgument: --per-site[0]: too large; or use --sided abs
     """
     try:
         yield
     except InvalidArgument as e:
-        msg = str(e)
-        name = msg.split(":", 1)[0].split(" ", 1)[0]
-        if ":" not in msg or name not in flags:
-            raise
-        raise InvalidArgument(flags[name] + msg[len(name):]) from None
+        raise InvalidArgument(_in_flags(str(e), flags)) from None
+
+
+def _in_flags(msg: str, flags: dict) -> str:
+    """``msg`` with its leading argument name and the keywords it mentions written as the flags ``flags``."""
+    import re
+
+    m = re.match(r"([A-Za-z_]\w*)(?=[:\[ ])", msg)
+    if m and m.group(1) in flags and ":" in msg:
+        msg = flags[m.group(1)] + msg[m.end():]
+    for name, flag in flags.items():
+        msg = re.sub(rf"(?<![\w-]){re.escape(name)}=(?:'([^']*)'|\"([^\"]*)\")",
+                     lambda g: f"{flag} {g.group(1) if g.group(1) is not None else g.group(2)}", msg)
+        msg = re.sub(rf"(?<![\w-]){re.escape(name)}=", f"{flag} ", msg)
+    return msg

@@ -20,6 +20,9 @@ from .convention import exact_number, exact_values, renamed, rows, site_rows, sp
 __all__ = ["model_rows", "sample_json", "hybrid_json", "certify_json", "dataset_certify_json", "report_json", "check_json",
            "exact_json", "enclose_json", "taylor_json", "accuracy_json", "train_json"]
 
+#: The warning of a hybrid batch, which also writes its rows under the old key ``inputs`` for one release.
+OLD_HYBRID_KEY = "inputs is the old name of per_input: it is written in this release only"
+
 
 def model_rows(model) -> list:
     """The failure model as rows: ``{"kind", "semantics", "sites": [{"site", "p"}]}`` per model.
@@ -70,19 +73,26 @@ def sample_json(d: dict, model) -> dict:
 
 def hybrid_json(d: dict, model) -> dict:
     """``sample --method hybrid``: every ``low``/``high`` (and ``ci_low``/``ci_high``) → ``mean_lo``/``mean_hi``,
-    strata ``failures`` split, the model as rows; a batch keeps one object per input under ``inputs``.
+    strata ``failures`` split, the model as rows; a batch has one row per input under ``per_input``, as every
+    batch command (``{"input": b, …}``), and for one release also the old key ``inputs`` with a warning.
 
     Examples
     --------
     >>> hybrid_json({"ci_low": [0.1], "ci_high": [0.2], "proved": {"low": [0.0], "high": [0.1], "order": 1},
     ...              "statistical": {"low": [0.1], "high": [0.2], "strata": [{"failures": [2, 3]}]}}, None)
     {'mean_lo': [0.1], 'mean_hi': [0.2], 'proved': {'mean_lo': [0.0], 'mean_hi': [0.1], 'order': 1}, 'statistical': {'mean_lo': [0.1], 'mean_hi': [0.2], 'strata': [{'failures_lo': 2, 'failures_hi': 3}]}, 'standard_error': None, 'crashed_samples': None}
+    >>> b = hybrid_json({"per_input": [{"input": 0, "ci_low": [0.1]}, {"input": 1, "ci_low": [0.3]}]}, None)
+    >>> [r["input"] for r in b["per_input"]], b["mean_lo"], b["warnings"]
+    ([0, 1], [[0.1], [0.3]], ['inputs is the old name of per_input: it is written in this release only'])
     """
-    if "inputs" in d:                   # a batch: the sampler's fields per input, as the other samplers give them
-        rows = [hybrid_json(x, None) for x in d["inputs"]]
-        d = {**d, "inputs": rows, **{k: [x.get(k) for x in rows] for k in ("mean", "mean_lo", "mean_hi",
-                                                                           "standard_error")},
-             "crashed_samples": sum(x.get("crashed_samples", 0) for x in rows)}
+    if "per_input" in d:                # a batch: the sampler's fields per input, as the other samplers give them
+        rows = [hybrid_json(x, None) for x in d["per_input"]]
+        d = {**d, "per_input": rows, **{k: [x.get(k) for x in rows] for k in ("mean", "mean_lo", "mean_hi",
+                                                                              "standard_error")},
+             "crashed_samples": sum(x.get("crashed_samples") or 0 for x in rows),
+             # the old key, for one release: the same rows without their index
+             "inputs": [{k: v for k, v in x.items() if k != "input"} for x in rows],
+             "warnings": list(d.get("warnings", [])) + [OLD_HYBRID_KEY]}
     else:
         d = renamed(d, ci_low="mean_lo", ci_high="mean_hi")
         for part in ("proved", "statistical", "enclosure"):

@@ -25,6 +25,7 @@ from ..utils import MAX_DIGITS, short_text
 from .convention import exact_number, exact_values, input_rows, neuron_objects
 from .format import emit, exact_text, neuron_list, number, rounded, summarized_blocks, vector
 from .options import (MAX_ORDER, TIMEOUT, add_alias, add_exact_text, add_input, add_json, add_net, argument_type,
+                      flag_names,
                       check_input_size, load_net_and_inputs, validated)
 
 __all__ = ["cmd_worst", "cmd_fep", "cmd_reduce", "add_parsers"]
@@ -58,8 +59,9 @@ def cmd_reduce(args) -> int:
     net_method = args.network_method
     if net_method == "auto":
         net_method = "enumeration" if len(a) <= 16 else "solver"
-    r = check_instance(a, variant, p=args.p, k=args.k, method=net_method, solvers=(args.solver,),
-                       timeout=args.timeout)
+    with flag_names(p="--p", k="--k", method="--solver", solvers="--solver", timeout="--timeout"):
+        r = check_instance(a, variant, p=args.p, k=args.k, method=net_method, solvers=(args.solver,),
+                           timeout=args.timeout)
     d = r.decision
     if args.json:
         emit({"answer": r.answer, "witness": None if r.witness is None else list(r.witness),
@@ -96,19 +98,28 @@ def cmd_fep(args) -> int:
         kw["C"] = args.C
     elif args.input is not None:
         kw["x"] = check_input_size(net, parse_inputs(args.input, net=net)).values
-    P = fep_params(net, **kw)
+    try:
+        with flag_names(x="--input", C="--C", byzantine="--byzantine"):
+            P = fep_params(net, **kw)
+    except InvalidArgument as e:
+        if "is unbounded" not in str(e):
+            raise
+        raise InvalidArgument(f"--C: {str(e).split(';')[0]}; bound what the neurons can output with --C C, "
+                              "or give the input (--input X) to bound it by interval arithmetic") from None
     if args.failures is None and args.max is None:
         raise InvalidArgument("--per-site: expected F1,F2,… (one per hidden layer) or --max-crashes F")
     result = {"constant": P.constant, "N": list(P.N), "w_max": [str(w) for w in P.w_max],
               "K": [str(k) for k in P.K], "C": [str(c) for c in P.C]}
     if args.failures is not None:
         f = _fep_failures(net, args.failures, len(P.N))
-        v, r = fep(P, f), fep_recursive(P, f)
+        with flag_names(failures="--per-site"):
+            v, r = fep(P, f), fep_recursive(P, f)
         if v != r:  # pragma: no cover - would be a bug
             raise RuntimeError(f"Fep closed form {v} differs from the recursion {r}")
         result.update({"failures": f, "fep": float(v), "fep_exact": str(v)})
     if args.max is not None:
-        m, alloc = fep_max(P, args.max)
+        with flag_names(f="--max-crashes"):
+            m, alloc = fep_max(P, args.max)
         result.update({"max_failures": args.max, "fep_max": float(m), "fep_max_exact": str(m),
                        "worst_allocation": list(alloc)})
         if "fep" not in result:

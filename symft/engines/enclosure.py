@@ -104,7 +104,13 @@ used for the first crashed layer (``+ γ_{k+2}(|z| + 2|W| M)``).  The
 activation is assumed evaluated with ``|fl φ(z) − φ(z)| ≤ η (|φ(z)| + |z| + 1)``,
 ``η = 2^{-44}`` (about 256 ulp; NumPy's ``exp``/``tanh`` are accurate to a few
 ulp and a piecewise-linear ``a z + b`` to ``2u(|a z| + |b|)``); ``η = 0`` for the
-identity.  The
+identity.  An activation with a bounded range ``[a, b]`` (tanh, sigmoid) is also assumed to
+compute values in that range (up to ``η (|a| + |b| + 1)``), so its error is at most
+``max(b − y_lo, y_hi − a)`` plus that: pre-activations near 1e200 leave the bound finite.  The
+sums of ``Δ``, ``|Δ|`` and ``Δ²`` are taken of ``Δ 2^{−k}`` when the proved bound on ``|Δ|`` exceeds
+``2^400`` (exact scaling, an underflowed term within ``2^{−1074}``), and the margins below are
+computed in rationals, so ``p Σ Δ²`` is enclosed whenever it fits in float64, even when ``Σ Δ²``
+does not; an enclosure float64 cannot hold is refused with its size.  The
 summation errors (``γ_m`` times the sums of ``|Δ|`` and ``Δ²``) and the
 squaring error are added, and the final combination is done in rationals
 and rounded outward.  The margin is reported separately
@@ -1124,6 +1130,17 @@ def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weight
     S1, S2, Mg1, Mg2, singles = acc
     clean_out = clean[net.output].reshape(-1)
     n_out = clean_out.size
+    # Sums of Δ whose squares (or sums) would overflow are taken of Δ·2^−k, k from the proved bound D + ε on |Δ|
+    # (exact scaling; an underflowed term is within 2^−1074 of its scaled value), and the margins in rationals:
+    # E Δ² = w Σ Δ² stays finite when a small probability w shrinks a Σ Δ² beyond float64.
+    kk = np.zeros(n_out, dtype=int)
+    with np.errstate(over="ignore", invalid="ignore"):
+        big = np.asarray(bd.D, dtype=float) + np.asarray(bd.eps, dtype=float)
+    for o in range(n_out):
+        if math.isfinite(big[o]) and big[o] > 2.0 ** 400:
+            kk[o] = math.frexp(big[o])[1] - 400
+    scale = np.ldexp(1.0, -kk)
+    scaled = bool(np.any(kk))
     for kap in kappas:
         cnt = 0
         s1 = np.zeros(n_out)
@@ -1142,9 +1159,10 @@ def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weight
             for Y, _ in walk_configurations(net, clean, stages, interp, chunk_bytes=_CHUNK_BYTES):
                 Dl = Y - clean_out
                 cnt += Dl.shape[0]
-                s1 += Dl.sum(axis=0)
-                s2 += (Dl * Dl).sum(axis=0)
-                a1 += np.abs(Dl).sum(axis=0)
+                Ds = Dl * scale if scaled else Dl
+                s1 += Ds.sum(axis=0)
+                s2 += (Ds * Ds).sum(axis=0)
+                a1 += np.abs(Ds).sum(axis=0)
                 mx = np.maximum(mx, np.abs(Dl).max(axis=0))
                 if rows is not None:
                     rows.append(Dl)
@@ -1152,6 +1170,7 @@ def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weight
         else:
             cnt = 1
             bar.update(1)
+        exact_zero = not sum(kap)           # no crash: Δ is 0, computed and true (the same float pass)
         for name, v in (("Δ", s1), ("Δ²", s2), ("|Δ|", a1), ("|Δ|", mx)):
             if not np.all(np.isfinite(v)):
                 o = int(np.flatnonzero(~np.isfinite(v))[0])
@@ -1162,28 +1181,50 @@ def _evaluate_level(net, clean, kappas, layers, sizes, cvals, interp, bd, weight
         w, werr = weights.rounded(kap)      # |true contribution − w·ŝ| ≤ (w + werr)·margin + werr·|ŝ|
         gm = _gamma(cnt + 4)
         for o in range(n_out):
-            S1[o] += w * Fraction(float(s1[o]))
-            S2[o] += w * Fraction(float(s2[o]))
-            Mg1[o] += werr * Fraction(abs(float(s1[o])))
-            Mg2[o] += werr * Fraction(float(s2[o]))
-            de = float(bd.eps[o]) + _U * float(mx[o])
-            m1 = cnt * float(bd.eps[o]) + 3 * gm * float(a1[o]) * (1 + 4 * gm) + _U * float(a1[o])
-            m2 = (2 * de * float(a1[o]) * (1 + 4 * gm) + cnt * de * de + 4 * gm * float(s2[o]) * (1 + 4 * gm)
-                  + 2 * _U * float(s2[o]))
-            if not (math.isfinite(m1) and math.isfinite(m2)):
-                raise FloatOverflowError(
-                    f"enclosure: output {o}: the float64 error margin of E Δ² overflows (the output's rounding "
-                    f"error is up to {de:.3g}" + (f" and |Δ| up to {float(mx[o]):.3g}" if mx[o] > 0 else "")
-                    + "; the squares are beyond ±1.8e308) — scale the weights down (Δ scales with the output "
-                    "layer's weights)")
-            Mg1[o] += (w + werr) * Fraction(m1) * Fraction(1 + 1e-10)
-            Mg2[o] += (w + werr) * Fraction(m2) * Fraction(1 + 1e-10)
+            t1 = Fraction(float(s1[o])) * Fraction(2) ** int(kk[o])
+            t2 = Fraction(float(s2[o])) * Fraction(2) ** (2 * int(kk[o]))
+            S1[o] += w * t1
+            S2[o] += w * t2
+            Mg1[o] += werr * abs(t1)
+            Mg2[o] += werr * t2
+            m1, m2 = (0, 0) if exact_zero else _margins(cnt, float(bd.eps[o]), float(mx[o]), float(a1[o]),
+                                                         float(s2[o]), gm, int(kk[o]))
+            Mg1[o] += (w + werr) * m1 * Fraction(1 + 1e-10)
+            Mg2[o] += (w + werr) * m2 * Fraction(1 + 1e-10)
         if sum(kap) == 1:
-            singles[kap.index(1)] = ([Fraction(float(v)) for v in s1],
-                                     [Fraction(float(cnt * float(bd.eps[o]) + 3 * gm * float(a1[o]) * (1 + 4 * gm)
-                                                     + _U * float(a1[o]))) * Fraction(1 + 1e-10)
-                                      for o in range(n_out)],
+            singles[kap.index(1)] = ([Fraction(float(v)) * Fraction(2) ** int(kk[o]) for o, v in enumerate(s1)],
+                                     [_margins(cnt, float(bd.eps[o]), float(mx[o]), float(a1[o]), 0.0, gm,
+                                               int(kk[o]))[0] * Fraction(1 + 1e-10) for o in range(n_out)],
                                      np.concatenate(rows) if rows else np.zeros((0, n_out)))
+
+
+def _margins(cnt, eps, mx, a1, s2, gm, k=0):
+    """The float error of ``Σ Δ`` and of ``Σ Δ²`` over ``cnt`` computed ``Δ``, as rationals.
+
+    ``eps`` bounds the error of one computed ``Δ``, ``mx`` the largest computed ``|Δ|``, ``a1`` and ``s2``
+    the computed ``Σ |Δ|`` and ``Σ Δ²`` of ``Δ 2^−k`` (floats); ``gm = γ_{cnt+4}`` covers the summations.
+    In float64 when it stays finite (then multiplied by ``1 + 1e-10`` by the caller, which covers its
+    rounding), else in rationals: a square of a huge bound that a small probability later shrinks does not
+    overflow.
+    """
+    if k == 0:
+        de = eps + _U * mx
+        with np.errstate(over="ignore", invalid="ignore"):
+            m1 = cnt * eps + 3 * gm * a1 * (1 + 4 * gm) + _U * a1
+            m2 = 2 * de * a1 * (1 + 4 * gm) + cnt * de * de + 4 * gm * s2 * (1 + 4 * gm) + 2 * _U * s2
+        if math.isfinite(m1) and math.isfinite(m2):
+            return Fraction(m1), Fraction(m2)
+    F = Fraction
+    f1, f2 = F(2) ** k, F(2) ** (2 * k)
+    a1, s2 = F(a1) * f1, F(s2) * f2
+    de = F(eps) + F(_U) * F(mx)
+    g = F(gm)
+    m1 = cnt * F(eps) + 3 * g * a1 * (1 + 4 * g) + F(_U) * a1
+    m2 = 2 * de * a1 * (1 + 4 * g) + cnt * de * de + 4 * g * s2 * (1 + 4 * g) + 2 * F(_U) * s2
+    if k:                                   # the terms that underflowed when scaled
+        m1 += cnt * f1 * F(2) ** -1070
+        m2 += cnt * f2 * F(2) ** -1070
+    return m1, m2
 
 
 def _finish(acc, bds, nsums, qs_exact, probs, order, tail="best", sizes=None, probs3=None, layers=None,
@@ -1235,6 +1276,8 @@ def _finish(acc, bds, nsums, qs_exact, probs, order, tail="best", sizes=None, pr
                 if t_hi + p_second[o] < ts[o] or tail == "pairwise":
                     ts[o] = t_hi + p_second[o]
                     hi2 = S2[o] + Mg2[o] + ts[o]
+            _check_range(o, lo1, hi1, "E Δ")
+            _check_range(o, lo2, hi2, "E Δ²")
             # the squares on the outward-rounded floats (a wider interval: still sound, and cheap)
             lo1, hi1, lo2, hi2 = (Fraction(_down(lo1)), Fraction(_up(hi1)), Fraction(_down(lo2)),
                                   Fraction(_up(hi2)))
@@ -1260,6 +1303,33 @@ def _finish(acc, bds, nsums, qs_exact, probs, order, tail="best", sizes=None, pr
         res["ms"].append([_up(v) for v in Mg2])
         res["how"].append(how)
     return res
+
+
+_FLOAT_MAX = Fraction(np.finfo(float).max)
+
+
+def _check_range(o, lo, hi, what):
+    """Refuse, saying so plainly, an interval ``[lo, hi]`` (rationals) that float64 cannot hold.
+
+    Examples
+    --------
+    >>> _check_range(0, Fraction(-1), Fraction(10) ** 400, "E Δ²")
+    Traceback (most recent call last):
+    ...
+    symft.errors.FloatOverflowError: enclosure: output 0: the proved upper bound on E Δ² is about 1e400, beyond the float64 range (±1.8e308), so float64 cannot hold this enclosure; E Δ² itself may be smaller — scale the output layer's weights down (Δ scales with them) or lower the crash probability
+    """
+    out = max(abs(lo), abs(hi))
+    if out <= _FLOAT_MAX:
+        return
+    inner = min(abs(lo), abs(hi)) if (lo > 0 or hi < 0) else Fraction(0)
+    size = f"1e{len(str(out.numerator)) - len(str(out.denominator))}"
+    sure = inner > _FLOAT_MAX
+    raise FloatOverflowError(
+        f"enclosure: output {o}: " + (f"{what} is about {size}" if sure else f"the proved upper bound on {what} is "
+                                                                             f"about {size}")
+        + ", beyond the float64 range (±1.8e308), so float64 cannot hold this enclosure"
+        + ("" if sure else f"; {what} itself may be smaller")
+        + " — scale the output layer's weights down (Δ scales with them) or lower the crash probability")
 
 
 def _pair_tail(bd, qs_exact, probs, order):

@@ -559,7 +559,7 @@ def _subsets(rng, k, n):
     m = k.size
     out = np.zeros((m, n), dtype=bool)
     flip = 2 * k > n
-    kk = np.where(flip, n - k, k)
+    kk = np.minimum(k, n - k)          # = n − k where flipped (2k > n), else k; no select pass
     sparse = (kk > 0) & (kk * kk <= 4 * n)
     rows = np.flatnonzero(sparse)
     if rows.size:

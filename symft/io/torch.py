@@ -7,7 +7,13 @@ network, named by its **module path** (``features.1``, ``block.conv1``) for
 submodules and by torch.fx's node name (``add``, ``relu_1``, ``flatten``)
 for function and method calls; the input node is named after the
 ``forward`` argument.  Crash sites are, as for every network, the input,
-every activation node and the output.
+every activation node and the output.  In an ``nn.Sequential`` the module
+paths are numbers (``nn.Sequential(Linear, ReLU, Linear)`` has the sites
+``input, 1, 2``; with ``Linear, ReLU, Linear, Tanh, Linear`` they are
+``input, 1, 3, 4``): a number in ``--p`` or ``p={…}`` is then the module's
+name, and a number that names no site (``0``, a ``Linear``) is refused,
+naming the sites (:func:`symft.faults.numbered_site_name`), never read as a
+position.
 
 Supported (anything else is refused with one line naming the node and its
 type):

@@ -14,6 +14,10 @@ activations):
   ``|φ'|`` over the box widened by ``e_in`` (mean value theorem) and ``η`` is
   the assumed accuracy :data:`~symft.graph.activations.ETA` (0 for the
   identity); without a slope bound (a jump in the box) the box's width;
+  for a bounded range ``[a, b]`` (tanh, sigmoid, hardtanh) at most
+  ``max(b − y_lo, y_hi − a) + η (|a| + |b| + 1)``: the true value lies in the
+  box ``[y_lo, y_hi]`` and the computed one in the range, so a huge
+  pre-activation (``e_in``, ``M_z`` near 1e200) cannot make the bound overflow;
 * max pooling: ``max`` of the input errors over the window (max is
   1-Lipschitz in the sup norm and exact);
 * at a crashed site the box is joined with the crash value.
@@ -151,6 +155,11 @@ class BoxAndError(Interpretation):
             Mz = z.mag()
             e = K * ez * (1 + 1e-12) + ETA * (My + Mz + 1.0) + 1e-300
             e = np.where(np.isfinite(K), e, yhi - ylo)
+            ends = _finite_range(act)
+            if ends is not None:        # true value in [ylo, yhi], computed value in the range [a, b]
+                a, b = ends
+                cap = np.maximum(b - ylo, yhi - a) * (1 + 1e-12) + ETA * (abs(a) + abs(b) + 1.0)
+                e = np.fmin(e, cap)     # fmin: a NaN bound (inf − inf) gives way to the cap
         return Interval(ylo, yhi), e
 
     def op_maxpool2d(self, node, args):
@@ -164,6 +173,16 @@ class BoxAndError(Interpretation):
         box = box.hull(self.cv[node.name].reshape(shape))
         e = np.maximum(e, self.crash_err[node.name].reshape(shape))
         return box, e
+
+
+def _finite_range(act):
+    """The ends ``(a, b)`` of the range of ``act`` as floats rounded outward, or None when an end is infinite."""
+    lo, hi = act.range
+    if not (lo.is_finite and hi.is_finite):
+        return None
+    a, b = float(lo), float(hi)
+    return (float(np.nextafter(np.nextafter(a, -np.inf), -np.inf)),
+            float(np.nextafter(np.nextafter(b, np.inf), np.inf)))
 
 
 class AbsSensitivity(Interpretation):
