@@ -65,9 +65,11 @@ LIBRARY_MAX_TIME = 3600.0
 #: The paths with a time model: what one unit of work is.
 PATHS = {
     "derive": "outputs × non-zero Taylor derivatives × leaves of an output's expression tree (symbolic)",
+    "derive_symbolic": "the same as derive, with symbolic inputs x_0, x_1, … (derive without --input)",
     "enumerate": "configurations × inputs × (multiply-adds downstream of the crash sites + 100), float64",
     "enumerate_exact": "configurations × inputs × (multiply-adds downstream of the crash sites + 100), rational",
     "enclosure": "configurations with at most K crashes × inputs × (multiply-adds downstream + 100)",
+    "accuracy": "the same as enclosure, with each class decision and its error bound (accuracy with an order)",
     "brute_force": "crash sets × (multiply-adds downstream of the crash sites + 100)",
     "sample": "draws with a failure × (inputs × multiply-adds downstream of the failing sites + 2000)",
     "t1_remainder": "crash indicators² × multiply-adds downstream (crash indicators × them when all is affine)",

@@ -17,6 +17,7 @@ import pytest
 
 from symft import cost
 from symft.cli import main
+from symft.analysis.accuracy import accuracy_estimate
 from symft.engines.enclosure import enclosure, enclosure_estimate
 from symft.engines.enumeration import enumerate_crashes, enumeration_estimate
 from symft.engines.sampling import crash_probability, crashed_sample_size, draw_estimate, monte_carlo
@@ -156,16 +157,25 @@ def test_derive_on_the_digits_refuses_at_once(net):
     assert "symft taylor" in err and "--max-time" in err
 
 
-def test_derive_with_symbolic_inputs_is_predicted_as_a_lower_bound():
-    # without --input the inputs are symbols: the expressions are larger (predicted) and the moments expand
-    # products of symbolic coefficients (not predicted: the message says "at least")
+def test_derive_with_symbolic_inputs_is_predicted_on_its_own_path():
+    # without --input the inputs are symbols: the expressions are larger (counted) and each leaf costs
+    # more (nested tanh, exp of symbols): its own constant, and a refusal that offers a numeric input
     net = load_network("examples/digits_cnn.onnx")
     numeric = derive_estimate(net, ["classifier.2"], 2)
     symbolic = derive_estimate(net, ["classifier.2"], 2, symbolic_input=True)
+    assert (numeric.path, symbolic.path) == ("derive", "derive_symbolic")
     assert numeric.seconds < 60 < symbolic.seconds
     code, out, err, seconds = _cli(["derive", "examples/digits_cnn.onnx", "--p", "classifier.2:1e-3"])
     assert code == 2 and out == "" and seconds < 2.0
-    assert "at least" in err and "a numeric input (--input X)" in err
+    assert "would take about" in err and "in symbolic inputs" in err and "a numeric input (--input X)" in err
+
+
+def test_derive_with_symbolic_inputs_prediction():
+    net = random_network([3, 3, 3, 1], seed=0, activation="sigmoid")
+    p = {1: 1e-3, 2: 1e-3}
+    est = derive_estimate(net, list(p), 2, symbolic_input=True)
+    with cost.time_limit("inf"):
+        _agree(est, _timed(lambda: derive(net, p, order=2, progress_bar=False)))
 
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
@@ -179,7 +189,7 @@ def test_derive_with_symbolic_inputs_finishes_or_stops_at_the_limit(tmp_path, ac
     save_network(random_network([3, 2, 2, 1], seed=0, activation=activation), path)
     limit = 0.5
     code, out, err, seconds = _cli(["derive", path, "--p", "1e-3", "--max-time", str(limit), "--force"])
-    assert seconds < limit + 3.0, seconds          # one step past the limit at most, never minutes
+    assert seconds < limit + 10.0, seconds         # one step past the limit at most (a shared machine), never minutes
     if code == 0:
         assert "E T_2[0] =" in out
     else:
@@ -200,7 +210,7 @@ def test_derive_stops_at_the_deadline_with_how_far_it_got():
                                                r"the Taylor coefficients, derivatives: 0 of 14 done; use the numeric "
                                                r"T1 .*a numeric input \(--input X\)"):
         derive(net, {1: 1e-3, 2: 1e-3}, order=2, force=True, max_time=1e-3, progress_bar=False)
-    assert time.perf_counter() - t < 3.0
+    assert time.perf_counter() - t < 10.0
     assert issubclass(TimeLimitReached, TooLargeError)
     with cost.time_limit("inf"):                    # no limit: it runs to the end
         d = derive(net, {1: 1e-3, 2: 1e-3}, order=2, progress_bar=False)
@@ -266,6 +276,17 @@ def test_solver_without_timeout_stops_at_the_limit():
         assert check_timeout(None) is None
 
 
+def test_accuracy_prediction():
+    # a fixed order: the enclosure's work count with the accuracy path's own constant (class decisions)
+    from symft.analysis.accuracy import accuracy
+
+    net = random_network([6, 40, 40, 3], seed=0, activation="tanh")
+    X = np.random.default_rng(0).normal(size=(50, 6))
+    y = np.arange(50) % 3
+    m = NeuronCrash({1: 1e-3, 2: 1e-3})
+    _agree(accuracy_estimate(net, m, 2, 50), _timed(lambda: accuracy(net, X, y, m, order=2, method="rigorous")))
+
+
 def test_accuracy_with_a_fixed_order_is_predicted_before_any_work():
     # an automatic order is chosen to fit; a fixed one is checked against the limit and refused at once
     from symft.analysis.accuracy import accuracy
@@ -274,7 +295,8 @@ def test_accuracy_with_a_fixed_order_is_predicted_before_any_work():
     X = np.random.default_rng(0).normal(size=(50, 6))
     y = np.arange(50) % 3
     m = NeuronCrash({1: 1e-3, 2: 1e-3})
-    est = enclosure_estimate(net, m, 4, 50)
+    est = accuracy_estimate(net, m, 4, 50)
+    assert est.path == "accuracy" and est.work == enclosure_estimate(net, m, 4, 50).work
     assert est.seconds > 1.0
     t = time.perf_counter()
     with cost.time_limit(est.seconds / 10), pytest.raises(TooLargeError, match=r"accuracy: would take about .*--order"):

@@ -183,7 +183,9 @@ def derive_estimate(net, crash_layers, order: int, *, symbolic_input: bool = Fal
     r"""The predicted time of a symbolic Taylor expansion (:func:`taylor_expand`, ``symft derive``), before any work.
 
     The work is ``outputs × derivatives × expression size``, in units of the
-    ``"derive"`` path of :mod:`symft.cost`:
+    ``"derive"`` path of :mod:`symft.cost` (``"derive_symbolic"`` with
+    symbolic inputs, whose expressions cost more per leaf: nested ``tanh``,
+    ``exp`` of symbols, which SymPy differentiates and prints at length):
 
     * *expression size*: the number of leaves of an output's expression tree
       from the first crash site on (an affine op of fan-in ``f`` multiplies
@@ -224,7 +226,7 @@ def derive_estimate(net, crash_layers, order: int, *, symbolic_input: bool = Fal
     steps = sum(math.comb(n_nl + m - 1, m) + n_lin * (1 if m == 1 else math.comb(n_nl + m - 2, m - 1))
                 for m in range(1, order + 1))
     tree = size[net.output] if sites else 0
-    return cost.estimate("derive", float(net.n_outputs) * steps * tree,
+    return cost.estimate("derive_symbolic" if symbolic_input else "derive", float(net.n_outputs) * steps * tree,
                          f"{cost.format_count(steps)} non-zero derivatives of expressions of "
                          f"{cost.format_count(tree)} terms × {net.n_outputs} outputs")
 
@@ -560,9 +562,8 @@ def _guard_expansion(net, layers, order, force, max_time, symbolic_input):
 
     def est(k):
         e = derive_estimate(net, layers, k, symbolic_input=symbolic_input)
-        if symbolic_input:   # the moments then expand products of symbolic coefficients: not predicted
-            e = cost.Estimate(e.path, e.work, e.seconds, e.basis + "; at least: with symbolic inputs the "
-                              "moments take longer, by a factor not predicted")
+        if symbolic_input:
+            e = cost.Estimate(e.path, e.work, e.seconds, e.basis + " in symbolic inputs")
         return e
 
     e = est(order)
@@ -614,9 +615,9 @@ def _is_polynomial_of_degree(y, xs, k) -> bool:
             return True
         calls: dict = {}
         _outer_calls(y, calls)
-        if any(c.free_symbols & set(xs) for c in calls):
-            return sp.Poly(y, *xs).total_degree() <= k
-        return _with_calls_as_symbols(y, lambda f: sp.Poly(f, *xs).total_degree()) <= k
+        if not any(c.free_symbols & set(xs) for c in calls):
+            y = y.xreplace({c: sp.Dummy(f"u{j}") for j, c in enumerate(calls)})
+        return sp.Poly(y, *xs).total_degree() <= k
     except (sp.PolynomialError, sp.GeneratorsNeeded):
         return False
 
