@@ -738,7 +738,7 @@ def bernoulli_moments(expansion: TaylorExpansion, p, *, net=None, deadline: "cos
         without it, by key (``1`` and ``"1"`` are the same key).
     deadline : symft.cost.Deadline, optional
         Checked between the products of the variance: the work stops there
-        (:class:`~symft.errors.TooLargeError`) once the time limit has passed.
+        (:class:`~symft.errors.TimeLimitReached`) once the time limit has passed.
 
     Examples
     --------
