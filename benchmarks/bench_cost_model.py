@@ -86,6 +86,23 @@ def cases_derive():
     yield "digits_cnn.onnx, order 2, classifier.2", derive_estimate(cnn, ["classifier.2"], 2), run_cnn
 
 
+def cases_derive_symbolic():
+    # derive without --input: the inputs stay symbols x_0, x_1, … (tanh, exp of symbols in every coefficient)
+    from sympy.core.cache import clear_cache
+
+    for widths, act in (([3, 2, 2, 1], "sigmoid"), ([3, 2, 2, 1], "tanh"), ([4, 3, 2], "sigmoid"),
+                        ([3, 3, 3, 1], "sigmoid"), ([2, 3, 3, 2], "sigmoid"), ([4, 3, 3, 2], "tanh")):
+        net = random_network(widths, seed=0, activation=act)
+        p = {l: 1e-3 for l in range(1, len(widths) - 1)}
+
+        def run(net=net, p=p):
+            clear_cache()
+            derive(net, p, order=2, force=True, progress_bar=False)
+
+        yield (f"{act} {widths}, order 2, every hidden site, symbolic inputs",
+               derive_estimate(net, list(p), 2, symbolic_input=True), run)
+
+
 def cases_enumerate():
     for n in (16, 18, 20):
         net = random_network([16, n, 16, 1], seed=0, activation="tanh")
@@ -136,6 +153,25 @@ def cases_enclosure():
            lambda: enclosure(d, _digit0(), md, order=3, force=True, progress=False))
 
 
+def cases_accuracy():
+    # accuracy with a fixed order: the enclosure's configurations, each turned into class decisions
+    from symft.analysis.accuracy import accuracy, accuracy_estimate
+    from symft.io.datasets import digits
+
+    d, data = _digits(), digits("test")
+    md = NeuronCrash({1: 1e-3, 2: 1e-3})
+    for k, n in ((2, len(data.y)), (3, 100), (3, len(data.y))):
+        X, y = data.X[:n], data.y[:n]
+        yield (f"digits_sigmoid.json, digits test ({n} inputs), order {k}", accuracy_estimate(d, md, k, n),
+               lambda X=X, y=y, k=k: accuracy(d, X, y, md, order=k, method="rigorous"))
+    net = random_network([6, 40, 40, 3], seed=0, activation="tanh")
+    X = np.random.default_rng(0).normal(size=(50, 6))
+    y = np.arange(50) % 3
+    for k in (2, 3):
+        yield (f"tanh [6, 40, 40, 3], 50 inputs, order {k}", accuracy_estimate(net, md, k, 50),
+               lambda k=k: accuracy(net, X, y, md, order=k, method="rigorous"))
+
+
 def cases_brute_force():
     for widths, f in (([8, 40, 10], 4), ([8, 60, 10], 4)):
         net = random_network(widths, seed=0, activation="tanh")
@@ -182,9 +218,9 @@ def cases_t1_remainder():
            lambda: derivative_bounds(d, _digit0(), [1, 2], force=True))
 
 
-CASES = {"derive": cases_derive, "enumerate": cases_enumerate, "enumerate_exact": cases_enumerate_exact,
-         "enclosure": cases_enclosure, "brute_force": cases_brute_force, "sample": cases_sample,
-         "t1_remainder": cases_t1_remainder}
+CASES = {"derive": cases_derive, "derive_symbolic": cases_derive_symbolic, "enumerate": cases_enumerate,
+         "enumerate_exact": cases_enumerate_exact, "enclosure": cases_enclosure, "accuracy": cases_accuracy,
+         "brute_force": cases_brute_force, "sample": cases_sample, "t1_remainder": cases_t1_remainder}
 
 
 def machine() -> str:

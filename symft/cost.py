@@ -45,14 +45,15 @@ import contextlib
 import contextvars
 import json
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InvalidArgument, TooLargeError
+from .errors import InvalidArgument, TimeLimitReached, TooLargeError
 
 __all__ = ["DEFAULT_MAX_TIME", "LIBRARY_MAX_TIME", "PATHS", "CONSTANTS_FILE", "Estimate", "constants",
            "seconds_per_unit", "estimate", "time_limit", "current_limit", "check", "format_seconds", "format_count",
-           "parse_max_time"]
+           "parse_max_time", "Deadline"]
 
 #: The time limit (seconds) of the command line: a person waits at a terminal for a minute before
 #: suspecting a hang, and every command's default settings on the shipped examples fit in it.
@@ -64,9 +65,11 @@ LIBRARY_MAX_TIME = 3600.0
 #: The paths with a time model: what one unit of work is.
 PATHS = {
     "derive": "outputs × non-zero Taylor derivatives × leaves of an output's expression tree (symbolic)",
+    "derive_symbolic": "the same as derive, with symbolic inputs x_0, x_1, … (derive without --input)",
     "enumerate": "configurations × inputs × (multiply-adds downstream of the crash sites + 100), float64",
     "enumerate_exact": "configurations × inputs × (multiply-adds downstream of the crash sites + 100), rational",
     "enclosure": "configurations with at most K crashes × inputs × (multiply-adds downstream + 100)",
+    "accuracy": "the same as enclosure, with each class decision and its error bound (accuracy with an order)",
     "brute_force": "crash sets × (multiply-adds downstream of the crash sites + 100)",
     "sample": "draws with a failure × (inputs × multiply-adds downstream of the failing sites + 2000)",
     "t1_remainder": "crash indicators² × multiply-adds downstream (crash indicators × them when all is affine)",
@@ -76,6 +79,7 @@ PATHS = {
 CONSTANTS_FILE = Path(__file__).with_name("cost_constants.json")
 
 _LIMIT = contextvars.ContextVar("symft_max_time", default=None)
+_STARTED = contextvars.ContextVar("symft_started", default=None)
 _CACHE = {}
 
 
@@ -211,9 +215,11 @@ def time_limit(seconds, hint: str = "max_time=SECONDS"):
         yield
         return
     token = _LIMIT.set((parse_max_time(seconds), hint))
+    started = _STARTED.set(time.perf_counter())
     try:
         yield
     finally:
+        _STARTED.reset(started)
         _LIMIT.reset(token)
 
 
@@ -255,6 +261,72 @@ def check(est: Estimate, where: str, options: str, *, max_time=None, force: bool
         raise TooLargeError(f"{where}: would take {est.text()}, more than the limit of {format_seconds(limit)}; "
                             f"{options + ', or ' if options else ''}raise the limit with {hint}")
     return est
+
+
+class Deadline:
+    """The time limit as a deadline: work that checks it between its steps stops there.
+
+    The prediction of :func:`check` refuses work before it starts; where the model can be wrong
+    (symbolic expressions whose size is only bounded below), a :class:`Deadline` stops the work
+    itself once the limit has passed, with :class:`~symft.errors.TimeLimitReached` (a
+    :class:`~symft.errors.TooLargeError`, like a refusal).
+    The clock starts at the enclosing :func:`time_limit` (the whole command on the command line),
+    or when the deadline is made if ``max_time`` is given or there is none.  A single step that
+    cannot be interrupted (one SymPy call) may run past the limit; the check comes after it.
+
+    Parameters
+    ----------
+    where : str
+        What the work is ("symbolic Taylor expansion of order 2 in 4 crash indicators").
+    options : str
+        What would work instead, in plain words.
+    max_time : float, optional
+        The limit (default: :func:`current_limit`); ``inf`` never stops.
+
+    Examples
+    --------
+    >>> d = Deadline("derivation", "use --order 1", max_time=1e-9)
+    >>> d.check("computing the moments", 3, 10)
+    Traceback (most recent call last):
+    ...
+    symft.errors.TimeLimitReached: derivation: stopped at the time limit of ... after ..., while computing the moments: 3 of 10 done; use --order 1, or raise the limit with max_time=SECONDS
+    >>> Deadline("derivation", "", max_time="inf").check("anything")
+    """
+
+    def __init__(self, where: str, options: str = "", *, max_time=None):
+        self.where, self.options = where, options
+        self.limit, self.hint = current_limit(max_time)
+        started = _STARTED.get() if max_time is None else None
+        self.started = time.perf_counter() if started is None else started
+
+    def elapsed(self) -> float:
+        """Seconds since the clock started.
+
+        Examples
+        --------
+        >>> Deadline("x", max_time=10).elapsed() >= 0
+        True
+        """
+        return time.perf_counter() - self.started
+
+    def check(self, doing: str, done=None, total=None) -> None:
+        """Raise :class:`~symft.errors.TimeLimitReached` if the limit has passed, saying what was being done and how far.
+
+        Examples
+        --------
+        >>> Deadline("x", max_time=60).check("step one", 1, 2) is None
+        True
+        """
+        if math.isinf(self.limit):
+            return
+        t = self.elapsed()
+        if t <= self.limit:
+            return
+        far = "" if done is None else (f": {format_count(done)} of {format_count(total)} done" if total is not None
+                                       else f": {format_count(done)} done")
+        raise TimeLimitReached(f"{self.where}: stopped at the time limit of {format_seconds(self.limit)} after "
+                            f"{format_seconds(t)}, while {doing}{far}; "
+                            f"{self.options + ', or ' if self.options else ''}raise the limit with {self.hint}")
 
 
 def format_seconds(t: float) -> str:

@@ -20,6 +20,7 @@ __all__ = [
     "FaultModelError",
     "SymbolicValueError",
     "TooLargeError",
+    "TimeLimitReached",
     "SolverUnknown",
     "FloatOverflowError",
     "NotSmooth",
@@ -96,6 +97,19 @@ class TooLargeError(SymftError, RuntimeError):
     Examples
     --------
     >>> issubclass(TooLargeError, RuntimeError)
+    True
+    """
+
+
+class TimeLimitReached(TooLargeError):
+    """Work stopped at the time limit (:class:`symft.cost.Deadline`), where its prediction was wrong.
+
+    A :class:`TooLargeError` like a refusal up front; the message says what was
+    being done, how far it got, and what would work instead.
+
+    Examples
+    --------
+    >>> issubclass(TimeLimitReached, TooLargeError)
     True
     """
 

@@ -17,11 +17,12 @@ import pytest
 
 from symft import cost
 from symft.cli import main
+from symft.analysis.accuracy import accuracy_estimate
 from symft.engines.enclosure import enclosure, enclosure_estimate
 from symft.engines.enumeration import enumerate_crashes, enumeration_estimate
 from symft.engines.sampling import crash_probability, crashed_sample_size, draw_estimate, monte_carlo
 from symft.engines.taylor import derivative_bounds, derive, derive_estimate, remainder_estimate, taylor_expand
-from symft.errors import TooLargeError
+from symft.errors import TimeLimitReached, TooLargeError
 from symft.faults import NeuronCrash
 from symft.graph.netfile import load_network
 from symft.graph.network import random_network
@@ -156,16 +157,64 @@ def test_derive_on_the_digits_refuses_at_once(net):
     assert "symft taylor" in err and "--max-time" in err
 
 
-def test_derive_with_symbolic_inputs_is_predicted_as_a_lower_bound():
-    # without --input the inputs are symbols: the expressions are larger (predicted) and the moments expand
-    # products of symbolic coefficients (not predicted: the message says "at least")
+def test_derive_with_symbolic_inputs_is_predicted_on_its_own_path():
+    # without --input the inputs are symbols: the expressions are larger (counted) and each leaf costs
+    # more (nested tanh, exp of symbols): its own constant, and a refusal that offers a numeric input
     net = load_network("examples/digits_cnn.onnx")
     numeric = derive_estimate(net, ["classifier.2"], 2)
     symbolic = derive_estimate(net, ["classifier.2"], 2, symbolic_input=True)
+    assert (numeric.path, symbolic.path) == ("derive", "derive_symbolic")
     assert numeric.seconds < 60 < symbolic.seconds
     code, out, err, seconds = _cli(["derive", "examples/digits_cnn.onnx", "--p", "classifier.2:1e-3"])
     assert code == 2 and out == "" and seconds < 2.0
-    assert "at least" in err and "a numeric input (--input X)" in err
+    assert "would take about" in err and "in symbolic inputs" in err and "a numeric input (--input X)" in err
+
+
+def test_derive_with_symbolic_inputs_prediction():
+    net = random_network([3, 3, 3, 1], seed=0, activation="sigmoid")
+    p = {1: 1e-3, 2: 1e-3}
+    est = derive_estimate(net, list(p), 2, symbolic_input=True)
+    with cost.time_limit("inf"):
+        _agree(est, _timed(lambda: derive(net, p, order=2, progress_bar=False)))
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+def test_derive_with_symbolic_inputs_finishes_or_stops_at_the_limit(tmp_path, activation):
+    # 3 → 2 → 2 → 1 with symbolic inputs, crashes at both hidden sites, order 2: this ran for minutes
+    # (SymPy's expand asked assumptions of every exp(…) argument); now it finishes in seconds, and
+    # whatever the prediction says, the work checks the clock between its steps and stops at the limit
+    from symft.graph.netfile import save_network
+
+    path = str(tmp_path / "net.json")
+    save_network(random_network([3, 2, 2, 1], seed=0, activation=activation), path)
+    limit = 0.5
+    code, out, err, seconds = _cli(["derive", path, "--p", "1e-3", "--max-time", str(limit), "--force"])
+    assert seconds < limit + 10.0, seconds         # one step past the limit at most (a shared machine), never minutes
+    if code == 0:
+        assert "E T_2[0] =" in out
+    else:
+        assert code == 2 and out == "" and len(err.strip().splitlines()) == 1, err
+        assert "stopped at the time limit of 0.5 s after" in err and "while computing" in err, err
+        assert "a numeric input (--input X)" in err and "--max-time SECONDS" in err, err
+    code, out, err, seconds = _cli(["derive", path, "--p", "1e-3", "--max-time", "60"])
+    assert code == 0 and "E T_2[0] =" in out and "Var T_2[0] =" in out, err
+
+
+def test_derive_stops_at_the_deadline_with_how_far_it_got():
+    # force skips the prediction, not the deadline: a derivation that cannot finish in 1 ms stops
+    # with TimeLimitReached (a TooLargeError, like a refusal) saying what it was doing and how far
+    net = random_network([3, 2, 2, 1], seed=0, activation="sigmoid")
+    t = time.perf_counter()
+    with pytest.raises(TimeLimitReached, match=r"^symbolic Taylor expansion of order 2 in 4 crash indicators: "
+                                               r"stopped at the time limit of 0\.001 s after .* s, while computing "
+                                               r"the Taylor coefficients, derivatives: 0 of 14 done; use the numeric "
+                                               r"T1 .*a numeric input \(--input X\)"):
+        derive(net, {1: 1e-3, 2: 1e-3}, order=2, force=True, max_time=1e-3, progress_bar=False)
+    assert time.perf_counter() - t < 10.0
+    assert issubclass(TimeLimitReached, TooLargeError)
+    with cost.time_limit("inf"):                    # no limit: it runs to the end
+        d = derive(net, {1: 1e-3, 2: 1e-3}, order=2, progress_bar=False)
+    assert len(d.moments.var) == 1 and not d.expansion.exact
 
 
 def test_derive_refusal_suggests_a_lower_order_that_fits():
@@ -227,6 +276,17 @@ def test_solver_without_timeout_stops_at_the_limit():
         assert check_timeout(None) is None
 
 
+def test_accuracy_prediction():
+    # a fixed order: the enclosure's work count with the accuracy path's own constant (class decisions)
+    from symft.analysis.accuracy import accuracy
+
+    net = random_network([6, 40, 40, 3], seed=0, activation="tanh")
+    X = np.random.default_rng(0).normal(size=(50, 6))
+    y = np.arange(50) % 3
+    m = NeuronCrash({1: 1e-3, 2: 1e-3})
+    _agree(accuracy_estimate(net, m, 2, 50), _timed(lambda: accuracy(net, X, y, m, order=2, method="rigorous")))
+
+
 def test_accuracy_with_a_fixed_order_is_predicted_before_any_work():
     # an automatic order is chosen to fit; a fixed one is checked against the limit and refused at once
     from symft.analysis.accuracy import accuracy
@@ -235,7 +295,8 @@ def test_accuracy_with_a_fixed_order_is_predicted_before_any_work():
     X = np.random.default_rng(0).normal(size=(50, 6))
     y = np.arange(50) % 3
     m = NeuronCrash({1: 1e-3, 2: 1e-3})
-    est = enclosure_estimate(net, m, 4, 50)
+    est = accuracy_estimate(net, m, 4, 50)
+    assert est.path == "accuracy" and est.work == enclosure_estimate(net, m, 4, 50).work
     assert est.seconds > 1.0
     t = time.perf_counter()
     with cost.time_limit(est.seconds / 10), pytest.raises(TooLargeError, match=r"accuracy: would take about .*--order"):

@@ -492,3 +492,22 @@ def test_t1_remainder_bound_holds_many(seed, act, hidden, q, layer_set, semantic
     slack = 1e-11 * (1 + np.abs(m))
     assert np.all(np.abs(m - r.mean) <= r.remainder_mean + slack)
     assert np.all(np.abs(v - r.var) <= r.remainder_var + slack)
+
+
+def test_degree_test_agrees_with_poly_including_cancellations():
+    # the structural degree bounds the true one from above; where it says more than k, Poly decides
+    from fractions import Fraction
+
+    from symft.engines.taylor import _is_polynomial_of_degree
+
+    a, b = sp.symbols("xi_a xi_b")
+    c = sp.exp(sp.Rational(Fraction(-0.1)))                     # exp of a binary rational, as in float nets
+    exprs = [c * a + 3, c * a * b + a, (a + 1) ** 2 - a ** 2, (a + c) ** 3 - a ** 3 - 3 * c * a ** 2,
+             sp.tanh(a) + 1, a * sp.exp(b), c ** 2 * (a - b) * (a + b) + b ** 2 * c ** 2, sp.Integer(5)]
+    for e in exprs:
+        for k in (0, 1, 2, 3):
+            try:
+                truth = e.is_polynomial(a, b) and sp.Poly(e, a, b).total_degree() <= k
+            except sp.PolynomialError:
+                truth = False
+            assert _is_polynomial_of_degree(e, (a, b), k) == truth, (e, k)

@@ -71,8 +71,8 @@ from ..utils import fraction_down as _down, fraction_up as _up
 from ..errors import InvalidArgument
 from ..faults import CrashPattern
 from ..problem import make_problem
-from ..engines.enclosure import choose_order, enclosure_estimate
-from ..engines.enumeration import exact_obstacle
+from ..engines.enclosure import choose_order
+from ..engines.enumeration import count_configurations, enumeration_estimate, exact_obstacle
 from ..engines.forward import forward, forward_masked
 from ..engines.sampling import failure_groups
 from ..engines.stratified import (bounded_interval, check_budget, configuration_blocks, crash_count_tail,
@@ -81,7 +81,7 @@ from ..walk.errorbound import BoxAndError
 from ..walk.walker import walk
 from ..results import result
 
-__all__ = ["AccuracyResult", "accuracy", "METHODS"]
+__all__ = ["AccuracyResult", "accuracy", "accuracy_estimate", "METHODS"]
 
 #: Methods :func:`accuracy` knows.
 METHODS = ("auto", "exact", "rigorous", "statistical")
@@ -348,6 +348,28 @@ def _breakdown(y, c0, ch, co, top):
     return tuple(per), tuple(risk)
 
 
+def accuracy_estimate(net, model, order: int, n_inputs: int = 1) -> "cost.Estimate":
+    r"""The predicted time (:class:`symft.cost.Estimate`, path ``"accuracy"``) of :func:`accuracy` with a fixed order.
+
+    The work is counted as for the enclosure
+    (:func:`symft.engines.enclosure.enclosure_estimate`: the configurations
+    with at most ``order`` crashes × inputs × the multiply-adds downstream of
+    the crash sites), but each unit costs more: every configuration's outputs
+    become a class decision with its error bound, so the path has its own
+    constant, measured by ``benchmarks/bench_cost_model.py``.
+
+    Examples
+    --------
+    >>> from symft.faults import NeuronCrash
+    >>> from symft.graph.network import random_network
+    >>> e = accuracy_estimate(random_network([4, 30, 2], seed=0), NeuronCrash({1: 1e-3}), 2, 10)
+    >>> e.path, e.basis
+    ('accuracy', '466 configurations × 10 inputs')
+    """
+    return enumeration_estimate(net, model, n_inputs, configurations=count_configurations(net, model, order),
+                                path="accuracy")
+
+
 def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None,
              max_configurations: int = 2 ** 21, max_width: float = 1e-2, n_samples: int = 4000,
              seed: int = 0, confidence: float = 0.95, enumerate_small: bool = True,
@@ -444,7 +466,7 @@ def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None
                 raise InvalidArgument(f"order: expected a non-negative integer, got {order!r}")
             k = min(int(order), N)
             if not force:           # a fixed order is predicted before any work (an automatic one is chosen to fit)
-                cost.check(enclosure_estimate(net, model, k, B), "accuracy",
+                cost.check(accuracy_estimate(net, model, k, B), "accuracy",
                            "use a lower order (--order), no order (the largest that fits is chosen), or sampling "
                            "(--method statistical)")
         if method == "exact" and k < N:

@@ -1384,7 +1384,8 @@ def add_parsers(sub) -> dict:
                    "(default: symbols x_0, x_1, …)")
     add_semantics(s)
     s.add_argument("--latex", action="store_true", help="print LaTeX")
-    s.add_argument("--force", action="store_true", help="expand even above the size limit")
+    s.add_argument("--force", action="store_true", help="expand even when predicted to take longer than --max-time "
+                                                        "(it still stops at the limit; --max-time inf for none)")
     add_json(s, "expansion, mean, var, t1_mean, t1_var, remainder")
 
     s = out["taylor"] = sub.add_parser("taylor", help="the first-order Taylor estimate (T1) of E Δ and Var Δ (one "

@@ -69,7 +69,8 @@ import numpy as np
 import sympy as sp
 
 from .. import cost
-from ..errors import FaultModelError, FloatOverflowError, InvalidArgument, NotSmooth, TooLargeError
+from ..errors import (FaultModelError, FloatOverflowError, InvalidArgument, NotSmooth, TimeLimitReached,
+                      TooLargeError)
 from ..faults import SEMANTICS, NeuronCrash, check_probability, site_key
 from ..graph.activations import ETA
 from ..graph.numbers import float_enclosure, to_fraction
@@ -182,7 +183,9 @@ def derive_estimate(net, crash_layers, order: int, *, symbolic_input: bool = Fal
     r"""The predicted time of a symbolic Taylor expansion (:func:`taylor_expand`, ``symft derive``), before any work.
 
     The work is ``outputs × derivatives × expression size``, in units of the
-    ``"derive"`` path of :mod:`symft.cost`:
+    ``"derive"`` path of :mod:`symft.cost` (``"derive_symbolic"`` with
+    symbolic inputs, whose expressions cost more per leaf: nested ``tanh``,
+    ``exp`` of symbols, which SymPy differentiates and prints at length):
 
     * *expression size*: the number of leaves of an output's expression tree
       from the first crash site on (an affine op of fan-in ``f`` multiplies
@@ -223,7 +226,7 @@ def derive_estimate(net, crash_layers, order: int, *, symbolic_input: bool = Fal
     steps = sum(math.comb(n_nl + m - 1, m) + n_lin * (1 if m == 1 else math.comb(n_nl + m - 2, m - 1))
                 for m in range(1, order + 1))
     tree = size[net.output] if sites else 0
-    return cost.estimate("derive", float(net.n_outputs) * steps * tree,
+    return cost.estimate("derive_symbolic" if symbolic_input else "derive", float(net.n_outputs) * steps * tree,
                          f"{cost.format_count(steps)} non-zero derivatives of expressions of "
                          f"{cost.format_count(tree)} terms × {net.n_outputs} outputs")
 
@@ -238,11 +241,64 @@ def _tidy(e):
     if e.is_Rational or e.is_Float:
         return e
     try:
-        if sp.count_ops(e) < 400:
-            return sp.expand(e)
+        # with tanh(…), exp(…) of symbols (symbolic inputs) the expanded form is longer, not clearer
+        if not _has_symbolic_calls(e) and sp.count_ops(e) < 400:
+            return _expand(e)
     except Exception:  # pragma: no cover - SymPy edge cases; the unexpanded value is still exact
         pass
     return e
+
+
+def _outer_calls(e, found: dict) -> None:
+    """Collect the outermost function applications (``tanh(…)``, ``exp(…)``) of ``e`` into ``found``."""
+    _walk_shared(e, lambda a: a.is_Function and not found.setdefault(a, None))
+
+
+def _walk_shared(e, stop) -> None:
+    """Call ``stop`` on every distinct subexpression of ``e`` once, not descending where it is true (SymPy's
+    own traversals visit a shared subtree once per occurrence, which on a network's expressions is often)."""
+    seen, stack = set(), [e]
+    while stack:
+        a = stack.pop()
+        if a in seen:
+            continue
+        seen.add(a)
+        if stop(a) or a.is_Atom:
+            continue
+        stack.extend(a.args)
+
+
+def _with_calls_as_symbols(e, fn):
+    """``fn(e)`` with every outermost function application replaced by a symbol, then put back.
+
+    ``fn`` (an expansion, a factorization) then works on a polynomial (or rational function) in
+    plain symbols: SymPy's own ``expand`` asks assumption queries of every ``exp(…)`` argument
+    it meets (whether it is negative), which on the nested arguments of a network with symbolic
+    inputs took minutes.  The arguments themselves are expanded the same way, so the result has
+    the value of ``fn(e)`` (the same expression up to how ``exp`` of a sum is written).
+    """
+    found: dict = {}
+    _outer_calls(e, found)
+    if not found:
+        return fn(e)
+    calls = {c: c.func(*[_expand(a) for a in c.args]) for c in found}
+    dummies = {c: sp.Dummy(f"u{k}") for k, c in enumerate(calls)}
+    out = fn(e.xreplace(dummies))
+    return out.xreplace({d: calls[c] for c, d in dummies.items()})
+
+
+def _expand(e):
+    """``sp.expand(e)`` with function applications kept whole (their arguments expanded).
+
+    Examples
+    --------
+    >>> x, y = sp.symbols("x y")
+    >>> _expand((x + 1) * (sp.exp(2 * (x + y)) + 1))
+    x*exp(2*x + 2*y) + x + exp(2*x + 2*y) + 1
+    """
+    if e.is_Atom:
+        return e
+    return _with_calls_as_symbols(e, sp.expand)
 
 
 def _multi_index(idx: tuple) -> dict:
@@ -333,16 +389,25 @@ class TaylorExpansion:
             out.append(tuple(g))
         return tuple(out)
 
-    def lagrange_remainder(self, *, max_terms: int = 200) -> tuple:
+    def lagrange_remainder(self, *, max_terms: int = 200, deadline: "cost.Deadline | None" = None) -> tuple:
         r"""The Lagrange remainder ``R_k(ξ) = Σ_{|α|=k+1} ∂^α y(θξ) ξ^α / α!``, ``θ ∈ (0, 1)``.
 
         ``Δ(ξ) = T_k(ξ) + R_k(ξ)`` for some θ (depending on ξ); returned per
         output as an expression in the ξ and the symbol ``theta``.
 
+        Parameters
+        ----------
+        max_terms : int
+            Refuse above this many terms of order ``k + 1``.
+        deadline : symft.cost.Deadline, optional
+            Checked between the terms: the work stops there once the time
+            limit has passed.
+
         Raises
         ------
         TooLargeError
-            When there are more than ``max_terms`` terms of order ``k + 1``.
+            When there are more than ``max_terms`` terms of order ``k + 1``,
+            or the deadline has passed.
 
         Examples
         --------
@@ -360,9 +425,12 @@ class TaylorExpansion:
         theta = sp.Symbol("theta", positive=True)
         sub = {s: theta * s for s in xs}
         out = []
-        for y in self.evaluation.outputs:
+        for o, y in enumerate(self.evaluation.outputs):
             total = sp.Integer(0)
-            for idx in combinations_with_replacement(range(len(xs)), k):
+            for t, idx in enumerate(combinations_with_replacement(range(len(xs)), k)):
+                if deadline is not None:
+                    deadline.check("computing the Lagrange remainder, terms", o * n_terms + t,
+                                   n_terms * len(self.evaluation.outputs))
                 d = y
                 for a in idx:
                     d = sp.diff(d, xs[a])
@@ -400,7 +468,7 @@ class TaylorExpansion:
 
 def taylor_expand(net, x=None, crashes=(0,), order: int = 2, *, semantics: str = "output_zero",
                   exact: bool | None = None, force: bool = False, max_time: float | None = None,
-                  progress_bar: bool | None = None) -> TaylorExpansion:
+                  progress_bar: bool | None = None, deadline: "cost.Deadline | None" = None) -> TaylorExpansion:
     r"""Taylor-expand ``Δ(ξ)`` to total order ``order`` in every crash indicator.
 
     Parameters
@@ -424,13 +492,19 @@ def taylor_expand(net, x=None, crashes=(0,), order: int = 2, *, semantics: str =
     progress_bar : bool or None
         Progress bar on stderr over outputs × Taylor terms (``None``: when
         stderr is a terminal).
+    deadline : symft.cost.Deadline, optional
+        Checked between the derivatives (default: the time limit, from the
+        enclosing :func:`symft.cost.time_limit` or from this call); the work
+        stops there when the prediction was wrong.
 
     Raises
     ------
     TooLargeError
         When the predicted time exceeds the limit; the message gives the
         estimate, a lower order that fits if there is one, and the numeric
-        alternative (:func:`t1`, ``symft taylor``).
+        alternative (:func:`t1`, ``symft taylor``).  Its subclass
+        :class:`~symft.errors.TimeLimitReached` when the work reached the
+        limit anyway, saying how far it got.
 
     Examples
     --------
@@ -448,6 +522,8 @@ def taylor_expand(net, x=None, crashes=(0,), order: int = 2, *, semantics: str =
     if not layers:
         raise FaultModelError("crashes: expected at least one site that may crash")
     _guard_expansion(net, layers, order, force, max_time, x is None)
+    if deadline is None:
+        deadline = _deadline(net, layers, order, max_time, x is None)
     ev = symbolic_forward(net, x, layers, semantics=semantics, exact=exact, force=force)
     xs = ev.xi_symbols
     zero = {s: 0 for s in xs}
@@ -455,12 +531,28 @@ def taylor_expand(net, x=None, crashes=(0,), order: int = 2, *, semantics: str =
     n_terms = math.comb(len(xs) + order, order) - 1
     with progress(len(ev.outputs) * n_terms, "derive: Taylor coefficients", enabled=progress_bar) as bar:
         for y in ev.outputs:
-            terms = _coefficients(y, xs, zero, order, bar)
+            terms = _coefficients(y, xs, zero, order, bar, deadline)
             coeffs.append(tuple(terms))
             values.append(_tidy(y.xreplace(zero)))
             if exact:
                 exact = _is_polynomial_of_degree(y, xs, order)
     return TaylorExpansion(order, ev.xi, tuple(coeffs), tuple(values), exact, ev)
+
+
+def _what(net, layers, order) -> str:
+    return f"symbolic Taylor expansion of order {order} in {sum(net.site_size(l) for l in layers)} crash indicators"
+
+
+def _instead(symbolic_input: bool, lower: str = "") -> str:
+    return (f"use the numeric T1 with a rigorous remainder (`symft taylor NET --input X --p SPEC`, "
+            f"symft.engines.taylor.t1), {lower}{'a numeric input (--input X), ' if symbolic_input else ''}"
+            f"fewer crash sites (--p SITE:P)")
+
+
+def _deadline(net, layers, order, max_time, symbolic_input) -> "cost.Deadline":
+    """The time limit as a deadline for the steps of a derivation (checked between them)."""
+    lower = "a lower order (--order K), " if order > 1 else ""
+    return cost.Deadline(_what(net, layers, order), _instead(symbolic_input, lower), max_time=max_time)
 
 
 def _guard_expansion(net, layers, order, force, max_time, symbolic_input):
@@ -470,9 +562,8 @@ def _guard_expansion(net, layers, order, force, max_time, symbolic_input):
 
     def est(k):
         e = derive_estimate(net, layers, k, symbolic_input=symbolic_input)
-        if symbolic_input:   # the moments then expand products of symbolic coefficients: not predicted
-            e = cost.Estimate(e.path, e.work, e.seconds, e.basis + "; at least: with symbolic inputs the "
-                              "moments take longer, by a factor not predicted")
+        if symbolic_input:
+            e = cost.Estimate(e.path, e.work, e.seconds, e.basis + " in symbolic inputs")
         return e
 
     e = est(order)
@@ -480,21 +571,18 @@ def _guard_expansion(net, layers, order, force, max_time, symbolic_input):
     if e.seconds <= limit:
         return
     lower = next((k for k in range(order - 1, 0, -1) if est(k).seconds <= limit), None)
-    n = sum(net.site_size(l) for l in layers)
     low = "" if lower is None else f"order {lower} (--order {lower}, {cost.format_seconds(est(lower).seconds)}), "
-    if symbolic_input:
-        low += "a numeric input (--input X), "
-    cost.check(e, f"symbolic Taylor expansion of order {order} in {n} crash indicators",
-               f"use the numeric T1 with a rigorous remainder (`symft taylor NET --input X --p SPEC`, "
-               f"symft.engines.taylor.t1), {low}fewer crash sites (--p SITE:P)", max_time=max_time)
+    cost.check(e, _what(net, layers, order), _instead(symbolic_input, low), max_time=max_time)
 
 
-def _coefficients(y, xs, zero, order, bar):
+def _coefficients(y, xs, zero, order, bar, deadline=None):
     """The non-zero Taylor coefficients ``(multi-index, c)`` of ``y`` in ``xs`` up to ``order``."""
     cache = {(): y}
     terms = []
     for m in range(1, order + 1):
         for idx in combinations_with_replacement(range(len(xs)), m):
+            if deadline is not None:
+                deadline.check("computing the Taylor coefficients, derivatives", bar.done, bar.total)
             bar.update(1)
             d = cache.get(idx)
             if d is None:
@@ -513,12 +601,53 @@ def _coefficients(y, xs, zero, order, bar):
 
 
 def _is_polynomial_of_degree(y, xs, k) -> bool:
+    """Whether ``y`` is a polynomial of total degree at most ``k`` in ``xs``.
+
+    The degree as written (a product adds its factors' degrees) bounds the true one from above, so
+    when it is at most ``k`` that is the answer; otherwise ``Poly`` decides, with the function
+    applications of the coefficients (``exp`` of a binary rational, say) as symbols, since ``Poly``
+    over such coefficients asks SymPy's assumptions about each of them and took minutes.
+    """
     try:
         if not y.is_polynomial(*xs):
             return False
+        if _degree_as_written(y, frozenset(xs)) <= k:
+            return True
+        calls: dict = {}
+        _outer_calls(y, calls)
+        if not any(c.free_symbols & set(xs) for c in calls):
+            y = y.xreplace({c: sp.Dummy(f"u{j}") for j, c in enumerate(calls)})
         return sp.Poly(y, *xs).total_degree() <= k
     except (sp.PolynomialError, sp.GeneratorsNeeded):
         return False
+
+
+def _degree_as_written(e, xs: frozenset, memo=None) -> float:
+    """An upper bound on the total degree in ``xs`` of a polynomial ``e``, from its structure.
+
+    Examples
+    --------
+    >>> a, b, c = sp.symbols("a b c")
+    >>> _degree_as_written((a + 1) * (a * b + sp.exp(c)) + c ** 5, frozenset({a, b}))
+    3
+    """
+    memo = {} if memo is None else memo
+    if e in memo:
+        return memo[e]
+    if not (e.free_symbols & xs):
+        d = 0
+    elif e.is_Symbol:
+        d = 1
+    elif e.is_Add:
+        d = max(_degree_as_written(a, xs, memo) for a in e.args)
+    elif e.is_Mul:
+        d = sum(_degree_as_written(a, xs, memo) for a in e.args)
+    elif e.is_Pow and e.exp.is_Integer and e.exp >= 0:
+        d = int(e.exp) * _degree_as_written(e.base, xs, memo)
+    else:
+        d = math.inf
+    memo[e] = d
+    return d
 
 
 # ---------------------------------------------------------------------- moments
@@ -578,19 +707,19 @@ def _one_minus(e, syms):
 
 
 def _collect_p(e, ps):
-    e = sp.expand(e)
+    e = _expand(e)
     syms = sorted({s for q in ps if isinstance(q, sp.Basic) for s in q.free_symbols}, key=str)
     if syms:
         try:
             if len(sp.Add.make_args(e)) < 60:
-                return _one_minus(sp.factor(e), syms)
+                return _one_minus(_with_calls_as_symbols(e, sp.factor), syms)
             return sp.collect(e, syms)
         except Exception:  # pragma: no cover
             return e
     return e
 
 
-def bernoulli_moments(expansion: TaylorExpansion, p, *, net=None) -> Moments:
+def bernoulli_moments(expansion: TaylorExpansion, p, *, net=None, deadline: "cost.Deadline | None" = None) -> Moments:
     r"""Mean and variance of the truncated expansion with independent ``ξ_a ~ Be(p_{l(a)})``.
 
     ``ξ^m = ξ`` for a Bernoulli variable, so each monomial reduces to the
@@ -607,6 +736,9 @@ def bernoulli_moments(expansion: TaylorExpansion, p, *, net=None) -> Moments:
         The expanded network: site keys of ``p`` and of the expansion are
         then matched by site (``1`` and ``"h1"`` may name the same site);
         without it, by key (``1`` and ``"1"`` are the same key).
+    deadline : symft.cost.Deadline, optional
+        Checked between the products of the variance: the work stops there
+        (:class:`~symft.errors.TimeLimitReached`) once the time limit has passed.
 
     Examples
     --------
@@ -643,16 +775,36 @@ def bernoulli_moments(expansion: TaylorExpansion, p, *, net=None) -> Moments:
             by_support[S] = by_support.get(S, 0) + c
         items = [(S, c) for S, c in by_support.items() if c != 0]
         mean = sp.Add(*[c * pi(S) for S, c in items])
-        var = sp.Integer(0)
+        # Var = Σ_{S ∩ T ≠ ∅} c_S c_T Cov(ξ_S, ξ_T), gathered per monomial of the probabilities
+        by_p: dict = {}
+        pairs = len(items) * (len(items) + 1) // 2
         for i, (S, cs) in enumerate(items):
+            if deadline is not None:
+                deadline.check(f"computing the moments, Var Δ of output {len(variances)}, products",
+                               i * len(items) - i * (i - 1) // 2, pairs)
             for j in range(i, len(items)):
                 T, ct = items[j]
                 if S & T:
-                    cov = pi(S | T) - pi(S) * pi(T)
-                    var += (1 if i == j else 2) * cs * ct * cov
-        means.append(_collect_p(mean, pa))
-        variances.append(_collect_p(var, pa))
+                    w = (1 if i == j else 2) * cs * ct
+                    for mono, k in sp.expand(pi(S | T) - pi(S) * pi(T)).as_coefficients_dict().items():
+                        by_p.setdefault(mono, []).append(k * w)
+        var = sp.Add(*[mono * sp.Add(*ws) for mono, ws in by_p.items()])
+        if any(_has_symbolic_calls(c) for _, c in items):
+            # coefficients with tanh(…), exp(…) of symbols (symbolic inputs): expanding their products
+            # multiplies the terms without making anything clearer, so the moments stay grouped by p
+            means.append(mean)
+            variances.append(var)
+        else:
+            means.append(_collect_p(mean, pa))
+            variances.append(_collect_p(var, pa))
     return Moments(tuple(means), tuple(variances), expansion.order)
+
+
+def _has_symbolic_calls(e) -> bool:
+    """Whether ``e`` applies a function (``tanh``, ``exp``, …) to something with a free symbol."""
+    found: dict = {}
+    _outer_calls(e, found)
+    return any(c.free_symbols for c in found)
 
 
 # ---------------------------------------------------------------------- symbolic T1
@@ -1691,7 +1843,10 @@ def derive(net, p, *, x=None, order: int = 2, semantics: str = "output_zero", ex
     Refused up front (:class:`~symft.errors.TooLargeError`) when the predicted
     time (:func:`derive_estimate`) exceeds ``max_time`` seconds (default: the
     limit of :mod:`symft.cost`), unless ``force``; ``progress_bar`` as in
-    :func:`taylor_expand`.
+    :func:`taylor_expand`.  Where the prediction is wrong, the work stops at
+    the limit (:class:`~symft.errors.TimeLimitReached`, checked between the
+    derivatives, the products of the moments and the remainder's terms;
+    ``force`` skips the prediction, not this).
 
     Examples
     --------
@@ -1705,9 +1860,11 @@ def derive(net, p, *, x=None, order: int = 2, semantics: str = "output_zero", ex
     """
     order = _check_order(order)
     probs = _probabilities(net, p)
+    deadline = _deadline(net, crash_layers_of(net, list(probs)), order, max_time, x is None)
     exp = taylor_expand(net, x, list(probs), order=order, semantics=semantics, exact=exact, force=force,
-                        max_time=max_time, progress_bar=progress_bar)
-    mo = bernoulli_moments(exp, probs, net=net)
+                        max_time=max_time, progress_bar=progress_bar, deadline=deadline)
+    mo = bernoulli_moments(exp, probs, net=net, deadline=deadline)
+    deadline.check("computing the first-order estimate (T1)")
     grad = exp.gradient()
     mean, var, var_paper = _t1_from_gradient(grad, exp.xi, probs)
     exact1 = all(_is_polynomial_of_degree(y, exp.xi_symbols, 1) for y in exp.evaluation.outputs)
@@ -1717,7 +1874,10 @@ def derive(net, p, *, x=None, order: int = 2, semantics: str = "output_zero", ex
         rem = tuple(sp.Integer(0) for _ in exp.coefficients)
     else:
         try:
-            rem = exp.lagrange_remainder(max_terms=30)
+            deadline.check("computing the Lagrange remainder")
+            rem = exp.lagrange_remainder(max_terms=30, deadline=deadline)
+        except TimeLimitReached:
+            raise
         except TooLargeError as e:
             note = str(e)
     for what, values in (("the expansion", exp.polynomials()), ("E Δ", mo.mean), ("Var Δ", mo.var),
@@ -1745,15 +1905,17 @@ def _check_float_range(values, what: str) -> None:
     ...
     symft.errors.FloatOverflowError: derive: E Δ holds a decimal number beyond the float64 range (2 to a power of ... digits); the float weights or inputs are too large for it — scale them down or give them as rationals
     """
+    floats: set = set()
     for v in values:
-        for f in sp.sympify(v).atoms(sp.Float):
-            sign, man, e, bc = f._mpf_ if len(f._mpf_) == 4 else (0, 0, 0, 0)
-            if man and not _EXP_MIN <= e + bc <= _EXP_MAX:
-                size = (f"about 2^{e + bc}" if abs(e + bc) < 10 ** 6
-                        else f"2 to a power of {len(str(abs(e + bc)))} digits")
-                raise FloatOverflowError(f"derive: {what} holds a decimal number beyond the float64 range ({size}); "
-                                         "the float weights or inputs are too large for it — scale them down or "
-                                         "give them as rationals")
+        _walk_shared(sp.sympify(v), lambda a: a.is_Float and not floats.add(a))
+    for f in floats:
+        sign, man, e, bc = f._mpf_ if len(f._mpf_) == 4 else (0, 0, 0, 0)
+        if man and not _EXP_MIN <= e + bc <= _EXP_MAX:
+            size = (f"about 2^{e + bc}" if abs(e + bc) < 10 ** 6
+                    else f"2 to a power of {len(str(abs(e + bc)))} digits")
+            raise FloatOverflowError(f"derive: {what} holds a decimal number beyond the float64 range ({size}); "
+                                     "the float weights or inputs are too large for it — scale them down or "
+                                     "give them as rationals")
 
 
 # ---------------------------------------------------------------------- T1 on a smooth loss
