@@ -419,18 +419,21 @@ def fuse_tails(rng, OH, OW):
 @pytest.mark.parametrize("chunk", [None, 2 ** 12])
 def test_convolution_fused_with_the_nodes_after_it(dtype, chunk, monkeypatch):
     """forward evaluates a convolution with its activations and pooling a chunk of samples at a time: the very
-    numbers of the node-by-node pass, float64 and float32, with one chunk or many, and the loops' values."""
+    numbers of the node-by-node pass in float64 (within 1e-6 in the approximate float32, whose matrix products
+    may round differently with the chunk), with one chunk or many, and the loops' values."""
     import symft.graph.ops as ops_module
     from symft.walk.walker import walk
 
     if chunk:
         monkeypatch.setattr(ops_module, "_CHUNK_BYTES", chunk)
-    used, wide = [], Conv2d._apply_wide
+    used, wide, same_used, same = [], Conv2d._apply_wide, [], Conv2d._apply_same
     monkeypatch.setattr(Conv2d, "_apply_wide", lambda self, *a: used.append(1) or wide(self, *a))
+    monkeypatch.setattr(Conv2d, "_apply_same", lambda self, *a: same_used.append(1) or same(self, *a))
     rng = np.random.default_rng(40)
     C, H, W, B = 3, 10, 16, 13
     for i, kw in enumerate(FUSE_CONVS):
         used.clear()
+        same_used.clear()
         Wt, b = rng.normal(size=(6, C // kw["groups"], 3, 3)), rng.normal(size=6)
         conv = Conv2d(float_array(Wt), float_array(b), **kw)
         _, OH, OW = conv.out_shape([(C, H, W)])
@@ -447,11 +450,16 @@ def test_convolution_fused_with_the_nodes_after_it(dtype, chunk, monkeypatch):
             got = forward(net, X, dtype=dtype)
             plain = walk(net, Numeric(net, dtype=dtype), X.astype(dtype), keep=False).reshape(B, -1)
             assert got.dtype == dtype
-            np.testing.assert_array_equal(got, plain)
+            if dtype == np.float64:
+                np.testing.assert_array_equal(got, plain)
+            else:   # float32 is approximate: the chunks (and so the matrix products) may differ in the last bits
+                assert np.abs(got - plain).max() <= 1e-6 * np.abs(plain).max()
             want = ref(ref_conv(X, Wt, b, kw["stride"], kw["padding"], kw["dilation"], kw["groups"])).reshape(B, -1)
             tol = 1e-13 if dtype == np.float64 else 3e-6
             assert np.abs(got - want).max() <= tol * np.abs(want).max()
-        assert bool(used) == (i < 2)
+        # float32 takes its own kernel when the output grid is the input grid (the first case)
+        assert bool(same_used) == (i == 0 and dtype == np.float32)
+        assert bool(used) == (i < 2 and not same_used)
 
 
 def test_fused_convolution_overflow_is_reported_like_the_plain_pass():
