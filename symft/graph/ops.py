@@ -910,22 +910,27 @@ class Conv2d(AffineOp):
             cols[:, :, K] = 1
         out = np.empty((R, Cout, H, W), dtype=x.dtype) if then is None else None
         o = scratch("conv.out", (step, Cout, H, W), x.dtype) if then is not None else None
+        # the output rows (columns) where a tap reads above or below (left or right of) the image
+        rows = [(kh, max(0, pt - kh * dh), min(H, H + pt - kh * dh)) for kh in range(KH)]
+        columns = [(kw, max(0, pl - kw * dw), min(W, W + pl - kw * dw)) for kw in range(KW)]
         for s in range(0, R, step):
             n = min(step, R - s)
             buf[lo:lo + n * C * HW] = x2[s:s + n].reshape(-1)
-            taps = np.lib.stride_tricks.as_strided(
-                buf, shape=(n, G, Cg, KH, KW, HW),
-                strides=(C * HW * isz, Cg * HW * isz, HW * isz, dh * W * isz, dw * isz, isz), writeable=False)
+            # (the strided view built directly: as_strided's checks cost more than a small batch's copy)
+            taps = np.ndarray((n, G, Cg, KH, KW, HW), x.dtype, buf,
+                              strides=(C * HW * isz, Cg * HW * isz, HW * isz, dh * W * isz, dw * isz, isz))
             cv = cols[:n, :, :K].reshape(n, G, Cg, KH, KW, H, W)     # splitting axes: a view, never a copy
             cv.reshape(n, G, Cg, KH, KW, HW)[...] = taps
-            for kh in range(KH):          # tap rows above or below the image: padding
-                a, b = max(0, pt - kh * dh), min(H, H + pt - kh * dh)
-                cv[:, :, :, kh, :, :a] = 0
-                cv[:, :, :, kh, :, b:] = 0
-            for kw in range(KW):          # tap columns left or right of the image: padding
-                a, b = max(0, pl - kw * dw), min(W, W + pl - kw * dw)
-                cv[:, :, :, :, kw, :, :a] = 0
-                cv[:, :, :, :, kw, :, b:] = 0
+            for kh, a, b in rows:         # tap rows above or below the image: padding
+                if a:
+                    cv[:, :, :, kh, :, :a] = 0
+                if b < H:
+                    cv[:, :, :, kh, :, b:] = 0
+            for kw, a, b in columns:      # tap columns left or right of the image: padding
+                if a:
+                    cv[:, :, :, :, kw, :, :a] = 0
+                if b < W:
+                    cv[:, :, :, :, kw, :, b:] = 0
             if then is None:
                 np.matmul(Wg, cols[:n], out=out[s:s + n].reshape(n, G, Cout // G, HW))
                 continue

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..errors import FaultModelError, FloatOverflowError, InvalidArgument
 from ..faults import SEMANTICS, crash_values, site_of, synapse_shape
-from ..graph.scratch import scratch
+from ..graph.scratch import zeros
 from .walker import Interpretation
 
 __all__ = ["Numeric", "crash_values_float", "check_finite", "float_dtype"]
@@ -49,7 +49,26 @@ def _pass_through(node, args):
 
 
 def _sum(a):
-    return sum(a.ravel().tolist()) if a.size <= 32 else np.add.reduce(a, None)
+    """A number that is finite when every entry of ``a`` is (a sum: ±inf and NaN propagate; a sum that overflows
+    only sends the caller to the entry-by-entry test).  Contiguous float32 arrays: one BLAS dot product with
+    ones (faster than NumPy's pairwise float32 sum)."""
+    if a.size <= 32:
+        return sum(a.ravel().tolist())
+    if a.dtype == np.float32 and a.flags.c_contiguous:
+        return float(np.dot(a.reshape(-1), _ones32(a.size)))
+    return np.add.reduce(a, None)
+
+
+def _ones32(n):
+    have = _ONES32[0]
+    if have.size < n:
+        have = np.ones(n, dtype=np.float32)
+        have.flags.writeable = False
+        _ONES32[0] = have
+    return have[:n]
+
+
+_ONES32 = [np.ones(0, dtype=np.float32)]
 
 
 def check_finite(net, node, a, what: str = "pre-activation") -> None:
@@ -101,9 +120,7 @@ def float_dtype(dtype) -> np.dtype:
 def _relu32(z, out):
     """relu on float32: the maximum with an array of zeros (NumPy's vectorized loop for two arrays; with a scalar
     zero its loop is about 3× slower on float32), the same numbers."""
-    zeros = scratch("relu.zeros", z.shape, np.float32)
-    zeros.fill(0)
-    return np.maximum(z, zeros, out=out)
+    return np.maximum(z, zeros(z.size, np.float32).reshape(z.shape), out=out)
 
 
 #: Activations evaluated directly in float32 (the others go through float64 and are rounded back).
