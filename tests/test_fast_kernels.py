@@ -508,3 +508,47 @@ def test_pointwise_convolution_equals_loops(dtype, monkeypatch):
         if x4.shape[0] and dtype == np.float64:      # a sample's numbers do not depend on the batch it is in
             one = x.reshape((-1, C, 5, 7))[-1:]
             np.testing.assert_array_equal(got.reshape(want.shape)[-1], op.apply([one], P, [(C, 5, 7)])[0])
+
+
+# ---------------------------------------------------------------- float32: convolutions whose output grid is the input grid
+def test_float32_same_grid_convolution_equals_loops(monkeypatch):
+    """The approximate float32 kernel for convolutions whose output grid is the input grid (the columns of a whole
+    chunk copied tap by tap, the entries past a row, channel or sample edge set to 0): uneven padding, dilation,
+    groups, no bias, 1-row and 1-column kernels, leading axes and several chunks, against the loops on the very
+    float32 numbers it sees; apply and apply_then agree; NaN left in its scratch buffers by an earlier call
+    never reaches a result."""
+    import symft.graph.ops as ops_module
+    from symft.graph.scratch import scratch
+
+    used, same = [], Conv2d._apply_same
+    monkeypatch.setattr(Conv2d, "_apply_same", lambda self, *a: used.append(1) or same(self, *a))
+    rng = np.random.default_rng(50)
+    cases = [((3, 3), (1, 1, 1, 1), (1, 1), 1, True, (3, 8, 8), (5,), None),
+             ((3, 3), (0, 0, 2, 2), (1, 1), 1, True, (2, 5, 7), (4,), None),        # all the padding after
+             ((5, 3), (2, 2, 2, 2), (1, 2), 2, False, (4, 9, 6), (3,), None),       # dilated, grouped, no bias
+             ((1, 3), (0, 1, 0, 1), (1, 1), 4, True, (8, 4, 5), (2, 3), None),      # one row, leading axes
+             ((2, 1), (1, 0, 0, 0), (1, 1), 1, True, (3, 6, 4), (70,), 2 ** 12),    # 70 samples: many chunks
+             ((3, 3), (1, 1, 1, 1), (1, 1), 1, True, (1, 1, 1), (6,), None)]        # 1×1 images: all padding
+    for (KH, KW), pad, dil, groups, has_bias, (C, H, W), lead, chunk in cases:
+        monkeypatch.setattr(ops_module, "_CHUNK_BYTES", chunk or 4 * 2 ** 20)
+        used.clear()
+        Co = 8
+        Wt = rng.normal(size=(Co, C // groups, KH, KW))
+        b = rng.normal(size=Co) if has_bias else None
+        op = Conv2d(float_array(Wt), float_array(b) if has_bias else None, padding=pad, dilation=dil, groups=groups)
+        assert op.out_shape([(C, H, W)]) == (Co, H, W)
+        P = {k: (v.astype(np.float32) if v is not None else None) for k, v in op.params().items()}
+        for role in ("conv.pad", "conv.cols", "conv.out"):
+            scratch(role, (2 ** 16,), np.float32).fill(np.nan)      # garbage from an earlier call
+        x = rng.normal(size=lead + (C, H, W)).astype(np.float32)
+        got = op.apply([x], P, [(C, H, W)])
+        x4 = x.reshape((-1, C, H, W)).astype(np.float64)
+        want = ref_conv(x4, P["weight"].astype(np.float64), P["bias"].astype(np.float64) if has_bias else None,
+                        (1, 1), pad, dil, groups)
+        mag = ref_conv(np.abs(x4), np.abs(Wt), np.abs(b) if has_bias else None, (1, 1), pad, dil, groups)
+        assert used and got.dtype == np.float32 and got.shape == lead + (Co, H, W)
+        assert (np.abs(got.reshape(want.shape) - want) <= 2e-6 * mag).all()
+        then = op.apply_then(x, P, (C, H, W), lambda z: z.sum(axis=(2, 3)))
+        assert then.shape == lead + (Co,)
+        assert np.abs(then - got.sum(axis=(-2, -1))).max() <= 1e-5 * np.abs(mag).sum(axis=(-2, -1)).max()
+    assert op.apply([np.zeros((0, C, H, W), np.float32)], P, [(C, H, W)]).shape == (0, Co, H, W)
