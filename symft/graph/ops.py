@@ -901,6 +901,7 @@ class Conv2d(AffineOp):
         Wg = self._cache[key]
         Kb = Wg.shape[2]
         step = max(1, min(R, _CHUNK_BYTES // (isz * HW * (C + G * Kb + Cout))))
+        step = -(-R // -(-R // step)) if R else 1             # chunks of even sizes (no small last one)
         x2 = x.reshape(R, C * HW)
         lo, hi = pt * W + pl, pb * W + pr
         # the chunk's input with lo numbers before it and hi after (read only by entries then set to 0)

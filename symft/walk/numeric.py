@@ -54,7 +54,7 @@ def _sum(a):
     ones (faster than NumPy's pairwise float32 sum)."""
     if a.size <= 32:
         return sum(a.ravel().tolist())
-    if a.dtype == np.float32 and a.flags.c_contiguous:
+    if a.dtype == np.float32 and a.flags.c_contiguous and a.size <= _SHARED_MAX:
         return float(np.dot(a.reshape(-1), _ones32(a.size)))
     return np.add.reduce(a, None)
 
@@ -69,6 +69,8 @@ def _ones32(n):
 
 
 _ONES32 = [np.ones(0, dtype=np.float32)]
+#: The longest shared arrays of ones (:func:`_sum`) and zeros (relu in float32) kept: 16 Mi numbers (64 MiB).
+_SHARED_MAX = 2 ** 24
 
 
 def check_finite(net, node, a, what: str = "pre-activation") -> None:
@@ -120,6 +122,8 @@ def float_dtype(dtype) -> np.dtype:
 def _relu32(z, out):
     """relu on float32: the maximum with an array of zeros (NumPy's vectorized loop for two arrays; with a scalar
     zero its loop is about 3× slower on float32), the same numbers."""
+    if z.size > _SHARED_MAX:                      # not worth keeping that many zeros around
+        return np.maximum(z, np.float32(0), out=out)
     return np.maximum(z, zeros(z.size, np.float32).reshape(z.shape), out=out)
 
 
