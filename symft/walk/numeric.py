@@ -137,10 +137,12 @@ _FLOAT32_FNS = {"linear": lambda z, out: z, "relu": _relu32,
 def _activation32(act, z, in_place: bool):
     """An activation on a float32 array (approximate passes only), in ``z`` itself when ``in_place``."""
     fn = _FLOAT32_FNS.get(act.name)
-    if fn is not None:
-        with np.errstate(over="ignore"):
-            return fn(z, z if in_place else None)
-    return act(z).astype(np.float32)
+    if fn is None:
+        return act(z).astype(np.float32)
+    if act.name != "sigmoid":                          # only sigmoid's exp can overflow (to a correct 0)
+        return fn(z, z if in_place else None)
+    with np.errstate(over="ignore"):
+        return fn(z, z if in_place else None)
 
 
 #: Activations that clip (non-decreasing, exact in float): they commute with a maximum.
