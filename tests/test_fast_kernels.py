@@ -548,7 +548,38 @@ def test_float32_same_grid_convolution_equals_loops(monkeypatch):
         mag = ref_conv(np.abs(x4), np.abs(Wt), np.abs(b) if has_bias else None, (1, 1), pad, dil, groups)
         assert used and got.dtype == np.float32 and got.shape == lead + (Co, H, W)
         assert (np.abs(got.reshape(want.shape) - want) <= 2e-6 * mag).all()
+        # other parameters for the same op (as interval and absolute-value rules pass): not the first ones kept
+        P2 = {k: (2 * v if v is not None else None) for k, v in P.items()}
+        np.testing.assert_array_equal(op.apply([x], P2, [(C, H, W)]), 2 * got)
         then = op.apply_then(x, P, (C, H, W), lambda z: z.sum(axis=(2, 3)))
         assert then.shape == lead + (Co,)
         assert np.abs(then - got.sum(axis=(-2, -1))).max() <= 1e-5 * np.abs(mag).sum(axis=(-2, -1)).max()
     assert op.apply([np.zeros((0, C, H, W), np.float32)], P, [(C, H, W)]).shape == (0, Co, H, W)
+
+
+def test_float64_same_grid_convolution_is_the_column_kernel_bit_for_bit(monkeypatch):
+    """In float64 the same-grid kernel (columns copied tap by tap) gives every number of the column kernel (the
+    same columns, the same products per sample, the bias added after), alone and with a function of each chunk,
+    in one chunk or many, on weights and inputs from 1e-8 to 1e12; so a sample's numbers still do not depend
+    on its batch."""
+    import symft.graph.ops as ops_module
+
+    rng = np.random.default_rng(51)
+    for (KH, KW), pad, dil, groups, has_bias, (C, H, W), B, chunk in [
+            ((3, 3), (1, 1, 1, 1), (1, 1), 1, True, (1, 8, 8), 40, None),
+            ((3, 3), (0, 0, 2, 2), (1, 1), 2, True, (4, 5, 7), 9, 2 ** 12),
+            ((5, 3), (2, 2, 2, 2), (1, 2), 1, False, (3, 9, 6), 5, None),
+            ((2, 2), (1, 0, 0, 1), (1, 1), 4, True, (8, 4, 5), 30, 2 ** 13)]:
+        monkeypatch.setattr(ops_module, "_CHUNK_BYTES", chunk or 4 * 2 ** 20)
+        sign = lambda shape: rng.choice([-1.0, 1.0], size=shape) * 10.0 ** rng.uniform(-8, 12, size=shape)
+        Co = 8
+        op = Conv2d(float_array(sign((Co, C // groups, KH, KW))), float_array(sign(Co)) if has_bias else None,
+                    padding=pad, dilation=dil, groups=groups)
+        P = op.params()
+        x = sign((B, C, H, W))
+        same = op._apply_same(x, P, (C, H, W), (B,))
+        np.testing.assert_array_equal(same, op._apply_cols(x, P, (C, H, W), (B,)))
+        np.testing.assert_array_equal(op.apply([x], P, [(C, H, W)]), same)       # what apply picks here
+        pooled = op.apply_then(x, P, (C, H, W), lambda z: z.max(axis=(2, 3)))
+        np.testing.assert_array_equal(pooled, same.max(axis=(2, 3)))
+        np.testing.assert_array_equal(op._apply_same(x[B - 1:], P, (C, H, W), (1,))[0], same[B - 1])

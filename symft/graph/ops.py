@@ -717,18 +717,19 @@ class Conv2d(AffineOp):
         return self._apply_float(x, P, in_shape, lead, then)
 
     def _apply_float(self, x, P, in_shape, lead, then=None):
-        """float64: one matrix product per sample (so a sample's result does not depend on the batch it is in),
-        in chunks of samples whose columns fit in a few MiB of cache; ``then`` (see :meth:`apply_then`) applied
-        to each chunk.  float32 (approximate, no error bound): the same kernels, except kernels whose output grid is
-        the input grid (:meth:`_apply_same`: the columns of a whole chunk copied tap by tap)."""
+        """float64 or float32, one matrix product per sample (so a float64 sample's result does not depend on the
+        batch it is in), in chunks of samples whose columns fit in a few MiB of cache; ``then`` (see
+        :meth:`apply_then`) applied to each chunk."""
         if self.weight.shape[2:] == (1, 1) and self.stride == (1, 1) and not any(self.padding):
             return self._apply_pointwise(x, P, in_shape, lead, then)
-        if x.dtype == np.float32 and self._same_size(in_shape):
-            return self._apply_same(x, P, in_shape, lead, then)
         # whole padded rows compute W' − OW wasted columns per row: worth it while that is at most one in eight,
         # on rows of at least 16 outputs (on shorter ones, measured, cropping them costs what the copies save)
         OW = self.out_shape([in_shape])[2]
-        if self.stride == (1, 1) and OW >= 16 and 8 * self._row_width(in_shape) <= 9 * OW:
+        wide = self.stride == (1, 1) and OW >= 16 and 8 * self._row_width(in_shape) <= 9 * OW
+        if self._same_size(in_shape) and (x.dtype == np.float32 or not wide):
+            # float64: the column kernel's very products, from columns copied tap by tap
+            return self._apply_same(x, P, in_shape, lead, then)
+        if wide:
             return self._apply_wide(x, P, in_shape, lead, then)
         return self._apply_cols(x, P, in_shape, lead, then)
 
@@ -879,26 +880,32 @@ class Conv2d(AffineOp):
         return self.stride == (1, 1) and pt + pb == dh * (KH - 1) and pl + pr == dw * (KW - 1)
 
     def _apply_same(self, x, P, in_shape, lead, then=None):
-        """Output grid = input grid (e.g. 3×3, padding 1, stride 1), for the APPROXIMATE float32 pass only.
+        """Output grid = input grid (e.g. 3×3, padding 1, stride 1).
 
         The columns of one kernel tap, for a whole chunk of samples, are ONE contiguous run of the input
         (shifted by the tap's offset in the flattened image), copied in one long copy; the entries that ran
-        across a row, channel or sample boundary are the padding and are set to 0.  Then one matrix product per
-        sample, the bias as one more row of the columns (a sum of ``K + 1`` terms).  No padded copy of the input,
-        no output column computed and dropped."""
+        across a row, channel or sample boundary are the padding and are set to 0 (the zeros the column kernel
+        copies from its padded input).  Then one matrix product per sample.  float64: the bias added after it,
+        so every number is the one :meth:`_apply_cols` computes (the same columns, products and sums; within
+        ``γ_{K+1}`` like every kernel here).  float32 (approximate): the bias as one more row of the columns."""
         C, H, W = in_shape
         Cout, Cg, KH, KW = self.weight.shape
         G = self.groups
         R = math.prod(lead)
         (dh, dw), (pt, pl, pb, pr) = self.dilation, self.padding
         HW, K, isz = H * W, Cg * KH * KW, x.itemsize
-        key = ("same", x.dtype.str)
-        if key not in self._cache:            # the weights with the bias as one more column, per float type
-            Wg = P["weight"].reshape(G, Cout // G, K)
-            if P.get("bias") is not None:
-                Wg = np.concatenate([Wg, P["bias"].reshape(G, Cout // G, 1)], axis=2)
-            self._cache[key] = np.ascontiguousarray(Wg)
-        Wg = self._cache[key]
+        bias = P.get("bias")
+        fold = bias is not None and x.dtype == np.float32
+        Wg = P["weight"].reshape(G, Cout // G, K)
+        if fold:
+            # float32: the weights with the bias as one more column, kept for these very parameter arrays (callers
+            # pass other parameters too: absolute values, midpoints)
+            kept = self._cache.get("same.folded")
+            if kept is None or kept[0] is not P["weight"] or kept[1] is not bias:
+                kept = self._cache["same.folded"] = (P["weight"], bias, np.concatenate(
+                    [Wg, bias.reshape(G, Cout // G, 1)], axis=2))
+            Wg = kept[2]
+        after = bias[:, None, None] if bias is not None and not fold else None
         Kb = Wg.shape[2]
         step = max(1, min(R, _CHUNK_BYTES // (isz * HW * (C + G * Kb + Cout))))
         step = -(-R // -(-R // step)) if R else 1             # chunks of even sizes (no small last one)
@@ -932,11 +939,12 @@ class Conv2d(AffineOp):
                     cv[:, :, :, :, kw, :, :a] = 0
                 if b < W:
                     cv[:, :, :, :, kw, :, b:] = 0
-            if then is None:
-                np.matmul(Wg, cols[:n], out=out[s:s + n].reshape(n, G, Cout // G, HW))
-                continue
-            np.matmul(Wg, cols[:n], out=o[:n].reshape(n, G, Cout // G, HW))
-            out = _put_chunk(out, then(o[:n]), s, R)
+            z = out[s:s + n] if then is None else o[:n]
+            np.matmul(Wg, cols[:n], out=z.reshape(n, G, Cout // G, HW))
+            if after is not None:
+                z += after                    # the same sums as the column kernel's out + bias
+            if then is not None:
+                out = _put_chunk(out, then(z), s, R)
         return out.reshape(lead + out.shape[1:])
 
     def adjoint(self, g, P, in_shapes):
