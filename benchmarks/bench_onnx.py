@@ -26,21 +26,22 @@ Measured (CPU-time ratios symft/onnxruntime, float64; float32).  Before = main a
 convolutions whose output grid is the input grid with their columns copied tap by tap for a whole chunk (float64
 too where the row kernel does not apply, with the column kernel's very numbers), float32 relu against an array
 of zeros, float32 tiled average pooling on narrow rows as one product with a 0/1 matrix, cheaper per-call
-checks.  This script, 3 runs of each version interleaved, on a shared 2-core machine at load 5.1 – 5.5 (so the
-ranges are wide and absolute times 1.3 – 2× a quiet machine's):
+checks.  This script, 3 runs of each version interleaved, on a shared 2-core machine at load 1.8 – 2.3:
 
 ===============================  ==========================  ==========================
 model (batch)                    before                      after
 ===============================  ==========================  ==========================
-digits CNN (1024)                7.2 – 11.6×; 4.3 – 8.7×     7.3 – 7.8×; 3.2 – 3.6×
-two conv blocks (256)            4.9 – 5.6×; 2.7 – 3.8×      5.0 – 5.8×; 2.6 – 3.9×
-residual + BN + groups (256)     3.8 – 7.1×; 1.7 – 1.8×      4.8 – 5.0×; 1.8 – 3.7×
-1M parameters (256)              2.6 – 2.8×; 1.4 – 1.5×      2.9 – 3.4×; 1.4 – 1.5×
+digits CNN (1024)                6.2 – 10.0×; 4.6 – 5.3×     5.9 – 6.2×; 2.5 – 3.0×
+two conv blocks (256)            3.8 – 4.3×; 2.2 – 2.6×      4.05 – 5.15×; 1.8 – 1.9×
+residual + BN + groups (256)     3.35 – 3.6×; 1.6 – 1.7×     2.8 – 3.85×; 1.1 – 1.4×
+1M parameters (256)              2.8 – 2.9×; 1.5 – 1.6×      2.6 – 2.85×; 1.3 – 1.35×
 ===============================  ==========================  ==========================
 
-At that load one pass of 0.3 s decides little; the same models in one process, each version in its own
-process, interleaved, min CPU time of 200 passes (digits) or 40 (the others), 3 runs for digits and 2 for
-the others, same load, give (symft/ORT):
+(digits float32 after: 3.02×, 2.49×, 2.76×: at the bar.)  An earlier set of 3 runs each at load 5.1 – 5.5
+spread too widely to rank (digits float32 3.2 – 3.6× after vs 4.3 – 8.7× before; two blocks float32
+2.6 – 3.9× after vs 2.7 – 3.8× before).  At that load, each version in its own process, interleaved, min
+CPU time of 200 passes (digits) or 40 (the others), 3 runs for digits and 2 for the others, gave
+(symft/ORT):
 
 ===============================  ==========================  ==========================
 model (batch)                    before                      after
