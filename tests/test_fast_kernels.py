@@ -510,7 +510,7 @@ def test_pointwise_convolution_equals_loops(dtype, monkeypatch):
             np.testing.assert_array_equal(got.reshape(want.shape)[-1], op.apply([one], P, [(C, 5, 7)])[0])
 
 
-# ---------------------------------------------------------------- float32: convolutions whose output grid is the input grid
+# ---------------------------------------------------------------- float32: output grid = input grid
 def test_float32_same_grid_convolution_equals_loops(monkeypatch):
     """The approximate float32 kernel for convolutions whose output grid is the input grid (the columns of a whole
     chunk copied tap by tap, the entries past a row, channel or sample edge set to 0): uneven padding, dilation,
