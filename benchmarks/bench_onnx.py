@@ -22,23 +22,41 @@ issue): import under 2 s; symft's forward within 3× of onnxruntime's.
 Run from the repository root: ``python benchmarks/bench_onnx.py`` (under a minute; needs
 ``pip install -e ".[onnx]" onnxruntime``).
 
-Measured (CPU-time ratios symft/onnxruntime, float64; float32; 3 runs on a shared 2-core machine at load
-8.2 – 9.6, so absolute times were 2 – 3× a quiet machine's; before = main at f64fdd5, after = the
-convolution temporaries from reused scratch buffers, float32 weights rounded once, tiled pooling):
+Measured (CPU-time ratios symft/onnxruntime, float64; float32).  Before = main at d4ba0eb; after = float32
+convolutions whose output grid is the input grid with their columns copied tap by tap for a whole chunk (float64
+too where the row kernel does not apply, with the column kernel's very numbers), float32 relu against an array
+of zeros, float32 tiled average pooling on narrow rows as one product with a 0/1 matrix, cheaper per-call
+checks.  This script, 3 runs of each version interleaved, on a shared 2-core machine at load 1.8 – 2.3:
 
 ===============================  ==========================  ==========================
 model (batch)                    before                      after
 ===============================  ==========================  ==========================
-digits CNN (1024)                8.8 – 14.8×; 5.8 – 10.5×    7.8 – 8.4×; 5.2 – 6.3×
-two conv blocks (256)            5.7 – 8.1×; 3.4 – 4.6×      4.9 – 6.3×; 2.8 – 3.8×
-residual + BN + groups (256)     4.3 – 4.9×; 2.8 – 3.7×      4.4 – 4.7×; 1.7 – 2.6×
-1M parameters (256)              3.1×; 1.6 – 1.7×            2.2 – 2.7×; 1.3 – 1.8×
+digits CNN (1024)                6.2 – 10.0×; 4.6 – 5.3×     5.9 – 6.2×; 2.5 – 3.0×
+two conv blocks (256)            3.8 – 4.3×; 2.2 – 2.6×      4.05 – 5.15×; 1.8 – 1.9×
+residual + BN + groups (256)     3.35 – 3.6×; 1.6 – 1.7×     2.8 – 3.85×; 1.1 – 1.4×
+1M parameters (256)              2.8 – 2.9×; 1.5 – 1.6×      2.6 – 2.85×; 1.3 – 1.35×
 ===============================  ==========================  ==========================
 
-Page faults per pass on the residual model went from 2500 – 3000 (float64 and float32) to 998 (float64:
-the 8 MiB node values themselves) and 0 (float32).  (The "after" column predates one more change, the tiled
-pooling's row sums in a scratch buffer: 584 → 16 faults per pass in the digits CNN's pooling, measured apart.)  Float64 misses 3× on the digits CNN by construction of
-the pass: its GEMMs alone (0.9 ms of CPU time at that load) take 1.5× onnxruntime's whole float32 pass.
+(digits float32 after: 3.02×, 2.49×, 2.76×: at the bar.)  An earlier set of 3 runs each at load 5.1 – 5.5
+spread too widely to rank (digits float32 3.2 – 3.6× after vs 4.3 – 8.7× before; two blocks float32
+2.6 – 3.9× after vs 2.7 – 3.8× before).  At that load, each version in its own process, interleaved, min
+CPU time of 200 passes (digits) or 40 (the others), 3 runs for digits and 2 for the others, gave
+(symft/ORT):
+
+===============================  ==========================  ==========================
+model (batch)                    before                      after
+===============================  ==========================  ==========================
+digits CNN (1024)                6.1 – 6.2×; 4.1 – 4.4×      4.8 – 5.4×; 2.65 – 2.8×
+two conv blocks (256)            4.1 – 4.7×; 2.6 – 2.9×      4.4 – 4.8×; 2.3 – 2.4×
+residual + BN + groups (256)     3.0×; 1.7 – 1.8×            2.8 – 3.3×; 1.5 – 1.7×
+1M parameters (256)              2.7×; 1.5×                  2.6 – 2.8×; 1.4 – 1.5×
+===============================  ==========================  ==========================
+
+(float64 takes the new kernel only on rows shorter than 16 outputs, the digits CNN and the 1M model, whose pass
+is mostly its dense layer; elsewhere its kernels are unchanged and the spread is the load.)
+Float64 misses 3× on the digits CNN by construction of the pass: its GEMMs alone (one per sample for the
+convolution, 1.37 ms, and the two dense layers, 0.46 ms of CPU time at load 5.3) take 2.1× onnxruntime's whole
+float32 pass (0.88 ms) at that load.
 """
 
 from __future__ import annotations

@@ -30,7 +30,8 @@ from symft.walk.walker import walk
 U = Fraction(1, 2 ** 53)
 
 #: (kernel, stride, padding, dilation, groups, (C, H, W)) and the float kernel apply picks: "rows" (stride 1 on
-#: whole padded rows), "pointwise" (1×1), "columns" (the general one)
+#: whole padded rows), "pointwise" (1×1), "columns" (the general one), "same" (the output grid is the input grid,
+#: rows too short for "rows": the columns' products, copied tap by tap)
 CASES = [((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1, (3, 4, 16)),
          ((3, 2), (1, 1), (0, 2, 1, 0), (1, 2), 2, (4, 3, 16)),
          ((1, 1), (1, 1), (0, 0, 0, 0), (1, 1), 2, (6, 3, 4)),
@@ -38,8 +39,9 @@ CASES = [((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1, (3, 4, 16)),
          ((3, 3), (1, 1), (1, 1, 1, 1), (1, 1), 1, (3, 5, 5)),
          ((2, 3), (2, 1), (1, 0, 0, 1), (1, 1), 1, (3, 5, 4)),
          ((3, 3), (2, 2), (1, 1, 1, 1), (2, 1), 2, (4, 6, 6))]
-PICKS = ["rows", "rows", "pointwise", "rows", "columns", "columns", "columns"]
-KERNELS = {"rows": "_apply_wide", "pointwise": "_apply_pointwise", "columns": "_apply_cols"}
+PICKS = ["rows", "rows", "pointwise", "rows", "same", "columns", "columns"]
+KERNELS = {"rows": "_apply_wide", "pointwise": "_apply_pointwise", "columns": "_apply_cols",
+           "same": "_apply_same"}
 
 
 def gamma(n):
@@ -121,6 +123,8 @@ def test_float_convolution_is_within_gamma_k_plus_1(case, kernels_used):
         got["rows"] = op._apply_wide(x, op.params(), in_shape, (len(x),))
     if PICKS[CASES.index(case)] == "pointwise":
         got["pointwise"] = op._apply_pointwise(x, op.params(), in_shape, (len(x),))
+    if op._same_size(in_shape):
+        got["same"] = op._apply_same(x, op.params(), in_shape, (len(x),))
     val, mag = exact_conv(x, Wt, b, case[1], case[2], case[3], case[4])
     K = int(np.prod(Wt.shape[1:]))
     for y in got.values():

@@ -196,3 +196,26 @@ def test_pooling_windows_that_tile_the_input(kernel, lead):
     # a non-contiguous input takes the general path: the same maxima
     xt = np.ascontiguousarray(np.swapaxes(x4, 2, 3)).swapaxes(2, 3)
     np.testing.assert_array_equal(mx.apply(xt, (C, H, W)).reshape(-1, C, 3, 2), windows.max(axis=(3, 5)))
+
+
+def test_float32_finiteness_check_and_relu():
+    """The float32 pre-check (one dot product with ones) lets finite values pass even when their sum overflows,
+    and sends ±inf and NaN to the entry-by-entry test that names the node; relu against the shared zeros gives
+    the maxima with 0 (and never writes the zeros)."""
+    from symft.errors import FloatOverflowError
+    from symft.graph.scratch import zeros
+    from symft.walk.numeric import _relu32, check_finite
+
+    net = Network([("x", Input((4, 4, 4)), ()), ("f", Flatten(), ("x",))])
+    big = np.full((3, 4, 4, 4), 3e38, dtype=np.float32)           # finite; the sum overflows float32
+    with np.errstate(over="ignore"):
+        check_finite(net, "f", big)
+    for bad in (np.inf, -np.inf, np.nan):
+        a = np.ones((3, 4, 4, 4), dtype=np.float32)
+        a[2, 3, 1, 0] = bad
+        with pytest.raises(FloatOverflowError, match="float32"):
+            check_finite(net, "f", a)
+    z = np.random.default_rng(0).normal(size=(5, 7, 3)).astype(np.float32)
+    want = np.where(z > 0, z, np.float32(0))
+    np.testing.assert_array_equal(_relu32(z, None), want)
+    assert _relu32(z, z) is z and np.array_equal(z, want) and not zeros(z.size, np.float32).any()

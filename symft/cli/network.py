@@ -439,7 +439,8 @@ def add_parsers(sub) -> dict:
     s.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                    help="float type of the pass (default float64). float32 is APPROXIMATE: weights and inputs "
                         "rounded to float32, about 7 significant digits, NO error bound (faster on "
-                        "convolutional networks); not with --exact")
+                        "convolutional networks; an input's last digits may change with the other inputs of "
+                        "its batch); not with --exact")
     add_json(s, "output, crashed_output, delta")
 
     s = out["convert"] = sub.add_parser("convert", help="convert a model: symft JSON or ONNX in, symft JSON (.json) "

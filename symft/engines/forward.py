@@ -363,6 +363,10 @@ def forward(net, x, pattern: CrashPattern | None = None, *, semantics: str = "ou
         about 1e-6 relative, with no guarantee).  It is faster on
         convolutional networks; nothing rigorous or exact in symft uses it
         (the verbs :func:`symft.certify`, :func:`symft.exact`, … refuse it).
+        Its matrix products may be grouped differently with the size of the
+        batch, so an input's float32 output can change in its last bits with
+        the other inputs of the batch (in float64 a convolution's numbers for
+        an input never depend on its batch).
 
     Returns
     -------

@@ -717,15 +717,19 @@ class Conv2d(AffineOp):
         return self._apply_float(x, P, in_shape, lead, then)
 
     def _apply_float(self, x, P, in_shape, lead, then=None):
-        """float64 or float32, one matrix product per sample (so a sample's result does not depend on the batch
-        it is in), in chunks of samples whose columns fit in a few MiB of cache; ``then`` (see
+        """float64 or float32, one matrix product per sample (so a float64 sample's result does not depend on the
+        batch it is in), in chunks of samples whose columns fit in a few MiB of cache; ``then`` (see
         :meth:`apply_then`) applied to each chunk."""
         if self.weight.shape[2:] == (1, 1) and self.stride == (1, 1) and not any(self.padding):
             return self._apply_pointwise(x, P, in_shape, lead, then)
         # whole padded rows compute W' − OW wasted columns per row: worth it while that is at most one in eight,
         # on rows of at least 16 outputs (on shorter ones, measured, cropping them costs what the copies save)
         OW = self.out_shape([in_shape])[2]
-        if self.stride == (1, 1) and OW >= 16 and 8 * self._row_width(in_shape) <= 9 * OW:
+        wide = self.stride == (1, 1) and OW >= 16 and 8 * self._row_width(in_shape) <= 9 * OW
+        if self._same_size(in_shape) and (x.dtype == np.float32 or not wide):
+            # float64: the column kernel's very products, from columns copied tap by tap
+            return self._apply_same(x, P, in_shape, lead, then)
+        if wide:
             return self._apply_wide(x, P, in_shape, lead, then)
         return self._apply_cols(x, P, in_shape, lead, then)
 
@@ -868,6 +872,81 @@ class Conv2d(AffineOp):
                 out = _put_chunk(out, then(dense[:n]), s, R)
         return out.reshape(lead + out.shape[1:])
 
+    def _same_size(self, in_shape):
+        """Whether the output grid is the input grid (stride 1, padding that adds up to the kernel's extent):
+        :meth:`_apply_same` applies."""
+        KH, KW = self.weight.shape[2:]
+        (dh, dw), (pt, pl, pb, pr) = self.dilation, self.padding
+        return self.stride == (1, 1) and pt + pb == dh * (KH - 1) and pl + pr == dw * (KW - 1)
+
+    def _apply_same(self, x, P, in_shape, lead, then=None):
+        """Output grid = input grid (e.g. 3×3, padding 1, stride 1).
+
+        The columns of one kernel tap, for a whole chunk of samples, are ONE contiguous run of the input
+        (shifted by the tap's offset in the flattened image), copied in one long copy; the entries that ran
+        across a row, channel or sample boundary are the padding and are set to 0 (the zeros the column kernel
+        copies from its padded input).  Then one matrix product per sample.  float64: the bias added after it,
+        so every number is the one :meth:`_apply_cols` computes (the same columns, products and sums; within
+        ``γ_{K+1}`` like every kernel here).  float32 (approximate): the bias as one more row of the columns."""
+        C, H, W = in_shape
+        Cout, Cg, KH, KW = self.weight.shape
+        G = self.groups
+        R = math.prod(lead)
+        (dh, dw), (pt, pl, pb, pr) = self.dilation, self.padding
+        HW, K, isz = H * W, Cg * KH * KW, x.itemsize
+        bias = P.get("bias")
+        fold = bias is not None and x.dtype == np.float32
+        Wg = P["weight"].reshape(G, Cout // G, K)
+        if fold:
+            # float32: the weights with the bias as one more column, kept for these very parameter arrays (callers
+            # pass other parameters too: absolute values, midpoints)
+            kept = self._cache.get("same.folded")
+            if kept is None or kept[0] is not P["weight"] or kept[1] is not bias:
+                kept = self._cache["same.folded"] = (P["weight"], bias, np.concatenate(
+                    [Wg, bias.reshape(G, Cout // G, 1)], axis=2))
+            Wg = kept[2]
+        after = bias[:, None, None] if bias is not None and not fold else None
+        Kb = Wg.shape[2]
+        step = max(1, min(R, _CHUNK_BYTES // (isz * HW * (C + G * Kb + Cout))))
+        step = -(-R // -(-R // step)) if R else 1             # chunks of even sizes (no small last one)
+        x2 = x.reshape(R, C * HW)
+        lo, hi = pt * W + pl, pb * W + pr
+        # the chunk's input with lo numbers before it and hi after (read only by entries then set to 0)
+        buf = scratch("conv.pad", (lo + step * C * HW + hi,), x.dtype)
+        cols = scratch("conv.cols", (step, G, Kb, HW), x.dtype)
+        if Kb > K:
+            cols[:, :, K] = 1
+        out = np.empty((R, Cout, H, W), dtype=x.dtype) if then is None else None
+        o = scratch("conv.out", (step, Cout, H, W), x.dtype) if then is not None else None
+        # the output rows (columns) where a tap reads above or below (left or right of) the image
+        rows = [(kh, max(0, pt - kh * dh), min(H, H + pt - kh * dh)) for kh in range(KH)]
+        columns = [(kw, max(0, pl - kw * dw), min(W, W + pl - kw * dw)) for kw in range(KW)]
+        for s in range(0, R, step):
+            n = min(step, R - s)
+            buf[lo:lo + n * C * HW] = x2[s:s + n].reshape(-1)
+            # (the strided view built directly: as_strided's checks cost more than a small batch's copy)
+            taps = np.ndarray((n, G, Cg, KH, KW, HW), x.dtype, buf,
+                              strides=(C * HW * isz, Cg * HW * isz, HW * isz, dh * W * isz, dw * isz, isz))
+            cv = cols[:n, :, :K].reshape(n, G, Cg, KH, KW, H, W)     # splitting axes: a view, never a copy
+            cv.reshape(n, G, Cg, KH, KW, HW)[...] = taps
+            for kh, a, b in rows:         # tap rows above or below the image: padding
+                if a:
+                    cv[:, :, :, kh, :, :a] = 0
+                if b < H:
+                    cv[:, :, :, kh, :, b:] = 0
+            for kw, a, b in columns:      # tap columns left or right of the image: padding
+                if a:
+                    cv[:, :, :, :, kw, :, :a] = 0
+                if b < W:
+                    cv[:, :, :, :, kw, :, b:] = 0
+            z = out[s:s + n] if then is None else o[:n]
+            np.matmul(Wg, cols[:n], out=z.reshape(n, G, Cout // G, HW))
+            if after is not None:
+                z += after                    # the same sums as the column kernel's out + bias
+            if then is not None:
+                out = _put_chunk(out, then(z), s, R)
+        return out.reshape(lead + out.shape[1:])
+
     def adjoint(self, g, P, in_shapes):
         in_shape = tuple(in_shapes[0])
         C, H, W = in_shape
@@ -984,6 +1063,20 @@ class AvgPool2d(AffineOp):
             if tiles and KH * KW > 16:
                 # large windows that tile the input (global pooling): a reduction over a reshape
                 s = x4[:, :, :OH * KH, :OW * KW].reshape(R, C, OH, KH, OW, KW).sum(axis=(3, 5))
+            elif tiles and 1 < KH * KW and (H, W) == (OH * KH, OW * KW) and x4.flags.c_contiguous \
+                    and x.dtype == np.float32 and W <= 16:
+                # float32 (approximate) on narrow rows, where NumPy's loops over rows of a few numbers cost more
+                # than the sums: the KH rows of each band of windows times a 0/1 matrix (one matrix product), a
+                # sum of the window's KH·KW numbers (and exact zeros) in BLAS's order, within the same γ bound
+                key = ("tile-sum", W, KH, KW)
+                if key not in self._cache:
+                    M = np.zeros((KH, OW, KW, OW), dtype=np.float32)
+                    for o in range(OW):
+                        M[:, o, :, o] = 1
+                    self._cache[key] = M.reshape(KH * W, OW)
+                s = x4.reshape(R * C * OH, KH * W) @ self._cache[key]
+                s *= np.float32(1.0 / (KH * KW))         # every window holds KH·KW numbers: 1/count, as below
+                return s.reshape(lead + (C, OH, OW))
             elif tiles and 1 < KH * KW and (H, W) == (OH * KH, OW * KW) and x4.flags.c_contiguous:
                 # small windows that tile the input exactly (2×2 stride 2): the KH rows of each window added
                 # (whole rows at a time), then the KW columns of those sums (one long strided loop each): a sum

@@ -32,7 +32,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["KEEP_BYTES", "scratch"]
+__all__ = ["KEEP_BYTES", "scratch", "zeros"]
 
 #: The largest buffer kept per role and thread (larger requests get a fresh array each time).  The kernels'
 #: chunks are sized to about 4 MiB, so this keeps them all; a pass on images so large that one sample's
@@ -75,9 +75,43 @@ def scratch(role: str, shape: tuple, dtype) -> np.ndarray:
     if n > KEEP_BYTES:
         return np.empty(shape, dtype=dtype)
     bufs = _LOCAL.__dict__.setdefault("bufs", {})
-    buf = bufs.get(role)
-    if buf is None or buf.nbytes < n + 64:
-        # 64 extra bytes: the view starts on a 64-byte boundary (a cache line; what BLAS kernels like)
-        buf = bufs[role] = np.empty(max(n, 64) + 64, dtype=np.uint8)
-    start = -buf.ctypes.data % 64
+    got = bufs.get(role)
+    if got is None or got[0].nbytes < n + 64:
+        # 64 extra bytes: the view starts on a 64-byte boundary (a cache line; what BLAS kernels like); the
+        # buffer and that start are kept together (asking an array for its address costs microseconds)
+        buf = np.empty(max(n, 64) + 64, dtype=np.uint8)
+        got = bufs[role] = (buf, -buf.__array_interface__["data"][0] % 64)
+    buf, start = got
     return buf[start:start + n].view(dtype).reshape(shape)
+
+
+def zeros(n: int, dtype) -> np.ndarray:
+    """A read-only array of ``n`` zeros of ``dtype``, shared (grown when a longer one is needed, never written).
+
+    Parameters
+    ----------
+    n : int
+    dtype : numpy dtype
+
+    Returns
+    -------
+    ndarray
+        1-D, read-only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z = zeros(3, np.float32)
+    >>> z, z.flags.writeable
+    (array([0., 0., 0.], dtype=float32), False)
+    """
+    dtype = np.dtype(dtype)
+    have = _ZEROS.get(dtype.str)
+    if have is None or have.size < n:
+        have = np.zeros(max(n, 1024), dtype=dtype)         # calloc: pages of zeros the system maps lazily
+        have.flags.writeable = False
+        _ZEROS[dtype.str] = have
+    return have[:n]
+
+
+_ZEROS: dict = {}
