@@ -567,3 +567,23 @@ def test_a_scheduler_at_an_address_notes_workers_that_run_the_profiler(clients, 
         s = D.Scheduler(address)
         s.close()
         assert not [w for w in recwarn if issubclass(w.category, D.WorkerSettingsNote)]
+
+
+def test_the_worker_configuration_file_of_the_docs_sets_the_local_clusters_settings():
+    import pathlib
+    import re
+
+    yaml = pytest.importorskip("yaml")
+    text = (pathlib.Path(__file__).parents[1] / "docs" / "cluster.rst").read_text(encoding="utf-8")
+    block = re.search(r"\.\. code-block:: yaml\n\n(.*?)\n\n", text, re.S).group(1)
+    flat = {}
+
+    def walk(d, prefix):
+        for k, v in d.items():
+            if isinstance(v, dict):
+                walk(v, f"{prefix}{k}.")
+            else:
+                flat[f"{prefix}{k}"] = v
+
+    walk(yaml.safe_load(block), "")
+    assert flat == D.LOCAL_CONFIG
