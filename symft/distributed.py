@@ -74,14 +74,17 @@ CONNECT_TIMEOUT = 10
 NAMES = ("local", "processes")
 #: Dask settings of the local clusters a :class:`Scheduler` starts (measured on the 13-point digits sweep,
 #: ``benchmarks/bench_distributed.py``): no statistical profiler sampling the task threads' stacks every
-#: 10 ms, and worker processes started without Dask's ``MALLOC_TRIM_THRESHOLD_`` (which fixes glibc's
-#: threshold for large blocks at its minimum, so every array a chunk allocates and frees is mapped and
-#: page-faulted afresh: about three times the system CPU of one process); and the event loops' routine
+#: 10 ms, and worker processes started with glibc's thresholds of :func:`symft.allocator.keep_freed_memory`
+#: instead of Dask's ``MALLOC_TRIM_THRESHOLD_`` of 64 KiB (which fixes glibc's threshold for large blocks at
+#: its minimum, so every array a chunk allocates and frees is mapped and page-faulted afresh: about three
+#: times the system CPU of one process; glibc's own adaptive thresholds still fault every block's arrays in
+#: afresh, a fifth of the CPU time); and the event loops' routine
 #: checks (blocked-loop tick every 500 ms instead of 20, system monitor every 2 s instead of 0.5, memory
 #: monitor every 1 s instead of 0.1): an idle cluster of 2 worker processes then costs 0.7 instead of 3.7
 #: CPU-seconds per 30 s (a cost that grows with the wall time, not with the work).
 LOCAL_CONFIG = {"distributed.worker.profile.enabled": False,
-                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 64 * 2 ** 20,
+                "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": 32 * 2 ** 20,
                 "distributed.admin.tick.interval": "500ms",
                 "distributed.admin.system-monitor.interval": "2s",
                 "distributed.worker.memory.monitor-interval": "1s"}
@@ -427,40 +430,49 @@ def worker_settings() -> dict:
     """The settings of :data:`LOCAL_CONFIG` that cannot be changed once a worker runs, as this process has them.
 
     ``profiler``: Dask's statistical profiler (its periodic callback is set up when the worker starts, so a
-    ``dask.config.set`` in a task does not stop it); ``malloc_trim``: the ``MALLOC_TRIM_THRESHOLD_``
-    variable (glibc reads it when the process starts).  :class:`Scheduler` runs this on the workers of a
-    scheduler at an address and warns (:class:`WorkerSettingsNote`) when they differ from the local clusters'.
+    ``dask.config.set`` in a task does not stop it); ``malloc_trim``, ``malloc_mmap``: the
+    ``MALLOC_TRIM_THRESHOLD_`` and ``MALLOC_MMAP_THRESHOLD_`` variables (glibc reads them when the process
+    starts).  :class:`Scheduler` runs this on the workers of a scheduler at an address and warns
+    (:class:`WorkerSettingsNote`) when they differ from the local clusters'.
 
     Examples
     --------
     >>> sorted(worker_settings())
-    ['malloc_trim', 'profiler']
+    ['malloc_mmap', 'malloc_trim', 'profiler']
     """
     import os
 
     import dask
 
     return {"profiler": bool(dask.config.get("distributed.worker.profile.enabled", True)),
-            "malloc_trim": os.environ.get("MALLOC_TRIM_THRESHOLD_")}
+            "malloc_trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+            "malloc_mmap": os.environ.get("MALLOC_MMAP_THRESHOLD_")}
+
+
+def _kept_memory(w) -> bool:
+    """Whether worker settings ``w`` keep freed memory as :data:`LOCAL_CONFIG` does."""
+    env = "distributed.nanny.pre-spawn-environ."
+    return all(w[key] is not None and str(w[key]).isdigit() and int(w[key]) >= LOCAL_CONFIG[env + var]
+               for key, var in (("malloc_trim", "MALLOC_TRIM_THRESHOLD_"), ("malloc_mmap", "MALLOC_MMAP_THRESHOLD_")))
 
 
 def _note_worker_settings(client, spec, where) -> None:
-    """One :class:`WorkerSettingsNote` when some worker at ``spec`` runs the profiler or Dask's malloc trim."""
+    """One :class:`WorkerSettingsNote` when some worker at ``spec`` runs the profiler or glibc's own thresholds."""
     import warnings
 
     try:
         seen = list(client.run(worker_settings).values())
-    except Exception:                     # pragma: no cover - a worker that cannot answer: no note
+    except Exception:                     # a worker without this symft, or gone: no note
         return
     what = []
     if any(w["profiler"] for w in seen):
         what.append("Dask's profiler on")
-    if any(w["malloc_trim"] is not None for w in seen):
-        what.append("MALLOC_TRIM_THRESHOLD_ set")
+    if not all(_kept_memory(w) for w in seen):
+        what.append("memory handed back to the system at every free (MALLOC_TRIM_THRESHOLD_, MALLOC_MMAP_THRESHOLD_)")
     if what:
-        warnings.warn(f"{where}: {sum(1 for w in seen if w['profiler'] or w['malloc_trim'] is not None)} of "
-                      f"{len(seen)} Dask workers at {spec} run with {' and '.join(what)}, which cost symft CPU "
-                      "time; start them as the documentation's page 'Running on a cluster' shows",
+        n = sum(1 for w in seen if w["profiler"] or not _kept_memory(w))
+        warnings.warn(f"{where}: {n} of {len(seen)} Dask workers at {spec} run with {' and '.join(what)}, which "
+                      "costs symft CPU time; start them as the documentation's page 'Running on a cluster' shows",
                       WorkerSettingsNote, stacklevel=3)
 
 

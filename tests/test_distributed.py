@@ -10,6 +10,7 @@ import threading
 import time
 from fractions import Fraction as F
 from itertools import product
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -279,7 +280,7 @@ def _worker_settings():
     import dask
 
     return (dask.config.get("distributed.worker.profile.enabled"), os.environ.get("MALLOC_TRIM_THRESHOLD_"),
-            dask.config.get("distributed.admin.tick.interval"))
+            os.environ.get("MALLOC_MMAP_THRESHOLD_"), dask.config.get("distributed.admin.tick.interval"))
 
 
 @pytest.mark.slow
@@ -290,11 +291,10 @@ def test_a_killed_worker_process_does_not_change_the_answer():
     m = NeuronCrash({1: 0.05})
     want = D.monte_carlo(net, x, m, 400_000, seed=5, chunk=4096)
     with D.Scheduler("processes", workers=2) as s:
-        # the local cluster's settings reached the worker processes: no profiler, no Dask malloc trim,
-        # the slower routine checks
-        # (the variable is as in this process: Dask's 65536 pages every freed array back in afresh)
+        # the local cluster's settings reached the worker processes: no profiler, glibc's thresholds keeping
+        # freed memory (not Dask's 65536, which pages every freed array back in afresh), the slower routine checks
         seen = s.client.run(_worker_settings)
-        assert list(seen.values()) == [(False, os.environ.get("MALLOC_TRIM_THRESHOLD_"), "500ms")] * 2
+        assert list(seen.values()) == [(False, str(64 * 2 ** 20), str(32 * 2 ** 20), "500ms")] * 2
         pids = list(s.client.run(os.getpid).values())
         killed = []
 
@@ -527,7 +527,8 @@ def test_a_sweep_on_workers_chooses_its_orders_within_the_callers_limit(clients)
     assert _no_seconds(chunked.as_dict()) == _no_seconds(chunked_here.as_dict())
 
 
-_SPAWN_KEYS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_", "PYTHONHASHSEED")
+_SPAWN_KEYS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_",
+               "MALLOC_MMAP_THRESHOLD_", "PYTHONHASHSEED")
 
 
 def _environ_here(keys):
@@ -544,9 +545,10 @@ def test_worker_processes_leave_this_process_environment_as_it_was(monkeypatch):
     with D.Scheduler("processes", workers=1, show_progress=False) as s:
         assert _environ_here(_SPAWN_KEYS) == before             # Dask's nanny wrote them here; taken back
         (seen,) = s.client.run(_environ_here, _SPAWN_KEYS).values()
-        # the worker process still got the nanny's variables (but not Dask's malloc trim: LOCAL_CONFIG)
+        # the worker process still got the nanny's variables (glibc's thresholds: LOCAL_CONFIG's, not Dask's)
         assert seen["OMP_NUM_THREADS"] == "3" and seen["OPENBLAS_NUM_THREADS"] == "1"
-        assert seen["PYTHONHASHSEED"] is not None and seen["MALLOC_TRIM_THRESHOLD_"] is None
+        assert seen["PYTHONHASHSEED"] is not None
+        assert (seen["MALLOC_TRIM_THRESHOLD_"], seen["MALLOC_MMAP_THRESHOLD_"]) == (str(64 * 2 ** 20), str(32 * 2 ** 20))
         # and a worker process applies the caller's time limit too
         with cost.time_limit(2.5, "--max-time SECONDS"):
             assert s.map(_limit_here, [0, 1]) == [(2.5, "--max-time SECONDS")] * 2
@@ -558,15 +560,19 @@ def test_a_scheduler_at_an_address_notes_workers_that_run_the_profiler(clients, 
     import dask
 
     address = clients[2].scheduler.address
-    with dask.config.set({"distributed.worker.profile.enabled": True}):
-        with pytest.warns(D.WorkerSettingsNote, match="2 Dask workers at .* run with Dask's profiler on"):
-            s = D.Scheduler(address)
-        s.close()
+    kept = {"MALLOC_TRIM_THRESHOLD_": str(64 * 2 ** 20), "MALLOC_MMAP_THRESHOLD_": str(32 * 2 ** 20)}
+    # in-process workers: this process's configuration and variables are theirs
+    with dask.config.set({"distributed.worker.profile.enabled": True}), mock.patch.dict(os.environ, kept):
+        with pytest.warns(D.WorkerSettingsNote, match=r"2 of 2 Dask workers at .* run with Dask's profiler on, "):
+            D.Scheduler(address).close()
     with dask.config.set({"distributed.worker.profile.enabled": False}):
-        recwarn.clear()
-        s = D.Scheduler(address)
-        s.close()
-        assert not [w for w in recwarn if issubclass(w.category, D.WorkerSettingsNote)]
+        with mock.patch.dict(os.environ, dict(kept, MALLOC_TRIM_THRESHOLD_="65536")):
+            with pytest.warns(D.WorkerSettingsNote, match="run with memory handed back to the system"):
+                D.Scheduler(address).close()
+        with mock.patch.dict(os.environ, kept):
+            recwarn.clear()
+            D.Scheduler(address).close()
+            assert not [w for w in recwarn if issubclass(w.category, D.WorkerSettingsNote)]
 
 
 def test_the_worker_configuration_file_of_the_docs_sets_the_local_clusters_settings():
