@@ -777,7 +777,7 @@ def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero
           chunk: int | None = None, show_progress: bool | None = None):
     r""":func:`symft.analysis.sweep.sweep` with every part of a point (and chunk of inputs) a task of its own.
 
-    The plain sweep with a ``runner`` that hands its parts (each point's accuracy and its E max_k |Δ_k|,
+    The plain sweep with a ``runner`` that hands its parts (each point's accuracy and its ``E max_k |Δ_k|``,
     :func:`symft.analysis.sweep.sweep_part`) to the scheduler at once, the larger probabilities (sampled, so
     longer) first, and a sampled part's blocks of draws to the cluster as pieces (:func:`cluster_runner`).
     By default (``chunk=None``) a point's accuracy is one task over every input: the very point
