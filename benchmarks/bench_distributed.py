@@ -13,6 +13,10 @@ Monte Carlo at large p), in three ways:
 
 Prints wall times (the cluster's start-up separately) and CPU-seconds (this process plus its children or
 the workers): on a shared machine the wall clock says little, and the CPU ratio says what the overhead is.
+For the one-process sweep also the user and system CPU-seconds and the page faults (``ru_minflt``).  The
+processes here keep the memory they free, as the ``symft`` command does (:func:`symft.allocator.keep_freed_memory`);
+``--glibc-default`` leaves glibc's thresholds alone (each block of a batched pass then faults its pages in
+afresh: about a fifth of the one-process CPU time, in the kernel).
 Then the speed-ups, and whether every point is identical (it must be: the pieces are pure and merged in a
 fixed order).  Also one accuracy at p = 1e-3 split in chunks of 128 inputs, in-process vs the 2 workers.
 BLAS threads 1.  Target: at least 1.7x on 2 cores.
@@ -36,6 +40,7 @@ import time  # noqa: E402
 
 from symft import distributed as D  # noqa: E402
 from symft.analysis.accuracy import accuracy  # noqa: E402
+from symft.allocator import keep_freed_memory  # noqa: E402
 from symft.analysis.sweep import probability_grid, sweep  # noqa: E402
 from symft.faults import NeuronCrash  # noqa: E402
 from symft.graph.netfile import load_network  # noqa: E402
@@ -44,6 +49,7 @@ from symft.io.datasets import load_dataset  # noqa: E402
 NET = "examples/digits_sigmoid.json"
 GRID = "1e-4:1e-1:13"
 TARGET = 1.7
+_GLIBC_DEFAULT = False
 
 
 def _strip(d):
@@ -59,6 +65,12 @@ def _cpu():
     return t.user + t.system
 
 
+def _usage():
+    """(user, system) CPU-seconds and page faults of this process so far."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime, r.ru_stime, r.ru_minflt
+
+
 def _children_cpu():
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
@@ -72,8 +84,10 @@ def _med(v):
     return sorted(v)[len(v) // 2]
 
 
-def _child(points):
+def _child(points, glibc_default):
     """One half of the ceiling run: load, say ready, wait for the start line, sweep, print the points."""
+    if not glibc_default:
+        keep_freed_memory()
     net = load_network(NET)
     data = load_dataset("digits", net)
     print("ready", flush=True)
@@ -96,7 +110,8 @@ def _halves(points, seconds):
 
 def _ceiling(halves):
     """Two plain sweeps at once, in two fresh processes: (wall of the slower, CPU of both, their points)."""
-    procs = [subprocess.Popen([sys.executable, __file__, "--child", ",".join(map(repr, h))],
+    procs = [subprocess.Popen([sys.executable, __file__, "--child", ",".join(map(repr, h))]
+                              + (["--glibc-default"] if _GLIBC_DEFAULT else []),
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for h in halves]
     for p in procs:
         assert p.stdout.readline().strip() == "ready"
@@ -117,25 +132,35 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: ceiling, cluster, accuracy")
+    ap.add_argument("--glibc-default", action="store_true",
+                    help="leave glibc's malloc thresholds alone (default: keep freed memory, as the symft command)")
     a = ap.parse_args()
     if a.child:
-        return _child([float(v) for v in a.child.split(",")])
+        return _child([float(v) for v in a.child.split(",")], a.glibc_default)
+    global _GLIBC_DEFAULT
+    _GLIBC_DEFAULT = a.glibc_default
+    kept = False if a.glibc_default else keep_freed_memory()
     skip = set(filter(None, a.skip.split(",")))
     net = load_network(NET)
     data = load_dataset("digits", net)
     probs = probability_grid(GRID)
     print(f"network {net.name}, {data.n} inputs ({data.name}); sweep of {len(probs)} points p = 1e-4 … 1e-1 "
           f"at both hidden layers; {a.runs} runs; load average {os.getloadavg()[0]:.1f} at start "
-          f"({os.cpu_count()} CPUs)")
-    one, cpu1 = [], []
+          f"({os.cpu_count()} CPUs); freed memory {'kept' if kept else 'handed back (glibc default)'}")
+    one, cpu1, usr, sys_, flt = [], [], [], [], []
     ref = None
     for _ in range(a.runs):
-        t, c = time.perf_counter(), _cpu()
+        t, c, u = time.perf_counter(), _cpu(), _usage()
         r = sweep(net, data.X, data.y, probs)
         one.append(time.perf_counter() - t)
         cpu1.append(_cpu() - c)
+        u1 = _usage()
+        usr.append(u1[0] - u[0])
+        sys_.append(u1[1] - u[1])
+        flt.append(u1[2] - u[2])
         ref = ref or r
-    print(f"  sweep, one process              {_rng(one)}  (CPU {_rng(cpu1)})")
+    print(f"  sweep, one process              {_rng(one)}  (CPU {_rng(cpu1)}: user {_rng(usr)}, system "
+          f"{_rng(sys_)}; page faults {min(flt):,} … {max(flt):,})")
     print("  methods: " + " ".join(pt["method"][0] + pt["abs_method"][0] for pt in ref.points)
           + "  (accuracy and E|Δ| of each point: e = exact, r = rigorous, s = statistical)")
 

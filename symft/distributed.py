@@ -20,7 +20,9 @@ threads in this process: no copying, useful when NumPy releases the GIL), ``"pro
 of ``workers`` processes: the choice on one multi-core machine), an address such as
 ``"tcp://10.0.0.5:8786"`` (a running ``dask scheduler``; its workers need symft installed), or a
 :class:`distributed.Client`.  Each task limits BLAS to one thread (:func:`symft.threads.blas_threads`) so that neither
-the speed nor the rounding depends on where it runs.
+the speed nor the rounding depends on where it runs, and runs under the caller's time limit (``--max-time``,
+:func:`symft.cost.time_limit`, ``max_time=``; :mod:`symft.cost`), which travels with the task: work a task
+predicts above it is refused there with the message it would have in one process.
 
 Examples
 --------
@@ -55,7 +57,7 @@ from .errors import InvalidArgument, MissingDependency, SymftError, TooLargeErro
 from .faults import NeuronCrash
 from .progress import Progress
 
-__all__ = ["Scheduler", "scheduler", "cluster_runner", "chunk_seed", "monte_carlo", "accuracy", "sweep", "dataset_certificate", "enumerate_crashes",
+__all__ = ["Scheduler", "scheduler", "worker_settings", "WorkerSettingsNote", "cluster_runner", "chunk_seed", "monte_carlo", "accuracy", "sweep", "dataset_certificate", "enumerate_crashes",
            "SAMPLE_CHUNK", "INPUT_CHUNK", "RETRIES", "CONNECT_TIMEOUT", "LOCAL_CONFIG"]
 
 #: Draws given a failure per Monte Carlo chunk (the split never depends on the number of workers).
@@ -72,19 +74,49 @@ CONNECT_TIMEOUT = 10
 NAMES = ("local", "processes")
 #: Dask settings of the local clusters a :class:`Scheduler` starts (measured on the 13-point digits sweep,
 #: ``benchmarks/bench_distributed.py``): no statistical profiler sampling the task threads' stacks every
-#: 10 ms, and worker processes started without Dask's ``MALLOC_TRIM_THRESHOLD_`` (which fixes glibc's
-#: threshold for large blocks at its minimum, so every array a chunk allocates and frees is mapped and
-#: page-faulted afresh: about three times the system CPU of one process); and the event loops' routine
+#: 10 ms, and worker processes started with glibc's thresholds of :func:`symft.allocator.keep_freed_memory`
+#: instead of Dask's ``MALLOC_TRIM_THRESHOLD_`` of 64 KiB (which fixes glibc's threshold for large blocks at
+#: its minimum, so every array a chunk allocates and frees is mapped and page-faulted afresh: about three
+#: times the system CPU of one process; glibc's own adaptive thresholds still fault every block's arrays in
+#: afresh, a fifth of the CPU time); and the event loops' routine
 #: checks (blocked-loop tick every 500 ms instead of 20, system monitor every 2 s instead of 0.5, memory
 #: monitor every 1 s instead of 0.1): an idle cluster of 2 worker processes then costs 0.7 instead of 3.7
 #: CPU-seconds per 30 s (a cost that grows with the wall time, not with the work).
 LOCAL_CONFIG = {"distributed.worker.profile.enabled": False,
-                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 64 * 2 ** 20,
+                "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": 32 * 2 ** 20,
                 "distributed.admin.tick.interval": "500ms",
                 "distributed.admin.system-monitor.interval": "2s",
                 "distributed.worker.memory.monitor-interval": "1s"}
 
 _INSTALL = "pip install 'symft[distributed]'"
+
+
+def _spawn_environ() -> dict:
+    """This process's values of the variables a Dask nanny sets in ``os.environ`` before it spawns a worker.
+
+    The nanny writes its ``distributed.nanny.pre-spawn-environ`` (``OMP_NUM_THREADS=1`` …) and a
+    ``PYTHONHASHSEED`` into the environment of the process that starts the cluster (a spawned process can get
+    them no other way) and never takes them back; :func:`_restore_environ` does.
+    """
+    import os
+
+    import dask
+
+    keys = set(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {}) | {"PYTHONHASHSEED"}
+    return {k: os.environ.get(k) for k in keys}
+
+
+def _restore_environ(saved: dict) -> None:
+    """Put back the variables of :func:`_spawn_environ` that have changed since (``None``: unset)."""
+    import os
+
+    for k, v in saved.items():
+        if os.environ.get(k) != v:
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def chunk_seed(seed: int, index: int) -> int:
@@ -111,9 +143,12 @@ def _one_thread():
     return blas_threads(1)
 
 
-def _single_thread(fn, *args):
-    """Run ``fn(*args)`` with BLAS limited to one thread (same rounding and speed everywhere)."""
-    with _one_thread():
+def _single_thread(limit, fn, *args):
+    """Run ``fn(*args)`` with BLAS limited to one thread (same rounding and speed everywhere) and under the
+    caller's time limit ``limit`` (``(seconds, how to raise it)`` from :func:`symft.cost.current_limit`): a
+    worker's thread or process does not see the caller's :func:`symft.cost.time_limit`, so the limit travels
+    with the task."""
+    with _one_thread(), cost.time_limit(*limit):
         return fn(*args)
 
 
@@ -174,7 +209,8 @@ def cluster_runner(piece, items, shared=()) -> list:
         tag = uuid.uuid4().hex[:12]
         sh = _send(c, shared, tag, len(items))
         # pieces of work already started go before new work (the points waiting for them hold memory)
-        futs = [c.submit(_single_thread, piece, *sh, it, key=f"symft-piece-{tag}-{i}", retries=RETRIES,
+        limit = cost.current_limit()          # this task's limit (the caller's, carried here) goes on
+        futs = [c.submit(_single_thread, limit, piece, *sh, it, key=f"symft-piece-{tag}-{i}", retries=RETRIES,
                          pure=False, priority=PIECE_PRIORITY) for i, it in enumerate(items)]
         return c.gather(futs)
 
@@ -247,6 +283,7 @@ class Scheduler:
         self.client = None
         self._owned = []
         self._blas = None
+        self._environ = None
         if workers is not None and (isinstance(workers, bool) or not isinstance(workers, Integral) or workers < 1):
             raise InvalidArgument(f"workers: expected a positive integer, got {workers!r}")
         if spec is None or spec == "inprocess":
@@ -279,8 +316,12 @@ class Scheduler:
                 self._blas = threadpool_limits(1, user_api="blas")
             try:
                 with dask.config.set(LOCAL_CONFIG):
+                    # the nannies' variables go into this process's environment: taken back once the workers
+                    # are up, after each map (a nanny restarting a lost worker sets them again) and at close
+                    self._environ = _spawn_environ()
                     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=spec == "processes",
                                            dashboard_address=None)
+                _restore_environ(self._environ)
             except (OSError, RuntimeError) as e:
                 self.close()
                 raise SymftError(f"{where}: could not start a local Dask cluster of {n} workers "
@@ -295,6 +336,7 @@ class Scheduler:
             except (OSError, TimeoutError, ValueError) as e:
                 raise SymftError(f"{where}: cannot reach a Dask scheduler at {spec!r} within {CONNECT_TIMEOUT} s "
                                  f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'no answer'})") from None
+            _note_worker_settings(self.client, spec, where)
         self._owned.insert(0, self.client)
 
     @property
@@ -341,13 +383,16 @@ class Scheduler:
             tag = uuid.uuid4().hex[:12]
             sh = _send(c, shared, tag, len(items))
             prio = [0] * len(items) if priorities is None else list(priorities)
-            futs = [c.submit(_single_thread, fn, *sh, it, key=f"symft-{label.replace(' ', '-')}-{tag}-{i}",
+            limit = cost.current_limit()      # --max-time / time_limit() / the library's: applied in the tasks
+            futs = [c.submit(_single_thread, limit, fn, *sh, it, key=f"symft-{label.replace(' ', '-')}-{tag}-{i}",
                              retries=self.retries, pure=False, priority=prio[i]) for i, it in enumerate(items)]
             for _ in as_completed(futs):
                 bar.update(1)
             return c.gather(futs)
         finally:
             bar.close()
+            if self._environ is not None:
+                _restore_environ(self._environ)
 
     def close(self) -> None:
         """Close the client and the cluster this object started (a client passed in is left open).
@@ -362,6 +407,9 @@ class Scheduler:
             except Exception:                 # pragma: no cover - closing a dead cluster
                 pass
         self._owned = []
+        if self._environ is not None:
+            _restore_environ(self._environ)
+            self._environ = None
         if self._blas is not None:                # after the worker threads have stopped
             self._blas.restore_original_limits()
             self._blas = None
@@ -372,6 +420,60 @@ class Scheduler:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+class WorkerSettingsNote(UserWarning):
+    """Workers started by hand run with Dask settings that slow symft down (:func:`worker_settings`)."""
+
+
+def worker_settings() -> dict:
+    """The settings of :data:`LOCAL_CONFIG` that cannot be changed once a worker runs, as this process has them.
+
+    ``profiler``: Dask's statistical profiler (its periodic callback is set up when the worker starts, so a
+    ``dask.config.set`` in a task does not stop it); ``malloc_trim``, ``malloc_mmap``: the
+    ``MALLOC_TRIM_THRESHOLD_`` and ``MALLOC_MMAP_THRESHOLD_`` variables (glibc reads them when the process
+    starts).  :class:`Scheduler` runs this on the workers of a scheduler at an address and warns
+    (:class:`WorkerSettingsNote`) when they differ from the local clusters'.
+
+    Examples
+    --------
+    >>> sorted(worker_settings())
+    ['malloc_mmap', 'malloc_trim', 'profiler']
+    """
+    import os
+
+    import dask
+
+    return {"profiler": bool(dask.config.get("distributed.worker.profile.enabled", True)),
+            "malloc_trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+            "malloc_mmap": os.environ.get("MALLOC_MMAP_THRESHOLD_")}
+
+
+def _kept_memory(w) -> bool:
+    """Whether worker settings ``w`` keep freed memory as :data:`LOCAL_CONFIG` does."""
+    env = "distributed.nanny.pre-spawn-environ."
+    return all(w[key] is not None and str(w[key]).isdigit() and int(w[key]) >= LOCAL_CONFIG[env + var]
+               for key, var in (("malloc_trim", "MALLOC_TRIM_THRESHOLD_"), ("malloc_mmap", "MALLOC_MMAP_THRESHOLD_")))
+
+
+def _note_worker_settings(client, spec, where) -> None:
+    """One :class:`WorkerSettingsNote` when some worker at ``spec`` runs the profiler or glibc's own thresholds."""
+    import warnings
+
+    try:
+        seen = list(client.run(worker_settings).values())
+    except Exception:                     # a worker without this symft, or gone: no note
+        return
+    what = []
+    if any(w["profiler"] for w in seen):
+        what.append("Dask's profiler on")
+    if not all(_kept_memory(w) for w in seen):
+        what.append("memory handed back to the system at every free (MALLOC_TRIM_THRESHOLD_, MALLOC_MMAP_THRESHOLD_)")
+    if what:
+        n = sum(1 for w in seen if w["profiler"] or not _kept_memory(w))
+        warnings.warn(f"{where}: {n} of {len(seen)} Dask workers at {spec} run with {' and '.join(what)}, which "
+                      "costs symft CPU time; start them as the documentation's page 'Running on a cluster' shows",
+                      WorkerSettingsNote, stacklevel=3)
 
 
 def scheduler(spec=None, workers: int | None = None, show_progress: bool | None = None,
@@ -673,11 +775,14 @@ def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None
 def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero", method: str = "auto",
           n_samples: int = 4000, seed: int = 0, confidence: float = 0.95, data: str = "", scheduler=None,
           chunk: int | None = None, show_progress: bool | None = None):
-    r""":func:`symft.analysis.sweep.sweep` with every (probability, chunk of inputs) a task of its own.
+    r""":func:`symft.analysis.sweep.sweep` with every part of a point (and chunk of inputs) a task of its own.
 
-    Each point is :func:`accuracy` at that probability; all points' chunks go to the scheduler at once.  By
-    default (``chunk=None``) a point is one task over every input: the very point
-    :func:`~symft.analysis.sweep.sweep` computes, the points running in parallel.
+    The plain sweep with a ``runner`` that hands its parts (each point's accuracy and its ``E max_k |Δ_k|``,
+    :func:`symft.analysis.sweep.sweep_part`) to the scheduler at once, the larger probabilities (sampled, so
+    longer) first, and a sampled part's blocks of draws to the cluster as pieces (:func:`cluster_runner`).
+    By default (``chunk=None``) a point's accuracy is one task over every input: the very point
+    :func:`~symft.analysis.sweep.sweep` computes, the points running in parallel.  With ``chunk``, it is
+    :func:`accuracy`'s chunks of inputs, merged as there.
 
     Parameters
     ----------
@@ -704,67 +809,58 @@ def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero
     ...     [{k: v for k, v in pt.items() if k != "seconds"} for pt in b.points]
     True
     """
-    probs = list(probabilities)
-    if not probs or not all(isinstance(q, Real) and not isinstance(q, bool) and 0 < float(q) <= 1 for q in probs):
-        raise InvalidArgument("probabilities: expected crash probabilities in (0, 1]")
-    sites = tuple(net.hidden_sites if sites is None else sites)
-    if not sites:
-        raise InvalidArgument("sites: the network has no hidden site; name the sites to crash")
-    from .analysis.sweep import check_sweep
+    from .analysis.sweep import sweep as plain
 
-    check_sweep(net, X, probs, sites, semantics, n_samples)
-    if chunk is None:
-        chunk = max(1, len(np.asarray(X)))
-    # larger probabilities cost more (sampled rather than enumerated): their tasks start first, the
-    # accuracy (the longer) before E|Δ|; a sampled task hands its blocks of draws to the cluster
-    rank = {q: r for r, q in enumerate(sorted(set(float(q) for q in probs)))}
-    jobs, spans, prio = [], [], []
-    for q in probs:
-        model = NeuronCrash({s: float(q) for s in sites}, semantics)
-        js, kw = _accuracy_jobs(net, X, y, model, method, None, 2 ** 21, 1e-2, n_samples, seed, confidence, 0,
-                                False, chunk)
-        kw["runner"] = cluster_runner
-        spans.append((len(jobs), len(js)))
-        # the keyword arguments differ between points (the order chosen): they travel with each job
-        jobs += [("accuracy", kw, model, jx, jy) for jx, jy in js]
-        prio += [2 * rank[float(q)] + 1] * len(js)
-    # E max_k |Δ_k| at each point, over every input, as the plain sweep computes it
-    for q in probs:
-        jobs.append(("abs", NeuronCrash({s: float(q) for s in sites}, semantics), np.asarray(X), method, n_samples,
-                     seed, confidence))
-        prio.append(2 * rank[float(q)])
+    if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, Integral) or chunk < 1):
+        raise InvalidArgument(f"chunk: expected a positive integer, got {chunk!r}")
     with _Use(scheduler, show_progress) as s:
-        res = s.map(_sweep_task, jobs, shared=(net,), label="sweep", priorities=prio)
-    abs_res = res[len(res) - len(probs):]
-    from .analysis.sweep import Sweep
-
-    points = []
-    for (start, n), q, (a, abs_seconds) in zip(spans, probs, abs_res):
-        parts = res[start:start + n]
-        if n == 1:
-            r = parts[0]
-        else:
-            offsets = np.cumsum([0] + [p.n_inputs for p in parts[:-1]]).tolist()
-            r = _merge_accuracy(parts, offsets, confidence, 0, sum(p.seconds for p in parts))
-        points.append({"p": float(q), "clean_accuracy": r.clean_accuracy, "accuracy_lo": r.accuracy_lo,
-                       "accuracy_hi": r.accuracy_hi, "change_lo": r.change_lo, "change_hi": r.change_hi,
-                       "method": r.method, **{k: v for k, v in a.items() if k != "norm"},
-                       "seconds": r.seconds + abs_seconds})
-    return Sweep(tuple(points), sites, int(np.asarray(X).shape[0]), data)
+        return plain(net, X, y, probabilities, sites=sites, semantics=semantics, method=method,
+                     n_samples=n_samples, seed=seed, confidence=confidence, data=data,
+                     runner=_SweepRunner(s, chunk), piece_runner=cluster_runner)
 
 
-def _sweep_task(net, job):
-    """One piece of a sweep: the accuracy over a chunk of inputs at one probability, or E max_k |Δ_k| at one."""
-    if job[0] == "accuracy":
-        _, kw, model, X, y = job
-        return _accuracy_chunk(net, model, kw, (X, y))
-    from .analysis.sweep import mean_abs_error
+class _SweepRunner:
+    """The ``runner`` of :func:`sweep`: the parts of a sweep as tasks, by decreasing probability, the accuracy
+    (the longer) before E|Δ|; with ``chunk``, a point's accuracy as :func:`accuracy`'s chunks of inputs."""
 
-    _, model, X, method, n_samples, seed, confidence = job
-    t0 = time.perf_counter()
-    a = mean_abs_error(net, X, model, method=method, n_samples=n_samples, seed=seed, confidence=confidence,
-                       runner=cluster_runner)
-    return a, time.perf_counter() - t0
+    def __init__(self, sched, chunk):
+        self.sched, self.chunk = sched, chunk
+
+    def __call__(self, piece, items, shared=()):
+        net, X, y, st = shared
+        rank = {q: r for r, q in enumerate(sorted({q for _, q in items}))}
+        jobs, spans, prio = [], [], []
+        for kind, q in items:
+            js = [("part", (kind, q))]
+            if kind == "accuracy" and self.chunk is not None:
+                with cost.time_limit(st.share, st.hint):    # the order every chunk gets: chosen within the share
+                    cj, kw = _accuracy_jobs(net, X, y, st.model(q), st.method, None, 2 ** 21, 1e-2, st.n_samples,
+                                            st.seed, st.confidence, 0, False, self.chunk)
+                if len(cj) > 1:
+                    kw["runner"] = st.piece_runner
+                    js = [("chunk", q, kw, jx, jy) for jx, jy in cj]
+            spans.append((len(jobs), len(js)))
+            jobs += js
+            prio += [2 * rank[q] + (kind == "accuracy")] * len(js)
+        res = self.sched.map(_sweep_task, jobs, shared=(piece, net, X, y, st), label="sweep", priorities=prio)
+        out = []
+        for start, n in spans:
+            parts = res[start:start + n]
+            if n == 1:
+                out.append(parts[0])
+            else:
+                offsets = np.cumsum([0] + [p.n_inputs for p in parts[:-1]]).tolist()
+                out.append(_merge_accuracy(parts, offsets, st.confidence, 0, sum(p.seconds for p in parts)))
+        return out
+
+
+def _sweep_task(piece, net, X, y, st, job):
+    """One task of a sweep: a part (:func:`symft.analysis.sweep.sweep_part`), or a chunk of a point's accuracy."""
+    if job[0] == "part":
+        return piece(net, X, y, st, job[1])
+    _, q, kw, jx, jy = job
+    with cost.time_limit(st.share, st.hint):
+        return _accuracy_chunk(net, st.model(q), kw, (jx, jy))
 
 
 # ---------------------------------------------------------------------- certificates over a dataset

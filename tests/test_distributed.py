@@ -10,6 +10,7 @@ import threading
 import time
 from fractions import Fraction as F
 from itertools import product
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -279,7 +280,7 @@ def _worker_settings():
     import dask
 
     return (dask.config.get("distributed.worker.profile.enabled"), os.environ.get("MALLOC_TRIM_THRESHOLD_"),
-            dask.config.get("distributed.admin.tick.interval"))
+            os.environ.get("MALLOC_MMAP_THRESHOLD_"), dask.config.get("distributed.admin.tick.interval"))
 
 
 @pytest.mark.slow
@@ -290,11 +291,10 @@ def test_a_killed_worker_process_does_not_change_the_answer():
     m = NeuronCrash({1: 0.05})
     want = D.monte_carlo(net, x, m, 400_000, seed=5, chunk=4096)
     with D.Scheduler("processes", workers=2) as s:
-        # the local cluster's settings reached the worker processes: no profiler, no Dask malloc trim,
-        # the slower routine checks
-        # (the variable is as in this process: Dask's 65536 pages every freed array back in afresh)
+        # the local cluster's settings reached the worker processes: no profiler, glibc's thresholds keeping
+        # freed memory (not Dask's 65536, which pages every freed array back in afresh), the slower routine checks
         seen = s.client.run(_worker_settings)
-        assert list(seen.values()) == [(False, os.environ.get("MALLOC_TRIM_THRESHOLD_"), "500ms")] * 2
+        assert list(seen.values()) == [(False, str(64 * 2 ** 20), str(32 * 2 ** 20), "500ms")] * 2
         pids = list(s.client.run(os.getpid).values())
         killed = []
 
@@ -468,3 +468,128 @@ def test_enumeration_in_blocks_of_configurations_is_the_in_process_enumeration(c
     assert a.pop("settings")["scheduler"] is None and b.pop("settings")["workers"] == 2
     assert _no_seconds(a) == _no_seconds(b) and a["method"] == "enumeration"
     assert_one_line_error(*run(capsys, *args, "--order", "2", "--scheduler", "local"), "--scheduler")
+
+
+def _enumerate_one(net, model, x):
+    from symft.engines.enumeration import enumerate_crashes
+
+    return enumerate_crashes(net, x, model).mean.tolist()
+
+
+def _limit_here(_):
+    from symft import cost
+
+    return cost.current_limit()
+
+
+def _limit_in_pieces(n):
+    return D.cluster_runner(_limit_here, range(n))
+
+
+def test_workers_apply_the_callers_time_limit_and_refuse_with_the_same_line(clients):
+    from symft import cost
+    from symft.errors import TooLargeError
+
+    net, m = _tanh_net(), NeuronCrash({1: P})
+    with cost.time_limit(1e-9, "--max-time SECONDS"):
+        with pytest.raises(TooLargeError) as here:
+            _enumerate_one(net, m, XS[0])
+        with pytest.raises(TooLargeError) as there:
+            D.Scheduler(clients[2], retries=0).map(_enumerate_one, [XS[0]], shared=(net, m))
+    assert str(there.value) == str(here.value) and "--max-time SECONDS" in str(here.value)
+    assert "\n" not in str(there.value)
+    # the limit every task and every piece a task hands out sees: the caller's, or the library's without one
+    s = D.Scheduler(clients[2])
+    with cost.time_limit(7.5, "--max-time SECONDS"):
+        assert s.map(_limit_here, [0, 1, 2]) == [(7.5, "--max-time SECONDS")] * 3
+        assert s.map(_limit_in_pieces, [2]) == [[(7.5, "--max-time SECONDS")] * 2]
+    assert s.map(_limit_here, [0]) == [(cost.LIBRARY_MAX_TIME, "max_time=SECONDS")]
+    with cost.time_limit(float("inf")):
+        assert s.map(_limit_here, [0]) == [(float("inf"), "max_time=SECONDS")]
+
+
+def test_a_sweep_on_workers_chooses_its_orders_within_the_callers_limit(clients):
+    from symft import cost
+
+    rng = np.random.default_rng(5)
+    net = Network.from_numpy([rng.normal(size=(24, 4)), rng.normal(size=(3, 24))], activations="relu")
+    X = np.random.default_rng(6).normal(size=(10, 4))
+    y = np.arange(10) % 3
+    free = plain_sweep(net, X, y, [0.01], n_samples=200)
+    with cost.time_limit(0.05):
+        want = plain_sweep(net, X, y, [0.01], n_samples=200)
+        got = D.sweep(net, X, y, [0.01], n_samples=200, scheduler=clients[2])
+        chunked = D.sweep(net, X, y, [0.01], n_samples=200, chunk=4, scheduler=clients[2])
+        chunked_here = D.sweep(net, X, y, [0.01], n_samples=200, chunk=4)
+    # the limit's share per part (0.05 / 2 s) gives lower orders than the library's hour
+    assert want.points[0]["abs_order"] < free.points[0]["abs_order"]
+    assert _no_seconds(got.as_dict()) == _no_seconds(want.as_dict())
+    assert _no_seconds(chunked.as_dict()) == _no_seconds(chunked_here.as_dict())
+
+
+_SPAWN_KEYS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MALLOC_TRIM_THRESHOLD_",
+               "MALLOC_MMAP_THRESHOLD_", "PYTHONHASHSEED")
+
+
+def _environ_here(keys):
+    return {k: os.environ.get(k) for k in keys}
+
+
+def test_worker_processes_leave_this_process_environment_as_it_was(monkeypatch):
+    from symft import cost
+
+    for k in _SPAWN_KEYS:
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")                 # one set by the user, which Dask keeps too
+    before = _environ_here(_SPAWN_KEYS)
+    with D.Scheduler("processes", workers=1, show_progress=False) as s:
+        assert _environ_here(_SPAWN_KEYS) == before             # Dask's nanny wrote them here; taken back
+        (seen,) = s.client.run(_environ_here, _SPAWN_KEYS).values()
+        # the worker process still got the nanny's variables (glibc's thresholds: LOCAL_CONFIG's, not Dask's)
+        assert seen["OMP_NUM_THREADS"] == "3" and seen["OPENBLAS_NUM_THREADS"] == "1"
+        assert seen["PYTHONHASHSEED"] is not None
+        assert (seen["MALLOC_TRIM_THRESHOLD_"], seen["MALLOC_MMAP_THRESHOLD_"]) == (str(64 * 2 ** 20), str(32 * 2 ** 20))
+        # and a worker process applies the caller's time limit too
+        with cost.time_limit(2.5, "--max-time SECONDS"):
+            assert s.map(_limit_here, [0, 1]) == [(2.5, "--max-time SECONDS")] * 2
+        assert _environ_here(_SPAWN_KEYS) == before
+    assert _environ_here(_SPAWN_KEYS) == before
+
+
+def test_a_scheduler_at_an_address_notes_workers_that_run_the_profiler(clients, recwarn):
+    import dask
+
+    address = clients[2].scheduler.address
+    kept = {"MALLOC_TRIM_THRESHOLD_": str(64 * 2 ** 20), "MALLOC_MMAP_THRESHOLD_": str(32 * 2 ** 20)}
+    # in-process workers: this process's configuration and variables are theirs
+    with dask.config.set({"distributed.worker.profile.enabled": True}), mock.patch.dict(os.environ, kept):
+        with pytest.warns(D.WorkerSettingsNote, match=r"2 of 2 Dask workers at .* run with Dask's profiler on, "):
+            D.Scheduler(address).close()
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        with mock.patch.dict(os.environ, dict(kept, MALLOC_TRIM_THRESHOLD_="65536")):
+            with pytest.warns(D.WorkerSettingsNote, match="run with memory handed back to the system"):
+                D.Scheduler(address).close()
+        with mock.patch.dict(os.environ, kept):
+            recwarn.clear()
+            D.Scheduler(address).close()
+            assert not [w for w in recwarn if issubclass(w.category, D.WorkerSettingsNote)]
+
+
+def test_the_worker_configuration_file_of_the_docs_sets_the_local_clusters_settings():
+    import pathlib
+    import re
+
+    yaml = pytest.importorskip("yaml")
+    text = (pathlib.Path(__file__).parents[1] / "docs" / "cluster.rst").read_text(encoding="utf-8")
+    block = re.search(r"\.\. code-block:: yaml\n\n(.*?)\n\n", text, re.S).group(1)
+    flat = {}
+
+    def walk(d, prefix):
+        for k, v in d.items():
+            if isinstance(v, dict):
+                walk(v, f"{prefix}{k}.")
+            else:
+                flat[f"{prefix}{k}"] = v
+
+    walk(yaml.safe_load(block), "")
+    assert flat == D.LOCAL_CONFIG

@@ -30,7 +30,8 @@ from ..errors import InvalidArgument, SymftError
 from ..faults import NeuronCrash
 from ..results import result
 
-__all__ = ["Sweep", "sweep", "probability_grid", "mean_abs_error", "NORM", "check_sweep"]
+__all__ = ["Sweep", "sweep", "probability_grid", "mean_abs_error", "NORM", "check_sweep", "SweepSettings",
+           "sweep_part", "sweep_point"]
 
 
 def probability_grid(text: str, where: str = "--p") -> list:
@@ -308,8 +309,12 @@ def check_sweep(net, X, probs, sites, semantics, n_samples) -> None:
 
 def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero", method: str = "auto",
           n_samples: int = 4000, seed: int = 0, confidence: float = 0.95, data: str = "",
-          progress=None) -> Sweep:
+          progress=None, runner=None, piece_runner=None) -> Sweep:
     r"""Accuracy under crashes, ``P(prediction changes)`` and ``E max_k |Δ_k|`` at each crash probability of a grid.
+
+    Each point is two parts (:func:`sweep_part`): :func:`symft.analysis.accuracy.accuracy` and
+    :func:`mean_abs_error` at that probability, each under an equal share of the time limit (the limit of
+    :mod:`symft.cost` divided by twice the number of points: automatic orders adapt to it).
 
     Parameters
     ----------
@@ -327,14 +332,31 @@ def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero
     data : str
         A name for the dataset (recorded).
     progress : callable, optional
-        Called with ``(index, p)`` before each point.
+        Called with ``(index, p)`` before each point (in this process, without ``runner``).
+    runner : callable, optional
+        ``runner(piece, items, shared)`` returns ``[piece(*shared, item) for item in items]`` in the order of
+        ``items``, wherever it runs them (:func:`symft.distributed.sweep` hands the parts to a Dask cluster);
+        never changes the answer.
+    piece_runner : callable, optional
+        The ``runner`` each part hands its blocks of draws to (:func:`symft.engines.stratified.stratified_statistics`).
 
     Returns
     -------
     Sweep
-    """
-    from .accuracy import accuracy
 
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> net = random_network([4, 6, 3], seed=0, activation="tanh")
+    >>> X = np.random.default_rng(0).normal(size=(10, 4))
+    >>> def backwards(piece, items, shared):                    # any order, the results in the items' order
+    ...     return [piece(*shared, it) for it in items[::-1]][::-1]
+    >>> a = sweep(net, X, np.zeros(10, int), [1e-3, 1e-1], runner=backwards)
+    >>> b = sweep(net, X, np.zeros(10, int), [1e-3, 1e-1])
+    >>> [{k: v for k, v in pt.items() if k != "seconds"} for pt in a.points] == \
+    ...     [{k: v for k, v in pt.items() if k != "seconds"} for pt in b.points]
+    True
+    """
     probs = list(probabilities)
     if not probs or not all(isinstance(q, Real) and not isinstance(q, bool) and 0 < float(q) <= 1 for q in probs):
         raise InvalidArgument("probabilities: expected crash probabilities in (0, 1]")
@@ -344,21 +366,95 @@ def sweep(net, X, y, probabilities, *, sites=None, semantics: str = "output_zero
     check_sweep(net, X, probs, sites, semantics, n_samples)
     limit, hint = cost.current_limit()
     share = None if math.isinf(limit) else limit / (2 * len(probs))  # each point's two parts: their share
-    points = []
-    for i, q in enumerate(probs):
-        if progress is not None:
-            progress(i, q)
-        model = NeuronCrash({s: float(q) for s in sites}, semantics)
-        with cost.time_limit(share, hint):     # automatic orders adapt to the share (choose_order)
-            r = accuracy(net, X, y, model, method=method, n_samples=n_samples, seed=seed, confidence=confidence,
-                         top=0)
-        t0 = time.perf_counter()
-        with cost.time_limit(share, hint):
-            a = mean_abs_error(net, X, model, method=method, n_samples=n_samples, seed=seed, confidence=confidence)
-        points.append({"p": float(q), "clean_accuracy": r.clean_accuracy, "accuracy_lo": r.accuracy_lo,
-                       "accuracy_hi": r.accuracy_hi, "change_lo": r.change_lo, "change_hi": r.change_hi,
-                       "method": r.method, **{k: v for k, v in a.items() if k != "norm"},
-                       "seconds": r.seconds + time.perf_counter() - t0})
+    settings = SweepSettings(tuple(sites), semantics, method, n_samples, seed, confidence, share, hint,
+                             piece_runner)
+    parts = [(kind, float(q)) for q in probs for kind in ("accuracy", "abs")]
+    if runner is None:
+        res = []
+        for i, part in enumerate(parts):
+            if progress is not None and part[0] == "accuracy":
+                progress(i // 2, probs[i // 2])
+            res.append(sweep_part(net, X, y, settings, part))
+    else:
+        res = list(runner(sweep_part, parts, (net, X, y, settings)))
+    points = [sweep_point(q, r, a, seconds) for q, (r, (a, seconds)) in zip(probs, zip(res[::2], res[1::2]))]
     if any(not math.isfinite(v) for pt in points for k, v in pt.items() if isinstance(v, float) and v is not None):
         raise SymftError("sweep: a point came out not finite")  # pragma: no cover - accuracy refuses before
     return Sweep(tuple(points), sites, int(np.asarray(X).shape[0]), data)
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    """What every part of a sweep shares: the sites, the settings of :func:`sweep`, the time share of a part
+    (``None``: no limit) and how to raise it, and the ``runner`` of a part's blocks of draws.
+
+    Examples
+    --------
+    >>> SweepSettings((1,), "output_zero", "auto", 4000, 0, 0.95, 2.5, "--max-time SECONDS").model(0.1)
+    NeuronCrash(p=((1, 0.1),), semantics='output_zero')
+    """
+
+    sites: tuple
+    semantics: str
+    method: str
+    n_samples: int
+    seed: int
+    confidence: float
+    share: float | None
+    hint: str
+    piece_runner: object = None
+
+    def model(self, q) -> NeuronCrash:
+        """The failure model of the point at probability ``q``: every neuron of the sites crashes with it."""
+        return NeuronCrash({s: float(q) for s in self.sites}, self.semantics)
+
+
+def sweep_part(net, X, y, settings: SweepSettings, part):
+    """One part of a sweep, ``part = (kind, p)``, under its share of the time limit.
+
+    ``("accuracy", p)``: :func:`symft.analysis.accuracy.accuracy` over every input (an
+    :class:`~symft.analysis.accuracy.AccuracyResult`); ``("abs", p)``: ``(mean_abs_error(...), seconds)``.
+
+    Examples
+    --------
+    >>> from symft.graph.network import random_network
+    >>> net = random_network([3, 4, 2], seed=0, activation="tanh")
+    >>> st = SweepSettings((1,), "output_zero", "auto", 200, 0, 0.95, None, "max_time=SECONDS")
+    >>> sweep_part(net, np.ones((2, 3)), [0, 1], st, ("accuracy", 0.1)).method
+    'exact'
+    >>> sweep_part(net, np.ones((2, 3)), [0, 1], st, ("abs", 0.1))[0]["abs_method"]
+    'rigorous'
+    """
+    from .accuracy import accuracy
+
+    kind, q = part
+    st = settings
+    model = st.model(q)
+    with cost.time_limit(st.share, st.hint):     # automatic orders adapt to the share (choose_order)
+        if kind == "accuracy":
+            return accuracy(net, X, y, model, method=st.method, n_samples=st.n_samples, seed=st.seed,
+                            confidence=st.confidence, top=0, runner=st.piece_runner)
+        if kind != "abs":
+            raise InvalidArgument(f"part: expected ('accuracy', p) or ('abs', p), got {part!r}")
+        t0 = time.perf_counter()
+        a = mean_abs_error(net, X, model, method=st.method, n_samples=st.n_samples, seed=st.seed,
+                           confidence=st.confidence, runner=st.piece_runner)
+        return a, time.perf_counter() - t0
+
+
+def sweep_point(q, r, a, seconds) -> dict:
+    """The point of a sweep at probability ``q`` from its accuracy ``r``, its E|Δ| ``a`` and that part's seconds.
+
+    Examples
+    --------
+    >>> from symft.analysis.accuracy import AccuracyResult
+    >>> r = AccuracyResult(clean_accuracy=1.0, clean_correct=2, n_inputs=2, accuracy_lo=0.5, accuracy_hi=0.5,
+    ...                    change_lo=0.5, change_hi=0.5, method="exact", seconds=1.0)
+    >>> a = {"abs_mean_lo": 0.1, "abs_mean_hi": 0.2, "abs_method": "rigorous", "abs_order": 2,
+    ...      "abs_confidence": None, "norm": NORM}
+    >>> sweep_point(0.01, r, a, 0.5)["seconds"]
+    1.5
+    """
+    return {"p": float(q), "clean_accuracy": r.clean_accuracy, "accuracy_lo": r.accuracy_lo,
+            "accuracy_hi": r.accuracy_hi, "change_lo": r.change_lo, "change_hi": r.change_hi,
+            "method": r.method, **{k: v for k, v in a.items() if k != "norm"}, "seconds": r.seconds + seconds}

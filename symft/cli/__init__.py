@@ -76,6 +76,7 @@ from .moments import (cmd_certify, cmd_check, cmd_derive, cmd_enclose, cmd_exact
 from .data import cmd_accuracy, cmd_sweep, cmd_train
 from .network import cmd_convert, cmd_eval, cmd_info
 from .options import MAX_ORDER, MAX_SAMPLES, MAX_SEED, MAX_TIMEOUT, TIMED, add_max_time
+from ..allocator import keep_freed_memory
 from ..cost import time_limit
 from .worst import cmd_fep, cmd_reduce, cmd_worst
 
@@ -189,7 +190,12 @@ def _check_argv(argv):
 
 
 def _run(args) -> int:
-    """Run the command; its text output (not ``--json``, ``--wide`` or ``--latex``) wrapped at :data:`WIDTH` columns."""
+    """Run the command; its text output (not ``--json``, ``--wide`` or ``--latex``) wrapped at :data:`WIDTH` columns.
+
+    The command's process keeps the memory it frees (:func:`symft.allocator.keep_freed_memory`): the batched
+    passes then reuse their pages instead of faulting fresh ones in at every block.
+    """
+    keep_freed_memory()
     with time_limit(getattr(args, "max_time", None), "--max-time SECONDS"):
         if getattr(args, "json", False) or getattr(args, "wide", False) or getattr(args, "latex", False):
             return args.func(args)
