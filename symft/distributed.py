@@ -696,7 +696,7 @@ def _accuracy_jobs(net, X, y, model, method, order, max_configurations, max_widt
         elif groups:
             # the same order for every chunk: the one the whole dataset gets (the budget is configurations × inputs)
             if order is None:
-                kw["order"] = choose_order(net, model, max_configurations, B)
+                kw["order"] = choose_order(net, model, max_configurations, B, path="accuracy")
             if method == "auto" and isinstance(kw["order"], Integral) and not isinstance(kw["order"], bool):
                 from .engines.stratified import crash_count_tail
 

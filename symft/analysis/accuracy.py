@@ -460,7 +460,7 @@ def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None
 
     if method != "statistical" and neuron_only:
         if order is None:
-            k = choose_order(net, model, max_configurations, B) if groups else 0
+            k = choose_order(net, model, max_configurations, B, path="accuracy") if groups else 0
         else:
             if isinstance(order, bool) or not isinstance(order, Integral) or order < 0:
                 raise InvalidArgument(f"order: expected a non-negative integer, got {order!r}")

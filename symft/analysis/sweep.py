@@ -122,7 +122,7 @@ def mean_abs_error(net, X, model, *, method: str = "auto", order=None, max_confi
     out = {"norm": NORM}
     if method != "statistical" and neuron_only:
         if order is None:
-            k = choose_order(net, model, max_configurations, B) if groups else 0
+            k = choose_order(net, model, max_configurations, B, path="accuracy") if groups else 0
         elif isinstance(order, bool) or not isinstance(order, Integral) or order < 0:
             raise InvalidArgument(f"order: expected a non-negative integer, got {order!r}")
         else:

@@ -466,12 +466,16 @@ def _check_model(net, model, where="model") -> NeuronCrash:
     return as_model(net, model)
 
 
-def choose_order(net, model: NeuronCrash, max_configurations: int = 2 ** 21, n_inputs: int = 1) -> int:
+def choose_order(net, model: NeuronCrash, max_configurations: int = 2 ** 21, n_inputs: int = 1, *,
+                 path: str = "enclosure") -> int:
     r"""The largest order whose configurations (× inputs) fit in ``max_configurations`` and in the time limit.
 
-    The time is predicted by :func:`enclosure_estimate` and the limit is the
-    one of :mod:`symft.cost` (``--max-time``, :func:`symft.cost.time_limit`), so
-    an automatic order adapts to it rather than being refused.
+    The time is predicted by :func:`enclosure_estimate` (the work of the
+    configurations × inputs, at the constant of the cost path ``path``:
+    ``"enclosure"``, or ``"accuracy"`` for the class decisions of
+    :func:`symft.analysis.accuracy.accuracy`) and the limit is the one of
+    :mod:`symft.cost` (``--max-time``, :func:`symft.cost.time_limit`), so an
+    automatic order adapts to it rather than being refused.
 
     Examples
     --------
@@ -492,7 +496,7 @@ def choose_order(net, model: NeuronCrash, max_configurations: int = 2 ** 21, n_i
     limit, _ = cost.current_limit()
     k = 0
     while k < N and _count(sizes, k + 1) * n_inputs <= max_configurations and enumeration_estimate(
-            net, model, n_inputs, configurations=_count(sizes, k + 1), path="enclosure").seconds <= limit:
+            net, model, n_inputs, configurations=_count(sizes, k + 1), path=path).seconds <= limit:
         k += 1
     return k
 
