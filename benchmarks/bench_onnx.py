@@ -37,7 +37,10 @@ residual + BN + groups (256)     3.35 – 3.6×; 1.6 – 1.7×     2.8 – 3.85�
 1M parameters (256)              2.8 – 2.9×; 1.5 – 1.6×      2.6 – 2.85×; 1.3 – 1.35×
 ===============================  ==========================  ==========================
 
-(digits float32 after: 3.02×, 2.49×, 2.76×: at the bar.)  An earlier set of 3 runs each at load 5.1 – 5.5
+(digits float32 after: 3.02×, 2.49×, 2.76×: at the bar.)  Re-measured on a quiet machine after the merge
+(3 runs, load ≤ 1), CPU-time ratios, float64; float32: digits 4.9 – 7.6×; 2.45 – 2.89×, two conv blocks
+3.6 – 5.1×; 1.77 – 2.68×, residual 3.5 – 3.9×; 1.30 – 1.60×, 1M parameters 2.6×; 1.29 – 1.34×: float32
+within 3× on all four.  An earlier set of 3 runs each at load 5.1 – 5.5
 spread too widely to rank (digits float32 3.2 – 3.6× after vs 4.3 – 8.7× before; two blocks float32
 2.6 – 3.9× after vs 2.7 – 3.8× before).  At that load, each version in its own process, interleaved, min
 CPU time of 200 passes (digits) or 40 (the others), 3 runs for digits and 2 for the others, gave
