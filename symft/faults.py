@@ -180,17 +180,12 @@ def numbered_site_name(net, key, where: str = "site") -> None:
     """
     if isinstance(key, bool) or not (isinstance(key, Integral) or (isinstance(key, str) and key.strip().isdigit())):
         return
-    k = str(int(key))
-    sites = list(net.sites)
-    if k in sites or not any(s.isdigit() and s != str(i) for i, s in enumerate(sites)):
+    if str(int(key)) in net.sites or not any(s.isdigit() and s != str(i) for i, s in enumerate(net.sites)):
         return
-    node = ""
-    if k in net.order:
-        op = net.node(k).op
-        node = f"; node {k} is a {getattr(op, 'kind', '') or type(op).__name__} node, not a crash site"
-    raise FaultModelError(f"{where}: no crash site is named {k}: this network's sites are named "
-                          f"{', '.join(sites[:20])}{' …' if len(sites) > 20 else ''} (module paths; a number is read "
-                          f"as a name here, not as a position){node}")
+    try:
+        net.site(int(key), where)           # the rule lives in Network.site: it refuses the number, naming the sites
+    except InvalidArgument as e:
+        raise FaultModelError(str(e)) from None
 
 
 def _layer_probs(p, where, first):

@@ -1,6 +1,7 @@
 """PyTorch in: from_torch against torch's own forward pass (float32 and a float64 copy), the refusals word for
 word, and the way out through ONNX to onnxruntime."""
 
+import json
 import operator
 import os
 import warnings
@@ -388,3 +389,18 @@ def test_numbered_module_paths_as_site_keys(capsys, tmp_path):
     assert code == 2 and out == "" and err.count("\n") == 1
     assert err.startswith("symft: error: --p: no crash site is named 0") and "input, 1, 3, 4" in err
     assert "node 0 is a dense node" in err
+    # every other way to name a site reads numbers the same way (Network.site): a crash pattern, --sites/--layers
+    from symft.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match=r"--crash: no crash site is named 0: .*input, 1, 3, 4"):
+        net.site(0, "--crash")
+    assert net.site(3) == net.site("3") == "3" and net.site("input") == "input"
+    for args in (["eval", str(path), "--input", "0.5,-1,0.25", "--crash", "2:0"],
+                 ["worst", str(path), "--input", "0.5,-1,0.25", "--max-crashes", "1", "--layers", "0"]):
+        code = main(args)
+        out, err = capsys.readouterr()
+        assert code == 2 and err.count("\n") == 1, (args, err)
+        assert "no crash site is named" in err and "input, 1, 3, 4" in err, (args, err)
+    code = main(["eval", str(path), "--input", "0.5,-1,0.25", "--crash", "3:2", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0 and np.allclose(json.loads(out)["crashed_output"], want, rtol=1e-12, atol=1e-12)

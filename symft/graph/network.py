@@ -775,6 +775,15 @@ class Network:
             s = str(int(key))
             if s in self._sites:
                 return s
+            if any(n.isdigit() and n != str(i) for i, n in enumerate(self._sites)):
+                # sites named by numbers (a PyTorch module path: input, 1, 3, 4): a number is a name, never a
+                # position, which would crash another module than the one meant
+                node = ""
+                if s in self._nodes:
+                    node = f"; node {s} is a {getattr(self.node(s).op, 'kind', '') or 'non-site'} node, not a crash site"
+                known = ", ".join(self._sites[:20]) + (" …" if len(self._sites) > 20 else "")
+                raise InvalidArgument(f"{where}: no crash site is named {s}: this network's sites are named {known} "
+                                      f"(module paths; a number is read as a name here, not as a position){node}")
             if 0 <= key < len(self._sites):
                 return self._sites[int(key)]
         if self.is_chain and isinstance(key, (Integral, str)) and str(key).strip().lstrip("-").isdigit():
