@@ -294,7 +294,8 @@ class Scheduler:
             self.client = spec
             return
         spec = spec.strip()
-        if spec not in NAMES and (":" not in spec or spec.endswith(":") or spec.endswith("/")):
+        port = spec.rsplit(":", 1)[-1].rstrip("/")
+        if spec not in NAMES and (":" not in spec or not port.isdigit() or not 0 < int(port) < 65536):
             raise InvalidArgument(f"{where}: expected 'local', 'processes' or a scheduler address HOST:PORT "
                                   f"(e.g. tcp://10.0.0.5:8786), got {spec!r}")
         try:

@@ -339,6 +339,10 @@ def test_cli_scheduler_errors_are_one_line(capsys, tmp_path, monkeypatch):
     assert_one_line_error(*run(capsys, *base, "--scheduler", "tcp://127.0.0.1:9"), "--scheduler",
                           "cannot reach a Dask scheduler", "127.0.0.1:9")
     assert_one_line_error(*run(capsys, *base, "--scheduler", "nowhere"), "--scheduler", "HOST:PORT")
+    for bad in ("tcp://localhost:notaport", "tcp://localhost:0", "localhost:70000"):   # no Python text about int()
+        code, out, err = run(capsys, *base, "--scheduler", bad)
+        assert_one_line_error(code, out, err, "--scheduler", "HOST:PORT")
+        assert "ValueError" not in err and "int()" not in err
     assert_one_line_error(*run(capsys, *base, "--workers", "2"), "--workers", "--scheduler local")
     monkeypatch.setitem(__import__("sys").modules, "distributed", None)
     assert_one_line_error(*run(capsys, *base, "--scheduler", "local"), "--scheduler", "symft[distributed]")
