@@ -320,8 +320,10 @@ class Scheduler:
                     # the nannies' variables go into this process's environment: taken back once the workers
                     # are up, after each map (a nanny restarting a lost worker sets them again) and at close
                     self._environ = _spawn_environ()
+                    # dashboard_address=None still serves the dashboard on port 8787 (a known Dask bug), and a
+                    # second cluster then warns that the port is in use: ":0" takes a free port instead
                     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=spec == "processes",
-                                           dashboard_address=None)
+                                           dashboard_address=":0")
                 _restore_environ(self._environ)
             except (OSError, RuntimeError) as e:
                 self.close()

@@ -61,7 +61,7 @@ class _Workers:
 
     def __init__(self):
         self.cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                                dashboard_address=None)
+                                                dashboard_address=":0")
         self.client = distributed.Client(self.cluster)
 
     def __getitem__(self, n):
@@ -597,3 +597,24 @@ def test_the_worker_configuration_file_of_the_docs_sets_the_local_clusters_setti
 
     walk(yaml.safe_load(block), "")
     assert flat == D.LOCAL_CONFIG
+
+
+def test_a_local_cluster_does_not_claim_the_dashboard_port():
+    # with port 8787 taken (another cluster, a notebook's dashboard), starting one warns nothing about it
+    import socket
+    import warnings
+
+    sock = socket.socket()
+    try:
+        sock.bind(("127.0.0.1", 8787))
+        sock.listen(1)
+    except OSError:
+        pass                              # taken already: the same situation
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with D.Scheduler("local", workers=1, show_progress=False) as s:
+                assert s.map(abs, [-1, 2], label="abs") == [1, 2]
+        assert not [w for w in caught if "8787" in str(w.message)], [str(w.message) for w in caught]
+    finally:
+        sock.close()
