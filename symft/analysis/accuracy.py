@@ -257,6 +257,10 @@ def _rigorous(pb, y, model, order, semantics, groups):
     co_lo = [Fraction(0)] * B
     und = [Fraction(0)] * B
     rows_per_block = max(1, (8 * 2 ** 20) // max(1, 8 * B * net.n_outputs * 4))
+    # integer counts per input, per count vector κ (every configuration of a κ has the same probability P):
+    # turned into exact probabilities once per κ, not once per block (Fraction sums of big denominators were
+    # most of the time on large datasets)
+    counts = {}
     for kap, P, nm, sm in configuration_blocks(net, model, 0, order, rows_per_block):
         if sum(kap) == 0:
             for b in range(B):
@@ -271,16 +275,20 @@ def _rigorous(pb, y, model, order, semantics, groups):
                 if ok0[b]:
                     c[r, b] = _exact_class(net, X[b], _masks_row(nm, sm, r), semantics)
                     ok[r, b] = True
-        n_ch = ((c != c0[None, :]) & ok).sum(axis=0)
-        n_co = ((c == y[None, :]) & ok).sum(axis=0)
-        n_un = (~ok).sum(axis=0)
+        acc = counts.get((kap, P))
+        if acc is None:
+            acc = counts[kap, P] = (P, np.zeros((3, B), dtype=np.int64))
+        acc[1][0] += ((c != c0[None, :]) & ok).sum(axis=0)
+        acc[1][1] += ((c == y[None, :]) & ok).sum(axis=0)
+        acc[1][2] += (~ok).sum(axis=0)
+    for P, n in counts.values():
         for b in range(B):
-            if n_ch[b]:
-                ch_lo[b] += P * int(n_ch[b])
-            if n_co[b]:
-                co_lo[b] += P * int(n_co[b])
-            if n_un[b]:
-                und[b] += P * int(n_un[b])
+            if n[0, b]:
+                ch_lo[b] += P * int(n[0, b])
+            if n[1, b]:
+                co_lo[b] += P * int(n[1, b])
+            if n[2, b]:
+                und[b] += P * int(n[2, b])
     tail = crash_count_tail(net, model, order)
     ch = [(lo, lo + u + tail) for lo, u in zip(ch_lo, und)]
     co = [(lo, lo + u + tail) for lo, u in zip(co_lo, und)]
