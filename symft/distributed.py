@@ -294,8 +294,9 @@ class Scheduler:
             self.client = spec
             return
         spec = spec.strip()
-        port = spec.rsplit(":", 1)[-1].rstrip("/")
-        if spec not in NAMES and (":" not in spec or not port.isdigit() or not 0 < int(port) < 65536):
+        port = spec.rsplit(":", 1)[-1]       # after the last colon: a port, or the path of an address without one
+        bad_port = "/" not in port and not (port.isdigit() and 0 < int(port) < 65536)
+        if spec not in NAMES and (":" not in spec or spec.endswith("/") or bad_port):
             raise InvalidArgument(f"{where}: expected 'local', 'processes' or a scheduler address HOST:PORT "
                                   f"(e.g. tcp://10.0.0.5:8786), got {spec!r}")
         try:
