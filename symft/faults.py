@@ -171,7 +171,8 @@ def numbered_site_name(net, key, where: str = "site") -> None:
     tanh), and a number that names no site (``0``, the first ``Linear``; ``2``) is refused, naming the sites,
     instead of being read as a position (``0`` the input, ``2`` the tanh) — which would crash something
     other than the module meant.  Networks whose numbered sites are at their own positions (``0, 1, 2``)
-    are unaffected.
+    are unaffected (a number past their last site is refused, as :meth:`~symft.graph.network.Network.site`
+    refuses it).
 
     Examples
     --------
@@ -179,8 +180,6 @@ def numbered_site_name(net, key, where: str = "site") -> None:
     >>> numbered_site_name(random_network([2, 3, 1], seed=0), 1)      # sites 0, 1, 2: nothing to refuse
     """
     if isinstance(key, bool) or not (isinstance(key, Integral) or (isinstance(key, str) and key.strip().isdigit())):
-        return
-    if str(int(key)) in net.sites or not any(s.isdigit() and s != str(i) for i, s in enumerate(net.sites)):
         return
     try:
         net.site(int(key), where)           # the rule lives in Network.site: it refuses the number, naming the sites
