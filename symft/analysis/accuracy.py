@@ -71,8 +71,8 @@ from ..utils import fraction_down as _down, fraction_up as _up
 from ..errors import InvalidArgument
 from ..faults import CrashPattern
 from ..problem import make_problem
-from ..engines.enclosure import choose_order
-from ..engines.enumeration import count_configurations, enumeration_estimate, exact_obstacle
+from ..engines.enclosure import choose_order, enclosure_estimate
+from ..engines.enumeration import exact_obstacle
 from ..engines.forward import forward, forward_masked
 from ..engines.sampling import failure_groups
 from ..engines.stratified import (bounded_interval, check_budget, configuration_blocks, crash_count_tail,
@@ -275,13 +275,13 @@ def _rigorous(pb, y, model, order, semantics, groups):
                 if ok0[b]:
                     c[r, b] = _exact_class(net, X[b], _masks_row(nm, sm, r), semantics)
                     ok[r, b] = True
-        acc = counts.get((kap, P))
-        if acc is None:
-            acc = counts[kap, P] = (P, np.zeros((3, B), dtype=np.int64))
-        acc[1][0] += ((c != c0[None, :]) & ok).sum(axis=0)
-        acc[1][1] += ((c == y[None, :]) & ok).sum(axis=0)
-        acc[1][2] += (~ok).sum(axis=0)
-    for P, n in counts.values():
+        n = counts.get((kap, P))
+        if n is None:
+            n = counts[kap, P] = np.zeros((3, B), dtype=np.int64)
+        n[0] += ((c != c0[None, :]) & ok).sum(axis=0)
+        n[1] += ((c == y[None, :]) & ok).sum(axis=0)
+        n[2] += (~ok).sum(axis=0)
+    for (_, P), n in counts.items():
         for b in range(B):
             if n[0, b]:
                 ch_lo[b] += P * int(n[0, b])
@@ -374,8 +374,7 @@ def accuracy_estimate(net, model, order: int, n_inputs: int = 1) -> "cost.Estima
     >>> e.path, e.basis
     ('accuracy', '466 configurations × 10 inputs')
     """
-    return enumeration_estimate(net, model, n_inputs, configurations=count_configurations(net, model, order),
-                                path="accuracy")
+    return enclosure_estimate(net, model, order, n_inputs, path="accuracy")
 
 
 def accuracy(net, X, y, model, *, method: str = "auto", order: int | None = None,

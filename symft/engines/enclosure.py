@@ -643,12 +643,14 @@ def _positive(v, where):
     return f
 
 
-def enclosure_estimate(net, model: NeuronCrash, order: int, n_inputs: int = 1):
+def enclosure_estimate(net, model: NeuronCrash, order: int, n_inputs: int = 1, *, path: str = "enclosure"):
     r"""The predicted time (:class:`symft.cost.Estimate`, path ``"enclosure"``) of an enclosure of ``order``.
 
     The configurations with at most ``order`` crashes × inputs × the
     multiply-adds downstream of the crash sites
-    (:func:`symft.engines.enumeration.enumeration_estimate`).
+    (:func:`symft.engines.enumeration.enumeration_estimate`), at the constant
+    of the cost path ``path`` (``"accuracy"`` for the same configurations
+    turned into class decisions, :func:`symft.analysis.accuracy.accuracy_estimate`).
 
     Examples
     --------
@@ -660,7 +662,7 @@ def enclosure_estimate(net, model: NeuronCrash, order: int, n_inputs: int = 1):
     from .enumeration import count_configurations, enumeration_estimate
 
     return enumeration_estimate(net, model, n_inputs, configurations=count_configurations(net, model, order),
-                                path="enclosure")
+                                path=path)
 
 
 def _guard_time(net, model, upto, order, B):
